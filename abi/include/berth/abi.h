@@ -1,0 +1,109 @@
+/*
+ * Berth ABI: what every plugin and the host agree on.
+ *
+ * Pure C99. Only fixed-width integers, doubles, `const char *` + length, opaque handles and
+ * byte buffers cross this boundary; errors cross as an int32_t code plus a host-owned status
+ * object, never as exceptions.
+ *
+ * Evolution rules (see DESIGN.md, "The ABI waist"):
+ *   - every struct starts with `struct_size`, computed with BERTH_SIZE_THROUGH, never by hand;
+ *   - fields are only ever appended; a new field bumps BERTH_ABI_MINOR;
+ *   - removing or reordering anything bumps BERTH_ABI_MAJOR.
+ */
+#ifndef BERTH_ABI_H
+#define BERTH_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BERTH_ABI_MAJOR 1
+#define BERTH_ABI_MINOR 0
+
+/* Size of `type` up to and including `field`: the struct_size of a struct whose last field is `field`. */
+#ifdef __cplusplus
+#define BERTH_SIZE_THROUGH(type, field) \
+  static_cast<uint32_t>(offsetof(type, field) + sizeof(static_cast<type *>(nullptr)->field))
+#else
+#define BERTH_SIZE_THROUGH(type, field) ((uint32_t)(offsetof(type, field) + sizeof(((type *)0)->field)))
+#endif
+
+/* Result codes. 0 is success; everything else is an error whose text is in the status/error object. */
+#define BERTH_OK 0
+#define BERTH_E_INVALID_ARGUMENT 1 /* a caller passed something malformed */
+#define BERTH_E_NOT_FOUND 2        /* a named thing does not exist */
+#define BERTH_E_NO_SERVERS 3       /* placement asked for with no server able to take streams */
+#define BERTH_E_FENCED 4           /* a publish by a leader that has been deposed */
+#define BERTH_E_CONFIG 5           /* a bad configuration key or value */
+#define BERTH_E_PLUGIN 6           /* a plugin failed to load, was rejected, or misbehaved */
+#define BERTH_E_UNAVAILABLE 7      /* the backend cannot be reached; the last snapshot is still served */
+#define BERTH_E_CORRUPT 8          /* bytes that do not decode */
+#define BERTH_E_PERMISSION 9       /* the backend refused the credential */
+#define BERTH_E_STATE 10           /* the call does not fit the object's state (e.g. not the leader) */
+#define BERTH_E_INTERNAL 11        /* a bug: an invariant broke or an exception escaped */
+#define BERTH_E_TIMEOUT 12         /* a wait ran out of time */
+
+/* A server index meaning "no server" (e.g. a stream never placed before). */
+#define BERTH_NO_SERVER UINT32_MAX
+
+/* Server states. */
+#define BERTH_SERVER_UP 0        /* takes new streams and keeps its own */
+#define BERTH_SERVER_DRAINING 1  /* takes nothing new; its streams are moved away */
+#define BERTH_SERVER_READ_ONLY 2 /* takes nothing new; keeps what it has */
+
+/* Log levels for berth_host_api.log. */
+#define BERTH_LOG_DEBUG 0
+#define BERTH_LOG_INFO 1
+#define BERTH_LOG_WARN 2
+#define BERTH_LOG_ERROR 3
+
+/* Host-owned error slot handed to every fallible plugin call. */
+typedef struct berth_status berth_status;
+
+/* Host-owned output collector handed to plugin calls that return variable-sized data. */
+typedef struct berth_sink berth_sink;
+
+/*
+ * The host function table. Plugins reach the host only through this table (they never link
+ * against the core), so a plugin built against ABI 1.x runs in any host of ABI 1.y, y >= x.
+ */
+typedef struct berth_host_api {
+  uint32_t struct_size;
+  uint16_t abi_major;
+  uint16_t abi_minor;
+  /* Record the error of the current call. The plugin then returns the same code. */
+  void (*status_set)(berth_status *status, int32_t code, const char *message, size_t message_len);
+  /* Append bytes to a sink. Returns BERTH_OK, or an error code if the host ran out of memory. */
+  int32_t (*sink_write)(berth_sink *sink, const void *data, size_t len);
+  /* Append one (key, value) item to a sink that collects items (members, intake records). */
+  int32_t (*sink_item)(berth_sink *sink, const char *key, size_t key_len, const void *value,
+                       size_t value_len);
+  /* Write a log line attributed to the plugin. Safe to call from any thread. */
+  void (*log)(const struct berth_host_api *host, int32_t level, const char *message, size_t len);
+  /* Opaque to plugins; the host's own context for log(). */
+  void *host_data;
+} berth_host_api;
+
+/* One configuration entry from the plugin's section, e.g. key "cluster", value "sim". */
+typedef struct berth_kv {
+  const char *key;
+  const char *value;
+  const char *where; /* e.g. "berth.toml:12", or "--backend.cluster"; for error messages */
+} berth_kv;
+
+/* A plugin's configuration: the keys of its section (without `name` and `path`). */
+typedef struct berth_config {
+  uint32_t struct_size;
+  const berth_kv *items;
+  size_t count;
+  const char *section; /* "appraiser", "policy" or "backend" */
+} berth_config;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BERTH_ABI_H */

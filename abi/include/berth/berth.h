@@ -1,0 +1,159 @@
+/*
+ * Berth host C API: what a host (a C++ service, a JNI bridge, a Python module) calls to embed
+ * the engine.
+ *
+ * Conventions, chosen so SWIG can wrap this file with a handful of typemaps and no glue:
+ *   - opaque handles with create/destroy pairs, named berth_<object>_<verb>;
+ *   - every fallible call returns BERTH_OK or an error code (berth/abi.h) and, when `err` is not
+ *     NULL, stores a berth_error the caller frees with berth_error_free;
+ *   - strings go in as `const char *` (NUL-terminated) or `const char *` + length; strings coming
+ *     out are either owned by the library with a lifetime stated on the function, or allocated
+ *     for the caller and freed with berth_string_free;
+ *   - every function may be called from any thread unless it says otherwise.
+ */
+#ifndef BERTH_BERTH_H
+#define BERTH_BERTH_H
+
+#include "berth/abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------ errors ---- */
+
+typedef struct berth_error berth_error;
+
+int32_t berth_error_code(const berth_error *error);
+/* Valid until berth_error_free. */
+const char *berth_error_message(const berth_error *error);
+void berth_error_free(berth_error *error);
+
+/* Frees a string the library allocated for the caller. */
+void berth_string_free(char *text);
+
+/* The library's release, e.g. "0.1.0"; static storage. */
+const char *berth_version(void);
+
+/* ----------------------------------------------------------------------------- options ---- */
+
+/*
+ * Engine configuration: TOML files or strings, then individual overrides. Keys are
+ * "section.key", e.g. "engine.refresh_interval", "policy.name", "backend.cluster".
+ * A bad key or value is reported with the key and where it came from (file and line).
+ */
+typedef struct berth_options berth_options;
+
+int32_t berth_options_new(berth_options **out, berth_error **err);
+void berth_options_free(berth_options *options);
+int32_t berth_options_load_file(berth_options *options, const char *path, berth_error **err);
+/* `origin` names the text in error messages (e.g. "inline"). */
+int32_t berth_options_load_string(berth_options *options, const char *toml, const char *origin,
+                                  berth_error **err);
+int32_t berth_options_set(berth_options *options, const char *key, const char *value,
+                          berth_error **err);
+
+/* ------------------------------------------------------------------------------ engine ---- */
+
+typedef struct berth_engine berth_engine;
+
+/* Loads the plugins, connects the backend, joins the election (unless engine.campaign = false). */
+int32_t berth_engine_open(const berth_options *options, berth_engine **out, berth_error **err);
+/* Leaves membership and the election and frees everything. NULL is ignored. */
+void berth_engine_close(berth_engine *engine);
+
+/*
+ * The server that owns `stream`. Known streams are answered from the current snapshot without a
+ * lock or an allocation. An unknown stream is placed by the policy as a pure function of the
+ * current snapshot and the stream id (every node gives the same answer until the next version)
+ * and is recorded so the leader's next refresh includes it.
+ * *out_owner stays valid until berth_engine_close.
+ */
+int32_t berth_engine_lookup(berth_engine *engine, const char *stream, size_t stream_len,
+                            const char **out_owner, berth_error **err);
+
+/* Register a server (a member that can own streams) for as long as this engine is open. */
+int32_t berth_engine_join(berth_engine *engine, const char *server_id, double capacity,
+                          berth_error **err);
+int32_t berth_engine_leave(berth_engine *engine, const char *server_id, berth_error **err);
+
+/* Tell the leader about a stream, its tenant ("" for none) and a load (NaN when unknown).
+   Records are batched; berth_engine_flush sends them now. */
+int32_t berth_engine_add_stream(berth_engine *engine, const char *stream, size_t stream_len,
+                                const char *tenant, double load, berth_error **err);
+int32_t berth_engine_remove_stream(berth_engine *engine, const char *stream, size_t stream_len,
+                                   berth_error **err);
+/* A measured load for a stream, for appraisers that use reported loads. */
+int32_t berth_engine_report_load(berth_engine *engine, const char *stream, size_t stream_len,
+                                 double load, berth_error **err);
+int32_t berth_engine_flush(berth_engine *engine, berth_error **err);
+
+/* Leader only: rebalance and publish now (BERTH_E_STATE on a follower). */
+int32_t berth_engine_refresh(berth_engine *engine, berth_error **err);
+/* Give up leadership and leave the election. */
+int32_t berth_engine_resign(berth_engine *engine, berth_error **err);
+/* Block until this engine serves a snapshot of at least `version` (BERTH_E_TIMEOUT otherwise). */
+int32_t berth_engine_wait_version(berth_engine *engine, uint64_t version, uint32_t timeout_ms,
+                                  berth_error **err);
+
+typedef struct berth_engine_status {
+  uint32_t struct_size;
+  uint64_t version;       /* of the snapshot served; 0 before the first */
+  uint64_t epoch;         /* leadership epoch as this engine last saw it */
+  int32_t is_leader;
+  int32_t degraded;       /* 1 while the backend is unreachable and the last snapshot is served */
+  uint32_t server_count;  /* in the served snapshot */
+  uint64_t stream_count;  /* in the served snapshot */
+} berth_engine_status;
+
+/* `out->struct_size` must be set by the caller; fields past it are not written. */
+int32_t berth_engine_status_get(berth_engine *engine, berth_engine_status *out, berth_error **err);
+
+typedef struct berth_metrics {
+  uint32_t struct_size;
+  uint64_t version;
+  double max_load;             /* per unit of capacity */
+  double min_load;             /* per unit of capacity */
+  double max_over_lb;          /* max server load / lower bound; 1.0 is perfect */
+  double refresh_ms;           /* duration of the last refresh on this node */
+  uint64_t refresh_ok;
+  uint64_t refresh_failed;
+  uint64_t moved_streams;      /* by the last refresh */
+  double moved_load_fraction;  /* by the last refresh, of the total load */
+  uint64_t lookups_unknown;    /* lookups answered by placing a stream not in the snapshot */
+  uint64_t oversized_streams;  /* streams whose load alone exceeds a fair share */
+} berth_metrics;
+
+int32_t berth_engine_metrics_get(berth_engine *engine, berth_metrics *out, berth_error **err);
+/* Prometheus text exposition of every metric; free with berth_string_free. */
+int32_t berth_engine_metrics_text(berth_engine *engine, char **out_text, berth_error **err);
+
+/* ---------------------------------------------------------------------------- snapshot ---- */
+
+/* An immutable, versioned assignment. Holding one keeps it alive across later swaps. */
+typedef struct berth_snapshot berth_snapshot;
+
+/* The snapshot this engine serves now (BERTH_E_NOT_FOUND before the first). */
+int32_t berth_engine_snapshot(berth_engine *engine, berth_snapshot **out, berth_error **err);
+void berth_snapshot_release(berth_snapshot *snapshot);
+
+uint64_t berth_snapshot_version(const berth_snapshot *snapshot);
+uint64_t berth_snapshot_epoch(const berth_snapshot *snapshot);
+/* Strings below stay valid while the snapshot is held. */
+const char *berth_snapshot_policy(const berth_snapshot *snapshot);
+const char *berth_snapshot_leader(const berth_snapshot *snapshot);
+uint32_t berth_snapshot_server_count(const berth_snapshot *snapshot);
+uint64_t berth_snapshot_stream_count(const berth_snapshot *snapshot);
+/* Index-based accessors return BERTH_E_INVALID_ARGUMENT for an index out of range. */
+int32_t berth_snapshot_server(const berth_snapshot *snapshot, uint32_t index, const char **out_id,
+                              double *out_capacity, double *out_load, uint64_t *out_streams,
+                              berth_error **err);
+int32_t berth_snapshot_stream(const berth_snapshot *snapshot, uint64_t index, const char **out_id,
+                              size_t *out_id_len, uint32_t *out_owner, double *out_load,
+                              berth_error **err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BERTH_BERTH_H */

@@ -1,0 +1,185 @@
+/*
+ * Berth plugin ABI: appraisers, placement policies and state backends.
+ *
+ * A plugin is a shared object exporting exactly one symbol, BERTH_PLUGIN_ENTRY_SYMBOL, a function
+ * returning a pointer to a static berth_plugin_descriptor. The host copies the descriptor and the
+ * function table into zeroed structs of its own, using the sizes the plugin declares, and rejects
+ * a wrong ABI major, a newer minor, a short struct or a missing required function.
+ *
+ * Conventions for every function below:
+ *   - a fallible call returns BERTH_OK or an error code, and on error fills `status` through
+ *     host->status_set; nothing may unwind out of a plugin (catch everything in C++ plugins);
+ *   - arrays are owned by the caller and valid only during the call;
+ *   - `self` is what create() returned; the host serialises calls on one `self` unless a function
+ *     says it may be called concurrently.
+ */
+#ifndef BERTH_PLUGIN_H
+#define BERTH_PLUGIN_H
+
+#include "berth/abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BERTH_PLUGIN_APPRAISER 1
+#define BERTH_PLUGIN_POLICY 2
+#define BERTH_PLUGIN_BACKEND 3
+
+/* The one symbol a plugin exports. */
+#define BERTH_PLUGIN_ENTRY_SYMBOL "berth_plugin_entry"
+
+typedef struct berth_plugin_descriptor {
+  uint32_t struct_size;
+  uint16_t abi_major;     /* must equal the host's BERTH_ABI_MAJOR */
+  uint16_t abi_minor;     /* must be <= the host's BERTH_ABI_MINOR */
+  int32_t kind;           /* BERTH_PLUGIN_APPRAISER / _POLICY / _BACKEND */
+  const char *name;       /* e.g. "least_load"; what configurations name */
+  const char *version;    /* the plugin's own release, e.g. "1.0.0" */
+  const void *functions;  /* berth_appraiser_functions, berth_policy_functions or
+                             berth_backend_functions, according to `kind` */
+} berth_plugin_descriptor;
+
+typedef const berth_plugin_descriptor *(*berth_plugin_entry_fn)(void);
+
+/* ---------------------------------------------------------------- the data plugins see ---- */
+
+/*
+ * The servers of one refresh, sorted by id (so index order is name order, and ties broken by
+ * index are broken by name). Server i's id is id_arena[id_offsets[i] .. id_offsets[i + 1]).
+ */
+typedef struct berth_server_set {
+  uint32_t struct_size;
+  uint32_t count;
+  const char *id_arena;
+  const uint64_t *id_offsets; /* count + 1 entries */
+  const double *capacity;     /* > 0; balance is judged per unit of capacity */
+  const int32_t *state;       /* BERTH_SERVER_UP / _DRAINING / _READ_ONLY */
+} berth_server_set;
+
+/*
+ * The streams of one refresh. Stream i's id is id_arena[id_offsets[i] .. id_offsets[i + 1]);
+ * its tenant is tenant_arena[tenant_offsets[tenant[i]] .. tenant_offsets[tenant[i] + 1]).
+ * `hash` is XXH3-64 of the id, computed once by the host so every plugin and node agree.
+ */
+typedef struct berth_stream_set {
+  uint32_t struct_size;
+  uint64_t count;
+  const char *id_arena;
+  const uint64_t *id_offsets; /* count + 1 entries */
+  const uint64_t *hash;
+  const uint32_t *tenant;     /* index into the tenant table */
+  uint32_t tenant_count;
+  const char *tenant_arena;
+  const uint64_t *tenant_offsets; /* tenant_count + 1 entries */
+  const double *reported_load;    /* load a host reported for the stream; NaN where none */
+} berth_stream_set;
+
+/* ----------------------------------------------------------------------- appraisers ---- */
+
+typedef struct berth_appraiser_functions {
+  uint32_t struct_size;
+  int32_t (*create)(const berth_host_api *host, const berth_config *config, void **out_self,
+                    berth_status *status);
+  void (*destroy)(void *self);
+  /* Fill out_load[i] (>= 0, finite) for every stream. */
+  int32_t (*appraise)(void *self, const berth_stream_set *streams, double *out_load,
+                      berth_status *status);
+} berth_appraiser_functions;
+
+/* ------------------------------------------------------------------ placement policies ---- */
+
+/* Everything a policy needs to compute a whole assignment. */
+typedef struct berth_rebalance_request {
+  uint32_t struct_size;
+  const berth_server_set *servers;
+  const berth_stream_set *streams;
+  const double *load;             /* per stream, from the appraiser */
+  const uint32_t *previous_owner; /* per stream: server index, or BERTH_NO_SERVER */
+} berth_rebalance_request;
+
+typedef struct berth_policy_functions {
+  uint32_t struct_size;
+  /* Bumped whenever the same input would produce a different assignment; snapshots record it. */
+  uint32_t behaviour_version;
+  int32_t (*create)(const berth_host_api *host, const berth_config *config, void **out_self,
+                    berth_status *status);
+  void (*destroy)(void *self);
+  /* Assign every stream: out_owner[i] = a server index. BERTH_E_NO_SERVERS when none can take it. */
+  int32_t (*rebalance)(void *self, const berth_rebalance_request *request, uint32_t *out_owner,
+                       berth_status *status);
+  /*
+   * Prepare to place streams that are not in a snapshot yet. The placer must be a pure function
+   * of (servers, server_load): every node builds it from the same snapshot and must give the same
+   * answers. Destroyed with placer_destroy before `self` is destroyed.
+   */
+  int32_t (*placer_create)(void *self, const berth_server_set *servers, const double *server_load,
+                           void **out_placer, berth_status *status);
+  /* Place one new stream. May be called concurrently from many threads on one placer. */
+  int32_t (*place)(const void *placer, uint64_t stream_hash, double load, uint32_t *out_server,
+                   berth_status *status);
+  void (*placer_destroy)(void *placer);
+} berth_policy_functions;
+
+/* -------------------------------------------------------------------- state backends ---- */
+
+#define BERTH_CHANGED_MEMBERS 1u    /* the member list changed */
+#define BERTH_CHANGED_LEADER 2u     /* leadership (or its epoch) changed */
+#define BERTH_CHANGED_SNAPSHOT 4u   /* a newer snapshot version was published */
+#define BERTH_CHANGED_INTAKE 8u     /* records were submitted for the leader */
+#define BERTH_CHANGED_CONNECTION 16u /* connectivity to the backend changed */
+
+/*
+ * How a backend tells the host something changed. `changed` may run on any thread, including
+ * inside a call the host made; it must only record the bits and wake the host, never call back
+ * into the backend.
+ */
+typedef struct berth_backend_watch {
+  uint32_t struct_size;
+  void *context;
+  void (*changed)(void *context, uint32_t what);
+} berth_backend_watch;
+
+typedef struct berth_leadership {
+  uint32_t struct_size;
+  uint64_t epoch;     /* grows with every new leader; 0 while there is none */
+  int32_t is_leader;  /* 1 when this backend instance holds leadership at `epoch` */
+  int32_t connected;  /* 0 while the backend cannot be reached (degraded mode) */
+} berth_leadership;
+
+typedef struct berth_backend_functions {
+  uint32_t struct_size;
+  int32_t (*create)(const berth_host_api *host, const berth_config *config,
+                    const berth_backend_watch *watch, void **out_self, berth_status *status);
+  void (*destroy)(void *self);
+  /* Register a member (a server) for as long as this instance lives. `info` is opaque to the
+     backend. Joining an id that is already registered by this instance replaces its info. */
+  int32_t (*join)(void *self, const char *member_id, size_t id_len, const void *info,
+                  size_t info_len, berth_status *status);
+  int32_t (*leave)(void *self, const char *member_id, size_t id_len, berth_status *status);
+  /* One sink_item(id, info) per live member, in any order. */
+  int32_t (*members)(void *self, berth_sink *out, berth_status *status);
+  /* Enter the election; leadership is reported through watch + leadership(). */
+  int32_t (*campaign)(void *self, berth_status *status);
+  /* Leave the election (and give up leadership if held). */
+  int32_t (*resign)(void *self, berth_status *status);
+  int32_t (*leadership)(void *self, berth_leadership *out, berth_status *status);
+  /* Publish a snapshot as `version`. Fenced: fails with BERTH_E_FENCED unless this instance
+     still leads at `epoch`; fails with BERTH_E_STATE unless version is newer than the latest. */
+  int32_t (*publish)(void *self, uint64_t epoch, uint64_t version, const void *bytes, size_t len,
+                     berth_status *status);
+  /* The newest published version (0 if none). When it is newer than `known_version`, its bytes
+     are written to `out`; otherwise nothing is written. */
+  int32_t (*fetch)(void *self, uint64_t known_version, uint64_t *out_version, berth_sink *out,
+                   berth_status *status);
+  /* Hand records (opaque bytes) to whoever leads now or next. */
+  int32_t (*submit)(void *self, const void *bytes, size_t len, berth_status *status);
+  /* Leader only: take every pending submission, one sink_item("", bytes) each, oldest first. */
+  int32_t (*drain)(void *self, berth_sink *out, berth_status *status);
+} berth_backend_functions;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BERTH_PLUGIN_H */

@@ -1,0 +1,263 @@
+// Header-only C++ helper for plugin authors.
+//
+// Write a plugin as an ordinary C++ class; the adapters below turn it into the C function table
+// of berth/plugin.h, with every call guarded so no exception ever crosses the ABI. A plugin built
+// with this header still links against nothing of Berth's: it reaches the host only through the
+// berth_host_api it is given.
+//
+//   class MyPolicy { ... };                       // see plugins/policy/least_load for the shape
+//   BERTH_DEFINE_POLICY_PLUGIN(MyPolicy, "my_policy", "1.0.0", /*behaviour*/ 1)
+#ifndef BERTH_PLUGIN_HPP
+#define BERTH_PLUGIN_HPP
+
+#include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/plugin.h"
+
+#define BERTH_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace berth::plugin {
+
+// An error a plugin means to report: its code crosses the ABI, its text goes in the status.
+class Error : public std::runtime_error {
+ public:
+  Error(int32_t code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  int32_t code() const noexcept { return code_; }
+
+ private:
+  int32_t code_;
+};
+
+inline void report(const berth_host_api* host, berth_status* status, int32_t code,
+                   std::string_view message) noexcept {
+  if (host != nullptr && host->status_set != nullptr && status != nullptr)
+    host->status_set(status, code, message.data(), message.size());
+}
+
+// Runs `body` (returning an int32_t code) so that nothing unwinds out of the plugin.
+template <class Body>
+int32_t guarded(const berth_host_api* host, berth_status* status, Body&& body) noexcept {
+  try {
+    return body();
+  } catch (const Error& e) {
+    report(host, status, e.code(), e.what());
+    return e.code();
+  } catch (const std::bad_alloc&) {
+    report(host, status, BERTH_E_INTERNAL, "out of memory");
+    return BERTH_E_INTERNAL;
+  } catch (const std::exception& e) {
+    report(host, status, BERTH_E_INTERNAL, std::string("unexpected exception: ") + e.what());
+    return BERTH_E_INTERNAL;
+  } catch (...) {
+    report(host, status, BERTH_E_INTERNAL, "unexpected non-standard exception");
+    return BERTH_E_INTERNAL;
+  }
+}
+
+inline void log(const berth_host_api* host, int32_t level, std::string_view message) noexcept {
+  if (host != nullptr && host->log != nullptr) host->log(host, level, message.data(), message.size());
+}
+
+// Read access to a plugin's configuration section. Every key read is remembered, so
+// reject_unknown() can name a key the plugin does not understand (usually a typo).
+class Config {
+ public:
+  explicit Config(const berth_config* config) : config_(config) {
+    if (config_ != nullptr) used_.assign(config_->count, false);
+  }
+
+  const berth_kv* find(std::string_view key) {
+    if (config_ == nullptr) return nullptr;
+    for (size_t i = 0; i < config_->count; ++i) {
+      if (key == config_->items[i].key) {
+        used_[i] = true;
+        return &config_->items[i];
+      }
+    }
+    return nullptr;
+  }
+
+  std::string text(std::string_view key, std::string fallback) {
+    const berth_kv* kv = find(key);
+    return kv == nullptr ? fallback : std::string(kv->value);
+  }
+
+  double number(std::string_view key, double fallback, double min, double max) {
+    const berth_kv* kv = find(key);
+    if (kv == nullptr) return fallback;
+    char* end = nullptr;
+    double value = std::strtod(kv->value, &end);
+    if (end == kv->value || *end != '\0' || !std::isfinite(value) || value < min || value > max)
+      throw Error(BERTH_E_CONFIG, where(*kv) + "'" + kv->value + "' is not a number in [" +
+                                      std::to_string(min) + ", " + std::to_string(max) + "]");
+    return value;
+  }
+
+  void reject_unknown() const {
+    if (config_ == nullptr) return;
+    for (size_t i = 0; i < config_->count; ++i)
+      if (!used_[i]) throw Error(BERTH_E_CONFIG, where(config_->items[i]) + "unknown key");
+  }
+
+  std::string where(const berth_kv& kv) const {
+    std::string out = kv.where != nullptr ? std::string(kv.where) + ": " : std::string();
+    if (config_ != nullptr && config_->section != nullptr) out += std::string(config_->section) + ".";
+    return out + kv.key + ": ";
+  }
+
+ private:
+  const berth_config* config_;
+  std::vector<bool> used_;
+};
+
+inline std::string_view server_id(const berth_server_set& servers, uint32_t i) {
+  return {servers.id_arena + servers.id_offsets[i], servers.id_offsets[i + 1] - servers.id_offsets[i]};
+}
+
+inline std::string_view stream_id(const berth_stream_set& streams, uint64_t i) {
+  return {streams.id_arena + streams.id_offsets[i], streams.id_offsets[i + 1] - streams.id_offsets[i]};
+}
+
+// Output to a host sink.
+class Sink {
+ public:
+  Sink(const berth_host_api* host, berth_sink* sink) : host_(host), sink_(sink) {}
+  void write(const void* data, size_t len) const {
+    if (host_->sink_write(sink_, data, len) != BERTH_OK) throw Error(BERTH_E_INTERNAL, "host sink refused bytes");
+  }
+  void item(std::string_view key, const void* value, size_t len) const {
+    if (host_->sink_item(sink_, key.data(), key.size(), value, len) != BERTH_OK)
+      throw Error(BERTH_E_INTERNAL, "host sink refused an item");
+  }
+
+ private:
+  const berth_host_api* host_;
+  berth_sink* sink_;
+};
+
+// A plugin object together with the host table it reports through.
+template <class T>
+struct Instance {
+  const berth_host_api* host;
+  T impl;
+};
+
+template <class T, class... Args>
+int32_t create_instance(const berth_host_api* host, const berth_config* config, void** out_self,
+                        berth_status* status, Args&&... args) noexcept {
+  return guarded(host, status, [&]() -> int32_t {
+    Config reader(config);
+    auto* self = new Instance<T>{host, T(host, reader, std::forward<Args>(args)...)};
+    try {
+      reader.reject_unknown();
+    } catch (...) {
+      delete self;
+      throw;
+    }
+    *out_self = self;
+    return BERTH_OK;
+  });
+}
+
+// ------------------------------------------------------------------------------ appraisers --
+// An appraiser class has: Appraiser(const berth_host_api*, Config&) and
+//   void appraise(const berth_stream_set&, double* out_load);
+template <class A>
+struct AppraiserAdapter {
+  using Self = Instance<A>;
+  static int32_t create(const berth_host_api* host, const berth_config* config, void** out,
+                        berth_status* status) noexcept {
+    return create_instance<A>(host, config, out, status);
+  }
+  static void destroy(void* self) noexcept { delete static_cast<Self*>(self); }
+  static int32_t appraise(void* self, const berth_stream_set* streams, double* out_load,
+                          berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.appraise(*streams, out_load);
+      return BERTH_OK;
+    });
+  }
+  static constexpr berth_appraiser_functions table() {
+    return {BERTH_SIZE_THROUGH(berth_appraiser_functions, appraise), &create, &destroy, &appraise};
+  }
+};
+
+// -------------------------------------------------------------------------------- policies --
+// A policy class has: Policy(const berth_host_api*, Config&),
+//   void rebalance(const berth_rebalance_request&, uint32_t* out_owner);
+//   using Placer = ...;  Placer make_placer(const berth_server_set&, const double* server_load);
+// and the Placer has: uint32_t place(uint64_t stream_hash, double load) const.
+template <class P>
+struct PolicyAdapter {
+  using Self = Instance<P>;
+  using Placer = Instance<typename P::Placer>;
+  static int32_t create(const berth_host_api* host, const berth_config* config, void** out,
+                        berth_status* status) noexcept {
+    return create_instance<P>(host, config, out, status);
+  }
+  static void destroy(void* self) noexcept { delete static_cast<Self*>(self); }
+  static int32_t rebalance(void* self, const berth_rebalance_request* request, uint32_t* out_owner,
+                           berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.rebalance(*request, out_owner);
+      return BERTH_OK;
+    });
+  }
+  static int32_t placer_create(void* self, const berth_server_set* servers, const double* server_load,
+                               void** out_placer, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      *out_placer = new Placer{s->host, s->impl.make_placer(*servers, server_load)};
+      return BERTH_OK;
+    });
+  }
+  static int32_t place(const void* placer, uint64_t stream_hash, double load, uint32_t* out_server,
+                       berth_status* status) noexcept {
+    auto* p = static_cast<const Placer*>(placer);
+    return guarded(p->host, status, [&]() -> int32_t {
+      *out_server = p->impl.place(stream_hash, load);
+      return BERTH_OK;
+    });
+  }
+  static void placer_destroy(void* placer) noexcept { delete static_cast<Placer*>(placer); }
+  static constexpr berth_policy_functions table(uint32_t behaviour_version) {
+    return {BERTH_SIZE_THROUGH(berth_policy_functions, placer_destroy),
+            behaviour_version, &create, &destroy, &rebalance, &placer_create, &place, &placer_destroy};
+  }
+};
+
+inline constexpr uint32_t descriptor_size = BERTH_SIZE_THROUGH(berth_plugin_descriptor, functions);
+
+}  // namespace berth::plugin
+
+// One exported entry symbol returning a static descriptor.
+#define BERTH_DEFINE_PLUGIN_ENTRY_(KIND, FUNCTIONS, NAME, VERSION)                            \
+  BERTH_EXPORT const berth_plugin_descriptor* berth_plugin_entry(void) {                      \
+    static const berth_plugin_descriptor descriptor = {                                       \
+        ::berth::plugin::descriptor_size, BERTH_ABI_MAJOR, BERTH_ABI_MINOR, KIND, NAME, VERSION, \
+        &FUNCTIONS};                                                                           \
+    return &descriptor;                                                                        \
+  }
+
+#define BERTH_DEFINE_APPRAISER_PLUGIN(CLASS, NAME, VERSION)                                      \
+  namespace {                                                                                    \
+  constexpr berth_appraiser_functions berth_functions_ = ::berth::plugin::AppraiserAdapter<CLASS>::table(); \
+  }                                                                                              \
+  BERTH_DEFINE_PLUGIN_ENTRY_(BERTH_PLUGIN_APPRAISER, berth_functions_, NAME, VERSION)
+
+#define BERTH_DEFINE_POLICY_PLUGIN(CLASS, NAME, VERSION, BEHAVIOUR)                              \
+  namespace {                                                                                    \
+  constexpr berth_policy_functions berth_functions_ = ::berth::plugin::PolicyAdapter<CLASS>::table(BEHAVIOUR); \
+  }                                                                                              \
+  BERTH_DEFINE_PLUGIN_ENTRY_(BERTH_PLUGIN_POLICY, berth_functions_, NAME, VERSION)
+
+#endif  // BERTH_PLUGIN_HPP

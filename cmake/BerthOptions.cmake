@@ -1,0 +1,32 @@
+# Compiler settings shared by every Berth target.
+add_library(berth_warnings INTERFACE)
+target_compile_options(berth_warnings INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wnull-dereference -Wimplicit-fallthrough>
+  $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Wpedantic>)
+if(BERTH_WERROR)
+  target_compile_options(berth_warnings INTERFACE -Werror)
+endif()
+
+if(BERTH_SANITIZE)
+  add_compile_options(-fsanitize=${BERTH_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${BERTH_SANITIZE})
+endif()
+
+# berth_add_plugin(<kind> <name> SOURCES ...): a real shared object that exports only its entry
+# symbol, named berth_<kind>_<name>.so so the loader finds it by name.
+function(berth_add_plugin kind name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  set(target berth_${kind}_${name})
+  add_library(${target} MODULE ${ARG_SOURCES})
+  set_target_properties(${target} PROPERTIES
+    PREFIX ""
+    OUTPUT_NAME ${target}
+    LIBRARY_OUTPUT_DIRECTORY ${BERTH_PLUGIN_OUTPUT_DIR}
+    CXX_VISIBILITY_PRESET hidden
+    C_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  target_link_libraries(${target} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
+  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  install(TARGETS ${target} LIBRARY DESTINATION ${BERTH_PLUGIN_INSTALL_DIR})
+  set_property(GLOBAL APPEND PROPERTY BERTH_PLUGINS ${target})
+endfunction()

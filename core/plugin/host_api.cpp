@@ -1,0 +1,77 @@
+#include "plugin/host_api.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+
+namespace berth {
+namespace {
+
+void status_set(berth_status* status, int32_t code, const char* message, size_t len) {
+  if (status == nullptr) return;
+  status->code = code;
+  status->message.assign(message != nullptr ? message : "", message != nullptr ? len : 0);
+}
+
+int32_t sink_write(berth_sink* sink, const void* data, size_t len) {
+  if (sink == nullptr || (data == nullptr && len > 0)) return BERTH_E_INVALID_ARGUMENT;
+  try {
+    sink->bytes.append(static_cast<const char*>(data), len);
+    return BERTH_OK;
+  } catch (...) {
+    return BERTH_E_INTERNAL;
+  }
+}
+
+int32_t sink_item(berth_sink* sink, const char* key, size_t key_len, const void* value, size_t value_len) {
+  if (sink == nullptr || (key == nullptr && key_len > 0) || (value == nullptr && value_len > 0))
+    return BERTH_E_INVALID_ARGUMENT;
+  try {
+    sink->items.emplace_back(std::string(key, key_len),
+                             std::string(static_cast<const char*>(value), value_len));
+    return BERTH_OK;
+  } catch (...) {
+    return BERTH_E_INTERNAL;
+  }
+}
+
+void log(const berth_host_api* host, int32_t level, const char* message, size_t len) {
+  try {
+    const auto* name = static_cast<const std::string*>(host != nullptr ? host->host_data : nullptr);
+    std::string_view text(message != nullptr ? message : "", message != nullptr ? len : 0);
+    std::string_view who = name != nullptr ? std::string_view(*name) : std::string_view("plugin");
+    switch (level) {
+      case BERTH_LOG_DEBUG: spdlog::debug("[{}] {}", who, text); break;
+      case BERTH_LOG_INFO: spdlog::info("[{}] {}", who, text); break;
+      case BERTH_LOG_WARN: spdlog::warn("[{}] {}", who, text); break;
+      default: spdlog::error("[{}] {}", who, text); break;
+    }
+  } catch (...) {
+    // Logging must never fail a plugin call.
+  }
+}
+
+}  // namespace
+
+berth_host_api make_host_api(const std::string* plugin_name) {
+  berth_host_api api{};
+  api.struct_size = BERTH_SIZE_THROUGH(berth_host_api, host_data);
+  api.abi_major = BERTH_ABI_MAJOR;
+  api.abi_minor = BERTH_ABI_MINOR;
+  api.status_set = &status_set;
+  api.sink_write = &sink_write;
+  api.sink_item = &sink_item;
+  api.log = &log;
+  api.host_data = const_cast<std::string*>(plugin_name);
+  return api;
+}
+
+void check_plugin_call(int32_t code, const berth_status& status, std::string_view context) {
+  if (code == BERTH_OK) return;
+  std::string message = status.message.empty() ? std::string("failed with code ") + std::to_string(code) +
+                                                     " (" + code_name(code) + ") and no message"
+                                               : status.message;
+  throw Error(code, std::string(context) + ": " + message);
+}
+
+}  // namespace berth

@@ -1,0 +1,177 @@
+#include "plugin/instances.h"
+
+#include "common/error.h"
+#include "plugin/host_api.h"
+
+namespace berth {
+namespace {
+
+std::string context_of(const LoadedPlugin& plugin, const char* call) {
+  return std::string(kind_name(plugin.kind)) + " '" + plugin.name + "' (" + plugin.path.string() + ") " + call;
+}
+
+// Calls into a plugin: a non-OK code, or an exception that escaped the C ABI, becomes an Error.
+template <class Call>
+void call_plugin(const LoadedPlugin& plugin, const char* what, Call&& call) {
+  berth_status status;
+  int32_t code = BERTH_E_INTERNAL;
+  try {
+    code = call(&status);
+  } catch (...) {
+    throw Error(BERTH_E_PLUGIN, context_of(plugin, what) + ": threw an exception across the C ABI");
+  }
+  check_plugin_call(code, status, context_of(plugin, what));
+}
+
+void* create_with(const LoadedPlugin& plugin, auto&& create) {
+  void* self = nullptr;
+  berth_status status;
+  int32_t code = BERTH_E_INTERNAL;
+  try {
+    code = create(&self, &status);
+  } catch (...) {
+    throw Error(BERTH_E_PLUGIN, context_of(plugin, "create") + ": threw an exception across the C ABI");
+  }
+  if (code != BERTH_OK) {
+    // A configuration mistake stays a configuration error; anything else is the plugin failing.
+    int32_t reported = code == BERTH_E_CONFIG ? BERTH_E_CONFIG : BERTH_E_PLUGIN;
+    std::string message = status.message.empty() ? "failed with code " + std::to_string(code) : status.message;
+    throw Error(reported, context_of(plugin, "create") + ": " + message);
+  }
+  if (self == nullptr) throw Error(BERTH_E_PLUGIN, context_of(plugin, "create") + ": returned OK but no object");
+  return self;
+}
+
+}  // namespace
+
+PluginConfig::PluginConfig(std::string section, std::vector<Entry> entries)
+    : section_(std::move(section)), entries_(std::move(entries)) {
+  rebuild();
+}
+
+PluginConfig& PluginConfig::operator=(const PluginConfig& other) {
+  if (this != &other) {
+    section_ = other.section_;
+    entries_ = other.entries_;
+    rebuild();
+  }
+  return *this;
+}
+
+void PluginConfig::rebuild() {
+  kvs_.clear();
+  for (const Entry& e : entries_) kvs_.push_back({e.key.c_str(), e.value.c_str(), e.where.c_str()});
+  view_ = berth_config{BERTH_SIZE_THROUGH(berth_config, section), kvs_.data(), kvs_.size(), section_.c_str()};
+}
+
+Appraiser::Appraiser(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig& config)
+    : plugin_(std::move(plugin)) {
+  self_ = create_with(*plugin_, [&](void** out, berth_status* st) {
+    return plugin_->appraiser.create(&plugin_->host, config.view(), out, st);
+  });
+}
+
+Appraiser::~Appraiser() { plugin_->appraiser.destroy(self_); }
+
+void Appraiser::appraise(const berth_stream_set& streams, double* out_load) {
+  call_plugin(*plugin_, "appraise", [&](berth_status* st) { return plugin_->appraiser.appraise(self_, &streams, out_load, st); });
+}
+
+Policy::Policy(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig& config) : plugin_(std::move(plugin)) {
+  self_ = create_with(*plugin_, [&](void** out, berth_status* st) {
+    return plugin_->policy.create(&plugin_->host, config.view(), out, st);
+  });
+}
+
+Policy::~Policy() { plugin_->policy.destroy(self_); }
+
+void Policy::rebalance(const berth_rebalance_request& request, uint32_t* out_owner) const {
+  call_plugin(*plugin_, "rebalance", [&](berth_status* st) { return plugin_->policy.rebalance(self_, &request, out_owner, st); });
+}
+
+std::shared_ptr<const Placer> Policy::make_placer(const berth_server_set& servers, const double* server_load) const {
+  void* placer = nullptr;
+  call_plugin(*plugin_, "placer_create", [&](berth_status* st) {
+    return plugin_->policy.placer_create(self_, &servers, server_load, &placer, st);
+  });
+  if (placer == nullptr) throw Error(BERTH_E_PLUGIN, context_of(*plugin_, "placer_create") + ": returned OK but no placer");
+  return std::make_shared<const Placer>(shared_from_this(), placer);
+}
+
+Placer::~Placer() { policy_->plugin_->policy.placer_destroy(placer_); }
+
+uint32_t Placer::place(uint64_t stream_hash, double load) const {
+  uint32_t server = BERTH_NO_SERVER;
+  call_plugin(*policy_->plugin_, "place", [&](berth_status* st) {
+    return policy_->plugin_->policy.place(placer_, stream_hash, load, &server, st);
+  });
+  return server;
+}
+
+Backend::Backend(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig& config, const berth_backend_watch* watch)
+    : plugin_(std::move(plugin)) {
+  self_ = create_with(*plugin_, [&](void** out, berth_status* st) {
+    return plugin_->backend.create(&plugin_->host, config.view(), watch, out, st);
+  });
+}
+
+Backend::~Backend() { plugin_->backend.destroy(self_); }
+
+void Backend::join(std::string_view member, std::string_view info) {
+  call_plugin(*plugin_, "join", [&](berth_status* st) {
+    return plugin_->backend.join(self_, member.data(), member.size(), info.data(), info.size(), st);
+  });
+}
+
+void Backend::leave(std::string_view member) {
+  call_plugin(*plugin_, "leave", [&](berth_status* st) { return plugin_->backend.leave(self_, member.data(), member.size(), st); });
+}
+
+std::vector<std::pair<std::string, std::string>> Backend::members() {
+  berth_sink sink;
+  call_plugin(*plugin_, "members", [&](berth_status* st) { return plugin_->backend.members(self_, &sink, st); });
+  return std::move(sink.items);
+}
+
+void Backend::campaign() {
+  call_plugin(*plugin_, "campaign", [&](berth_status* st) { return plugin_->backend.campaign(self_, st); });
+}
+
+void Backend::resign() {
+  call_plugin(*plugin_, "resign", [&](berth_status* st) { return plugin_->backend.resign(self_, st); });
+}
+
+berth_leadership Backend::leadership() {
+  berth_leadership out{};
+  out.struct_size = BERTH_SIZE_THROUGH(berth_leadership, connected);
+  call_plugin(*plugin_, "leadership", [&](berth_status* st) { return plugin_->backend.leadership(self_, &out, st); });
+  return out;
+}
+
+void Backend::publish(uint64_t epoch, uint64_t version, std::string_view bytes) {
+  call_plugin(*plugin_, "publish", [&](berth_status* st) {
+    return plugin_->backend.publish(self_, epoch, version, bytes.data(), bytes.size(), st);
+  });
+}
+
+std::pair<uint64_t, std::string> Backend::fetch(uint64_t known_version) {
+  berth_sink sink;
+  uint64_t version = 0;
+  call_plugin(*plugin_, "fetch", [&](berth_status* st) { return plugin_->backend.fetch(self_, known_version, &version, &sink, st); });
+  return {version, std::move(sink.bytes)};
+}
+
+void Backend::submit(std::string_view records) {
+  call_plugin(*plugin_, "submit", [&](berth_status* st) { return plugin_->backend.submit(self_, records.data(), records.size(), st); });
+}
+
+std::vector<std::string> Backend::drain() {
+  berth_sink sink;
+  call_plugin(*plugin_, "drain", [&](berth_status* st) { return plugin_->backend.drain(self_, &sink, st); });
+  std::vector<std::string> out;
+  out.reserve(sink.items.size());
+  for (auto& item : sink.items) out.push_back(std::move(item.second));
+  return out;
+}
+
+}  // namespace berth

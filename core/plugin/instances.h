@@ -1,0 +1,114 @@
+// C++ handles on plugin-created objects. Each holds the LoadedPlugin it came from, so a shared
+// object is never unloaded while something it created is alive, and turns every failed call into
+// an Error naming the plugin.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "plugin/loader.h"
+
+namespace berth {
+
+// A plugin's configuration section as owned strings; `view()` is what crosses the ABI.
+class PluginConfig {
+ public:
+  struct Entry {
+    std::string key, value, where;
+  };
+  PluginConfig(std::string section, std::vector<Entry> entries);
+  PluginConfig() : PluginConfig("", {}) {}
+  PluginConfig(const PluginConfig& other) : PluginConfig(other.section_, other.entries_) {}
+  PluginConfig& operator=(const PluginConfig& other);
+
+  const berth_config* view() const { return &view_; }
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  void rebuild();
+  std::string section_;
+  std::vector<Entry> entries_;
+  std::vector<berth_kv> kvs_;
+  berth_config view_{};
+};
+
+class Appraiser {
+ public:
+  Appraiser(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig& config);
+  ~Appraiser();
+  Appraiser(const Appraiser&) = delete;
+  Appraiser& operator=(const Appraiser&) = delete;
+
+  void appraise(const berth_stream_set& streams, double* out_load);
+  const LoadedPlugin& plugin() const { return *plugin_; }
+
+ private:
+  std::shared_ptr<const LoadedPlugin> plugin_;
+  void* self_ = nullptr;
+};
+
+class Policy;
+
+// Places streams that are not in a snapshot yet; built from one snapshot, shared by its readers.
+class Placer {
+ public:
+  Placer(std::shared_ptr<const Policy> policy, void* placer) : policy_(std::move(policy)), placer_(placer) {}
+  ~Placer();
+  Placer(const Placer&) = delete;
+  Placer& operator=(const Placer&) = delete;
+
+  uint32_t place(uint64_t stream_hash, double load) const;  // throws Error
+
+ private:
+  std::shared_ptr<const Policy> policy_;
+  void* placer_;
+};
+
+class Policy : public std::enable_shared_from_this<Policy> {
+ public:
+  Policy(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig& config);
+  ~Policy();
+  Policy(const Policy&) = delete;
+  Policy& operator=(const Policy&) = delete;
+
+  void rebalance(const berth_rebalance_request& request, uint32_t* out_owner) const;
+  std::shared_ptr<const Placer> make_placer(const berth_server_set& servers, const double* server_load) const;
+  uint32_t behaviour_version() const { return plugin_->policy.behaviour_version; }
+  const LoadedPlugin& plugin() const { return *plugin_; }
+
+ private:
+  friend class Placer;
+  std::shared_ptr<const LoadedPlugin> plugin_;
+  void* self_ = nullptr;
+};
+
+class Backend {
+ public:
+  // `watch` must stay valid until the Backend is destroyed.
+  Backend(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig& config, const berth_backend_watch* watch);
+  ~Backend();
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  void join(std::string_view member, std::string_view info);
+  void leave(std::string_view member);
+  std::vector<std::pair<std::string, std::string>> members();
+  void campaign();
+  void resign();
+  berth_leadership leadership();
+  void publish(uint64_t epoch, uint64_t version, std::string_view bytes);
+  // The newest version, and its bytes when newer than `known_version` (else empty).
+  std::pair<uint64_t, std::string> fetch(uint64_t known_version);
+  void submit(std::string_view records);
+  std::vector<std::string> drain();
+  const LoadedPlugin& plugin() const { return *plugin_; }
+
+ private:
+  std::shared_ptr<const LoadedPlugin> plugin_;
+  void* self_ = nullptr;
+};
+
+}  // namespace berth

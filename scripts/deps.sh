@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Berth builds and tests with, when any is missing.
+# Sourced by demo.sh and test.sh; safe to run on its own.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libboost-dev libcapnp-dev capnproto libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev
+  libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
+  zookeeper libzookeeper-mt-dev liblua5.4-dev lua5.4 swig python3-dev python3-pytest python3-kazoo
+  default-jdk-headless junit4 netcat-openbsd
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds Berth with warnings as errors and runs every test suite through CTest (C++, Python, Java,
+# real ZooKeeper), then the sanitizer builds of the suites that fit the time.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/deps.sh"
+jobs=$(nproc)
+
+run_suite() {  # <build dir> <ctest label regex or ""> [cmake args...]
+  local dir=$1 labels=$2
+  shift 2
+  cmake -S "$root" -B "$dir" -DBERTH_WERROR=ON -DPython3_EXECUTABLE=/usr/bin/python3 "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" ${labels:+-L "$labels"})
+}
+
+run_suite "$root/build-test" "" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# AddressSanitizer + UndefinedBehaviorSanitizer over the core suites.
+run_suite "$root/build-asan" "unit" -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=address,undefined \
+  -DBERTH_BUILD_BENCHMARKS=OFF
