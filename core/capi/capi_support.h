@@ -1,0 +1,48 @@
+// Shared by the C API translation units: the error object, and `guard`, which turns every
+// exception into a code + berth_error so nothing unwinds into a C caller.
+#pragma once
+
+#include <new>
+#include <string>
+#include <string_view>
+
+#include "berth/berth.h"
+#include "common/error.h"
+
+#define BERTH_API __attribute__((visibility("default")))
+
+struct berth_error {
+  int32_t code;
+  std::string message;
+};
+
+namespace berth::capi {
+
+int32_t store_error(berth_error** err, int32_t code, std::string message) noexcept;
+
+// A malloc'ed copy for the caller, freed with berth_string_free.
+char* copy_string(std::string_view text);
+
+template <class Body>
+int32_t guard(berth_error** err, Body&& body) noexcept {
+  if (err != nullptr) *err = nullptr;
+  try {
+    body();
+    return BERTH_OK;
+  } catch (const Error& e) {
+    return store_error(err, e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    return store_error(err, BERTH_E_INTERNAL, "out of memory");
+  } catch (const std::exception& e) {
+    return store_error(err, BERTH_E_INTERNAL, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return store_error(err, BERTH_E_INTERNAL, "internal error: unknown exception");
+  }
+}
+
+#define BERTH_REQUIRE_ARG(cond, what)                                             \
+  do {                                                                            \
+    if (!(cond)) throw ::berth::Error(BERTH_E_INVALID_ARGUMENT, what);            \
+  } while (0)
+
+}  // namespace berth::capi

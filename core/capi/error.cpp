@@ -1,0 +1,44 @@
+// berth_error and the small functions every C API call leans on.
+#include "capi/capi_support.h"
+
+#include <cstdlib>
+#include <cstring>
+
+extern "C" {
+
+BERTH_API int32_t berth_error_code(const berth_error* error) { return error != nullptr ? error->code : BERTH_OK; }
+
+BERTH_API const char* berth_error_message(const berth_error* error) {
+  return error != nullptr ? error->message.c_str() : "";
+}
+
+BERTH_API void berth_error_free(berth_error* error) { delete error; }
+
+BERTH_API void berth_string_free(char* text) { std::free(text); }
+
+BERTH_API const char* berth_version(void) { return BERTH_VERSION; }
+
+}  // extern "C"
+
+namespace berth::capi {
+
+int32_t store_error(berth_error** err, int32_t code, std::string message) noexcept {
+  if (err != nullptr) {
+    try {
+      *err = new berth_error{code, std::move(message)};
+    } catch (...) {
+      *err = nullptr;  // out of memory while reporting: the code still says what happened
+    }
+  }
+  return code;
+}
+
+char* copy_string(std::string_view text) {
+  char* out = static_cast<char*>(std::malloc(text.size() + 1));
+  if (out == nullptr) throw std::bad_alloc();
+  std::memcpy(out, text.data(), text.size());
+  out[text.size()] = '\0';
+  return out;
+}
+
+}  // namespace berth::capi
