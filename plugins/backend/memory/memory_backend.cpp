@@ -1,0 +1,73 @@
+#include "memory_backend.h"
+
+#include <utility>
+
+#include "cluster_directory.h"
+
+namespace berth::memory {
+namespace {
+
+std::string cluster_name(plugin::Config& config) {
+  std::string name = config.text("cluster", "default");
+  if (name.empty()) throw plugin::Error(BERTH_E_CONFIG, config.where(*config.find("cluster")) + "must not be empty");
+  return name;
+}
+
+}  // namespace
+
+MemoryBackend::MemoryBackend(const berth_host_api* /*host*/, plugin::Config& config, const berth_backend_watch* watch) {
+  std::string name = cluster_name(config);
+  config.reject_unknown();  // before joining the cluster: a rejected instance leaves no trace
+  watch_ = std::make_shared<backend::WatchRelay>(watch);
+  cluster_ = find_or_create_cluster(name);
+  session_ = cluster_->open_session(watch_);
+}
+
+// Silence our own watch first, so the host is never called once destroy() returns, then end the
+// session: the other instances see its members and candidacy go.
+MemoryBackend::~MemoryBackend() {
+  watch_->close();
+  cluster_->close_session(session_);
+}
+
+void MemoryBackend::join(std::string_view member, std::string_view info) { cluster_->join(session_, member, info); }
+
+void MemoryBackend::leave(std::string_view member) { cluster_->leave(session_, member); }
+
+void MemoryBackend::members(const plugin::Sink& out) {
+  for (const auto& [id, info] : cluster_->members()) out.item(id, info.data(), info.size());
+}
+
+void MemoryBackend::campaign() { cluster_->campaign(session_); }
+
+void MemoryBackend::resign() { cluster_->resign(session_); }
+
+plugin::Leadership MemoryBackend::leadership() { return cluster_->leadership(session_); }
+
+void MemoryBackend::publish(uint64_t epoch, uint64_t version, std::string_view bytes) {
+  // Copied before taking the cluster lock: a snapshot may be tens of megabytes.
+  cluster_->publish(session_, epoch, version, std::make_shared<const std::string>(bytes));
+}
+
+uint64_t MemoryBackend::fetch(uint64_t known_version, const plugin::Sink& out) {
+  Cluster::Published latest = cluster_->latest();
+  if (latest.version > known_version && latest.bytes != nullptr) out.write(latest.bytes->data(), latest.bytes->size());
+  return latest.version;
+}
+
+void MemoryBackend::submit(std::string_view record) { cluster_->submit(std::string(record)); }
+
+void MemoryBackend::drain(const plugin::Sink& out) {
+  std::deque<std::string> records = cluster_->take_intake(session_);
+  try {
+    for (const std::string& record : records) out.item("", record.data(), record.size());
+  } catch (...) {
+    // The host lost the partial answer with the error: keep every record pending.
+    cluster_->give_back_intake(std::move(records));
+    throw;
+  }
+}
+
+}  // namespace berth::memory
+
+BERTH_DEFINE_BACKEND_PLUGIN(berth::memory::MemoryBackend, "memory", "1.0.0")
