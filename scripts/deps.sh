@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libboost-dev libcapnp-dev capnproto libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev
-  libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libxxhash-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   zookeeper libzookeeper-mt-dev liblua5.4-dev lua5.4 swig python3-dev python3-pytest python3-kazoo
   default-jdk-headless junit4 netcat-openbsd
 )

@@ -1,0 +1,175 @@
+// berth_engine_*: the embedded engine behind opaque handles.
+#include <cmath>
+#include <cstring>
+
+#include "capi/capi_support.h"
+#include "config/options.h"
+#include "engine/engine.h"
+
+struct berth_engine {
+  std::unique_ptr<berth::Engine> engine;
+};
+
+namespace berth::capi {
+const Options& options_of(const berth_options* options);
+}
+
+using berth::capi::guard;
+
+namespace {
+
+berth::Engine& engine_of(berth_engine* e, const char* function) {
+  if (e == nullptr || !e->engine) throw berth::Error(BERTH_E_INVALID_ARGUMENT, std::string(function) + ": engine is NULL");
+  return *e->engine;
+}
+
+std::string_view stream_arg(const char* stream, size_t len, const char* function) {
+  BERTH_REQUIRE_ARG(stream != nullptr || len == 0, std::string(function) + ": stream is NULL");
+  return {stream, len};
+}
+
+}  // namespace
+
+extern "C" {
+
+BERTH_API int32_t berth_engine_open(const berth_options* options, berth_engine** out, berth_error** err) {
+  return guard(err, [&] {
+    BERTH_REQUIRE_ARG(out != nullptr, "berth_engine_open: out is NULL");
+    *out = nullptr;
+    berth::EngineOptions resolved = options != nullptr ? berth::capi::options_of(options).resolve() : berth::EngineOptions{};
+    auto handle = std::make_unique<berth_engine>();
+    handle->engine = std::make_unique<berth::Engine>(std::move(resolved));
+    *out = handle.release();
+  });
+}
+
+BERTH_API void berth_engine_close(berth_engine* engine) {
+  try {
+    delete engine;
+  } catch (...) {
+    // Destructors do not throw; this only keeps the promise that nothing unwinds into C.
+  }
+}
+
+BERTH_API int32_t berth_engine_lookup(berth_engine* engine, const char* stream, size_t stream_len,
+                                      const char** out_owner, berth_error** err) {
+  // The hot path: no guard allocation unless something fails.
+  try {
+    if (err != nullptr) *err = nullptr;
+    if (out_owner == nullptr) throw berth::Error(BERTH_E_INVALID_ARGUMENT, "berth_engine_lookup: out_owner is NULL");
+    *out_owner = engine_of(engine, "berth_engine_lookup").lookup(stream_arg(stream, stream_len, "berth_engine_lookup"));
+    return BERTH_OK;
+  } catch (...) {
+    return guard(err, [] { throw; });
+  }
+}
+
+BERTH_API int32_t berth_engine_join(berth_engine* engine, const char* server_id, double capacity, berth_error** err) {
+  return guard(err, [&] {
+    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_join: server_id is NULL");
+    engine_of(engine, "berth_engine_join").join(server_id, capacity);
+  });
+}
+
+BERTH_API int32_t berth_engine_leave(berth_engine* engine, const char* server_id, berth_error** err) {
+  return guard(err, [&] {
+    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_leave: server_id is NULL");
+    engine_of(engine, "berth_engine_leave").leave(server_id);
+  });
+}
+
+BERTH_API int32_t berth_engine_add_stream(berth_engine* engine, const char* stream, size_t stream_len, const char* tenant,
+                                          double load, berth_error** err) {
+  return guard(err, [&] {
+    engine_of(engine, "berth_engine_add_stream")
+        .add_stream(stream_arg(stream, stream_len, "berth_engine_add_stream"), tenant != nullptr ? tenant : "", load);
+  });
+}
+
+BERTH_API int32_t berth_engine_remove_stream(berth_engine* engine, const char* stream, size_t stream_len, berth_error** err) {
+  return guard(err, [&] {
+    engine_of(engine, "berth_engine_remove_stream").remove_stream(stream_arg(stream, stream_len, "berth_engine_remove_stream"));
+  });
+}
+
+BERTH_API int32_t berth_engine_report_load(berth_engine* engine, const char* stream, size_t stream_len, double load,
+                                           berth_error** err) {
+  return guard(err, [&] {
+    engine_of(engine, "berth_engine_report_load").report_load(stream_arg(stream, stream_len, "berth_engine_report_load"), load);
+  });
+}
+
+BERTH_API int32_t berth_engine_flush(berth_engine* engine, berth_error** err) {
+  return guard(err, [&] { engine_of(engine, "berth_engine_flush").flush(); });
+}
+
+BERTH_API int32_t berth_engine_refresh(berth_engine* engine, berth_error** err) {
+  return guard(err, [&] { engine_of(engine, "berth_engine_refresh").refresh(); });
+}
+
+BERTH_API int32_t berth_engine_resign(berth_engine* engine, berth_error** err) {
+  return guard(err, [&] { engine_of(engine, "berth_engine_resign").resign(); });
+}
+
+BERTH_API int32_t berth_engine_wait_version(berth_engine* engine, uint64_t version, uint32_t timeout_ms, berth_error** err) {
+  return guard(err, [&] {
+    engine_of(engine, "berth_engine_wait_version").wait_version(version, std::chrono::milliseconds(timeout_ms));
+  });
+}
+
+BERTH_API int32_t berth_engine_status_get(berth_engine* engine, berth_engine_status* out, berth_error** err) {
+  return guard(err, [&] {
+    BERTH_REQUIRE_ARG(out != nullptr, "berth_engine_status_get: out is NULL");
+    BERTH_REQUIRE_ARG(out->struct_size >= BERTH_SIZE_THROUGH(berth_engine_status, struct_size),
+                      "berth_engine_status_get: out->struct_size is not set");
+    berth::EngineStatus s = engine_of(engine, "berth_engine_status_get").status();
+    berth_engine_status full{};
+    full.struct_size = out->struct_size;
+    full.version = s.version;
+    full.epoch = s.epoch;
+    full.is_leader = s.is_leader;
+    full.degraded = s.degraded;
+    full.server_count = s.servers;
+    full.stream_count = s.streams;
+    std::memcpy(static_cast<void*>(out), &full, std::min<size_t>(out->struct_size, sizeof full));
+  });
+}
+
+BERTH_API int32_t berth_engine_metrics_get(berth_engine* engine, berth_metrics* out, berth_error** err) {
+  return guard(err, [&] {
+    BERTH_REQUIRE_ARG(out != nullptr, "berth_engine_metrics_get: out is NULL");
+    BERTH_REQUIRE_ARG(out->struct_size >= BERTH_SIZE_THROUGH(berth_metrics, struct_size),
+                      "berth_engine_metrics_get: out->struct_size is not set");
+    berth::EngineMetrics m = engine_of(engine, "berth_engine_metrics_get").metrics();
+    berth_metrics full{};
+    full.struct_size = out->struct_size;
+    full.version = m.version;
+    full.max_load = m.max_load;
+    full.min_load = m.min_load;
+    full.max_over_lb = m.max_over_lb;
+    full.refresh_ms = m.refresh_ms;
+    full.refresh_ok = m.refresh_ok;
+    full.refresh_failed = m.refresh_failed;
+    full.moved_streams = m.moved_streams;
+    full.moved_load_fraction = m.moved_load_fraction;
+    full.lookups_unknown = m.lookups_unknown;
+    full.oversized_streams = m.oversized_streams;
+    std::memcpy(static_cast<void*>(out), &full, std::min<size_t>(out->struct_size, sizeof full));
+  });
+}
+
+BERTH_API int32_t berth_engine_metrics_text(berth_engine* engine, char** out_text, berth_error** err) {
+  return guard(err, [&] {
+    BERTH_REQUIRE_ARG(out_text != nullptr, "berth_engine_metrics_text: out_text is NULL");
+    berth::Engine& e = engine_of(engine, "berth_engine_metrics_text");
+    *out_text = berth::capi::copy_string(berth::metrics_prometheus(e.metrics(), e.node_id()));
+  });
+}
+
+}  // extern "C"
+
+namespace berth::capi {
+std::shared_ptr<const Snapshot> snapshot_of(berth_engine* engine) {
+  return engine_of(engine, "berth_engine_snapshot").snapshot();
+}
+}  // namespace berth::capi

@@ -1,0 +1,21 @@
+// `berth bench`: the headline figures of an engine at scale, measured in one run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace berth::cli {
+
+struct BenchOptions {
+  uint64_t streams = 1000000;
+  uint32_t servers = 1000;
+  std::string dist = "lognormal";
+  std::string policy = "least_load";
+  uint32_t repetitions = 5;
+  double lookup_seconds = 1.0;
+  bool json = false;
+};
+
+int run_bench(const BenchOptions& options);
+
+}  // namespace berth::cli

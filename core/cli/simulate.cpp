@@ -1,0 +1,213 @@
+#include "cli/simulate.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "config/options.h"
+#include "engine/engine.h"
+#include "workload/workload.h"
+
+namespace berth::cli {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Row {
+  uint32_t step;
+  std::string event;
+  uint64_t version;
+  uint64_t epoch;
+  std::string leader;
+  uint32_t servers;
+  uint64_t streams;
+  double max_over_lb;
+  uint64_t moved_streams;
+  double moved_load_fraction;
+  double refresh_ms;
+  bool agree;
+};
+
+class Cluster {
+ public:
+  explicit Cluster(const SimulateOptions& o) : o_(o), cluster_(fmt::format("simulate-{}", getpid())) {
+    base_.set("backend.name", o.backend, "--backend");
+    base_.set("policy.name", o.policy, "--policy");
+    base_.set("appraiser.name", o.appraiser, "--appraiser");
+    if (!o.config.empty()) base_.load_file(o.config);
+    if (o.backend == "memory" && !base_.values().contains("backend.cluster"))
+      base_.set("backend.cluster", cluster_, "simulate");
+    // The scenario decides when the leader refreshes, so every step shows its own effect.
+    base_.set("engine.refresh_on_change", "false", "simulate");
+    base_.set("engine.refresh_interval", "1h", "simulate");
+    base_.set("engine.intake_flush", "5ms", "simulate");
+
+    // The servers and the hosts that report streams: their own process in real life, one
+    // non-campaigning engine here.
+    Options fleet = base_;
+    fleet.set("engine.node_id", "fleet", "simulate");
+    fleet.set("engine.campaign", "false", "simulate");
+    fleet_ = std::make_unique<Engine>(fleet.resolve());
+    for (uint32_t i = 0; i < o.nodes; ++i) nodes_.push_back(open_node(i));
+  }
+
+  std::unique_ptr<Engine> open_node(uint32_t i) {
+    Options node = base_;
+    node.set("engine.node_id", fmt::format("node-{}", i), "simulate");
+    return std::make_unique<Engine>(node.resolve());
+  }
+
+  Engine& fleet() { return *fleet_; }
+
+  size_t leader_index(std::chrono::milliseconds timeout = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      for (size_t i = 0; i < nodes_.size(); ++i)
+        if (nodes_[i]->status().is_leader) return i;
+      if (std::chrono::steady_clock::now() > deadline) throw Error(BERTH_E_TIMEOUT, "no node became leader");
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+
+  void fail_leader() {
+    size_t i = leader_index();
+    nodes_[i].reset();  // the leader's process dies: it leaves membership and the election
+    nodes_[i] = open_node(static_cast<uint32_t>(i));  // and comes back as a follower
+  }
+
+  // Waits until every node serves at least `version`; true when they all answer alike.
+  bool converge(uint64_t version, const std::vector<std::string>& probes) {
+    for (auto& n : nodes_) n->wait_version(version, 30s);
+    for (const std::string& s : probes) {
+      std::string_view first = nodes_[0]->lookup(s);
+      for (auto& n : nodes_)
+        if (first != n->lookup(s)) return false;
+    }
+    return true;
+  }
+
+  Row row(uint32_t step, std::string event, bool agree) {
+    Engine& leader = *nodes_[leader_index()];
+    EngineMetrics m = leader.metrics();
+    return Row{step, std::move(event), m.version, m.epoch, leader.node_id(), m.servers, m.streams, m.max_over_lb,
+               m.moved_streams, m.moved_load_fraction, m.refresh_ms, agree};
+  }
+
+  Engine& leader() { return *nodes_[leader_index()]; }
+  std::vector<std::unique_ptr<Engine>>& nodes() { return nodes_; }
+
+ private:
+  const SimulateOptions& o_;
+  std::string cluster_;
+  Options base_;
+  std::unique_ptr<Engine> fleet_;
+  std::vector<std::unique_ptr<Engine>> nodes_;
+};
+
+void print(const Row& r, bool json) {
+  if (json) {
+    nlohmann::json j = {{"step", r.step},
+                        {"event", r.event},
+                        {"version", r.version},
+                        {"epoch", r.epoch},
+                        {"leader", r.leader},
+                        {"servers", r.servers},
+                        {"streams", r.streams},
+                        {"max_over_lb", r.max_over_lb},
+                        {"moved_streams", r.moved_streams},
+                        {"moved_load_fraction", r.moved_load_fraction},
+                        {"refresh_ms", r.refresh_ms},
+                        {"agree", r.agree}};
+    std::cout << j.dump() << std::endl;
+    return;
+  }
+  if (r.step == 0)
+    std::cout << fmt::format("{:>4}  {:<28} {:>7} {:>5} {:<8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>10}  {}\n", "step", "event",
+                             "version", "epoch", "leader", "servers", "streams", "max/LB", "moved", "moved%", "refresh_ms",
+                             "nodes agree");
+  std::cout << fmt::format("{:>4}  {:<28} {:>7} {:>5} {:<8} {:>7} {:>8} {:>8.4f} {:>8} {:>7.2f}% {:>10.2f}  {}\n", r.step,
+                           r.event, r.version, r.epoch, r.leader, r.servers, r.streams, r.max_over_lb, r.moved_streams,
+                           100 * r.moved_load_fraction, r.refresh_ms, r.agree ? "yes" : "NO");
+  std::cout.flush();
+}
+
+}  // namespace
+
+int run_simulate(const SimulateOptions& o) {
+  if (o.servers == 0 || o.nodes == 0) throw Error(BERTH_E_INVALID_ARGUMENT, "--servers and --nodes must be at least 1");
+  LoadDistribution dist = parse_distribution(o.dist);
+  Workload workload = make_workload(o.streams, dist, o.seed);
+  std::vector<std::string> server_ids = make_server_ids(o.servers + 8);
+  std::mt19937_64 rng(o.seed);
+
+  if (!o.json)
+    std::cout << fmt::format("berth simulate: {} servers, {} {} streams, policy {}, appraiser {}, backend {}, {} nodes\n\n",
+                             o.servers, o.streams, o.dist, o.policy, o.appraiser, o.backend, o.nodes);
+  Cluster cluster(o);
+  for (uint32_t i = 0; i < o.servers; ++i) cluster.fleet().join(server_ids[i], 1.0);
+  for (uint64_t i = 0; i < o.streams; ++i) cluster.fleet().add_stream(workload.stream_ids[i], "", workload.loads[i]);
+  cluster.fleet().flush();
+
+  std::vector<std::string> probes;
+  for (int i = 0; i < 200 && o.streams > 0; ++i) probes.push_back(workload.stream_ids[rng() % o.streams]);
+  uint32_t step = 0;
+  bool all_agree = true;
+  auto settle = [&](const std::string& event) {
+    uint64_t version = cluster.leader().status().version;
+    bool agree = cluster.converge(version, probes);
+    all_agree = all_agree && agree;
+    print(cluster.row(step++, event, agree), o.json);
+  };
+  auto refresh = [&](const std::string& event) {
+    cluster.leader().refresh();
+    settle(event);
+  };
+
+  refresh("initial placement");
+
+  uint32_t next_server = o.servers;
+  cluster.fleet().join(server_ids[next_server], 1.0);
+  refresh("add " + server_ids[next_server++]);
+  cluster.fleet().join(server_ids[next_server], 1.0);
+  refresh("add " + server_ids[next_server++]);
+
+  std::string leaving = server_ids[rng() % o.servers];
+  cluster.fleet().leave(leaving);
+  refresh("remove " + leaving);
+
+  drift_loads(workload.loads, o.drift, o.seed + 1);
+  for (uint64_t i = 0; i < o.streams; ++i) cluster.fleet().report_load(workload.stream_ids[i], workload.loads[i]);
+  cluster.fleet().flush();
+  refresh(fmt::format("load drift +/-{:.0f}%", 100 * o.drift));
+
+  // New streams looked up before any refresh knows them: every node must answer alike.
+  Workload fresh = make_workload(o.new_streams, dist, o.seed + 2, "new-stream-");
+  bool fresh_agree = true;
+  for (const std::string& s : fresh.stream_ids) {
+    std::string_view owner = cluster.nodes()[0]->lookup(s);
+    for (auto& n : cluster.nodes()) fresh_agree = fresh_agree && owner == n->lookup(s);
+  }
+  for (auto& n : cluster.nodes()) n->flush();
+  cluster.leader().refresh();
+  uint64_t version = cluster.leader().status().version;
+  all_agree = all_agree && fresh_agree && cluster.converge(version, fresh.stream_ids);
+  print(cluster.row(step++, fmt::format("{} new streams looked up", o.new_streams), fresh_agree), o.json);
+
+  uint64_t before = cluster.leader().status().version;
+  cluster.fail_leader();
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       cluster.leader().status().version <= before && std::chrono::steady_clock::now() < deadline;)
+    std::this_thread::sleep_for(1ms);
+  settle("leader failover");
+
+  if (!o.json) std::cout << (all_agree ? "\nevery node gave the same answer at every step\n" : "\nNODES DISAGREED\n");
+  return all_agree ? 0 : 1;
+}
+
+}  // namespace berth::cli

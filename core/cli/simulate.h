@@ -1,0 +1,28 @@
+// `berth simulate`: a cluster of engine nodes on one backend, driven through a scenario of
+// membership changes, load drift, new streams and leader failover, printing one row per step.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace berth::cli {
+
+struct SimulateOptions {
+  uint32_t servers = 50;
+  uint64_t streams = 20000;
+  std::string dist = "lognormal";
+  std::string policy = "least_load";
+  std::string appraiser = "reported";  // uses the loads the simulated hosts report
+  std::string backend = "memory";
+  std::string config;                  // optional TOML with [policy]/[appraiser]/[backend] settings
+  uint32_t nodes = 3;
+  uint64_t seed = 42;
+  double drift = 0.10;
+  uint32_t new_streams = 1000;
+  bool json = false;
+};
+
+// Returns the process exit code.
+int run_simulate(const SimulateOptions& options);
+
+}  // namespace berth::cli

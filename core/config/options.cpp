@@ -1,0 +1,174 @@
+#include "config/options.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "common/error.h"
+
+namespace berth {
+namespace {
+
+constexpr std::string_view kSections[] = {"engine", "appraiser", "policy", "backend"};
+constexpr std::string_view kEngineKeys[] = {"node_id", "campaign", "refresh_interval", "refresh_on_change",
+                                            "intake_flush", "plugin_path"};
+
+bool known_section(std::string_view s) {
+  for (auto k : kSections)
+    if (k == s) return true;
+  return false;
+}
+
+[[noreturn]] void bad(const std::string& key, const Options::Value& v, const std::string& why) {
+  throw Error(BERTH_E_CONFIG, fmt::format("{}: {}: {}", v.where, key, why));
+}
+
+std::string where_of(std::string_view origin, const toml::node& node) {
+  const auto& src = node.source();
+  return src.begin.line > 0 ? fmt::format("{}:{}", origin, src.begin.line) : std::string(origin);
+}
+
+// A TOML scalar as the text every consumer parses (plugins get strings through the ABI).
+std::string scalar_text(const std::string& key, const toml::node& node, const std::string& where) {
+  if (auto s = node.as_string()) return s->get();
+  if (auto i = node.as_integer()) return std::to_string(i->get());
+  if (auto f = node.as_floating_point()) return fmt::format("{}", f->get());
+  if (auto b = node.as_boolean()) return b->get() ? "true" : "false";
+  throw Error(BERTH_E_CONFIG, fmt::format("{}: {}: expected a string, number or boolean", where, key));
+}
+
+bool parse_bool(const std::string& key, const Options::Value& v) {
+  if (v.text == "true" || v.text == "1" || v.text == "yes") return true;
+  if (v.text == "false" || v.text == "0" || v.text == "no") return false;
+  bad(key, v, fmt::format("'{}' is not a boolean (true or false)", v.text));
+}
+
+}  // namespace
+
+std::chrono::milliseconds parse_duration(std::string_view text) {
+  std::string s(text);
+  size_t pos = 0;
+  double number = 0;
+  try {
+    number = std::stod(s, &pos);
+  } catch (...) {
+    throw Error(BERTH_E_CONFIG, fmt::format("'{}' is not a duration (e.g. 120s, 500ms, 2m)", text));
+  }
+  std::string unit = s.substr(pos);
+  double ms = 0;
+  if (unit.empty() || unit == "s") ms = number * 1000;
+  else if (unit == "ms") ms = number;
+  else if (unit == "m") ms = number * 60000;
+  else if (unit == "h") ms = number * 3600000;
+  else throw Error(BERTH_E_CONFIG, fmt::format("'{}' has an unknown unit '{}' (use ms, s, m or h)", text, unit));
+  if (!std::isfinite(ms) || ms < 0 || ms > 1e12)
+    throw Error(BERTH_E_CONFIG, fmt::format("'{}' is not a duration between 0 and 30 years", text));
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)));
+}
+
+void Options::load_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(BERTH_E_CONFIG, fmt::format("{}: cannot open the configuration file", path.string()));
+  std::stringstream text;
+  text << in.rdbuf();
+  load_string(text.str(), path.string());
+}
+
+void Options::load_string(std::string_view text, std::string_view origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw Error(BERTH_E_CONFIG, fmt::format("{}:{}: {}", origin, e.source().begin.line, e.description()));
+  }
+  // Parse everything first: a bad file changes nothing.
+  std::map<std::string, Value> parsed;
+  for (const auto& [section_key, node] : root) {
+    std::string section(section_key.str());
+    std::string where = where_of(origin, node);
+    if (!known_section(section))
+      throw Error(BERTH_E_CONFIG, fmt::format("{}: unknown section [{}] (expected engine, appraiser, policy or backend)",
+                                              where, section));
+    const toml::table* table = node.as_table();
+    if (table == nullptr)
+      throw Error(BERTH_E_CONFIG, fmt::format("{}: {} must be a table ([{}])", where, section, section));
+    for (const auto& [key, value] : *table) {
+      std::string full = section + "." + std::string(key.str());
+      std::string value_where = where_of(origin, value);
+      if (const toml::array* array = value.as_array()) {
+        // Lists (plugin_path) travel as ':'-separated text.
+        std::string joined;
+        for (const auto& item : *array) joined += (joined.empty() ? "" : ":") + scalar_text(full, item, value_where);
+        parsed[full] = {joined, value_where};
+      } else {
+        parsed[full] = {scalar_text(full, value, value_where), value_where};
+      }
+    }
+  }
+  for (auto& [k, v] : parsed) values_[k] = std::move(v);
+}
+
+void Options::set(std::string_view key, std::string_view value, std::string_view where) {
+  auto dot = key.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == key.size() || !known_section(key.substr(0, dot)))
+    throw Error(BERTH_E_CONFIG, fmt::format("{}: '{}' is not a key of the form section.key with section engine, "
+                                            "appraiser, policy or backend",
+                                            where, key));
+  values_[std::string(key)] = {std::string(value), std::string(where)};
+}
+
+EngineOptions Options::resolve() const {
+  EngineOptions out;
+  std::map<std::string, std::vector<PluginConfig::Entry>> plugin_entries;
+  for (const auto& [key, v] : values_) {
+    auto dot = key.find('.');
+    std::string section = key.substr(0, dot), name = key.substr(dot + 1);
+    if (section != "engine") {
+      if (name == "name") {
+        PluginChoice& choice = section == "appraiser" ? out.appraiser : section == "policy" ? out.policy : out.backend;
+        if (v.text.empty()) bad(key, v, "plugin name is empty");
+        choice.name = v.text;
+      } else {
+        plugin_entries[section].push_back({name, v.text, v.where});
+      }
+      continue;
+    }
+    if (name == "node_id") {
+      out.node_id = v.text;
+    } else if (name == "campaign") {
+      out.campaign = parse_bool(key, v);
+    } else if (name == "refresh_on_change") {
+      out.refresh_on_change = parse_bool(key, v);
+    } else if (name == "refresh_interval" || name == "intake_flush") {
+      std::chrono::milliseconds d;
+      try {
+        d = parse_duration(v.text);
+      } catch (const Error& e) {
+        bad(key, v, e.what());
+      }
+      if (name == "refresh_interval") {
+        if (d.count() < 10) bad(key, v, "must be at least 10ms");
+        out.refresh_interval = d;
+      } else {
+        out.intake_flush = d;
+      }
+    } else if (name == "plugin_path") {
+      std::stringstream parts(v.text);
+      for (std::string dir; std::getline(parts, dir, ':');)
+        if (!dir.empty()) out.plugin_path.emplace_back(dir);
+    } else {
+      std::string known;
+      for (auto k : kEngineKeys) known += (known.empty() ? "" : ", ") + std::string(k);
+      bad(key, v, "unknown key (engine keys are " + known + ")");
+    }
+  }
+  out.appraiser.config = PluginConfig("appraiser", plugin_entries["appraiser"]);
+  out.policy.config = PluginConfig("policy", plugin_entries["policy"]);
+  out.backend.config = PluginConfig("backend", plugin_entries["backend"]);
+  return out;
+}
+
+}  // namespace berth

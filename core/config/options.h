@@ -1,0 +1,60 @@
+// Engine configuration: TOML files and strings, then "section.key" overrides (command-line flags,
+// the C API). Every value remembers where it came from, so a bad key or value is reported with
+// its file and line.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plugin/instances.h"
+
+namespace berth {
+
+// Which plugin fills a role, and its configuration section.
+struct PluginChoice {
+  std::string name;  // a built-in name, or a path to a .so
+  PluginConfig config;
+};
+
+struct EngineOptions {
+  std::string node_id;  // empty: "<host>-<pid>-<n>"
+  bool campaign = true;
+  std::chrono::milliseconds refresh_interval{120000};  // DL-157's 120 s
+  bool refresh_on_change = true;                       // refresh when membership changes
+  std::chrono::milliseconds intake_flush{20};          // batching of add/remove/report records
+  std::vector<std::filesystem::path> plugin_path;      // searched before the built-ins
+  PluginChoice appraiser{"equal", PluginConfig("appraiser", {})};
+  PluginChoice policy{"least_load", PluginConfig("policy", {})};
+  PluginChoice backend{"memory", PluginConfig("backend", {})};
+};
+
+class Options {
+ public:
+  struct Value {
+    std::string text;
+    std::string where;  // "berth.toml:12" or "override"
+  };
+
+  void load_file(const std::filesystem::path& path);
+  void load_string(std::string_view toml, std::string_view origin);
+  // key is "section.key"; `where` names the source for messages (e.g. "--policy").
+  void set(std::string_view key, std::string_view value, std::string_view where = "override");
+
+  // Validates everything and produces the engine's options. Throws Error(BERTH_E_CONFIG) naming
+  // the key and where it came from.
+  EngineOptions resolve() const;
+
+  const std::map<std::string, Value>& values() const { return values_; }
+
+ private:
+  std::map<std::string, Value> values_;  // "section.key" -> value
+};
+
+// "120s", "500ms", "2m", or a plain number of seconds.
+std::chrono::milliseconds parse_duration(std::string_view text);
+
+}  // namespace berth

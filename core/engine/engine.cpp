@@ -1,0 +1,434 @@
+#include "engine/engine.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "common/hash.h"
+#include "snapshot/codec.h"
+
+namespace berth {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr uint32_t kWakeIntake = 1u << 16;  // intake records wait to be flushed
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string default_node_id() {
+  static std::atomic<uint64_t> counter{0};
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
+  return fmt::format("{}-{}-{}", host, getpid(), counter.fetch_add(1));
+}
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::vector<std::filesystem::path> search_dirs(const EngineOptions& options) {
+  std::vector<std::filesystem::path> dirs = options.plugin_path;
+  dirs.push_back(builtin_plugin_dir());
+  return dirs;
+}
+
+}  // namespace
+
+Engine::Engine(EngineOptions options)
+    : options_(std::move(options)),
+      node_id_(options_.node_id.empty() ? default_node_id() : options_.node_id),
+      registry_(search_dirs(options_)) {
+  appraiser_ = std::make_unique<Appraiser>(registry_.load(BERTH_PLUGIN_APPRAISER, options_.appraiser.name),
+                                           options_.appraiser.config);
+  policy_ = std::make_shared<Policy>(registry_.load(BERTH_PLUGIN_POLICY, options_.policy.name), options_.policy.config);
+  watch_ = berth_backend_watch{BERTH_SIZE_THROUGH(berth_backend_watch, changed), this, &Engine::on_watch};
+  backend_ = std::make_unique<Backend>(registry_.load(BERTH_PLUGIN_BACKEND, options_.backend.name),
+                                       options_.backend.config, &watch_);
+  next_refresh_ = Clock::now() + options_.refresh_interval;
+  install_latest();
+  if (options_.campaign) {
+    std::lock_guard lock(backend_mutex_);
+    backend_->campaign();
+  }
+  wake(BERTH_CHANGED_LEADER | BERTH_CHANGED_SNAPSHOT);
+  worker_ = std::thread([this] { worker_loop(); });
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    stop_ = true;
+  }
+  wake_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  try {
+    flush_intake();  // what hosts told us must not be lost with this node
+  } catch (const std::exception& e) {
+    spdlog::warn("berth node {}: intake records lost at close: {}", node_id_, e.what());
+  }
+  backend_.reset();  // leaves membership and the election; no watch fires after this
+}
+
+// ------------------------------------------------------------------------------ lookups ----
+
+const char* Engine::lookup(std::string_view stream) {
+  SnapshotCell::Reader reader(cell_);
+  const Snapshot* s = reader.get();
+  if (s == nullptr)
+    throw Error(BERTH_E_UNAVAILABLE, fmt::format("node {} has no snapshot yet: no leader has published", node_id_));
+  uint64_t h = stream_hash(stream);
+  if (const auto* slot = s->table.find(h, stream, s->streams->ids.arena.data()))
+    return s->server_name[slot->owner];
+
+  // A stream the snapshot does not know: placed as a pure function of this snapshot, so every
+  // node answers the same, and recorded so the leader's next refresh includes it.
+  if (!s->placer) throw Error(s->placer_error_code, s->placer_error);
+  uint32_t server = s->placer->place(h, kNaN);
+  if (server >= s->server_count())
+    throw Error(BERTH_E_PLUGIN, fmt::format("policy placed stream '{}' on server #{} of {}", stream, server, s->server_count()));
+  lookups_unknown_.fetch_add(1, std::memory_order_relaxed);
+  bool first;
+  {
+    std::lock_guard lock(intake_mutex_);
+    first = submitted_unknown_.emplace(stream).second;
+  }
+  if (first) record_intake(IntakeOp::add, stream, "", kNaN);
+  return s->server_name[server];
+}
+
+// ------------------------------------------------------------------ membership and intake ----
+
+void Engine::join(std::string_view server, double capacity) {
+  if (server.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "server id is empty");
+  if (!std::isfinite(capacity) || capacity <= 0)
+    throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("server '{}': capacity {} is not a positive number", server, capacity));
+  std::string info = encode_server_info(ServerInfo{capacity, BERTH_SERVER_UP});
+  std::lock_guard lock(backend_mutex_);
+  backend_->join(server, info);
+}
+
+void Engine::leave(std::string_view server) {
+  std::lock_guard lock(backend_mutex_);
+  backend_->leave(server);
+}
+
+void Engine::add_stream(std::string_view stream, std::string_view tenant, double load) {
+  if (stream.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "stream id is empty");
+  if (!std::isnan(load) && (!std::isfinite(load) || load < 0))
+    throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("stream '{}': load {} is not a finite number >= 0", stream, load));
+  record_intake(IntakeOp::add, stream, tenant, load);
+}
+
+void Engine::remove_stream(std::string_view stream) {
+  if (stream.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "stream id is empty");
+  record_intake(IntakeOp::remove, stream, "", kNaN);
+}
+
+void Engine::report_load(std::string_view stream, double load) {
+  if (stream.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "stream id is empty");
+  if (!std::isfinite(load) || load < 0)
+    throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("stream '{}': load {} is not a finite number >= 0", stream, load));
+  record_intake(IntakeOp::report, stream, "", load);
+}
+
+void Engine::record_intake(IntakeOp op, std::string_view stream, std::string_view tenant, double load) {
+  bool was_empty;
+  {
+    std::lock_guard lock(intake_mutex_);
+    was_empty = intake_batch_.empty();
+    if (was_empty) intake_since_ = Clock::now();
+    append_intake(intake_batch_, op, stream, tenant, load);
+  }
+  if (was_empty) wake(kWakeIntake);
+}
+
+void Engine::flush() { flush_intake(); }
+
+void Engine::flush_intake() {
+  std::string batch;
+  {
+    std::lock_guard lock(intake_mutex_);
+    batch.swap(intake_batch_);
+  }
+  if (batch.empty()) return;
+  std::lock_guard lock(backend_mutex_);
+  try {
+    backend_->submit(batch);
+  } catch (...) {
+    // Keep the records for the next attempt, ahead of anything recorded meanwhile.
+    std::lock_guard intake_lock(intake_mutex_);
+    if (!intake_batch_.empty()) batch.append(intake_batch_.substr(3));  // drop the second header
+    intake_batch_.swap(batch);
+    throw;
+  }
+}
+
+// ------------------------------------------------------------------ leadership and refresh ----
+
+void Engine::on_watch(void* context, uint32_t what) { static_cast<Engine*>(context)->wake(what); }
+
+void Engine::wake(uint32_t bits) {
+  {
+    std::lock_guard lock(wake_mutex_);
+    wake_bits_ |= bits;
+  }
+  wake_cv_.notify_one();
+}
+
+void Engine::worker_loop() {
+  std::unique_lock lock(wake_mutex_);
+  while (!stop_) {
+    auto deadline = Clock::now() + std::chrono::seconds(1);  // also a heartbeat for housekeeping
+    if (is_leader_.load()) deadline = std::min(deadline, next_refresh_);
+    {
+      std::lock_guard intake_lock(intake_mutex_);
+      if (!intake_batch_.empty()) deadline = std::min(deadline, intake_since_ + options_.intake_flush);
+    }
+    wake_cv_.wait_until(lock, deadline, [&] { return stop_ || (wake_bits_ & ~kWakeIntake) != 0; });
+    if (stop_) break;
+    uint32_t bits = std::exchange(wake_bits_, 0);
+    lock.unlock();
+    try {
+      handle(bits);
+    } catch (const std::exception& e) {
+      spdlog::warn("berth node {}: {}", node_id_, e.what());
+    }
+    lock.lock();
+  }
+}
+
+void Engine::handle(uint32_t bits) {
+  if (bits & (BERTH_CHANGED_LEADER | BERTH_CHANGED_CONNECTION)) sync_leadership();
+  if (bits & BERTH_CHANGED_SNAPSHOT) install_latest();
+  if ((bits & BERTH_CHANGED_MEMBERS) && options_.refresh_on_change && is_leader_.load()) refresh_if_leading();
+  if (is_leader_.load() && Clock::now() >= next_refresh_) refresh_if_leading();
+  bool intake_due;
+  {
+    std::lock_guard lock(intake_mutex_);
+    intake_due = !intake_batch_.empty() && Clock::now() >= intake_since_ + options_.intake_flush;
+  }
+  if (intake_due) flush_intake();
+  cell_.collect();
+}
+
+void Engine::sync_leadership() {
+  berth_leadership l;
+  {
+    std::lock_guard lock(backend_mutex_);
+    l = backend_->leadership();
+  }
+  bool was_leader = is_leader_.exchange(l.is_leader != 0);
+  epoch_.store(l.epoch);
+  connected_.store(l.connected != 0);
+  if (l.is_leader && !was_leader) {
+    spdlog::info("berth node {}: leading at epoch {}", node_id_, l.epoch);
+    refresh_if_leading();  // publish under the new epoch straight away
+  } else if (!l.is_leader && was_leader) {
+    spdlog::info("berth node {}: no longer leading (epoch {})", node_id_, l.epoch);
+  }
+}
+
+void Engine::install_latest() {
+  std::pair<uint64_t, std::string> latest;
+  {
+    std::lock_guard lock(backend_mutex_);
+    latest = backend_->fetch(version_.load());
+  }
+  if (latest.second.empty() || latest.first <= version_.load()) return;
+  try {
+    auto snapshot = std::make_shared<Snapshot>(decode_snapshot(latest.second));
+    if (snapshot->meta.version != latest.first)
+      throw Error(BERTH_E_CORRUPT, fmt::format("bytes published as version {} say version {}", latest.first,
+                                               snapshot->meta.version));
+    finish_snapshot(*snapshot, policy_.get(), names_);
+    install(std::move(snapshot));
+  } catch (const Error& e) {
+    std::lock_guard lock(metrics_mutex_);
+    ++metrics_.snapshots_rejected;
+    spdlog::error("berth node {}: published version {} rejected, still serving version {}: {}", node_id_, latest.first,
+                  version_.load(), e.what());
+  }
+}
+
+void Engine::install(std::shared_ptr<const Snapshot> snapshot) {
+  uint64_t version = snapshot->meta.version;
+  {
+    std::lock_guard lock(metrics_mutex_);
+    const Balance& b = snapshot->balance;
+    metrics_.version = version;
+    metrics_.servers = snapshot->server_count();
+    metrics_.streams = snapshot->stream_count();
+    metrics_.total_load = b.total_load;
+    metrics_.max_load = b.max_load;
+    metrics_.min_load = b.min_load;
+    metrics_.lower_bound = b.lower_bound;
+    metrics_.max_over_lb = b.max_over_lb;
+    metrics_.oversized_streams = b.oversized_streams;
+  }
+  cell_.store(std::move(snapshot));
+  {
+    std::lock_guard lock(intake_mutex_);
+    submitted_unknown_.clear();  // streams still unknown in this version are recorded again
+  }
+  {
+    std::lock_guard lock(version_mutex_);
+    version_.store(version);
+  }
+  version_changed_.notify_all();
+}
+
+std::shared_ptr<const ServerColumns> Engine::members_as_servers() {
+  std::vector<std::pair<std::string, std::string>> members;
+  {
+    std::lock_guard lock(backend_mutex_);
+    members = backend_->members();
+  }
+  std::sort(members.begin(), members.end());
+  auto servers = std::make_shared<ServerColumns>();
+  for (size_t i = 0; i < members.size(); ++i) {
+    const auto& [id, info_bytes] = members[i];
+    if (i > 0 && members[i - 1].first == id) continue;
+    try {
+      ServerInfo info = decode_server_info(info_bytes);
+      servers->ids.push_back(id);
+      servers->capacity.push_back(info.capacity);
+      servers->state.push_back(info.state);
+    } catch (const Error& e) {
+      spdlog::warn("berth node {}: member '{}' left out: {}", node_id_, id, e.what());
+    }
+  }
+  return servers;
+}
+
+void Engine::refresh_if_leading() {
+  try {
+    refresh();
+  } catch (const Error& e) {
+    if (e.code() != BERTH_E_STATE) spdlog::warn("berth node {}: refresh failed: {}", node_id_, e.what());
+  }
+}
+
+void Engine::refresh() {
+  std::lock_guard refresh_lock(refresh_mutex_);
+  auto started = Clock::now();
+  auto fail = [&](const Error& e) {
+    std::lock_guard lock(metrics_mutex_);
+    ++metrics_.refresh_failed;
+    metrics_.refresh_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    throw e;
+  };
+  berth_leadership l;
+  std::vector<std::string> batches;
+  {
+    std::lock_guard lock(backend_mutex_);
+    l = backend_->leadership();
+    if (!l.is_leader)
+      throw Error(BERTH_E_STATE, fmt::format("node {} is not the leader (epoch {})", node_id_, l.epoch));
+  }
+  try {
+    install_latest();  // build on the newest published version, whoever published it
+    {
+      std::lock_guard lock(backend_mutex_);
+      batches = backend_->drain();
+    }
+    for (const std::string& batch : batches) {
+      try {
+        for (const IntakeRecord& r : parse_intake(batch)) pending_.apply(r);
+      } catch (const Error& e) {
+        std::lock_guard lock(metrics_mutex_);
+        ++metrics_.intake_rejected;
+        spdlog::warn("berth node {}: intake batch dropped: {}", node_id_, e.what());
+      }
+    }
+
+    std::shared_ptr<const Snapshot> base = cell_.shared();
+    Provenance meta;
+    meta.version = version_.load() + 1;
+    meta.epoch = l.epoch;
+    meta.leader = node_id_;
+    meta.created_unix_ms = unix_ms();
+    RefreshResult result = compute_refresh(base.get(), members_as_servers(), pending_, *appraiser_, *policy_,
+                                           std::move(meta), names_);
+    std::string bytes = encode_snapshot(*result.snapshot);
+    {
+      std::lock_guard lock(backend_mutex_);
+      backend_->publish(l.epoch, result.snapshot->meta.version, bytes);
+    }
+    pending_.clear();
+    install(result.snapshot);
+    next_refresh_ = Clock::now() + options_.refresh_interval;
+    std::lock_guard lock(metrics_mutex_);
+    ++metrics_.refresh_ok;
+    metrics_.refresh_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    metrics_.moved_streams = result.moved_streams;
+    metrics_.moved_load = result.moved_load;
+    metrics_.moved_load_fraction = result.moved_load_fraction;
+    metrics_.new_streams = result.new_streams;
+    if (result.snapshot->balance.oversized_streams > 0)
+      spdlog::warn("berth node {}: {} stream(s) carry more load than a server's fair share; perfect balance is impossible",
+                   node_id_, result.snapshot->balance.oversized_streams);
+  } catch (const Error& e) {
+    if (e.code() == BERTH_E_FENCED) is_leader_.store(false);
+    next_refresh_ = Clock::now() + options_.refresh_interval;
+    fail(e);
+  }
+}
+
+void Engine::publish_as(uint64_t epoch) {
+  auto current = cell_.shared();
+  if (!current) throw Error(BERTH_E_STATE, "nothing to publish");
+  Snapshot copy;  // the published columns only: encode needs nothing derived
+  copy.meta = current->meta;
+  copy.servers = current->servers;
+  copy.streams = current->streams;
+  copy.load = current->load;
+  copy.owner = current->owner;
+  copy.meta.version = version_.load() + 1;
+  copy.meta.epoch = epoch;
+  std::string bytes = encode_snapshot(copy);
+  std::lock_guard lock(backend_mutex_);
+  backend_->publish(epoch, copy.meta.version, bytes);
+}
+
+void Engine::resign() {
+  {
+    std::lock_guard lock(backend_mutex_);
+    backend_->resign();
+  }
+  sync_leadership();
+}
+
+void Engine::wait_version(uint64_t version, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(version_mutex_);
+  if (!version_changed_.wait_for(lock, timeout, [&] { return version_.load() >= version; }))
+    throw Error(BERTH_E_TIMEOUT, fmt::format("node {} still serves version {} after {} ms waiting for version {}", node_id_,
+                                             version_.load(), timeout.count(), version));
+}
+
+EngineStatus Engine::status() const {
+  auto s = cell_.shared();
+  EngineStatus out;
+  out.version = s ? s->meta.version : 0;
+  out.epoch = epoch_.load();
+  out.is_leader = is_leader_.load();
+  out.degraded = !connected_.load();
+  out.servers = s ? s->server_count() : 0;
+  out.streams = s ? s->stream_count() : 0;
+  return out;
+}
+
+EngineMetrics Engine::metrics() const {
+  std::lock_guard lock(metrics_mutex_);
+  EngineMetrics m = metrics_;
+  m.epoch = epoch_.load();
+  m.is_leader = is_leader_.load();
+  m.degraded = !connected_.load();
+  m.lookups_unknown = lookups_unknown_.load(std::memory_order_relaxed);
+  return m;
+}
+
+}  // namespace berth

@@ -1,0 +1,119 @@
+// The engine a host embeds: it joins the cluster through the backend, campaigns for leadership,
+// refreshes and publishes while it leads, swaps in what others publish while it follows, and
+// answers lookups from the current snapshot.
+//
+// Threads: lookups run on the caller's thread without locks. One worker thread per engine reacts
+// to backend watches, runs periodic refreshes while leading, and flushes intake records. Backend
+// watch callbacks only record what changed and wake the worker.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+
+#include "config/options.h"
+#include "engine/metrics.h"
+#include "engine/pending_changes.h"
+#include "engine/refresh.h"
+#include "plugin/instances.h"
+#include "snapshot/snapshot_cell.h"
+
+namespace berth {
+
+struct EngineStatus {
+  uint64_t version = 0;
+  uint64_t epoch = 0;
+  bool is_leader = false;
+  bool degraded = false;
+  uint32_t servers = 0;
+  uint64_t streams = 0;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options);  // throws Error
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The owner of `stream`; the pointer lives as long as the engine. Throws Error.
+  const char* lookup(std::string_view stream);
+
+  void join(std::string_view server, double capacity);
+  void leave(std::string_view server);
+  void add_stream(std::string_view stream, std::string_view tenant, double load);
+  void remove_stream(std::string_view stream);
+  void report_load(std::string_view stream, double load);
+  void flush();
+
+  void refresh();  // leader only; throws Error(BERTH_E_STATE) on a follower
+  void resign();
+  void wait_version(uint64_t version, std::chrono::milliseconds timeout);
+
+  EngineStatus status() const;
+  EngineMetrics metrics() const;
+  std::shared_ptr<const Snapshot> snapshot() const { return cell_.shared(); }
+  const std::string& node_id() const { return node_id_; }
+
+  // For tests of fencing: publish the current snapshot again as if leading at `epoch`.
+  void publish_as(uint64_t epoch);
+
+ private:
+  static void on_watch(void* context, uint32_t what);
+  void wake(uint32_t bits);
+  void worker_loop();
+  void handle(uint32_t bits);
+  void sync_leadership();
+  void install_latest();
+  void install(std::shared_ptr<const Snapshot> snapshot);
+  void refresh_if_leading();
+  void flush_intake();
+  std::shared_ptr<const ServerColumns> members_as_servers();
+  void record_intake(IntakeOp op, std::string_view stream, std::string_view tenant, double load);
+
+  EngineOptions options_;
+  std::string node_id_;
+  PluginRegistry registry_;
+  std::unique_ptr<Appraiser> appraiser_;
+  std::shared_ptr<Policy> policy_;
+  ServerNames names_;
+  SnapshotCell cell_;
+
+  berth_backend_watch watch_{};
+  std::mutex backend_mutex_;  // one call at a time on the backend instance
+  std::unique_ptr<Backend> backend_;
+
+  std::atomic<uint64_t> version_{0};
+  std::atomic<uint64_t> epoch_{0};
+  std::atomic<bool> is_leader_{false};
+  std::atomic<bool> connected_{true};
+  std::mutex version_mutex_;
+  std::condition_variable version_changed_;
+
+  std::mutex refresh_mutex_;  // one refresh at a time; guards pending_ and next_refresh_
+  PendingChanges pending_;
+  std::chrono::steady_clock::time_point next_refresh_;
+
+  std::mutex intake_mutex_;  // guards the three below
+  std::string intake_batch_;
+  std::chrono::steady_clock::time_point intake_since_;
+  std::unordered_set<std::string> submitted_unknown_;  // since the last snapshot swap
+
+  mutable std::mutex metrics_mutex_;
+  EngineMetrics metrics_;
+  std::atomic<uint64_t> lookups_unknown_{0};
+
+  std::mutex wake_mutex_;
+  std::condition_variable wake_cv_;
+  uint32_t wake_bits_ = 0;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+}  // namespace berth

@@ -1,0 +1,30 @@
+// Intake records: what any node tells the leader about streams (added, removed, measured),
+// carried through the backend's submit/drain queue as opaque bytes.
+//
+// A batch is "BI1" followed by records: op (u8), stream (u32 length + bytes), tenant (u32 length
+// + bytes), load (f64, NaN when unknown); integers little-endian.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace berth {
+
+enum class IntakeOp : uint8_t { add = 1, remove = 2, report = 3 };
+
+struct IntakeRecord {
+  IntakeOp op;
+  std::string stream;
+  std::string tenant;
+  double load;
+};
+
+// Appends one record to a batch (starting the batch header when `batch` is empty).
+void append_intake(std::string& batch, IntakeOp op, std::string_view stream, std::string_view tenant, double load);
+
+// Parses a whole batch. Malformed bytes throw Error(BERTH_E_CORRUPT) naming the record.
+std::vector<IntakeRecord> parse_intake(std::string_view batch);
+
+}  // namespace berth

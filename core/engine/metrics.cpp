@@ -1,0 +1,57 @@
+#include "engine/metrics.h"
+
+#include <fmt/format.h>
+
+namespace berth {
+namespace {
+
+void emit(std::string& out, const char* name, const char* type, const char* help, const std::string& node, double value) {
+  fmt::format_to(std::back_inserter(out), "# HELP berth_{} {}\n# TYPE berth_{} {}\nberth_{}{{node=\"{}\"}} {}\n", name, help,
+                 name, type, name, node, value);
+}
+
+// Prometheus label values escape backslash, quote and newline.
+std::string escape_label(const std::string& in) {
+  std::string out;
+  for (char c : in) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string metrics_prometheus(const EngineMetrics& m, const std::string& node_id) {
+  std::string out;
+  std::string node = escape_label(node_id);
+  auto d = [](auto v) { return static_cast<double>(v); };
+  emit(out, "snapshot_version", "gauge", "Version of the snapshot this node serves.", node, d(m.version));
+  emit(out, "leader_epoch", "gauge", "Leadership epoch this node last saw.", node, d(m.epoch));
+  emit(out, "is_leader", "gauge", "1 when this node leads.", node, m.is_leader ? 1 : 0);
+  emit(out, "degraded", "gauge", "1 while the backend is unreachable and the last snapshot is served.", node, m.degraded ? 1 : 0);
+  emit(out, "servers", "gauge", "Servers in the served snapshot.", node, d(m.servers));
+  emit(out, "streams", "gauge", "Streams in the served snapshot.", node, d(m.streams));
+  emit(out, "load_total", "gauge", "Total appraised load.", node, m.total_load);
+  emit(out, "server_load_max", "gauge", "Highest server load per unit of capacity.", node, m.max_load);
+  emit(out, "server_load_min", "gauge", "Lowest server load per unit of capacity.", node, m.min_load);
+  emit(out, "server_load_spread", "gauge", "Highest minus lowest server load per unit of capacity.", node, m.max_load - m.min_load);
+  emit(out, "load_lower_bound", "gauge", "Lower bound for the highest server load.", node, m.lower_bound);
+  emit(out, "max_over_lower_bound", "gauge", "Highest server load over its lower bound (1 is perfect).", node, m.max_over_lb);
+  emit(out, "oversized_streams", "gauge", "Streams whose load alone exceeds a fair share.", node, d(m.oversized_streams));
+  emit(out, "refresh_duration_ms", "gauge", "Duration of the last refresh on this node.", node, m.refresh_ms);
+  emit(out, "refresh_success_total", "counter", "Refreshes published by this node.", node, d(m.refresh_ok));
+  emit(out, "refresh_failure_total", "counter", "Refreshes that failed on this node.", node, d(m.refresh_failed));
+  emit(out, "moved_streams", "gauge", "Streams moved by the last refresh.", node, d(m.moved_streams));
+  emit(out, "moved_load_fraction", "gauge", "Fraction of the load moved by the last refresh.", node, m.moved_load_fraction);
+  emit(out, "lookups_unknown_total", "counter", "Lookups answered by placing a new stream.", node, d(m.lookups_unknown));
+  emit(out, "snapshots_rejected_total", "counter", "Published snapshots that failed to decode.", node, d(m.snapshots_rejected));
+  emit(out, "intake_rejected_total", "counter", "Intake batches that failed to parse.", node, d(m.intake_rejected));
+  return out;
+}
+
+}  // namespace berth

@@ -1,0 +1,61 @@
+// What the leader has heard about streams since its last publish: additions, removals and
+// measured loads, keyed by stream id. Applied (and cleared) by the next successful refresh.
+#pragma once
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/intake.h"
+
+namespace berth {
+
+struct StreamChange {
+  bool present = true;      // false: removed
+  bool added = false;       // an add was heard (tenant meaningful)
+  std::string tenant;
+  double reported_load = std::numeric_limits<double>::quiet_NaN();
+};
+
+class PendingChanges {
+ public:
+  void apply(const IntakeRecord& r) {
+    auto [it, inserted] = changes_.try_emplace(r.stream);
+    StreamChange& c = it->second;
+    if (inserted) order_.push_back(r.stream);  // new streams join in the order they were heard
+    switch (r.op) {
+      case IntakeOp::add:
+        c.present = true;
+        c.added = true;
+        c.tenant = r.tenant;
+        if (!std::isnan(r.load)) c.reported_load = r.load;
+        break;
+      case IntakeOp::remove:
+        c.present = false;
+        c.added = false;
+        break;
+      case IntakeOp::report:
+        c.reported_load = r.load;
+        break;
+    }
+  }
+  bool empty() const { return changes_.empty(); }
+  const StreamChange* find(std::string_view id) const {
+    auto it = changes_.find(std::string(id));
+    return it == changes_.end() ? nullptr : &it->second;
+  }
+  const std::vector<std::string>& order() const { return order_; }
+  const std::unordered_map<std::string, StreamChange>& all() const { return changes_; }
+  void clear() {
+    changes_.clear();
+    order_.clear();
+  }
+
+ private:
+  std::unordered_map<std::string, StreamChange> changes_;
+  std::vector<std::string> order_;
+};
+
+}  // namespace berth

@@ -1,0 +1,174 @@
+#include "engine/refresh.h"
+
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/hash.h"
+
+namespace berth {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct NextStreams {
+  std::shared_ptr<const StreamColumns> columns;
+  std::vector<double> reported;         // per stream: last known load, NaN when none
+  std::vector<uint64_t> base_index;     // per stream: index in the base snapshot, or UINT64_MAX
+  uint64_t removed = 0;
+};
+
+// The streams of the next snapshot: the base's, minus removals, plus additions. Reuses the
+// base's columns untouched when nothing was added or removed.
+NextStreams next_streams(const Snapshot* base, const PendingChanges& pending) {
+  NextStreams next;
+  uint64_t base_count = base != nullptr ? base->stream_count() : 0;
+  bool membership_changed = false;
+  for (const auto& [id, change] : pending.all()) {
+    bool known = base != nullptr && base->table.find(stream_hash(id), id, base->streams->ids.arena.data()) != nullptr;
+    if (known != change.present || (known && change.added)) membership_changed = true;
+  }
+
+  if (!membership_changed && base != nullptr) {
+    next.columns = base->streams;
+    next.reported.resize(base_count);
+    next.base_index.resize(base_count);
+    for (uint64_t i = 0; i < base_count; ++i) {
+      const StreamChange* c = pending.empty() ? nullptr : pending.find(base->streams->ids.at(i));
+      next.reported[i] = c != nullptr && !std::isnan(c->reported_load) ? c->reported_load : base->load[i];
+      next.base_index[i] = i;
+    }
+    return next;
+  }
+
+  auto columns = std::make_shared<StreamColumns>();
+  std::unordered_map<std::string, uint32_t> tenant_index;
+  auto tenant_of = [&](std::string_view name) -> uint32_t {
+    auto [it, inserted] = tenant_index.try_emplace(std::string(name), static_cast<uint32_t>(columns->tenants.size()));
+    if (inserted) columns->tenants.push_back(name);
+    return it->second;
+  };
+  tenant_of("");
+  auto push = [&](std::string_view id, std::string_view tenant, double reported, uint64_t base_i) {
+    columns->ids.push_back(id);
+    columns->hash.push_back(stream_hash(id));
+    columns->tenant.push_back(tenant_of(tenant));
+    next.reported.push_back(reported);
+    next.base_index.push_back(base_i);
+  };
+
+  columns->ids.reserve(base_count + pending.order().size(),
+                       (base != nullptr ? base->streams->ids.arena.size() : 0) + pending.order().size() * 16);
+  for (uint64_t i = 0; i < base_count; ++i) {
+    std::string_view id = base->streams->ids.at(i);
+    const StreamChange* c = pending.empty() ? nullptr : pending.find(id);
+    if (c != nullptr && !c->present) {
+      ++next.removed;
+      continue;
+    }
+    std::string_view tenant = c != nullptr && c->added ? std::string_view(c->tenant)
+                                                       : base->streams->tenants.at(base->streams->tenant[i]);
+    double reported = c != nullptr && !std::isnan(c->reported_load) ? c->reported_load : base->load[i];
+    push(id, tenant, reported, i);
+  }
+  for (const std::string& id : pending.order()) {
+    const StreamChange& c = pending.all().at(id);
+    if (!c.present) continue;
+    if (base != nullptr &&
+        base->table.find(stream_hash(id), id, base->streams->ids.arena.data()) != nullptr)
+      continue;  // already carried over from the base
+    push(id, c.tenant, c.reported_load, UINT64_MAX);
+  }
+  next.columns = std::move(columns);
+  return next;
+}
+
+}  // namespace
+
+RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
+                              const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
+                              Provenance meta, ServerNames& names) {
+  NextStreams next = next_streams(base, pending);
+  const StreamColumns& streams = *next.columns;
+  uint64_t n = streams.size();
+  uint32_t m = servers->size();
+
+  std::vector<double> load(n);
+  if (n > 0) appraiser.appraise(streams.view(next.reported.data()), load.data());
+  for (uint64_t i = 0; i < n; ++i)
+    if (!std::isfinite(load[i]) || load[i] < 0)
+      throw Error(BERTH_E_PLUGIN, fmt::format("appraiser '{}' gave stream '{}' the load {}", appraiser.plugin().name,
+                                              streams.ids.at(i), load[i]));
+
+  // Where each stream was: its owner in the base (by server id, as indexes change with
+  // membership), or for a stream new since the base, where the base's placer put it, so every
+  // answer given before this refresh stays the previous owner.
+  std::vector<uint32_t> previous(n, BERTH_NO_SERVER);
+  if (base != nullptr) {
+    std::vector<uint32_t> base_to_new(base->server_count(), BERTH_NO_SERVER);
+    for (uint32_t b = 0, j = 0; b < base->server_count(); ++b) {
+      std::string_view id = base->servers->ids.at(b);
+      while (j < m && servers->ids.at(j) < id) ++j;
+      if (j < m && servers->ids.at(j) == id) base_to_new[b] = j;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      if (next.base_index[i] != UINT64_MAX) {
+        previous[i] = base_to_new[base->owner[next.base_index[i]]];
+      } else if (base->placer) {
+        try {
+          uint32_t placed = base->placer->place(streams.hash[i], kNaN);
+          if (placed < base_to_new.size()) previous[i] = base_to_new[placed];
+        } catch (const Error&) {
+          // Could not have been answered before either: no previous owner.
+        }
+      }
+    }
+  }
+
+  std::vector<uint32_t> owner(n, BERTH_NO_SERVER);
+  if (n > 0) {
+    berth_server_set server_view = servers->view();
+    berth_stream_set stream_view = streams.view(next.reported.data());
+    berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner), &server_view,
+                                    &stream_view, load.data(), previous.data()};
+    policy.rebalance(request, owner.data());
+    for (uint64_t i = 0; i < n; ++i)
+      if (owner[i] >= m)
+        throw Error(BERTH_E_PLUGIN, fmt::format("policy '{}' assigned stream '{}' to server #{} of {}", policy.plugin().name,
+                                                streams.ids.at(i), owner[i], m));
+  }
+
+  auto snapshot = std::make_shared<Snapshot>();
+  meta.policy = policy.plugin().name;
+  meta.behaviour_version = policy.behaviour_version();
+  snapshot->meta = std::move(meta);
+  snapshot->servers = std::move(servers);
+  snapshot->streams = next.columns;
+  snapshot->load.resize(n);
+  for (uint64_t i = 0; i < n; ++i) snapshot->load[i] = static_cast<float>(load[i]);
+  snapshot->owner = std::move(owner);
+  finish_snapshot(*snapshot, &policy, names);
+
+  RefreshResult result;
+  result.removed_streams = next.removed;
+  double total = snapshot->balance.total_load;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (next.base_index[i] == UINT64_MAX) {
+      ++result.new_streams;
+      continue;
+    }
+    std::string_view before = base->servers->ids.at(base->owner[next.base_index[i]]);
+    if (before != snapshot->servers->ids.at(snapshot->owner[i])) {
+      ++result.moved_streams;
+      result.moved_load += snapshot->load[i];
+    }
+  }
+  result.moved_load_fraction = total > 0 ? result.moved_load / total : 0;
+  result.snapshot = std::move(snapshot);
+  return result;
+}
+
+}  // namespace berth

@@ -1,0 +1,213 @@
+#include "snapshot/codec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include <capnp/message.h>
+#include <capnp/serialize-packed.h>
+#include <capnp/serialize.h>
+#include <kj/io.h>
+
+#include "berth/snapshot.capnp.h"
+#include "common/error.h"
+#include "common/hash.h"
+
+namespace berth {
+namespace {
+
+schema::Server::State to_schema(int32_t state) {
+  switch (state) {
+    case BERTH_SERVER_DRAINING: return schema::Server::State::DRAINING;
+    case BERTH_SERVER_READ_ONLY: return schema::Server::State::READ_ONLY;
+    default: return schema::Server::State::UP;
+  }
+}
+
+int32_t from_schema(schema::Server::State state) {
+  switch (state) {
+    case schema::Server::State::UP: return BERTH_SERVER_UP;
+    case schema::Server::State::DRAINING: return BERTH_SERVER_DRAINING;
+    case schema::Server::State::READ_ONLY: return BERTH_SERVER_READ_ONLY;
+  }
+  throw Error(BERTH_E_CORRUPT, "snapshot names an unknown server state " + std::to_string(static_cast<int>(state)));
+}
+
+std::string_view text(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+
+// Generous for real snapshots (packing rarely shrinks them 4x), tight enough that a hostile header
+// claiming gigabytes is refused before anything is allocated.
+capnp::ReaderOptions reader_options(size_t packed_bytes) {
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = std::max<uint64_t>(uint64_t{1} << 16, packed_bytes * 16);
+  options.nestingLimit = 16;
+  return options;
+}
+
+}  // namespace
+
+std::string encode_snapshot(const Snapshot& s) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::Snapshot>();
+  root.setVersion(s.meta.version);
+  root.setEpoch(s.meta.epoch);
+  root.setPolicy(s.meta.policy);
+  root.setBehaviourVersion(s.meta.behaviour_version);
+  root.setRulesHash(s.meta.rules_hash);
+  root.setCreatedUnixMs(s.meta.created_unix_ms);
+  root.setLeader(s.meta.leader);
+
+  const ServerColumns& servers = *s.servers;
+  auto out_servers = root.initServers(servers.size());
+  for (uint32_t j = 0; j < servers.size(); ++j) {
+    auto srv = out_servers[j];
+    std::string_view id = servers.ids.at(j);
+    srv.setId(capnp::Text::Reader(id.data(), id.size()));
+    srv.setCapacity(servers.capacity[j]);
+    srv.setState(to_schema(servers.state[j]));
+  }
+
+  const StreamColumns& streams = *s.streams;
+  auto tenants = root.initTenants(static_cast<unsigned>(streams.tenants.size()));
+  for (uint64_t t = 0; t < streams.tenants.size(); ++t) {
+    std::string_view name = streams.tenants.at(t);
+    tenants.set(static_cast<unsigned>(t), capnp::Text::Reader(name.data(), name.size()));
+  }
+
+  uint64_t n = streams.size();
+  if (n > UINT32_MAX || streams.ids.arena.size() > UINT32_MAX)
+    throw Error(BERTH_E_INVALID_ARGUMENT, "snapshot too large to encode (over 4G streams or id bytes)");
+  auto columns = root.initStreams();
+  columns.setIds(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(streams.ids.arena.data()),
+                                     streams.ids.arena.size()));
+  auto ends = columns.initIdEnds(static_cast<unsigned>(n));
+  auto tenant = columns.initTenant(static_cast<unsigned>(n));
+  auto load = columns.initLoad(static_cast<unsigned>(n));
+  auto owner = columns.initOwner(static_cast<unsigned>(n));
+  for (unsigned i = 0; i < n; ++i) {
+    ends.set(i, static_cast<uint32_t>(streams.ids.offsets[i + 1]));
+    tenant.set(i, streams.tenant[i]);
+    load.set(i, s.load[i]);
+    owner.set(i, s.owner[i]);
+  }
+
+  kj::VectorOutputStream out(streams.ids.arena.size() + n * 16 + 4096);
+  capnp::writePackedMessage(out, message);
+  auto bytes = out.getArray();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+Snapshot decode_snapshot(std::string_view bytes) {
+  if (bytes.empty()) throw Error(BERTH_E_CORRUPT, "snapshot bytes are empty");
+  try {
+    kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+    capnp::PackedMessageReader message(input, reader_options(bytes.size()));
+    auto root = message.getRoot<schema::Snapshot>();
+
+    Snapshot s;
+    s.meta.version = root.getVersion();
+    s.meta.epoch = root.getEpoch();
+    s.meta.policy = text(root.getPolicy());
+    s.meta.behaviour_version = root.getBehaviourVersion();
+    s.meta.rules_hash = root.getRulesHash();
+    s.meta.created_unix_ms = root.getCreatedUnixMs();
+    s.meta.leader = text(root.getLeader());
+
+    auto servers = std::make_shared<ServerColumns>();
+    auto in_servers = root.getServers();
+    for (auto srv : in_servers) {
+      std::string_view id = text(srv.getId());
+      if (servers->ids.size() > 0 && !(servers->ids.at(servers->ids.size() - 1) < id))
+        throw Error(BERTH_E_CORRUPT, "snapshot servers are not sorted by unique id (at '" + std::string(id) + "')");
+      double capacity = srv.getCapacity();
+      if (!std::isfinite(capacity) || capacity <= 0)
+        throw Error(BERTH_E_CORRUPT, "server '" + std::string(id) + "' has capacity " + std::to_string(capacity));
+      servers->ids.push_back(id);
+      servers->capacity.push_back(capacity);
+      servers->state.push_back(from_schema(srv.getState()));
+    }
+
+    auto streams = std::make_shared<StreamColumns>();
+    for (auto t : root.getTenants()) streams->tenants.push_back(text(t));
+    if (streams->tenants.size() == 0) streams->tenants.push_back("");
+
+    auto columns = root.getStreams();
+    auto ids = columns.getIds();
+    auto ends = columns.getIdEnds();
+    auto tenant = columns.getTenant();
+    auto load = columns.getLoad();
+    auto owner = columns.getOwner();
+    uint64_t n = ends.size();
+    if (tenant.size() != n || load.size() != n || owner.size() != n)
+      throw Error(BERTH_E_CORRUPT, "stream columns have different lengths (ids " + std::to_string(n) + ", tenant " +
+                                       std::to_string(tenant.size()) + ", load " + std::to_string(load.size()) +
+                                       ", owner " + std::to_string(owner.size()) + ")");
+    streams->ids.arena.assign(reinterpret_cast<const char*>(ids.begin()), ids.size());
+    streams->ids.offsets.resize(n + 1);
+    streams->hash.resize(n);
+    streams->tenant.resize(n);
+    s.load.resize(n);
+    s.owner.resize(n);
+    uint64_t previous_end = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      uint64_t end = ends[i];
+      if (end < previous_end || end > ids.size())
+        throw Error(BERTH_E_CORRUPT, "stream #" + std::to_string(i) + " has id bytes [" + std::to_string(previous_end) +
+                                         ", " + std::to_string(end) + ") outside the " + std::to_string(ids.size()) + " id bytes");
+      streams->ids.offsets[i + 1] = end;
+      streams->hash[i] = stream_hash(std::string_view(streams->ids.arena.data() + previous_end, end - previous_end));
+      previous_end = end;
+      if (tenant[i] >= streams->tenants.size())
+        throw Error(BERTH_E_CORRUPT, "stream #" + std::to_string(i) + " names tenant #" + std::to_string(tenant[i]) +
+                                         " of " + std::to_string(streams->tenants.size()));
+      streams->tenant[i] = tenant[i];
+      float l = load[i];
+      if (!std::isfinite(l) || l < 0) throw Error(BERTH_E_CORRUPT, "stream #" + std::to_string(i) + " has load " + std::to_string(l));
+      s.load[i] = l;
+      s.owner[i] = owner[i];  // range-checked by finish_snapshot
+    }
+    if (previous_end != ids.size()) throw Error(BERTH_E_CORRUPT, "stream id bytes do not end where the last id ends");
+    s.servers = std::move(servers);
+    s.streams = std::move(streams);
+    return s;
+  } catch (const Error&) {
+    throw;
+  } catch (const kj::Exception& e) {
+    throw Error(BERTH_E_CORRUPT, std::string("snapshot bytes do not decode: ") + e.getDescription().cStr());
+  }
+}
+
+std::string encode_server_info(const ServerInfo& info) {
+  capnp::MallocMessageBuilder message;
+  auto srv = message.initRoot<schema::Server>();
+  srv.setCapacity(info.capacity);
+  srv.setState(to_schema(info.state));
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+ServerInfo decode_server_info(std::string_view bytes) {
+  if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty())
+    throw Error(BERTH_E_CORRUPT, "server info is " + std::to_string(bytes.size()) + " bytes, not a whole number of words");
+  try {
+    kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+    std::memcpy(words.begin(), bytes.data(), bytes.size());
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = 1 << 16;
+    capnp::FlatArrayMessageReader message(words, options);
+    auto srv = message.getRoot<schema::Server>();
+    ServerInfo info;
+    info.capacity = srv.getCapacity();
+    info.state = from_schema(srv.getState());
+    if (!std::isfinite(info.capacity) || info.capacity <= 0)
+      throw Error(BERTH_E_CORRUPT, "server info has capacity " + std::to_string(info.capacity));
+    return info;
+  } catch (const Error&) {
+    throw;
+  } catch (const kj::Exception& e) {
+    throw Error(BERTH_E_CORRUPT, std::string("server info does not decode: ") + e.getDescription().cStr());
+  }
+}
+
+}  // namespace berth

@@ -1,0 +1,59 @@
+// The columns a snapshot is made of, laid out exactly as the plugin ABI views them
+// (berth_server_set, berth_stream_set), so handing them to a plugin copies nothing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/plugin.h"
+
+namespace berth {
+
+// Strings packed back to back: string i is arena[offsets[i] .. offsets[i+1]).
+struct StringColumn {
+  std::string arena;
+  std::vector<uint64_t> offsets{0};
+
+  uint64_t size() const noexcept { return offsets.size() - 1; }
+  std::string_view at(uint64_t i) const noexcept { return {arena.data() + offsets[i], offsets[i + 1] - offsets[i]}; }
+  void push_back(std::string_view s) {
+    arena.append(s);
+    offsets.push_back(arena.size());
+  }
+  void reserve(uint64_t count, uint64_t bytes) {
+    offsets.reserve(count + 1);
+    arena.reserve(bytes);
+  }
+};
+
+// Servers sorted by id (index order is name order).
+struct ServerColumns {
+  StringColumn ids;
+  std::vector<double> capacity;
+  std::vector<int32_t> state;
+
+  uint32_t size() const noexcept { return static_cast<uint32_t>(capacity.size()); }
+  berth_server_set view() const noexcept {
+    return {BERTH_SIZE_THROUGH(berth_server_set, state), size(), ids.arena.data(), ids.offsets.data(),
+            capacity.data(), state.data()};
+  }
+};
+
+// Streams: ids, their hash, their tenant (index into `tenants`, whose entry 0 is "").
+struct StreamColumns {
+  StringColumn ids;
+  std::vector<uint64_t> hash;
+  std::vector<uint32_t> tenant;
+  StringColumn tenants;
+
+  uint64_t size() const noexcept { return hash.size(); }
+  berth_stream_set view(const double* reported_load) const noexcept {
+    return {BERTH_SIZE_THROUGH(berth_stream_set, reported_load), size(), ids.arena.data(), ids.offsets.data(),
+            hash.data(), tenant.data(), static_cast<uint32_t>(tenants.size()), tenants.arena.data(),
+            tenants.offsets.data(), reported_load};
+  }
+};
+
+}  // namespace berth

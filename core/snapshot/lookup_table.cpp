@@ -1,0 +1,52 @@
+#include "snapshot/lookup_table.h"
+
+#include <algorithm>
+#include <bit>
+#include <string>
+
+#include "common/error.h"
+
+namespace berth {
+
+LookupTable::LookupTable(uint64_t count, const uint64_t* hash, const uint32_t* owner, const char* arena,
+                         const uint64_t* offsets) {
+  if (count == 0) return;
+  if (offsets[count] > UINT32_MAX)
+    throw Error(BERTH_E_INVALID_ARGUMENT, "stream ids take more than 4 GiB; the lookup table cannot index them");
+  // At most half full: short probe sequences even for misses (unknown streams).
+  uint64_t size = std::bit_ceil(count * 2);
+  mask_ = size - 1;
+  slots_ = HugeArray<Slot>(size);  // zero-filled: every slot free
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t len = offsets[i + 1] - offsets[i];
+    std::string_view id(arena + offsets[i], len);
+    uint64_t tag = make_tag(hash[i], len);
+    uint64_t pos = first_probe(hash[i]);
+    for (; slots_[pos].tag != 0; pos = (pos + 1) & mask_) {
+      const Slot& slot = slots_[pos];
+      if (slot.tag == tag && len < kLongId && same_id(slot, id, arena))
+        throw Error(BERTH_E_CORRUPT, "stream '" + std::string(id) + "' appears twice in one snapshot");
+    }
+    Slot& slot = slots_[pos];
+    slot = Slot{tag, static_cast<uint32_t>(offsets[i]), owner[i], {}};
+    std::memcpy(slot.head, id.data(), std::min<uint64_t>(len, kInline));
+    if (len >= kLongId) long_lengths_.emplace_back(static_cast<uint32_t>(offsets[i]), len);
+  }
+  std::sort(long_lengths_.begin(), long_lengths_.end());
+}
+
+const LookupTable::Slot* LookupTable::find_long(uint64_t h, std::string_view id, const char* arena) const noexcept {
+  if (slots_.empty()) return nullptr;
+  uint64_t tag = make_tag(h, id.size());
+  for (uint64_t pos = first_probe(h);; pos = (pos + 1) & mask_) {
+    const Slot& slot = slots_[pos];
+    if (slot.tag == 0) return nullptr;
+    if (slot.tag != tag) continue;
+    auto it = std::lower_bound(long_lengths_.begin(), long_lengths_.end(), std::make_pair(slot.offset, uint64_t{0}));
+    if (it != long_lengths_.end() && it->first == slot.offset && it->second == id.size() &&
+        std::memcmp(arena + slot.offset, id.data(), id.size()) == 0)
+      return &slot;
+  }
+}
+
+}  // namespace berth

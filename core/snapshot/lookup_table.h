@@ -1,0 +1,73 @@
+// Stream id -> owner for the lookup hot path: an open-addressing table of 16-byte slots probed
+// linearly, built once per snapshot and read-only after that.
+//
+// A slot (32 bytes, two to a cache line) holds a tag (48 bits of the stream hash and the id's
+// length), the owner, the id's offset in the snapshot's id arena, and the id's first 16 bytes.
+// A hit on an id of up to 16 bytes touches one cache line; a longer id also compares its tail
+// in the arena. Nothing is allocated or locked.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "snapshot/huge_array.h"
+
+namespace berth {
+
+class LookupTable {
+ public:
+  static constexpr size_t kInline = 16;
+  struct alignas(32) Slot {
+    uint64_t tag;     // 0 marks a free slot (a real tag always has a length or hash bit set)
+    uint32_t offset;  // of the id in the arena
+    uint32_t owner;
+    char head[kInline];  // the id's first bytes, zero-padded
+  };
+
+  LookupTable() = default;
+  // Indexes streams 0..count-1 (ids in `arena` at `offsets`, with their hashes and owners).
+  // Throws Error(BERTH_E_CORRUPT) naming a stream id that appears twice, and
+  // Error(BERTH_E_INVALID_ARGUMENT) past 4 GiB of ids.
+  LookupTable(uint64_t count, const uint64_t* hash, const uint32_t* owner, const char* arena,
+              const uint64_t* offsets);
+
+  // The slot of stream `id` (with hash `h`) in the table built over `arena`, or nullptr.
+  const Slot* find(uint64_t h, std::string_view id, const char* arena) const noexcept {
+    if (slots_.empty() || id.size() >= kLongId) return find_long(h, id, arena);
+    uint64_t tag = make_tag(h, id.size());
+    for (uint64_t pos = first_probe(h);; pos = (pos + 1) & mask_) {
+      const Slot& slot = slots_[pos];
+      if (slot.tag == tag && same_id(slot, id, arena)) return &slot;
+      if (slot.tag == 0) return nullptr;
+    }
+  }
+
+  size_t memory_bytes() const noexcept { return slots_.size() * sizeof(Slot) + long_lengths_.capacity() * 16; }
+
+ private:
+  static constexpr uint64_t kLongId = 0xFFFF;  // ids this long keep their length outside the tag
+  static uint64_t make_tag(uint64_t h, uint64_t len) noexcept {
+    return (h & ~uint64_t{0xFFFF}) | (len < kLongId ? len : kLongId) | (len == 0 ? 1u << 16 : 0);
+  }
+  // Probing starts at the first slot of a cache line, so the first two probes cost one miss.
+  uint64_t first_probe(uint64_t h) const noexcept { return h & mask_ & ~uint64_t{1}; }
+  const Slot* find_long(uint64_t h, std::string_view id, const char* arena) const noexcept;
+  static bool same_id(const Slot& slot, std::string_view id, const char* arena) noexcept {
+    if (id.size() <= kInline) {
+      char padded[kInline] = {};
+      std::memcpy(padded, id.data(), id.size());
+      return std::memcmp(slot.head, padded, kInline) == 0;  // fixed size: compiles to two compares
+    }
+    return std::memcmp(slot.head, id.data(), kInline) == 0 &&
+           std::memcmp(arena + slot.offset + kInline, id.data() + kInline, id.size() - kInline) == 0;
+  }
+
+  HugeArray<Slot> slots_;
+  std::vector<std::pair<uint32_t, uint64_t>> long_lengths_;  // offset -> length, for very long ids
+  uint64_t mask_ = 0;
+};
+
+}  // namespace berth

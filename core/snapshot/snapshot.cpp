@@ -1,0 +1,88 @@
+#include "snapshot/snapshot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "common/error.h"
+
+namespace berth {
+
+Balance measure_balance(const ServerColumns& servers, const std::vector<double>& server_load,
+                        const std::vector<float>& stream_load) {
+  Balance b;
+  double capacity = 0, largest_capacity = 0;
+  for (uint32_t s = 0; s < servers.size(); ++s) {
+    b.total_load += server_load[s];
+    if (servers.state[s] == BERTH_SERVER_DRAINING) continue;  // holds streams only until moved
+    capacity += servers.capacity[s];
+    largest_capacity = std::max(largest_capacity, servers.capacity[s]);
+  }
+  if (servers.size() == 0 || capacity <= 0) return b;
+
+  b.max_load = 0;
+  b.min_load = std::numeric_limits<double>::infinity();
+  for (uint32_t s = 0; s < servers.size(); ++s) {
+    double relative = server_load[s] / servers.capacity[s];
+    b.max_load = std::max(b.max_load, relative);
+    if (servers.state[s] != BERTH_SERVER_DRAINING) b.min_load = std::min(b.min_load, relative);
+  }
+  if (!std::isfinite(b.min_load)) b.min_load = 0;
+
+  double largest_stream = 0;
+  double fair_share_of_largest = b.total_load / capacity * largest_capacity;
+  for (float load : stream_load) {
+    largest_stream = std::max(largest_stream, static_cast<double>(load));
+    if (load > fair_share_of_largest) ++b.oversized_streams;
+  }
+  b.lower_bound = std::max(b.total_load / capacity, largest_stream / largest_capacity);
+  b.max_over_lb = b.lower_bound > 0 ? b.max_load / b.lower_bound : 1.0;
+  return b;
+}
+
+void finish_snapshot(Snapshot& s, const Policy* policy, ServerNames& names) {
+  if (!s.servers || !s.streams) throw Error(BERTH_E_CORRUPT, "snapshot has no server or stream columns");
+  const ServerColumns& servers = *s.servers;
+  const StreamColumns& streams = *s.streams;
+  uint64_t n = streams.size();
+  uint32_t m = servers.size();
+  if (s.owner.size() != n || s.load.size() != n || streams.tenant.size() != n || streams.ids.size() != n)
+    throw Error(BERTH_E_CORRUPT, "snapshot columns disagree on the number of streams");
+  if (servers.state.size() != m || servers.ids.size() != m)
+    throw Error(BERTH_E_CORRUPT, "snapshot columns disagree on the number of servers");
+
+  s.server_load.assign(m, 0.0);
+  s.server_streams.assign(m, 0);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint32_t o = s.owner[i];
+    if (o >= m)
+      throw Error(BERTH_E_CORRUPT, "stream '" + std::string(streams.ids.at(i)) + "' is owned by server #" +
+                                       std::to_string(o) + " of " + std::to_string(m));
+    s.server_load[o] += s.load[i];
+    ++s.server_streams[o];
+  }
+  s.balance = measure_balance(servers, s.server_load, s.load);
+
+  s.server_name.resize(m);
+  for (uint32_t j = 0; j < m; ++j) s.server_name[j] = names.intern(servers.ids.at(j));
+
+  s.table = LookupTable(n, streams.hash.data(), s.owner.data(), streams.ids.arena.data(), streams.ids.offsets.data());
+
+  s.placer.reset();
+  s.placer_error_code = BERTH_OK;
+  s.placer_error.clear();
+  if (policy == nullptr) {
+    s.placer_error_code = BERTH_E_STATE;
+    s.placer_error = "no policy is loaded to place new streams";
+    return;
+  }
+  try {
+    s.placer = policy->make_placer(servers.view(), s.server_load.data());
+  } catch (const Error& e) {
+    // Known streams are still answered; only new streams get this error.
+    s.placer_error_code = e.code();
+    s.placer_error = e.what();
+  }
+}
+
+}  // namespace berth

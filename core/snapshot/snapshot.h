@@ -1,0 +1,68 @@
+// An immutable, versioned assignment: which server owns which stream, with the provenance that
+// produced it and everything derived from it that lookups and metrics need.
+//
+// A leader builds one from a rebalance; a follower decodes one from published bytes. Both then
+// call finish_snapshot(), so both hold identical derived data (loads, lookup table, placer) and
+// answer every lookup, new streams included, identically.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plugin/instances.h"
+#include "snapshot/columns.h"
+#include "snapshot/lookup_table.h"
+#include "snapshot/server_names.h"
+
+namespace berth {
+
+struct Provenance {
+  uint64_t version = 0;
+  uint64_t epoch = 0;
+  std::string policy;
+  uint32_t behaviour_version = 0;
+  uint64_t rules_hash = 0;
+  int64_t created_unix_ms = 0;
+  std::string leader;
+};
+
+// Balance figures, all per unit of capacity.
+struct Balance {
+  double total_load = 0;
+  double max_load = 0;      // max over servers of load / capacity
+  double min_load = 0;
+  double lower_bound = 0;   // max(total / total capacity, largest stream / largest capacity)
+  double max_over_lb = 1;   // 1 is perfect
+  uint64_t oversized_streams = 0;  // streams whose load alone exceeds a fair share
+};
+
+struct Snapshot {
+  Provenance meta;
+  std::shared_ptr<const ServerColumns> servers;
+  std::shared_ptr<const StreamColumns> streams;
+  std::vector<float> load;      // per stream: appraised load (float: what is published)
+  std::vector<uint32_t> owner;  // per stream: server index
+
+  // Derived by finish_snapshot().
+  std::vector<double> server_load;
+  std::vector<uint64_t> server_streams;
+  std::vector<const char*> server_name;  // interned ids, for lookup answers
+  Balance balance;
+  LookupTable table;
+  std::shared_ptr<const Placer> placer;  // null when placement is impossible (see placer_error)
+  int32_t placer_error_code = BERTH_OK;
+  std::string placer_error;
+
+  uint64_t stream_count() const noexcept { return owner.size(); }
+  uint32_t server_count() const noexcept { return servers->size(); }
+};
+
+// Checks the columns agree (sizes, owners in range) and computes the derived fields; the placer
+// comes from `policy` (may be null: then new streams cannot be placed). Throws Error(BERTH_E_CORRUPT).
+void finish_snapshot(Snapshot& snapshot, const Policy* policy, ServerNames& names);
+
+Balance measure_balance(const ServerColumns& servers, const std::vector<double>& server_load,
+                        const std::vector<float>& stream_load);
+
+}  // namespace berth

@@ -1,0 +1,83 @@
+// The current snapshot of an engine: swapped by one writer, read by any number of threads
+// without a lock, a reference count or an allocation.
+//
+// Readers protect the pointer they read with a per-thread hazard slot; the writer frees a
+// replaced snapshot only once no slot holds it. The reader's cost is two plain stores and a
+// re-load: the expensive half of the fence lives on the (rare) writer side, through Linux's
+// membarrier(2) where the kernel offers it, else a full fence on both sides.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "snapshot/snapshot.h"
+
+namespace berth {
+
+namespace hazard {
+
+struct Slot {
+  std::atomic<const void*> protected_ptr{nullptr};
+  std::atomic<bool> in_use{false};
+  Slot* next = nullptr;
+};
+
+Slot& this_thread_slot();       // claimed on first use, returned to the pool at thread exit
+void reader_fence() noexcept;   // cheap (compiler-only) when the writer side can use membarrier
+void writer_fence() noexcept;   // membarrier, or a full fence
+bool is_protected(const void* ptr) noexcept;
+
+}  // namespace hazard
+
+class SnapshotCell {
+ public:
+  SnapshotCell() = default;
+  ~SnapshotCell();
+  SnapshotCell(const SnapshotCell&) = delete;
+  SnapshotCell& operator=(const SnapshotCell&) = delete;
+
+  // A protected read: valid until the Reader is destroyed. One per thread at a time.
+  class Reader {
+   public:
+    explicit Reader(const SnapshotCell& cell) noexcept : slot_(hazard::this_thread_slot()) {
+      const Snapshot* p = cell.current_.load(std::memory_order_acquire);
+      for (;;) {
+        slot_.protected_ptr.store(p, std::memory_order_relaxed);
+        hazard::reader_fence();
+        const Snapshot* again = cell.current_.load(std::memory_order_acquire);
+        if (again == p) break;
+        p = again;
+      }
+      snapshot_ = p;
+    }
+    ~Reader() { slot_.protected_ptr.store(nullptr, std::memory_order_release); }
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+
+    const Snapshot* get() const noexcept { return snapshot_; }
+
+   private:
+    hazard::Slot& slot_;
+    const Snapshot* snapshot_ = nullptr;
+  };
+
+  // Installs `next` (writer side; callers serialise swaps). Replaced snapshots are released as
+  // soon as no reader holds them.
+  void store(std::shared_ptr<const Snapshot> next);
+  // A counted reference, for callers that keep a snapshot beyond one read (the C API's handle).
+  std::shared_ptr<const Snapshot> shared() const;
+  // Releases replaced snapshots no reader holds any more (store() does this too).
+  void collect();
+
+ private:
+  void reclaim();
+
+  std::atomic<const Snapshot*> current_{nullptr};
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Snapshot> owner_;                 // keeps current_ alive
+  std::vector<std::shared_ptr<const Snapshot>> retired_;  // replaced, maybe still being read
+};
+
+}  // namespace berth
