@@ -48,9 +48,10 @@ class PendingChanges {
   }
   const std::vector<std::string>& order() const { return order_; }
   const std::unordered_map<std::string, StreamChange>& all() const { return changes_; }
+  // Releases the memory too: after a million additions the buckets would otherwise stay.
   void clear() {
-    changes_.clear();
-    order_.clear();
+    std::unordered_map<std::string, StreamChange>().swap(changes_);
+    std::vector<std::string>().swap(order_);
   }
 
  private:

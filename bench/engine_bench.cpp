@@ -1,0 +1,106 @@
+// The engine's hot paths at several sizes: lookups of known and new streams, a full refresh,
+// snapshot encode and decode.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include "config/options.h"
+#include "engine/engine.h"
+#include "snapshot/codec.h"
+#include "workload/workload.h"
+
+namespace berth {
+namespace {
+
+// One leader engine per size, built once and shared by the benchmarks of that size.
+struct Fixture {
+  Workload workload;
+  std::unique_ptr<Engine> engine;
+  std::string key_bytes;
+  std::vector<std::string_view> keys;  // shuffled: the table is probed at random
+
+  Fixture(uint64_t streams, uint32_t servers) : workload(make_workload(streams, LoadDistribution::lognormal, 7)) {
+    Options o;
+    o.set("backend.cluster", "engine-bench-" + std::to_string(getpid()) + "-" + std::to_string(streams));
+    o.set("appraiser.name", "reported");
+    o.set("engine.refresh_on_change", "false");
+    o.set("engine.refresh_interval", "1h");
+    engine = std::make_unique<Engine>(o.resolve());
+    for (const std::string& s : make_server_ids(servers)) engine->join(s, 1.0);
+    for (uint64_t i = 0; i < streams; ++i) engine->add_stream(workload.stream_ids[i], "", workload.loads[i]);
+    engine->flush();
+    while (!engine->status().is_leader) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    engine->refresh();
+    std::vector<uint64_t> order(streams);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), std::mt19937_64(3));
+    for (uint64_t i : order) key_bytes += workload.stream_ids[i];
+    for (uint64_t i = 0, at = 0; i < streams; at += workload.stream_ids[order[i]].size(), ++i)
+      keys.emplace_back(key_bytes.data() + at, workload.stream_ids[order[i]].size());
+  }
+
+  static Fixture& get(uint64_t streams) {
+    static std::map<uint64_t, std::unique_ptr<Fixture>> fixtures;
+    auto& f = fixtures[streams];
+    if (!f) f = std::make_unique<Fixture>(streams, streams >= 1000000 ? 1000 : 100);
+    return *f;
+  }
+};
+
+void BM_LookupKnown(benchmark::State& state) {
+  Fixture& f = Fixture::get(static_cast<uint64_t>(state.range(0)));
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(f.engine->lookup(f.keys[i]));
+    if (++i == f.keys.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LookupKnown)->Arg(10000)->Arg(100000)->Arg(1000000);
+
+void BM_LookupNew(benchmark::State& state) {
+  Fixture& f = Fixture::get(static_cast<uint64_t>(state.range(0)));
+  std::vector<std::string> fresh;
+  for (int i = 0; i < 4096; ++i) fresh.push_back("never-seen-" + std::to_string(i));
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(f.engine->lookup(fresh[i]));
+    i = (i + 1) & 4095;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LookupNew)->Arg(100000);
+
+void BM_FullRefresh(benchmark::State& state) {
+  Fixture& f = Fixture::get(static_cast<uint64_t>(state.range(0)));
+  for (auto _ : state) f.engine->refresh();
+  state.counters["streams"] = static_cast<double>(state.range(0));
+}
+BENCHMARK(BM_FullRefresh)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(5);
+
+void BM_EncodeSnapshot(benchmark::State& state) {
+  Fixture& f = Fixture::get(static_cast<uint64_t>(state.range(0)));
+  auto snap = f.engine->snapshot();
+  size_t bytes = 0;
+  for (auto _ : state) bytes = encode_snapshot(*snap).size();
+  state.counters["bytes_per_stream"] = static_cast<double>(bytes) / static_cast<double>(state.range(0));
+}
+BENCHMARK(BM_EncodeSnapshot)->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+void BM_DecodeSnapshot(benchmark::State& state) {
+  Fixture& f = Fixture::get(static_cast<uint64_t>(state.range(0)));
+  std::string bytes = encode_snapshot(*f.engine->snapshot());
+  for (auto _ : state) benchmark::DoNotOptimize(decode_snapshot(bytes));
+}
+BENCHMARK(BM_DecodeSnapshot)->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace berth
+
+BENCHMARK_MAIN();

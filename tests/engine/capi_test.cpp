@@ -1,0 +1,170 @@
+// The host C API through the real libberth.so, exactly as an embedder (or SWIG) calls it.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <string>
+
+#include "berth/berth.h"
+
+namespace {
+
+std::string fresh_cluster() {
+  static int n = 0;
+  return "capi-" + std::to_string(getpid()) + "-" + std::to_string(n++);
+}
+
+struct Options {
+  berth_options* handle = nullptr;
+  explicit Options(const std::string& cluster, const char* node) {
+    EXPECT_EQ(berth_options_new(&handle, nullptr), BERTH_OK);
+    set("backend.cluster", cluster.c_str());
+    set("engine.node_id", node);
+    set("engine.refresh_on_change", "false");
+    set("appraiser.name", "reported");
+  }
+  ~Options() { berth_options_free(handle); }
+  void set(const char* k, const char* v) { EXPECT_EQ(berth_options_set(handle, k, v, nullptr), BERTH_OK) << k; }
+};
+
+template <class Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 5000; ++i) {
+    if (pred()) return true;
+    usleep(1000);
+  }
+  return false;
+}
+
+TEST(CApi, OpenJoinPublishLookupClose) {
+  Options o(fresh_cluster(), "capi-node");
+  berth_engine* engine = nullptr;
+  berth_error* err = nullptr;
+  ASSERT_EQ(berth_engine_open(o.handle, &engine, &err), BERTH_OK) << (err ? berth_error_message(err) : "");
+  ASSERT_NE(engine, nullptr);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(berth_engine_join(engine, ("srv-" + std::to_string(i)).c_str(), 1.0, nullptr), BERTH_OK);
+  for (int i = 0; i < 30; ++i) {
+    std::string s = "s" + std::to_string(i);
+    ASSERT_EQ(berth_engine_add_stream(engine, s.data(), s.size(), "tenant", 1.0 + i, nullptr), BERTH_OK);
+  }
+  ASSERT_EQ(berth_engine_report_load(engine, "s1", 2, 4.0, nullptr), BERTH_OK);
+  ASSERT_EQ(berth_engine_flush(engine, nullptr), BERTH_OK);
+  berth_engine_status st{};
+  st.struct_size = sizeof st;
+  ASSERT_TRUE(eventually([&] { return berth_engine_status_get(engine, &st, nullptr) == BERTH_OK && st.is_leader; }));
+  ASSERT_EQ(berth_engine_refresh(engine, &err), BERTH_OK) << (err ? berth_error_message(err) : "");
+  ASSERT_EQ(berth_engine_wait_version(engine, 1, 5000, nullptr), BERTH_OK);
+
+  const char* owner = nullptr;
+  ASSERT_EQ(berth_engine_lookup(engine, "s7", 2, &owner, nullptr), BERTH_OK);
+  EXPECT_EQ(std::string(owner).rfind("srv-", 0), 0u);
+  const char* unknown = nullptr;
+  ASSERT_EQ(berth_engine_lookup(engine, "never-added", 11, &unknown, nullptr), BERTH_OK);
+  const char* again = nullptr;
+  ASSERT_EQ(berth_engine_lookup(engine, "never-added", 11, &again, nullptr), BERTH_OK);
+  EXPECT_EQ(unknown, again);
+
+  berth_snapshot* snap = nullptr;
+  ASSERT_EQ(berth_engine_snapshot(engine, &snap, nullptr), BERTH_OK);
+  EXPECT_GE(berth_snapshot_version(snap), 1u);
+  EXPECT_EQ(berth_snapshot_server_count(snap), 3u);
+  EXPECT_EQ(berth_snapshot_stream_count(snap), 30u);
+  EXPECT_STREQ(berth_snapshot_policy(snap), "least_load");
+  EXPECT_STREQ(berth_snapshot_leader(snap), "capi-node");
+  double total = 0;
+  for (uint32_t j = 0; j < 3; ++j) {
+    const char* id = nullptr;
+    double cap = 0, load = 0;
+    uint64_t n = 0;
+    ASSERT_EQ(berth_snapshot_server(snap, j, &id, &cap, &load, &n, nullptr), BERTH_OK);
+    EXPECT_EQ(cap, 1.0);
+    total += load;
+  }
+  double expected = 0;
+  for (int i = 0; i < 30; ++i) expected += i == 1 ? 4.0 : 1.0 + i;
+  EXPECT_NEAR(total, expected, 1e-3) << "reported loads reach the snapshot";
+  const char* sid = nullptr;
+  size_t sid_len = 0;
+  uint32_t sowner = 99;
+  double sload = 0;
+  ASSERT_EQ(berth_snapshot_stream(snap, 0, &sid, &sid_len, &sowner, &sload, nullptr), BERTH_OK);
+  EXPECT_LT(sowner, 3u);
+  EXPECT_EQ(berth_snapshot_stream(snap, 30, &sid, &sid_len, &sowner, &sload, &err), BERTH_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(berth_error_message(err)).find("out of range"), std::string::npos);
+  berth_error_free(err);
+  berth_snapshot_release(snap);
+
+  berth_metrics m{};
+  m.struct_size = sizeof m;
+  ASSERT_EQ(berth_engine_metrics_get(engine, &m, nullptr), BERTH_OK);
+  EXPECT_GE(m.version, 1u);
+  EXPECT_GE(m.max_over_lb, 1.0);
+  EXPECT_GE(m.refresh_ok, 1u);  // one on taking leadership, one asked for
+  EXPECT_GE(m.lookups_unknown, 2u);
+  char* text = nullptr;
+  ASSERT_EQ(berth_engine_metrics_text(engine, &text, nullptr), BERTH_OK);
+  std::string prom(text);
+  berth_string_free(text);
+  EXPECT_NE(prom.find("berth_snapshot_version{node=\"capi-node\"}"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("# TYPE berth_refresh_success_total counter"), std::string::npos);
+  EXPECT_NE(prom.find("berth_max_over_lower_bound"), std::string::npos);
+  berth_engine_close(engine);
+}
+
+TEST(CApi, ErrorsComeBackAsCodesAndMessages) {
+  berth_error* err = nullptr;
+  EXPECT_EQ(berth_engine_open(nullptr, nullptr, &err), BERTH_E_INVALID_ARGUMENT);
+  ASSERT_NE(err, nullptr);
+  EXPECT_EQ(berth_error_code(err), BERTH_E_INVALID_ARGUMENT);
+  berth_error_free(err);
+
+  berth_options* o = nullptr;
+  ASSERT_EQ(berth_options_new(&o, nullptr), BERTH_OK);
+  EXPECT_EQ(berth_options_load_string(o, "[engine]\nx = \n", "broken", &err), BERTH_E_CONFIG);
+  EXPECT_NE(std::string(berth_error_message(err)).find("broken:2"), std::string::npos) << berth_error_message(err);
+  berth_error_free(err);
+  EXPECT_EQ(berth_options_set(o, "policy.name", "/nonexistent/plugin.so", nullptr), BERTH_OK);
+  berth_engine* engine = reinterpret_cast<berth_engine*>(0x1);
+  EXPECT_EQ(berth_engine_open(o, &engine, &err), BERTH_E_NOT_FOUND);
+  EXPECT_EQ(engine, nullptr);
+  EXPECT_NE(std::string(berth_error_message(err)).find("/nonexistent/plugin.so"), std::string::npos);
+  berth_error_free(err);
+  EXPECT_EQ(berth_options_load_file(o, "/nonexistent.toml", nullptr), BERTH_E_CONFIG);  // NULL err is allowed
+  berth_options_free(o);
+
+  const char* owner = nullptr;
+  EXPECT_EQ(berth_engine_lookup(nullptr, "x", 1, &owner, &err), BERTH_E_INVALID_ARGUMENT);
+  berth_error_free(err);
+  EXPECT_EQ(berth_engine_join(nullptr, "x", 1, nullptr), BERTH_E_INVALID_ARGUMENT);
+  berth_engine_close(nullptr);
+  berth_error_free(nullptr);
+  EXPECT_STRNE(berth_version(), "");
+}
+
+TEST(CApi, FollowerRefreshAndBadArgumentsAreStateAndArgumentErrors) {
+  std::string cluster = fresh_cluster();
+  Options lo(cluster, "leader"), fo(cluster, "follower");
+  berth_engine *leader = nullptr, *follower = nullptr;
+  ASSERT_EQ(berth_engine_open(lo.handle, &leader, nullptr), BERTH_OK);
+  ASSERT_EQ(berth_engine_open(fo.handle, &follower, nullptr), BERTH_OK);
+  berth_engine_status st{};
+  st.struct_size = sizeof st;
+  ASSERT_TRUE(eventually([&] { return berth_engine_status_get(leader, &st, nullptr) == BERTH_OK && st.is_leader; }));
+  berth_error* err = nullptr;
+  EXPECT_EQ(berth_engine_refresh(follower, &err), BERTH_E_STATE);
+  EXPECT_NE(std::string(berth_error_message(err)).find("not the leader"), std::string::npos);
+  berth_error_free(err);
+  EXPECT_EQ(berth_engine_join(leader, "bad", -1.0, nullptr), BERTH_E_INVALID_ARGUMENT);
+  EXPECT_EQ(berth_engine_join(leader, "bad", NAN, nullptr), BERTH_E_INVALID_ARGUMENT);
+  EXPECT_EQ(berth_engine_add_stream(leader, "", 0, "", 1.0, nullptr), BERTH_E_INVALID_ARGUMENT);
+  EXPECT_EQ(berth_engine_report_load(leader, "s", 1, -3.0, nullptr), BERTH_E_INVALID_ARGUMENT);
+  EXPECT_EQ(berth_engine_wait_version(follower, 99, 10, &err), BERTH_E_TIMEOUT);
+  berth_error_free(err);
+  berth_metrics small{};
+  small.struct_size = 0;
+  EXPECT_EQ(berth_engine_metrics_get(leader, &small, nullptr), BERTH_E_INVALID_ARGUMENT);
+  berth_engine_close(follower);
+  berth_engine_close(leader);
+}
+
+}  // namespace

@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include "common/hash.h"
+#include "snapshot/columns.h"
+#include "snapshot/lookup_table.h"
+
+namespace berth {
+namespace {
+
+TEST(LookupTable, FindsEveryKeyAndNothingElse) {
+  StringColumn ids;
+  std::vector<uint64_t> hash;
+  std::vector<uint32_t> owner;
+  for (uint32_t i = 0; i < 5000; ++i) {
+    std::string id = "key-" + std::to_string(i);
+    ids.push_back(id);
+    hash.push_back(stream_hash(id));
+    owner.push_back(i % 17);
+  }
+  LookupTable table(5000, hash.data(), owner.data(), ids.arena.data(), ids.offsets.data());
+  for (uint32_t i = 0; i < 5000; ++i) {
+    std::string id = "key-" + std::to_string(i);
+    const auto* slot = table.find(stream_hash(id), id, ids.arena.data());
+    ASSERT_NE(slot, nullptr) << id;
+    EXPECT_EQ(slot->owner, i % 17);
+  }
+  for (uint32_t i = 5000; i < 10000; ++i) {
+    std::string id = "key-" + std::to_string(i);
+    EXPECT_EQ(table.find(stream_hash(id), id, ids.arena.data()), nullptr);
+  }
+  // Same hash, different key: a collision must not answer.
+  EXPECT_EQ(table.find(hash[3], "not-key-3", ids.arena.data()), nullptr);
+}
+
+TEST(LookupTable, EmptyTableFindsNothing) {
+  LookupTable table;
+  EXPECT_EQ(table.find(1, "x", ""), nullptr);
+}
+
+}  // namespace
+}  // namespace berth
+
+namespace berth {
+namespace {
+
+TEST(LookupTable, VeryLongIdsAreFoundByTheirFullLength) {
+  StringColumn ids;
+  std::vector<uint64_t> hash;
+  std::vector<uint32_t> owner;
+  std::string long_a(70000, 'a'), long_b(70001, 'a');
+  for (const std::string& id : {long_a, long_b, std::string("short")}) {
+    ids.push_back(id);
+    hash.push_back(stream_hash(id));
+    owner.push_back(static_cast<uint32_t>(owner.size()));
+  }
+  LookupTable table(3, hash.data(), owner.data(), ids.arena.data(), ids.offsets.data());
+  ASSERT_NE(table.find(stream_hash(long_a), long_a, ids.arena.data()), nullptr);
+  EXPECT_EQ(table.find(stream_hash(long_a), long_a, ids.arena.data())->owner, 0u);
+  EXPECT_EQ(table.find(stream_hash(long_b), long_b, ids.arena.data())->owner, 1u);
+  std::string long_c(70002, 'a');
+  EXPECT_EQ(table.find(stream_hash(long_c), long_c, ids.arena.data()), nullptr);
+}
+
+}  // namespace
+}  // namespace berth

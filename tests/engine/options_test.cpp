@@ -1,0 +1,135 @@
+// Configuration: TOML and overrides, with errors that name the key and the line.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/error.h"
+#include "config/options.h"
+#include "engine/engine.h"
+
+namespace berth {
+namespace {
+
+std::string error_of(auto&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), BERTH_E_CONFIG) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+TEST(Options, ReadsEverySection) {
+  Options o;
+  o.load_string(R"(
+[engine]
+node_id = "n1"
+campaign = false
+refresh_interval = "90s"
+refresh_on_change = false
+plugin_path = ["/opt/a", "/opt/b"]
+
+[policy]
+name = "least_load"
+
+[backend]
+name = "memory"
+cluster = "prod"
+)",
+                "test.toml");
+  EngineOptions e = o.resolve();
+  EXPECT_EQ(e.node_id, "n1");
+  EXPECT_FALSE(e.campaign);
+  EXPECT_EQ(e.refresh_interval, std::chrono::seconds(90));
+  EXPECT_FALSE(e.refresh_on_change);
+  ASSERT_EQ(e.plugin_path.size(), 2u);
+  EXPECT_EQ(e.plugin_path[1], "/opt/b");
+  EXPECT_EQ(e.policy.name, "least_load");
+  ASSERT_EQ(e.backend.config.entries().size(), 1u);
+  EXPECT_EQ(e.backend.config.entries()[0].key, "cluster");
+  EXPECT_EQ(e.backend.config.entries()[0].where, "test.toml:14");
+}
+
+TEST(Options, DefaultsFollowDl157) {
+  EngineOptions e = Options().resolve();
+  EXPECT_EQ(e.refresh_interval, std::chrono::seconds(120));
+  EXPECT_EQ(e.policy.name, "least_load");
+  EXPECT_EQ(e.appraiser.name, "equal");
+  EXPECT_EQ(e.backend.name, "memory");
+}
+
+TEST(Options, BadKeysAndValuesNameTheKeyAndLine) {
+  Options o;
+  o.load_string("[engine]\n\nrefresh_intervall = 5\n", "cfg.toml");
+  std::string msg = error_of([&] { o.resolve(); });
+  EXPECT_NE(msg.find("cfg.toml:3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("engine.refresh_intervall"), std::string::npos) << msg;
+
+  Options v;
+  v.load_string("[engine]\nrefresh_interval = \"soon\"\n", "cfg.toml");
+  msg = error_of([&] { v.resolve(); });
+  EXPECT_NE(msg.find("cfg.toml:2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("soon"), std::string::npos) << msg;
+
+  Options b;
+  b.load_string("[engine]\ncampaign = \"perhaps\"\n", "cfg.toml");
+  msg = error_of([&] { b.resolve(); });
+  EXPECT_NE(msg.find("engine.campaign"), std::string::npos) << msg;
+}
+
+TEST(Options, SyntaxErrorsAndUnknownSectionsNameTheLineAndKeepWhatWasThere) {
+  Options o;
+  o.set("policy.name", "least_load");
+  std::string msg = error_of([&] { o.load_string("[engine]\nnode_id = \"x\"\nbroken = = 3\n", "bad.toml"); });
+  EXPECT_NE(msg.find("bad.toml:3"), std::string::npos) << msg;
+  msg = error_of([&] { o.load_string("[engine]\nnode_id = \"x\"\n[polcy]\nname = \"y\"\n", "typo.toml"); });
+  EXPECT_NE(msg.find("polcy"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("typo.toml:3"), std::string::npos) << msg;
+  // Neither failed load changed anything.
+  EXPECT_EQ(o.values().size(), 1u);
+  EXPECT_FALSE(o.values().contains("engine.node_id"));
+  msg = error_of([&] { o.set("nodot", "1"); });
+  EXPECT_NE(msg.find("nodot"), std::string::npos);
+  msg = error_of([&] { o.load_file("/nonexistent/berth.toml"); });
+  EXPECT_NE(msg.find("/nonexistent/berth.toml"), std::string::npos);
+}
+
+TEST(Options, Durations) {
+  EXPECT_EQ(parse_duration("120"), std::chrono::seconds(120));
+  EXPECT_EQ(parse_duration("1.5s"), std::chrono::milliseconds(1500));
+  EXPECT_EQ(parse_duration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(parse_duration("2m"), std::chrono::minutes(2));
+  EXPECT_THROW(parse_duration("-1s"), Error);
+  EXPECT_THROW(parse_duration("5 fortnights"), Error);
+}
+
+TEST(Options, PluginRejectsAnUnknownKeyNamingWhereItCameFrom) {
+  Options o;
+  o.load_string("[backend]\nname = \"memory\"\nclustr = \"x\"\n", "plugin.toml");
+  try {
+    Engine engine(o.resolve());
+    FAIL() << "the backend accepted an unknown key";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), BERTH_E_CONFIG) << e.what();
+    EXPECT_NE(std::string(e.what()).find("plugin.toml:3"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("clustr"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Options, UnknownPluginNameIsNotFound) {
+  Options o;
+  o.set("policy.name", "no_such_policy");
+  try {
+    Engine engine(o.resolve());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), BERTH_E_NOT_FOUND) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no_such_policy"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace berth
