@@ -7,6 +7,9 @@ if(BERTH_WERROR)
   target_compile_options(berth_warnings INTERFACE -Werror)
 endif()
 
+# Every node must compute bit-identical placements: no fused multiply-add behind our back.
+add_compile_options(-ffp-contract=off)
+
 if(BERTH_SANITIZE)
   add_compile_options(-fsanitize=${BERTH_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${BERTH_SANITIZE})

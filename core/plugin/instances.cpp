@@ -20,7 +20,7 @@ void call_plugin(const LoadedPlugin& plugin, const char* what, Call&& call) {
   } catch (...) {
     throw Error(BERTH_E_PLUGIN, context_of(plugin, what) + ": threw an exception across the C ABI");
   }
-  check_plugin_call(code, status, context_of(plugin, what));
+  if (code != BERTH_OK) check_plugin_call(code, status, context_of(plugin, what));  // text only on failure
 }
 
 void* create_with(const LoadedPlugin& plugin, auto&& create) {

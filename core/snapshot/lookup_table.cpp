@@ -1,7 +1,6 @@
 #include "snapshot/lookup_table.h"
 
 #include <algorithm>
-#include <bit>
 #include <string>
 
 #include "common/error.h"
@@ -13,16 +12,16 @@ LookupTable::LookupTable(uint64_t count, const uint64_t* hash, const uint32_t* o
   if (count == 0) return;
   if (offsets[count] > UINT32_MAX)
     throw Error(BERTH_E_INVALID_ARGUMENT, "stream ids take more than 4 GiB; the lookup table cannot index them");
-  // At most half full: short probe sequences even for misses (unknown streams).
-  uint64_t size = std::bit_ceil(count * 2);
-  mask_ = size - 1;
-  slots_ = HugeArray<Slot>(size);  // zero-filled: every slot free
+  // About 70% full: short probe sequences (mostly within the first cache line) for a third less
+  // memory than half full.
+  lines_ = (count * 10 / 7 + 1) / 2 + 1;
+  slots_ = HugeArray<Slot>(lines_ * 2);  // zero-filled: every slot free
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t len = offsets[i + 1] - offsets[i];
     std::string_view id(arena + offsets[i], len);
     uint64_t tag = make_tag(hash[i], len);
     uint64_t pos = first_probe(hash[i]);
-    for (; slots_[pos].tag != 0; pos = (pos + 1) & mask_) {
+    for (; slots_[pos].tag != 0; pos = next(pos)) {
       const Slot& slot = slots_[pos];
       if (slot.tag == tag && len < kLongId && same_id(slot, id, arena))
         throw Error(BERTH_E_CORRUPT, "stream '" + std::string(id) + "' appears twice in one snapshot");
@@ -38,7 +37,7 @@ LookupTable::LookupTable(uint64_t count, const uint64_t* hash, const uint32_t* o
 const LookupTable::Slot* LookupTable::find_long(uint64_t h, std::string_view id, const char* arena) const noexcept {
   if (slots_.empty()) return nullptr;
   uint64_t tag = make_tag(h, id.size());
-  for (uint64_t pos = first_probe(h);; pos = (pos + 1) & mask_) {
+  for (uint64_t pos = first_probe(h);; pos = next(pos)) {
     const Slot& slot = slots_[pos];
     if (slot.tag == 0) return nullptr;
     if (slot.tag != tag) continue;

@@ -7,6 +7,7 @@
 // in the arena. Nothing is allocated or locked.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -38,7 +39,7 @@ class LookupTable {
   const Slot* find(uint64_t h, std::string_view id, const char* arena) const noexcept {
     if (slots_.empty() || id.size() >= kLongId) return find_long(h, id, arena);
     uint64_t tag = make_tag(h, id.size());
-    for (uint64_t pos = first_probe(h);; pos = (pos + 1) & mask_) {
+    for (uint64_t pos = first_probe(h);; pos = next(pos)) {
       const Slot& slot = slots_[pos];
       if (slot.tag == tag && same_id(slot, id, arena)) return &slot;
       if (slot.tag == 0) return nullptr;
@@ -47,13 +48,23 @@ class LookupTable {
 
   size_t memory_bytes() const noexcept { return slots_.size() * sizeof(Slot) + long_lengths_.capacity() * 16; }
 
- private:
   static constexpr uint64_t kLongId = 0xFFFF;  // ids this long keep their length outside the tag
   static uint64_t make_tag(uint64_t h, uint64_t len) noexcept {
     return (h & ~uint64_t{0xFFFF}) | (len < kLongId ? len : kLongId) | (len == 0 ? 1u << 16 : 0);
   }
+  // Where the probe for hash `h` starts, so a batch can prefetch it.
+  const Slot* home(uint64_t h) const noexcept { return slots_.empty() ? nullptr : &slots_[first_probe(h)]; }
+
+ private:
   // Probing starts at the first slot of a cache line, so the first two probes cost one miss.
-  uint64_t first_probe(uint64_t h) const noexcept { return h & mask_ & ~uint64_t{1}; }
+  // The table has any even size (not a power of two, to stay about 70% full): the line is
+  // picked by multiply-shift range reduction of the hash, rotated so the line depends mostly on
+  // the bits the tag does not hold.
+  uint64_t first_probe(uint64_t h) const noexcept {
+    __extension__ using u128 = unsigned __int128;
+    return static_cast<uint64_t>((static_cast<u128>(std::rotl(h, 32)) * lines_) >> 64) * 2;
+  }
+  uint64_t next(uint64_t pos) const noexcept { return pos + 1 == slots_.size() ? 0 : pos + 1; }
   const Slot* find_long(uint64_t h, std::string_view id, const char* arena) const noexcept;
   static bool same_id(const Slot& slot, std::string_view id, const char* arena) noexcept {
     if (id.size() <= kInline) {
@@ -67,7 +78,7 @@ class LookupTable {
 
   HugeArray<Slot> slots_;
   std::vector<std::pair<uint32_t, uint64_t>> long_lengths_;  // offset -> length, for very long ids
-  uint64_t mask_ = 0;
+  uint64_t lines_ = 0;  // slots_.size() / 2
 };
 
 }  // namespace berth

@@ -1,0 +1,110 @@
+#include "lpt_rebalance.h"
+
+#include <algorithm>
+#include <limits>
+#include <span>
+#include <sstream>
+
+#include "berth/plugin.hpp"
+#include "server_roster.h"
+#include "server_tournament.h"
+
+namespace berth::least_load {
+namespace {
+
+using plugin::Error;
+
+// Everything rebalance() reads must be there; loads are checked as they are read.
+void check_request(const berth_rebalance_request& request, const uint32_t* out_owner) {
+  require_struct(&request, request.struct_size, BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner),
+                 "rebalance request");
+  require_struct(request.servers, request.servers == nullptr ? 0 : request.servers->struct_size,
+                 BERTH_SIZE_THROUGH(berth_server_set, state), "server set");
+  require_struct(request.streams, request.streams == nullptr ? 0 : request.streams->struct_size,
+                 BERTH_SIZE_THROUGH(berth_stream_set, reported_load), "stream set");
+  const berth_stream_set& streams = *request.streams;
+  if (streams.count > 0 && (streams.hash == nullptr || streams.id_offsets == nullptr || request.load == nullptr ||
+                            out_owner == nullptr))
+    throw Error(BERTH_E_INVALID_ARGUMENT, "rebalance of " + std::to_string(streams.count) +
+                                              " streams without their ids, hashes, loads or an output array");
+}
+
+[[noreturn]] void bad_load(const berth_stream_set& streams, uint64_t i, double load) {
+  std::ostringstream message;
+  message << "stream '" << plugin::stream_id(streams, i) << "' has load " << load
+          << "; loads must be finite and >= 0";
+  throw Error(BERTH_E_INVALID_ARGUMENT, message.str());
+}
+
+// Deals `streams` (in LPT order) to the up servers: each to the server whose holding per unit of
+// capacity is least, which then holds `weight(stream)` more. `up[j]` is the server at position j,
+// `capacity[j]` its capacity, `held[j]` what it holds so far. The relative holding is computed as
+// held * (1 / capacity): a multiply instead of a division on the loop's critical path, and just
+// as deterministic.
+template <class Weight>
+void deal(std::span<const StreamKey> streams, std::span<const uint32_t> up, std::span<const double> capacity,
+          std::span<double> held, uint32_t* out_owner, Weight weight) {
+  std::vector<double> inverse_capacity(up.size()), relative(up.size());
+  for (size_t j = 0; j < up.size(); ++j) {
+    inverse_capacity[j] = 1.0 / capacity[j];
+    relative[j] = held[j] * inverse_capacity[j];
+  }
+  ServerTournament tournament(relative);
+  for (const StreamKey& s : streams) {
+    const uint32_t j = tournament.winner();
+    out_owner[s.index] = up[j];
+    held[j] += weight(s);
+    tournament.update(j, held[j] * inverse_capacity[j]);
+  }
+}
+
+}  // namespace
+
+void LptRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* out_owner) {
+  check_request(request, out_owner);
+  const berth_server_set& servers = *request.servers;
+  const berth_stream_set& streams = *request.streams;
+  const ServerRoster roster = read_roster(servers);
+
+  // Streams on a read-only server stay; every other stream is dealt out again.
+  streams_.clear();
+  streams_.reserve(streams.count);
+  for (uint64_t i = 0; i < streams.count; ++i) {
+    const double load = request.load[i];
+    if (!(load >= 0.0 && load <= std::numeric_limits<double>::max())) bad_load(streams, i, load);
+    const uint32_t previous = request.previous_owner != nullptr ? request.previous_owner[i] : BERTH_NO_SERVER;
+    if (previous < servers.count && servers.state[previous] == BERTH_SERVER_READ_ONLY) {
+      out_owner[i] = previous;
+    } else {
+      streams_.push_back(StreamKey{descending_load_key(load), i});
+    }
+  }
+  if (streams_.empty()) return;
+  if (roster.up.empty())
+    throw Error(BERTH_E_NO_SERVERS, "cannot place " + std::to_string(streams_.size()) + " of " +
+                                        std::to_string(streams.count) + " streams: " + describe_no_up_server(roster));
+
+  sort_for_lpt(streams_, scratch_, streams.hash);
+
+  // Streams with load go first, largest first; the zero-load tail follows, dealt by count.
+  const std::span<const StreamKey> all(streams_);
+  const size_t loaded = static_cast<size_t>(
+      std::partition_point(all.begin(), all.end(), [](const StreamKey& s) { return load_of_key(s.key) > 0.0; }) -
+      all.begin());
+  std::vector<double> up_capacity(roster.up.size());
+  for (size_t j = 0; j < roster.up.size(); ++j) up_capacity[j] = servers.capacity[roster.up[j]];
+  std::vector<double> held_load(roster.up.size(), 0.0);
+  deal(all.first(loaded), roster.up, up_capacity, held_load, out_owner,
+       [](const StreamKey& s) { return load_of_key(s.key); });
+  if (loaded == streams_.size()) return;
+
+  // Zero-load streams: balance stream counts per unit of capacity, starting from what the loaded
+  // streams left on each server.
+  std::vector<uint32_t> position_of(servers.count, BERTH_NO_SERVER);
+  for (uint32_t j = 0; j < roster.up.size(); ++j) position_of[roster.up[j]] = j;
+  std::vector<double> held_count(roster.up.size(), 0.0);
+  for (const StreamKey& s : all.first(loaded)) held_count[position_of[out_owner[s.index]]] += 1.0;
+  deal(all.subspan(loaded), roster.up, up_capacity, held_count, out_owner, [](const StreamKey&) { return 1.0; });
+}
+
+}  // namespace berth::least_load
