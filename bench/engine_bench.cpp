@@ -64,6 +64,21 @@ void BM_LookupKnown(benchmark::State& state) {
 }
 BENCHMARK(BM_LookupKnown)->Arg(10000)->Arg(100000)->Arg(1000000);
 
+void BM_LookupBatch(benchmark::State& state) {
+  Fixture& f = Fixture::get(static_cast<uint64_t>(state.range(0)));
+  constexpr size_t kBatch = 256;
+  const char* owners[kBatch];
+  size_t i = 0;
+  for (auto _ : state) {
+    if (i + kBatch > f.keys.size()) i = 0;
+    f.engine->lookup_batch(f.keys.data() + i, kBatch, owners);
+    benchmark::DoNotOptimize(owners);
+    i += kBatch;
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+BENCHMARK(BM_LookupBatch)->Arg(100000)->Arg(1000000);
+
 void BM_LookupNew(benchmark::State& state) {
   Fixture& f = Fixture::get(static_cast<uint64_t>(state.range(0)));
   std::vector<std::string> fresh;

@@ -64,6 +64,22 @@ BERTH_API int32_t berth_engine_lookup(berth_engine* engine, const char* stream, 
   }
 }
 
+BERTH_API int32_t berth_engine_lookup_batch(berth_engine* engine, const char* const* streams, const size_t* stream_lens,
+                                            size_t count, const char** out_owners, berth_error** err) {
+  return guard(err, [&] {
+    BERTH_REQUIRE_ARG(count == 0 || (streams != nullptr && stream_lens != nullptr && out_owners != nullptr),
+                      "berth_engine_lookup_batch: streams, stream_lens or out_owners is NULL");
+    berth::Engine& e = engine_of(engine, "berth_engine_lookup_batch");
+    constexpr size_t kChunk = 256;
+    std::string_view views[kChunk];
+    for (size_t base = 0; base < count; base += kChunk) {
+      size_t n = std::min(kChunk, count - base);
+      for (size_t i = 0; i < n; ++i) views[i] = stream_arg(streams[base + i], stream_lens[base + i], "berth_engine_lookup_batch");
+      e.lookup_batch(views, n, out_owners + base);
+    }
+  });
+}
+
 BERTH_API int32_t berth_engine_join(berth_engine* engine, const char* server_id, double capacity, berth_error** err) {
   return guard(err, [&] {
     BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_join: server_id is NULL");

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -83,10 +84,36 @@ const char* Engine::lookup(std::string_view stream) {
   uint64_t h = stream_hash(stream);
   if (const auto* slot = s->table.find(h, stream, s->streams->ids.arena.data()))
     return s->server_name[slot->owner];
+  return place_unknown(*s, h, stream);
+}
 
-  // A stream the snapshot does not know: placed as a pure function of this snapshot, so every
-  // node answers the same, and recorded so the leader's next refresh includes it.
-  if (!s->placer) throw Error(s->placer_error_code, s->placer_error);
+void Engine::lookup_batch(const std::string_view* streams, size_t count, const char** out_owners) {
+  SnapshotCell::Reader reader(cell_);
+  const Snapshot* s = reader.get();
+  if (s == nullptr)
+    throw Error(BERTH_E_UNAVAILABLE, fmt::format("node {} has no snapshot yet: no leader has published", node_id_));
+  const char* arena = s->streams->ids.arena.data();
+  constexpr size_t kGroup = 16;  // probes in flight at once
+  uint64_t hash[kGroup];
+  for (size_t base = 0; base < count; base += kGroup) {
+    size_t n = std::min(kGroup, count - base);
+    for (size_t i = 0; i < n; ++i) {
+      hash[i] = stream_hash(streams[base + i]);
+      __builtin_prefetch(s->table.home(hash[i]));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      std::string_view stream = streams[base + i];
+      const auto* slot = s->table.find(hash[i], stream, arena);
+      out_owners[base + i] = slot != nullptr ? s->server_name[slot->owner] : place_unknown(*s, hash[i], stream);
+    }
+  }
+}
+
+// A stream the snapshot does not know: placed as a pure function of this snapshot, so every
+// node answers the same, and recorded so the leader's next refresh includes it.
+const char* Engine::place_unknown(const Snapshot& snapshot, uint64_t h, std::string_view stream) {
+  const Snapshot* s = &snapshot;
+  if (!s->placer) throw Error(s->placer_error_code, fmt::format("stream '{}': {}", stream, s->placer_error));
   uint32_t server = s->placer->place(h, kNaN);
   if (server >= s->server_count())
     throw Error(BERTH_E_PLUGIN, fmt::format("policy placed stream '{}' on server #{} of {}", stream, server, s->server_count()));
@@ -233,12 +260,14 @@ void Engine::sync_leadership() {
 }
 
 void Engine::install_latest() {
+  // What this node publishes it installs from memory: never fetch and decode it back.
+  uint64_t known = std::max(version_.load(), publishing_.load());
   std::pair<uint64_t, std::string> latest;
   {
     std::lock_guard lock(backend_mutex_);
-    latest = backend_->fetch(version_.load());
+    latest = backend_->fetch(known);
   }
-  if (latest.second.empty() || latest.first <= version_.load()) return;
+  if (latest.second.empty() || latest.first <= known) return;
   try {
     auto snapshot = std::make_shared<Snapshot>(decode_snapshot(latest.second));
     if (snapshot->meta.version != latest.first)
@@ -256,6 +285,8 @@ void Engine::install_latest() {
 
 void Engine::install(std::shared_ptr<const Snapshot> snapshot) {
   uint64_t version = snapshot->meta.version;
+  std::lock_guard install_lock(install_mutex_);
+  if (version <= version_.load()) return;  // a newer one is already served
   {
     std::lock_guard lock(metrics_mutex_);
     const Balance& b = snapshot->balance;
@@ -354,9 +385,13 @@ void Engine::refresh() {
     RefreshResult result = compute_refresh(base.get(), members_as_servers(), pending_, *appraiser_, *policy_,
                                            std::move(meta), names_);
     std::string bytes = encode_snapshot(*result.snapshot);
-    {
+    publishing_.store(result.snapshot->meta.version);
+    try {
       std::lock_guard lock(backend_mutex_);
       backend_->publish(l.epoch, result.snapshot->meta.version, bytes);
+    } catch (...) {
+      publishing_.store(0);  // not ours after all: whoever publishes this version, fetch it
+      throw;
     }
     pending_.clear();
     install(result.snapshot);

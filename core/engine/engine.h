@@ -44,6 +44,9 @@ class Engine {
 
   // The owner of `stream`; the pointer lives as long as the engine. Throws Error.
   const char* lookup(std::string_view stream);
+  // The owners of many streams, against one snapshot; faster than one call each because the
+  // table probes of a batch overlap. Throws Error naming the first stream that fails.
+  void lookup_batch(const std::string_view* streams, size_t count, const char** out_owners);
 
   void join(std::string_view server, double capacity);
   void leave(std::string_view server);
@@ -65,6 +68,7 @@ class Engine {
   void publish_as(uint64_t epoch);
 
  private:
+  const char* place_unknown(const Snapshot& s, uint64_t hash, std::string_view stream);
   static void on_watch(void* context, uint32_t what);
   void wake(uint32_t bits);
   void worker_loop();
@@ -89,7 +93,9 @@ class Engine {
   std::mutex backend_mutex_;  // one call at a time on the backend instance
   std::unique_ptr<Backend> backend_;
 
+  std::mutex install_mutex_;  // installs happen in version order, each once
   std::atomic<uint64_t> version_{0};
+  std::atomic<uint64_t> publishing_{0};  // a version this node is publishing: not to be fetched back
   std::atomic<uint64_t> epoch_{0};
   std::atomic<bool> is_leader_{false};
   std::atomic<bool> connected_{true};

@@ -53,6 +53,28 @@ void copy_table(const fs::path& path, const char* what, const void* source, size
   std::memcpy(static_cast<void*>(into), source, std::min<size_t>(declared, sizeof(T)));
 }
 
+// Why dlopen refused a file. Boost.DLL reports "... (dlerror system message: <why>): <errno text>",
+// where the errno text is unrelated (e.g. "Bad file descriptor"): keep only dlerror's <why>.
+std::string dlopen_failure(const std::exception& e) {
+  const std::string what = e.what();
+  const std::string marker = "dlerror system message: ";
+  size_t begin = what.find(marker);
+  size_t end = what.rfind("): ");
+  if (begin == std::string::npos || end == std::string::npos || end < begin) return what;
+  begin += marker.size();
+  return what.substr(begin, end - begin);
+}
+
+// The plugin must be of the kind asked for and, when asked for by name, call itself that name.
+// Checked on every load, including one answered from the cache.
+void check_identity(const fs::path& path, const LoadedPlugin& plugin, int32_t kind,
+                    std::string_view name_or_path) {
+  if (plugin.kind != kind)
+    reject(path, std::string("its kind is ") + kind_name(plugin.kind) + ", not " + kind_name(kind));
+  if (name_or_path.find('/') == std::string_view::npos && plugin.name != name_or_path)
+    reject(path, "calls itself '" + plugin.name + "', not '" + std::string(name_or_path) + "'");
+}
+
 void require(const fs::path& path, const void* fn, const char* name) {
   if (fn == nullptr) reject(path, std::string("required function '") + name + "' is missing");
 }
@@ -130,8 +152,7 @@ std::shared_ptr<const LoadedPlugin> PluginRegistry::load(int32_t kind, std::stri
   std::lock_guard lock(mutex_);
   if (auto it = loaded_.find(key); it != loaded_.end()) {
     if (auto alive = it->second.lock()) {
-      if (alive->kind != kind)
-        reject(path, std::string("is a ") + kind_name(alive->kind) + " plugin, not a " + kind_name(kind));
+      check_identity(path, *alive, kind, name_or_path);
       return alive;
     }
   }
@@ -142,7 +163,7 @@ std::shared_ptr<const LoadedPlugin> PluginRegistry::load(int32_t kind, std::stri
     // RTLD_LOCAL: plugins never see each other's symbols; RTLD_NOW: unresolved symbols fail here.
     plugin->library.load(key, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
   } catch (const std::exception& e) {
-    reject(path, std::string("not a loadable shared object: ") + e.what());
+    reject(path, "not a loadable shared object: " + dlopen_failure(e));
   }
   if (!plugin->library.has(BERTH_PLUGIN_ENTRY_SYMBOL))
     reject(path, std::string("no entry symbol '") + BERTH_PLUGIN_ENTRY_SYMBOL + "'");
@@ -163,16 +184,13 @@ std::shared_ptr<const LoadedPlugin> PluginRegistry::load(int32_t kind, std::stri
     reject(path, "built for ABI " + std::to_string(descriptor.abi_major) + "." +
                      std::to_string(descriptor.abi_minor) + ", newer than this host's " +
                      std::to_string(BERTH_ABI_MAJOR) + "." + std::to_string(BERTH_ABI_MINOR));
-  if (descriptor.kind != kind)
-    reject(path, std::string("is a ") + kind_name(descriptor.kind) + " plugin, not a " + kind_name(kind));
   if (descriptor.name == nullptr || descriptor.name[0] == '\0') reject(path, "descriptor has no name");
   plugin->kind = descriptor.kind;
   plugin->name = descriptor.name;
   plugin->version = descriptor.version != nullptr ? descriptor.version : "";
   plugin->abi_major = descriptor.abi_major;
   plugin->abi_minor = descriptor.abi_minor;
-  if (name_or_path.find('/') == std::string_view::npos && plugin->name != name_or_path)
-    reject(path, "calls itself '" + plugin->name + "', not '" + std::string(name_or_path) + "'");
+  check_identity(path, *plugin, kind, name_or_path);
   validate_functions(*plugin, descriptor.functions);
   plugin->host = make_host_api(&plugin->name);
 

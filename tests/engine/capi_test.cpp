@@ -64,6 +64,18 @@ TEST(CApi, OpenJoinPublishLookupClose) {
   ASSERT_EQ(berth_engine_lookup(engine, "never-added", 11, &again, nullptr), BERTH_OK);
   EXPECT_EQ(unknown, again);
 
+  const char* names[3] = {"s7", "never-added", "s8"};
+  size_t lens[3] = {2, 11, 2};
+  const char* owners[3] = {};
+  ASSERT_EQ(berth_engine_lookup_batch(engine, names, lens, 3, owners, nullptr), BERTH_OK);
+  EXPECT_EQ(owners[0], owner);
+  EXPECT_EQ(owners[1], unknown);
+  const char* s8 = nullptr;
+  ASSERT_EQ(berth_engine_lookup(engine, "s8", 2, &s8, nullptr), BERTH_OK);
+  EXPECT_EQ(owners[2], s8);
+  EXPECT_EQ(berth_engine_lookup_batch(engine, nullptr, lens, 3, owners, nullptr), BERTH_E_INVALID_ARGUMENT);
+  EXPECT_EQ(berth_engine_lookup_batch(engine, nullptr, nullptr, 0, nullptr, nullptr), BERTH_OK);
+
   berth_snapshot* snap = nullptr;
   ASSERT_EQ(berth_engine_snapshot(engine, &snap, nullptr), BERTH_OK);
   EXPECT_GE(berth_snapshot_version(snap), 1u);

@@ -63,6 +63,22 @@ TEST_F(EngineCluster, AskingAgainGivesTheSameServer) {
   }
 }
 
+TEST_F(EngineCluster, BatchLookupsAnswerLikeSingleLookups) {
+  start(2);
+  add_servers(6);
+  add_streams(500);
+  refresh_and_converge();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 600; ++i) ids.push_back("stream-" + std::to_string(i));  // the last 100 are new
+  std::vector<std::string_view> views(ids.begin(), ids.end());
+  std::vector<const char*> owners(ids.size(), nullptr);
+  nodes_[1]->lookup_batch(views.data(), views.size(), owners.data());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(owners[i], nodes_[1]->lookup(ids[i])) << ids[i];
+    EXPECT_STREQ(owners[i], nodes_[0]->lookup(ids[i])) << ids[i];
+  }
+}
+
 TEST_F(EngineCluster, BurstOfNewStreamsSpreads) {
   start(2);
   add_servers(10);

@@ -72,6 +72,14 @@ void berth_engine_close(berth_engine *engine);
 int32_t berth_engine_lookup(berth_engine *engine, const char *stream, size_t stream_len,
                             const char **out_owner, berth_error **err);
 
+/*
+ * The owners of `count` streams at once, all answered from one snapshot. Faster per stream than
+ * single calls on large clusters (the table probes of a batch overlap). On error, owners before
+ * the failing stream are filled and the error names it.
+ */
+int32_t berth_engine_lookup_batch(berth_engine *engine, const char *const *streams, const size_t *stream_lens,
+                                  size_t count, const char **out_owners, berth_error **err);
+
 /* Register a server (a member that can own streams) for as long as this engine is open. */
 int32_t berth_engine_join(berth_engine *engine, const char *server_id, double capacity,
                           berth_error **err);
