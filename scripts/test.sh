@@ -6,15 +6,20 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh"
 jobs=$(nproc)
 
-run_suite() {  # <build dir> <ctest label regex or ""> [cmake args...]
-  local dir=$1 labels=$2
+run_suite() {  # <build dir> <ctest label or ""> [cmake args...]
+  local dir=$1 label=$2
   shift 2
+  echo "== $(basename "$dir")${label:+ (tests labelled $label)}"
   cmake -S "$root" -B "$dir" -DBERTH_WERROR=ON -DPython3_EXECUTABLE=/usr/bin/python3 "$@" >/dev/null
   cmake --build "$dir" -j"$jobs"
-  (cd "$dir" && ctest --output-on-failure -j"$jobs" ${labels:+-L "$labels"})
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" ${label:+-L "$label"})
 }
 
+# Everything, as shipped.
 run_suite "$root/build-test" "" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-# AddressSanitizer + UndefinedBehaviorSanitizer over the core suites.
-run_suite "$root/build-asan" "unit" -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=address,undefined \
+# AddressSanitizer + UndefinedBehaviorSanitizer over the unit suites.
+run_suite "$root/build-asan" unit -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=address,undefined \
+  -DBERTH_BUILD_BENCHMARKS=OFF
+# ThreadSanitizer over the suites that run many threads and engines at once.
+run_suite "$root/build-tsan" concurrent -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=thread \
   -DBERTH_BUILD_BENCHMARKS=OFF

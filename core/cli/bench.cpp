@@ -76,11 +76,6 @@ int run_bench(const BenchOptions& o) {
 
   malloc_trim(0);
   uint64_t rss_after = resident_bytes();
-  if (getenv("BERTH_BENCH_DEBUG")) {
-    struct mallinfo2 mi = mallinfo2();
-    fprintf(stderr, "rss delta %.1f MB; heap in use %.1f MB, mmapped %.1f MB, free in heap %.1f MB\n",
-            (rss_after - rss_before) / 1e6, mi.uordblks / 1e6, mi.hblkhd / 1e6, mi.fordblks / 1e6);
-  }
 
   size_t sink = 0;
   // Lookups per second over `set`, one call per stream (or `batch` streams per call).

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   simulate->add_option("--appraiser", sim.appraiser, "Load appraiser plugin")->capture_default_str();
   simulate->add_option("--backend", sim.backend, "State backend plugin")->capture_default_str();
   simulate->add_option("--config", sim.config, "TOML file with [policy], [appraiser], [backend] settings");
+  simulate->add_option("--set", sim.settings, "Override one setting: section.key=value (repeatable)");
   simulate->add_option("--nodes", sim.nodes, "Engine nodes (one leads)")->capture_default_str();
   simulate->add_option("--seed", sim.seed, "Random seed of the workload")->capture_default_str();
   simulate->add_option("--drift", sim.drift, "Load drift of the drift step (0.1 = +/-10%)")->capture_default_str();

@@ -41,6 +41,12 @@ class Cluster {
     base_.set("policy.name", o.policy, "--policy");
     base_.set("appraiser.name", o.appraiser, "--appraiser");
     if (!o.config.empty()) base_.load_file(o.config);
+    for (const std::string& setting : o.settings) {
+      auto eq = setting.find('=');
+      if (eq == std::string::npos)
+        throw Error(BERTH_E_CONFIG, "--set " + setting + ": expected section.key=value");
+      base_.set(setting.substr(0, eq), setting.substr(eq + 1), "--set " + setting);
+    }
     if (o.backend == "memory" && !base_.values().contains("backend.cluster"))
       base_.set("backend.cluster", cluster_, "simulate");
     // The scenario decides when the leader refreshes, so every step shows its own effect.
@@ -146,10 +152,10 @@ int run_simulate(const SimulateOptions& o) {
   std::vector<std::string> server_ids = make_server_ids(o.servers + 8);
   std::mt19937_64 rng(o.seed);
 
+  Cluster cluster(o);
   if (!o.json)
     std::cout << fmt::format("berth simulate: {} servers, {} {} streams, policy {}, appraiser {}, backend {}, {} nodes\n\n",
                              o.servers, o.streams, o.dist, o.policy, o.appraiser, o.backend, o.nodes);
-  Cluster cluster(o);
   for (uint32_t i = 0; i < o.servers; ++i) cluster.fleet().join(server_ids[i], 1.0);
   for (uint64_t i = 0; i < o.streams; ++i) cluster.fleet().add_stream(workload.stream_ids[i], "", workload.loads[i]);
   cluster.fleet().flush();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace berth::cli {
 
@@ -15,6 +16,7 @@ struct SimulateOptions {
   std::string appraiser = "reported";  // uses the loads the simulated hosts report
   std::string backend = "memory";
   std::string config;                  // optional TOML with [policy]/[appraiser]/[backend] settings
+  std::vector<std::string> settings;   // "section.key=value" overrides, applied last
   uint32_t nodes = 3;
   uint64_t seed = 42;
   double drift = 0.10;

@@ -93,19 +93,24 @@ void Engine::lookup_batch(const std::string_view* streams, size_t count, const c
   if (s == nullptr)
     throw Error(BERTH_E_UNAVAILABLE, fmt::format("node {} has no snapshot yet: no leader has published", node_id_));
   const char* arena = s->streams->ids.arena.data();
-  constexpr size_t kGroup = 16;  // probes in flight at once
-  uint64_t hash[kGroup];
-  for (size_t base = 0; base < count; base += kGroup) {
-    size_t n = std::min(kGroup, count - base);
-    for (size_t i = 0; i < n; ++i) {
-      hash[i] = stream_hash(streams[base + i]);
-      __builtin_prefetch(s->table.home(hash[i]));
+  // Software pipelining: the probe of stream i + kAhead is prefetched while stream i is resolved,
+  // so about kAhead table misses are in flight (memory latency here is ~200 ns; a probe ~5 ns).
+  constexpr size_t kAhead = 32;
+  uint64_t hash[kAhead];
+  size_t primed = std::min(kAhead, count);
+  for (size_t i = 0; i < primed; ++i) {
+    hash[i] = stream_hash(streams[i]);
+    __builtin_prefetch(s->table.home(hash[i]));
+  }
+  for (size_t i = 0; i < count; ++i) {
+    uint64_t h = hash[i % kAhead];
+    if (i + kAhead < count) {
+      uint64_t ahead = stream_hash(streams[i + kAhead]);
+      hash[i % kAhead] = ahead;
+      __builtin_prefetch(s->table.home(ahead));
     }
-    for (size_t i = 0; i < n; ++i) {
-      std::string_view stream = streams[base + i];
-      const auto* slot = s->table.find(hash[i], stream, arena);
-      out_owners[base + i] = slot != nullptr ? s->server_name[slot->owner] : place_unknown(*s, hash[i], stream);
-    }
+    const auto* slot = s->table.find(h, streams[i], arena);
+    out_owners[i] = slot != nullptr ? s->server_name[slot->owner] : place_unknown(*s, h, streams[i]);
   }
 }
 
@@ -210,7 +215,7 @@ void Engine::worker_loop() {
   std::unique_lock lock(wake_mutex_);
   while (!stop_) {
     auto deadline = Clock::now() + std::chrono::seconds(1);  // also a heartbeat for housekeeping
-    if (is_leader_.load()) deadline = std::min(deadline, next_refresh_);
+    if (is_leader_.load()) deadline = std::min(deadline, next_refresh_.load());
     {
       std::lock_guard intake_lock(intake_mutex_);
       if (!intake_batch_.empty()) deadline = std::min(deadline, intake_since_ + options_.intake_flush);
@@ -232,7 +237,7 @@ void Engine::handle(uint32_t bits) {
   if (bits & (BERTH_CHANGED_LEADER | BERTH_CHANGED_CONNECTION)) sync_leadership();
   if (bits & BERTH_CHANGED_SNAPSHOT) install_latest();
   if ((bits & BERTH_CHANGED_MEMBERS) && options_.refresh_on_change && is_leader_.load()) refresh_if_leading();
-  if (is_leader_.load() && Clock::now() >= next_refresh_) refresh_if_leading();
+  if (is_leader_.load() && Clock::now() >= next_refresh_.load()) refresh_if_leading();
   bool intake_due;
   {
     std::lock_guard lock(intake_mutex_);

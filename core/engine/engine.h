@@ -102,9 +102,10 @@ class Engine {
   std::mutex version_mutex_;
   std::condition_variable version_changed_;
 
-  std::mutex refresh_mutex_;  // one refresh at a time; guards pending_ and next_refresh_
+  std::mutex refresh_mutex_;  // one refresh at a time; guards pending_
   PendingChanges pending_;
-  std::chrono::steady_clock::time_point next_refresh_;
+  // When the leader refreshes next (steady clock); read by the worker without the refresh lock.
+  std::atomic<std::chrono::steady_clock::time_point> next_refresh_;
 
   std::mutex intake_mutex_;  // guards the three below
   std::string intake_batch_;

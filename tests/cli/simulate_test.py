@@ -44,6 +44,12 @@ check(bad.returncode != 0 and "gaussian" in bad.stderr, f"bad --dist: rc={bad.re
 bad = subprocess.run([berth, "simulate", "--policy", "nonesuch"], capture_output=True, text=True, timeout=60)
 check(bad.returncode != 0 and "nonesuch" in bad.stderr, f"bad --policy: rc={bad.returncode} stderr={bad.stderr!r}")
 
+bad = subprocess.run([berth, "simulate", "--set", "policy.headroom=lots"], capture_output=True, text=True, timeout=60)
+check(bad.returncode != 0 and "headroom" in bad.stderr and "--set" in bad.stderr,
+      f"bad --set value: rc={bad.returncode} stderr={bad.stderr!r}")
+bad = subprocess.run([berth, "simulate", "--set", "engine.refresh_intervall=5s"], capture_output=True, text=True, timeout=60)
+check(bad.returncode != 0 and "refresh_intervall" in bad.stderr, f"unknown key: stderr={bad.stderr!r}")
+
 for f in failures:
     print("FAIL:", f)
 print(f"{len(rows)} steps checked, {len(failures)} failures")

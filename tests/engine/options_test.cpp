@@ -53,6 +53,17 @@ cluster = "prod"
   EXPECT_EQ(e.backend.config.entries()[0].where, "test.toml:14");
 }
 
+TEST(Options, TheSampleConfigurationOpensAnEngine) {
+  Options o;
+  o.load_file(BERTH_SOURCE_DIR "/samples/config/berth.toml");
+  o.set("backend.cluster", "sample-config-test");  // keep it apart from other tests
+  EngineOptions e = o.resolve();
+  EXPECT_EQ(e.node_id, "proxy-1:8080");
+  EXPECT_EQ(e.appraiser.name, "reported");
+  Engine engine(std::move(e));  // every plugin accepts every key the sample gives it
+  EXPECT_EQ(engine.node_id(), "proxy-1:8080");
+}
+
 TEST(Options, DefaultsFollowDl157) {
   EngineOptions e = Options().resolve();
   EXPECT_EQ(e.refresh_interval, std::chrono::seconds(120));

@@ -11,6 +11,7 @@
 #define BERTH_PLUGIN_HPP
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <new>
@@ -95,9 +96,15 @@ class Config {
     char* end = nullptr;
     double value = std::strtod(kv->value, &end);
     if (end == kv->value || *end != '\0' || !std::isfinite(value) || value < min || value > max)
-      throw Error(BERTH_E_CONFIG, where(*kv) + "'" + kv->value + "' is not a number in [" +
-                                      std::to_string(min) + ", " + std::to_string(max) + "]");
+      throw Error(BERTH_E_CONFIG, where(*kv) + "'" + kv->value + "' is not a number in [" + shortest(min) + ", " +
+                                      shortest(max) + "]");
     return value;
+  }
+
+  static std::string shortest(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
   }
 
   void reject_unknown() const {
