@@ -21,5 +21,5 @@ run_suite "$root/build-test" "" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_suite "$root/build-asan" unit -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=address,undefined \
   -DBERTH_BUILD_BENCHMARKS=OFF
 # ThreadSanitizer over the suites that run many threads and engines at once.
-run_suite "$root/build-tsan" concurrent -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=thread \
+run_suite "$root/build-tsan" unit-concurrent -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=thread \
   -DBERTH_BUILD_BENCHMARKS=OFF

@@ -12,18 +12,16 @@ namespace {
 
 std::atomic<Slot*> g_slots{nullptr};  // every slot ever made; slots are reused, never freed
 
+#if !defined(__SANITIZE_THREAD__)
 bool membarrier_available() noexcept {
-#if defined(__SANITIZE_THREAD__)
-  return false;  // ThreadSanitizer does not model asymmetric fences: use full fences there
-#else
   static const bool available = [] {
     long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0);
     if (cmds < 0 || (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;
     return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0;
   }();
   return available;
-#endif
 }
+#endif
 
 Slot* claim_slot() {
   for (Slot* s = g_slots.load(std::memory_order_acquire); s != nullptr; s = s->next) {
@@ -56,6 +54,10 @@ Slot& this_thread_slot() {
   return *mine.slot;
 }
 
+#if defined(__SANITIZE_THREAD__)
+void reader_fence() noexcept {}  // the seq_cst accesses of kPublish/kCheck do the ordering
+void writer_fence() noexcept {}
+#else
 void reader_fence() noexcept {
   // Decided once; the branch is perfectly predicted.
   static const bool light = membarrier_available();
@@ -71,10 +73,11 @@ void writer_fence() noexcept {
   else
     std::atomic_thread_fence(std::memory_order_seq_cst);
 }
+#endif
 
 bool is_protected(const void* ptr) noexcept {
   for (Slot* s = g_slots.load(std::memory_order_acquire); s != nullptr; s = s->next)
-    if (s->protected_ptr.load(std::memory_order_acquire) == ptr) return true;
+    if (s->protected_ptr.load(kCheck) == ptr) return true;
   return false;
 }
 
@@ -87,7 +90,8 @@ SnapshotCell::~SnapshotCell() {
 
 void SnapshotCell::store(std::shared_ptr<const Snapshot> next) {
   std::lock_guard lock(mutex_);
-  current_.store(next.get(), std::memory_order_release);
+  current_.store(next.get(), hazard::kPublish == std::memory_order_seq_cst ? std::memory_order_seq_cst
+                                                                            : std::memory_order_release);
   if (owner_) retired_.push_back(std::move(owner_));
   owner_ = std::move(next);
   reclaim();

@@ -18,6 +18,16 @@ namespace berth {
 
 namespace hazard {
 
+// ThreadSanitizer models neither fences nor membarrier(2): under it, the reader's publication and
+// the writer's scan use sequentially consistent accesses instead, which TSan does understand.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr std::memory_order kPublish = std::memory_order_seq_cst;
+inline constexpr std::memory_order kCheck = std::memory_order_seq_cst;
+#else
+inline constexpr std::memory_order kPublish = std::memory_order_relaxed;  // ordered by the fences
+inline constexpr std::memory_order kCheck = std::memory_order_acquire;
+#endif
+
 struct Slot {
   std::atomic<const void*> protected_ptr{nullptr};
   std::atomic<bool> in_use{false};
@@ -44,9 +54,9 @@ class SnapshotCell {
     explicit Reader(const SnapshotCell& cell) noexcept : slot_(hazard::this_thread_slot()) {
       const Snapshot* p = cell.current_.load(std::memory_order_acquire);
       for (;;) {
-        slot_.protected_ptr.store(p, std::memory_order_relaxed);
+        slot_.protected_ptr.store(p, hazard::kPublish);
         hazard::reader_fence();
-        const Snapshot* again = cell.current_.load(std::memory_order_acquire);
+        const Snapshot* again = cell.current_.load(hazard::kCheck);
         if (again == p) break;
         p = again;
       }

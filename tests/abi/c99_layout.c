@@ -1,0 +1,148 @@
+/*
+ * The ABI headers as a C99 compiler sees them. Every versioned struct must start with a 32-bit
+ * struct_size, its fields must be laid out in declaration order without overlap, and
+ * BERTH_SIZE_THROUGH(last field) must cover the whole struct apart from tail padding, so a struct
+ * declared "through its last field" is never shorter than what the host reads.
+ */
+#include <stdio.h>
+
+#include "berth/abi.h"
+#include "berth/berth.h"
+#include "berth/plugin.h"
+
+static int failures = 0;
+
+static void expect(int ok, const char *what, const char *condition) {
+  if (!ok) {
+    fprintf(stderr, "FAIL %s: %s\n", what, condition);
+    ++failures;
+  }
+}
+
+#define EXPECT(what, condition) expect((condition) ? 1 : 0, what, #condition)
+
+/* struct_size first, 4 bytes wide. */
+#define CHECK_VERSIONED(type)                                                        \
+  do {                                                                               \
+    EXPECT(#type, offsetof(type, struct_size) == 0);                                 \
+    EXPECT(#type, sizeof(((type *)0)->struct_size) == sizeof(uint32_t));             \
+  } while (0)
+
+/* `next` starts at or after the end of `field`. */
+#define CHECK_ORDER(type, field, next) \
+  EXPECT(#type "." #field " then " #next, BERTH_SIZE_THROUGH(type, field) <= offsetof(type, next))
+
+/* `last` is the last field: the size through it is the struct without its tail padding. */
+#define CHECK_LAST(type, last)                                                       \
+  do {                                                                               \
+    EXPECT(#type "." #last, BERTH_SIZE_THROUGH(type, last) <= sizeof(type));         \
+    EXPECT(#type "." #last, sizeof(type) - BERTH_SIZE_THROUGH(type, last) < 8);      \
+  } while (0)
+
+static void check_abi_h(void) {
+  EXPECT("abi major", BERTH_ABI_MAJOR >= 1);
+  EXPECT("BERTH_NO_SERVER", BERTH_NO_SERVER == 0xFFFFFFFFu);
+
+  CHECK_VERSIONED(berth_host_api);
+  CHECK_ORDER(berth_host_api, struct_size, abi_major);
+  CHECK_ORDER(berth_host_api, abi_major, abi_minor);
+  CHECK_ORDER(berth_host_api, abi_minor, status_set);
+  CHECK_ORDER(berth_host_api, status_set, sink_write);
+  CHECK_ORDER(berth_host_api, sink_write, sink_item);
+  CHECK_ORDER(berth_host_api, sink_item, log);
+  CHECK_ORDER(berth_host_api, log, host_data);
+  CHECK_LAST(berth_host_api, host_data);
+
+  CHECK_VERSIONED(berth_config);
+  CHECK_ORDER(berth_config, struct_size, items);
+  CHECK_ORDER(berth_config, items, count);
+  CHECK_ORDER(berth_config, count, section);
+  CHECK_LAST(berth_config, section);
+}
+
+static void check_plugin_h(void) {
+  CHECK_VERSIONED(berth_plugin_descriptor);
+  CHECK_ORDER(berth_plugin_descriptor, struct_size, abi_major);
+  CHECK_ORDER(berth_plugin_descriptor, abi_major, abi_minor);
+  CHECK_ORDER(berth_plugin_descriptor, abi_minor, kind);
+  CHECK_ORDER(berth_plugin_descriptor, kind, name);
+  CHECK_ORDER(berth_plugin_descriptor, name, version);
+  CHECK_ORDER(berth_plugin_descriptor, version, functions);
+  CHECK_LAST(berth_plugin_descriptor, functions);
+  /* abi_major and abi_minor sit where every future descriptor keeps them. */
+  EXPECT("descriptor abi_major offset", offsetof(berth_plugin_descriptor, abi_major) == 4);
+  EXPECT("descriptor abi_minor offset", offsetof(berth_plugin_descriptor, abi_minor) == 6);
+
+  CHECK_VERSIONED(berth_server_set);
+  CHECK_ORDER(berth_server_set, count, id_arena);
+  CHECK_ORDER(berth_server_set, id_offsets, capacity);
+  CHECK_ORDER(berth_server_set, capacity, state);
+  CHECK_LAST(berth_server_set, state);
+
+  CHECK_VERSIONED(berth_stream_set);
+  CHECK_ORDER(berth_stream_set, count, id_arena);
+  CHECK_ORDER(berth_stream_set, hash, tenant);
+  CHECK_ORDER(berth_stream_set, tenant_count, tenant_arena);
+  CHECK_ORDER(berth_stream_set, tenant_offsets, reported_load);
+  CHECK_LAST(berth_stream_set, reported_load);
+
+  CHECK_VERSIONED(berth_appraiser_functions);
+  CHECK_ORDER(berth_appraiser_functions, create, destroy);
+  CHECK_ORDER(berth_appraiser_functions, destroy, appraise);
+  CHECK_LAST(berth_appraiser_functions, appraise);
+
+  CHECK_VERSIONED(berth_rebalance_request);
+  CHECK_ORDER(berth_rebalance_request, servers, streams);
+  CHECK_ORDER(berth_rebalance_request, load, previous_owner);
+  CHECK_LAST(berth_rebalance_request, previous_owner);
+
+  CHECK_VERSIONED(berth_policy_functions);
+  CHECK_ORDER(berth_policy_functions, struct_size, behaviour_version);
+  CHECK_ORDER(berth_policy_functions, behaviour_version, create);
+  CHECK_ORDER(berth_policy_functions, rebalance, placer_create);
+  CHECK_ORDER(berth_policy_functions, placer_create, place);
+  CHECK_ORDER(berth_policy_functions, place, placer_destroy);
+  CHECK_LAST(berth_policy_functions, placer_destroy);
+
+  CHECK_VERSIONED(berth_backend_watch);
+  CHECK_LAST(berth_backend_watch, changed);
+
+  CHECK_VERSIONED(berth_leadership);
+  CHECK_ORDER(berth_leadership, epoch, is_leader);
+  CHECK_ORDER(berth_leadership, is_leader, connected);
+  CHECK_LAST(berth_leadership, connected);
+
+  CHECK_VERSIONED(berth_backend_functions);
+  CHECK_ORDER(berth_backend_functions, create, destroy);
+  CHECK_ORDER(berth_backend_functions, publish, fetch);
+  CHECK_ORDER(berth_backend_functions, submit, drain);
+  CHECK_LAST(berth_backend_functions, drain);
+
+  /* The change bits are distinct single bits. */
+  EXPECT("change bits", (BERTH_CHANGED_MEMBERS | BERTH_CHANGED_LEADER | BERTH_CHANGED_SNAPSHOT |
+                         BERTH_CHANGED_INTAKE | BERTH_CHANGED_CONNECTION) == 31u);
+}
+
+static void check_berth_h(void) {
+  CHECK_VERSIONED(berth_engine_status);
+  CHECK_ORDER(berth_engine_status, version, epoch);
+  CHECK_ORDER(berth_engine_status, degraded, server_count);
+  CHECK_LAST(berth_engine_status, stream_count);
+
+  CHECK_VERSIONED(berth_metrics);
+  CHECK_ORDER(berth_metrics, version, max_load);
+  CHECK_ORDER(berth_metrics, lookups_unknown, oversized_streams);
+  CHECK_LAST(berth_metrics, oversized_streams);
+}
+
+int main(void) {
+  check_abi_h();
+  check_plugin_h();
+  check_berth_h();
+  if (failures != 0) {
+    fprintf(stderr, "%d layout check(s) failed\n", failures);
+    return 1;
+  }
+  printf("ABI headers: layout checks passed (ABI %d.%d)\n", BERTH_ABI_MAJOR, BERTH_ABI_MINOR);
+  return 0;
+}
