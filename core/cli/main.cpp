@@ -2,13 +2,12 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "berth/berth.h"
 #include "cli/bench.h"
 #include "cli/simulate.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "plugin/loader.h"
 
 int main(int argc, char** argv) {
@@ -47,8 +46,7 @@ int main(int argc, char** argv) {
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  spdlog::set_default_logger(spdlog::stderr_color_mt("berth"));
+  berth::logger().set_level(spdlog::level::from_str(log_level));
   try {
     if (*version) {
       std::cout << "berth " << berth_version() << "\n";

@@ -7,7 +7,7 @@
 #include <limits>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include "common/log.h"
 
 #include "common/error.h"
 #include "common/hash.h"
@@ -69,7 +69,7 @@ Engine::~Engine() {
   try {
     flush_intake();  // what hosts told us must not be lost with this node
   } catch (const std::exception& e) {
-    spdlog::warn("berth node {}: intake records lost at close: {}", node_id_, e.what());
+    logger().warn("berth node {}: intake records lost at close: {}", node_id_, e.what());
   }
   backend_.reset();  // leaves membership and the election; no watch fires after this
 }
@@ -227,7 +227,7 @@ void Engine::worker_loop() {
     try {
       handle(bits);
     } catch (const std::exception& e) {
-      spdlog::warn("berth node {}: {}", node_id_, e.what());
+      logger().warn("berth node {}: {}", node_id_, e.what());
     }
     lock.lock();
   }
@@ -257,10 +257,10 @@ void Engine::sync_leadership() {
   epoch_.store(l.epoch);
   connected_.store(l.connected != 0);
   if (l.is_leader && !was_leader) {
-    spdlog::info("berth node {}: leading at epoch {}", node_id_, l.epoch);
+    logger().info("berth node {}: leading at epoch {}", node_id_, l.epoch);
     refresh_if_leading();  // publish under the new epoch straight away
   } else if (!l.is_leader && was_leader) {
-    spdlog::info("berth node {}: no longer leading (epoch {})", node_id_, l.epoch);
+    logger().info("berth node {}: no longer leading (epoch {})", node_id_, l.epoch);
   }
 }
 
@@ -283,7 +283,7 @@ void Engine::install_latest() {
   } catch (const Error& e) {
     std::lock_guard lock(metrics_mutex_);
     ++metrics_.snapshots_rejected;
-    spdlog::error("berth node {}: published version {} rejected, still serving version {}: {}", node_id_, latest.first,
+    logger().error("berth node {}: published version {} rejected, still serving version {}: {}", node_id_, latest.first,
                   version_.load(), e.what());
   }
 }
@@ -334,7 +334,7 @@ std::shared_ptr<const ServerColumns> Engine::members_as_servers() {
       servers->capacity.push_back(info.capacity);
       servers->state.push_back(info.state);
     } catch (const Error& e) {
-      spdlog::warn("berth node {}: member '{}' left out: {}", node_id_, id, e.what());
+      logger().warn("berth node {}: member '{}' left out: {}", node_id_, id, e.what());
     }
   }
   return servers;
@@ -344,7 +344,7 @@ void Engine::refresh_if_leading() {
   try {
     refresh();
   } catch (const Error& e) {
-    if (e.code() != BERTH_E_STATE) spdlog::warn("berth node {}: refresh failed: {}", node_id_, e.what());
+    if (e.code() != BERTH_E_STATE) logger().warn("berth node {}: refresh failed: {}", node_id_, e.what());
   }
 }
 
@@ -377,7 +377,7 @@ void Engine::refresh() {
       } catch (const Error& e) {
         std::lock_guard lock(metrics_mutex_);
         ++metrics_.intake_rejected;
-        spdlog::warn("berth node {}: intake batch dropped: {}", node_id_, e.what());
+        logger().warn("berth node {}: intake batch dropped: {}", node_id_, e.what());
       }
     }
 
@@ -409,7 +409,7 @@ void Engine::refresh() {
     metrics_.moved_load_fraction = result.moved_load_fraction;
     metrics_.new_streams = result.new_streams;
     if (result.snapshot->balance.oversized_streams > 0)
-      spdlog::warn("berth node {}: {} stream(s) carry more load than a server's fair share; perfect balance is impossible",
+      logger().warn("berth node {}: {} stream(s) carry more load than a server's fair share; perfect balance is impossible",
                    node_id_, result.snapshot->balance.oversized_streams);
   } catch (const Error& e) {
     if (e.code() == BERTH_E_FENCED) is_leader_.store(false);

@@ -1,6 +1,6 @@
 #include "plugin/host_api.h"
 
-#include <spdlog/spdlog.h>
+#include "common/log.h"
 
 #include "common/error.h"
 
@@ -41,10 +41,10 @@ void log(const berth_host_api* host, int32_t level, const char* message, size_t 
     std::string_view text(message != nullptr ? message : "", message != nullptr ? len : 0);
     std::string_view who = name != nullptr ? std::string_view(*name) : std::string_view("plugin");
     switch (level) {
-      case BERTH_LOG_DEBUG: spdlog::debug("[{}] {}", who, text); break;
-      case BERTH_LOG_INFO: spdlog::info("[{}] {}", who, text); break;
-      case BERTH_LOG_WARN: spdlog::warn("[{}] {}", who, text); break;
-      default: spdlog::error("[{}] {}", who, text); break;
+      case BERTH_LOG_DEBUG: logger().debug("[{}] {}", who, text); break;
+      case BERTH_LOG_INFO: logger().info("[{}] {}", who, text); break;
+      case BERTH_LOG_WARN: logger().warn("[{}] {}", who, text); break;
+      default: logger().error("[{}] {}", who, text); break;
     }
   } catch (...) {
     // Logging must never fail a plugin call.

@@ -1,5 +1,7 @@
 #include "plugin/instances.h"
 
+#include "common/log.h"
+
 #include "common/error.h"
 #include "plugin/host_api.h"
 
@@ -42,6 +44,17 @@ void* create_with(const LoadedPlugin& plugin, auto&& create) {
   return self;
 }
 
+// Destroy functions return nothing and run in destructors: a plugin that throws there is logged,
+// not allowed to end the process.
+template <class Call>
+void destroy_quietly(const LoadedPlugin& plugin, const char* what, Call&& call) noexcept {
+  try {
+    call();
+  } catch (...) {
+    logger().error("{}: threw an exception across the C ABI; ignored", context_of(plugin, what));
+  }
+}
+
 }  // namespace
 
 PluginConfig::PluginConfig(std::string section, std::vector<Entry> entries)
@@ -71,7 +84,9 @@ Appraiser::Appraiser(std::shared_ptr<const LoadedPlugin> plugin, const PluginCon
   });
 }
 
-Appraiser::~Appraiser() { plugin_->appraiser.destroy(self_); }
+Appraiser::~Appraiser() {
+  destroy_quietly(*plugin_, "destroy", [&] { plugin_->appraiser.destroy(self_); });
+}
 
 void Appraiser::appraise(const berth_stream_set& streams, double* out_load) {
   call_plugin(*plugin_, "appraise", [&](berth_status* st) { return plugin_->appraiser.appraise(self_, &streams, out_load, st); });
@@ -83,7 +98,9 @@ Policy::Policy(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig& c
   });
 }
 
-Policy::~Policy() { plugin_->policy.destroy(self_); }
+Policy::~Policy() {
+  destroy_quietly(*plugin_, "destroy", [&] { plugin_->policy.destroy(self_); });
+}
 
 void Policy::rebalance(const berth_rebalance_request& request, uint32_t* out_owner) const {
   call_plugin(*plugin_, "rebalance", [&](berth_status* st) { return plugin_->policy.rebalance(self_, &request, out_owner, st); });
@@ -98,7 +115,9 @@ std::shared_ptr<const Placer> Policy::make_placer(const berth_server_set& server
   return std::make_shared<const Placer>(shared_from_this(), placer);
 }
 
-Placer::~Placer() { policy_->plugin_->policy.placer_destroy(placer_); }
+Placer::~Placer() {
+  destroy_quietly(*policy_->plugin_, "placer_destroy", [&] { policy_->plugin_->policy.placer_destroy(placer_); });
+}
 
 uint32_t Placer::place(uint64_t stream_hash, double load) const {
   uint32_t server = BERTH_NO_SERVER;
@@ -115,7 +134,9 @@ Backend::Backend(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig&
   });
 }
 
-Backend::~Backend() { plugin_->backend.destroy(self_); }
+Backend::~Backend() {
+  destroy_quietly(*plugin_, "destroy", [&] { plugin_->backend.destroy(self_); });
+}
 
 void Backend::join(std::string_view member, std::string_view info) {
   call_plugin(*plugin_, "join", [&](berth_status* st) {

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -176,6 +177,7 @@ std::shared_ptr<const LoadedPlugin> PluginRegistry::load(int32_t kind, std::stri
     reject(path, "entry symbol threw an exception across the C ABI");
   }
   berth_plugin_descriptor descriptor{};
+  if (source == nullptr) reject(path, std::string(BERTH_PLUGIN_ENTRY_SYMBOL) + " returned NULL instead of a descriptor");
   copy_table(path, "descriptor", source, BERTH_SIZE_THROUGH(berth_plugin_descriptor, functions), &descriptor);
   if (descriptor.abi_major != BERTH_ABI_MAJOR)
     reject(path, "built for ABI major " + std::to_string(descriptor.abi_major) + ", this host speaks " +
@@ -202,13 +204,17 @@ std::vector<PluginRegistry::Available> PluginRegistry::available() const {
   std::vector<Available> out;
   for (const fs::path& dir : dirs_) {
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      std::string file = entry.path().filename().string();
-      if (file.rfind("berth_", 0) != 0 || entry.path().extension() != ".so") continue;
-      std::string stem = entry.path().stem().string().substr(6);
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.is_regular_file(ec)) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());  // stable output, whatever the directory order
+    for (const fs::path& path : files) {
+      std::string file = path.filename().string();
+      if (file.rfind("berth_", 0) != 0 || path.extension() != ".so") continue;
+      std::string stem = path.stem().string().substr(6);
       for (int32_t kind : {BERTH_PLUGIN_APPRAISER, BERTH_PLUGIN_POLICY, BERTH_PLUGIN_BACKEND}) {
         std::string prefix = std::string(kind_name(kind)) + "_";
-        if (stem.rfind(prefix, 0) == 0) out.push_back({kind, stem.substr(prefix.size()), entry.path()});
+        if (stem.rfind(prefix, 0) == 0) out.push_back({kind, stem.substr(prefix.size()), path});
       }
     }
   }

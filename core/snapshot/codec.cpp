@@ -33,7 +33,8 @@ int32_t from_schema(schema::Server::State state) {
   throw Error(BERTH_E_CORRUPT, "snapshot names an unknown server state " + std::to_string(static_cast<int>(state)));
 }
 
-std::string_view text(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+// Not cStr(): hostile bytes need not NUL-terminate their text, and that is not ours to assert.
+std::string_view text(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
 
 // Generous for real snapshots (packing rarely shrinks them 4x), tight enough that a hostile header
 // claiming gigabytes is refused before anything is allocated.
@@ -174,6 +175,8 @@ Snapshot decode_snapshot(std::string_view bytes) {
     throw;
   } catch (const kj::Exception& e) {
     throw Error(BERTH_E_CORRUPT, std::string("snapshot bytes do not decode: ") + e.getDescription().cStr());
+  } catch (const std::exception& e) {
+    throw Error(BERTH_E_CORRUPT, std::string("snapshot bytes do not decode: ") + e.what());
   }
 }
 

@@ -39,7 +39,7 @@ TEST(LoaderRejects, NoEntrySymbol) {
 }
 
 TEST(LoaderRejects, EntryReturningNull) {
-  expect_rejected("null_entry.so", BERTH_PLUGIN_POLICY, BERTH_E_PLUGIN, "descriptor is NULL");
+  expect_rejected("null_entry.so", BERTH_PLUGIN_POLICY, BERTH_E_PLUGIN, "berth_plugin_entry returned NULL");
 }
 
 TEST(LoaderRejects, EntryThrowingAcrossTheCAbi) {
