@@ -33,6 +33,10 @@ int32_t from_schema(schema::Server::State state) {
   throw Error(BERTH_E_CORRUPT, "snapshot names an unknown server state " + std::to_string(static_cast<int>(state)));
 }
 
+// Ids live back to back in an arena, not NUL-terminated, so they are copied into text capnp
+// allocated (a Text::Reader over them would assert a terminator in debug builds).
+void set_text(capnp::Text::Builder into, std::string_view text) { std::memcpy(into.begin(), text.data(), text.size()); }
+
 // Not cStr(): hostile bytes need not NUL-terminate their text, and that is not ours to assert.
 std::string_view text(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
 
@@ -62,8 +66,7 @@ std::string encode_snapshot(const Snapshot& s) {
   auto out_servers = root.initServers(servers.size());
   for (uint32_t j = 0; j < servers.size(); ++j) {
     auto srv = out_servers[j];
-    std::string_view id = servers.ids.at(j);
-    srv.setId(capnp::Text::Reader(id.data(), id.size()));
+    set_text(srv.initId(static_cast<unsigned>(servers.ids.at(j).size())), servers.ids.at(j));
     srv.setCapacity(servers.capacity[j]);
     srv.setState(to_schema(servers.state[j]));
   }
@@ -72,7 +75,7 @@ std::string encode_snapshot(const Snapshot& s) {
   auto tenants = root.initTenants(static_cast<unsigned>(streams.tenants.size()));
   for (uint64_t t = 0; t < streams.tenants.size(); ++t) {
     std::string_view name = streams.tenants.at(t);
-    tenants.set(static_cast<unsigned>(t), capnp::Text::Reader(name.data(), name.size()));
+    set_text(tenants.init(static_cast<unsigned>(t), static_cast<unsigned>(name.size())), name);
   }
 
   uint64_t n = streams.size();
