@@ -74,7 +74,14 @@ BERTH_API int32_t berth_engine_lookup_batch(berth_engine* engine, const char* co
     std::string_view views[kChunk];
     for (size_t base = 0; base < count; base += kChunk) {
       size_t n = std::min(kChunk, count - base);
-      for (size_t i = 0; i < n; ++i) views[i] = stream_arg(streams[base + i], stream_lens[base + i], "berth_engine_lookup_batch");
+      for (size_t i = 0; i < n; ++i) {
+        if (streams[base + i] == nullptr || stream_lens[base + i] == 0) {
+          e.lookup_batch(views, i, out_owners + base);  // owners before the bad one are filled
+          throw berth::Error(BERTH_E_INVALID_ARGUMENT,
+                             "berth_engine_lookup_batch: stream #" + std::to_string(base + i) + " is NULL or empty");
+        }
+        views[i] = std::string_view(streams[base + i], stream_lens[base + i]);
+      }
       e.lookup_batch(views, n, out_owners + base);
     }
   });

@@ -1,5 +1,6 @@
 #include "config/options.h"
 
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -49,15 +50,11 @@ bool parse_bool(const std::string& key, const Options::Value& v) {
 }  // namespace
 
 std::chrono::milliseconds parse_duration(std::string_view text) {
-  std::string s(text);
-  size_t pos = 0;
   double number = 0;
-  try {
-    number = std::stod(s, &pos);
-  } catch (...) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);  // decimal only
+  if (ec != std::errc() || end == text.data())
     throw Error(BERTH_E_CONFIG, fmt::format("'{}' is not a duration (e.g. 120s, 500ms, 2m)", text));
-  }
-  std::string unit = s.substr(pos);
+  std::string unit(end, text.data() + text.size());
   double ms = 0;
   if (unit.empty() || unit == "s") ms = number * 1000;
   else if (unit == "ms") ms = number;
@@ -70,6 +67,9 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
 }
 
 void Options::load_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error(BERTH_E_CONFIG, fmt::format("{}: not a readable configuration file", path.string()));
   std::ifstream in(path);
   if (!in) throw Error(BERTH_E_CONFIG, fmt::format("{}: cannot open the configuration file", path.string()));
   std::stringstream text;
@@ -101,14 +101,24 @@ void Options::load_string(std::string_view text, std::string_view origin) {
       if (const toml::array* array = value.as_array()) {
         // Lists (plugin_path) travel as ':'-separated text.
         std::string joined;
-        for (const auto& item : *array) joined += (joined.empty() ? "" : ":") + scalar_text(full, item, value_where);
+        for (const auto& item : *array) {
+          std::string element = scalar_text(full, item, value_where);
+          if (element.find(':') != std::string::npos)
+            throw Error(BERTH_E_CONFIG, fmt::format("{}: {}: '{}' contains ':', which separates list items", value_where,
+                                                    full, element));
+          joined += (joined.empty() ? "" : ":") + element;
+        }
         parsed[full] = {joined, value_where};
       } else {
         parsed[full] = {scalar_text(full, value, value_where), value_where};
       }
     }
   }
-  for (auto& [k, v] : parsed) values_[k] = std::move(v);
+  // Validate the result before keeping it: a bad file or value changes nothing.
+  Options next = *this;
+  for (auto& [k, v] : parsed) next.values_[k] = std::move(v);
+  next.resolve();
+  *this = std::move(next);
 }
 
 void Options::set(std::string_view key, std::string_view value, std::string_view where) {
@@ -117,7 +127,10 @@ void Options::set(std::string_view key, std::string_view value, std::string_view
     throw Error(BERTH_E_CONFIG, fmt::format("{}: '{}' is not a key of the form section.key with section engine, "
                                             "appraiser, policy or backend",
                                             where, key));
-  values_[std::string(key)] = {std::string(value), std::string(where)};
+  Options next = *this;
+  next.values_[std::string(key)] = {std::string(value), std::string(where)};
+  next.resolve();  // engine keys are checked now, not at open: a bad set changes nothing
+  *this = std::move(next);
 }
 
 EngineOptions Options::resolve() const {

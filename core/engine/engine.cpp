@@ -67,7 +67,10 @@ Engine::~Engine() {
   wake_cv_.notify_all();
   if (worker_.joinable()) worker_.join();
   try {
-    flush_intake();  // what hosts told us must not be lost with this node
+    // What hosts told this node, and what it drained as leader but never published, must not
+    // be lost with it: back to the backend for whoever leads next.
+    flush_intake();
+    return_pending();
   } catch (const std::exception& e) {
     logger().warn("berth node {}: intake records lost at close: {}", node_id_, e.what());
   }
@@ -77,6 +80,7 @@ Engine::~Engine() {
 // ------------------------------------------------------------------------------ lookups ----
 
 const char* Engine::lookup(std::string_view stream) {
+  if (stream.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "stream id is empty");
   SnapshotCell::Reader reader(cell_);
   const Snapshot* s = reader.get();
   if (s == nullptr)
@@ -117,18 +121,22 @@ void Engine::lookup_batch(const std::string_view* streams, size_t count, const c
 // A stream the snapshot does not know: placed as a pure function of this snapshot, so every
 // node answers the same, and recorded so the leader's next refresh includes it.
 const char* Engine::place_unknown(const Snapshot& snapshot, uint64_t h, std::string_view stream) {
+  if (stream.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "stream id is empty");
   const Snapshot* s = &snapshot;
   if (!s->placer) throw Error(s->placer_error_code, fmt::format("stream '{}': {}", stream, s->placer_error));
   uint32_t server = s->placer->place(h, kNaN);
   if (server >= s->server_count())
     throw Error(BERTH_E_PLUGIN, fmt::format("policy placed stream '{}' on server #{} of {}", stream, server, s->server_count()));
   lookups_unknown_.fetch_add(1, std::memory_order_relaxed);
-  bool first;
+  // Recorded once per snapshot version; a node flooded with distinct unknown names stops
+  // recording (not answering) until the next version clears the set.
+  constexpr size_t kMaxRecordedPerVersion = size_t{1} << 20;
+  bool first = false;
   {
     std::lock_guard lock(intake_mutex_);
-    first = submitted_unknown_.emplace(stream).second;
+    if (submitted_unknown_.size() < kMaxRecordedPerVersion) first = submitted_unknown_.emplace(stream).second;
   }
-  if (first) record_intake(IntakeOp::add, stream, "", kNaN);
+  if (first) record_intake(IntakeOp::seen, stream, "", kNaN);
   return s->server_name[server];
 }
 
@@ -181,6 +189,7 @@ void Engine::record_intake(IntakeOp op, std::string_view stream, std::string_vie
 void Engine::flush() { flush_intake(); }
 
 void Engine::flush_intake() {
+  std::lock_guard flush_lock(flush_mutex_);  // batches reach the backend in the order recorded
   std::string batch;
   {
     std::lock_guard lock(intake_mutex_);
@@ -220,14 +229,20 @@ void Engine::worker_loop() {
       std::lock_guard intake_lock(intake_mutex_);
       if (!intake_batch_.empty()) deadline = std::min(deadline, intake_since_ + options_.intake_flush);
     }
-    wake_cv_.wait_until(lock, deadline, [&] { return stop_ || (wake_bits_ & ~kWakeIntake) != 0; });
+    // Any bit wakes the worker, if only to recompute its deadline (a first intake record).
+    wake_cv_.wait_until(lock, deadline, [&] { return stop_ || wake_bits_ != 0; });
     if (stop_) break;
     uint32_t bits = std::exchange(wake_bits_, 0);
     lock.unlock();
     try {
       handle(bits);
     } catch (const std::exception& e) {
+      // Keep what was not handled for the next round, after a pause (the backend may be down).
       logger().warn("berth node {}: {}", node_id_, e.what());
+      lock.lock();
+      wake_bits_ |= bits & ~kWakeIntake;
+      wake_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_; });
+      continue;
     }
     lock.lock();
   }
@@ -256,6 +271,7 @@ void Engine::sync_leadership() {
   bool was_leader = is_leader_.exchange(l.is_leader != 0);
   epoch_.store(l.epoch);
   connected_.store(l.connected != 0);
+  if (was_leader && !l.is_leader) return_pending();
   if (l.is_leader && !was_leader) {
     logger().info("berth node {}: leading at epoch {}", node_id_, l.epoch);
     refresh_if_leading();  // publish under the new epoch straight away
@@ -271,6 +287,11 @@ void Engine::install_latest() {
   {
     std::lock_guard lock(backend_mutex_);
     latest = backend_->fetch(known);
+  }
+  // Remembered even if its bytes are rejected below, so this node never tries to publish a
+  // version number that is already taken.
+  uint64_t seen = latest_seen_.load();
+  while (latest.first > seen && !latest_seen_.compare_exchange_weak(seen, latest.first)) {
   }
   if (latest.second.empty() || latest.first <= known) return;
   try {
@@ -343,9 +364,35 @@ std::shared_ptr<const ServerColumns> Engine::members_as_servers() {
 void Engine::refresh_if_leading() {
   try {
     refresh();
-  } catch (const Error& e) {
-    if (e.code() != BERTH_E_STATE) logger().warn("berth node {}: refresh failed: {}", node_id_, e.what());
+  } catch (const std::exception& e) {
+    logger().warn("berth node {}: refresh failed: {}", node_id_, e.what());
   }
+}
+
+void Engine::return_pending() {
+  std::lock_guard refresh_lock(refresh_mutex_);
+  return_pending_locked();
+}
+
+// Stream changes this node drained while leading, handed back to the backend when it stops
+// leading without having published them.
+void Engine::return_pending_locked() {
+  if (pending_.empty()) return;
+  std::string batch;
+  for (const std::string& id : pending_.order()) {
+    const StreamChange& c = pending_.all().at(id);
+    if (!c.present)
+      append_intake(batch, IntakeOp::remove, id, "", kNaN);
+    else if (c.added)
+      append_intake(batch, IntakeOp::add, id, c.tenant, c.reported_load);
+    else
+      append_intake(batch, c.seen_only ? IntakeOp::seen : IntakeOp::report, id, "", c.reported_load);
+  }
+  {
+    std::lock_guard lock(backend_mutex_);
+    backend_->submit(batch);
+  }
+  pending_.clear();
 }
 
 void Engine::refresh() {
@@ -362,8 +409,11 @@ void Engine::refresh() {
   {
     std::lock_guard lock(backend_mutex_);
     l = backend_->leadership();
-    if (!l.is_leader)
-      throw Error(BERTH_E_STATE, fmt::format("node {} is not the leader (epoch {})", node_id_, l.epoch));
+  }
+  if (!l.is_leader) {
+    is_leader_.store(false);
+    next_refresh_ = Clock::now() + options_.refresh_interval;
+    throw Error(BERTH_E_STATE, fmt::format("node {} is not the leader (epoch {})", node_id_, l.epoch));
   }
   try {
     install_latest();  // build on the newest published version, whoever published it
@@ -383,7 +433,8 @@ void Engine::refresh() {
 
     std::shared_ptr<const Snapshot> base = cell_.shared();
     Provenance meta;
-    meta.version = version_.load() + 1;
+    // On top of the newest version anyone published, even one this node could not read.
+    meta.version = std::max(base ? base->meta.version : 0, latest_seen_.load()) + 1;
     meta.epoch = l.epoch;
     meta.leader = node_id_;
     meta.created_unix_ms = unix_ms();
@@ -395,7 +446,8 @@ void Engine::refresh() {
       std::lock_guard lock(backend_mutex_);
       backend_->publish(l.epoch, result.snapshot->meta.version, bytes);
     } catch (...) {
-      publishing_.store(0);  // not ours after all: whoever publishes this version, fetch it
+      publishing_.store(0);  // not ours after all: whoever published this version, fetch it
+      wake(BERTH_CHANGED_SNAPSHOT);
       throw;
     }
     pending_.clear();
@@ -412,9 +464,19 @@ void Engine::refresh() {
       logger().warn("berth node {}: {} stream(s) carry more load than a server's fair share; perfect balance is impossible",
                    node_id_, result.snapshot->balance.oversized_streams);
   } catch (const Error& e) {
-    if (e.code() == BERTH_E_FENCED) is_leader_.store(false);
     next_refresh_ = Clock::now() + options_.refresh_interval;
+    if (e.code() == BERTH_E_FENCED) {
+      is_leader_.store(false);
+      try {
+        return_pending_locked();  // the new leader gets what this one drained
+      } catch (const std::exception& returned) {
+        logger().warn("berth node {}: drained records lost when deposed: {}", node_id_, returned.what());
+      }
+    }
     fail(e);
+  } catch (const std::exception& e) {
+    next_refresh_ = Clock::now() + options_.refresh_interval;
+    fail(Error(BERTH_E_INTERNAL, std::string("refresh failed: ") + e.what()));
   }
 }
 

@@ -78,6 +78,8 @@ class Engine {
   void install(std::shared_ptr<const Snapshot> snapshot);
   void refresh_if_leading();
   void flush_intake();
+  void return_pending();
+  void return_pending_locked();
   std::shared_ptr<const ServerColumns> members_as_servers();
   void record_intake(IntakeOp op, std::string_view stream, std::string_view tenant, double load);
 
@@ -86,16 +88,14 @@ class Engine {
   PluginRegistry registry_;
   std::unique_ptr<Appraiser> appraiser_;
   std::shared_ptr<Policy> policy_;
-  ServerNames names_;
+  // Shared with every snapshot: a server id handed out stays valid while anything holds either.
+  std::shared_ptr<ServerNames> names_ = std::make_shared<ServerNames>();
   SnapshotCell cell_;
-
-  berth_backend_watch watch_{};
-  std::mutex backend_mutex_;  // one call at a time on the backend instance
-  std::unique_ptr<Backend> backend_;
 
   std::mutex install_mutex_;  // installs happen in version order, each once
   std::atomic<uint64_t> version_{0};
-  std::atomic<uint64_t> publishing_{0};  // a version this node is publishing: not to be fetched back
+  std::atomic<uint64_t> latest_seen_{0};  // newest version the backend announced, even if rejected
+  std::atomic<uint64_t> publishing_{0};   // a version this node is publishing: not to be fetched back
   std::atomic<uint64_t> epoch_{0};
   std::atomic<bool> is_leader_{false};
   std::atomic<bool> connected_{true};
@@ -107,6 +107,7 @@ class Engine {
   // When the leader refreshes next (steady clock); read by the worker without the refresh lock.
   std::atomic<std::chrono::steady_clock::time_point> next_refresh_;
 
+  std::mutex flush_mutex_;   // one flush at a time, so batches reach the backend in order
   std::mutex intake_mutex_;  // guards the three below
   std::string intake_batch_;
   std::chrono::steady_clock::time_point intake_since_;
@@ -120,6 +121,12 @@ class Engine {
   std::condition_variable wake_cv_;
   uint32_t wake_bits_ = 0;
   bool stop_ = false;
+
+  // Last: the backend calls back into everything above (through the watch), so it is created
+  // after and destroyed before all of it, even when the constructor fails half way.
+  berth_backend_watch watch_{};
+  std::mutex backend_mutex_;  // one call at a time on the backend instance
+  std::unique_ptr<Backend> backend_;
   std::thread worker_;
 };
 

@@ -12,7 +12,10 @@
 
 namespace berth {
 
-enum class IntakeOp : uint8_t { add = 1, remove = 2, report = 3 };
+// add: a host registered the stream (tenant and load are its word). remove: it is gone.
+// report: a measured load. seen: a lookup met a stream the snapshot did not know; it exists, but
+// says nothing about its tenant, so it never overrides what an add said.
+enum class IntakeOp : uint8_t { add = 1, remove = 2, report = 3, seen = 4 };
 
 struct IntakeRecord {
   IntakeOp op;

@@ -15,6 +15,7 @@ namespace berth {
 struct StreamChange {
   bool present = true;      // false: removed
   bool added = false;       // an add was heard (tenant meaningful)
+  bool seen_only = false;   // only lookups have mentioned it
   std::string tenant;
   double reported_load = std::numeric_limits<double>::quiet_NaN();
 };
@@ -22,6 +23,15 @@ struct StreamChange {
 class PendingChanges {
  public:
   void apply(const IntakeRecord& r) {
+    if (r.op == IntakeOp::seen) {
+      // Existence only: never overrides an add, a removal or a known tenant.
+      auto [it, inserted] = changes_.try_emplace(r.stream);
+      if (inserted) {
+        order_.push_back(r.stream);
+        it->second.seen_only = true;
+      }
+      return;
+    }
     auto [it, inserted] = changes_.try_emplace(r.stream);
     StreamChange& c = it->second;
     if (inserted) order_.push_back(r.stream);  // new streams join in the order they were heard
@@ -39,7 +49,10 @@ class PendingChanges {
       case IntakeOp::report:
         c.reported_load = r.load;
         break;
+      case IntakeOp::seen:
+        break;
     }
+    c.seen_only = false;
   }
   bool empty() const { return changes_.empty(); }
   const StreamChange* find(std::string_view id) const {

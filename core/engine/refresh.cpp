@@ -90,7 +90,7 @@ NextStreams next_streams(const Snapshot* base, const PendingChanges& pending) {
 
 RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                               const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
-                              Provenance meta, ServerNames& names) {
+                              Provenance meta, std::shared_ptr<ServerNames> names) {
   NextStreams next = next_streams(base, pending);
   const StreamColumns& streams = *next.columns;
   uint64_t n = streams.size();
@@ -150,7 +150,7 @@ RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const Server
   snapshot->load.resize(n);
   for (uint64_t i = 0; i < n; ++i) snapshot->load[i] = static_cast<float>(load[i]);
   snapshot->owner = std::move(owner);
-  finish_snapshot(*snapshot, &policy, names);
+  finish_snapshot(*snapshot, &policy, std::move(names));
 
   RefreshResult result;
   result.removed_streams = next.removed;

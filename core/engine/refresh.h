@@ -23,6 +23,6 @@ struct RefreshResult {
 // name and behaviour version are filled in here.
 RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                               const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
-                              Provenance meta, ServerNames& names);
+                              Provenance meta, std::shared_ptr<ServerNames> names);
 
 }  // namespace berth

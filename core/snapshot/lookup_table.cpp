@@ -23,15 +23,24 @@ LookupTable::LookupTable(uint64_t count, const uint64_t* hash, const uint32_t* o
     uint64_t pos = first_probe(hash[i]);
     for (; slots_[pos].tag != 0; pos = next(pos)) {
       const Slot& slot = slots_[pos];
-      if (slot.tag == tag && len < kLongId && same_id(slot, id, arena))
-        throw Error(BERTH_E_CORRUPT, "stream '" + std::string(id) + "' appears twice in one snapshot");
+      if (slot.tag != tag) continue;
+      bool same = len < kLongId ? same_id(slot, id, arena) : long_length(slot.offset) == len &&
+                                                                 std::memcmp(arena + slot.offset, id.data(), len) == 0;
+      if (same) throw Error(BERTH_E_CORRUPT, "stream '" + std::string(id.substr(0, 200)) + "' appears twice in one snapshot");
     }
     Slot& slot = slots_[pos];
     slot = Slot{tag, static_cast<uint32_t>(offsets[i]), owner[i], {}};
     std::memcpy(slot.head, id.data(), std::min<uint64_t>(len, kInline));
-    if (len >= kLongId) long_lengths_.emplace_back(static_cast<uint32_t>(offsets[i]), len);
+    if (len >= kLongId) {
+      // Kept sorted as they come (offsets grow), so lookups and the duplicate check can search it.
+      long_lengths_.emplace_back(static_cast<uint32_t>(offsets[i]), len);
+    }
   }
-  std::sort(long_lengths_.begin(), long_lengths_.end());
+}
+
+uint64_t LookupTable::long_length(uint32_t offset) const noexcept {
+  auto it = std::lower_bound(long_lengths_.begin(), long_lengths_.end(), std::make_pair(offset, uint64_t{0}));
+  return it != long_lengths_.end() && it->first == offset ? it->second : 0;
 }
 
 const LookupTable::Slot* LookupTable::find_long(uint64_t h, std::string_view id, const char* arena) const noexcept {
@@ -41,9 +50,7 @@ const LookupTable::Slot* LookupTable::find_long(uint64_t h, std::string_view id,
     const Slot& slot = slots_[pos];
     if (slot.tag == 0) return nullptr;
     if (slot.tag != tag) continue;
-    auto it = std::lower_bound(long_lengths_.begin(), long_lengths_.end(), std::make_pair(slot.offset, uint64_t{0}));
-    if (it != long_lengths_.end() && it->first == slot.offset && it->second == id.size() &&
-        std::memcmp(arena + slot.offset, id.data(), id.size()) == 0)
+    if (long_length(slot.offset) == id.size() && std::memcmp(arena + slot.offset, id.data(), id.size()) == 0)
       return &slot;
   }
 }

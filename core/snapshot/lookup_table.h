@@ -1,4 +1,4 @@
-// Stream id -> owner for the lookup hot path: an open-addressing table of 16-byte slots probed
+// Stream id -> owner for the lookup hot path: an open-addressing table of 32-byte slots probed
 // linearly, built once per snapshot and read-only after that.
 //
 // A slot (32 bytes, two to a cache line) holds a tag (48 bits of the stream hash and the id's
@@ -66,6 +66,7 @@ class LookupTable {
   }
   uint64_t next(uint64_t pos) const noexcept { return pos + 1 == slots_.size() ? 0 : pos + 1; }
   const Slot* find_long(uint64_t h, std::string_view id, const char* arena) const noexcept;
+  uint64_t long_length(uint32_t offset) const noexcept;  // of a long id at `offset`, else 0
   static bool same_id(const Slot& slot, std::string_view id, const char* arena) noexcept {
     if (id.size() <= kInline) {
       char padded[kInline] = {};

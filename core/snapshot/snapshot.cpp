@@ -40,7 +40,7 @@ Balance measure_balance(const ServerColumns& servers, const std::vector<double>&
   return b;
 }
 
-void finish_snapshot(Snapshot& s, const Policy* policy, ServerNames& names) {
+void finish_snapshot(Snapshot& s, const Policy* policy, std::shared_ptr<ServerNames> names) {
   if (!s.servers || !s.streams) throw Error(BERTH_E_CORRUPT, "snapshot has no server or stream columns");
   const ServerColumns& servers = *s.servers;
   const StreamColumns& streams = *s.streams;
@@ -64,7 +64,8 @@ void finish_snapshot(Snapshot& s, const Policy* policy, ServerNames& names) {
   s.balance = measure_balance(servers, s.server_load, s.load);
 
   s.server_name.resize(m);
-  for (uint32_t j = 0; j < m; ++j) s.server_name[j] = names.intern(servers.ids.at(j));
+  for (uint32_t j = 0; j < m; ++j) s.server_name[j] = names->intern(servers.ids.at(j));
+  s.names = std::move(names);
 
   s.table = LookupTable(n, streams.hash.data(), s.owner.data(), streams.ids.arena.data(), streams.ids.offsets.data());
 

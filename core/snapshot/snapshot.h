@@ -48,6 +48,7 @@ struct Snapshot {
   std::vector<double> server_load;
   std::vector<uint64_t> server_streams;
   std::vector<const char*> server_name;  // interned ids, for lookup answers
+  std::shared_ptr<ServerNames> names;    // keeps server_name's strings alive
   Balance balance;
   LookupTable table;
   std::shared_ptr<const Placer> placer;  // null when placement is impossible (see placer_error)
@@ -60,7 +61,7 @@ struct Snapshot {
 
 // Checks the columns agree (sizes, owners in range) and computes the derived fields; the placer
 // comes from `policy` (may be null: then new streams cannot be placed). Throws Error(BERTH_E_CORRUPT).
-void finish_snapshot(Snapshot& snapshot, const Policy* policy, ServerNames& names);
+void finish_snapshot(Snapshot& snapshot, const Policy* policy, std::shared_ptr<ServerNames> names);
 
 Balance measure_balance(const ServerColumns& servers, const std::vector<double>& server_load,
                         const std::vector<float>& stream_load);

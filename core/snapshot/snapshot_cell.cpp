@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 namespace berth {
 namespace hazard {
@@ -42,7 +44,8 @@ Slot* claim_slot() {
 struct ThreadSlot {
   Slot* slot = claim_slot();
   ~ThreadSlot() {
-    slot->protected_ptr.store(nullptr, std::memory_order_release);
+    for (auto& hazard : slot->protected_ptr) hazard.store(nullptr, std::memory_order_release);
+    slot->depth = 0;
     slot->in_use.store(false, std::memory_order_release);
   }
 };
@@ -77,8 +80,14 @@ void writer_fence() noexcept {
 
 bool is_protected(const void* ptr) noexcept {
   for (Slot* s = g_slots.load(std::memory_order_acquire); s != nullptr; s = s->next)
-    if (s->protected_ptr.load(kCheck) == ptr) return true;
+    for (const auto& hazard : s->protected_ptr)
+      if (hazard.load(kCheck) == ptr) return true;
   return false;
+}
+
+void too_deep() noexcept {
+  std::fprintf(stderr, "berth: more than %d snapshot readers nested on one thread\n", Slot::kDepth);
+  std::abort();
 }
 
 }  // namespace hazard

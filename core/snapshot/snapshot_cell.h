@@ -28,8 +28,12 @@ inline constexpr std::memory_order kPublish = std::memory_order_relaxed;  // ord
 inline constexpr std::memory_order kCheck = std::memory_order_acquire;
 #endif
 
+// One per thread: a few hazard pointers, so Readers may nest (a lookup on one engine from
+// inside work done under a Reader of another).
 struct Slot {
-  std::atomic<const void*> protected_ptr{nullptr};
+  static constexpr int kDepth = 4;
+  std::atomic<const void*> protected_ptr[kDepth] = {};
+  int depth = 0;  // touched only by the owning thread
   std::atomic<bool> in_use{false};
   Slot* next = nullptr;
 };
@@ -38,6 +42,7 @@ Slot& this_thread_slot();       // claimed on first use, returned to the pool at
 void reader_fence() noexcept;   // cheap (compiler-only) when the writer side can use membarrier
 void writer_fence() noexcept;   // membarrier, or a full fence
 bool is_protected(const void* ptr) noexcept;
+[[noreturn]] void too_deep() noexcept;  // Readers nested past Slot::kDepth: a bug, so abort
 
 }  // namespace hazard
 
@@ -52,9 +57,11 @@ class SnapshotCell {
   class Reader {
    public:
     explicit Reader(const SnapshotCell& cell) noexcept : slot_(hazard::this_thread_slot()) {
+      if (slot_.depth == hazard::Slot::kDepth) hazard::too_deep();
+      hazard_ = &slot_.protected_ptr[slot_.depth++];
       const Snapshot* p = cell.current_.load(std::memory_order_acquire);
       for (;;) {
-        slot_.protected_ptr.store(p, hazard::kPublish);
+        hazard_->store(p, hazard::kPublish);
         hazard::reader_fence();
         const Snapshot* again = cell.current_.load(hazard::kCheck);
         if (again == p) break;
@@ -62,7 +69,10 @@ class SnapshotCell {
       }
       snapshot_ = p;
     }
-    ~Reader() { slot_.protected_ptr.store(nullptr, std::memory_order_release); }
+    ~Reader() {
+      hazard_->store(nullptr, std::memory_order_release);
+      --slot_.depth;
+    }
     Reader(const Reader&) = delete;
     Reader& operator=(const Reader&) = delete;
 
@@ -70,6 +80,7 @@ class SnapshotCell {
 
    private:
     hazard::Slot& slot_;
+    std::atomic<const void*>* hazard_;
     const Snapshot* snapshot_ = nullptr;
   };
 

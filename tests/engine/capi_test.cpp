@@ -75,6 +75,14 @@ TEST(CApi, OpenJoinPublishLookupClose) {
   EXPECT_EQ(owners[2], s8);
   EXPECT_EQ(berth_engine_lookup_batch(engine, nullptr, lens, 3, owners, nullptr), BERTH_E_INVALID_ARGUMENT);
   EXPECT_EQ(berth_engine_lookup_batch(engine, nullptr, nullptr, 0, nullptr, nullptr), BERTH_OK);
+  const char* with_hole[3] = {"s7", nullptr, "s8"};
+  const char* partial[3] = {};
+  berth_error* batch_err = nullptr;
+  EXPECT_EQ(berth_engine_lookup_batch(engine, with_hole, lens, 3, partial, &batch_err), BERTH_E_INVALID_ARGUMENT);
+  EXPECT_EQ(partial[0], owner) << "owners before the bad stream are filled";
+  EXPECT_NE(std::string(berth_error_message(batch_err)).find("#1"), std::string::npos) << berth_error_message(batch_err);
+  berth_error_free(batch_err);
+  EXPECT_EQ(berth_engine_lookup(engine, "", 0, &again, nullptr), BERTH_E_INVALID_ARGUMENT);
 
   berth_snapshot* snap = nullptr;
   ASSERT_EQ(berth_engine_snapshot(engine, &snap, nullptr), BERTH_OK);

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "common/hash.h"
 #include "snapshot/columns.h"
 #include "snapshot/lookup_table.h"
@@ -59,6 +60,27 @@ TEST(LookupTable, VeryLongIdsAreFoundByTheirFullLength) {
   EXPECT_EQ(table.find(stream_hash(long_b), long_b, ids.arena.data())->owner, 1u);
   std::string long_c(70002, 'a');
   EXPECT_EQ(table.find(stream_hash(long_c), long_c, ids.arena.data()), nullptr);
+}
+
+}  // namespace
+}  // namespace berth
+
+namespace berth {
+namespace {
+
+TEST(LookupTable, DuplicateIdsAreRejectedWhateverTheirLength) {
+  for (size_t len : {size_t{5}, size_t{16}, size_t{17}, size_t{70000}}) {
+    StringColumn ids;
+    std::vector<uint64_t> hash;
+    std::vector<uint32_t> owner;
+    std::string id(len, 'd');
+    for (int copy = 0; copy < 2; ++copy) {
+      ids.push_back(id);
+      hash.push_back(stream_hash(id));
+      owner.push_back(0);
+    }
+    EXPECT_THROW(LookupTable(2, hash.data(), owner.data(), ids.arena.data(), ids.offsets.data()), Error) << len;
+  }
 }
 
 }  // namespace

@@ -72,23 +72,28 @@ TEST(Options, DefaultsFollowDl157) {
   EXPECT_EQ(e.backend.name, "memory");
 }
 
-TEST(Options, BadKeysAndValuesNameTheKeyAndLine) {
+TEST(Options, BadKeysAndValuesNameTheKeyAndLineAndChangeNothing) {
   Options o;
-  o.load_string("[engine]\n\nrefresh_intervall = 5\n", "cfg.toml");
-  std::string msg = error_of([&] { o.resolve(); });
+  o.set("engine.node_id", "kept");
+  std::string msg = error_of([&] { o.load_string("[engine]\n\nrefresh_intervall = 5\n", "cfg.toml"); });
   EXPECT_NE(msg.find("cfg.toml:3"), std::string::npos) << msg;
   EXPECT_NE(msg.find("engine.refresh_intervall"), std::string::npos) << msg;
 
-  Options v;
-  v.load_string("[engine]\nrefresh_interval = \"soon\"\n", "cfg.toml");
-  msg = error_of([&] { v.resolve(); });
+  msg = error_of([&] { o.load_string("[engine]\nrefresh_interval = \"soon\"\n", "cfg.toml"); });
   EXPECT_NE(msg.find("cfg.toml:2"), std::string::npos) << msg;
   EXPECT_NE(msg.find("soon"), std::string::npos) << msg;
 
-  Options b;
-  b.load_string("[engine]\ncampaign = \"perhaps\"\n", "cfg.toml");
-  msg = error_of([&] { b.resolve(); });
+  msg = error_of([&] { o.set("engine.campaign", "perhaps", "--campaign"); });
   EXPECT_NE(msg.find("engine.campaign"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--campaign"), std::string::npos) << msg;
+
+  msg = error_of([&] { o.load_string("[engine]\nplugin_path = [\"/a:/b\"]\n", "cfg.toml"); });
+  EXPECT_NE(msg.find("':'"), std::string::npos) << msg;
+  msg = error_of([&] { o.load_file("/tmp"); });
+  EXPECT_NE(msg.find("/tmp"), std::string::npos) << msg;
+
+  ASSERT_EQ(o.values().size(), 1u) << "failed loads and sets left something behind";
+  EXPECT_EQ(o.resolve().node_id, "kept");
 }
 
 TEST(Options, SyntaxErrorsAndUnknownSectionsNameTheLineAndKeepWhatWasThere) {
@@ -115,6 +120,7 @@ TEST(Options, Durations) {
   EXPECT_EQ(parse_duration("2m"), std::chrono::minutes(2));
   EXPECT_THROW(parse_duration("-1s"), Error);
   EXPECT_THROW(parse_duration("5 fortnights"), Error);
+  EXPECT_THROW(parse_duration("0x10"), Error);
 }
 
 TEST(Options, PluginRejectsAnUnknownKeyNamingWhereItCameFrom) {

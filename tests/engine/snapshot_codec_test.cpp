@@ -62,7 +62,7 @@ TEST(SnapshotCodec, RoundTripKeepsEverything) {
 }
 
 TEST(SnapshotCodec, FinishedSnapshotsAgreeOnDerivedFigures) {
-  ServerNames names;
+  auto names = std::make_shared<ServerNames>();
   Snapshot a = sample_snapshot(300, 5);
   Snapshot b = decode_snapshot(encode_snapshot(a));
   finish_snapshot(a, nullptr, names);
@@ -76,7 +76,7 @@ TEST(SnapshotCodec, FinishedSnapshotsAgreeOnDerivedFigures) {
 void expect_corrupt_or_valid(std::string_view bytes) {
   try {
     Snapshot s = decode_snapshot(bytes);
-    ServerNames names;
+    auto names = std::make_shared<ServerNames>();
     finish_snapshot(s, nullptr, names);
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), BERTH_E_CORRUPT) << e.what();
@@ -117,7 +117,7 @@ TEST(SnapshotCodec, HostileSizesAreRefusedBeforeAllocating) {
 }
 
 TEST(SnapshotCodec, OwnersOutOfRangeAndDuplicateIdsAreRejected) {
-  ServerNames names;
+  auto names = std::make_shared<ServerNames>();
   Snapshot bad_owner = sample_snapshot(10, 2);
   bad_owner.owner[4] = 7;
   Snapshot decoded = decode_snapshot(encode_snapshot(bad_owner));

@@ -1,0 +1,102 @@
+// What the engine must not lose or get stuck on: tenants, drained records, unreadable versions,
+// records waiting to be flushed.
+#include "common/error.h"
+#include "engine_fixture.h"
+#include "plugin/host_api.h"
+#include "plugin/instances.h"
+
+namespace berth::testing {
+namespace {
+
+class EngineRecovery : public ClusterFixture {
+ protected:
+  std::string tenant_of(const Snapshot& snap, std::string_view stream) {
+    for (uint64_t i = 0; i < snap.stream_count(); ++i)
+      if (snap.streams->ids.at(i) == stream) return std::string(snap.streams->tenants.at(snap.streams->tenant[i]));
+    return "<absent>";
+  }
+};
+
+TEST_F(EngineRecovery, LookingUpANewStreamNeverWipesItsTenant) {
+  start(2);
+  add_servers(3);
+  refresh_and_converge();
+  fleet_->add_stream("gold-stream", "gold", 2.0);
+  fleet_->flush();
+  // A follower that has not seen the add yet meets the stream in a lookup and records it too.
+  nodes_[1]->lookup("gold-stream");
+  nodes_[1]->flush();
+  refresh_and_converge();
+  EXPECT_EQ(tenant_of(*leader().snapshot(), "gold-stream"), "gold");
+  // Lookups after it is known change nothing either.
+  nodes_[0]->lookup("gold-stream");
+  nodes_[0]->flush();
+  refresh_and_converge();
+  EXPECT_EQ(tenant_of(*leader().snapshot(), "gold-stream"), "gold");
+}
+
+TEST_F(EngineRecovery, RecordsADeposedLeaderDrainedReachTheNextLeader) {
+  start(2);
+  add_streams(1, 1.0, "precious-");
+  Engine& a = leader();
+  EXPECT_THROW(a.refresh(), Error) << "no servers yet: the refresh fails after draining the intake";
+  a.resign();  // leadership passes on before anything was published
+  add_servers(2);
+  Engine* b = nullptr;
+  ASSERT_TRUE(eventually([&] {
+    for (auto& n : nodes_)
+      if (n.get() != &a && n->status().is_leader) b = n.get();
+    return b != nullptr;
+  }));
+  b->refresh();
+  EXPECT_EQ(tenant_of(*b->snapshot(), "precious-0"), "") << "the stream the old leader drained was lost";
+}
+
+TEST_F(EngineRecovery, AnUnreadablePublishedVersionDoesNotStopTheNextLeader) {
+  start(1);
+  add_servers(2);
+  add_streams(5);
+  refresh_and_converge();
+  Engine& a = leader();
+  // Another publisher (a newer release, say) takes over and publishes bytes this release rejects.
+  PluginRegistry registry;
+  Options o;
+  o.set("backend.cluster", cluster_);
+  EngineOptions eo = o.resolve();
+  berth_backend_watch no_watch{BERTH_SIZE_THROUGH(berth_backend_watch, changed), nullptr, nullptr};
+  auto other = std::make_unique<Backend>(registry.load(BERTH_PLUGIN_BACKEND, "memory"), eo.backend.config, &no_watch);
+  other->campaign();
+  // A follower that has read the last good version, next in line after `other`.
+  NodeSpec spec;
+  spec.node_id = "successor";
+  auto successor = open_node(cluster_, spec);
+  uint64_t good = a.status().version;
+  ASSERT_TRUE(eventually([&] { return successor->status().version == good; }));
+  a.resign();
+  ASSERT_TRUE(other->leadership().is_leader);
+  uint64_t unreadable = good + 3;
+  other->publish(other->leadership().epoch, unreadable, "definitely not a snapshot");
+  ASSERT_TRUE(eventually([&] { return successor->metrics().snapshots_rejected >= 1; }));
+  other.reset();  // the foreign leader goes away; the successor leads and must publish
+  ASSERT_TRUE(eventually([&] { return successor->status().is_leader; }));
+  ASSERT_TRUE(eventually([&] { return successor->status().version > unreadable; }))
+      << "stuck at version " << successor->status().version;
+  EXPECT_EQ(successor->snapshot()->stream_count(), 5u) << "built on the last good snapshot";
+}
+
+TEST_F(EngineRecovery, IntakeIsFlushedWithinTheConfiguredDelay) {
+  start(1);
+  add_servers(2);
+  refresh_and_converge();
+  fleet_->add_stream("unflushed", "", 1.0);  // no flush(): the engine's own timer sends it
+  ASSERT_TRUE(eventually(
+      [&] {
+        leader().refresh();
+        return leader().snapshot()->stream_count() == 1;
+      },
+      500ms))
+      << "a record waited longer than half a second with intake_flush = 2ms";
+}
+
+}  // namespace
+}  // namespace berth::testing
