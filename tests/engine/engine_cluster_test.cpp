@@ -103,8 +103,10 @@ TEST_F(EngineCluster, LeaderLossElectsANewLeaderThatPublishesAndNodesConverge) {
   for (auto& n : nodes_)
     if (n.get() == &old_leader) n.reset();
   Engine& next = leader();
-  ASSERT_TRUE(eventually([&] { return next.status().version > v; })) << "the new leader publishes on its own";
-  EXPECT_GT(next.status().epoch, old_epoch);
+  // The new leader publishes on its own, under its own (higher) epoch. (The old leader may have
+  // published once more before it went: waiting for a higher version alone would not show this.)
+  ASSERT_TRUE(eventually([&] { return next.snapshot()->meta.epoch > old_epoch; })) << "the new leader did not publish";
+  EXPECT_GT(next.status().version, v);
   EXPECT_EQ(next.snapshot()->meta.epoch, next.status().epoch);
   uint64_t nv = next.status().version;
   for (auto& n : nodes_)

@@ -94,7 +94,7 @@ typedef struct berth_kv {
   const char *where; /* e.g. "berth.toml:12", or "--backend.cluster"; for error messages */
 } berth_kv;
 
-/* A plugin's configuration: the keys of its section (without `name` and `path`). */
+/* A plugin's configuration: the keys of its section (without `name`, which chose the plugin). */
 typedef struct berth_config {
   uint32_t struct_size;
   const berth_kv *items;
