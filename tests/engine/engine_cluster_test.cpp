@@ -43,7 +43,7 @@ TEST_F(EngineCluster, UnknownStreamIsAnsweredAlikeAndRecordedOnce) {
   Engine& l = leader();
   l.refresh();
   auto snap = l.snapshot();
-  EXPECT_EQ(snap->meta.version, v + 1);
+  EXPECT_GT(snap->meta.version, v);
   EXPECT_EQ(snap->stream_count(), 51u) << "the new stream counts once, however often it was asked for";
   uint64_t seen = 0;
   for (uint64_t i = 0; i < snap->stream_count(); ++i) seen += snap->streams->ids.at(i) == "brand-new";
