@@ -5,6 +5,7 @@
 
 #include "berth/berth.h"
 #include "cli/bench.h"
+#include "cli/bench_policies.h"
 #include "cli/simulate.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -40,7 +41,15 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--dist", bench.dist, "Load distribution: equal, lognormal or zipf")->capture_default_str();
   bench_cmd->add_option("--policy", bench.policy, "Placement policy plugin")->capture_default_str();
   bench_cmd->add_option("--repetitions", bench.repetitions, "Runs per figure (the median is reported)")->capture_default_str();
-  bench_cmd->add_flag("--json", bench.json, "One JSON object");
+  bench_cmd->add_flag("--json", bench.json, "One JSON object (with --policies: one per policy and workload)");
+  bool compare_policies = false;
+  berth::cli::PolicyBenchOptions policy_bench;
+  bench_cmd->add_flag("--policies", compare_policies,
+                      "Compare placement policies side by side (balance, movement on join/leave/drift, time, state)");
+  bench_cmd->add_option("--policy-list", policy_bench.policies, "Policies to compare")->delimiter(',')->capture_default_str();
+  bench_cmd->add_option("--workloads", policy_bench.workloads, "Load distributions to compare on")
+      ->delimiter(',')
+      ->capture_default_str();
 
   CLI::App* plugins = app.add_subcommand("plugins", "List the built-in plugins");
   CLI::App* version = app.add_subcommand("version", "Print the version");
@@ -57,6 +66,13 @@ int main(int argc, char** argv) {
       for (const auto& p : registry.available())
         std::cout << berth::kind_name(p.kind) << "\t" << p.name << "\t" << p.path.string() << "\n";
       return 0;
+    }
+    if (*bench_cmd && compare_policies) {
+      policy_bench.streams = bench.streams;
+      policy_bench.servers = bench.servers;
+      policy_bench.json = bench.json;
+      policy_bench.repetitions = bench.repetitions;
+      return berth::cli::run_policy_bench(policy_bench);
     }
     if (*bench_cmd) return berth::cli::run_bench(bench);
     return berth::cli::run_simulate(sim);  // `berth` alone runs the default scenario
