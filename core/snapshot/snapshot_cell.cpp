@@ -44,6 +44,7 @@ Slot* claim_slot() {
 struct ThreadSlot {
   Slot* slot = claim_slot();
   ~ThreadSlot() {
+    t_slot = nullptr;
     for (auto& hazard : slot->protected_ptr) hazard.store(nullptr, std::memory_order_release);
     slot->depth = 0;
     slot->in_use.store(false, std::memory_order_release);
@@ -52,22 +53,23 @@ struct ThreadSlot {
 
 }  // namespace
 
-Slot& this_thread_slot() {
-  static thread_local ThreadSlot mine;
+Slot& claim_for_this_thread() {
+  static thread_local ThreadSlot mine;  // its destructor returns the slot at thread exit
+  t_slot = mine.slot;
   return *mine.slot;
 }
 
 #if defined(__SANITIZE_THREAD__)
-void reader_fence() noexcept {}  // the seq_cst accesses of kPublish/kCheck do the ordering
+void reader_fence_slow() noexcept {}
 void writer_fence() noexcept {}
 #else
-void reader_fence() noexcept {
-  // Decided once; the branch is perfectly predicted.
-  static const bool light = membarrier_available();
-  if (light)
+void reader_fence_slow() noexcept {
+  if (membarrier_available()) {
+    g_light_fences.store(1, std::memory_order_relaxed);  // from now on, inline and compiler-only
     std::atomic_signal_fence(std::memory_order_seq_cst);
-  else
+  } else {
     std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
 }
 
 void writer_fence() noexcept {

@@ -38,8 +38,28 @@ struct Slot {
   Slot* next = nullptr;
 };
 
-Slot& this_thread_slot();       // claimed on first use, returned to the pool at thread exit
-void reader_fence() noexcept;   // cheap (compiler-only) when the writer side can use membarrier
+Slot& claim_for_this_thread();  // slow path: claims a slot, returned to the pool at thread exit
+void reader_fence_slow() noexcept;
+
+// Inline: a lookup pays neither a call nor a guard for these.
+inline thread_local Slot* t_slot = nullptr;  // constant-initialised: no TLS guard
+inline Slot& this_thread_slot() {
+  Slot* s = t_slot;
+  return __builtin_expect(s != nullptr, 1) ? *s : claim_for_this_thread();
+}
+
+// 1 once membarrier(2) is known to work (then a compiler barrier suffices on the reader side).
+inline std::atomic<int> g_light_fences{0};
+inline void reader_fence() noexcept {
+#if defined(__SANITIZE_THREAD__)
+  // the seq_cst accesses of kPublish/kCheck do the ordering
+#else
+  if (__builtin_expect(g_light_fences.load(std::memory_order_relaxed) == 1, 1))
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  else
+    reader_fence_slow();
+#endif
+}
 void writer_fence() noexcept;   // membarrier, or a full fence
 bool is_protected(const void* ptr) noexcept;
 [[noreturn]] void too_deep() noexcept;  // Readers nested past Slot::kDepth: a bug, so abort
