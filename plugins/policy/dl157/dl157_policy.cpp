@@ -1,0 +1,39 @@
+// Policy "dl157", behaviour version 1: Apache DistributedLog's LeastLoadPlacementPolicy (DL-157)
+// exactly as shipped, kept as the baseline `berth bench --policies` measures the others against.
+// Not for production: it places the smallest stream first, recomputes everything on every refresh
+// (adding one server to 1000 moves ~99% of streams), ignores capacities, and sends every new
+// stream to one server until the next snapshot. See dl157_rebalance.h for the exact rules.
+//
+// Configuration: none (any key is rejected).
+//
+// Bump the behaviour version whenever the same input would give a different assignment or
+// placement; but the point of this plugin is that it never changes.
+#include "berth/plugin.hpp"
+#include "dl157_rebalance.h"
+
+namespace {
+
+using berth::dl157::Dl157Placer;
+using berth::dl157::Dl157Rebalancer;
+
+class Dl157Policy {
+ public:
+  using Placer = Dl157Placer;
+
+  Dl157Policy(const berth_host_api* /*host*/, berth::plugin::Config& /*config*/) {}
+
+  void rebalance(const berth_rebalance_request& request, uint32_t* out_owner) {
+    rebalancer_.rebalance(request, out_owner);
+  }
+
+  Placer make_placer(const berth_server_set& servers, const double* server_load) const {
+    return Placer(servers, server_load);
+  }
+
+ private:
+  Dl157Rebalancer rebalancer_;
+};
+
+}  // namespace
+
+BERTH_DEFINE_POLICY_PLUGIN(Dl157Policy, "dl157", "1.0.0", 1)

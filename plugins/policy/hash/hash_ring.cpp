@@ -1,0 +1,75 @@
+#include "hash_ring.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <string_view>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "berth/plugin.hpp"
+
+namespace berth::hash_policy {
+namespace {
+
+constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t kServerSeed = 0x68617368726e6700ULL;  // "hashrng"
+
+// SplitMix64's finaliser: point k of a server is mix(key + (k + 1) * golden), SplitMix64's k-th output.
+constexpr uint64_t mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+struct Point {
+  uint64_t position;
+  uint64_t key;  // the server's key: breaks a tie of positions independently of server indices
+  uint32_t server;
+};
+
+}  // namespace
+
+HashRing::HashRing(const berth_server_set& servers, std::span<const uint32_t> up) {
+  if (up.empty()) return;
+  double total_capacity = 0.0;
+  for (uint32_t j : up) total_capacity += servers.capacity[j];
+  const double mean_capacity = total_capacity / static_cast<double>(up.size());
+
+  std::vector<Point> points;
+  points.reserve(up.size() * kVirtualNodes);
+  for (uint32_t j : up) {
+    const std::string_view id = plugin::server_id(servers, j);
+    const uint64_t key = XXH3_64bits_withSeed(id.data(), id.size(), kServerSeed);
+    const double share = std::round(static_cast<double>(kVirtualNodes) * servers.capacity[j] / mean_capacity);
+    const uint32_t count = static_cast<uint32_t>(std::clamp(share, 1.0, static_cast<double>(kMaxVirtualNodes)));
+    for (uint32_t k = 0; k < count; ++k) points.push_back(Point{mix64(key + (uint64_t{k} + 1) * kGolden), key, j});
+  }
+  std::sort(points.begin(), points.end(), [](const Point& a, const Point& b) {
+    return a.position != b.position ? a.position < b.position : a.key < b.key;
+  });
+  point_.reserve(points.size());
+  server_.reserve(points.size());
+  for (const Point& p : points) {
+    point_.push_back(p.position);
+    server_.push_back(p.server);
+  }
+
+  // About one bucket per point, at least two.
+  const unsigned bits = std::max(1u, static_cast<unsigned>(std::bit_width(points.size() - 1)));
+  bucket_shift_ = 64 - bits;
+  bucket_start_.assign((size_t{1} << bits) + 1, 0);
+  size_t k = 0;
+  for (size_t b = 0; b < (size_t{1} << bits); ++b) {
+    const uint64_t start = static_cast<uint64_t>(b) << bucket_shift_;
+    while (k < point_.size() && point_[k] < start) ++k;
+    bucket_start_[b] = static_cast<uint32_t>(k);
+  }
+  bucket_start_.back() = static_cast<uint32_t>(point_.size());
+}
+
+}  // namespace berth::hash_policy
