@@ -12,7 +12,7 @@ struct SimulateOptions {
   uint32_t servers = 50;
   uint64_t streams = 20000;
   std::string dist = "lognormal";
-  std::string policy = "least_load";
+  std::string policy = "sticky";
   std::string appraiser = "reported";  // uses the loads the simulated hosts report
   std::string backend = "memory";
   std::string config;                  // optional TOML with [policy]/[appraiser]/[backend] settings

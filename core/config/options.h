@@ -28,7 +28,7 @@ struct EngineOptions {
   std::chrono::milliseconds intake_flush{20};          // batching of add/remove/report records
   std::vector<std::filesystem::path> plugin_path;      // searched before the built-ins
   PluginChoice appraiser{"equal", PluginConfig("appraiser", {})};
-  PluginChoice policy{"least_load", PluginConfig("policy", {})};
+  PluginChoice policy{"sticky", PluginConfig("policy", {})};  // calm under change: the default
   PluginChoice backend{"memory", PluginConfig("backend", {})};
 };
 

@@ -89,7 +89,7 @@ TEST(CApi, OpenJoinPublishLookupClose) {
   EXPECT_GE(berth_snapshot_version(snap), 1u);
   EXPECT_EQ(berth_snapshot_server_count(snap), 3u);
   EXPECT_EQ(berth_snapshot_stream_count(snap), 30u);
-  EXPECT_STREQ(berth_snapshot_policy(snap), "least_load");
+  EXPECT_STREQ(berth_snapshot_policy(snap), "sticky");  // the default policy
   EXPECT_STREQ(berth_snapshot_leader(snap), "capi-node");
   double total = 0;
   for (uint32_t j = 0; j < 3; ++j) {

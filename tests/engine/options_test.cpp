@@ -64,10 +64,10 @@ TEST(Options, TheSampleConfigurationOpensAnEngine) {
   EXPECT_EQ(engine.node_id(), "proxy-1:8080");
 }
 
-TEST(Options, DefaultsFollowDl157) {
+TEST(Options, DefaultsAreDl157sIntervalAndTheStickyPolicy) {
   EngineOptions e = Options().resolve();
   EXPECT_EQ(e.refresh_interval, std::chrono::seconds(120));
-  EXPECT_EQ(e.policy.name, "least_load");
+  EXPECT_EQ(e.policy.name, "sticky");
   EXPECT_EQ(e.appraiser.name, "equal");
   EXPECT_EQ(e.backend.name, "memory");
 }
