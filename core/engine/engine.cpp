@@ -86,7 +86,7 @@ const char* Engine::lookup(std::string_view stream) {
   if (s == nullptr)
     throw Error(BERTH_E_UNAVAILABLE, fmt::format("node {} has no snapshot yet: no leader has published", node_id_));
   uint64_t h = stream_hash(stream);
-  if (const auto* slot = s->table.find(h, stream, s->streams->ids.arena.data()))
+  if (const auto* slot = s->table->find(h, stream, s->streams->ids.arena.data()))
     return s->server_name[slot->owner];
   return place_unknown(*s, h, stream);
 }
@@ -104,16 +104,16 @@ void Engine::lookup_batch(const std::string_view* streams, size_t count, const c
   size_t primed = std::min(kAhead, count);
   for (size_t i = 0; i < primed; ++i) {
     hash[i] = stream_hash(streams[i]);
-    __builtin_prefetch(s->table.home(hash[i]));
+    __builtin_prefetch(s->table->home(hash[i]));
   }
   for (size_t i = 0; i < count; ++i) {
     uint64_t h = hash[i % kAhead];
     if (i + kAhead < count) {
       uint64_t ahead = stream_hash(streams[i + kAhead]);
       hash[i % kAhead] = ahead;
-      __builtin_prefetch(s->table.home(ahead));
+      __builtin_prefetch(s->table->home(ahead));
     }
-    const auto* slot = s->table.find(h, streams[i], arena);
+    const auto* slot = s->table->find(h, streams[i], arena);
     out_owners[i] = slot != nullptr ? s->server_name[slot->owner] : place_unknown(*s, h, streams[i]);
   }
 }

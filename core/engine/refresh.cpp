@@ -28,7 +28,7 @@ NextStreams next_streams(const Snapshot* base, const PendingChanges& pending) {
   uint64_t base_count = base != nullptr ? base->stream_count() : 0;
   bool membership_changed = false;
   for (const auto& [id, change] : pending.all()) {
-    bool known = base != nullptr && base->table.find(stream_hash(id), id, base->streams->ids.arena.data()) != nullptr;
+    bool known = base != nullptr && base->table->find(stream_hash(id), id, base->streams->ids.arena.data()) != nullptr;
     if (known != change.present || (known && change.added)) membership_changed = true;
   }
 
@@ -78,7 +78,7 @@ NextStreams next_streams(const Snapshot* base, const PendingChanges& pending) {
     const StreamChange& c = pending.all().at(id);
     if (!c.present) continue;
     if (base != nullptr &&
-        base->table.find(stream_hash(id), id, base->streams->ids.arena.data()) != nullptr)
+        base->table->find(stream_hash(id), id, base->streams->ids.arena.data()) != nullptr)
       continue;  // already carried over from the base
     push(id, c.tenant, c.reported_load, UINT64_MAX);
   }
@@ -107,8 +107,9 @@ RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const Server
   // membership), or for a stream new since the base, where the base's placer put it, so every
   // answer given before this refresh stays the previous owner.
   std::vector<uint32_t> previous(n, BERTH_NO_SERVER);
+  std::vector<uint32_t> base_to_new;  // base server index -> index in `servers`, or BERTH_NO_SERVER
   if (base != nullptr) {
-    std::vector<uint32_t> base_to_new(base->server_count(), BERTH_NO_SERVER);
+    base_to_new.assign(base->server_count(), BERTH_NO_SERVER);
     for (uint32_t b = 0, j = 0; b < base->server_count(); ++b) {
       std::string_view id = base->servers->ids.at(b);
       while (j < m && servers->ids.at(j) < id) ++j;
@@ -150,7 +151,7 @@ RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const Server
   snapshot->load.resize(n);
   for (uint64_t i = 0; i < n; ++i) snapshot->load[i] = static_cast<float>(load[i]);
   snapshot->owner = std::move(owner);
-  finish_snapshot(*snapshot, &policy, std::move(names));
+  finish_snapshot(*snapshot, &policy, std::move(names), base);
 
   RefreshResult result;
   result.removed_streams = next.removed;
@@ -160,8 +161,7 @@ RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const Server
       ++result.new_streams;
       continue;
     }
-    std::string_view before = base->servers->ids.at(base->owner[next.base_index[i]]);
-    if (before != snapshot->servers->ids.at(snapshot->owner[i])) {
+    if (base_to_new[base->owner[next.base_index[i]]] != snapshot->owner[i]) {  // same server id, or moved
       ++result.moved_streams;
       result.moved_load += snapshot->load[i];
     }

@@ -38,6 +38,15 @@ LookupTable::LookupTable(uint64_t count, const uint64_t* hash, const uint32_t* o
   }
 }
 
+LookupTable LookupTable::clone() const {
+  LookupTable copy;
+  copy.slots_ = HugeArray<Slot>(slots_.size());
+  if (!slots_.empty()) std::memcpy(static_cast<void*>(&copy.slots_[0]), &slots_[0], slots_.size() * sizeof(Slot));
+  copy.long_lengths_ = long_lengths_;
+  copy.lines_ = lines_;
+  return copy;
+}
+
 uint64_t LookupTable::long_length(uint32_t offset) const noexcept {
   auto it = std::lower_bound(long_lengths_.begin(), long_lengths_.end(), std::make_pair(offset, uint64_t{0}));
   return it != long_lengths_.end() && it->first == offset ? it->second : 0;

@@ -52,6 +52,16 @@ class LookupTable {
   static uint64_t make_tag(uint64_t h, uint64_t len) noexcept {
     return (h & ~uint64_t{0xFFFF}) | (len < kLongId ? len : kLongId) | (len == 0 ? 1u << 16 : 0);
   }
+  // A copy (tables are large: copies are explicit).
+  LookupTable clone() const;
+  // Points the known stream `id` at `owner`; false when the table does not hold it.
+  bool set_owner(uint64_t h, std::string_view id, const char* arena, uint32_t owner) noexcept {
+    const Slot* slot = find(h, id, arena);
+    if (slot == nullptr) return false;
+    slots_[static_cast<size_t>(slot - &slots_[0])].owner = owner;
+    return true;
+  }
+
   // Where the probe for hash `h` starts, so a batch can prefetch it.
   const Slot* home(uint64_t h) const noexcept { return slots_.empty() ? nullptr : &slots_[first_probe(h)]; }
 

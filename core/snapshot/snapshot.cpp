@@ -40,7 +40,36 @@ Balance measure_balance(const ServerColumns& servers, const std::vector<double>&
   return b;
 }
 
-void finish_snapshot(Snapshot& s, const Policy* policy, std::shared_ptr<ServerNames> names) {
+namespace {
+
+bool same_servers(const ServerColumns& a, const ServerColumns& b) {
+  return &a == &b || (a.ids.arena == b.ids.arena && a.ids.offsets == b.ids.offsets);
+}
+
+// The lookup table for `s`: the previous one when nothing it holds changed, a patched copy when
+// few owners did (a sticky refresh moves a handful of a million streams), else a new one.
+std::shared_ptr<const LookupTable> table_for(const Snapshot& s, const Snapshot* previous) {
+  const StreamColumns& streams = *s.streams;
+  uint64_t n = streams.size();
+  if (previous != nullptr && previous->table && previous->streams == s.streams &&
+      same_servers(*previous->servers, *s.servers)) {
+    std::vector<uint64_t> changed;
+    for (uint64_t i = 0; i < n && changed.size() <= n / 8; ++i)
+      if (previous->owner[i] != s.owner[i]) changed.push_back(i);
+    if (changed.empty()) return previous->table;
+    if (changed.size() <= n / 8) {
+      auto copy = std::make_shared<LookupTable>(previous->table->clone());
+      for (uint64_t i : changed) copy->set_owner(streams.hash[i], streams.ids.at(i), streams.ids.arena.data(), s.owner[i]);
+      return copy;
+    }
+  }
+  return std::make_shared<const LookupTable>(n, streams.hash.data(), s.owner.data(), streams.ids.arena.data(),
+                                             streams.ids.offsets.data());
+}
+
+}  // namespace
+
+void finish_snapshot(Snapshot& s, const Policy* policy, std::shared_ptr<ServerNames> names, const Snapshot* previous) {
   if (!s.servers || !s.streams) throw Error(BERTH_E_CORRUPT, "snapshot has no server or stream columns");
   const ServerColumns& servers = *s.servers;
   const StreamColumns& streams = *s.streams;
@@ -67,7 +96,7 @@ void finish_snapshot(Snapshot& s, const Policy* policy, std::shared_ptr<ServerNa
   for (uint32_t j = 0; j < m; ++j) s.server_name[j] = names->intern(servers.ids.at(j));
   s.names = std::move(names);
 
-  s.table = LookupTable(n, streams.hash.data(), s.owner.data(), streams.ids.arena.data(), streams.ids.offsets.data());
+  s.table = table_for(s, previous);
 
   s.placer.reset();
   s.placer_error_code = BERTH_OK;

@@ -50,7 +50,7 @@ struct Snapshot {
   std::vector<const char*> server_name;  // interned ids, for lookup answers
   std::shared_ptr<ServerNames> names;    // keeps server_name's strings alive
   Balance balance;
-  LookupTable table;
+  std::shared_ptr<const LookupTable> table;  // shared with the previous snapshot when unchanged
   std::shared_ptr<const Placer> placer;  // null when placement is impossible (see placer_error)
   int32_t placer_error_code = BERTH_OK;
   std::string placer_error;
@@ -60,8 +60,11 @@ struct Snapshot {
 };
 
 // Checks the columns agree (sizes, owners in range) and computes the derived fields; the placer
-// comes from `policy` (may be null: then new streams cannot be placed). Throws Error(BERTH_E_CORRUPT).
-void finish_snapshot(Snapshot& snapshot, const Policy* policy, std::shared_ptr<ServerNames> names);
+// comes from `policy` (may be null: then new streams cannot be placed). When `previous` has the
+// same stream and server columns, its lookup table is shared (no owner changed) or copied and
+// patched (few did) instead of rebuilt. Throws Error(BERTH_E_CORRUPT).
+void finish_snapshot(Snapshot& snapshot, const Policy* policy, std::shared_ptr<ServerNames> names,
+                     const Snapshot* previous = nullptr);
 
 Balance measure_balance(const ServerColumns& servers, const std::vector<double>& server_load,
                         const std::vector<float>& stream_load);

@@ -156,3 +156,47 @@ TEST(SnapshotCodec, ServerInfoRoundTripAndGarbage) {
 
 }  // namespace
 }  // namespace berth
+
+namespace berth {
+namespace {
+
+TEST(SnapshotTable, SharedWhenNothingMovedPatchedWhenAFewDidRebuiltOtherwise) {
+  auto names = std::make_shared<ServerNames>();
+  Snapshot first = sample_snapshot(400, 4);
+  finish_snapshot(first, nullptr, names);
+
+  auto same = [&](auto&& change) {
+    Snapshot next;
+    next.servers = first.servers;
+    next.streams = first.streams;
+    next.load = first.load;
+    next.owner = first.owner;
+    change(next);
+    finish_snapshot(next, nullptr, names, &first);
+    return next;
+  };
+  Snapshot unchanged = same([](Snapshot&) {});
+  EXPECT_EQ(unchanged.table, first.table) << "nothing moved: the table is shared";
+
+  Snapshot moved = same([](Snapshot& s) { s.owner[7] = (s.owner[7] + 1) % 4; });
+  EXPECT_NE(moved.table, first.table);
+  for (uint64_t i = 0; i < 400; ++i) {
+    std::string_view id = first.streams->ids.at(i);
+    const auto* slot = moved.table->find(stream_hash(id), id, first.streams->ids.arena.data());
+    ASSERT_NE(slot, nullptr);
+    EXPECT_EQ(slot->owner, moved.owner[i]) << id;
+    EXPECT_EQ(first.table->find(stream_hash(id), id, first.streams->ids.arena.data())->owner, first.owner[i])
+        << "the previous snapshot's table changed under its readers";
+  }
+
+  Snapshot reshuffled = same([](Snapshot& s) {
+    for (auto& o : s.owner) o = (o + 1) % 4;
+  });
+  for (uint64_t i = 0; i < 400; ++i) {
+    std::string_view id = first.streams->ids.at(i);
+    EXPECT_EQ(reshuffled.table->find(stream_hash(id), id, first.streams->ids.arena.data())->owner, reshuffled.owner[i]);
+  }
+}
+
+}  // namespace
+}  // namespace berth
