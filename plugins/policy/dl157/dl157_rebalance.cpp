@@ -14,24 +14,9 @@ namespace {
 
 using least_load::describe_no_up_server;
 using least_load::read_roster;
-using least_load::require_struct;
+using least_load::check_rebalance_request;
+using least_load::usable_load;
 using plugin::Error;
-
-void check_request(const berth_rebalance_request& request, const uint32_t* out_owner) {
-  require_struct(&request, request.struct_size, BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner),
-                 "rebalance request");
-  require_struct(request.servers, request.servers == nullptr ? 0 : request.servers->struct_size,
-                 BERTH_SIZE_THROUGH(berth_server_set, state), "server set");
-  require_struct(request.streams, request.streams == nullptr ? 0 : request.streams->struct_size,
-                 BERTH_SIZE_THROUGH(berth_stream_set, reported_load), "stream set");
-  const berth_stream_set& streams = *request.streams;
-  if (streams.count > 0 && (streams.id_arena == nullptr || streams.id_offsets == nullptr ||
-                            request.load == nullptr || out_owner == nullptr))
-    throw Error(BERTH_E_INVALID_ARGUMENT, "rebalance of " + std::to_string(streams.count) +
-                                              " streams without their ids, loads or an output array");
-}
-
-bool usable_load(double load) { return load >= 0.0 && load <= std::numeric_limits<double>::max(); }
 
 // One server in the min-heap: DL's ServerLoad, ordered by (load, name); index order is name order.
 struct ServerLoad {
@@ -62,7 +47,7 @@ void sift_down(std::vector<ServerLoad>& heap) {
 }  // namespace
 
 void Dl157Rebalancer::rebalance(const berth_rebalance_request& request, uint32_t* out_owner) {
-  check_request(request, out_owner);
+  check_rebalance_request(request, out_owner);
   const berth_server_set& servers = *request.servers;
   const berth_stream_set& streams = *request.streams;
   const least_load::ServerRoster roster = read_roster(servers);

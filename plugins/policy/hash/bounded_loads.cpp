@@ -14,36 +14,16 @@ namespace {
 
 using least_load::describe_no_up_server;
 using least_load::read_roster;
-using least_load::require_struct;
+using least_load::check_rebalance_request;
+using least_load::reject_load;
 using least_load::ServerRoster;
 using least_load::StreamKey;
 using plugin::Error;
 
-void check_request(const berth_rebalance_request& request, const uint32_t* out_owner) {
-  require_struct(&request, request.struct_size, BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner),
-                 "rebalance request");
-  require_struct(request.servers, request.servers == nullptr ? 0 : request.servers->struct_size,
-                 BERTH_SIZE_THROUGH(berth_server_set, state), "server set");
-  require_struct(request.streams, request.streams == nullptr ? 0 : request.streams->struct_size,
-                 BERTH_SIZE_THROUGH(berth_stream_set, reported_load), "stream set");
-  const berth_stream_set& streams = *request.streams;
-  if (streams.count > 0 && (streams.hash == nullptr || streams.id_offsets == nullptr || request.load == nullptr ||
-                            out_owner == nullptr))
-    throw Error(BERTH_E_INVALID_ARGUMENT, "rebalance of " + std::to_string(streams.count) +
-                                              " streams without their ids, hashes, loads or an output array");
-}
-
-[[noreturn]] void bad_load(const berth_stream_set& streams, uint64_t i, double load) {
-  std::ostringstream message;
-  message << "stream '" << plugin::stream_id(streams, i) << "' has load " << load
-          << "; loads must be finite and >= 0";
-  throw Error(BERTH_E_INVALID_ARGUMENT, message.str());
-}
-
 }  // namespace
 
 BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* out_owner) {
-  check_request(request, out_owner);
+  check_rebalance_request(request, out_owner);
   const berth_server_set& servers = *request.servers;
   const berth_stream_set& streams = *request.streams;
   const ServerRoster roster = read_roster(servers);
@@ -62,7 +42,7 @@ BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& 
   uint64_t orphans = 0;
   for (uint64_t i = 0; i < n; ++i) {
     const double l = load[i];
-    if (!(l >= 0.0 && l <= std::numeric_limits<double>::max())) bad_load(streams, i, l);
+    if (!(l >= 0.0 && l <= std::numeric_limits<double>::max())) reject_load(streams, i, l);
     const uint32_t p = previous != nullptr ? previous[i] : BERTH_NO_SERVER;
     if (p < m && (servers.state[p] == BERTH_SERVER_READ_ONLY || (!any_up && servers.state[p] != BERTH_SERVER_UP))) {
       out_owner[i] = p;

@@ -14,28 +14,6 @@ namespace {
 
 using plugin::Error;
 
-// Everything rebalance() reads must be there; loads are checked as they are read.
-void check_request(const berth_rebalance_request& request, const uint32_t* out_owner) {
-  require_struct(&request, request.struct_size, BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner),
-                 "rebalance request");
-  require_struct(request.servers, request.servers == nullptr ? 0 : request.servers->struct_size,
-                 BERTH_SIZE_THROUGH(berth_server_set, state), "server set");
-  require_struct(request.streams, request.streams == nullptr ? 0 : request.streams->struct_size,
-                 BERTH_SIZE_THROUGH(berth_stream_set, reported_load), "stream set");
-  const berth_stream_set& streams = *request.streams;
-  if (streams.count > 0 && (streams.hash == nullptr || streams.id_offsets == nullptr || request.load == nullptr ||
-                            out_owner == nullptr))
-    throw Error(BERTH_E_INVALID_ARGUMENT, "rebalance of " + std::to_string(streams.count) +
-                                              " streams without their ids, hashes, loads or an output array");
-}
-
-[[noreturn]] void bad_load(const berth_stream_set& streams, uint64_t i, double load) {
-  std::ostringstream message;
-  message << "stream '" << plugin::stream_id(streams, i) << "' has load " << load
-          << "; loads must be finite and >= 0";
-  throw Error(BERTH_E_INVALID_ARGUMENT, message.str());
-}
-
 // Deals `streams` (in LPT order) to the up servers: each to the server whose holding per unit of
 // capacity is least, which then holds `weight(stream)` more. `up[j]` is the server at position j,
 // `capacity[j]` its capacity, `held[j]` what it holds so far. The relative holding is computed as
@@ -61,7 +39,7 @@ void deal(std::span<const StreamKey> streams, std::span<const uint32_t> up, std:
 }  // namespace
 
 void LptRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* out_owner) {
-  check_request(request, out_owner);
+  check_rebalance_request(request, out_owner);
   const berth_server_set& servers = *request.servers;
   const berth_stream_set& streams = *request.streams;
   const ServerRoster roster = read_roster(servers);
@@ -71,7 +49,7 @@ void LptRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* 
   streams_.reserve(streams.count);
   for (uint64_t i = 0; i < streams.count; ++i) {
     const double load = request.load[i];
-    if (!(load >= 0.0 && load <= std::numeric_limits<double>::max())) bad_load(streams, i, load);
+    if (!(load >= 0.0 && load <= std::numeric_limits<double>::max())) reject_load(streams, i, load);
     const uint32_t previous = request.previous_owner != nullptr ? request.previous_owner[i] : BERTH_NO_SERVER;
     if (previous < servers.count && servers.state[previous] == BERTH_SERVER_READ_ONLY) {
       out_owner[i] = previous;

@@ -17,6 +17,27 @@ void require_struct(const void* set, uint32_t declared_size, uint32_t required, 
                                               " bytes, at least " + std::to_string(required) + " required");
 }
 
+void check_rebalance_request(const berth_rebalance_request& request, const uint32_t* out_owner) {
+  require_struct(&request, request.struct_size, BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner),
+                 "rebalance request");
+  require_struct(request.servers, request.servers == nullptr ? 0 : request.servers->struct_size,
+                 BERTH_SIZE_THROUGH(berth_server_set, state), "server set");
+  require_struct(request.streams, request.streams == nullptr ? 0 : request.streams->struct_size,
+                 BERTH_SIZE_THROUGH(berth_stream_set, reported_load), "stream set");
+  const berth_stream_set& streams = *request.streams;
+  if (streams.count > 0 && (streams.hash == nullptr || streams.id_arena == nullptr || streams.id_offsets == nullptr ||
+                            request.load == nullptr || out_owner == nullptr))
+    throw Error(BERTH_E_INVALID_ARGUMENT, "rebalance of " + std::to_string(streams.count) +
+                                              " streams without their ids, hashes, loads or an output array");
+}
+
+void reject_load(const berth_stream_set& streams, uint64_t i, double load) {
+  std::ostringstream message;
+  message << "stream '" << plugin::stream_id(streams, i) << "' has load " << load
+          << "; loads must be finite and >= 0";
+  throw Error(BERTH_E_INVALID_ARGUMENT, message.str());
+}
+
 ServerRoster read_roster(const berth_server_set& servers) {
   require_struct(&servers, servers.struct_size, BERTH_SIZE_THROUGH(berth_server_set, state), "server set");
   ServerRoster roster;

@@ -28,4 +28,14 @@ std::string describe_no_up_server(const ServerRoster& roster);
 // bytes (a host built against an older ABI minor would declare fewer).
 void require_struct(const void* set, uint32_t declared_size, uint32_t required, const char* what);
 
+// Checks a rebalance request has every struct and array a policy reads (ids, hashes, loads and an
+// output array whenever there are streams). Throws Error(BERTH_E_INVALID_ARGUMENT).
+void check_rebalance_request(const berth_rebalance_request& request, const uint32_t* out_owner);
+
+// True for a load a policy can place: finite and >= 0.
+inline bool usable_load(double load) { return load >= 0.0 && load <= 1.7976931348623157e308; }
+
+// Throws Error(BERTH_E_INVALID_ARGUMENT) naming stream `i` and its unusable load.
+[[noreturn]] void reject_load(const berth_stream_set& streams, uint64_t i, double load);
+
 }  // namespace berth::least_load

@@ -37,7 +37,7 @@ namespace {
 
 using berth::least_load::describe_no_up_server;
 using berth::least_load::read_roster;
-using berth::least_load::require_struct;
+using berth::least_load::check_rebalance_request;
 using berth::least_load::ServerRoster;
 using berth::plugin::Error;
 using berth::weighted::Rendezvous;
@@ -49,19 +49,6 @@ bool read_bool(berth::plugin::Config& config, std::string_view key, bool fallbac
   if (value == "true" || value == "1") return true;
   if (value == "false" || value == "0") return false;
   throw Error(BERTH_E_CONFIG, config.where(*kv) + "'" + value + "' is not true or false");
-}
-
-void check_request(const berth_rebalance_request& request, const uint32_t* out_owner) {
-  require_struct(&request, request.struct_size, BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner),
-                 "rebalance request");
-  require_struct(request.servers, request.servers == nullptr ? 0 : request.servers->struct_size,
-                 BERTH_SIZE_THROUGH(berth_server_set, state), "server set");
-  require_struct(request.streams, request.streams == nullptr ? 0 : request.streams->struct_size,
-                 BERTH_SIZE_THROUGH(berth_stream_set, reported_load), "stream set");
-  const berth_stream_set& streams = *request.streams;
-  if (streams.count > 0 && (streams.hash == nullptr || out_owner == nullptr))
-    throw Error(BERTH_E_INVALID_ARGUMENT, "rebalance of " + std::to_string(streams.count) +
-                                              " streams without their hashes or an output array");
 }
 
 class WeightedPlacer {
@@ -90,7 +77,7 @@ class WeightedPolicy {
       : host_(host), rebalance_all_(read_bool(config, "rebalance", false)) {}
 
   void rebalance(const berth_rebalance_request& request, uint32_t* out_owner) const {
-    check_request(request, out_owner);
+    check_rebalance_request(request, out_owner);
     const berth_server_set& servers = *request.servers;
     const berth_stream_set& streams = *request.streams;
     const ServerRoster roster = read_roster(servers);
