@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Berth with warnings as errors and runs every test suite through CTest (C++, Python, Java,
-# real ZooKeeper), then the sanitizer builds of the suites that fit the time.
+# real ZooKeeper), then the C++ unit suites under ASan+UBSan and the concurrent ones under TSan
+# (the bindings' pytest and JUnit suites cannot run under sanitizers).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh"
@@ -19,7 +20,7 @@ run_suite() {  # <build dir> <ctest label or ""> [cmake args...]
 run_suite "$root/build-test" "" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # AddressSanitizer + UndefinedBehaviorSanitizer over the unit suites.
 run_suite "$root/build-asan" unit -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=address,undefined \
-  -DBERTH_BUILD_BENCHMARKS=OFF
+  -DBERTH_BUILD_BENCHMARKS=OFF -DBERTH_BUILD_BINDINGS=OFF
 # ThreadSanitizer over the suites that run many threads and engines at once.
 run_suite "$root/build-tsan" unit-concurrent -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=thread \
-  -DBERTH_BUILD_BENCHMARKS=OFF
+  -DBERTH_BUILD_BENCHMARKS=OFF -DBERTH_BUILD_BINDINGS=OFF

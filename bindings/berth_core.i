@@ -1,0 +1,62 @@
+/*
+ * SWIG interface for the Berth host C API (berth/berth.h), shared by Python and Java.
+ *
+ * Layout (GDAL's): this file holds what both languages share and includes one .i per handle
+ * (options.i, engine.i, snapshot.i); the language-specific typemaps live in python/berth_python.i and
+ * java/berth_java.i. The idiomatic classes (berth.Engine, org.berth.Engine, ...) are thin wrappers
+ * over this generated module.
+ *
+ * Errors: every fallible call takes `berth_error **err` last. One typemap (per language) hides
+ * it, checks it after the call and raises the language's exception with the code and message,
+ * then frees the berth_error. Exceptions are always on.
+ */
+%module berth_swig
+
+%{
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "berth/berth.h"
+/* The return type of every fallible call, so typemaps can tell it from plain int32_t values. */
+typedef int32_t berth_result;
+%}
+
+%include <stdint.i>
+%include <typemaps.i>
+
+typedef int32_t berth_result;
+
+/* berth_error and berth_string_free are used by the typemaps; they are not part of the bindings. */
+%ignore berth_error_code;
+%ignore berth_error_message;
+%ignore berth_error_free;
+%ignore berth_string_free;
+
+#if defined(SWIGPYTHON)
+%include "python/berth_python.i"
+#elif defined(SWIGJAVA)
+%include "java/berth_java.i"
+#else
+#error "Berth bindings: only Python and Java are supported"
+#endif
+
+/* The codes and limits of berth/abi.h, as constants. */
+%constant int BERTH_OK = 0;
+%constant int BERTH_E_INVALID_ARGUMENT = 1;
+%constant int BERTH_E_NOT_FOUND = 2;
+%constant int BERTH_E_NO_SERVERS = 3;
+%constant int BERTH_E_FENCED = 4;
+%constant int BERTH_E_CONFIG = 5;
+%constant int BERTH_E_PLUGIN = 6;
+%constant int BERTH_E_UNAVAILABLE = 7;
+%constant int BERTH_E_CORRUPT = 8;
+%constant int BERTH_E_PERMISSION = 9;
+%constant int BERTH_E_STATE = 10;
+%constant int BERTH_E_INTERNAL = 11;
+%constant int BERTH_E_TIMEOUT = 12;
+
+const char *berth_version(void);
+
+%include "options.i"
+%include "engine.i"
+%include "snapshot.i"

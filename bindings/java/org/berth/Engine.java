@@ -1,0 +1,260 @@
+package org.berth;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.util.Map;
+import org.berth.internal.berth_engine_status;
+import org.berth.internal.berth_metrics;
+import org.berth.internal.berth_swig;
+import org.berth.internal.berth_swigJNI;
+
+/**
+ * An embedded Berth engine: loads the plugins, connects the backend and joins the election on
+ * open; leaves membership and the election on {@link #close()} (or, if the host forgets, when the
+ * Cleaner finds it unreachable). Methods may be called from any thread, but not concurrently with
+ * close().
+ */
+public final class Engine implements AutoCloseable {
+  /** What the engine serves now. */
+  public record Status(long version, long epoch, boolean isLeader, boolean degraded, int serverCount,
+      long streamCount) {}
+
+  /** Balance and refresh metrics of this node. */
+  public record Metrics(long version, double maxLoad, double minLoad, double maxOverLowerBound,
+      double refreshMs, long refreshOk, long refreshFailed, long movedStreams,
+      double movedLoadFraction, long lookupsUnknown, long oversizedStreams) {}
+
+  private final NativeHandle handle;
+  private final Cleaner.Cleanable cleanable;
+
+  /** An owner's Java copy, keyed by the address of the engine's string (stable until close). */
+  private static final class Owner {
+    final long address;
+    final String name;
+
+    Owner(long address, String name) {
+      this.address = address;
+      this.name = name;
+    }
+  }
+
+  private static final int OWNER_CACHE_SIZE = 256; // a power of two
+  // Direct-mapped; racy by design: entries are immutable, a lost update only costs a miss.
+  private final Owner[] owners = new Owner[OWNER_CACHE_SIZE];
+
+  /** Opens an engine; the options may be closed afterwards. */
+  public Engine(Options options) {
+    long[] out = new long[1];
+    try {
+      berth_swigJNI.berth_engine_open(options == null ? 0 : options.handle(), out);
+    } finally {
+      Reference.reachabilityFence(options);
+    }
+    handle = new NativeHandle(out[0], berth_swigJNI::berth_engine_close);
+    cleanable = NativeHandle.CLEANER.register(this, handle);
+  }
+
+  public static Engine open(Options options) {
+    return new Engine(options);
+  }
+
+  /** Opens an engine with these {@code section.key} settings. */
+  public static Engine open(Map<String, ?> settings) {
+    try (Options o = Options.of(settings)) {
+      return new Engine(o);
+    }
+  }
+
+  /** The library's release, e.g. "0.1.0". */
+  public static String version() {
+    return berth_swigJNI.berth_version();
+  }
+
+  private long handle() {
+    long h = handle.get();
+    if (h == 0) {
+      throw new StateException("the engine is closed");
+    }
+    return h;
+  }
+
+  /** The server that owns {@code stream}; unknown streams are placed deterministically. */
+  public String lookup(String stream) {
+    long address;
+    try {
+      address = berth_swigJNI.berth_engine_lookup(handle(), stream);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+    int slot = (int) (address ^ (address >>> 4) ^ (address >>> 12)) & (OWNER_CACHE_SIZE - 1);
+    Owner o = owners[slot];
+    if (o == null || o.address != address) {
+      o = new Owner(address, berth_swigJNI.berth_java_owner_name(address));
+      owners[slot] = o;
+    }
+    return o.name;
+  }
+
+  /** The owners of many streams at once, all answered from one snapshot. */
+  public String[] lookupBatch(String... streams) {
+    String[] owners = streams.clone();
+    try {
+      berth_swigJNI.berth_engine_lookup_batch(handle(), owners);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+    return owners;
+  }
+
+  public void join(String serverId, double capacity) {
+    try {
+      berth_swigJNI.berth_engine_join(handle(), serverId, capacity);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  public void join(String serverId) {
+    join(serverId, 1.0);
+  }
+
+  public void leave(String serverId) {
+    try {
+      berth_swigJNI.berth_engine_leave(handle(), serverId);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Tells the leader about a stream, its tenant ("" for none) and its load (NaN if unknown). */
+  public void addStream(String stream, String tenant, double load) {
+    try {
+      berth_swigJNI.berth_engine_add_stream(handle(), stream, tenant, load);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  public void addStream(String stream) {
+    addStream(stream, "", Double.NaN);
+  }
+
+  public void removeStream(String stream) {
+    try {
+      berth_swigJNI.berth_engine_remove_stream(handle(), stream);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  public void reportLoad(String stream, double load) {
+    try {
+      berth_swigJNI.berth_engine_report_load(handle(), stream, load);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  public void flush() {
+    try {
+      berth_swigJNI.berth_engine_flush(handle());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Leader only: rebalance and publish now ({@link StateException} on a follower). */
+  public void refresh() {
+    try {
+      berth_swigJNI.berth_engine_refresh(handle());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  public void resign() {
+    try {
+      berth_swigJNI.berth_engine_resign(handle());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Blocks until a snapshot of at least {@code version} is served ({@link TimeoutException}). */
+  public void waitVersion(long version, long timeoutMillis) {
+    try {
+      berth_swigJNI.berth_engine_wait_version(handle(), version, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Polls until this engine leads; false if it does not within the timeout. */
+  public boolean waitLeader(long timeoutMillis) throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+    while (!status().isLeader()) {
+      if (System.nanoTime() >= deadline) {
+        return false;
+      }
+      Thread.sleep(2);
+    }
+    return true;
+  }
+
+  public Status status() {
+    berth_engine_status st = new berth_engine_status();
+    try {
+      berth_swig.berth_engine_status_get(handle(), st);
+      return new Status(st.getVersion(), st.getEpoch(), st.getIs_leader() != 0, st.getDegraded() != 0,
+          st.getServer_count(), st.getStream_count());
+    } finally {
+      st.delete();
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  public Metrics metrics() {
+    berth_metrics m = new berth_metrics();
+    try {
+      berth_swig.berth_engine_metrics_get(handle(), m);
+      return new Metrics(m.getVersion(), m.getMax_load(), m.getMin_load(), m.getMax_over_lb(),
+          m.getRefresh_ms(), m.getRefresh_ok(), m.getRefresh_failed(), m.getMoved_streams(),
+          m.getMoved_load_fraction(), m.getLookups_unknown(), m.getOversized_streams());
+    } finally {
+      m.delete();
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Prometheus text exposition of every metric. */
+  public String metricsText() {
+    String[] out = new String[1];
+    try {
+      berth_swigJNI.berth_engine_metrics_text(handle(), out);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+    return out[0];
+  }
+
+  /** The snapshot served now ({@link NotFoundException} before the first). Close it when done. */
+  public Snapshot snapshot() {
+    long[] out = new long[1];
+    try {
+      berth_swigJNI.berth_engine_snapshot(handle(), out);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+    return new Snapshot(out[0]);
+  }
+
+  public boolean isClosed() {
+    return handle.get() == 0;
+  }
+
+  /** Leaves membership and the election and frees everything. Idempotent. */
+  @Override
+  public void close() {
+    cleanable.clean();
+  }
+}
