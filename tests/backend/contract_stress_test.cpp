@@ -137,16 +137,23 @@ TEST_P(BackendContract, StressNoNotificationAfterDestroyWhileOthersChangeThings)
 
   std::vector<std::unique_ptr<WatchCounter>> counters;
   const auto deadline = std::chrono::steady_clock::now() + settle() + std::chrono::seconds(30);
-  for (int i = 0; i < rounds || (churned.load() < rounds && std::chrono::steady_clock::now() < deadline); ++i) {
-    counters.push_back(std::make_unique<WatchCounter>());
-    auto short_lived = open(counters.back().get());
-    short_lived->join("short-lived-" + std::to_string(i), "x");
-    if (i % 2 == 0) short_lived->campaign();
-    short_lived.reset();
-    counters.back()->mark_closed();
+  // The churners are joined whatever happens below (a failure must not abort the whole binary).
+  std::string failure;
+  try {
+    for (int i = 0; i < rounds || (churned.load() < rounds && std::chrono::steady_clock::now() < deadline); ++i) {
+      counters.push_back(std::make_unique<WatchCounter>());
+      auto short_lived = open(counters.back().get());
+      short_lived->join("short-lived-" + std::to_string(i), "x");
+      if (i % 2 == 0) short_lived->campaign();
+      short_lived.reset();
+      counters.back()->mark_closed();
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
   }
   stop.store(true);
   for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failure, "") << "a short-lived instance failed";
   EXPECT_EQ(problems.report(), "");
 
   int after_close = 0, delivered = 0;

@@ -145,15 +145,20 @@ void FileBackend::open_session() {
   char name[64];
   std::snprintf(name, sizeof name, "%d-%016llx", static_cast<int>(::getpid()), static_cast<unsigned long long>(nonce));
   session_ = name;
-  // Under the directory lock, so no reaper ever sees the file before it is locked.
+  // Locked under tmp/ and only then renamed into sessions/: a liveness probe (a brief shared lock
+  // taken without the directory lock) can never hold the file in the instant before it is ours.
+  // Under the directory lock, so no reaper runs meanwhile either.
   DirectoryLock held = dir_->lock();
   std::string path = dir_->session_file(session_);
-  session_fd_ = open_or_throw(path, O_RDWR | O_CREAT | O_EXCL, 0666, BERTH_E_UNAVAILABLE);
+  std::string staging = dir_->temp_file(session_, "session");
+  session_fd_ = open_or_throw(staging, O_RDWR | O_CREAT | O_EXCL, 0666, BERTH_E_UNAVAILABLE);
   try {
-    if (::flock(session_fd_.get(), LOCK_EX | LOCK_NB) != 0) fail(BERTH_E_UNAVAILABLE, "cannot lock", path, errno);
-    write_all(session_fd_.get(), "pid " + std::to_string(::getpid()) + "\n", path, BERTH_E_UNAVAILABLE);
+    if (::flock(session_fd_.get(), LOCK_EX | LOCK_NB) != 0) fail(BERTH_E_UNAVAILABLE, "cannot lock", staging, errno);
+    write_all(session_fd_.get(), "pid " + std::to_string(::getpid()) + "\n", staging, BERTH_E_UNAVAILABLE);
+    if (::rename(staging.c_str(), path.c_str()) != 0) fail(BERTH_E_UNAVAILABLE, "cannot rename into place", path, errno);
     dir_->reap_dead_locked();
   } catch (...) {
+    remove_file_quietly(staging);
     remove_file_quietly(path);
     session_fd_.reset();
     throw;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <set>
 
 namespace berth::file {
@@ -33,9 +34,16 @@ Watcher::Watcher(const StateDir& dir, std::string session, FileStamp session_ide
                     "); watching by polling every " + std::to_string(poll_.count()) + " ms");
   } else {
     constexpr uint32_t kMask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE;
-    for (const std::string* path : {&dir_.root(), &dir_.sessions_dir(), &dir_.members_dir(), &dir_.candidates_dir(),
-                                    &dir_.intake_dir()}) {
-      if (::inotify_add_watch(inotify_.get(), path->c_str(), kMask) < 0) {
+    const std::pair<const std::string*, uint32_t> watched[] = {
+        {&dir_.root(), 0},
+        {&dir_.sessions_dir(), 0},
+        {&dir_.members_dir(), BERTH_CHANGED_MEMBERS},
+        {&dir_.candidates_dir(), BERTH_CHANGED_LEADER},
+        {&dir_.intake_dir(), BERTH_CHANGED_INTAKE}};
+    for (const auto& [path, bits] : watched) {
+      int wd = ::inotify_add_watch(inotify_.get(), path->c_str(), kMask);
+      if (wd >= 0 && bits != 0) event_bits_.emplace_back(wd, bits);
+      if (wd < 0) {
         plugin::log(host_, BERTH_LOG_WARN,
                     "file backend '" + dir_.root() + "': cannot watch '" + *path + "' with inotify (errno " +
                         std::to_string(errno) + "); watching by polling every " + std::to_string(poll_.count()) + " ms");
@@ -68,14 +76,24 @@ void Watcher::run() noexcept {
       warn_once("poll failed (errno " + std::to_string(errno) + ")");
       std::this_thread::sleep_for(poll_);
     }
+    // An event in members/, candidates/ or intake/ is a change even when the fingerprint ends up
+    // equal (a member that joined and left between two looks); the fingerprint catches the rest
+    // (a session that died without a file-system event).
+    uint32_t seen = 0;
     if (count == 2 && (fds[1].revents & POLLIN) != 0) {
-      // Only the wake-up matters; the fingerprint says what changed.
-      while (::read(inotify_.get(), events, sizeof events) > 0) {
+      for (ssize_t got; (got = ::read(inotify_.get(), events, sizeof events)) > 0;) {
+        for (ssize_t at = 0; at < got;) {
+          inotify_event event;
+          std::memcpy(&event, events + at, sizeof event);
+          for (const auto& [wd, bits] : event_bits_)
+            if (wd == event.wd) seen |= bits;
+          at += static_cast<ssize_t>(sizeof(inotify_event) + event.len);
+        }
       }
     }
     try {
       Fingerprint now = fingerprint();
-      uint32_t changed = compare(now);
+      uint32_t changed = compare(now) | seen;
       last_ = std::move(now);
       if (!stop_.load()) relay_->notify(changed);
     } catch (const Error& e) {

@@ -58,6 +58,7 @@ class Watcher {
   const std::chrono::milliseconds poll_;
   const berth_host_api* host_;
   Fd inotify_;
+  std::vector<std::pair<int, uint32_t>> event_bits_;  // inotify watch -> the change its events mean
   Fd wake_;  // eventfd: the destructor's stop signal
   std::atomic<bool> stop_{false};
   // Used by the thread only (and by the constructor before the thread starts).
