@@ -8,7 +8,7 @@ packages=(
   libboost-dev libcapnp-dev capnproto libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev
   libxxhash-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   zookeeper libzookeeper-mt-dev liblua5.4-dev lua5.4 swig python3-dev python3-pytest python3-kazoo
-  default-jdk-headless junit4 netcat-openbsd
+  default-jdk-headless junit4 libslf4j-java netcat-openbsd
 )
 
 missing=()

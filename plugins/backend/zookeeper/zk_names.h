@@ -1,0 +1,36 @@
+// Names and numbers as they appear in the znode tree of the `zookeeper` backend.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace berth::zk {
+
+// A member id (any non-empty bytes) as one znode name: [A-Za-z0-9_:-] stay, every other byte
+// becomes %XX, so '/', '.', control bytes and non-ASCII never reach a path.
+std::string encode_name(std::string_view id);
+// The inverse; nullopt for a name encode_name() cannot have produced.
+std::optional<std::string> decode_name(std::string_view name);
+
+// A version node's name, "<version>-<epoch>" zero-padded to 20 digits each, so names sort by
+// version and two leaders writing the same version never share a node.
+std::string version_node_name(uint64_t version, uint64_t epoch);
+// The version in such a name; nullopt for anything else.
+std::optional<uint64_t> version_of_node_name(std::string_view name);
+
+// The parsed content of snapshots/latest: "berth-zk-latest 1 <version> <epoch> <chunks> <size>".
+struct Latest {
+  uint64_t version = 0;  // 0: nothing published yet
+  uint64_t epoch = 0;
+  uint64_t chunks = 0;
+  uint64_t size = 0;
+};
+std::string format_latest(const Latest& latest);
+std::optional<Latest> parse_latest(std::string_view text);
+
+// "4s", "400ms", "1.5s" in milliseconds; nullopt unless within [min_ms, max_ms].
+std::optional<int64_t> parse_duration_ms(std::string_view text, int64_t min_ms, int64_t max_ms);
+
+}  // namespace berth::zk

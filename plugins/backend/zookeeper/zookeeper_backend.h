@@ -1,0 +1,115 @@
+// The `zookeeper` backend: membership, election, fenced publication and intake shared through a
+// ZooKeeper ensemble, via the C client (libzookeeper_mt).
+//
+// Configuration:
+//   connect          (required) "host:port[,host:port...]"
+//   root             the znode under which everything lives, default "/berth"
+//   session_timeout  the ZooKeeper session timeout, default "4s" (the server clamps it)
+//
+// Layout under root:
+//   members/<id>              EPHEMERAL, data = the member's info (id %-encoded, see zk_names.h)
+//   election/c_<seq>          EPHEMERAL_SEQUENTIAL candidates; the lowest leads; each candidate
+//                             watches only its predecessor (no herd effect)
+//   epoch                     persistent; its data version IS the epoch: a new leader bumps it
+//                             with a multi (check own candidate + versioned set), data = the
+//                             leading candidate's name
+//   snapshots/latest          persistent pointer: version, epoch, chunk count, size
+//   snapshots/versions/<v>-<epoch>/<i>
+//                             persistent chunks of <= 512 KiB, so no request exceeds 1 MB
+//   intake/r_<seq>            PERSISTENT_SEQUENTIAL records for the leader
+// A publication writes its chunks first, then flips `latest` in ONE multi that also checks this
+// instance's candidate znode still exists and the epoch node's version is still its epoch: a
+// leader deposed by a session expiry (its ephemeral candidate is gone) or by a successor (the
+// epoch moved) can never overwrite what its successor published. Readers watch `latest` only.
+//
+// Threads: ZooKeeper's callbacks only record what changed (Events); a worker thread re-arms the
+// one-shot watches, advances the election, replaces an expired session, and then tells the host.
+#pragma once
+
+#include <zookeeper/zookeeper.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "berth/plugin.hpp"
+#include "watch_relay.h"
+#include "zk_names.h"
+
+namespace berth::zk {
+
+// What ZooKeeper's own thread reports; shared with the worker. Nothing here calls ZooKeeper.
+struct Events {
+  std::mutex mutex;
+  std::condition_variable wake;
+  uint32_t pending = 0;  // BERTH_CHANGED_* bits and the internal flags below
+  int session_state = 0;  // the last session state seen (ZOO_CONNECTED_STATE, ...)
+  bool stop = false;
+  // Paths the callback maps to change bits (set before the first watch, then read-only).
+  std::string members, election, epoch, latest, intake;
+};
+
+class ZkBackend {
+ public:
+  ZkBackend(const berth_host_api* host, plugin::Config& config, const berth_backend_watch* watch);
+  ~ZkBackend();
+  ZkBackend(const ZkBackend&) = delete;
+  ZkBackend& operator=(const ZkBackend&) = delete;
+
+  void join(std::string_view member, std::string_view info);
+  void leave(std::string_view member);
+  void members(const plugin::Sink& out);
+  void campaign();
+  void resign();
+  plugin::Leadership leadership();
+  void publish(uint64_t epoch, uint64_t version, std::string_view bytes);
+  uint64_t fetch(uint64_t known_version, const plugin::Sink& out);
+  void submit(std::string_view record);
+  void drain(const plugin::Sink& out);
+
+ private:
+  // All below with mutex_ held.
+  zhandle_t* handle() const;                 // the live handle, or BERTH_E_UNAVAILABLE
+  void connect_locked();                     // a new session; waits until connected
+  void ensure_layout_locked();
+  void arm_watches_locked(uint32_t what);
+  void create_candidate_locked();            // a new EPHEMERAL_SEQUENTIAL candidate
+  void try_lead_locked();                    // advance this instance's candidacy
+  void register_locked();                    // after a new session: members and candidacy again
+  bool get_locked(const std::string& path, std::string* data, Stat* stat);  // false: no node
+  std::vector<std::string> children_locked(const std::string& path);
+  void delete_tree_locked(const std::string& path);
+  void collect_garbage_locked();
+  int64_t session_id_locked() const;
+  std::string candidate_name() const;        // basename of candidate_, "" if none
+  std::string who_leads_locked(uint64_t* epoch);
+  [[noreturn]] void fenced_locked(uint64_t epoch, const std::string& why);
+
+  void run_worker() noexcept;
+
+  const berth_host_api* host_;
+  std::string connect_;
+  std::string root_;
+  int timeout_ms_ = 4000;
+  std::string members_, election_, epoch_, snapshots_, latest_, versions_, intake_;
+  backend::WatchRelay relay_;
+  Events events_;
+
+  mutable std::mutex mutex_;  // the handle and everything below; never held while notifying
+  zhandle_t* zh_ = nullptr;
+  std::map<std::string, std::string> joined_;  // this instance's members: id -> info
+  bool campaigning_ = false;
+  std::string candidate_;  // this instance's candidate znode, "" when none
+  uint64_t my_epoch_ = 0;  // the epoch this instance took leadership at; 0 when not leading
+  uint64_t last_epoch_ = 0;
+  std::string description_;
+
+  std::thread worker_;  // last: started when everything else is ready
+};
+
+}  // namespace berth::zk

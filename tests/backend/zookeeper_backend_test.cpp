@@ -1,0 +1,240 @@
+// The backend contract for `zookeeper`, against a real ZooKeeper 3.8 server started by the
+// harness (tests/zookeeper) once per test binary; every test gets a root znode of its own.
+// BERTH_TEST_ZK=host:port uses a running server instead.
+#include <zookeeper/zookeeper.h>
+
+#include <cstdlib>
+#include <functional>
+#include <memory>
+
+#include "backend/backend_contract.h"
+#include "zookeeper/zk_harness.h"
+
+namespace berth::test {
+namespace {
+
+std::string g_connect;  // of the server every test here uses
+
+class ZkEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (const char* existing = std::getenv("BERTH_TEST_ZK"); existing != nullptr && *existing != '\0') {  // NOLINT
+      g_connect = existing;
+      return;
+    }
+    try {
+      server_ = std::make_unique<ZkServer>();
+      g_connect = server_->connect_string();
+    } catch (const std::exception& e) {
+      FAIL() << "cannot start a ZooKeeper server: " << e.what();
+    }
+  }
+  void TearDown() override { server_.reset(); }
+
+ private:
+  std::unique_ptr<ZkServer> server_;
+};
+
+[[maybe_unused]] ::testing::Environment* const kEnvironment = ::testing::AddGlobalTestEnvironment(new ZkEnvironment);
+
+std::string fresh_root() { return "/berth-test/" + unique_cluster_name("t"); }
+
+BackendUnderTest zookeeper_backend() {
+  BackendUnderTest backend;
+  backend.plugin = "zookeeper";
+  backend.fresh_cluster = [] {
+    return std::vector<PluginConfig::Entry>{{"connect", g_connect, "zookeeper_backend_test"},
+                                            {"root", fresh_root(), "zookeeper_backend_test"},
+                                            {"session_timeout", "2s", "zookeeper_backend_test"}};
+  };
+  backend.settle = std::chrono::seconds(10);
+  backend.stress_rounds = 100;
+  return backend;
+}
+
+INSTANTIATE_TEST_SUITE_P(ZooKeeper, BackendContract, ::testing::Values(zookeeper_backend()), backend_test_name);
+
+// A plain C-client session, to look at (and tamper with) the tree from outside.
+class RawClient {
+ public:
+  RawClient() {
+    zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);
+    zh_ = zookeeper_init(g_connect.c_str(), nullptr, 4000, nullptr, nullptr, 0);
+    for (int i = 0; i < 500 && zh_ != nullptr && zoo_state(zh_) != ZOO_CONNECTED_STATE; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ~RawClient() {
+    if (zh_ != nullptr) zookeeper_close(zh_);
+  }
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+  zhandle_t* zh() const { return zh_; }
+
+  std::vector<std::string> children(const std::string& path) const {
+    String_vector names{};
+    std::vector<std::string> out;
+    if (zoo_get_children(zh_, path.c_str(), 0, &names) != ZOK) return out;
+    for (int32_t i = 0; i < names.count; ++i) out.emplace_back(names.data[i]);
+    deallocate_String_vector(&names);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  // Calls visit(path, stat) for `path` and everything below it.
+  void walk(const std::string& path, const std::function<void(const std::string&, const Stat&)>& visit) const {
+    Stat stat;
+    if (zoo_exists(zh_, path.c_str(), 0, &stat) != ZOK) return;
+    visit(path, stat);
+    for (const std::string& child : children(path)) walk(path + "/" + child, visit);
+  }
+
+ private:
+  zhandle_t* zh_ = nullptr;
+};
+
+class ZooKeeperBackendTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Backend> open(std::vector<PluginConfig::Entry> extra = {}) {
+    std::vector<PluginConfig::Entry> entries = {{"connect", g_connect, "test"}, {"root", root_, "test"}};
+    entries.insert(entries.end(), extra.begin(), extra.end());
+    return std::make_unique<Backend>(plugin_, PluginConfig("backend", std::move(entries)), nullptr);
+  }
+  bool eventually(const std::function<bool()>& condition) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!condition()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+  PluginRegistry registry_;
+  std::shared_ptr<const LoadedPlugin> plugin_ = registry_.load(BERTH_PLUGIN_BACKEND, "zookeeper");
+  std::string root_ = fresh_root();
+};
+
+TEST_F(ZooKeeperBackendTest, DescribesItself) {
+  EXPECT_EQ(plugin_->name, "zookeeper");
+  EXPECT_EQ(plugin_->kind, BERTH_PLUGIN_BACKEND);
+  EXPECT_FALSE(plugin_->version.empty());
+}
+
+TEST_F(ZooKeeperBackendTest, ConfigMistakesNameTheKey) {
+  Failure missing = failure_of([&] { Backend b(plugin_, PluginConfig("backend", {}), nullptr); });
+  EXPECT_EQ(missing.code, BERTH_E_CONFIG);
+  EXPECT_NE(missing.message.find("connect"), std::string::npos) << missing.message;
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"root", "relative"}, {"root", "/trailing/"}, {"root", "/a//b"}, {"session_timeout", "4"},
+           {"session_timeout", "fast"}, {"session_timeout", "0s"}}) {
+    Failure failure = failure_of([&] {
+      Backend b(plugin_, PluginConfig("backend", {{"connect", g_connect, "t"}, {key, value, "berth.toml:4"}}), nullptr);
+    });
+    EXPECT_EQ(failure.code, BERTH_E_CONFIG) << key << "=" << value;
+    EXPECT_NE(failure.message.find(key), std::string::npos) << failure.message;
+  }
+}
+
+TEST_F(ZooKeeperBackendTest, AnUnreachableEnsembleIsUnavailable) {
+  const int port = zk_free_port();  // nothing listens there
+  Failure failure = failure_of([&] {
+    Backend b(plugin_,
+              PluginConfig("backend", {{"connect", "127.0.0.1:" + std::to_string(port), "t"},
+                                       {"session_timeout", "400ms", "t"}}),
+              nullptr);
+  });
+  // The host reports every failed create other than a config error as BERTH_E_PLUGIN.
+  EXPECT_NE(failure.code, BERTH_OK);
+  EXPECT_NE(failure.message.find("could not connect to '127.0.0.1:" + std::to_string(port) + "'"), std::string::npos)
+      << failure.message;
+}
+
+TEST_F(ZooKeeperBackendTest, NoZnodeHoldsMoreThanAMegabyteAndOldVersionsAreCollected) {
+  auto leader = open();
+  leader->campaign();
+  ASSERT_TRUE(eventually([&] { return leader->leadership().is_leader == 1; }));
+  uint64_t epoch = leader->leadership().epoch;
+  std::string big(3u << 20, 'x');
+  for (uint64_t v = 1; v <= 4; ++v) leader->publish(epoch, v, big + std::to_string(v));
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  int nodes = 0;
+  raw.walk(root_, [&](const std::string& path, const Stat& stat) {
+    ++nodes;
+    EXPECT_LE(stat.dataLength, 1 << 20) << path;
+  });
+  EXPECT_GT(nodes, 10);
+  EXPECT_EQ(raw.children(root_ + "/snapshots/versions").size(), 2u) << "the last two versions are kept";
+  EXPECT_EQ(leader->fetch(3).second, big + "4");
+}
+
+TEST_F(ZooKeeperBackendTest, ALeaderWhoseCandidacyVanishedIsFenced) {
+  // What a session expiry does to a leader: its ephemeral candidate znode is gone. The publish's
+  // multi-op must notice, even though the instance has not heard about it yet.
+  auto leader = open();
+  leader->campaign();
+  ASSERT_TRUE(eventually([&] { return leader->leadership().is_leader == 1; }));
+  uint64_t epoch = leader->leadership().epoch;
+  leader->publish(epoch, 1, "one");
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  auto candidates = raw.children(root_ + "/election");
+  ASSERT_EQ(candidates.size(), 1u);
+  ASSERT_EQ(zoo_delete(raw.zh(), (root_ + "/election/" + candidates[0]).c_str(), -1), ZOK);
+  Failure failure = failure_of([&] { leader->publish(epoch, 2, "two"); });
+  EXPECT_EQ(failure.code, BERTH_E_FENCED) << failure.message;
+  EXPECT_EQ(leader->fetch(0), (std::pair<uint64_t, std::string>{1, "one"}));
+  EXPECT_EQ(leader->leadership().is_leader, 0);
+}
+
+
+// A real session expiry: the leader's connection goes through a proxy that is cut for longer than
+// its session timeout. Its session expires on the server, the other candidate takes over with a
+// higher epoch, and once the partition heals the old leader gets a new session, registers its
+// members and candidacy again, and is fenced at its old epoch.
+TEST_F(ZooKeeperBackendTest, AfterASessionExpiryTheOldLeaderIsFencedAndRegistersAgain) {
+  const size_t colon = g_connect.rfind(':');
+  TcpProxy proxy(g_connect.substr(0, colon), std::stoi(g_connect.substr(colon + 1)));
+  WatchCounter on_old;
+  std::vector<PluginConfig::Entry> entries = {{"connect", proxy.connect_string(), "test"},
+                                              {"root", root_, "test"},
+                                              {"session_timeout", "800ms", "test"}};
+  auto old_leader = std::make_unique<Backend>(plugin_, PluginConfig("backend", entries), on_old.watch());
+  auto next = open();
+  old_leader->join("old-member", "x");
+  old_leader->campaign();
+  ASSERT_TRUE(eventually([&] { return old_leader->leadership().is_leader == 1; }));
+  const uint64_t old_epoch = old_leader->leadership().epoch;
+  old_leader->publish(old_epoch, 1, "one");
+  next->campaign();
+  const int connection_events = on_old.count(BERTH_CHANGED_CONNECTION);
+
+  proxy.set_blocked(true);
+  EXPECT_TRUE(eventually([&] { return old_leader->leadership().connected == 0; })) << "degraded while cut off";
+  EXPECT_TRUE(on_old.wait_for(BERTH_CHANGED_CONNECTION, connection_events + 1, std::chrono::seconds(10)));
+  EXPECT_EQ(old_leader->leadership().is_leader, 0) << "a disconnected instance does not claim to lead";
+  ASSERT_TRUE(eventually([&] { return next->leadership().is_leader == 1; })) << "the session expired on the server";
+  const uint64_t new_epoch = next->leadership().epoch;
+  EXPECT_GT(new_epoch, old_epoch);
+  next->publish(new_epoch, 2, "two");
+  EXPECT_NE(failure_of([&] { old_leader->publish(old_epoch, 3, "stale"); }).code, BERTH_OK);
+
+  proxy.set_blocked(false);
+  auto old_member_back = [&] {
+    for (const auto& member : next->members())
+      if (member.first == "old-member") return true;
+    return false;
+  };
+  EXPECT_TRUE(eventually([&] { return old_leader->leadership().connected == 1 && old_member_back(); }))
+      << "a new session registers the members again";
+  Failure fenced = failure_of([&] { old_leader->publish(old_epoch, 3, "stale"); });
+  EXPECT_EQ(fenced.code, BERTH_E_FENCED) << fenced.message;
+  EXPECT_NE(fenced.message.find(std::to_string(new_epoch)), std::string::npos) << fenced.message;
+  EXPECT_EQ(old_leader->fetch(0), (std::pair<uint64_t, std::string>{2, "two"}));
+  EXPECT_EQ(old_leader->leadership().epoch, new_epoch);
+  // It campaigns again, behind `next`: when `next` goes, it leads at a newer epoch.
+  next.reset();
+  EXPECT_TRUE(eventually([&] { return old_leader->leadership().is_leader == 1; }));
+  EXPECT_GT(old_leader->leadership().epoch, new_epoch);
+}
+
+}  // namespace
+}  // namespace berth::test

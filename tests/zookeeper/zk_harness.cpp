@@ -1,0 +1,331 @@
+#include "zookeeper/zk_harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace berth::test {
+namespace {
+
+constexpr const char* kJava = "/usr/bin/java";
+constexpr const char* kClassPath = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar";
+
+std::string errno_text(int err) {
+  char buffer[256];
+  return strerror_r(err, buffer, sizeof buffer);
+}
+
+class Socket {
+ public:
+  Socket() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {}
+  ~Socket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+sockaddr_in loopback(const std::string& host, int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+  return addr;
+}
+
+bool wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, events, 0};
+    int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return false;
+  }
+}
+
+}  // namespace
+
+int zk_free_port() {
+  Socket s;
+  if (s.fd() < 0) throw std::runtime_error("socket: " + errno_text(errno));
+  sockaddr_in addr = loopback("127.0.0.1", 0);
+  if (::bind(s.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw std::runtime_error("bind 127.0.0.1:0: " + errno_text(errno));
+  socklen_t len = sizeof addr;
+  if (::getsockname(s.fd(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::runtime_error("getsockname: " + errno_text(errno));
+  return ntohs(addr.sin_port);
+}
+
+std::string zk_four_letter_word(const std::string& host, int port, const std::string& word,
+                                std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  Socket s;
+  if (s.fd() < 0) return "";
+  ::fcntl(s.fd(), F_SETFL, ::fcntl(s.fd(), F_GETFL) | O_NONBLOCK);
+  sockaddr_in addr = loopback(host, port);
+  if (::connect(s.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != EINPROGRESS || !wait_fd(s.fd(), POLLOUT, deadline)) return "";
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) return "";
+  }
+  size_t sent = 0;
+  while (sent < word.size()) {
+    if (!wait_fd(s.fd(), POLLOUT, deadline)) return "";
+    ssize_t n = ::send(s.fd(), word.data() + sent, word.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return "";
+    if (n > 0) sent += static_cast<size_t>(n);
+  }
+  std::string answer;
+  char buffer[4096];
+  for (;;) {
+    if (!wait_fd(s.fd(), POLLIN, deadline)) break;
+    ssize_t n = ::recv(s.fd(), buffer, sizeof buffer, 0);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      break;
+    }
+    answer.append(buffer, static_cast<size_t>(n));
+  }
+  return answer;
+}
+
+ZkServer::ZkServer(std::chrono::milliseconds timeout) {
+  char pattern[] = "/tmp/berth-zk-XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp: " + errno_text(errno));
+  dir_ = pattern;
+  log_ = dir_ + "/server.log";
+  try {
+    std::filesystem::create_directories(dir_ + "/data");
+    port_ = zk_free_port();
+    const std::string cfg = dir_ + "/zoo.cfg";
+    {
+      std::ofstream out(cfg);
+      out << "tickTime=200\n"
+          << "minSessionTimeout=400\n"
+          << "maxSessionTimeout=10000\n"
+          << "dataDir=" << dir_ << "/data\n"
+          << "clientPortAddress=" << host_ << "\n"
+          << "clientPort=" << port_ << "\n"
+          << "admin.enableServer=false\n"
+          << "4lw.commands.whitelist=ruok,srvr,stat,mntr\n";
+      if (!out) throw std::runtime_error("cannot write " + cfg);
+    }
+    // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
+    std::vector<std::string> args = {kJava,
+                                     "-Xmx256m",
+                                     "-Dzookeeper.log.dir=" + dir_,
+                                     "-cp",
+                                     kClassPath,
+                                     "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                                     cfg};
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    int log_fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd < 0) throw std::runtime_error("cannot open " + log_ + ": " + errno_text(errno));
+    const pid_t parent = ::getpid();
+    pid_t child = ::fork();
+    if (child < 0) {
+      int err = errno;
+      ::close(log_fd);
+      throw std::runtime_error("fork: " + errno_text(err));
+    }
+    if (child == 0) {
+      ::setsid();
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the server dies with the thread that started it
+      if (::getppid() != parent) ::_exit(125);
+      int null_fd = ::open("/dev/null", O_RDONLY);
+      if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
+      ::dup2(log_fd, STDOUT_FILENO);
+      ::dup2(log_fd, STDERR_FILENO);
+      if (::chdir(dir_.c_str()) != 0) ::_exit(126);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(log_fd);
+    pid_ = child;
+
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      // `ruok` says imok as soon as the port is open, before the database is loaded; `srvr` says
+      // "not currently serving requests" until then. Ready means both.
+      if (zk_four_letter_word(host_, port_, "ruok", std::chrono::milliseconds(500)) == "imok" &&
+          zk_four_letter_word(host_, port_, "srvr", std::chrono::milliseconds(500)).find("Zookeeper version") !=
+              std::string::npos)
+        break;
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("the ZooKeeper server exited before serving (status " + std::to_string(status) +
+                                 "); log " + log_ + ":\n" + log_tail());
+      }
+      if (std::chrono::steady_clock::now() >= deadline)
+        throw std::runtime_error("the ZooKeeper server on port " + std::to_string(port_) + " did not answer ruok within " +
+                                 std::to_string(timeout.count()) + " ms; log:\n" + log_tail());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  } catch (...) {
+    stop();
+    throw;
+  }
+}
+
+ZkServer::~ZkServer() { stop(); }
+
+std::string ZkServer::four_letter_word(const std::string& word) const {
+  return zk_four_letter_word(host_, port_, word);
+}
+
+std::string ZkServer::log_tail(size_t max_bytes) const {
+  std::ifstream in(log_, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
+}
+
+void ZkServer::stop() noexcept {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {  // up to 5 s
+      int status = 0;
+      pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_ || (r < 0 && errno == ECHILD)) gone = true;
+      else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!gone) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+    pid_ = -1;
+  }
+  if (!dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+    dir_.clear();
+  }
+}
+
+}  // namespace berth::test
+
+namespace berth::test {
+
+TcpProxy::TcpProxy(std::string target_host, int target_port)
+    : target_host_(std::move(target_host)), target_port_(target_port) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) throw std::runtime_error("socket: " + errno_text(errno));
+  sockaddr_in addr = loopback("127.0.0.1", 0);
+  socklen_t len = sizeof addr;
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 64) != 0 ||
+      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || ::pipe2(wake_, O_CLOEXEC) != 0) {
+    int err = errno;
+    ::close(listen_fd_);
+    throw std::runtime_error("proxy listen: " + errno_text(err));
+  }
+  port_ = ntohs(addr.sin_port);
+  thread_ = std::thread([this] { run(); });
+}
+
+TcpProxy::~TcpProxy() {
+  stop_.store(true);
+  char byte = 0;
+  (void)!::write(wake_[1], &byte, 1);
+  thread_.join();
+  ::close(listen_fd_);
+  ::close(wake_[0]);
+  ::close(wake_[1]);
+}
+
+void TcpProxy::set_blocked(bool blocked) {
+  blocked_.store(blocked);
+  char byte = 0;
+  (void)!::write(wake_[1], &byte, 1);
+}
+
+void TcpProxy::run() noexcept {
+  struct Pair {
+    int client;
+    int server;
+  };
+  std::vector<Pair> pairs;
+  auto close_pair = [](Pair& p) {
+    ::close(p.client);
+    ::close(p.server);
+    p.client = p.server = -1;
+  };
+  while (!stop_.load()) {
+    if (blocked_.load())
+      for (Pair& p : pairs) close_pair(p);
+    std::erase_if(pairs, [](const Pair& p) { return p.client < 0; });
+    std::vector<pollfd> fds = {{wake_[0], POLLIN, 0}, {listen_fd_, POLLIN, 0}};
+    for (const Pair& p : pairs) {
+      fds.push_back({p.client, POLLIN, 0});
+      fds.push_back({p.server, POLLIN, 0});
+    }
+    if (::poll(fds.data(), fds.size(), 200) <= 0) continue;
+    if ((fds[0].revents & POLLIN) != 0) {
+      char drain[64];
+      (void)!::read(wake_[0], drain, sizeof drain);
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (client >= 0) {
+        int server = blocked_.load() ? -1 : ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr = loopback(target_host_, target_port_);
+        if (server >= 0 && ::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+          pairs.push_back({client, server});
+        } else {
+          if (server >= 0) ::close(server);
+          ::close(client);
+        }
+      }
+    }
+    const size_t polled = (fds.size() - 2) / 2;  // pairs accepted just now were not polled yet
+    for (size_t i = 0; i < polled; ++i) {
+      Pair& p = pairs[i];
+      for (int side = 0; side < 2 && p.client >= 0; ++side) {
+        const pollfd& f = fds[2 + 2 * i + static_cast<size_t>(side)];
+        if ((f.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        int from = side == 0 ? p.client : p.server;
+        int to = side == 0 ? p.server : p.client;
+        char buffer[65536];
+        ssize_t n = ::recv(from, buffer, sizeof buffer, 0);
+        if (n <= 0) {
+          close_pair(p);
+          break;
+        }
+        for (ssize_t sent = 0; sent < n;) {
+          ssize_t w = ::send(to, buffer + sent, static_cast<size_t>(n - sent), MSG_NOSIGNAL);
+          if (w <= 0) break;
+          sent += w;
+        }
+      }
+    }
+  }
+  for (Pair& p : pairs)
+    if (p.client >= 0) close_pair(p);
+}
+
+}  // namespace berth::test

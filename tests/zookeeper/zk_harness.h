@@ -1,0 +1,86 @@
+// A real, standalone ZooKeeper 3.8 server for tests: Debian's package, started on 127.0.0.1 with a
+// free port and a fresh temporary directory, stopped (by its PID) and cleaned up by the
+// destructor. The server runs in its own session (setsid) and dies with the thread that started
+// it (PR_SET_PDEATHSIG), so a crashing test binary leaves no server behind either.
+//
+//   berth::test::ZkServer server;                 // throws std::runtime_error when it cannot start
+//   std::string connect = server.connect_string();  // "127.0.0.1:<port>"
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace berth::test {
+
+class ZkServer {
+ public:
+  // Starts the server and waits until it answers `ruok` with `imok` and `srvr` says it serves
+  // (or `timeout` runs out, which throws).
+  explicit ZkServer(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  ~ZkServer();
+  ZkServer(const ZkServer&) = delete;
+  ZkServer& operator=(const ZkServer&) = delete;
+
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+  std::string connect_string() const { return host_ + ":" + std::to_string(port_); }
+  pid_t pid() const { return pid_; }
+  const std::string& directory() const { return dir_; }
+  const std::string& log_path() const { return log_; }
+
+  // Sends a four-letter word (ruok, srvr, stat, mntr) and returns the whole answer ("" on failure).
+  std::string four_letter_word(const std::string& word) const;
+  // The last `max_bytes` of the server's log, for failure messages.
+  std::string log_tail(size_t max_bytes = 4000) const;
+
+  // SIGTERM, then SIGKILL after a grace period; idempotent. Also removes the temporary directory.
+  void stop() noexcept;
+
+ private:
+  std::string host_ = "127.0.0.1";
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::string dir_;
+  std::string log_;
+};
+
+// A TCP proxy on 127.0.0.1 (a free port) to one server, for fault tests: set_blocked(true)
+// cuts every connection through it and refuses new ones (a network partition between the
+// clients using it and the server); set_blocked(false) heals it.
+class TcpProxy {
+ public:
+  TcpProxy(std::string target_host, int target_port);
+  ~TcpProxy();
+  TcpProxy(const TcpProxy&) = delete;
+  TcpProxy& operator=(const TcpProxy&) = delete;
+
+  int port() const { return port_; }
+  std::string connect_string() const { return "127.0.0.1:" + std::to_string(port_); }
+  void set_blocked(bool blocked);
+
+ private:
+  void run() noexcept;
+
+  std::string target_host_;
+  int target_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  int wake_[2] = {-1, -1};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> blocked_{false};
+  std::thread thread_;
+};
+
+// Sends `word` to host:port over TCP and returns everything the peer wrote before closing.
+std::string zk_four_letter_word(const std::string& host, int port, const std::string& word,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(1));
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+int zk_free_port();
+
+}  // namespace berth::test
