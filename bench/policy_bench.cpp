@@ -53,7 +53,7 @@ struct Cluster {
   Cluster& operator=(const Cluster&) = delete;
 
   berth_rebalance_request request() const {
-    return {BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner), &servers, &streams, load.data(), nullptr};
+    return {BERTH_SIZE_THROUGH(berth_rebalance_request, constraints), &servers, &streams, load.data(), nullptr, nullptr};
   }
 };
 

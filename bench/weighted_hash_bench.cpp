@@ -44,8 +44,8 @@ std::shared_ptr<berth::Policy> policy(const char* name, std::vector<berth::Plugi
 
 void refresh(const berth::Policy& p, const Servers& servers, const Streams& streams, const std::vector<double>& load,
              const std::vector<uint32_t>* previous, std::vector<uint32_t>& owner) {
-  const berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner), &servers.view,
-                                        &streams.view, load.data(), previous != nullptr ? previous->data() : nullptr};
+  const berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, constraints), &servers.view,
+                                        &streams.view, load.data(), previous != nullptr ? previous->data() : nullptr, nullptr};
   owner.resize(load.size());
   p.rebalance(request, owner.data());
   benchmark::DoNotOptimize(owner.data());

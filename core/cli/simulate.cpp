@@ -60,7 +60,14 @@ class Cluster {
     fleet.set("engine.node_id", "fleet", "simulate");
     fleet.set("engine.campaign", "false", "simulate");
     fleet_ = std::make_unique<Engine>(fleet.resolve());
-    for (uint32_t i = 0; i < o.nodes; ++i) nodes_.push_back(open_node(i));
+  }
+
+  // The nodes open once the fleet has reported, so the first leader's first refresh already sees
+  // every server and stream. Opened earlier, a leader elected while the servers were still
+  // joining would place every stream on the first few, and sticky would then (rightly) spread
+  // them out only as fast as its move budget allows.
+  void open_nodes() {
+    for (uint32_t i = 0; i < o_.nodes; ++i) nodes_.push_back(open_node(i));
   }
 
   std::unique_ptr<Engine> open_node(uint32_t i) {
@@ -159,6 +166,7 @@ int run_simulate(const SimulateOptions& o) {
   for (uint32_t i = 0; i < o.servers; ++i) cluster.fleet().join(server_ids[i], 1.0);
   for (uint64_t i = 0; i < o.streams; ++i) cluster.fleet().add_stream(workload.stream_ids[i], "", workload.loads[i]);
   cluster.fleet().flush();
+  cluster.open_nodes();
 
   std::vector<std::string> probes;
   for (int i = 0; i < 200 && o.streams > 0; ++i) probes.push_back(workload.stream_ids[rng() % o.streams]);

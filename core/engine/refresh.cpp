@@ -133,8 +133,8 @@ RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const Server
   if (n > 0) {
     berth_server_set server_view = servers->view();
     berth_stream_set stream_view = streams.view(next.reported.data());
-    berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner), &server_view,
-                                    &stream_view, load.data(), previous.data()};
+    berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, constraints), &server_view,
+                                    &stream_view, load.data(), previous.data(), nullptr};
     policy.rebalance(request, owner.data());
     for (uint64_t i = 0; i < n; ++i)
       if (owner[i] >= m)

@@ -94,7 +94,16 @@ static void check_plugin_h(void) {
   CHECK_VERSIONED(berth_rebalance_request);
   CHECK_ORDER(berth_rebalance_request, servers, streams);
   CHECK_ORDER(berth_rebalance_request, load, previous_owner);
-  CHECK_LAST(berth_rebalance_request, previous_owner);
+  CHECK_ORDER(berth_rebalance_request, previous_owner, constraints);
+  CHECK_LAST(berth_rebalance_request, constraints);
+
+  CHECK_VERSIONED(berth_placement_constraints);
+  CHECK_ORDER(berth_placement_constraints, class_count, class_of);
+  CHECK_ORDER(berth_placement_constraints, class_of, allowed_begin);
+  CHECK_ORDER(berth_placement_constraints, allowed_begin, allowed);
+  CHECK_ORDER(berth_placement_constraints, allowed, preferred_begin);
+  CHECK_ORDER(berth_placement_constraints, preferred_begin, preferred);
+  CHECK_LAST(berth_placement_constraints, preferred);
 
   CHECK_VERSIONED(berth_policy_functions);
   CHECK_ORDER(berth_policy_functions, struct_size, behaviour_version);

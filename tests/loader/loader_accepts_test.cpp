@@ -62,8 +62,8 @@ TEST(LoaderAccepts, RequiredSizesOnlyAndMinorZero) {
   std::vector<double> load(streams.count(), 1.0);
   std::vector<uint32_t> previous(streams.count(), BERTH_NO_SERVER);
   std::vector<uint32_t> owner(streams.count(), BERTH_NO_SERVER);
-  berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner), &servers.view(),
-                                  &streams.view(), load.data(), previous.data()};
+  berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, constraints), &servers.view(),
+                                  &streams.view(), load.data(), previous.data(), nullptr};
   policy->rebalance(request, owner.data());
   EXPECT_EQ(owner, std::vector<uint32_t>(3, 1u));
 }

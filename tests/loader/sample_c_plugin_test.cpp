@@ -24,8 +24,8 @@ class SampleCPlugin : public ::testing::Test {
     if (previous.empty()) previous.assign(streams.count(), BERTH_NO_SERVER);
     std::vector<double> load(streams.count(), 1.0);
     std::vector<uint32_t> owner(streams.count(), BERTH_NO_SERVER);
-    berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner), &servers.view(),
-                                    &streams.view(), load.data(), previous.data()};
+    berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, constraints), &servers.view(),
+                                    &streams.view(), load.data(), previous.data(), nullptr};
     policy.rebalance(request, owner.data());
     return owner;
   }

@@ -121,8 +121,8 @@ inline std::unique_ptr<Appraiser> appraiser(std::string_view name, std::vector<P
 // One full rebalance; `previous` empty means no stream had an owner before.
 inline std::vector<uint32_t> rebalance(const Policy& policy, const Servers& servers, const Streams& streams,
                                        const std::vector<double>& load, const std::vector<uint32_t>& previous = {}) {
-  berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, previous_owner), &servers.view(),
-                                  &streams.view(), load.data(), previous.empty() ? nullptr : previous.data()};
+  berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, constraints), &servers.view(),
+                                  &streams.view(), load.data(), previous.empty() ? nullptr : previous.data(), nullptr};
   std::vector<uint32_t> owner(streams.count(), BERTH_NO_SERVER);
   policy.rebalance(request, owner.data());
   return owner;

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define BERTH_ABI_MAJOR 1
-#define BERTH_ABI_MINOR 0
+#define BERTH_ABI_MINOR 1 /* 1: placement constraints in berth_rebalance_request */
 
 /* Size of `type` up to and including `field`: the struct_size of a struct whose last field is `field`. */
 #ifdef __cplusplus

@@ -89,6 +89,31 @@ typedef struct berth_appraiser_functions {
 
 /* ------------------------------------------------------------------ placement policies ---- */
 
+#define BERTH_NO_CLASS UINT32_MAX /* a stream without constraints: any up server may own it */
+
+/*
+ * Where streams may go (ABI 1.1), from the operators' rules. Streams share constraint classes
+ * (typically one per tenant, or per tenant and zone); class c allows the servers
+ * allowed[allowed_begin[c] .. allowed_begin[c + 1]) and prefers
+ * preferred[preferred_begin[c] .. preferred_begin[c + 1]), server indices ascending, every
+ * preferred server also allowed.
+ *   - allowed is hard: a policy never gives a constrained stream a server outside its class.
+ *     A stream none of whose allowed servers can take it keeps its previous owner; if it has
+ *     none, it is placed as if unconstrained. The host checks the result and reports both cases.
+ *   - preferred is soft: among the allowed servers, a preferred one is taken when it has room
+ *     by the policy's own measure of balance.
+ * The host guarantees every class allows at least one server of the request.
+ */
+typedef struct berth_placement_constraints {
+  uint32_t struct_size;
+  uint32_t class_count;
+  const uint32_t *class_of;        /* per stream: a class index, or BERTH_NO_CLASS */
+  const uint64_t *allowed_begin;   /* class_count + 1 offsets into allowed */
+  const uint32_t *allowed;
+  const uint64_t *preferred_begin; /* class_count + 1 offsets into preferred */
+  const uint32_t *preferred;
+} berth_placement_constraints;
+
 /* Everything a policy needs to compute a whole assignment. */
 typedef struct berth_rebalance_request {
   uint32_t struct_size;
@@ -96,6 +121,8 @@ typedef struct berth_rebalance_request {
   const berth_stream_set *streams;
   const double *load;             /* per stream, from the appraiser */
   const uint32_t *previous_owner; /* per stream: server index, or BERTH_NO_SERVER */
+  /* ABI 1.1; read only when struct_size covers it. NULL: no constraints. */
+  const berth_placement_constraints *constraints;
 } berth_rebalance_request;
 
 typedef struct berth_policy_functions {
