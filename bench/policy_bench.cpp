@@ -1,5 +1,6 @@
 // least_load through the real plugin: a full rebalance at growing sizes (up to the 1M streams x
-// 1000 servers budget of 150 ms on one core), building a placer, and place() throughput.
+// 1000 servers budget of 150 ms on one core), building a placer, and place() throughput; and every
+// policy that honours placement constraints under 10k classes (BM_ConstrainedRebalance).
 //
 //   berth_policy_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -12,6 +13,7 @@
 #include "plugin/host_api.h"
 #include "plugin/instances.h"
 #include "plugin/loader.h"
+#include "policy_inputs.h"
 #include "workload/workload.h"
 
 namespace {
@@ -155,5 +157,46 @@ void BM_LeastLoadPlaceThroughTheAbi(benchmark::State& state) {
 BENCHMARK(BM_LeastLoadPlaceThroughTheAbi)->Arg(10)->Arg(1000);
 
 }  // namespace
+
+// Every policy that honours placement constraints, at 1M streams x 1000 servers x 10k classes
+// (each allowing 100 servers and preferring 2), from scratch and in steady state (the previous
+// assignment is the result itself). Compare with the unconstrained figures above and in
+// berth_sticky_bench / berth_weighted_hash_bench.
+constexpr const char* kConstrainedPolicies[] = {"least_load", "sticky", "weighted", "hash"};
+
+struct ConstrainedCluster {
+  berth::bench::Streams streams{1'000'000};
+  berth::bench::Servers servers{1000};
+  berth::bench::Constraints constraints{streams, 1000, 10'000, 100, 2};
+};
+
+ConstrainedCluster& constrained_cluster() {
+  static ConstrainedCluster c;
+  return c;
+}
+
+void BM_ConstrainedRebalance(benchmark::State& state) {
+  ConstrainedCluster& c = constrained_cluster();
+  berth::PluginRegistry registry;
+  const char* name = kConstrainedPolicies[state.range(0)];
+  berth::Policy policy(registry.load(BERTH_PLUGIN_POLICY, name), berth::PluginConfig("policy", {}));
+  std::vector<uint32_t> placed(c.streams.load.size()), owner(c.streams.load.size());
+  const bool steady = state.range(1) == 1;
+  berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, constraints), &c.servers.view,
+                                  &c.streams.view, c.streams.load.data(), nullptr, &c.constraints.view};
+  if (steady) {
+    policy.rebalance(request, placed.data());
+    request.previous_owner = placed.data();
+  }
+  for (auto _ : state) {
+    policy.rebalance(request, owner.data());
+    benchmark::DoNotOptimize(owner.data());
+  }
+  state.SetLabel(std::string(name) + (steady ? " steady state" : " from scratch"));
+}
+BENCHMARK(BM_ConstrainedRebalance)
+    ->ArgsProduct({{0, 1, 2, 3}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

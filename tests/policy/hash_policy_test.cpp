@@ -52,10 +52,10 @@ uint64_t moved(const std::vector<uint32_t>& before, const std::vector<uint32_t>&
   return count;
 }
 
-TEST(HashPolicy, IsVersionOneOfTheHashPlugin) {
+TEST(HashPolicy, IsVersionTwoOfTheHashPlugin) {
   auto policy = hash_policy();
   EXPECT_EQ(policy->plugin().name, "hash");
-  EXPECT_EQ(policy->behaviour_version(), 1u);
+  EXPECT_EQ(policy->behaviour_version(), 2u);
 }
 
 // Floor: max/mean <= c, on lognormal loads and random capacities, for a few c.

@@ -14,10 +14,10 @@ namespace {
 
 constexpr double kSlack = 1e-9;  // relative slack for sums of doubles
 
-TEST(LeastLoadRebalance, IsVersionOneOfTheLeastLoadPlugin) {
+TEST(LeastLoadRebalance, IsVersionTwoOfTheLeastLoadPlugin) {
   auto policy = least_load();
   EXPECT_EQ(policy->plugin().name, "least_load");
-  EXPECT_EQ(policy->behaviour_version(), 1u);
+  EXPECT_EQ(policy->behaviour_version(), 2u);
 }
 
 // DL-157: 1-20 servers, 1-200 streams of equal load: stream counts differ by at most one.

@@ -93,10 +93,10 @@ struct Cluster {
   }
 };
 
-TEST(StickyRebalance, IsVersionOneOfTheStickyPlugin) {
+TEST(StickyRebalance, IsVersionTwoOfTheStickyPlugin) {
   auto policy = sticky();
   EXPECT_EQ(policy->plugin().name, "sticky");
-  EXPECT_EQ(policy->behaviour_version(), 1u);
+  EXPECT_EQ(policy->behaviour_version(), 2u);
 }
 
 // With no previous owners, everything is placed largest first onto the emptiest server.

@@ -52,10 +52,10 @@ std::vector<uint32_t> choices(const Placer& placer, uint64_t count, std::string_
 
 std::vector<double> zero_loads(uint32_t m) { return std::vector<double>(m, 0.0); }
 
-TEST(WeightedPolicy, IsVersionOneOfTheWeightedPlugin) {
+TEST(WeightedPolicy, IsVersionTwoOfTheWeightedPlugin) {
   auto policy = weighted();
   EXPECT_EQ(policy->plugin().name, "weighted");
-  EXPECT_EQ(policy->behaviour_version(), 1u);
+  EXPECT_EQ(policy->behaviour_version(), 2u);
 }
 
 // Floor: over 100k new streams, every server's share is within 1 percentage point of weight / sum.

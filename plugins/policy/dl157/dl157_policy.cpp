@@ -4,6 +4,11 @@
 // (adding one server to 1000 moves ~99% of streams), ignores capacities, and sends every new
 // stream to one server until the next snapshot. See dl157_rebalance.h for the exact rules.
 //
+// Placement constraints (ABI 1.1, berth_rebalance_request.constraints) are ignored on purpose:
+// DL-157 had no tenant rules, and this plugin reproduces it as shipped. A host that passes
+// constraints gets an assignment that may break them (the host checks and reports it); use any
+// other built-in policy where rules matter.
+//
 // Configuration: none (any key is rejected).
 //
 // Bump the behaviour version whenever the same input would give a different assignment or

@@ -15,6 +15,12 @@
 // keeps what it has, and its load does not count against any bound); a stream on a DRAINING server
 // goes onto the ring like any other (with no up server at all, it stays where it is). A stream
 // without an owner and no up server is BERTH_E_NO_SERVERS.
+//
+// Placement constraints (ABI 1.1): a stream of a class walks to the first server its class prefers
+// that has room, else to the first it allows that has room, else to the allowed up server whose
+// load per bound is then lowest; it never lands outside its class. A read-only owner keeps it only
+// if its class allows that server (or allows no up server). A stream whose class allows no up
+// server keeps its previous owner, or without one walks as if unconstrained.
 #pragma once
 
 #include <cstdint>

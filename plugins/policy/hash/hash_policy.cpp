@@ -1,4 +1,4 @@
-// Policy "hash", behaviour version 1: consistent hashing with bounded loads (bounded_loads.h) on a
+// Policy "hash", behaviour version 2: consistent hashing with bounded loads (bounded_loads.h) on a
 // ring of virtual nodes (hash_ring.h). No directory: the assignment is a function of the servers,
 // the streams and their loads, and most streams sit on their first hash choice; only the
 // exceptions would need storing.
@@ -6,6 +6,9 @@
 // place() for a stream not in a snapshot yet: the first server on its clockwise walk whose load
 // (server_load) is below its bound, c x the up servers' load x capacity / up capacity; when
 // nothing is loaded yet, simply its first choice.
+//
+// Version 2 honours placement constraints in rebalance() (bounded_loads.h); without constraints
+// it gives version 1's assignment. place() knows no class and is unchanged.
 //
 // Configuration (optional; unknown keys are rejected):
 //   capacity_factor = c in [1.01, 100] (default 1.25): no up server ends above c x its fair
@@ -120,4 +123,4 @@ class HashPolicy {
 
 }  // namespace
 
-BERTH_DEFINE_POLICY_PLUGIN(HashPolicy, "hash", "1.0.0", 1)
+BERTH_DEFINE_POLICY_PLUGIN(HashPolicy, "hash", "1.1.0", 2)

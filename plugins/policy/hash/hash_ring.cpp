@@ -34,7 +34,7 @@ struct Point {
 
 }  // namespace
 
-HashRing::HashRing(const berth_server_set& servers, std::span<const uint32_t> up) {
+HashRing::HashRing(const berth_server_set& servers, std::span<const uint32_t> up, bool index_by_server) {
   if (up.empty()) return;
   double total_capacity = 0.0;
   for (uint32_t j : up) total_capacity += servers.capacity[j];
@@ -42,9 +42,11 @@ HashRing::HashRing(const berth_server_set& servers, std::span<const uint32_t> up
 
   std::vector<Point> points;
   points.reserve(up.size() * kVirtualNodes);
+  if (index_by_server) server_key_.assign(servers.count, 0);
   for (uint32_t j : up) {
     const std::string_view id = plugin::server_id(servers, j);
     const uint64_t key = XXH3_64bits_withSeed(id.data(), id.size(), kServerSeed);
+    if (index_by_server) server_key_[j] = key;
     const double share = std::round(static_cast<double>(kVirtualNodes) * servers.capacity[j] / mean_capacity);
     const uint32_t count = static_cast<uint32_t>(std::clamp(share, 1.0, static_cast<double>(kMaxVirtualNodes)));
     for (uint32_t k = 0; k < count; ++k) points.push_back(Point{mix64(key + (uint64_t{k} + 1) * kGolden), key, j});
@@ -58,6 +60,14 @@ HashRing::HashRing(const berth_server_set& servers, std::span<const uint32_t> up
     point_.push_back(p.position);
     server_.push_back(p.server);
   }
+  if (index_by_server) {  // each server's own points, ascending: a counting sort of the ring by server
+    server_points_begin_.assign(size_t{servers.count} + 1, 0);
+    for (const Point& p : points) ++server_points_begin_[p.server + 1];
+    for (size_t j = 0; j < servers.count; ++j) server_points_begin_[j + 1] += server_points_begin_[j];
+    std::vector<uint64_t> fill(server_points_begin_.begin(), server_points_begin_.end() - 1);
+    server_points_.resize(points.size());
+    for (const Point& p : points) server_points_[fill[p.server]++] = p.position;
+  }
 
   // About one bucket per point, at least two.
   const unsigned bits = std::max(1u, static_cast<unsigned>(std::bit_width(points.size() - 1)));
@@ -70,6 +80,13 @@ HashRing::HashRing(const berth_server_set& servers, std::span<const uint32_t> up
     bucket_start_[b] = static_cast<uint32_t>(k);
   }
   bucket_start_.back() = static_cast<uint32_t>(point_.size());
+}
+
+uint64_t HashRing::distance(uint32_t s, uint64_t hash) const {
+  const auto first = server_points_.begin() + static_cast<ptrdiff_t>(server_points_begin_[s]);
+  const auto last = server_points_.begin() + static_cast<ptrdiff_t>(server_points_begin_[s + 1]);
+  const auto at = std::lower_bound(first, last, hash);
+  return (at == last ? *first : *at) - hash;  // unsigned: wraps past the top of the ring
 }
 
 }  // namespace berth::hash_policy

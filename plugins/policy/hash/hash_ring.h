@@ -23,7 +23,8 @@ inline constexpr uint32_t kMaxVirtualNodes = 16 * kVirtualNodes;
 class HashRing {
  public:
   // `up` are the indices of the servers on the ring (positive finite capacities).
-  HashRing(const berth_server_set& servers, std::span<const uint32_t> up);
+  // `index_by_server`: also keep each server's own points, for distance() (constrained walks).
+  HashRing(const berth_server_set& servers, std::span<const uint32_t> up, bool index_by_server = false);
 
   bool empty() const { return server_.empty(); }
   size_t size() const { return server_.size(); }
@@ -40,6 +41,14 @@ class HashRing {
   // The stream's first choice: the server of its first point.
   uint32_t first_choice(uint64_t hash) const { return server_[first_point(hash)]; }
 
+  // For walks restricted to a few servers (placement constraints): how far clockwise from `hash`
+  // server s's first point is (wrapping past the top), and the key that orders points at the same
+  // position. Among a few servers, the one a restricted walk meets first is the one at the least
+  // distance (ties to the smaller key), found in O(log points) each instead of by walking past
+  // every other server's points. `s` must be on the ring, built with index_by_server.
+  uint64_t distance(uint32_t s, uint64_t hash) const;
+  uint64_t key_of(uint32_t s) const { return server_key_[s]; }
+
  private:
   std::vector<uint64_t> point_;   // ascending
   std::vector<uint32_t> server_;  // the server index of each point
@@ -47,6 +56,10 @@ class HashRing {
   // on average, less than one step, instead of a binary search over ~160 points per server.
   std::vector<uint32_t> bucket_start_;
   unsigned bucket_shift_ = 63;
+  // Per server index: its points, ascending (server_points_begin_ has servers.count + 1 entries).
+  std::vector<uint64_t> server_points_;
+  std::vector<uint64_t> server_points_begin_;
+  std::vector<uint64_t> server_key_;
 };
 
 }  // namespace berth::hash_policy

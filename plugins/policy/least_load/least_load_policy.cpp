@@ -1,6 +1,11 @@
-// Policy "least_load", behaviour version 1: DistributedLog's LeastLoadPlacementPolicy (DL-157)
+// Policy "least_load", behaviour version 2: DistributedLog's LeastLoadPlacementPolicy (DL-157)
 // done right. rebalance() is a full LPT recompute (lpt_rebalance.h); streams not in a snapshot yet
 // are placed by capped water-filling (water_fill.h).
+//
+// Version 2 honours placement constraints (ABI 1.1, placement_constraints.h): a stream of a class
+// goes only to an up server its class allows, to the least-loaded preferred one unless that one
+// would then be above both the fair level and the least-loaded allowed one (class_chooser.h).
+// Without constraints it gives exactly version 1's assignment.
 //
 // Configuration (both optional):
 //   headroom  = new load to plan for until the next snapshot, as a share of the current load
@@ -47,4 +52,4 @@ class LeastLoadPolicy {
 
 }  // namespace
 
-BERTH_DEFINE_POLICY_PLUGIN(LeastLoadPolicy, "least_load", "1.0.0", 1)
+BERTH_DEFINE_POLICY_PLUGIN(LeastLoadPolicy, "least_load", "1.1.0", 2)

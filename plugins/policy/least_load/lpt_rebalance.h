@@ -4,6 +4,12 @@
 // anything, are then dealt out by stream count per unit of capacity so they do not all pile onto
 // one server. A read-only server keeps the streams it had (they count toward its load) and takes
 // nothing new; a draining server takes nothing. The result depends only on the request.
+//
+// With placement constraints (plugin.h) a stream of a class is dealt only among the up servers its
+// class allows (preferring its preferred ones while they stay at or below the fair level); a
+// read-only server keeps a stream only if its class allows it there (or allows no up server); a
+// stream whose class allows no up server keeps its previous owner, or without one is dealt as if
+// unconstrained.
 #pragma once
 
 #include <cstdint>

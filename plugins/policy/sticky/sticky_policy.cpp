@@ -1,8 +1,16 @@
-// Policy "sticky", behaviour version 1: the production default. rebalance() starts from the
+// Policy "sticky", behaviour version 2: the production default. rebalance() starts from the
 // previous assignment and moves only what brings every up server back inside a hysteresis band
 // around its fair share by capacity, within a move budget per refresh (sticky_rebalance.h).
 // Streams not in a snapshot yet are placed by least_load's capped water-filling placer
 // (least_load/water_fill.h), built from the same sources.
+//
+// Version 2 (from 1): a server whose largest stream alone exceeds the band top sheds its other
+// streams onto the balanced servers (oversized_servers.h), where version 1 left them there for
+// ever; and placement constraints (ABI 1.1) are honoured: a stream goes only to servers its class
+// allows, preferring its preferred ones while they stay inside the band, and a stream on a server
+// its class does not allow is moved off it outside the move budget (a hard constraint cannot wait
+// for budget left over; the rules that changed are what moves those streams, and the host reports
+// them). Without constraints and without oversized streams it gives version 1's assignment.
 //
 // Configuration (all optional; unknown keys are rejected):
 //   band                    = hysteresis, as a share of a server's fair load (default 0.02): nothing
@@ -85,8 +93,10 @@ class StickyPolicy {
   void report(const StickyOutcome& o) const {
     if (host_ == nullptr || host_->log == nullptr) return;
     std::ostringstream line;
-    line << "sticky: placed " << o.placed << " streams without an owner, moved " << o.drained
-         << " off draining servers and " << o.balanced << " to rebalance (load " << o.moved_load << "); "
+    line << "sticky: placed " << o.placed << " streams without an owner (" << o.evicted
+         << " of them off servers their class does not allow), moved " << o.drained << " off draining servers, "
+         << o.shed << " off servers beside an oversized stream and " << o.balanced << " to rebalance (load "
+         << o.moved_load << "); "
          << o.triggered << " servers were outside the band";
     if (o.level > 0) line << "; max/level " << o.max_relative / o.level;
     if (o.left_draining > 0) line << "; " << o.left_draining << " streams still on draining servers";
@@ -101,4 +111,4 @@ class StickyPolicy {
 
 }  // namespace
 
-BERTH_DEFINE_POLICY_PLUGIN(StickyPolicy, "sticky", "1.0.0", 1)
+BERTH_DEFINE_POLICY_PLUGIN(StickyPolicy, "sticky", "1.1.0", 2)

@@ -9,7 +9,11 @@
 #include <string>
 
 #include "berth/plugin.hpp"
+#include "class_chooser.h"
 #include "extreme_tree.h"
+#include "move_budget.h"
+#include "oversized_servers.h"
+#include "placement_constraints.h"
 #include "server_roster.h"
 #include "server_tournament.h"
 
@@ -21,6 +25,8 @@ using least_load::describe_no_up_server;
 using least_load::load_of_key;
 using least_load::read_roster;
 using least_load::check_rebalance_request;
+using least_load::ClassChooser;
+using least_load::PlacementConstraints;
 using least_load::reject_load;
 using least_load::ServerRoster;
 using least_load::ServerTournament;
@@ -30,50 +36,70 @@ using plugin::Error;
 
 constexpr uint32_t kNotBalanced = UINT32_MAX;
 
-// The move budget of one refresh.
-struct Budget {
-  uint64_t moves;
-  double load;
-  bool allows(double load_of_stream) const { return moves > 0 && load_of_stream <= load; }
-  void spend(double load_of_stream) {
-    --moves;
-    load -= load_of_stream;
-  }
-};
+using Budget = MoveBudget;
 
 // Step 2: streams without an owner, and streams on draining servers while the budget lasts, in
 // LPT order onto the up server with the least load (or, for zero-load streams, the fewest streams)
-// per unit of capacity.
+// per unit of capacity. A stream of a class goes among the up servers its class allows, to a
+// preferred one while it stays at or below the top of the band (ClassChooser); a draining stream
+// whose class allows no up server stays, and an ownerless one goes anywhere.
 class Placement {
  public:
-  Placement(const berth_server_set& servers, const ServerRoster& roster, const double* load,
-            std::vector<double>& held, std::vector<uint64_t>& held_count, std::vector<double>& largest,
-            uint32_t* out_owner, Budget& budget, StickyOutcome& outcome)
-      : servers_(servers), up_(roster.up), load_(load), held_(held), held_count_(held_count), largest_(largest),
-        out_owner_(out_owner), budget_(budget), outcome_(outcome) {
+  Placement(const berth_server_set& servers, const ServerRoster& roster, const PlacementConstraints& constraints,
+            const double* load, double band, std::vector<double>& held, std::vector<uint64_t>& held_count,
+            std::vector<double>& largest, uint32_t* out_owner, Budget& budget, StickyOutcome& outcome)
+      : servers_(servers), up_(roster.up), constraints_(constraints), load_(load), band_(band), held_(held),
+        held_count_(held_count), largest_(largest), out_owner_(out_owner), budget_(budget), outcome_(outcome) {
     inverse_capacity_.resize(up_.size());
     for (size_t j = 0; j < up_.size(); ++j) inverse_capacity_[j] = 1.0 / servers_.capacity[up_[j]];
+    if (constraints_.active()) {
+      position_of_.assign(servers_.count, BERTH_NO_SERVER);
+      for (uint32_t j = 0; j < up_.size(); ++j) position_of_[up_[j]] = j;
+    }
   }
 
   void place(std::span<const StreamKey> ordered) {
     const size_t loaded = static_cast<size_t>(
         std::partition_point(ordered.begin(), ordered.end(), [](const StreamKey& s) { return load_of_key(s.key) > 0.0; }) -
         ordered.begin());
-    deal(ordered.first(loaded), [this](uint32_t server) { return held_[server]; });
-    deal(ordered.subspan(loaded), [this](uint32_t server) { return static_cast<double>(held_count_[server]); });
+    deal(ordered.first(loaded), [this](uint32_t server) { return held_[server]; },
+         [this](uint64_t i) { return load_[i]; });
+    deal(ordered.subspan(loaded), [this](uint32_t server) { return static_cast<double>(held_count_[server]); },
+         [](uint64_t) { return 1.0; });
   }
 
  private:
-  template <class Measure>
-  void deal(std::span<const StreamKey> ordered, Measure measure) {
+  template <class Measure, class Weight>
+  void deal(std::span<const StreamKey> ordered, Measure measure, Weight weight) {
     if (ordered.empty()) return;
     std::vector<double> relative(up_.size());
     for (size_t j = 0; j < up_.size(); ++j) relative[j] = measure(up_[j]) * inverse_capacity_[j];
     ServerTournament tournament(relative);
+    // Constrained streams only: the top of the band of everything this deal ends with.
+    double top = 0.0;
+    if (constraints_.active()) {
+      double total = 0.0, capacity = 0.0;
+      for (size_t j = 0; j < up_.size(); ++j) {
+        total += measure(up_[j]);
+        capacity += servers_.capacity[up_[j]];
+      }
+      for (const StreamKey& s : ordered) total += weight(s.index);
+      top = total / capacity * (1.0 + band_);
+    }
+    ClassChooser chooser(constraints_, up_, position_of_, relative, inverse_capacity_, tournament);
     for (const StreamKey& s : ordered) {
       const uint64_t i = s.index;
       const double load = load_[i];
       const uint32_t from = out_owner_[i];
+      const uint32_t c = constraints_.class_of(i);
+      uint32_t j = c == BERTH_NO_CLASS ? tournament.winner() : chooser.choose(c, weight(i), top);
+      if (j == ClassChooser::kNone) {
+        if (from != BERTH_NO_SERVER) {  // draining, and its class allows no up server: it stays
+          ++outcome_.left_draining;
+          continue;
+        }
+        j = tournament.winner();  // no owner and nowhere allowed is up: as if unconstrained
+      }
       if (from != BERTH_NO_SERVER) {  // on a draining server: a move, within the budget
         if (!budget_.allows(load)) {
           ++outcome_.left_draining;
@@ -88,19 +114,21 @@ class Placement {
       } else {
         ++outcome_.placed;
       }
-      const uint32_t j = tournament.winner();
       const uint32_t to = up_[j];
       out_owner_[i] = to;
       held_[to] += load;
       ++held_count_[to];
       largest_[to] = std::max(largest_[to], load);
-      tournament.update(j, measure(to) * inverse_capacity_[j]);
+      relative[j] = measure(to) * inverse_capacity_[j];
+      tournament.update(j, relative[j]);
     }
   }
 
   const berth_server_set& servers_;
   const std::vector<uint32_t>& up_;
+  const PlacementConstraints& constraints_;
   const double* load_;
+  double band_;
   std::vector<double>& held_;
   std::vector<uint64_t>& held_count_;
   std::vector<double>& largest_;
@@ -108,15 +136,17 @@ class Placement {
   Budget& budget_;
   StickyOutcome& outcome_;
   std::vector<double> inverse_capacity_;
+  std::vector<uint32_t> position_of_;  // server -> position in up_ (constrained requests only)
 };
 
 // Step 3: the up servers being balanced, their band, and the streams each may give.
 class Balancer {
  public:
-  Balancer(const berth_rebalance_request& request, std::vector<uint32_t> members, const std::vector<double>& held,
-           double band, uint32_t* out_owner, std::vector<uint64_t>& bucket, Budget& budget, StickyOutcome& outcome)
-      : request_(request), members_(std::move(members)), out_owner_(out_owner), bucket_(bucket), budget_(budget),
-        outcome_(outcome) {
+  Balancer(const berth_rebalance_request& request, const PlacementConstraints& constraints,
+           std::vector<uint32_t> members, const std::vector<double>& held, double band, uint32_t* out_owner,
+           std::vector<uint64_t>& bucket, Budget& budget, StickyOutcome& outcome)
+      : request_(request), constraints_(constraints), members_(std::move(members)), out_owner_(out_owner),
+        bucket_(bucket), budget_(budget), outcome_(outcome) {
     const uint32_t m = request.servers->count;
     const size_t k_count = members_.size();
     capacity_.resize(k_count);
@@ -201,7 +231,10 @@ class Balancer {
   // The position in member d's bucket of the stream whose load is closest to `want` among those
   // of at most `most` (ties to the smaller), or SIZE_MAX when every stream is larger than `most`.
   // A bucket stays sorted as streams leave it: a stream that moved is only unlinked (see live_left).
-  size_t choose(uint32_t d, double want, double most) {
+  // With constraints, only streams whose class allows server `to` count: up to kScan streams on
+  // each side of `want` are stepped over; `blocked_by_class` tells that some stream fitted but
+  // none of those looked at may go to `to`.
+  size_t choose(uint32_t d, double want, double most, uint32_t to, bool& blocked_by_class) {
     sort_bucket(d);
     const double* load = request_.load;
     const auto first = bucket_.begin() + static_cast<ptrdiff_t>(begin_[d]);
@@ -212,10 +245,22 @@ class Balancer {
     const size_t fits = static_cast<size_t>(fits_end - bucket_.begin());
     const size_t split = static_cast<size_t>(at - bucket_.begin());
     // The nearest streams still there on either side of `want`.
-    const size_t above = split < fits ? live_right(split) : SIZE_MAX;
-    const size_t below = split > lo ? live_left(split - 1) : SIZE_MAX;
-    const bool has_above = above != SIZE_MAX && above < fits;
-    const bool has_below = below != SIZE_MAX && below >= lo;
+    size_t above = split < fits ? live_right(split) : SIZE_MAX;
+    size_t below = split > lo ? live_left(split - 1) : SIZE_MAX;
+    bool has_above = above != SIZE_MAX && above < fits;
+    bool has_below = below != SIZE_MAX && below >= lo;
+    if (constraints_.active() && (has_above || has_below)) {
+      constexpr int kScan = 64;
+      for (int k = 0; has_below && !constraints_.stream_may_use(bucket_[below], to); ++k) {
+        below = k < kScan && below > lo ? live_left(below - 1) : SIZE_MAX;
+        has_below = below != SIZE_MAX && below >= lo;
+      }
+      for (int k = 0; has_above && !constraints_.stream_may_use(bucket_[above], to); ++k) {
+        above = k < kScan && above + 1 < fits ? live_right(above + 1) : SIZE_MAX;
+        has_above = above != SIZE_MAX && above < fits;
+      }
+      blocked_by_class = !has_above && !has_below;
+    }
     if (!has_above && !has_below) return SIZE_MAX;
     if (!has_above) return below;
     if (!has_below) return above;
@@ -250,19 +295,41 @@ class Balancer {
   void move_until_inside_the_band() {
     ExtremeTree<true> givers(relative_);
     ExtremeTree<false> takers(relative_);
+    // With constraints a giver may hold nothing the least-loaded taker may receive: the next
+    // takers are tried (set aside in `blocked`, at most kTakersTried), then the giver gives no
+    // more. Without constraints nothing is ever blocked and this is the plain loop.
+    constexpr size_t kTakersTried = 16;
+    std::vector<uint32_t> blocked;
+    const auto restore_blocked = [&] {
+      for (uint32_t k : blocked) takers.update(k, relative_[k]);
+      blocked.clear();
+    };
+    const auto give_up_on = [&](uint32_t d) {
+      givers.exclude(d);
+      restore_blocked();
+    };
     for (;;) {
       const uint32_t d = givers.winner();
       const uint32_t r = takers.winner();
-      if (d == ExtremeTree<true>::kNone || r == ExtremeTree<false>::kNone || d == r) break;
+      if (d == ExtremeTree<true>::kNone) break;
+      const bool paired = r != ExtremeTree<false>::kNone && d != r && relative_[d] > relative_[r];
+      if (!paired) {
+        if (blocked.empty()) break;
+        give_up_on(d);  // no further taker for d: let the next giver serve the blocked ones
+        continue;
+      }
       const double rd = relative_[d], rr = relative_[r];
-      if (!(rd > rr)) break;
       // A server outside the band is triggered, and stays so until it is back inside the inner
       // band (the hysteresis): it is then not moved again for small changes.
       const bool d_needs = rd > high_ || (triggered_[d] && rd > inner_high_);
       const bool r_needs = rr < low_ || (triggered_[r] && rr < inner_low_);
       triggered_[d] = d_needs;
       triggered_[r] = r_needs;
-      if (!d_needs && !r_needs) break;
+      if (!d_needs && !r_needs) {
+        if (blocked.empty()) break;
+        give_up_on(d);
+        continue;
+      }
       if (budget_.moves == 0 || !(budget_.load > 0.0)) {
         outcome_.budget_spent = true;
         break;
@@ -273,9 +340,15 @@ class Balancer {
       const double want_full = drive_down ? (held_[d] - level_ * capacity_[d]) : (level_ * capacity_[r] - held_[r]);
       const double most =
           std::min({held_[d] - inner_low_ * capacity_[d], inner_high_ * capacity_[r] - held_[r], budget_.load});
-      const size_t at = most > 0.0 ? choose(d, std::min(want_full, most), most) : SIZE_MAX;
-      if (at == SIZE_MAX) {  // every stream d has is too large to move to r: d gives no more
-        givers.exclude(d);
+      bool blocked_by_class = false;
+      const size_t at = most > 0.0 ? choose(d, std::min(want_full, most), most, members_[r], blocked_by_class) : SIZE_MAX;
+      if (at == SIZE_MAX) {
+        if (blocked_by_class && blocked.size() < kTakersTried) {  // r may take none of them: try the next taker
+          takers.exclude(r);
+          blocked.push_back(r);
+          continue;
+        }
+        give_up_on(d);  // every stream d has is too large to move to r (or may not go anywhere tried)
         continue;
       }
       const uint64_t i = bucket_[at];
@@ -291,6 +364,7 @@ class Balancer {
       takers.update(r, relative_[r]);
       // Out of d's bucket; r does not get it, so no stream moves twice.
       unlink(at);
+      restore_blocked();
       budget_.spend(load);
       outcome_.moved_load += load;
       ++outcome_.balanced;
@@ -298,6 +372,7 @@ class Balancer {
   }
 
   const berth_rebalance_request& request_;
+  const PlacementConstraints& constraints_;
   std::vector<uint32_t> members_;  // server indices, ascending
   uint32_t* out_owner_;
   std::vector<uint64_t>& bucket_;
@@ -343,12 +418,16 @@ StickyOutcome StickyRebalancer::rebalance(const berth_rebalance_request& request
   const berth_server_set& servers = *request.servers;
   const berth_stream_set& streams = *request.streams;
   const ServerRoster roster = read_roster(servers);
+  const PlacementConstraints constraints(request);
   const uint32_t m = servers.count;
   const uint64_t n = streams.count;
   const double* load = request.load;
   const uint32_t* previous = request.previous_owner;
 
-  // Step 1: keep every stream whose owner is still there (draining ones tentatively).
+  // Step 1: keep every stream whose owner is still there (draining ones tentatively), unless its
+  // class does not allow that owner: such a stream must move, and is placed like one without an
+  // owner (outside the budget: a hard constraint may not wait for budget left over).
+  StickyOutcome outcome;
   std::vector<double> held(m, 0.0), largest(m, 0.0);
   std::vector<uint64_t> held_count(m, 0);
   to_place_.clear();
@@ -359,7 +438,11 @@ StickyOutcome StickyRebalancer::rebalance(const berth_rebalance_request& request
     if (!(l >= 0.0 && l <= std::numeric_limits<double>::max())) reject_load(streams, i, l);
     total_load += l;
     const uint32_t p = previous != nullptr ? previous[i] : BERTH_NO_SERVER;
-    if (p < m) {
+    if (p < m && constraints.must_leave(i, p)) {
+      out_owner[i] = BERTH_NO_SERVER;
+      ++outcome.evicted;
+      to_place_.push_back(StreamKey{descending_load_key(l), i});
+    } else if (p < m) {
       out_owner[i] = p;
       held[p] += l;
       ++held_count[p];
@@ -375,7 +458,6 @@ StickyOutcome StickyRebalancer::rebalance(const berth_rebalance_request& request
     throw Error(BERTH_E_NO_SERVERS, "cannot place " + std::to_string(orphans) + " of " + std::to_string(n) +
                                         " streams that have no owner: " + describe_no_up_server(roster));
 
-  StickyOutcome outcome;
   Budget budget{settings_.max_moves, settings_.max_moved_load_fraction * total_load};
 
   // Step 2: place what has no owner, and drain within the budget.
@@ -384,15 +466,20 @@ StickyOutcome StickyRebalancer::rebalance(const berth_rebalance_request& request
       outcome.left_draining = to_place_.size();  // draining streams stay: there is nowhere to go
     } else {
       sort_for_lpt(to_place_, scratch_, streams.hash);
-      Placement(servers, roster, load, held, held_count, largest, out_owner, budget, outcome).place(to_place_);
+      Placement(servers, roster, constraints, load, settings_.band, held, held_count, largest, out_owner, budget,
+                outcome)
+          .place(to_place_);
     }
   }
 
   // Step 3: bring the up servers inside the band.
   if (roster.up.size() >= 2 && previous != nullptr) {
     std::vector<uint32_t> members = balanceable(servers, roster, held, largest, settings_.band);
+    shed_beside_oversized(request, constraints, roster.up, members, held, largest, settings_.band, out_owner, budget,
+                          outcome, scratch_);
     if (members.size() >= 2)
-      Balancer(request, std::move(members), held, settings_.band, out_owner, bucket_, budget, outcome).run();
+      Balancer(request, constraints, std::move(members), held, settings_.band, out_owner, bucket_, budget, outcome)
+          .run();
   }
   return outcome;
 }

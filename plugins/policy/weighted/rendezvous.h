@@ -44,13 +44,28 @@ class Rendezvous {
   bool empty() const { return server_.empty(); }
 
   // The winning server index for a stream. Requires !empty(). O(candidates), but the logarithm is
-  // only computed for the few candidates that can still beat the best so far.
+  // only computed for the few candidates that can still win (see rendezvous.cpp).
   uint32_t choose(uint64_t stream_hash) const;
 
+  // The winner among `servers` (server indices, each one of the candidates; not empty): the same
+  // server the full choice would give if only these were candidates, since a server's score
+  // depends on nothing but the stream and that server.
+  uint32_t choose_among(uint64_t stream_hash, std::span<const uint32_t> servers) const;
+
  private:
+  std::vector<uint32_t> position_of_;  // server index -> candidate position
   std::vector<uint64_t> key_;
   std::vector<double> inverse_weight_;
   std::vector<uint32_t> server_;
+
+  // choose()'s fast path: the candidates grouped by weight (equal bit for bit), in which only the
+  // largest draws can win.
+  struct WeightGroup {
+    size_t begin, end;  // into grouped_key_ / grouped_position_
+  };
+  std::vector<WeightGroup> groups_;
+  std::vector<uint64_t> grouped_key_;
+  std::vector<uint32_t> grouped_position_;  // the candidate position of each grouped key
 };
 
 }  // namespace berth::weighted

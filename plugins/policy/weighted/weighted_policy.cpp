@@ -1,4 +1,4 @@
-// Policy "weighted", behaviour version 1: Marconi's storage weights. A server's capacity is its
+// Policy "weighted", behaviour version 2: Marconi's storage weights. A server's capacity is its
 // weight; a new stream lands on a server with probability weight / sum of the weights of the up
 // servers, chosen by weighted rendezvous hashing of the stream hash (rendezvous.h), so every node
 // agrees without a directory, and changing one server's weight moves only streams to or from that
@@ -24,12 +24,21 @@
 //               assignment becomes a pure function of (up servers, weights, stream), which takes
 //               streams off READ_ONLY servers too, and moves ~1/(M+1) of the streams on a join.
 //
+// Placement constraints (ABI 1.1, behaviour version 2): a stream of a class takes its rendezvous
+// choice among the up servers its class prefers, or when none of those is up, among those it
+// allows (the weights alone decide, so "room" is the weight share: preferred first). A stream
+// whose previous owner its class does not allow moves to that choice whatever `rebalance` says;
+// a stream whose class allows no up server keeps its previous owner, or without one takes its
+// unconstrained choice. place() knows no class and stays the unconstrained choice. Without
+// constraints, version 2 gives version 1's assignment.
+//
 // Loads are not used: weights, not measured load, decide. Bump the behaviour version whenever the
 // same input would give a different assignment or placement (the hash, the score, the tie rule).
 #include <sstream>
 #include <string>
 
 #include "berth/plugin.hpp"
+#include "placement_constraints.h"
 #include "rendezvous.h"
 #include "server_roster.h"
 
@@ -38,6 +47,7 @@ namespace {
 using berth::least_load::describe_no_up_server;
 using berth::least_load::read_roster;
 using berth::least_load::check_rebalance_request;
+using berth::least_load::PlacementConstraints;
 using berth::least_load::ServerRoster;
 using berth::plugin::Error;
 using berth::weighted::Rendezvous;
@@ -81,15 +91,31 @@ class WeightedPolicy {
     const berth_server_set& servers = *request.servers;
     const berth_stream_set& streams = *request.streams;
     const ServerRoster roster = read_roster(servers);
+    const PlacementConstraints constraints(request);
     const Rendezvous rendezvous(servers, roster.up);
     const uint32_t m = servers.count;
     const uint32_t* previous = request.previous_owner;
 
     // Which streams need a rendezvous choice; with no up server, only those without an owner
     // cannot be served, and they are an error before anything is written.
-    auto needs_choice = [&](uint32_t p) {
+    // (Everything the loop reads is a local copy: with references, the compiler reloaded them
+    // after every store to out_owner, and a steady state that keeps every stream ran 35% slower.)
+    const bool constrained = constraints.active();
+    const bool rebalance_all = rebalance_all_;
+    const bool none_up = rendezvous.empty();
+    const int32_t* const state = servers.state;
+    const uint64_t n = streams.count;
+    const auto needs_choice = [m, rebalance_all, state](uint32_t p) {
       if (p >= m) return true;  // no owner, or an owner that is gone
-      return rebalance_all_ || servers.state[p] == BERTH_SERVER_DRAINING;
+      return rebalance_all || state[p] == BERTH_SERVER_DRAINING;
+    };
+    // The choice for stream i (previous owner p), given that it needs one and a server is up.
+    const auto choice_for = [&constraints, &rendezvous, &streams, m](uint64_t i, uint32_t p) {
+      const uint32_t c = constraints.class_of(i);
+      if (c == BERTH_NO_CLASS) return rendezvous.choose(streams.hash[i]);
+      if (!constraints.up_preferred(c).empty()) return rendezvous.choose_among(streams.hash[i], constraints.up_preferred(c));
+      if (!constraints.up_allowed(c).empty()) return rendezvous.choose_among(streams.hash[i], constraints.up_allowed(c));
+      return p < m ? p : rendezvous.choose(streams.hash[i]);  // nothing allowed is up: stay, or anywhere
     };
     if (rendezvous.empty()) {
       uint64_t orphans = 0;
@@ -101,25 +127,20 @@ class WeightedPolicy {
                                             " streams that have no owner: " + describe_no_up_server(roster));
     }
 
-    uint64_t kept = 0, placed = 0, moved = 0;
-    for (uint64_t i = 0; i < streams.count; ++i) {
+    uint64_t placed = 0, moved = 0;  // (kept is the rest: no counter in the loop that keeps)
+    for (uint64_t i = 0; i < n; ++i) {
       const uint32_t p = previous != nullptr ? previous[i] : BERTH_NO_SERVER;
-      if (!needs_choice(p) || rendezvous.empty()) {  // (empty: p is a draining or read-only owner)
+      // Kept: no choice needed (or none possible), and its class, if any, allows it there.
+      if ((!needs_choice(p) || none_up) && (!constrained || !constraints.must_leave(i, p))) {
         out_owner[i] = p;
-        ++kept;
         continue;
       }
-      const uint32_t choice = rendezvous.choose(streams.hash[i]);
+      const uint32_t choice = constrained ? choice_for(i, p) : rendezvous.choose(streams.hash[i]);
       out_owner[i] = choice;
-      if (p >= m) {
-        ++placed;
-      } else if (choice != p) {
-        ++moved;
-      } else {
-        ++kept;
-      }
+      placed += p >= m ? 1 : 0;
+      moved += p < m && choice != p ? 1 : 0;
     }
-    report(kept, placed, moved);
+    report(n - placed - moved, placed, moved);
   }
 
   Placer make_placer(const berth_server_set& servers, const double* server_load) const {
@@ -141,4 +162,4 @@ class WeightedPolicy {
 
 }  // namespace
 
-BERTH_DEFINE_POLICY_PLUGIN(WeightedPolicy, "weighted", "1.0.0", 1)
+BERTH_DEFINE_POLICY_PLUGIN(WeightedPolicy, "weighted", "1.1.0", 2)
