@@ -7,8 +7,9 @@ packages=(
   build-essential cmake pkg-config git
   libboost-dev libcapnp-dev capnproto libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev
   libxxhash-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  zookeeper libzookeeper-mt-dev liblua5.4-dev lua5.4 swig python3-dev python3-pytest python3-kazoo
+  zookeeper libzookeeper-mt-dev liblua5.4-dev lua5.4 swig python3-dev python3-pytest python3-kazoo python3-matplotlib
   default-jdk-headless junit4 libslf4j-java netcat-openbsd
+  clang libclang-rt-14-dev  # the snapshot decoder's libFuzzer target (libFuzzer is only recommended)
 )
 
 missing=()

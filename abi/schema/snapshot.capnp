@@ -16,6 +16,7 @@ struct Snapshot {
   servers @7 :List(Server);
   tenants @8 :List(Text);        # streams refer to tenants by index
   streams @9 :Streams;
+  delta @10 :Delta;              # set only when this message is a delta, not a full snapshot
 }
 
 struct Server {
@@ -51,4 +52,31 @@ struct Streams {
 enum StreamStatus {
   active @0;
   migrating @1;
+}
+
+# A version published as its changes against a base: an earlier full snapshot (a checkpoint).
+# Deltas are cumulative (each is against the checkpoint, never against another delta), so a reader
+# needs only the checkpoint and the newest delta, never a chain.
+#
+# A delta travels as the `delta` field of a Snapshot whose other fields are left empty except
+# `version` and `epoch` (for messages) and `streams`, which holds a guard: an `owner` list of one
+# entry and no ids. A reader predating deltas therefore rejects the message (its columns disagree)
+# instead of reading it as an empty snapshot.
+#
+# The streams of the version are the base's streams in the base's order, minus `removed`, with
+# the new owner, load and tenant of each `changed` one (the others keep theirs, their owner and
+# tenant matched to the head's tables by id and by name), followed by the head's own streams.
+struct Delta {
+  baseVersion @0 :UInt64;          # the checkpoint this applies to
+  baseEpoch @1 :UInt64;            # ... published at this epoch
+  baseStreams @2 :UInt64;          # ... with this many streams (every index below is smaller)
+  head @3 :Data;                   # a packed Snapshot: this version's provenance, all its servers
+                                   # and its tenant table; its streams are only those added since
+                                   # the base (ids, tenant, load, owner), in order
+  removed @4 :List(UInt32);        # base indices of streams gone since the base, ascending
+  changed @5 :List(UInt32);        # base indices of streams whose owner, load or tenant changed,
+                                   # ascending, none of them removed
+  changedOwner @6 :List(UInt32);   # per changed stream: index into the head's servers
+  changedLoad @7 :List(Float32);   # per changed stream: its load
+  changedTenant @8 :List(UInt32);  # per changed stream: index into the head's tenants
 }

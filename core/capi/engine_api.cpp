@@ -3,12 +3,9 @@
 #include <cstring>
 
 #include "capi/capi_support.h"
+#include "capi/engine_handle.h"
 #include "config/options.h"
 #include "engine/engine.h"
-
-struct berth_engine {
-  std::unique_ptr<berth::Engine> engine;
-};
 
 namespace berth::capi {
 const Options& options_of(const berth_options* options);
@@ -45,6 +42,8 @@ BERTH_API int32_t berth_engine_open(const berth_options* options, berth_engine**
 
 BERTH_API void berth_engine_close(berth_engine* engine) {
   try {
+    // Event queue polls waiting on this engine return BERTH_E_STATE before it goes.
+    if (engine != nullptr && engine->engine) engine->events->close(*engine->engine);
     delete engine;
   } catch (...) {
     // Destructors do not throw; this only keeps the promise that nothing unwinds into C.
@@ -91,6 +90,20 @@ BERTH_API int32_t berth_engine_join(berth_engine* engine, const char* server_id,
   return guard(err, [&] {
     BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_join: server_id is NULL");
     engine_of(engine, "berth_engine_join").join(server_id, capacity);
+  });
+}
+
+BERTH_API int32_t berth_engine_join_labeled(berth_engine* engine, const char* server_id, double capacity,
+                                            const char* labels, berth_error** err) {
+  return guard(err, [&] {
+    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_join_labeled: server_id is NULL");
+    berth::Labels parsed;
+    try {
+      parsed = berth::parse_labels(labels != nullptr ? labels : "");
+    } catch (const berth::Error& e) {
+      throw berth::Error(e.code(), std::string("server '") + server_id + "': " + e.what());
+    }
+    engine_of(engine, "berth_engine_join_labeled").join(server_id, capacity, parsed);
   });
 }
 

@@ -8,13 +8,19 @@
 #include <fstream>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <random>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
+#include "cli/bench_delta.h"
 #include "config/options.h"
 #include "engine/engine.h"
+#include "plugin/instances.h"
+#include "snapshot/codec.h"
 #include "workload/workload.h"
 
 namespace berth::cli {
@@ -32,6 +38,71 @@ uint64_t resident_bytes() {
   uint64_t size = 0, resident = 0;
   statm >> size >> resident;
   return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// What publishing through a real ZooKeeper ensemble costs (berth bench --zk).
+struct ZkFigures {
+  double publish_ms = 0;        // the leader's publish() of the whole snapshot, chunks and flip
+  double follower_swap_ms = 0;  // publish() returned -> a follower engine serves that version
+  double snapshot_bytes_per_stream = 0;
+  double avg_stream_id_bytes = 0;
+};
+
+// The snapshot the bench built, published `repetitions` times (as versions 1, 2, ...) by a leader
+// instance of the zookeeper backend, and swapped in by a follower engine on the same root: the
+// follower's watch fires, it fetches the chunks, decodes, builds its lookup table and swaps.
+ZkFigures measure_zk(const BenchOptions& o, const Engine& engine) {
+  std::shared_ptr<const Snapshot> current = engine.snapshot();
+  if (!current) throw Error(BERTH_E_STATE, "bench --zk: no snapshot to publish");
+  const std::string root = fmt::format("/berth-bench-{}", getpid());
+  PluginRegistry registry;
+  // A long session: a loaded server writing megabytes of chunks may pause longer than the
+  // default's read timeout (2/3 of it), and a lost connection would fail the whole bench.
+  const std::string session = "10s";
+  Backend leader(registry.load(BERTH_PLUGIN_BACKEND, "zookeeper"),
+                 PluginConfig("backend", {{"connect", o.zk, "--zk"}, {"root", root, "--zk"}, {"session_timeout", session, "--zk"}}),
+                 nullptr);
+  leader.campaign();
+  for (auto deadline = Clock::now() + std::chrono::seconds(20); leader.leadership().is_leader != 1;) {
+    if (Clock::now() > deadline) throw Error(BERTH_E_TIMEOUT, "bench --zk: the publisher did not come to lead within 20 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const uint64_t epoch = leader.leadership().epoch;
+
+  Options follower_options;
+  follower_options.set("backend.name", "zookeeper");
+  follower_options.set("backend.connect", o.zk, "--zk");
+  follower_options.set("backend.root", root);
+  follower_options.set("backend.session_timeout", session);
+  follower_options.set("policy.name", o.policy);
+  follower_options.set("engine.node_id", "bench-follower");
+  follower_options.set("engine.campaign", "false");
+  Engine follower(follower_options.resolve());
+
+  Snapshot copy;  // the published columns only, as Engine::publish_as does
+  copy.meta = current->meta;
+  copy.servers = current->servers;
+  copy.streams = current->streams;
+  copy.load = current->load;
+  copy.owner = current->owner;
+  copy.meta.epoch = epoch;
+  std::vector<double> publish_ms, swap_ms;
+  size_t bytes_size = 0;
+  for (uint32_t r = 1; r <= std::max<uint32_t>(1, o.repetitions); ++r) {
+    copy.meta.version = r;
+    std::string bytes = encode_snapshot(copy);
+    bytes_size = bytes.size();
+    auto start = Clock::now();
+    leader.publish(epoch, r, bytes);
+    auto published = Clock::now();
+    follower.wait_version(r, std::chrono::seconds(60));
+    auto swapped = Clock::now();
+    publish_ms.push_back(std::chrono::duration<double, std::milli>(published - start).count());
+    swap_ms.push_back(std::chrono::duration<double, std::milli>(swapped - published).count());
+  }
+  const double n = static_cast<double>(std::max<uint64_t>(1, current->stream_count()));
+  return ZkFigures{median(publish_ms), median(swap_ms), static_cast<double>(bytes_size) / n,
+                   static_cast<double>(current->streams->ids.arena.size()) / n};
 }
 
 }  // namespace
@@ -109,7 +180,11 @@ int run_bench(const BenchOptions& o) {
   std::vector<std::string_view> hot(keys.begin(), keys.begin() + std::min<size_t>(keys.size(), 10000));
   double working_set = measure(hot, 1);
 
+  std::optional<ZkFigures> zk;
+  if (!o.zk.empty()) zk = measure_zk(o, engine);
+
   EngineMetrics m = engine.metrics();
+  DeltaFigures delta = measure_delta_1pct(*engine.snapshot(), o.repetitions);  // 1% of the streams moved
   double bytes_per_stream = static_cast<double>(rss_after - rss_before) / static_cast<double>(std::max<uint64_t>(1, o.streams));
   if (o.json) {
     nlohmann::json j = {{"streams", o.streams},
@@ -122,7 +197,16 @@ int run_bench(const BenchOptions& o) {
                         {"refresh_ms_1m_x_1000", median(refresh_ms)},
                         {"bytes_per_stream", bytes_per_stream},
                         {"max_over_lb", m.max_over_lb},
+                        {"delta_bytes_fraction_1pct", delta.bytes_fraction},
+                        {"delta_encode_ms_1pct", delta.encode_ms},
+                        {"delta_apply_ms_1pct", delta.apply_ms},
                         {"repetitions", o.repetitions}};
+    if (zk) {
+      j["zk_publish_ms_1m"] = zk->publish_ms;  // named for the default 1M streams, like refresh_ms_1m_x_1000
+      j["zk_follower_swap_ms"] = zk->follower_swap_ms;
+      j["snapshot_bytes_per_stream"] = zk->snapshot_bytes_per_stream;
+      j["avg_stream_id_bytes"] = zk->avg_stream_id_bytes;
+    }
     std::cout << j.dump() << std::endl;
   } else {
     std::cout << fmt::format("berth bench: {} {} streams x {} servers, policy {}, medians of {} runs\n", o.streams, o.dist,
@@ -132,7 +216,14 @@ int run_bench(const BenchOptions& o) {
               << fmt::format("  one thread, a 10k-stream working set:          {:>12.0f} /s\n", working_set)
               << fmt::format("  full refresh:                                  {:>12.1f} ms\n", median(refresh_ms))
               << fmt::format("  resident memory per stream:                    {:>12.1f} bytes\n", bytes_per_stream)
-              << fmt::format("  balance (max / lower bound):                   {:>12.5f}\n", m.max_over_lb);
+              << fmt::format("  balance (max / lower bound):                   {:>12.5f}\n", m.max_over_lb)
+              << fmt::format("  1% moved as a delta: {} of {} bytes ({:.4f}), encode {:.1f} ms, apply {:.1f} ms\n",
+                             delta.delta_bytes, delta.full_bytes, delta.bytes_fraction, delta.encode_ms, delta.apply_ms);
+    if (zk)
+      std::cout << fmt::format("  ZooKeeper ({}): publish of the snapshot:  {:>12.1f} ms\n", o.zk, zk->publish_ms)
+                << fmt::format("  publish -> a follower serves it:               {:>12.1f} ms\n", zk->follower_swap_ms)
+                << fmt::format("  encoded snapshot per stream:                   {:>12.1f} bytes (ids {:.1f})\n",
+                               zk->snapshot_bytes_per_stream, zk->avg_stream_id_bytes);
   }
   return sink == 42 ? 2 : 0;  // keeps the lookups from being optimised away
 }

@@ -6,6 +6,8 @@
 #include "berth/berth.h"
 #include "cli/bench.h"
 #include "cli/bench_policies.h"
+#include "cli/bench_rules.h"
+#include "cli/rules_cmd.h"
 #include "cli/simulate.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
   simulate->add_option("--policy", sim.policy, "Placement policy plugin")->capture_default_str();
   simulate->add_option("--appraiser", sim.appraiser, "Load appraiser plugin")->capture_default_str();
   simulate->add_option("--backend", sim.backend, "State backend plugin")->capture_default_str();
+  simulate->add_option("--zk", sim.zk, "Run on a real ZooKeeper ensemble (host:port,...): the zookeeper backend there");
   simulate->add_option("--config", sim.config, "TOML file with [policy], [appraiser], [backend] settings");
   simulate->add_option("--set", sim.settings, "Override one setting: section.key=value (repeatable)");
   simulate->add_option("--nodes", sim.nodes, "Engine nodes (one leads)")->capture_default_str();
@@ -42,6 +45,8 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--policy", bench.policy, "Placement policy plugin")->capture_default_str();
   bench_cmd->add_option("--repetitions", bench.repetitions, "Runs per figure (the median is reported)")->capture_default_str();
   bench_cmd->add_flag("--json", bench.json, "One JSON object (with --policies: one per policy and workload)");
+  bench_cmd->add_option("--zk", bench.zk,
+                        "Also publish the snapshot through a real ZooKeeper ensemble (host:port,...) and time it");
   bool compare_policies = false;
   berth::cli::PolicyBenchOptions policy_bench;
   bench_cmd->add_flag("--policies", compare_policies,
@@ -50,6 +55,34 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--workloads", policy_bench.workloads, "Load distributions to compare on")
       ->delimiter(',')
       ->capture_default_str();
+
+  berth::cli::RulesCommandOptions rules_opts;
+  auto add_cluster_options = [&](CLI::App* cmd) {
+    cmd->add_option("--config", rules_opts.cluster.config, "TOML file naming the backend (and policy) to read the cluster from");
+    cmd->add_option("--set", rules_opts.cluster.settings, "Override one setting: section.key=value (repeatable)");
+    cmd->add_option("--servers", rules_opts.cluster.servers, "Simulated cluster: servers")->capture_default_str();
+    cmd->add_option("--streams", rules_opts.cluster.streams, "Simulated cluster: streams")->capture_default_str();
+    cmd->add_option("--tenants", rules_opts.cluster.tenants, "Simulated cluster: tenants besides the named ones")
+        ->capture_default_str();
+    cmd->add_option("--seed", rules_opts.cluster.seed, "Simulated cluster: random seed")->capture_default_str();
+    cmd->add_option("--timeout", rules_opts.cluster.timeout_s, "Seconds to wait for a backend's snapshot")->capture_default_str();
+    cmd->add_option("--policy", rules_opts.policy, "Placement policy (default: policy.name, else sticky)");
+    cmd->add_option("--instruction-limit", rules_opts.instruction_limit, "Per rule call (default: rules.instruction_limit)");
+    cmd->add_flag("--json", rules_opts.json, "One JSON object");
+  };
+  CLI::App* rules_cmd = app.add_subcommand("rules", "Tenant rules (Lua): check a script before putting it in force");
+  rules_cmd->require_subcommand(1);
+  CLI::App* rules_check = rules_cmd->add_subcommand("check", "Compile FILE and evaluate it against a cluster; report problems");
+  rules_check->add_option("FILE", rules_opts.file, "The rules script")->required();
+  add_cluster_options(rules_check);
+  CLI::App* plan = app.add_subcommand("plan", "Show what would move if a rules file were in force, without applying it");
+  plan->add_option("--rules", rules_opts.file, "The rules script")->required();
+  add_cluster_options(plan);
+
+  bool bench_rules = false;
+  berth::cli::RulesBenchOptions rules_bench;
+  bench_cmd->add_flag("--rules", bench_rules, "Time the evaluation of tenant rules (1M streams across 10k tenants)");
+  bench_cmd->add_option("--tenants", rules_bench.tenants, "Tenants, with --rules")->capture_default_str();
 
   CLI::App* plugins = app.add_subcommand("plugins", "List the built-in plugins");
   CLI::App* version = app.add_subcommand("version", "Print the version");
@@ -66,6 +99,15 @@ int main(int argc, char** argv) {
       for (const auto& p : registry.available())
         std::cout << berth::kind_name(p.kind) << "\t" << p.name << "\t" << p.path.string() << "\n";
       return 0;
+    }
+    if (*rules_check) return berth::cli::run_rules_check(rules_opts);
+    if (*plan) return berth::cli::run_plan(rules_opts);
+    if (*bench_cmd && bench_rules) {
+      rules_bench.streams = bench.streams;
+      rules_bench.servers = bench.servers;
+      rules_bench.repetitions = bench.repetitions;
+      rules_bench.json = bench.json;
+      return berth::cli::run_rules_bench(rules_bench);
     }
     if (*bench_cmd && compare_policies) {
       policy_bench.streams = bench.streams;

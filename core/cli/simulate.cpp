@@ -40,6 +40,11 @@ class Cluster {
     base_.set("backend.name", o.backend, "--backend");
     base_.set("policy.name", o.policy, "--policy");
     base_.set("appraiser.name", o.appraiser, "--appraiser");
+    if (!o.zk.empty()) {  // a real ensemble, under a root of this run's own (a file or --set may name another)
+      base_.set("backend.name", "zookeeper", "--zk");
+      base_.set("backend.connect", o.zk, "--zk");
+      base_.set("backend.root", fmt::format("/berth-simulate-{}", getpid()), "--zk");
+    }
     if (!o.config.empty()) base_.load_file(o.config);
     for (const std::string& setting : o.settings) {
       auto eq = setting.find('=');
@@ -47,7 +52,7 @@ class Cluster {
         throw Error(BERTH_E_CONFIG, "--set " + setting + ": expected section.key=value");
       base_.set(setting.substr(0, eq), setting.substr(eq + 1), "--set " + setting);
     }
-    if (o.backend == "memory" && !base_.values().contains("backend.cluster"))
+    if (base_.values().at("backend.name").text == "memory" && !base_.values().contains("backend.cluster"))
       base_.set("backend.cluster", cluster_, "simulate");
     // The scenario decides when the leader refreshes, so every step shows its own effect.
     base_.set("engine.refresh_on_change", "false", "simulate");
@@ -162,7 +167,8 @@ int run_simulate(const SimulateOptions& o) {
   Cluster cluster(o);
   if (!o.json)
     std::cout << fmt::format("berth simulate: {} servers, {} {} streams, policy {}, appraiser {}, backend {}, {} nodes\n\n",
-                             o.servers, o.streams, o.dist, o.policy, o.appraiser, o.backend, o.nodes);
+                             o.servers, o.streams, o.dist, o.policy, o.appraiser,
+                             o.zk.empty() ? o.backend : "zookeeper at " + o.zk, o.nodes);
   for (uint32_t i = 0; i < o.servers; ++i) cluster.fleet().join(server_ids[i], 1.0);
   for (uint64_t i = 0; i < o.streams; ++i) cluster.fleet().add_stream(workload.stream_ids[i], "", workload.loads[i]);
   cluster.fleet().flush();

@@ -15,6 +15,7 @@ struct SimulateOptions {
   std::string policy = "sticky";
   std::string appraiser = "reported";  // uses the loads the simulated hosts report
   std::string backend = "memory";
+  std::string zk;                      // "host:port,...": the zookeeper backend on that ensemble
   std::string config;                  // optional TOML with [policy]/[appraiser]/[backend] settings
   std::vector<std::string> settings;   // "section.key=value" overrides, applied last
   uint32_t nodes = 3;

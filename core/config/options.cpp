@@ -13,9 +13,10 @@
 namespace berth {
 namespace {
 
-constexpr std::string_view kSections[] = {"engine", "appraiser", "policy", "backend"};
+constexpr std::string_view kSections[] = {"engine", "appraiser", "policy", "backend", "rules"};
+constexpr std::string_view kRulesKeys[] = {"file", "instruction_limit", "memory_limit"};
 constexpr std::string_view kEngineKeys[] = {"node_id", "campaign", "refresh_interval", "refresh_on_change",
-                                            "intake_flush", "plugin_path"};
+                                            "intake_flush", "plugin_path", "checkpoint_ratio", "checkpoint_every"};
 
 bool known_section(std::string_view s) {
   for (auto k : kSections)
@@ -39,6 +40,37 @@ std::string scalar_text(const std::string& key, const toml::node& node, const st
   if (auto f = node.as_floating_point()) return fmt::format("{}", f->get());
   if (auto b = node.as_boolean()) return b->get() ? "true" : "false";
   throw Error(BERTH_E_CONFIG, fmt::format("{}: {}: expected a string, number or boolean", where, key));
+}
+
+// A count, with an optional binary suffix for sizes: "1000000", "64MiB", "512KiB", "1GiB".
+uint64_t parse_count(const std::string& key, const Options::Value& v, bool sizes) {
+  uint64_t number = 0;
+  auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), number);
+  std::string unit(end, v.text.data() + v.text.size());
+  uint64_t scale = 1;
+  if (sizes && (unit == "KiB" || unit == "k")) scale = uint64_t{1} << 10;
+  else if (sizes && (unit == "MiB" || unit == "M")) scale = uint64_t{1} << 20;
+  else if (sizes && (unit == "GiB" || unit == "G")) scale = uint64_t{1} << 30;
+  else if (!unit.empty()) ec = std::errc::invalid_argument;
+  if (ec != std::errc() || end == v.text.data() || number == 0 || number > UINT64_MAX / scale)
+    bad(key, v, fmt::format("'{}' is not a positive {}", v.text, sizes ? "size (e.g. 67108864 or 64MiB)" : "whole number"));
+  return number * scale;
+}
+
+void resolve_rules_key(const std::string& key, const std::string& name, const Options::Value& v, RulesOptions& out) {
+  if (name == "file") {
+    out.file = v.text;
+  } else if (name == "instruction_limit") {
+    out.limits.instructions = parse_count(key, v, false);
+    if (out.limits.instructions < 1000) bad(key, v, "must be at least 1000");
+  } else if (name == "memory_limit") {
+    out.limits.memory_bytes = parse_count(key, v, true);
+    if (out.limits.memory_bytes < (uint64_t{1} << 20)) bad(key, v, "must be at least 1MiB (Lua itself needs some)");
+  } else {
+    std::string known;
+    for (auto k : kRulesKeys) known += (known.empty() ? "" : ", ") + std::string(k);
+    bad(key, v, "unknown key (rules keys are " + known + ")");
+  }
 }
 
 bool parse_bool(const std::string& key, const Options::Value& v) {
@@ -90,7 +122,7 @@ void Options::load_string(std::string_view text, std::string_view origin) {
     std::string section(section_key.str());
     std::string where = where_of(origin, node);
     if (!known_section(section))
-      throw Error(BERTH_E_CONFIG, fmt::format("{}: unknown section [{}] (expected engine, appraiser, policy or backend)",
+      throw Error(BERTH_E_CONFIG, fmt::format("{}: unknown section [{}] (expected engine, appraiser, policy, backend or rules)",
                                               where, section));
     const toml::table* table = node.as_table();
     if (table == nullptr)
@@ -125,7 +157,7 @@ void Options::set(std::string_view key, std::string_view value, std::string_view
   auto dot = key.find('.');
   if (dot == std::string_view::npos || dot == 0 || dot + 1 == key.size() || !known_section(key.substr(0, dot)))
     throw Error(BERTH_E_CONFIG, fmt::format("{}: '{}' is not a key of the form section.key with section engine, "
-                                            "appraiser, policy or backend",
+                                            "appraiser, policy, backend or rules",
                                             where, key));
   Options next = *this;
   next.values_[std::string(key)] = {std::string(value), std::string(where)};
@@ -139,6 +171,10 @@ EngineOptions Options::resolve() const {
   for (const auto& [key, v] : values_) {
     auto dot = key.find('.');
     std::string section = key.substr(0, dot), name = key.substr(dot + 1);
+    if (section == "rules") {
+      resolve_rules_key(key, name, v, out.rules);
+      continue;
+    }
     if (section != "engine") {
       if (name == "name") {
         PluginChoice& choice = section == "appraiser" ? out.appraiser : section == "policy" ? out.policy : out.backend;
@@ -168,6 +204,18 @@ EngineOptions Options::resolve() const {
       } else {
         out.intake_flush = d;
       }
+    } else if (name == "checkpoint_ratio") {
+      double ratio = 0;
+      auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), ratio);
+      if (ec != std::errc() || end != v.text.data() + v.text.size() || !(ratio >= 0 && ratio <= 1))
+        bad(key, v, fmt::format("'{}' is not a share between 0 (never deltas) and 1", v.text));
+      out.checkpoint_ratio = ratio;
+    } else if (name == "checkpoint_every") {
+      uint64_t every = 0;
+      auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), every);
+      if (ec != std::errc() || end != v.text.data() + v.text.size() || every < 1)
+        bad(key, v, fmt::format("'{}' is not a whole number of versions >= 1 (1: every publication is full)", v.text));
+      out.checkpoint_every = every;
     } else if (name == "plugin_path") {
       std::stringstream parts(v.text);
       for (std::string dir; std::getline(parts, dir, ':');)

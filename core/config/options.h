@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "plugin/instances.h"
+#include "scripting/sandbox.h"
 
 namespace berth {
 
@@ -20,16 +21,28 @@ struct PluginChoice {
   PluginConfig config;
 };
 
+// Tenant rules ([rules]): a Lua script the leader evaluates at every refresh (scripting/README.md).
+struct RulesOptions {
+  std::filesystem::path file;  // empty: no rules
+  rules::Limits limits;        // instruction_limit (per rule call), memory_limit (bytes)
+};
+
 struct EngineOptions {
   std::string node_id;  // empty: "<host>-<pid>-<n>"
   bool campaign = true;
   std::chrono::milliseconds refresh_interval{120000};  // DL-157's 120 s
   bool refresh_on_change = true;                       // refresh when membership changes
   std::chrono::milliseconds intake_flush{20};          // batching of add/remove/report records
+  // Snapshot deltas (when the backend keeps base versions): a publication is a delta against the
+  // last checkpoint unless it would exceed this share of the checkpoint's bytes (0: never deltas)
+  // or the checkpoint is `checkpoint_every` versions old; then a new full checkpoint.
+  double checkpoint_ratio = 0.1;
+  uint64_t checkpoint_every = 64;
   std::vector<std::filesystem::path> plugin_path;      // searched before the built-ins
   PluginChoice appraiser{"equal", PluginConfig("appraiser", {})};
   PluginChoice policy{"sticky", PluginConfig("policy", {})};  // calm under change: the default
   PluginChoice backend{"memory", PluginConfig("backend", {})};
+  RulesOptions rules;
 };
 
 class Options {

@@ -46,6 +46,8 @@ Engine::Engine(EngineOptions options)
   appraiser_ = std::make_unique<Appraiser>(registry_.load(BERTH_PLUGIN_APPRAISER, options_.appraiser.name),
                                            options_.appraiser.config);
   policy_ = std::make_shared<Policy>(registry_.load(BERTH_PLUGIN_POLICY, options_.policy.name), options_.policy.config);
+  if (!options_.rules.file.empty())
+    rules_ = std::make_unique<rules::RulesSource>(options_.rules.file, options_.rules.limits);
   watch_ = berth_backend_watch{BERTH_SIZE_THROUGH(berth_backend_watch, changed), this, &Engine::on_watch};
   backend_ = std::make_unique<Backend>(registry_.load(BERTH_PLUGIN_BACKEND, options_.backend.name),
                                        options_.backend.config, &watch_);
@@ -142,11 +144,11 @@ const char* Engine::place_unknown(const Snapshot& snapshot, uint64_t h, std::str
 
 // ------------------------------------------------------------------ membership and intake ----
 
-void Engine::join(std::string_view server, double capacity) {
+void Engine::join(std::string_view server, double capacity, const Labels& labels) {
   if (server.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "server id is empty");
   if (!std::isfinite(capacity) || capacity <= 0)
     throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("server '{}': capacity {} is not a positive number", server, capacity));
-  std::string info = encode_server_info(ServerInfo{capacity, BERTH_SERVER_UP});
+  std::string info = encode_server_info(ServerInfo{capacity, BERTH_SERVER_UP, labels});
   std::lock_guard lock(backend_mutex_);
   backend_->join(server, info);
 }
@@ -253,6 +255,7 @@ void Engine::handle(uint32_t bits) {
   if (bits & BERTH_CHANGED_SNAPSHOT) install_latest();
   if ((bits & BERTH_CHANGED_MEMBERS) && options_.refresh_on_change && is_leader_.load()) refresh_if_leading();
   if (is_leader_.load() && Clock::now() >= next_refresh_.load()) refresh_if_leading();
+  if (rules_ && is_leader_.load() && rules_->poll()) refresh_if_leading();  // a changed rules file
   bool intake_due;
   {
     std::lock_guard lock(intake_mutex_);
@@ -271,6 +274,7 @@ void Engine::sync_leadership() {
   bool was_leader = is_leader_.exchange(l.is_leader != 0);
   epoch_.store(l.epoch);
   connected_.store(l.connected != 0);
+  notify_change();  // event queues compare leadership, epoch and degraded mode with what they saw
   if (was_leader && !l.is_leader) return_pending();
   if (l.is_leader && !was_leader) {
     logger().info("berth node {}: leading at epoch {}", node_id_, l.epoch);
@@ -281,32 +285,65 @@ void Engine::sync_leadership() {
 }
 
 void Engine::install_latest() {
+  // The base of a delta can go between reading the pointer and fetching the base, when a newer
+  // checkpoint is published meanwhile: then the newest version is read again.
+  for (int attempt = 0; attempt < 3; ++attempt)
+    if (try_install_latest(attempt < 2)) return;
+}
+
+bool Engine::try_install_latest(bool again_if_base_gone) {
   // What this node publishes it installs from memory: never fetch and decode it back.
   uint64_t known = std::max(version_.load(), publishing_.load());
-  std::pair<uint64_t, std::string> latest;
+  Backend::Latest latest;
   {
     std::lock_guard lock(backend_mutex_);
-    latest = backend_->fetch(known);
+    latest = backend_->fetch_latest(known);
   }
   // Remembered even if its bytes are rejected below, so this node never tries to publish a
   // version number that is already taken.
   uint64_t seen = latest_seen_.load();
-  while (latest.first > seen && !latest_seen_.compare_exchange_weak(seen, latest.first)) {
+  while (latest.version > seen && !latest_seen_.compare_exchange_weak(seen, latest.version)) {
   }
-  if (latest.second.empty() || latest.first <= known) return;
+  if (latest.bytes.empty() || latest.version <= known) return true;
+  std::shared_ptr<const Snapshot> base;  // the checkpoint a delta was read against
   try {
-    auto snapshot = std::make_shared<Snapshot>(decode_snapshot(latest.second));
-    if (snapshot->meta.version != latest.first)
-      throw Error(BERTH_E_CORRUPT, fmt::format("bytes published as version {} say version {}", latest.first,
-                                               snapshot->meta.version));
-    finish_snapshot(*snapshot, policy_.get(), names_);
+    auto fetch_base = [this](uint64_t version) {
+      std::lock_guard lock(backend_mutex_);
+      return backend_->fetch_version(version);
+    };
+    auto on_base = [&](const Snapshot& checkpoint) { base = std::make_shared<const Snapshot>(bare_copy(checkpoint)); };
+    Checkpoints::Read read = checkpoints_.read(latest.version, latest.base_version, latest.bytes, fetch_base, on_base);
+    if (latest.base_version != 0) base = read.checkpoint;
+    auto snapshot = std::make_shared<Snapshot>(std::move(read.snapshot));
+    std::shared_ptr<const Snapshot> current = cell_.shared();
+    finish_snapshot(*snapshot, policy_.get(), names_, current.get());  // patches current's table when it can
+    checkpoints_.keep(std::move(read.checkpoint), read.checkpoint_bytes);
     install(std::move(snapshot));
   } catch (const Error& e) {
-    std::lock_guard lock(metrics_mutex_);
-    ++metrics_.snapshots_rejected;
-    logger().error("berth node {}: published version {} rejected, still serving version {}: {}", node_id_, latest.first,
-                  version_.load(), e.what());
+    if (again_if_base_gone && e.code() == BERTH_E_NOT_FOUND && latest.base_version != 0 && !base) return false;
+    // The backend could not be reached for the base: not the bytes' fault, and the worker tries
+    // again shortly (as when fetch_latest fails).
+    if (e.code() == BERTH_E_UNAVAILABLE || e.code() == BERTH_E_TIMEOUT) throw;
+    {
+      std::lock_guard lock(metrics_mutex_);
+      ++metrics_.snapshots_rejected;
+    }
+    logger().error("berth node {}: published version {} rejected, still serving version {}: {}", node_id_, latest.version,
+                   version_.load(), e.what());
+    // A delta that cannot be read on top of a readable checkpoint: serve the checkpoint if it is
+    // newer than what this node has, until the leader's next full publication.
+    if (base && base->meta.version > version_.load()) {
+      try {
+        auto checkpoint = std::make_shared<Snapshot>(bare_copy(*base));
+        finish_snapshot(*checkpoint, policy_.get(), names_);
+        install(std::move(checkpoint));
+        logger().warn("berth node {}: serving checkpoint version {} instead", node_id_, base->meta.version);
+      } catch (const Error& fallback) {
+        logger().error("berth node {}: checkpoint version {} rejected too: {}", node_id_, base->meta.version, fallback.what());
+      }
+    }
   }
+  return true;
 }
 
 void Engine::install(std::shared_ptr<const Snapshot> snapshot) {
@@ -334,6 +371,7 @@ void Engine::install(std::shared_ptr<const Snapshot> snapshot) {
   {
     std::lock_guard lock(version_mutex_);
     version_.store(version);
+    change_generation_.fetch_add(1);
   }
   version_changed_.notify_all();
 }
@@ -354,6 +392,7 @@ std::shared_ptr<const ServerColumns> Engine::members_as_servers() {
       servers->ids.push_back(id);
       servers->capacity.push_back(info.capacity);
       servers->state.push_back(info.state);
+      servers->labels.push_back(std::move(info.labels));
     } catch (const Error& e) {
       logger().warn("berth node {}: member '{}' left out: {}", node_id_, id, e.what());
     }
@@ -439,12 +478,10 @@ void Engine::refresh() {
     meta.leader = node_id_;
     meta.created_unix_ms = unix_ms();
     RefreshResult result = compute_refresh(base.get(), members_as_servers(), pending_, *appraiser_, *policy_,
-                                           std::move(meta), names_);
-    std::string bytes = encode_snapshot(*result.snapshot);
+                                           std::move(meta), names_, rules_.get());
     publishing_.store(result.snapshot->meta.version);
     try {
-      std::lock_guard lock(backend_mutex_);
-      backend_->publish(l.epoch, result.snapshot->meta.version, bytes);
+      publish_locked(*result.snapshot, l.epoch);
     } catch (...) {
       publishing_.store(0);  // not ours after all: whoever published this version, fetch it
       wake(BERTH_CHANGED_SNAPSHOT);
@@ -460,6 +497,11 @@ void Engine::refresh() {
     metrics_.moved_load = result.moved_load;
     metrics_.moved_load_fraction = result.moved_load_fraction;
     metrics_.new_streams = result.new_streams;
+    record_rules(metrics_, result.rules);
+    if (result.rules.problem_count > 0 || !result.rules.refused.empty())
+      logger().warn("berth node {}: tenant rules: {} problem(s){}{}", node_id_, result.rules.problem_count,
+                    result.rules.problems.empty() ? "" : ", first: " + result.rules.problems.front().message,
+                    result.rules.refused.empty() ? "" : "; " + result.rules.refused);
     if (result.snapshot->balance.oversized_streams > 0)
       logger().warn("berth node {}: {} stream(s) carry more load than a server's fair share; perfect balance is impossible",
                    node_id_, result.snapshot->balance.oversized_streams);
@@ -478,6 +520,29 @@ void Engine::refresh() {
     next_refresh_ = Clock::now() + options_.refresh_interval;
     fail(Error(BERTH_E_INTERNAL, std::string("refresh failed: ") + e.what()));
   }
+}
+
+// A delta against the last checkpoint when the backend keeps bases and the delta is small, else
+// a full snapshot (the next checkpoint). Requires refresh_mutex_.
+void Engine::publish_locked(const Snapshot& snapshot, uint64_t epoch) {
+  const uint64_t version = snapshot.meta.version;
+  Checkpoints::Publication publication = checkpoints_.prepare(snapshot, backend_->supports_deltas());
+  {
+    std::lock_guard lock(backend_mutex_);
+    try {
+      backend_->publish_based(epoch, version, publication.base_version, publication.bytes);
+    } catch (const Error& e) {
+      // The base is no longer kept (a newer checkpoint came from elsewhere): publish in full.
+      if (publication.base_version == 0 || e.code() != BERTH_E_NOT_FOUND) throw;
+      publication = Checkpoints::Publication{encode_snapshot(snapshot), 0, {}};
+      backend_->publish_based(epoch, version, 0, publication.bytes);
+    }
+  }
+  checkpoints_.published(snapshot, publication);
+  if (publication.base_version != 0)
+    logger().debug("berth node {}: version {} published as a delta on version {}: {} bytes, {} changed, {} added, {} removed",
+                   node_id_, version, publication.base_version, publication.bytes.size(), publication.counts.changed,
+                   publication.counts.added, publication.counts.removed);
 }
 
 void Engine::publish_as(uint64_t epoch) {
@@ -509,6 +574,20 @@ void Engine::wait_version(uint64_t version, std::chrono::milliseconds timeout) {
   if (!version_changed_.wait_for(lock, timeout, [&] { return version_.load() >= version; }))
     throw Error(BERTH_E_TIMEOUT, fmt::format("node {} still serves version {} after {} ms waiting for version {}", node_id_,
                                              version_.load(), timeout.count(), version));
+}
+
+uint64_t Engine::wait_change(uint64_t seen, Clock::time_point deadline, const std::atomic<bool>& cancel) {
+  std::unique_lock lock(version_mutex_);
+  version_changed_.wait_until(lock, deadline, [&] { return change_generation_.load() != seen || cancel.load(); });
+  return change_generation_.load();
+}
+
+void Engine::notify_change() {
+  {
+    std::lock_guard lock(version_mutex_);  // a waiter between its check and its sleep still wakes
+    change_generation_.fetch_add(1);
+  }
+  version_changed_.notify_all();
 }
 
 EngineStatus Engine::status() const {

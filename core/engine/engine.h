@@ -22,6 +22,7 @@
 #include "engine/pending_changes.h"
 #include "engine/refresh.h"
 #include "plugin/instances.h"
+#include "snapshot/checkpoints.h"
 #include "snapshot/snapshot_cell.h"
 
 namespace berth {
@@ -48,7 +49,8 @@ class Engine {
   // table probes of a batch overlap. Throws Error naming the first stream that fails.
   void lookup_batch(const std::string_view* streams, size_t count, const char** out_owners);
 
-  void join(std::string_view server, double capacity);
+  // `labels` are what rules select servers by (scripting/labels.h: parse_labels checks them).
+  void join(std::string_view server, double capacity, const Labels& labels = {});
   void leave(std::string_view server);
   void add_stream(std::string_view stream, std::string_view tenant, double load);
   void remove_stream(std::string_view stream);
@@ -67,6 +69,14 @@ class Engine {
   // For tests of fencing: publish the current snapshot again as if leading at `epoch`.
   void publish_as(uint64_t epoch);
 
+  // Change notifications for the host C API's event queues (capi/events_api.cpp), which compare
+  // status() with what they last delivered: a counter bumped whenever the served version,
+  // leadership or degraded mode may have changed, and a wait on it that `cancel` (then
+  // notify_change()) ends early, so closing the engine can wake its pollers.
+  uint64_t change_generation() const { return change_generation_.load(); }
+  uint64_t wait_change(uint64_t seen, std::chrono::steady_clock::time_point deadline, const std::atomic<bool>& cancel);
+  void notify_change();
+
  private:
   const char* place_unknown(const Snapshot& s, uint64_t hash, std::string_view stream);
   static void on_watch(void* context, uint32_t what);
@@ -75,6 +85,9 @@ class Engine {
   void handle(uint32_t bits);
   void sync_leadership();
   void install_latest();
+  // False when the base of the latest went meanwhile and `again_if_base_gone`: try again.
+  bool try_install_latest(bool again_if_base_gone);
+  void publish_locked(const Snapshot& snapshot, uint64_t epoch);  // refresh's publication
   void install(std::shared_ptr<const Snapshot> snapshot);
   void refresh_if_leading();
   void flush_intake();
@@ -88,9 +101,12 @@ class Engine {
   PluginRegistry registry_;
   std::unique_ptr<Appraiser> appraiser_;
   std::shared_ptr<Policy> policy_;
+  std::unique_ptr<rules::RulesSource> rules_;  // [rules] file; null without one
   // Shared with every snapshot: a server id handed out stays valid while anything holds either.
   std::shared_ptr<ServerNames> names_ = std::make_shared<ServerNames>();
   SnapshotCell cell_;
+  // The newest checkpoint this node knows: what deltas are published against and read on top of.
+  Checkpoints checkpoints_{CheckpointPolicy{options_.checkpoint_ratio, options_.checkpoint_every}};
 
   std::mutex install_mutex_;  // installs happen in version order, each once
   std::atomic<uint64_t> version_{0};
@@ -100,7 +116,8 @@ class Engine {
   std::atomic<bool> is_leader_{false};
   std::atomic<bool> connected_{true};
   std::mutex version_mutex_;
-  std::condition_variable version_changed_;
+  std::condition_variable version_changed_;  // also notified by notify_change()
+  std::atomic<uint64_t> change_generation_{0};  // written under version_mutex_
 
   std::mutex refresh_mutex_;  // one refresh at a time; guards pending_
   PendingChanges pending_;

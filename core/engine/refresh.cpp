@@ -1,6 +1,8 @@
 #include "engine/refresh.h"
 
+#include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <unordered_map>
 
@@ -86,11 +88,22 @@ NextStreams next_streams(const Snapshot* base, const PendingChanges& pending) {
   return next;
 }
 
-}  // namespace
+using RulesStep = std::function<rules::SourceOutcome(const rules::Input&)>;
 
-RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
-                              const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
-                              Provenance meta, std::shared_ptr<ServerNames> names) {
+// Constrained streams the policy placed outside their allowed servers (the ABI lets it keep a
+// previous owner when no allowed server can take a stream; the host counts it either way).
+uint64_t count_violations(const rules::Constraints& constraints, const std::vector<uint32_t>& owner) {
+  uint64_t violations = 0;
+  for (uint64_t i = 0; i < owner.size(); ++i) {
+    uint32_t cls = constraints.class_of(i);
+    if (cls != BERTH_NO_CLASS && !constraints.allows(cls, owner[i])) ++violations;
+  }
+  return violations;
+}
+
+RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns> servers, const PendingChanges& pending,
+                      Appraiser& appraiser, const Policy& policy, Provenance meta, std::shared_ptr<ServerNames> names,
+                      const RulesStep& apply_rules) {
   NextStreams next = next_streams(base, pending);
   const StreamColumns& streams = *next.columns;
   uint64_t n = streams.size();
@@ -129,12 +142,36 @@ RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const Server
     }
   }
 
+  // The operators' rules: scaled loads and allowed/preferred servers for the policy.
+  RulesReport rules_report;
+  rules::SourceOutcome rules_outcome;
+  berth_server_set server_view = servers->view();
+  berth_stream_set stream_view = streams.view(next.reported.data());
+  if (apply_rules) {
+    auto started = std::chrono::steady_clock::now();
+    rules::Input input{&server_view, &servers->labels, &stream_view, load.data(), previous.data()};
+    rules_outcome = apply_rules(input);
+    rules::Evaluation& ev = rules_outcome.evaluation;
+    rules_report.evaluated = true;
+    rules_report.hash = rules_outcome.rules ? rules_outcome.rules->hash() : 0;
+    rules_report.reloaded = rules_outcome.reloaded;
+    rules_report.refused = rules_outcome.refused;
+    rules_report.problems = ev.problems;
+    rules_report.problem_count = ev.problem_count;
+    rules_report.kept_owner = ev.kept_owner;
+    rules_report.constrained_streams = ev.constraints.constrained_streams();
+    rules_report.classes = ev.constraints.class_count();
+    rules_report.eval_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    meta.rules_hash = rules_report.hash;
+  }
+  const rules::Evaluation& evaluation = rules_outcome.evaluation;
+  const double* policy_load = evaluation.load.empty() ? load.data() : evaluation.load.data();
+
   std::vector<uint32_t> owner(n, BERTH_NO_SERVER);
   if (n > 0) {
-    berth_server_set server_view = servers->view();
-    berth_stream_set stream_view = streams.view(next.reported.data());
     berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, constraints), &server_view,
-                                    &stream_view, load.data(), previous.data(), nullptr};
+                                    &stream_view, policy_load, previous.data(),
+                                    rules_outcome.evaluation.constraints.view()};
     policy.rebalance(request, owner.data());
     for (uint64_t i = 0; i < n; ++i)
       if (owner[i] >= m)
@@ -154,6 +191,9 @@ RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const Server
   finish_snapshot(*snapshot, &policy, std::move(names), base);
 
   RefreshResult result;
+  if (rules_report.evaluated && evaluation.constraints.stream_count() == n)
+    rules_report.violations = count_violations(evaluation.constraints, snapshot->owner);
+  result.rules = std::move(rules_report);
   result.removed_streams = next.removed;
   double total = snapshot->balance.total_load;
   for (uint64_t i = 0; i < n; ++i) {
@@ -169,6 +209,30 @@ RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const Server
   result.moved_load_fraction = total > 0 ? result.moved_load / total : 0;
   result.snapshot = std::move(snapshot);
   return result;
+}
+
+}  // namespace
+
+RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
+                              const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
+                              Provenance meta, std::shared_ptr<ServerNames> names, rules::RulesSource* rules) {
+  RulesStep step;
+  if (rules != nullptr) step = [rules](const rules::Input& input) { return rules->evaluate(input); };
+  return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step);
+}
+
+RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
+                                   const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
+                                   Provenance meta, std::shared_ptr<ServerNames> names, rules::RuleSet* rules) {
+  RulesStep step;
+  if (rules != nullptr)
+    step = [rules](const rules::Input& input) {
+      rules::SourceOutcome out;
+      out.evaluation = rules->evaluate(input);
+      out.rules = std::shared_ptr<const rules::RuleSet>(std::shared_ptr<const rules::RuleSet>{}, rules);
+      return out;
+    };
+  return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step);
 }
 
 }  // namespace berth

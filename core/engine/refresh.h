@@ -4,11 +4,29 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "engine/pending_changes.h"
+#include "scripting/rules_source.h"
 #include "snapshot/snapshot.h"
 
 namespace berth {
+
+// What the tenant rules did in one refresh.
+struct RulesReport {
+  bool evaluated = false;
+  uint64_t hash = 0;                // of the rules in force (0: none)
+  bool reloaded = false;            // a changed file came into force
+  std::string refused;              // why a changed file was refused, if one was
+  std::vector<rules::Problem> problems;
+  uint64_t problem_count = 0;
+  uint64_t kept_owner = 0;          // streams held on their owner by a failed or empty rule
+  uint64_t constrained_streams = 0;
+  uint32_t classes = 0;
+  uint64_t violations = 0;          // constrained streams the policy put outside their allowed servers
+  double eval_ms = 0;
+};
 
 struct RefreshResult {
   std::shared_ptr<Snapshot> snapshot;  // finished
@@ -17,12 +35,21 @@ struct RefreshResult {
   double moved_load_fraction = 0;      // of the new total load
   uint64_t new_streams = 0;
   uint64_t removed_streams = 0;
+  RulesReport rules;
 };
 
 // `base` may be null (first refresh). `meta` carries version, epoch, leader, time; the policy's
-// name and behaviour version are filled in here.
+// name and behaviour version are filled in here, and the rules' hash. `rules` (may be null: no
+// rules) turns the operators' Lua rules into scaled loads and placement constraints for the
+// policy; the snapshot keeps the appraised loads, so a scale is never applied twice.
 RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                               const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
-                              Provenance meta, std::shared_ptr<ServerNames> names);
+                              Provenance meta, std::shared_ptr<ServerNames> names,
+                              rules::RulesSource* rules = nullptr);
+
+// The same with a rule set given directly (the CLI's `plan`, tests): no reload.
+RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
+                                   const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
+                                   Provenance meta, std::shared_ptr<ServerNames> names, rules::RuleSet* rules);
 
 }  // namespace berth

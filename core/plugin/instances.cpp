@@ -1,5 +1,7 @@
 #include "plugin/instances.h"
 
+#include <tuple>
+
 #include "common/log.h"
 
 #include "common/error.h"
@@ -184,6 +186,44 @@ std::pair<uint64_t, std::string> Backend::fetch(uint64_t known_version) {
 
 void Backend::submit(std::string_view records) {
   call_plugin(*plugin_, "submit", [&](berth_status* st) { return plugin_->backend.submit(self_, records.data(), records.size(), st); });
+}
+
+bool Backend::supports_deltas() const {
+  const auto& b = plugin_->backend;
+  return b.publish_based != nullptr && b.fetch_latest != nullptr && b.fetch_version != nullptr;
+}
+
+void Backend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes) {
+  if (base_version == 0 && !supports_deltas()) return publish(epoch, version, bytes);
+  if (!supports_deltas())
+    throw Error(BERTH_E_STATE, context_of(*plugin_, "publish_based") + ": this backend takes full snapshots only");
+  call_plugin(*plugin_, "publish_based", [&](berth_status* st) {
+    return plugin_->backend.publish_based(self_, epoch, version, base_version, bytes.data(), bytes.size(), st);
+  });
+}
+
+Backend::Latest Backend::fetch_latest(uint64_t known_version) {
+  Latest out;
+  if (!supports_deltas()) {
+    std::tie(out.version, out.bytes) = fetch(known_version);
+    return out;
+  }
+  berth_sink sink;
+  call_plugin(*plugin_, "fetch_latest", [&](berth_status* st) {
+    return plugin_->backend.fetch_latest(self_, known_version, &out.version, &out.base_version, &sink, st);
+  });
+  out.bytes = std::move(sink.bytes);
+  return out;
+}
+
+std::string Backend::fetch_version(uint64_t version) {
+  if (!supports_deltas())
+    throw Error(BERTH_E_NOT_FOUND, context_of(*plugin_, "fetch_version") + ": this backend keeps no older versions");
+  berth_sink sink;
+  call_plugin(*plugin_, "fetch_version", [&](berth_status* st) {
+    return plugin_->backend.fetch_version(self_, version, &sink, st);
+  });
+  return std::move(sink.bytes);
 }
 
 std::vector<std::string> Backend::drain() {

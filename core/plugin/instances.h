@@ -104,6 +104,23 @@ class Backend {
   std::pair<uint64_t, std::string> fetch(uint64_t known_version);
   void submit(std::string_view records);
   std::vector<std::string> drain();
+
+  // Snapshot deltas (ABI 1.1): whether the backend has publish_based, fetch_latest and
+  // fetch_version. Without them it takes full snapshots only.
+  bool supports_deltas() const;
+  struct Latest {
+    uint64_t version = 0;
+    uint64_t base_version = 0;  // the version the bytes are based on; 0: self-contained
+    std::string bytes;          // empty unless newer than the version asked about
+  };
+  // Publishes bytes based on `base_version` (0: self-contained). Requires supports_deltas() for
+  // a non-zero base; a self-contained version goes through publish() on any backend.
+  void publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes);
+  // fetch() with the base of the newest version; on a backend without deltas the base is 0.
+  Latest fetch_latest(uint64_t known_version);
+  // The bytes of a version the backend keeps; Error(BERTH_E_NOT_FOUND) otherwise.
+  std::string fetch_version(uint64_t version);
+
   const LoadedPlugin& plugin() const { return *plugin_; }
 
  private:

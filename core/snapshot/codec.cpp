@@ -40,6 +40,32 @@ void set_text(capnp::Text::Builder into, std::string_view text) { std::memcpy(in
 // Not cStr(): hostile bytes need not NUL-terminate their text, and that is not ours to assert.
 std::string_view text(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
 
+void set_labels(schema::Server::Builder srv, const Labels& labels) {
+  if (labels.empty()) return;
+  auto out = srv.initLabels(static_cast<unsigned>(labels.size()));
+  for (unsigned k = 0; k < labels.size(); ++k) {
+    set_text(out[k].initKey(static_cast<unsigned>(labels[k].first.size())), labels[k].first);
+    set_text(out[k].initValue(static_cast<unsigned>(labels[k].second.size())), labels[k].second);
+  }
+}
+
+// Read back through the same checks a host's join goes through, so a rule never sees a label a
+// host could not have written.
+Labels get_labels(schema::Server::Reader srv, std::string_view server) {
+  if (!srv.hasLabels()) return {};
+  std::string joined;
+  for (auto l : srv.getLabels()) {
+    if (!joined.empty()) joined += ',';
+    joined += text(l.getKey());
+    if (l.getValue().size() > 0) joined.append("=").append(text(l.getValue()));
+  }
+  try {
+    return parse_labels(joined);
+  } catch (const Error& e) {
+    throw Error(BERTH_E_CORRUPT, "server '" + std::string(server) + "': " + e.what());
+  }
+}
+
 // Generous for real snapshots (packing rarely shrinks them 4x), tight enough that a hostile header
 // claiming gigabytes is refused before anything is allocated.
 capnp::ReaderOptions reader_options(size_t packed_bytes) {
@@ -69,6 +95,7 @@ std::string encode_snapshot(const Snapshot& s) {
     set_text(srv.initId(static_cast<unsigned>(servers.ids.at(j).size())), servers.ids.at(j));
     srv.setCapacity(servers.capacity[j]);
     srv.setState(to_schema(servers.state[j]));
+    set_labels(srv, servers.labels_of(j));
   }
 
   const StreamColumns& streams = *s.streams;
@@ -105,8 +132,12 @@ Snapshot decode_snapshot(std::string_view bytes) {
   if (bytes.empty()) throw Error(BERTH_E_CORRUPT, "snapshot bytes are empty");
   try {
     kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
-    capnp::PackedMessageReader message(input, reader_options(bytes.size()));
-    auto root = message.getRoot<schema::Snapshot>();
+    // On the heap, so it can be destroyed before `return s` (see there).
+    auto message = kj::heap<capnp::PackedMessageReader>(input, reader_options(bytes.size()));
+    auto root = message->getRoot<schema::Snapshot>();
+    if (root.hasDelta())  // not a full snapshot: see delta_codec.h
+      throw Error(BERTH_E_CORRUPT, "bytes of version " + std::to_string(root.getVersion()) + " are a delta against version " +
+                                       std::to_string(root.getDelta().getBaseVersion()) + ", not a full snapshot");
 
     Snapshot s;
     s.meta.version = root.getVersion();
@@ -129,6 +160,7 @@ Snapshot decode_snapshot(std::string_view bytes) {
       servers->ids.push_back(id);
       servers->capacity.push_back(capacity);
       servers->state.push_back(from_schema(srv.getState()));
+      servers->labels.push_back(get_labels(srv, id));
     }
 
     auto streams = std::make_shared<StreamColumns>();
@@ -173,6 +205,10 @@ Snapshot decode_snapshot(std::string_view bytes) {
     if (previous_end != ids.size()) throw Error(BERTH_E_CORRUPT, "stream id bytes do not end where the last id ends");
     s.servers = std::move(servers);
     s.streams = std::move(streams);
+    // The reader's destructor skips what is left of the input and throws when the bytes end
+    // early. Thrown after `return s` had built the result, that result would leak (found by the
+    // fuzzer, tests/fuzz): destroy the reader first, while `s` is a local that unwinding frees.
+    message = nullptr;
     return s;
   } catch (const Error&) {
     throw;
@@ -188,6 +224,7 @@ std::string encode_server_info(const ServerInfo& info) {
   auto srv = message.initRoot<schema::Server>();
   srv.setCapacity(info.capacity);
   srv.setState(to_schema(info.state));
+  set_labels(srv, info.labels);
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
@@ -206,6 +243,7 @@ ServerInfo decode_server_info(std::string_view bytes) {
     ServerInfo info;
     info.capacity = srv.getCapacity();
     info.state = from_schema(srv.getState());
+    info.labels = get_labels(srv, "");
     if (!std::isfinite(info.capacity) || info.capacity <= 0)
       throw Error(BERTH_E_CORRUPT, "server info has capacity " + std::to_string(info.capacity));
     return info;

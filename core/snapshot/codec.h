@@ -20,6 +20,7 @@ Snapshot decode_snapshot(std::string_view bytes);
 struct ServerInfo {
   double capacity = 1.0;
   int32_t state = BERTH_SERVER_UP;
+  Labels labels{};  // (initialised so ServerInfo{capacity, state} stays warning-free)
 };
 std::string encode_server_info(const ServerInfo& info);
 ServerInfo decode_server_info(std::string_view bytes);  // throws Error(BERTH_E_CORRUPT)

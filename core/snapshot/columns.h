@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "berth/plugin.h"
+#include "scripting/labels.h"
 
 namespace berth {
 
@@ -33,6 +34,14 @@ struct ServerColumns {
   StringColumn ids;
   std::vector<double> capacity;
   std::vector<int32_t> state;
+  // What rules select servers by (zone, rack, tags). May be shorter than the other columns:
+  // servers past its end have no labels (columns built by code that does not know of labels).
+  std::vector<Labels> labels;
+
+  const Labels& labels_of(uint32_t i) const noexcept {
+    static const Labels none;
+    return i < labels.size() ? labels[i] : none;
+  }
 
   uint32_t size() const noexcept { return static_cast<uint32_t>(capacity.size()); }
   berth_server_set view() const noexcept {

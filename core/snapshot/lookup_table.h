@@ -62,6 +62,13 @@ class LookupTable {
     return true;
   }
 
+  // Renumbers every owner through `map` (old server index -> new), for a table carried over to a
+  // snapshot whose server list changed. Owners past the map's end are left alone.
+  void remap_owners(const std::vector<uint32_t>& map) noexcept {
+    for (size_t pos = 0; pos < slots_.size(); ++pos)
+      if (slots_[pos].tag != 0 && slots_[pos].owner < map.size()) slots_[pos].owner = map[slots_[pos].owner];
+  }
+
   // Where the probe for hash `h` starts, so a batch can prefetch it.
   const Slot* home(uint64_t h) const noexcept { return slots_.empty() ? nullptr : &slots_[first_probe(h)]; }
 

@@ -46,19 +46,33 @@ bool same_servers(const ServerColumns& a, const ServerColumns& b) {
   return &a == &b || (a.ids.arena == b.ids.arena && a.ids.offsets == b.ids.offsets);
 }
 
+// For each server of `from`, its index in `to` by id (both sorted), or BERTH_NO_SERVER.
+std::vector<uint32_t> server_map(const ServerColumns& from, const ServerColumns& to) {
+  std::vector<uint32_t> map(from.size(), BERTH_NO_SERVER);
+  for (uint32_t a = 0, b = 0; a < from.size(); ++a) {
+    while (b < to.size() && to.ids.at(b) < from.ids.at(a)) ++b;
+    if (b < to.size() && to.ids.at(b) == from.ids.at(a)) map[a] = b;
+  }
+  return map;
+}
+
 // The lookup table for `s`: the previous one when nothing it holds changed, a patched copy when
-// few owners did (a sticky refresh moves a handful of a million streams), else a new one.
+// few owners did (a sticky refresh moves a handful of a million streams; a server joining or
+// leaving renumbers owners, which the copy follows by id), else a new one.
 std::shared_ptr<const LookupTable> table_for(const Snapshot& s, const Snapshot* previous) {
   const StreamColumns& streams = *s.streams;
   uint64_t n = streams.size();
-  if (previous != nullptr && previous->table && previous->streams == s.streams &&
-      same_servers(*previous->servers, *s.servers)) {
+  if (previous != nullptr && previous->table && previous->streams == s.streams && previous->owner.size() == n) {
+    const bool same = same_servers(*previous->servers, *s.servers);
+    const std::vector<uint32_t> map = same ? std::vector<uint32_t>() : server_map(*previous->servers, *s.servers);
+    auto carried = [&](uint32_t owner) { return same ? owner : owner < map.size() ? map[owner] : BERTH_NO_SERVER; };
     std::vector<uint64_t> changed;
     for (uint64_t i = 0; i < n && changed.size() <= n / 8; ++i)
-      if (previous->owner[i] != s.owner[i]) changed.push_back(i);
-    if (changed.empty()) return previous->table;
+      if (carried(previous->owner[i]) != s.owner[i]) changed.push_back(i);
+    if (changed.empty() && same) return previous->table;
     if (changed.size() <= n / 8) {
       auto copy = std::make_shared<LookupTable>(previous->table->clone());
+      if (!same) copy->remap_owners(map);
       for (uint64_t i : changed) copy->set_owner(streams.hash[i], streams.ids.at(i), streams.ids.arena.data(), s.owner[i]);
       return copy;
     }

@@ -125,7 +125,11 @@ static void check_plugin_h(void) {
   CHECK_ORDER(berth_backend_functions, create, destroy);
   CHECK_ORDER(berth_backend_functions, publish, fetch);
   CHECK_ORDER(berth_backend_functions, submit, drain);
-  CHECK_LAST(berth_backend_functions, drain);
+  /* ABI 1.1: appended after drain, in this order. */
+  CHECK_ORDER(berth_backend_functions, drain, publish_based);
+  CHECK_ORDER(berth_backend_functions, publish_based, fetch_latest);
+  CHECK_ORDER(berth_backend_functions, fetch_latest, fetch_version);
+  CHECK_LAST(berth_backend_functions, fetch_version);
 
   /* The change bits are distinct single bits. */
   EXPECT("change bits", (BERTH_CHANGED_MEMBERS | BERTH_CHANGED_LEADER | BERTH_CHANGED_SNAPSHOT |

@@ -1,49 +1,25 @@
 // The backend contract for `zookeeper`, against a real ZooKeeper 3.8 server started by the
-// harness (tests/zookeeper) once per test binary; every test gets a root znode of its own.
-// BERTH_TEST_ZK=host:port uses a running server instead.
+// harness (tests/zookeeper) once per test binary (zk_test_support); every test gets a root znode
+// of its own. BERTH_TEST_ZK=host:port uses a running server instead.
 #include <zookeeper/zookeeper.h>
 
-#include <cstdlib>
 #include <functional>
 #include <memory>
 
 #include "backend/backend_contract.h"
+#include "backend/zk_test_support.h"
 #include "zookeeper/zk_harness.h"
 
 namespace berth::test {
 namespace {
 
-std::string g_connect;  // of the server every test here uses
-
-class ZkEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    if (const char* existing = std::getenv("BERTH_TEST_ZK"); existing != nullptr && *existing != '\0') {  // NOLINT
-      g_connect = existing;
-      return;
-    }
-    try {
-      server_ = std::make_unique<ZkServer>();
-      g_connect = server_->connect_string();
-    } catch (const std::exception& e) {
-      FAIL() << "cannot start a ZooKeeper server: " << e.what();
-    }
-  }
-  void TearDown() override { server_.reset(); }
-
- private:
-  std::unique_ptr<ZkServer> server_;
-};
-
-[[maybe_unused]] ::testing::Environment* const kEnvironment = ::testing::AddGlobalTestEnvironment(new ZkEnvironment);
-
-std::string fresh_root() { return "/berth-test/" + unique_cluster_name("t"); }
+std::string fresh_root() { return fresh_zk_root(); }
 
 BackendUnderTest zookeeper_backend() {
   BackendUnderTest backend;
   backend.plugin = "zookeeper";
   backend.fresh_cluster = [] {
-    return std::vector<PluginConfig::Entry>{{"connect", g_connect, "zookeeper_backend_test"},
+    return std::vector<PluginConfig::Entry>{{"connect", zk_connect(), "zookeeper_backend_test"},
                                             {"root", fresh_root(), "zookeeper_backend_test"},
                                             {"session_timeout", "2s", "zookeeper_backend_test"}};
   };
@@ -54,47 +30,10 @@ BackendUnderTest zookeeper_backend() {
 
 INSTANTIATE_TEST_SUITE_P(ZooKeeper, BackendContract, ::testing::Values(zookeeper_backend()), backend_test_name);
 
-// A plain C-client session, to look at (and tamper with) the tree from outside.
-class RawClient {
- public:
-  RawClient() {
-    zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);
-    zh_ = zookeeper_init(g_connect.c_str(), nullptr, 4000, nullptr, nullptr, 0);
-    for (int i = 0; i < 500 && zh_ != nullptr && zoo_state(zh_) != ZOO_CONNECTED_STATE; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ~RawClient() {
-    if (zh_ != nullptr) zookeeper_close(zh_);
-  }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-  zhandle_t* zh() const { return zh_; }
-
-  std::vector<std::string> children(const std::string& path) const {
-    String_vector names{};
-    std::vector<std::string> out;
-    if (zoo_get_children(zh_, path.c_str(), 0, &names) != ZOK) return out;
-    for (int32_t i = 0; i < names.count; ++i) out.emplace_back(names.data[i]);
-    deallocate_String_vector(&names);
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  // Calls visit(path, stat) for `path` and everything below it.
-  void walk(const std::string& path, const std::function<void(const std::string&, const Stat&)>& visit) const {
-    Stat stat;
-    if (zoo_exists(zh_, path.c_str(), 0, &stat) != ZOK) return;
-    visit(path, stat);
-    for (const std::string& child : children(path)) walk(path + "/" + child, visit);
-  }
-
- private:
-  zhandle_t* zh_ = nullptr;
-};
-
 class ZooKeeperBackendTest : public ::testing::Test {
  protected:
   std::unique_ptr<Backend> open(std::vector<PluginConfig::Entry> extra = {}) {
-    std::vector<PluginConfig::Entry> entries = {{"connect", g_connect, "test"}, {"root", root_, "test"}};
+    std::vector<PluginConfig::Entry> entries = {{"connect", zk_connect(), "test"}, {"root", root_, "test"}};
     entries.insert(entries.end(), extra.begin(), extra.end());
     return std::make_unique<Backend>(plugin_, PluginConfig("backend", std::move(entries)), nullptr);
   }
@@ -126,7 +65,7 @@ TEST_F(ZooKeeperBackendTest, ConfigMistakesNameTheKey) {
            {"root", "relative"}, {"root", "/trailing/"}, {"root", "/a//b"}, {"session_timeout", "4"},
            {"session_timeout", "fast"}, {"session_timeout", "0s"}}) {
     Failure failure = failure_of([&] {
-      Backend b(plugin_, PluginConfig("backend", {{"connect", g_connect, "t"}, {key, value, "berth.toml:4"}}), nullptr);
+      Backend b(plugin_, PluginConfig("backend", {{"connect", zk_connect(), "t"}, {key, value, "berth.toml:4"}}), nullptr);
     });
     EXPECT_EQ(failure.code, BERTH_E_CONFIG) << key << "=" << value;
     EXPECT_NE(failure.message.find(key), std::string::npos) << failure.message;
@@ -191,8 +130,8 @@ TEST_F(ZooKeeperBackendTest, ALeaderWhoseCandidacyVanishedIsFenced) {
 // higher epoch, and once the partition heals the old leader gets a new session, registers its
 // members and candidacy again, and is fenced at its old epoch.
 TEST_F(ZooKeeperBackendTest, AfterASessionExpiryTheOldLeaderIsFencedAndRegistersAgain) {
-  const size_t colon = g_connect.rfind(':');
-  TcpProxy proxy(g_connect.substr(0, colon), std::stoi(g_connect.substr(colon + 1)));
+  const size_t colon = zk_connect().rfind(':');
+  TcpProxy proxy(zk_connect().substr(0, colon), std::stoi(zk_connect().substr(colon + 1)));
   WatchCounter on_old;
   std::vector<PluginConfig::Entry> entries = {{"connect", proxy.connect_string(), "test"},
                                               {"root", root_, "test"},

@@ -111,6 +111,67 @@ std::string zk_four_letter_word(const std::string& host, int port, const std::st
   return answer;
 }
 
+pid_t zk_spawn_server(const std::string& dir, const std::string& cfg, const std::string& log) {
+  // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
+  // Snapshot chunks are 512 KiB (berth bench --zk publishes 1M-stream snapshots of ~20 MB): the
+  // server keeps its last commitLogCount proposals (500 by default) and up to 400 serialized
+  // getData answers in memory, and with G1's default 1 MB regions every such array is a
+  // "humongous" object in a region of its own. Fewer kept, larger regions, or a small heap runs out.
+  std::vector<std::string> args = {kJava,
+                                   "-Xmx1g",
+                                   "-XX:G1HeapRegionSize=4m",
+                                   "-Dzookeeper.commitLogCount=50",
+                                   "-Dzookeeper.maxResponseCacheSize=16",
+                                   "-Dzookeeper.log.dir=" + dir,
+                                   "-cp",
+                                   kClassPath,
+                                   "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                                   cfg};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  int logfd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);  // a restart appends
+  if (logfd < 0) throw std::runtime_error("cannot open " + log + ": " + errno_text(errno));
+  const pid_t parent = ::getpid();
+  pid_t child = ::fork();
+  if (child < 0) {
+    int err = errno;
+    ::close(logfd);
+    throw std::runtime_error("fork: " + errno_text(err));
+  }
+  if (child == 0) {
+    ::setsid();
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the server dies with the thread that started it
+    if (::getppid() != parent) ::_exit(125);
+    int null_fd = ::open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(logfd, STDOUT_FILENO);
+    ::dup2(logfd, STDERR_FILENO);
+    if (::chdir(dir.c_str()) != 0) ::_exit(126);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(logfd);
+  return child;
+}
+
+void zk_end_server(pid_t pid, bool graceful) noexcept {
+  if (pid <= 0) return;
+  ::kill(pid, graceful ? SIGTERM : SIGKILL);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {  // up to 5 s
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno == ECHILD)) gone = true;
+    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!gone) {
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+}
+
 ZkServer::ZkServer(std::chrono::milliseconds timeout) {
   char pattern[] = "/tmp/berth-zk-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp: " + errno_text(errno));
@@ -132,40 +193,7 @@ ZkServer::ZkServer(std::chrono::milliseconds timeout) {
           << "4lw.commands.whitelist=ruok,srvr,stat,mntr\n";
       if (!out) throw std::runtime_error("cannot write " + cfg);
     }
-    // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
-    std::vector<std::string> args = {kJava,
-                                     "-Xmx256m",
-                                     "-Dzookeeper.log.dir=" + dir_,
-                                     "-cp",
-                                     kClassPath,
-                                     "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-                                     cfg};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    int log_fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (log_fd < 0) throw std::runtime_error("cannot open " + log_ + ": " + errno_text(errno));
-    const pid_t parent = ::getpid();
-    pid_t child = ::fork();
-    if (child < 0) {
-      int err = errno;
-      ::close(log_fd);
-      throw std::runtime_error("fork: " + errno_text(err));
-    }
-    if (child == 0) {
-      ::setsid();
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the server dies with the thread that started it
-      if (::getppid() != parent) ::_exit(125);
-      int null_fd = ::open("/dev/null", O_RDONLY);
-      if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-      ::dup2(log_fd, STDOUT_FILENO);
-      ::dup2(log_fd, STDERR_FILENO);
-      if (::chdir(dir_.c_str()) != 0) ::_exit(126);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(log_fd);
-    pid_ = child;
+    pid_ = zk_spawn_server(dir_, cfg, log_);
 
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
@@ -205,22 +233,8 @@ std::string ZkServer::log_tail(size_t max_bytes) const {
 }
 
 void ZkServer::stop() noexcept {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    bool gone = false;
-    for (int i = 0; i < 100 && !gone; ++i) {  // up to 5 s
-      int status = 0;
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_ || (r < 0 && errno == ECHILD)) gone = true;
-      else std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (!gone) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    pid_ = -1;
-  }
+  if (pid_ > 0) zk_end_server(pid_, true);
+  pid_ = -1;
   if (!dir_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);

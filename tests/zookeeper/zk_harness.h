@@ -83,4 +83,10 @@ std::string zk_four_letter_word(const std::string& host, int port, const std::st
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 int zk_free_port();
 
+// Starts `java ... QuorumPeerMain cfg` in `dir` (its own session, killed with the calling thread),
+// output appended to `log`; returns its PID. Throws std::runtime_error.
+pid_t zk_spawn_server(const std::string& dir, const std::string& cfg, const std::string& log);
+// SIGTERM (graceful) or SIGKILL, then reaps it (SIGKILL after 5 s if it lingers).
+void zk_end_server(pid_t pid, bool graceful) noexcept;
+
 }  // namespace berth::test

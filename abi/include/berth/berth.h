@@ -83,6 +83,13 @@ int32_t berth_engine_lookup_batch(berth_engine *engine, const char *const *strea
 /* Register a server (a member that can own streams) for as long as this engine is open. */
 int32_t berth_engine_join(berth_engine *engine, const char *server_id, double capacity,
                           berth_error **err);
+/*
+ * The same, with labels rules select servers by: "zone=a,rack=r1,ssd" (key=value pairs and bare
+ * tags, comma-separated; keys are letters, digits, _ - . /). NULL or "" is no labels. A malformed
+ * label is refused with BERTH_E_INVALID_ARGUMENT naming it. Joining again replaces the labels.
+ */
+int32_t berth_engine_join_labeled(berth_engine *engine, const char *server_id, double capacity,
+                                  const char *labels, berth_error **err);
 int32_t berth_engine_leave(berth_engine *engine, const char *server_id, berth_error **err);
 
 /* Tell the leader about a stream, its tenant ("" for none) and a load (NaN when unknown).
@@ -135,6 +142,51 @@ typedef struct berth_metrics {
 int32_t berth_engine_metrics_get(berth_engine *engine, berth_metrics *out, berth_error **err);
 /* Prometheus text exposition of every metric; free with berth_string_free. */
 int32_t berth_engine_metrics_text(berth_engine *engine, char **out_text, berth_error **err);
+
+/*
+ * Change notifications without callbacks: an event queue the host polls from a thread of its
+ * own, so no library thread ever calls into a JVM or an interpreter.
+ *
+ * A queue compares what the engine serves now with what it last delivered, so it holds no
+ * backlog: memory is constant however slowly it is polled (the overflow rule is "coalesce").
+ * A slow consumer sees each kind of change once, with the newest state: versions 3 -> 7 in one
+ * BERTH_EVENT_VERSION event, not four. When several kinds are pending, one poll returns one
+ * event, in the order DEGRADED, LEADERSHIP, VERSION. The queue starts from the engine's state at
+ * berth_events_open: open it first, then read berth_engine_status_get for the state to start from.
+ */
+typedef struct berth_events berth_events;
+
+#define BERTH_EVENT_NONE 0       /* the timeout passed with nothing new */
+#define BERTH_EVENT_VERSION 1    /* the served snapshot changed: old_version -> version */
+#define BERTH_EVENT_LEADERSHIP 2 /* this node gained or lost leadership, or the epoch moved:
+                                    is_leader, old_epoch -> epoch */
+#define BERTH_EVENT_DEGRADED 3   /* degraded mode entered (degraded = 1) or left (degraded = 0) */
+
+/* Every field but kind is the state as delivered so far, this event included: a change still
+   pending (e.g. the leadership lost with the connection) comes as the next event. */
+typedef struct berth_event {
+  uint32_t struct_size;
+  int32_t kind;          /* BERTH_EVENT_* */
+  uint64_t old_version;  /* the served version before this event (== version unless VERSION) */
+  uint64_t version;
+  uint64_t old_epoch;    /* before this event (== epoch unless LEADERSHIP) */
+  uint64_t epoch;
+  int32_t is_leader;
+  int32_t degraded;
+} berth_event;
+
+int32_t berth_events_open(berth_engine *engine, berth_events **out, berth_error **err);
+/* May be called before or after berth_engine_close, but not while a poll of this queue runs.
+   NULL is ignored. */
+void berth_events_close(berth_events *events);
+/*
+ * Waits up to `timeout_ms` (0: does not wait) for a change and fills `out` with it, or with
+ * kind BERTH_EVENT_NONE when the time ran out (still BERTH_OK). `out->struct_size` must be set
+ * by the caller; fields past it are not written. Polls of one queue from several threads are
+ * safe; each change goes to one of them. When the engine is closed, a waiting poll returns at
+ * once, and every later one too, with BERTH_E_STATE.
+ */
+int32_t berth_events_poll(berth_events *events, uint32_t timeout_ms, berth_event *out, berth_error **err);
 
 /* ---------------------------------------------------------------------------- snapshot ---- */
 

@@ -203,6 +203,29 @@ typedef struct berth_backend_functions {
   int32_t (*submit)(void *self, const void *bytes, size_t len, berth_status *status);
   /* Leader only: take every pending submission, one sink_item("", bytes) each, oldest first. */
   int32_t (*drain)(void *self, berth_sink *out, berth_status *status);
+
+  /*
+   * ABI 1.1, optional: snapshot deltas. A version may be published as bytes that are read on top
+   * of an earlier, self-contained version, its base (a checkpoint). A backend provides all three
+   * functions below or none; the host treats a backend without all three (or built against ABI
+   * 1.0) as "full snapshots only" and then publishes only self-contained versions. Publishing
+   * through publish() is publish_based() with base_version 0.
+   */
+  /* Publish `version` like publish(), recording that its bytes need version `base_version`'s
+     (0: self-contained). A non-zero base must be a self-contained version the backend keeps now:
+     the latest version, if self-contained, or the latest version's own base; otherwise it fails
+     with BERTH_E_NOT_FOUND and publishes nothing. From then on the backend keeps base_version
+     fetchable (fetch_version) for as long as the latest version is based on it; versions nothing
+     is based on are garbage-collected as before. */
+  int32_t (*publish_based)(void *self, uint64_t epoch, uint64_t version, uint64_t base_version,
+                           const void *bytes, size_t len, berth_status *status);
+  /* fetch(), also telling which version the newest one is based on (0: self-contained). The base
+     is reported even when no bytes are written. */
+  int32_t (*fetch_latest)(void *self, uint64_t known_version, uint64_t *out_version,
+                          uint64_t *out_base_version, berth_sink *out, berth_status *status);
+  /* The bytes of `version` when the backend still keeps it, written to `out`; BERTH_E_NOT_FOUND
+     when it does not. The latest version and the latest version's base are always kept. */
+  int32_t (*fetch_version)(void *self, uint64_t version, berth_sink *out, berth_status *status);
 } berth_backend_functions;
 
 #ifdef __cplusplus

@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "berth/plugin.h"
@@ -256,6 +258,12 @@ struct Leadership {
   bool connected = true;    // false while the backend cannot be reached
 };
 
+// The newest version, and the version it is based on (0: self-contained); see fetch_latest.
+struct Fetched {
+  uint64_t version = 0;
+  uint64_t base_version = 0;
+};
+
 // A backend class has: Backend(const berth_host_api*, Config&, const berth_backend_watch* watch)
 // (`watch` may be NULL and stays valid until the object is destroyed) and
 //   void join(std::string_view member, std::string_view info);
@@ -268,8 +276,23 @@ struct Leadership {
 //   uint64_t fetch(uint64_t known_version, const Sink& out);  // out.write(bytes) only when newer
 //   void submit(std::string_view record);
 //   void drain(const Sink& out);                      // out.item("", record), oldest first
+// and, optionally (snapshot deltas, ABI 1.1; all three or none: without them the host publishes
+// full snapshots only), with the contract of berth/plugin.h:
+//   void publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes);
+//   Fetched fetch_latest(uint64_t known_version, const Sink& out);  // out.write(bytes) only when newer
+//   void fetch_version(uint64_t version, const Sink& out);  // Error(BERTH_E_NOT_FOUND) when not kept
 // Its destructor is destroy(): once it returns, `watch` must never be called again. A constructor
 // with side effects (connecting, registering) should call config.reject_unknown() before them.
+// Whether a backend class has the optional delta functions (C++17, like the rest of this header).
+template <class B, class = void>
+struct has_snapshot_deltas : std::false_type {};
+template <class B>
+struct has_snapshot_deltas<
+    B, std::void_t<decltype(std::declval<B&>().publish_based(uint64_t{}, uint64_t{}, uint64_t{}, std::string_view{})),
+                   decltype(std::declval<B&>().fetch_latest(uint64_t{}, std::declval<const Sink&>())),
+                   decltype(std::declval<B&>().fetch_version(uint64_t{}, std::declval<const Sink&>()))>>
+    : std::true_type {};
+
 template <class B>
 struct BackendAdapter {
   using Self = Instance<B>;
@@ -369,9 +392,45 @@ struct BackendAdapter {
     });
   }
 
+  // Snapshot deltas (ABI 1.1), only for a class that has them.
+  static int32_t publish_based(void* self, uint64_t epoch, uint64_t version, uint64_t base_version, const void* bytes,
+                               size_t len, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.publish_based(epoch, version, base_version, bytes_view(bytes, len, "snapshot bytes"));
+      return BERTH_OK;
+    });
+  }
+  static int32_t fetch_latest(void* self, uint64_t known_version, uint64_t* out_version, uint64_t* out_base_version,
+                              berth_sink* out, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      if (out_version == nullptr || out_base_version == nullptr)
+        throw Error(BERTH_E_INVALID_ARGUMENT, "fetch_latest: out_version or out_base_version is NULL");
+      Fetched latest = s->impl.fetch_latest(known_version, Sink(s->host, out));
+      *out_version = latest.version;
+      *out_base_version = latest.base_version;
+      return BERTH_OK;
+    });
+  }
+  static int32_t fetch_version(void* self, uint64_t version, berth_sink* out, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.fetch_version(version, Sink(s->host, out));
+      return BERTH_OK;
+    });
+  }
+
   static constexpr berth_backend_functions table() {
-    return {BERTH_SIZE_THROUGH(berth_backend_functions, drain), &create, &destroy, &join, &leave, &members,
-            &campaign, &resign, &leadership, &publish, &fetch, &submit, &drain};
+    berth_backend_functions t{BERTH_SIZE_THROUGH(berth_backend_functions, fetch_version),
+                              &create, &destroy, &join, &leave, &members, &campaign, &resign, &leadership,
+                              &publish, &fetch, &submit, &drain, nullptr, nullptr, nullptr};
+    if constexpr (has_snapshot_deltas<B>::value) {
+      t.publish_based = &publish_based;
+      t.fetch_latest = &fetch_latest;
+      t.fetch_version = &fetch_version;
+    }
+    return t;
   }
 };
 

@@ -319,7 +319,11 @@ plugin::Leadership FileBackend::leadership() {
 // ----------------------------------------------------------------------------- publication --
 
 void FileBackend::publish(uint64_t epoch, uint64_t version, std::string_view bytes) {
-  auto check = [&](const Election& election, uint64_t latest) {
+  publish_based(epoch, version, 0, bytes);
+}
+
+void FileBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes) {
+  auto check = [&](const Election& election, const StateDir::Latest& latest) {
     auto attempt = [&] {
       return "publish of version " + std::to_string(version) + " at epoch " + std::to_string(epoch);
     };
@@ -329,13 +333,20 @@ void FileBackend::publish(uint64_t epoch, uint64_t version, std::string_view byt
     if (epoch != election.epoch)
       throw Error(BERTH_E_FENCED, attempt() + " fenced: epoch " + std::to_string(epoch) + " is not current; " +
                                       dir_->describe_leader(election));
-    if (version <= latest)
+    if (version <= latest.version)
       throw Error(BERTH_E_STATE, attempt() + " refused: '" + dir_->root() + "' already has version " +
-                                     std::to_string(latest) + "; versions must increase");
+                                     std::to_string(latest.version) + "; versions must increase");
+    // A base must be kept from now on: the latest (when self-contained) or the latest's base.
+    bool kept = base_version == 0 || (base_version == latest.version && latest.base == 0) || base_version == latest.base;
+    if (!kept)
+      throw Error(BERTH_E_NOT_FOUND, attempt() + " refused: its base, version " + std::to_string(base_version) +
+                                         ", is not kept by '" + dir_->root() + "' (the latest is version " +
+                                         std::to_string(latest.version) +
+                                         (latest.base != 0 ? ", based on version " + std::to_string(latest.base) : "") + ")");
   };
   bool changed = false;
   // Cheap checks first, so a fenced publisher writes nothing; they are repeated under the lock.
-  check(dir_->settle(session_, &changed), dir_->latest_version());
+  check(dir_->settle(session_, &changed), dir_->latest());
 
   // The bytes go to a temp file outside the lock (a snapshot may be tens of megabytes) ...
   const std::string temp = next_temp("snap");
@@ -349,15 +360,14 @@ void FileBackend::publish(uint64_t epoch, uint64_t version, std::string_view byt
     // ... and become the newest version under it, in two renames: first the complete file, then
     // the pointer. A crash anywhere leaves `latest` naming a complete, older or newer, version.
     DirectoryLock held = dir_->lock();
-    check(dir_->settle_locked(session_, &changed), dir_->latest_version());
+    check(dir_->settle_locked(session_, &changed), dir_->latest());
     rename_or_throw(temp, dir_->snapshot_file(version), BERTH_E_UNAVAILABLE);
     fsync_directory(dir_->snapshots_dir(), BERTH_E_UNAVAILABLE);
     kill_if(KillPoint::snapshot_renamed);
     const std::string pointer_temp = next_temp("latest");
     {
       Fd fd = open_or_throw(pointer_temp, O_WRONLY | O_CREAT | O_TRUNC, 0666, BERTH_E_UNAVAILABLE);
-      write_all(fd.get(), "berth-file-latest 1\nversion " + std::to_string(version) + "\n", pointer_temp,
-                BERTH_E_UNAVAILABLE);
+      write_all(fd.get(), StateDir::encode_latest({version, base_version}), pointer_temp, BERTH_E_UNAVAILABLE);
       fsync_or_throw(fd.get(), pointer_temp, BERTH_E_UNAVAILABLE);
     }
     kill_if(KillPoint::latest_temp);
@@ -368,7 +378,7 @@ void FileBackend::publish(uint64_t epoch, uint64_t version, std::string_view byt
       throw;
     }
     fsync_directory(dir_->root(), BERTH_E_UNAVAILABLE);
-    prune_locked(version);
+    prune_locked(version, base_version);
   } catch (...) {
     remove_file_quietly(temp);
     throw;
@@ -376,8 +386,9 @@ void FileBackend::publish(uint64_t epoch, uint64_t version, std::string_view byt
   relay_->notify(BERTH_CHANGED_SNAPSHOT | (changed ? BERTH_CHANGED_LEADER : 0u));
 }
 
-// Keeps the newest `keep_` versions up to `newest`; anything above it is a crashed publication's.
-void FileBackend::prune_locked(uint64_t newest) {
+// Keeps the newest `keep_` versions up to `newest`, and `base` (what newest is based on; 0: none);
+// anything above `newest` is a crashed publication's.
+void FileBackend::prune_locked(uint64_t newest, uint64_t base) {
   std::vector<uint64_t> versions;
   for (const std::string& name : list_directory(dir_->snapshots_dir(), BERTH_E_UNAVAILABLE)) {
     std::optional<uint64_t> version = numbered_name(name, ".snap");
@@ -389,39 +400,58 @@ void FileBackend::prune_locked(uint64_t newest) {
   }
   if (versions.size() <= keep_) return;
   std::sort(versions.begin(), versions.end(), std::greater<>());
-  for (size_t i = keep_; i < versions.size(); ++i) remove_file(dir_->snapshot_file(versions[i]), BERTH_E_UNAVAILABLE);
+  for (size_t i = keep_; i < versions.size(); ++i)
+    if (versions[i] != base) remove_file(dir_->snapshot_file(versions[i]), BERTH_E_UNAVAILABLE);
 }
 
 uint64_t FileBackend::fetch(uint64_t known_version, const plugin::Sink& out) {
+  return fetch_latest(known_version, out).version;
+}
+
+plugin::Fetched FileBackend::fetch_latest(uint64_t known_version, const plugin::Sink& out) {
   for (int attempt = 0;; ++attempt) {
-    uint64_t version = dir_->latest_version();
-    if (version <= known_version) return version;
-    const std::string path = dir_->snapshot_file(version);
-    Fd fd = open_if_exists(path, O_RDONLY, BERTH_E_UNAVAILABLE);
-    if (!fd) {
+    StateDir::Latest latest = dir_->latest();
+    if (latest.version <= known_version) return {latest.version, latest.base};
+    std::optional<std::string> bytes = read_snapshot(latest.version);
+    if (!bytes) {
       // Newer publications may have pruned it since `latest` was read: read the pointer again.
-      if (dir_->latest_version() != version && attempt < 1000) continue;
-      throw Error(BERTH_E_CORRUPT, "'" + dir_->latest_file() + "' names version " + std::to_string(version) +
-                                       ", but its snapshot file '" + path + "' is missing");
+      if (dir_->latest_version() != latest.version && attempt < 1000) continue;
+      throw Error(BERTH_E_CORRUPT, "'" + dir_->latest_file() + "' names version " + std::to_string(latest.version) +
+                                       ", but its snapshot file '" + dir_->snapshot_file(latest.version) + "' is missing");
     }
-    std::string content = read_all(fd.get(), path, BERTH_E_UNAVAILABLE);
-    auto corrupt = [&](const std::string& why) {
-      return Error(BERTH_E_CORRUPT, "snapshot file '" + path + "' is corrupt: " + why);
-    };
-    if (content.size() < kSnapHeader || std::memcmp(content.data(), kSnapMagic, sizeof kSnapMagic) != 0)
-      throw corrupt("no snapshot header");
-    uint64_t fields[3];
-    std::memcpy(fields, content.data() + 8, sizeof fields);
-    std::string_view bytes = std::string_view(content).substr(kSnapHeader);
-    if (fields[0] != version)
-      throw corrupt("it holds version " + std::to_string(fields[0]) + ", not " + std::to_string(version));
-    if (fields[1] != bytes.size())
-      throw corrupt("the header says " + std::to_string(fields[1]) + " bytes, the file has " +
-                    std::to_string(bytes.size()));
-    if (fields[2] != XXH3_64bits(bytes.data(), bytes.size())) throw corrupt("the checksum does not match");
-    out.write(bytes.data(), bytes.size());
-    return version;
+    out.write(bytes->data(), bytes->size());
+    return {latest.version, latest.base};
   }
+}
+
+void FileBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
+  std::optional<std::string> bytes = version != 0 ? read_snapshot(version) : std::nullopt;
+  if (!bytes)
+    throw Error(BERTH_E_NOT_FOUND, "fetch_version: '" + dir_->root() + "' does not keep version " + std::to_string(version) +
+                                       " (no file '" + dir_->snapshot_file(version) + "')");
+  out.write(bytes->data(), bytes->size());
+}
+
+// The bytes of a version's file, checked against its header; nullopt when there is no such file.
+std::optional<std::string> FileBackend::read_snapshot(uint64_t version) const {
+  const std::string path = dir_->snapshot_file(version);
+  Fd fd = open_if_exists(path, O_RDONLY, BERTH_E_UNAVAILABLE);
+  if (!fd) return std::nullopt;
+  std::string content = read_all(fd.get(), path, BERTH_E_UNAVAILABLE);
+  auto corrupt = [&](const std::string& why) {
+    return Error(BERTH_E_CORRUPT, "snapshot file '" + path + "' is corrupt: " + why);
+  };
+  if (content.size() < kSnapHeader || std::memcmp(content.data(), kSnapMagic, sizeof kSnapMagic) != 0)
+    throw corrupt("no snapshot header");
+  uint64_t fields[3];
+  std::memcpy(fields, content.data() + 8, sizeof fields);
+  std::string_view bytes = std::string_view(content).substr(kSnapHeader);
+  if (fields[0] != version)
+    throw corrupt("it holds version " + std::to_string(fields[0]) + ", not " + std::to_string(version));
+  if (fields[1] != bytes.size())
+    throw corrupt("the header says " + std::to_string(fields[1]) + " bytes, the file has " + std::to_string(bytes.size()));
+  if (fields[2] != XXH3_64bits(bytes.data(), bytes.size())) throw corrupt("the checksum does not match");
+  return content.substr(kSnapHeader);
 }
 
 // ---------------------------------------------------------------------------------- intake --

@@ -9,13 +9,15 @@
 //
 // Configuration:
 //   dir   (required) an existing, writable directory
-//   keep  snapshot versions kept on disk, default 5 (the newest is always kept)
+//   keep  snapshot versions kept on disk, default 5 (the newest, and the version it is based on,
+//         are always kept)
 //   poll  how often the watcher looks even without an inotify event, default "100ms" (a dying
 //         process releases its locks without any file-system event)
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +44,10 @@ class FileBackend {
   plugin::Leadership leadership();
   void publish(uint64_t epoch, uint64_t version, std::string_view bytes);
   uint64_t fetch(uint64_t known_version, const plugin::Sink& out);
+  // Snapshot deltas: the latest version's base is never pruned while the latest needs it.
+  void publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes);
+  plugin::Fetched fetch_latest(uint64_t known_version, const plugin::Sink& out);
+  void fetch_version(uint64_t version, const plugin::Sink& out);
   void submit(std::string_view record);
   void drain(const plugin::Sink& out);
 
@@ -51,7 +57,8 @@ class FileBackend {
   // the directory is removed, moved away or unmounted.
   bool session_reachable() const;
   void end_session() noexcept;
-  void prune_locked(uint64_t newest);
+  void prune_locked(uint64_t newest, uint64_t base);
+  std::optional<std::string> read_snapshot(uint64_t version) const;
   void kill_if(KillPoint point) const;
   std::string next_temp(std::string_view what);
 

@@ -17,6 +17,7 @@ namespace {
 
 constexpr std::string_view kElectionMagic = "berth-file-election 1";
 constexpr std::string_view kLatestMagic = "berth-file-latest 1";
+constexpr std::string_view kLatestBasedMagic = "berth-file-latest 2";  // with a `base` line
 constexpr std::string_view kMemberMagic = "berth-file-member 1";
 
 // Splits "key value" lines; returns the value for `key` or nullopt.
@@ -169,16 +170,33 @@ Election StateDir::settle(const std::string& writer, bool* changed) const {
   return settle_locked(writer, changed);
 }
 
-uint64_t StateDir::latest_version() const {
+StateDir::Latest StateDir::latest() const {
   std::optional<std::string> text = read_file_if_exists(latest_, BERTH_E_UNAVAILABLE);
-  if (!text) return 0;
-  if (!starts_with_line(*text, kLatestMagic))
+  if (!text) return {};
+  bool based = starts_with_line(*text, kLatestBasedMagic);
+  if (!based && !starts_with_line(*text, kLatestMagic))
     throw Error(BERTH_E_CORRUPT, "'" + latest_ + "' is not a latest-version pointer (it does not start with '" +
                                      std::string(kLatestMagic) + "'); " + std::to_string(text->size()) + " bytes");
-  std::optional<std::string_view> value = field(*text, "version");
-  std::optional<uint64_t> version = value ? parse_u64(*value) : std::nullopt;
-  if (!version) throw Error(BERTH_E_CORRUPT, "'" + latest_ + "' is not a latest-version pointer: no valid 'version' line");
-  return *version;
+  auto number = [&](std::string_view key) {
+    std::optional<std::string_view> value = field(*text, key);
+    std::optional<uint64_t> parsed = value ? parse_u64(*value) : std::nullopt;
+    if (!parsed)
+      throw Error(BERTH_E_CORRUPT, "'" + latest_ + "' is not a latest-version pointer: no valid '" + std::string(key) + "' line");
+    return *parsed;
+  };
+  Latest out;
+  out.version = number("version");
+  if (based) out.base = number("base");
+  if (based && (out.base == 0 || out.base >= out.version))
+    throw Error(BERTH_E_CORRUPT, "'" + latest_ + "' names version " + std::to_string(out.version) + " based on version " +
+                                     std::to_string(out.base) + ", which is not older");
+  return out;
+}
+
+std::string StateDir::encode_latest(const Latest& latest) {
+  if (latest.base == 0) return std::string(kLatestMagic) + "\nversion " + std::to_string(latest.version) + "\n";
+  return std::string(kLatestBasedMagic) + "\nversion " + std::to_string(latest.version) + "\nbase " +
+         std::to_string(latest.base) + "\n";
 }
 
 uint64_t StateDir::intake_seq() const {

@@ -3,7 +3,9 @@
 //
 //   <dir>/lock                     flock(2)ed for every change of the shared state below
 //   <dir>/election                 next candidate sequence, epoch, leading candidate (rewritten whole)
-//   <dir>/latest                   the newest published version (rewritten whole)
+//   <dir>/latest                   the newest published version and the version it is based on
+//                                  (rewritten whole; format 2 when based, which readers predating
+//                                  deltas refuse rather than misread)
 //   <dir>/intake.seq               the last intake sequence number handed out
 //   <dir>/sessions/<session>.lock  one per live backend instance, flock(2)ed while it lives
 //   <dir>/members/<encoded id>     owner session, id and info of one member
@@ -94,9 +96,15 @@ class StateDir {
   // The same without the lock when the recorded leader is still right (the common case).
   Election settle(const std::string& writer, bool* changed) const;
 
-  // The newest published version (0 before the first publication); BERTH_E_CORRUPT if the
-  // pointer does not parse.
-  uint64_t latest_version() const;
+  // The newest published version (0 before the first publication) and the version its bytes are
+  // based on (0: self-contained); BERTH_E_CORRUPT if the pointer does not parse.
+  struct Latest {
+    uint64_t version = 0;
+    uint64_t base = 0;
+  };
+  Latest latest() const;
+  uint64_t latest_version() const { return latest().version; }
+  static std::string encode_latest(const Latest& latest);
   // The intake counter (0 before the first submission).
   uint64_t intake_seq() const;
 

@@ -88,7 +88,8 @@ plugin::Leadership Cluster::leadership(SessionId session) const {
   return {leader_ != 0 ? epoch_ : 0, leader_ != 0 && leader_ == session, true};
 }
 
-void Cluster::publish(SessionId session, uint64_t epoch, uint64_t version, std::shared_ptr<const std::string> bytes) {
+void Cluster::publish(SessionId session, uint64_t epoch, uint64_t version, std::shared_ptr<const std::string> bytes,
+                      uint64_t base_version) {
   std::unique_lock lock(mutex_);
   auto attempt = [&] { return "publish of version " + std::to_string(version) + " at epoch " + std::to_string(epoch); };
   if (leader_ != session)
@@ -100,13 +101,33 @@ void Cluster::publish(SessionId session, uint64_t epoch, uint64_t version, std::
   if (version <= latest_.version)
     throw Error(BERTH_E_STATE, attempt() + " refused: cluster '" + name_ + "' already has version " +
                                    std::to_string(latest_.version) + "; versions must increase");
-  latest_ = Published{version, std::move(bytes)};
+  Published base;
+  if (base_version != 0) {
+    if (base_version == latest_.version && latest_.base_version == 0)
+      base = latest_;
+    else if (base_version == base_.version)
+      base = base_;
+    else
+      throw Error(BERTH_E_NOT_FOUND, attempt() + " refused: its base, version " + std::to_string(base_version) +
+                                         ", is not kept by cluster '" + name_ + "' (the latest is version " +
+                                         std::to_string(latest_.version) +
+                                         (base_.version != 0 ? ", based on version " + std::to_string(base_.version) : "") + ")");
+  }
+  base_ = std::move(base);  // anything else is no longer needed
+  latest_ = Published{version, std::move(bytes), base_version};
   notify_all(lock, BERTH_CHANGED_SNAPSHOT);
 }
 
 Cluster::Published Cluster::latest() const {
   std::lock_guard lock(mutex_);
   return latest_;
+}
+
+Cluster::Published Cluster::kept(uint64_t version) const {
+  std::lock_guard lock(mutex_);
+  if (version != 0 && version == latest_.version) return latest_;
+  if (version != 0 && version == base_.version) return base_;
+  return {};
 }
 
 void Cluster::submit(std::string record) {

@@ -28,6 +28,7 @@ class Cluster {
   struct Published {
     uint64_t version = 0;                       // 0: nothing published yet
     std::shared_ptr<const std::string> bytes;   // shared: a snapshot may be tens of megabytes
+    uint64_t base_version = 0;                  // the version these bytes are based on; 0: none
   };
 
   explicit Cluster(std::string name) : name_(std::move(name)) {}
@@ -49,8 +50,13 @@ class Cluster {
   void resign(SessionId session);
   plugin::Leadership leadership(SessionId session) const;
 
-  void publish(SessionId session, uint64_t epoch, uint64_t version, std::shared_ptr<const std::string> bytes);
+  // `base_version` (0: self-contained) must be the latest version, if self-contained, or the
+  // latest's base (BERTH_E_NOT_FOUND otherwise); it is then kept as long as the latest needs it.
+  void publish(SessionId session, uint64_t epoch, uint64_t version, std::shared_ptr<const std::string> bytes,
+               uint64_t base_version = 0);
   Published latest() const;
+  // The latest version or its base, when `version` is one of them; version 0 otherwise.
+  Published kept(uint64_t version) const;
 
   void submit(std::string record);
   // Leader only: every pending record, oldest first; the queue is left empty.
@@ -81,6 +87,7 @@ class Cluster {
   SessionId leader_ = 0;
   uint64_t epoch_ = 0;  // leader_'s epoch; counts every leadership ever granted in this cluster
   Published latest_;
+  Published base_;  // the self-contained version latest_ is based on; version 0 when none
   std::deque<std::string> intake_;
 };
 

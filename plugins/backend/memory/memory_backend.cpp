@@ -45,14 +45,30 @@ void MemoryBackend::resign() { cluster_->resign(session_); }
 plugin::Leadership MemoryBackend::leadership() { return cluster_->leadership(session_); }
 
 void MemoryBackend::publish(uint64_t epoch, uint64_t version, std::string_view bytes) {
+  publish_based(epoch, version, 0, bytes);
+}
+
+void MemoryBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes) {
   // Copied before taking the cluster lock: a snapshot may be tens of megabytes.
-  cluster_->publish(session_, epoch, version, std::make_shared<const std::string>(bytes));
+  cluster_->publish(session_, epoch, version, std::make_shared<const std::string>(bytes), base_version);
 }
 
 uint64_t MemoryBackend::fetch(uint64_t known_version, const plugin::Sink& out) {
+  return fetch_latest(known_version, out).version;
+}
+
+plugin::Fetched MemoryBackend::fetch_latest(uint64_t known_version, const plugin::Sink& out) {
   Cluster::Published latest = cluster_->latest();
   if (latest.version > known_version && latest.bytes != nullptr) out.write(latest.bytes->data(), latest.bytes->size());
-  return latest.version;
+  return {latest.version, latest.base_version};
+}
+
+void MemoryBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
+  Cluster::Published kept = cluster_->kept(version);
+  if (kept.version == 0 || kept.bytes == nullptr)
+    throw plugin::Error(BERTH_E_NOT_FOUND, "fetch_version: cluster '" + cluster_->name() + "' does not keep version " +
+                                               std::to_string(version) + " (it keeps the latest and the latest's base)");
+  out.write(kept.bytes->data(), kept.bytes->size());
 }
 
 void MemoryBackend::submit(std::string_view record) { cluster_->submit(std::string(record)); }

@@ -27,6 +27,9 @@ class MemoryBackend {
   plugin::Leadership leadership();
   void publish(uint64_t epoch, uint64_t version, std::string_view bytes);
   uint64_t fetch(uint64_t known_version, const plugin::Sink& out);
+  void publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes);
+  plugin::Fetched fetch_latest(uint64_t known_version, const plugin::Sink& out);
+  void fetch_version(uint64_t version, const plugin::Sink& out);
   void submit(std::string_view record);
   void drain(const plugin::Sink& out);
 

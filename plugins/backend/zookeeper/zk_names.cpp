@@ -82,25 +82,34 @@ std::optional<uint64_t> version_of_node_name(std::string_view name) {
 }
 
 std::string format_latest(const Latest& latest) {
-  return "berth-zk-latest 1 " + std::to_string(latest.version) + " " + std::to_string(latest.epoch) + " " +
-         std::to_string(latest.chunks) + " " + std::to_string(latest.size);
+  std::string text = std::string("berth-zk-latest ") + (latest.base != 0 ? "2 " : "1 ") + std::to_string(latest.version) +
+                     " " + std::to_string(latest.epoch) + " " + std::to_string(latest.chunks) + " " +
+                     std::to_string(latest.size);
+  if (latest.base != 0)
+    text += " " + std::to_string(latest.base) + " " + std::to_string(latest.base_epoch) + " " +
+            std::to_string(latest.base_chunks) + " " + std::to_string(latest.base_size);
+  return text;
 }
 
 std::optional<Latest> parse_latest(std::string_view text) {
   if (text.empty()) return Latest{};  // created empty: nothing published yet
   std::istringstream in{std::string(text)};
-  std::string magic, format, fields[4];
-  if (!(in >> magic >> format >> fields[0] >> fields[1] >> fields[2] >> fields[3])) return std::nullopt;
-  if (magic != "berth-zk-latest" || format != "1") return std::nullopt;
-  std::string rest;
-  if (in >> rest) return std::nullopt;
+  std::string magic, format;
+  if (!(in >> magic >> format) || magic != "berth-zk-latest" || (format != "1" && format != "2")) return std::nullopt;
   Latest latest;
-  uint64_t* targets[4] = {&latest.version, &latest.epoch, &latest.chunks, &latest.size};
-  for (int i = 0; i < 4; ++i) {
-    auto value = parse_u64(fields[i]);
+  uint64_t* targets[8] = {&latest.version, &latest.epoch,      &latest.chunks,      &latest.size,
+                          &latest.base,    &latest.base_epoch, &latest.base_chunks, &latest.base_size};
+  const int count = format == "1" ? 4 : 8;
+  for (int i = 0; i < count; ++i) {
+    std::string field;
+    if (!(in >> field)) return std::nullopt;
+    auto value = parse_u64(field);
     if (!value) return std::nullopt;
     *targets[i] = *value;
   }
+  std::string rest;
+  if (in >> rest) return std::nullopt;
+  if (format == "2" && (latest.base == 0 || latest.base >= latest.version)) return std::nullopt;
   return latest;
 }
 

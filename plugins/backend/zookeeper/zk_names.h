@@ -20,12 +20,19 @@ std::string version_node_name(uint64_t version, uint64_t epoch);
 // The version in such a name; nullopt for anything else.
 std::optional<uint64_t> version_of_node_name(std::string_view name);
 
-// The parsed content of snapshots/latest: "berth-zk-latest 1 <version> <epoch> <chunks> <size>".
+// The parsed content of snapshots/latest: "berth-zk-latest 1 <version> <epoch> <chunks> <size>",
+// or for a version based on another (a snapshot delta) "berth-zk-latest 2 <version> <epoch>
+// <chunks> <size> <base> <base epoch> <base chunks> <base size>": the pointer names every node a
+// reader needs, and a reader predating deltas refuses format 2 rather than misread it.
 struct Latest {
   uint64_t version = 0;  // 0: nothing published yet
   uint64_t epoch = 0;
   uint64_t chunks = 0;
   uint64_t size = 0;
+  uint64_t base = 0;  // 0: self-contained
+  uint64_t base_epoch = 0;
+  uint64_t base_chunks = 0;
+  uint64_t base_size = 0;
 };
 std::string format_latest(const Latest& latest);
 std::optional<Latest> parse_latest(std::string_view text);

@@ -36,7 +36,37 @@ int32_t code_of(int rc) {
 }
 
 [[noreturn]] void fail(int rc, std::string_view what, const std::string& path) {
+  if (rc == ZNOAUTH)
+    throw Error(BERTH_E_PERMISSION, "zookeeper: " + std::string(what) + " " + path +
+                                        ": refused by the znode's ACL (ZNOAUTH): this instance's credential "
+                                        "(backend.auth) is missing or is not the one the cluster's nodes were created with");
   throw Error(code_of(rc), "zookeeper: " + std::string(what) + " " + path + ": " + zerror(rc));
+}
+
+// zoo_add_auth's answer, on the client's completion thread: only recorded.
+void on_auth(int rc, const void* context) {
+  auto* events = static_cast<Events*>(const_cast<void*>(context));
+  {
+    std::lock_guard lock(events->mutex);
+    events->auth_rc = rc;
+  }
+  events->wake.notify_all();
+}
+
+// The digest scheme splits "user:password" at the first ':'; the user part names the ACL.
+std::string auth_of(plugin::Config& config) {
+  const berth_kv* kv = config.find("auth");
+  if (kv == nullptr) return "";
+  std::string auth = kv->value;
+  size_t colon = auth.find(':');
+  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < auth.size();
+  for (unsigned char c : auth)
+    if (c < 0x20 || c == 0x7f) ok = false;
+  // Never echo the value: it holds a password.
+  if (!ok)
+    throw Error(BERTH_E_CONFIG, config.where(*kv) + "is not a digest credential \"user:password\" "
+                                                    "(a non-empty user, a ':', a non-empty password, no control characters)");
+  return auth;
 }
 
 std::string basename_of(const std::string& path) {
@@ -111,6 +141,13 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
       throw Error(BERTH_E_CONFIG, config.where(*kv) + "'" + kv->value +
                                       "' is not a duration between 100ms and 600s (write e.g. \"4s\" or \"400ms\")");
     timeout_ms_ = static_cast<int>(*ms);
+  }
+  auth_ = auth_of(config);
+  if (!auth_.empty()) {
+    // "auth" stands for the digest id of whoever creates the node, as authenticated by auth_.
+    acl_entries_[0] = ACL{ZOO_PERM_ALL, ZOO_AUTH_IDS};
+    acl_entries_[1] = ACL{ZOO_PERM_READ, ZOO_ANYONE_ID_UNSAFE};
+    acl_ = ACL_vector{2, acl_entries_};
   }
   config.reject_unknown();  // before connecting: a rejected instance leaves no trace
 
@@ -190,19 +227,70 @@ void ZkBackend::connect_locked() {
     throw Error(BERTH_E_UNAVAILABLE, "zookeeper: could not connect to '" + connect_ + "' within " +
                                          std::to_string(wait.count()) + " ms");
   }
+  lock.unlock();
+  try {
+    authenticate_locked();
+  } catch (...) {
+    zookeeper_close(zh_);
+    zh_ = nullptr;
+    throw;
+  }
+}
+
+void ZkBackend::authenticate_locked() {
+  if (auth_.empty()) return;
+  {
+    std::lock_guard lock(events_.mutex);
+    events_.auth_rc = 1;
+  }
+  int rc = zoo_add_auth(zh_, "digest", auth_.data(), static_cast<int>(auth_.size()), on_auth, &events_);
+  const std::string user = auth_.substr(0, auth_.find(':'));
+  if (rc != ZOK) fail(rc, "authenticate as digest user '" + user + "' with", connect_);
+  const auto wait = std::chrono::milliseconds(std::clamp(timeout_ms_, 2000, 30000));
+  std::unique_lock lock(events_.mutex);
+  if (!events_.wake.wait_for(lock, wait, [&] { return events_.auth_rc != 1; }))
+    throw Error(BERTH_E_UNAVAILABLE, "zookeeper: no answer from '" + connect_ + "' to the credential of digest user '" +
+                                         user + "' within " + std::to_string(wait.count()) + " ms");
+  if (events_.auth_rc != ZOK)
+    throw Error(code_of(events_.auth_rc) == BERTH_E_UNAVAILABLE ? BERTH_E_UNAVAILABLE : BERTH_E_PERMISSION,
+                "zookeeper: '" + connect_ + "' refused the credential of digest user '" + user +
+                    "' (backend.auth): " + zerror(events_.auth_rc));
 }
 
 void ZkBackend::ensure_layout_locked() {
-  std::vector<std::string> paths;
+  // Ancestors of root are shared with other clusters: created open. Root and below: acl_.
+  std::vector<std::pair<std::string, const ACL_vector*>> paths;
   for (size_t slash = root_.find('/', 1); slash != std::string::npos; slash = root_.find('/', slash + 1))
-    paths.push_back(root_.substr(0, slash));
-  paths.push_back(root_);
+    paths.emplace_back(root_.substr(0, slash), &ZOO_OPEN_ACL_UNSAFE);
+  paths.emplace_back(root_, &acl_);
   for (const std::string* p : {&members_, &election_, &epoch_, &snapshots_, &latest_, &versions_, &intake_})
-    paths.push_back(*p);
-  for (const std::string& path : paths) {
-    int rc = zoo_create(handle(), path.c_str(), "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr, 0);
+    paths.emplace_back(*p, &acl_);
+  for (const auto& [path, acl] : paths) {
+    // Look before creating: ZooKeeper checks the parent's ACL before whether the node exists, so
+    // an instance without the credential could not even open on a layout that is all there.
+    Stat stat;
+    int rc = zoo_exists(handle(), path.c_str(), 0, &stat);
+    if (rc == ZOK) continue;
+    if (rc != ZNONODE) fail(rc, "read", path);
+    rc = zoo_create(handle(), path.c_str(), "", 0, acl, ZOO_PERSISTENT, nullptr, 0);
     if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "create", path);
   }
+  if (!auth_.empty()) warn_if_open_locked();
+}
+
+// A root made earlier without a credential keeps its open ACL: say so rather than pretend.
+void ZkBackend::warn_if_open_locked() {
+  ACL_vector acl{};
+  Stat stat;
+  int rc = zoo_get_acl(handle(), root_.c_str(), &acl, &stat);
+  if (rc != ZOK) return;
+  bool open = false;
+  for (int32_t i = 0; i < acl.count; ++i)
+    if (std::strcmp(acl.data[i].id.scheme, "world") == 0 && (acl.data[i].perms & ~ZOO_PERM_READ) != 0) open = true;
+  deallocate_ACL_vector(&acl);
+  if (open)
+    plugin::log(host_, BERTH_LOG_WARN, "zookeeper: " + root_ + " was created without a credential and anyone may "
+                                           "change it; backend.auth protects only clusters created with it");
 }
 
 void ZkBackend::arm_watches_locked(uint32_t what) {
@@ -296,7 +384,7 @@ void ZkBackend::join(std::string_view member, std::string_view info) {
   const std::string path = members_ + "/" + encode_name(member);
   std::lock_guard lock(mutex_);
   for (int attempt = 0; attempt < 10; ++attempt) {
-    int rc = zoo_create(handle(), path.c_str(), info.data(), static_cast<int>(info.size()), &ZOO_OPEN_ACL_UNSAFE,
+    int rc = zoo_create(handle(), path.c_str(), info.data(), static_cast<int>(info.size()), &acl_,
                         ZOO_EPHEMERAL, nullptr, 0);
     if (rc == ZOK) {
       joined_[std::string(member)] = std::string(info);
@@ -314,7 +402,7 @@ void ZkBackend::join(std::string_view member, std::string_view info) {
     zoo_op_t ops[2];
     zoo_op_result_t results[2];
     zoo_delete_op_init(&ops[0], path.c_str(), stat.version);
-    zoo_create_op_init(&ops[1], path.c_str(), info.data(), static_cast<int>(info.size()), &ZOO_OPEN_ACL_UNSAFE,
+    zoo_create_op_init(&ops[1], path.c_str(), info.data(), static_cast<int>(info.size()), &acl_,
                        ZOO_EPHEMERAL, nullptr, 0);
     rc = zoo_multi(handle(), 2, ops, results);
     if (rc == ZOK) {
@@ -377,7 +465,7 @@ void ZkBackend::create_candidate_locked() {
   const std::string prefix = election_ + "/c_";
   std::string created(prefix.size() + 64, '\0');
   int rc = zoo_create(handle(), prefix.c_str(), description_.data(), static_cast<int>(description_.size()),
-                      &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL_SEQUENTIAL, created.data(), static_cast<int>(created.size()));
+                      &acl_, ZOO_EPHEMERAL_SEQUENTIAL, created.data(), static_cast<int>(created.size()));
   if (rc != ZOK) fail(rc, "create a candidate under", election_);
   candidate_ = created.c_str();
   my_epoch_ = 0;
@@ -499,6 +587,10 @@ plugin::Leadership ZkBackend::leadership() {
 // ----------------------------------------------------------------------------- publication --
 
 void ZkBackend::publish(uint64_t epoch, uint64_t version, std::string_view bytes) {
+  publish_based(epoch, version, 0, bytes);
+}
+
+void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes) {
   std::lock_guard lock(mutex_);
   if (candidate_.empty()) fenced_locked(epoch, "this instance is not a candidate");
   if (my_epoch_ == 0) {
@@ -517,18 +609,37 @@ void ZkBackend::publish(uint64_t epoch, uint64_t version, std::string_view bytes
     throw Error(BERTH_E_STATE, "publish: version " + std::to_string(version) + " is not newer than the latest, " +
                                    std::to_string(latest->version) + " (" + latest_ + ")");
 
+  // The base must be kept from now on: the latest (when self-contained) or the latest's base. The
+  // multi below checks `latest` did not change since, so this still holds when it commits.
+  Latest next{version, epoch, (bytes.size() + kChunkBytes - 1) / kChunkBytes, bytes.size()};
+  if (base_version != 0 && base_version == latest->version && latest->base == 0) {
+    next.base = latest->version;
+    next.base_epoch = latest->epoch;
+    next.base_chunks = latest->chunks;
+    next.base_size = latest->size;
+  } else if (base_version != 0 && base_version == latest->base) {
+    next.base = latest->base;
+    next.base_epoch = latest->base_epoch;
+    next.base_chunks = latest->base_chunks;
+    next.base_size = latest->base_size;
+  } else if (base_version != 0) {
+    throw Error(BERTH_E_NOT_FOUND, "publish: version " + std::to_string(version) + "'s base, version " +
+                                       std::to_string(base_version) + ", is not kept (" + latest_ + " names version " +
+                                       std::to_string(latest->version) +
+                                       (latest->base != 0 ? " based on version " + std::to_string(latest->base) : "") + ")");
+  }
+
   // 1. The chunks, under a node no other publication can share.
   const std::string dir = versions_ + "/" + version_node_name(version, epoch);
   delete_tree_locked(dir);  // a leftover of an earlier failed attempt of ours
-  Latest next{version, epoch, (bytes.size() + kChunkBytes - 1) / kChunkBytes, bytes.size()};
   bool committed = false;
   try {
-    int rc = zoo_create(handle(), dir.c_str(), "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr, 0);
+    int rc = zoo_create(handle(), dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
     if (rc != ZOK) fail(rc, "create", dir);
     for (uint64_t i = 0; i < next.chunks; ++i) {
       const std::string chunk_path = dir + "/" + std::to_string(i);
       std::string_view chunk = bytes.substr(i * kChunkBytes, kChunkBytes);
-      rc = zoo_create(handle(), chunk_path.c_str(), chunk.data(), static_cast<int>(chunk.size()), &ZOO_OPEN_ACL_UNSAFE,
+      rc = zoo_create(handle(), chunk_path.c_str(), chunk.data(), static_cast<int>(chunk.size()), &acl_,
                       ZOO_PERSISTENT, nullptr, 0);
       if (rc != ZOK) fail(rc, "create", chunk_path);
     }
@@ -582,49 +693,93 @@ void ZkBackend::publish(uint64_t epoch, uint64_t version, std::string_view bytes
   }
 }
 
+// Keeps the newest kKeepVersions versions and the base of the latest, as the pointer names it now
+// (read again, so a successor's newer publication is respected).
 void ZkBackend::collect_garbage_locked() {
+  std::string text;
+  Stat stat;
+  if (!get_locked(latest_, &text, &stat)) return;
+  auto latest = parse_latest(text);
+  if (!latest) return;
+  const std::string base = latest->base != 0 ? version_node_name(latest->base, latest->base_epoch) : std::string();
   std::vector<std::pair<uint64_t, std::string>> versions;
   for (const std::string& name : children_locked(versions_))
     if (auto v = version_of_node_name(name)) versions.emplace_back(*v, name);
   std::sort(versions.begin(), versions.end());
   if (versions.size() <= kKeepVersions) return;
-  for (size_t i = 0; i + kKeepVersions < versions.size(); ++i) delete_tree_locked(versions_ + "/" + versions[i].second);
+  for (size_t i = 0; i + kKeepVersions < versions.size(); ++i)
+    if (versions[i].second != base) delete_tree_locked(versions_ + "/" + versions[i].second);
+}
+
+// The chunks of one version node; false when some are gone (collected after a newer publication).
+bool ZkBackend::read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes) {
+  const std::string dir = versions_ + "/" + version_node_name(version, epoch);
+  bytes->clear();
+  bytes->reserve(size);
+  for (uint64_t i = 0; i < chunks; ++i) {
+    std::string chunk;
+    Stat chunk_stat;
+    if (!get_locked(dir + "/" + std::to_string(i), &chunk, &chunk_stat)) return false;
+    *bytes += chunk;
+  }
+  if (bytes->size() != size)
+    throw Error(BERTH_E_CORRUPT, "zookeeper: " + dir + " holds " + std::to_string(bytes->size()) + " bytes, " + latest_ +
+                                     " says " + std::to_string(size));
+  return true;
+}
+
+Latest ZkBackend::read_latest_locked() {
+  std::string text;
+  Stat stat;
+  if (!get_locked(latest_, &text, &stat)) throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " is missing");
+  auto latest = parse_latest(text);
+  if (!latest) throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " does not hold a snapshot pointer");
+  return *latest;
 }
 
 uint64_t ZkBackend::fetch(uint64_t known_version, const plugin::Sink& out) {
+  return fetch_latest(known_version, out).version;
+}
+
+plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Sink& out) {
   std::string bytes;
-  uint64_t version = 0;
+  plugin::Fetched found;
   {
     std::lock_guard lock(mutex_);
     bool done = false;
     for (int attempt = 0; attempt < 50 && !done; ++attempt) {
-      std::string text;
-      Stat stat;
-      if (!get_locked(latest_, &text, &stat)) throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " is missing");
-      auto latest = parse_latest(text);
-      if (!latest) throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " does not hold a snapshot pointer");
-      version = latest->version;
-      if (version == 0 || version <= known_version) return version;
-      const std::string dir = versions_ + "/" + version_node_name(latest->version, latest->epoch);
-      bytes.clear();
-      bytes.reserve(latest->size);
-      bool complete = true;
-      for (uint64_t i = 0; i < latest->chunks && complete; ++i) {
-        std::string chunk;
-        Stat chunk_stat;
-        if (get_locked(dir + "/" + std::to_string(i), &chunk, &chunk_stat)) bytes += chunk;
-        else complete = false;  // collected meanwhile: a newer version is out, start again
-      }
-      if (!complete) continue;
-      if (bytes.size() != latest->size)
-        throw Error(BERTH_E_CORRUPT, "zookeeper: " + dir + " holds " + std::to_string(bytes.size()) + " bytes, " +
-                                         latest_ + " says " + std::to_string(latest->size));
-      done = true;
+      Latest latest = read_latest_locked();
+      found = {latest.version, latest.base};
+      if (latest.version == 0 || latest.version <= known_version) return found;
+      // Incomplete: collected meanwhile, so a newer version is out: start again.
+      done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }
   out.write(bytes.data(), bytes.size());
-  return version;
+  return found;
+}
+
+void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
+  std::string bytes;
+  {
+    std::lock_guard lock(mutex_);
+    bool done = false;
+    for (int attempt = 0; attempt < 50 && !done; ++attempt) {
+      Latest latest = read_latest_locked();
+      if (version != 0 && version == latest.version)
+        done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
+      else if (version != 0 && version == latest.base)
+        done = read_chunks_locked(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size, &bytes);
+      else
+        throw Error(BERTH_E_NOT_FOUND, "zookeeper: version " + std::to_string(version) + " is not kept (" + latest_ +
+                                           " names version " + std::to_string(latest.version) +
+                                           (latest.base != 0 ? " based on version " + std::to_string(latest.base) : "") +
+                                           ")");
+    }
+    if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
+  }
+  out.write(bytes.data(), bytes.size());
 }
 
 // ---------------------------------------------------------------------------------- intake --
@@ -636,7 +791,7 @@ void ZkBackend::submit(std::string_view record) {
                                               std::to_string(kMaxRecordBytes));
   const std::string prefix = intake_ + "/r_";
   std::lock_guard lock(mutex_);
-  int rc = zoo_create(handle(), prefix.c_str(), record.data(), static_cast<int>(record.size()), &ZOO_OPEN_ACL_UNSAFE,
+  int rc = zoo_create(handle(), prefix.c_str(), record.data(), static_cast<int>(record.size()), &acl_,
                       ZOO_PERSISTENT_SEQUENTIAL, nullptr, 0);
   if (rc != ZOK) fail(rc, "create a record under", intake_);
 }
@@ -675,7 +830,7 @@ void ZkBackend::drain(const plugin::Sink& out) {
 void ZkBackend::register_locked() {
   for (const auto& [id, info] : joined_) {
     const std::string path = members_ + "/" + encode_name(id);
-    int rc = zoo_create(handle(), path.c_str(), info.data(), static_cast<int>(info.size()), &ZOO_OPEN_ACL_UNSAFE,
+    int rc = zoo_create(handle(), path.c_str(), info.data(), static_cast<int>(info.size()), &acl_,
                         ZOO_EPHEMERAL, nullptr, 0);
     if (rc == ZNODEEXISTS) {
       plugin::log(host_, BERTH_LOG_WARN, "zookeeper: after a new session, member '" + id +
@@ -694,11 +849,16 @@ void ZkBackend::register_locked() {
 
 void ZkBackend::run_worker() noexcept {
   bool need_session = false;
+  // Watches (and the election's predecessor watch) not set again yet: a watch fires once, and
+  // re-arming it fails while the connection is lost. Kept and retried until it is set, or the
+  // instance would never hear of a change again (found by the ensemble fault tests).
+  uint32_t unarmed = 0;
   for (;;) {
     uint32_t bits = 0;
     {
       std::unique_lock lock(events_.mutex);
-      events_.wake.wait_for(lock, std::chrono::milliseconds(need_session ? 250 : 1000), [&] { return events_.stop || events_.pending != 0; });
+      const bool retry = need_session || unarmed != 0;
+      events_.wake.wait_for(lock, std::chrono::milliseconds(retry ? 250 : 1000), [&] { return events_.stop || events_.pending != 0; });
       if (events_.stop) return;
       bits = events_.pending;
       events_.pending = 0;
@@ -715,15 +875,28 @@ void ZkBackend::run_worker() noexcept {
         need_session = true;
         connect_locked();
         need_session = false;
+        unarmed = kAllChanges;
         ensure_layout_locked();
         arm_watches_locked(kAllChanges);
+        unarmed = 0;
         register_locked();
         notify |= kAllChanges;
       } else if (zh_ != nullptr && zoo_state(zh_) == ZOO_CONNECTED_STATE) {
-        arm_watches_locked(bits);
+        uint32_t want = bits | unarmed;
+        if ((bits & BERTH_CHANGED_CONNECTION) != 0 || unarmed != 0) {
+          // Back from a disconnection: every watch again (the client drops a duplicate), and the
+          // host looks at the snapshot and the election, in case a change fell into the gap.
+          want |= kAllChanges;
+          notify |= BERTH_CHANGED_SNAPSHOT | BERTH_CHANGED_LEADER;
+        }
+        unarmed = want & (kAllChanges | kPredecessor);
+        arm_watches_locked(want);
         // The predecessor went, or the epoch moved: look at the election again (only then, so
         // followers do not poll).
-        if ((bits & (BERTH_CHANGED_LEADER | kPredecessor)) != 0 && campaigning_ && my_epoch_ == 0) try_lead_locked();
+        if ((want & (BERTH_CHANGED_LEADER | kPredecessor)) != 0 && campaigning_ && my_epoch_ == 0) try_lead_locked();
+        unarmed = 0;
+      } else {
+        unarmed |= bits & (kAllChanges | kPredecessor) & ~static_cast<uint32_t>(BERTH_CHANGED_CONNECTION);
       }
     } catch (const std::exception& e) {
       plugin::log(host_, BERTH_LOG_WARN, std::string("zookeeper: ") + e.what());

@@ -5,6 +5,18 @@
 //   connect          (required) "host:port[,host:port...]"
 //   root             the znode under which everything lives, default "/berth"
 //   session_timeout  the ZooKeeper session timeout, default "4s" (the server clamps it)
+//   auth             a digest credential "user:password" (default: none, every node open).
+//                    Every node this backend creates under root then carries the ACL
+//                    digest(user:password) -> ALL, world -> READ: only holders of the credential
+//                    can join, campaign, publish or submit; anyone may read. Reading stays open
+//                    on purpose: the assignment is what every client of the cluster needs to know
+//                    (read-only tools and hosts follow it without the secret), and digest auth over
+//                    this client's plaintext connection could not keep it confidential anyway; what
+//                    the ACL protects is the integrity of the published state. An instance without
+//                    the credential (or with another) still opens and follows, but every change it
+//                    attempts fails with BERTH_E_PERMISSION naming the znode and the ACL refusal.
+//                    Ancestors of root that do not exist yet are created open, so clusters with
+//                    other credentials can live beside this one.
 //
 // Layout under root:
 //   members/<id>              EPHEMERAL, data = the member's info (id %-encoded, see zk_names.h)
@@ -13,7 +25,8 @@
 //   epoch                     persistent; its data version IS the epoch: a new leader bumps it
 //                             with a multi (check own candidate + versioned set), data = the
 //                             leading candidate's name
-//   snapshots/latest          persistent pointer: version, epoch, chunk count, size
+//   snapshots/latest          persistent pointer: version, epoch, chunk count, size, and for a
+//                             delta the same of its base (a checkpoint), kept while named here
 //   snapshots/versions/<v>-<epoch>/<i>
 //                             persistent chunks of <= 512 KiB, so no request exceeds 1 MB
 //   intake/r_<seq>            PERSISTENT_SEQUENTIAL records for the leader
@@ -50,6 +63,7 @@ struct Events {
   uint32_t pending = 0;  // BERTH_CHANGED_* bits and the internal flags below
   int session_state = 0;  // the last session state seen (ZOO_CONNECTED_STATE, ...)
   bool stop = false;
+  int auth_rc = 1;  // the answer to zoo_add_auth (ZOK, ZAUTHFAILED, ...); 1 while none came
   // Paths the callback maps to change bits (set before the first watch, then read-only).
   std::string members, election, epoch, latest, intake;
 };
@@ -69,6 +83,10 @@ class ZkBackend {
   plugin::Leadership leadership();
   void publish(uint64_t epoch, uint64_t version, std::string_view bytes);
   uint64_t fetch(uint64_t known_version, const plugin::Sink& out);
+  // Snapshot deltas: `latest` names the base too, whose chunks stay while it does.
+  void publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes);
+  plugin::Fetched fetch_latest(uint64_t known_version, const plugin::Sink& out);
+  void fetch_version(uint64_t version, const plugin::Sink& out);
   void submit(std::string_view record);
   void drain(const plugin::Sink& out);
 
@@ -76,7 +94,9 @@ class ZkBackend {
   // All below with mutex_ held.
   zhandle_t* handle() const;                 // the live handle, or BERTH_E_UNAVAILABLE
   void connect_locked();                     // a new session; waits until connected
+  void authenticate_locked();                // sends auth_ on a new session; waits for the answer
   void ensure_layout_locked();
+  void warn_if_open_locked();
   void arm_watches_locked(uint32_t what);
   void create_candidate_locked();            // a new EPHEMERAL_SEQUENTIAL candidate
   void try_lead_locked();                    // advance this instance's candidacy
@@ -85,6 +105,8 @@ class ZkBackend {
   std::vector<std::string> children_locked(const std::string& path);
   void delete_tree_locked(const std::string& path);
   void collect_garbage_locked();
+  Latest read_latest_locked();  // BERTH_E_CORRUPT when missing or unreadable
+  bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes);
   int64_t session_id_locked() const;
   std::string candidate_name() const;        // basename of candidate_, "" if none
   std::string who_leads_locked(uint64_t* epoch);
@@ -96,6 +118,9 @@ class ZkBackend {
   std::string connect_;
   std::string root_;
   int timeout_ms_ = 4000;
+  std::string auth_;                 // "user:password", "" for none
+  ACL acl_entries_[2] = {};          // with auth_: creator's digest -> ALL, world -> READ
+  ACL_vector acl_ = ZOO_OPEN_ACL_UNSAFE;  // what every node under root is created with
   std::string members_, election_, epoch_, snapshots_, latest_, versions_, intake_;
   backend::WatchRelay relay_;
   Events events_;

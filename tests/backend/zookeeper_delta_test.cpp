@@ -1,0 +1,70 @@
+// The `zookeeper` backend's side of snapshot deltas, seen from outside: the pointer names the
+// base, the base's chunks outlive every garbage collection while the pointer names it, and go
+// once a new checkpoint no longer needs them.
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "backend/zk_test_support.h"
+#include "plugin/instances.h"
+#include "plugin/loader.h"
+
+namespace berth::test {
+namespace {
+
+class ZooKeeperDeltaTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Backend> open() {
+    return std::make_unique<Backend>(
+        plugin_, PluginConfig("backend", {{"connect", zk_connect(), "test"}, {"root", root_, "test"}}), nullptr);
+  }
+  uint64_t lead(Backend& backend) {
+    backend.campaign();
+    for (int i = 0; i < 2000 && backend.leadership().is_leader != 1; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(backend.leadership().is_leader, 1);
+    return backend.leadership().epoch;
+  }
+  std::string pointer(RawClient& raw) {
+    std::string text(256, '\0');
+    int len = static_cast<int>(text.size());
+    Stat stat;
+    EXPECT_EQ(zoo_get(raw.zh(), (root_ + "/snapshots/latest").c_str(), 0, text.data(), &len, &stat), ZOK);
+    text.resize(len < 0 ? 0 : static_cast<size_t>(len));
+    return text;
+  }
+
+  PluginRegistry registry_;
+  std::shared_ptr<const LoadedPlugin> plugin_ = registry_.load(BERTH_PLUGIN_BACKEND, "zookeeper");
+  std::string root_ = fresh_zk_root();
+};
+
+TEST_F(ZooKeeperDeltaTest, TheBasesChunksStayWhileThePointerNamesItAndGoAfter) {
+  auto leader = open();
+  uint64_t epoch = lead(*leader);
+  std::string checkpoint(1300u << 10, 'c');  // three chunks
+  leader->publish(epoch, 1, checkpoint);
+  for (uint64_t v = 2; v <= 6; ++v) leader->publish_based(epoch, v, 1, "delta " + std::to_string(v));
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  std::string text = pointer(raw);
+  EXPECT_EQ(text.rfind("berth-zk-latest 2 6 ", 0), 0u) << "format 2, which older readers refuse: " << text;
+  std::vector<std::string> versions = raw.children(root_ + "/snapshots/versions");
+  ASSERT_EQ(versions.size(), 3u) << "the newest two and the base";
+  EXPECT_EQ(versions.front().substr(0, 20), "00000000000000000001");
+  EXPECT_EQ(raw.children(root_ + "/snapshots/versions/" + versions.front()).size(), 3u);
+  EXPECT_TRUE(leader->fetch_version(1) == checkpoint);
+
+  leader->publish(epoch, 7, "checkpoint seven");
+  leader->publish_based(epoch, 8, 7, "delta eight");
+  EXPECT_EQ(pointer(raw).rfind("berth-zk-latest 2 8 ", 0), 0u);
+  versions = raw.children(root_ + "/snapshots/versions");
+  ASSERT_EQ(versions.size(), 2u) << "version 1 is collected once nothing is based on it";
+  EXPECT_EQ(versions.front().substr(0, 20), "00000000000000000007");
+  leader->publish(epoch, 9, "full nine");
+  EXPECT_EQ(pointer(raw).rfind("berth-zk-latest 1 9 ", 0), 0u) << "a self-contained version keeps format 1";
+}
+
+}  // namespace
+}  // namespace berth::test
