@@ -2,7 +2,7 @@
  * SWIG interface for the Berth host C API (berth/berth.h), shared by Python and Java.
  *
  * Layout (GDAL's): this file holds what both languages share and includes one .i per handle
- * (options.i, engine.i, snapshot.i); the language-specific typemaps live in python/berth_python.i and
+ * (options.i, engine.i, snapshot.i, events.i); the language-specific typemaps live in python/berth_python.i and
  * java/berth_java.i. The idiomatic classes (berth.Engine, org.berth.Engine, ...) are thin wrappers
  * over this generated module.
  *
@@ -60,3 +60,8 @@ const char *berth_version(void);
 %include "options.i"
 %include "engine.i"
 %include "snapshot.i"
+%include "events.i"
+
+#if defined(SWIGJAVA)
+%include "java/berth_java_lookup.i"
+#endif

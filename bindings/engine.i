@@ -57,6 +57,8 @@ berth_result berth_engine_lookup_batch(berth_engine *engine, const char *const *
 
 berth_result berth_engine_join(berth_engine *engine, const char *server_id, double capacity,
                           berth_error **err);
+berth_result berth_engine_join_labeled(berth_engine *engine, const char *server_id, double capacity,
+                                       const char *labels, berth_error **err);
 berth_result berth_engine_leave(berth_engine *engine, const char *server_id, berth_error **err);
 berth_result berth_engine_add_stream(berth_engine *engine, const char *stream, size_t stream_len,
                                 const char *tenant, double load, berth_error **err);

@@ -81,7 +81,8 @@ static size_t berth_java_encode(const jchar *u, jsize n, char *dst) {
 static const char *berth_java_utf8(JNIEnv *jenv, jstring s, char *buf, size_t cap, char **heap, size_t *len) {
   jchar small[256];
   jsize n = (*jenv)->GetStringLength(jenv, s);
-  jchar *u = (size_t)n <= sizeof small / sizeof small[0] ? small : (jchar *)malloc((size_t)n * sizeof(jchar));
+  jchar *u;
+  u = (size_t)n <= sizeof small / sizeof small[0] ? small : (jchar *)malloc((size_t)n * sizeof(jchar));
   size_t need = (size_t)n * 3 + 1;
   char *dst = need <= cap ? buf : (*heap = (char *)malloc(need));
   if (!u || !dst) {
@@ -199,6 +200,7 @@ static const char *berth_java_owner_name(int64_t owner) {
 BERTH_JAVA_HANDLE(berth_options)
 BERTH_JAVA_HANDLE(berth_engine)
 BERTH_JAVA_HANDLE(berth_snapshot)
+BERTH_JAVA_HANDLE(berth_events)
 
 /* ---- stream ids in ---- */
 %typemap(jni) (const char *stream, size_t stream_len) "jstring"

@@ -143,33 +143,49 @@ static int berth_py_stream_arg(PyObject *o, const char **text, size_t *len) {
 }
 %typemap(argout) (const char *const *streams, const size_t *stream_lens, size_t count, const char **out_owners) {
   if (result == 0) {
-    /* Owners repeat (a few servers, many streams): reuse the str of a recently seen pointer. */
-    enum { kCache = 16 };
-    const char *seen[kCache] = {0};
-    PyObject *seen_str[kCache] = {0};
-    size_t i;
-    PyObject *list = PyList_New((Py_ssize_t)$3);
+    /* Owners repeat (some servers, many streams): one str per distinct owner address, in an
+       open-addressing table sized to the batch (at most kMax owners cached; others are converted
+       each time), so a batch creates about as many str objects as there are servers. */
+    enum { kMaxSlots = 512, kMax = 384 };
+    const char *seen[kMaxSlots];
+    PyObject *seen_str[kMaxSlots];
+    size_t i, slots = 16, cached = 0;
+    PyObject *list;
+    while (slots < kMaxSlots && slots < 2 * $3) slots *= 2;
+    memset(seen, 0, slots * sizeof seen[0]);
+    memset(seen_str, 0, slots * sizeof seen_str[0]);
+    list = PyList_New((Py_ssize_t)$3);
     if (!list) SWIG_fail;
     for (i = 0; i < $3; ++i) {
       const char *p = $4[i];
-      size_t slot = ((uintptr_t)p >> 4) % kCache;
+      size_t slot = (size_t)((((uintptr_t)p >> 3) * 0x9E3779B97F4A7C15ull) >> 40) & (slots - 1);
       PyObject *s;
-      if (p && seen[slot] == p) {
+      if (!p) {
+        Py_INCREF(Py_None);
+        PyList_SET_ITEM(list, (Py_ssize_t)i, Py_None);
+        continue;
+      }
+      while (seen[slot] && seen[slot] != p) slot = (slot + 1) & (slots - 1);
+      if (seen[slot] == p) {
         s = seen_str[slot];
         Py_INCREF(s);
       } else {
-        s = p ? berth_py_str(p, strlen(p)) : (Py_INCREF(Py_None), Py_None);
-        if (!s) { Py_DECREF(list); SWIG_fail; }
-        if (p) {
-          Py_XDECREF(seen_str[slot]);
+        s = berth_py_str(p, strlen(p));
+        if (!s) {
+          Py_DECREF(list);
+          for (i = 0; i < slots; ++i) Py_XDECREF(seen_str[i]);
+          SWIG_fail;
+        }
+        if (cached < kMax && cached < slots * 3 / 4) {
           seen[slot] = p;
           seen_str[slot] = s;
           Py_INCREF(s);
+          ++cached;
         }
       }
       PyList_SET_ITEM(list, (Py_ssize_t)i, s);
     }
-    for (i = 0; i < kCache; ++i) Py_XDECREF(seen_str[i]);
+    for (i = 0; i < slots; ++i) Py_XDECREF(seen_str[i]);
     $result = SWIG_Python_AppendOutput($result, list);
   }
 }
@@ -193,4 +209,6 @@ BERTH_PY_NOGIL(berth_engine_refresh)
 BERTH_PY_NOGIL(berth_engine_resign)
 BERTH_PY_NOGIL(berth_engine_wait_version)
 BERTH_PY_NOGIL(berth_engine_join)
+BERTH_PY_NOGIL(berth_engine_join_labeled)
 BERTH_PY_NOGIL(berth_engine_leave)
+BERTH_PY_NOGIL(berth_events_poll)

@@ -8,6 +8,7 @@
 
 from .engine import (Engine, Metrics, Options, Server, Snapshot, Status, Stream, StreamId,
                      version)
+from .events import Event, EventKind, Events
 from .errors import (BerthError, ConfigError, CorruptError, FencedError, InternalError,
                      InvalidArgumentError, NoServersError, NotFoundError, PermissionError,
                      PluginError, StateError, TimeoutError, UnavailableError)
@@ -16,6 +17,7 @@ __version__ = version()
 
 __all__ = [
     "Engine", "Options", "Snapshot", "Status", "Metrics", "Server", "Stream", "StreamId", "version",
+    "Event", "EventKind", "Events",
     "BerthError", "ConfigError", "CorruptError", "FencedError", "InternalError",
     "InvalidArgumentError", "NoServersError", "NotFoundError", "PermissionError", "PluginError",
     "StateError", "TimeoutError", "UnavailableError",

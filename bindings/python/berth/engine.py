@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Iterator, Mapping, Sequence, Union
 
 from . import _berth_swig as _c
 from . import berth_swig as _swig
 from .errors import StateError
+
+if TYPE_CHECKING:
+    from .events import Events
 
 StreamId = Union[str, bytes]
 OptionValue = Union[str, int, float, bool]
@@ -231,8 +234,16 @@ class Engine:
         return _lookup_batch(self._handle, streams)
 
     # -- membership and streams -----------------------------------------------------------
-    def join(self, server_id: str, capacity: float = 1.0) -> None:
-        _c.berth_engine_join(self._h(), server_id, float(capacity))
+    def join(self, server_id: str, capacity: float = 1.0,
+             labels: str | Mapping[str, str | None] | None = None) -> None:
+        """Registers a server while this engine is open. ``labels`` (for rules): "zone=a,ssd" or
+        ``{"zone": "a", "ssd": None}`` (None: a bare tag). Joining again replaces them."""
+        if labels is None:
+            _c.berth_engine_join(self._h(), server_id, float(capacity))
+            return
+        if not isinstance(labels, str):
+            labels = ",".join(k if v is None else f"{k}={v}" for k, v in labels.items())
+        _c.berth_engine_join_labeled(self._h(), server_id, float(capacity), labels)
 
     def leave(self, server_id: str) -> None:
         _c.berth_engine_leave(self._h(), server_id)
@@ -295,6 +306,11 @@ class Engine:
     def snapshot(self) -> Snapshot:
         """The snapshot served now (NotFoundError before the first)."""
         return Snapshot(_c.berth_engine_snapshot(self._h()))
+
+    def events(self) -> "Events":
+        """A new queue of change events (version, leadership, degraded mode) to poll."""
+        from .events import Events
+        return Events(self)
 
     # -- lifetime -------------------------------------------------------------------------
     def close(self) -> None:

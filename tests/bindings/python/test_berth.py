@@ -107,6 +107,20 @@ def test_batch_lookup_with_many_distinct_owners():
         assert len(set(batch)) > 100
 
 
+def test_batch_lookup_with_more_owners_than_its_str_cache_holds():
+    with berth.Engine(settings(fresh_cluster("owners"), "n")) as engine:
+        for i in range(500):
+            engine.join(f"srv-{i}")
+        assert engine.wait_leader(5.0)
+        engine.refresh()
+        engine.wait_version(1)
+        names = [f"u-{i}" for i in range(6000)]
+        batch = engine.lookup_batch(names)
+        assert batch == [engine.lookup(n) for n in names]
+        assert len(set(batch)) > 400
+        assert engine.lookup_batch(names[:3]) == batch[:3]  # a small batch, a small table
+
+
 def test_batch_lookup_names_the_bad_stream(published):
     with pytest.raises(berth.InvalidArgumentError) as info:
         published.lookup_batch(["s1", ""])
@@ -150,6 +164,20 @@ def test_refresh_on_a_follower_is_a_state_error():
             follower.wait_version(99, timeout=0.01)
         assert isinstance(timeout.value, builtins.TimeoutError)
         assert timeout.value.code == berth.errors.E_TIMEOUT
+
+
+def test_join_with_labels():
+    with berth.Engine(settings(fresh_cluster("labels"), "n")) as engine:
+        engine.join("srv-a", 1.0, labels="zone=a,rack=r1,ssd")
+        engine.join("srv-b", 2.0, labels={"zone": "b", "ssd": None})
+        engine.join("srv-c", labels="")
+        with pytest.raises(berth.InvalidArgumentError, match="srv-d.*bad label") as info:
+            engine.join("srv-d", labels="bad label")
+        assert info.value.code == berth.errors.E_INVALID_ARGUMENT
+        assert engine.wait_leader(5.0)
+        engine.refresh()
+        with engine.snapshot() as snap:
+            assert {s.id: s.capacity for s in snap.servers()} == {"srv-a": 1.0, "srv-b": 2.0, "srv-c": 1.0}
 
 
 def test_bad_arguments_are_invalid_argument_errors(published):
@@ -322,7 +350,7 @@ def test_java_and_python_agree_on_a_file_backend(tmp_path):
         ours = engine.lookup_batch(names)
         proc = subprocess.run(
             [java, f"-Dberth.jni.library={os.environ['BERTH_JNI_LIBRARY']}", "-cp", classpath,
-             "org.berth.AgreementMain", str(tmp_path), str(version)],
+             "org.berth.AgreementMain", str(version), "backend.name=file", f"backend.dir={tmp_path}"],
             input="\n".join(names) + "\n", capture_output=True, encoding="utf-8", timeout=60)
         assert proc.returncode == 0, proc.stderr
         lines = proc.stdout.splitlines()

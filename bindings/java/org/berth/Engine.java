@@ -2,6 +2,8 @@ package org.berth;
 
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Map;
 import org.berth.internal.berth_engine_status;
 import org.berth.internal.berth_metrics;
@@ -38,7 +40,37 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  private static final int OWNER_CACHE_SIZE = 256; // a power of two
+  /**
+   * Per thread: a direct buffer lookups write their ids' UTF-8 into, and its address, so the JNI
+   * calls pass numbers only and the native side calls back into no JNI function
+   * (berth_java_lookup.i). Grown for large batches.
+   */
+  private static final class Scratch {
+    ByteBuffer buffer;
+    long address;
+
+    Scratch() {
+      allocate(4096);
+    }
+
+    private void allocate(int bytes) {
+      buffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+      address = berth_swigJNI.berth_java_direct_address(buffer);
+    }
+
+    void ensure(long bytes) {
+      if (bytes > buffer.capacity()) {
+        if (bytes > Integer.MAX_VALUE - 64) {
+          throw new InvalidArgumentException("a batch of " + bytes + " bytes is too large; split it");
+        }
+        allocate((int) Math.min(Integer.MAX_VALUE - 64, Math.max(bytes, 2L * buffer.capacity())));
+      }
+    }
+  }
+
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  private static final int OWNER_CACHE_SIZE = 1024; // a power of two
   // Direct-mapped; racy by design: entries are immutable, a lost update only costs a miss.
   private final Owner[] owners = new Owner[OWNER_CACHE_SIZE];
 
@@ -82,10 +114,15 @@ public final class Engine implements AutoCloseable {
   public String lookup(String stream) {
     long address;
     try {
-      address = berth_swigJNI.berth_engine_lookup(handle(), stream);
+      address = ownerAddress(stream);
     } finally {
       Reference.reachabilityFence(this);
     }
+    return ownerName(address);
+  }
+
+  /** The Java copy of the owner name at {@code address}, cached by address. */
+  private String ownerName(long address) {
     int slot = (int) (address ^ (address >>> 4) ^ (address >>> 12)) & (OWNER_CACHE_SIZE - 1);
     Owner o = owners[slot];
     if (o == null || o.address != address) {
@@ -95,13 +132,57 @@ public final class Engine implements AutoCloseable {
     return o.name;
   }
 
+  /** The address of the owner's name: ASCII ids through the thread's buffer, others as Strings. */
+  private long ownerAddress(String stream) {
+    if (stream == null) { // the C API's error for a NULL id, as before
+      return berth_swigJNI.berth_engine_lookup(handle(), null);
+    }
+    int n = stream.length();
+    Scratch scratch = SCRATCH.get();
+    if (n <= scratch.buffer.capacity()) {
+      ByteBuffer b = scratch.buffer;
+      int i = 0;
+      for (char c; i < n && (c = stream.charAt(i)) < 0x80; ++i) {
+        b.put(i, (byte) c); // ASCII is its own UTF-8
+      }
+      if (i == n) {
+        return berth_swigJNI.berth_java_lookup_utf8(handle(), scratch.address, n);
+      }
+    }
+    return berth_swigJNI.berth_engine_lookup(handle(), stream);
+  }
+
   /** The owners of many streams at once, all answered from one snapshot. */
   public String[] lookupBatch(String... streams) {
-    String[] owners = streams.clone();
+    // The block berth_java_lookup.i reads: count | owners[count] | ends[count] | UTF-8 of the ids.
+    int n = streams.length;
+    long chars = 0;
+    for (String s : streams) {
+      chars += s == null ? 0 : s.length();
+    }
+    Scratch scratch = SCRATCH.get();
+    long header = 8 + 12L * n;
+    scratch.ensure(header + 3 * chars);
+    ByteBuffer b = scratch.buffer;
+    b.putLong(0, n);
+    int endsAt = 8 + 8 * n;
+    int bytesAt = (int) header;
+    int pos = bytesAt;
+    for (int i = 0; i < n; ++i) {
+      String s = streams[i];
+      if (s != null) { // null: an empty id, which the C API rejects naming its index
+        pos = Utf8.encode(s, b, pos);
+      }
+      b.putInt(endsAt + 4 * i, pos - bytesAt);
+    }
     try {
-      berth_swigJNI.berth_engine_lookup_batch(handle(), owners);
+      berth_swigJNI.berth_java_lookup_batch_utf8(handle(), scratch.address);
     } finally {
       Reference.reachabilityFence(this);
+    }
+    String[] owners = new String[n];
+    for (int i = 0; i < n; ++i) {
+      owners[i] = ownerName(b.getLong(8 + 8 * i));
     }
     return owners;
   }
@@ -116,6 +197,26 @@ public final class Engine implements AutoCloseable {
 
   public void join(String serverId) {
     join(serverId, 1.0);
+  }
+
+  /**
+   * Registers a server with labels rules select servers by: "zone=a,rack=r1,ssd" (key=value pairs
+   * and bare tags). Joining again replaces them; a malformed label throws
+   * {@link InvalidArgumentException} naming it.
+   */
+  public void join(String serverId, double capacity, String labels) {
+    try {
+      berth_swigJNI.berth_engine_join_labeled(handle(), serverId, capacity, labels);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The same with labels as a map; a null value is a bare tag. */
+  public void join(String serverId, double capacity, Map<String, String> labels) {
+    StringBuilder text = new StringBuilder();
+    labels.forEach((k, v) -> text.append(text.length() == 0 ? "" : ",").append(k).append(v == null ? "" : "=" + v));
+    join(serverId, capacity, text.toString());
   }
 
   public void leave(String serverId) {
@@ -246,6 +347,17 @@ public final class Engine implements AutoCloseable {
       Reference.reachabilityFence(this);
     }
     return new Snapshot(out[0]);
+  }
+
+  /** A new queue of change events (version, leadership, degraded mode) to poll; close it when done. */
+  public Events events() {
+    long[] out = new long[1];
+    try {
+      berth_swigJNI.berth_events_open(handle(), out);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+    return new Events(this, out[0]);
   }
 
   public boolean isClosed() {

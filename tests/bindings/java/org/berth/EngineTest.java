@@ -201,6 +201,23 @@ public class EngineTest {
   }
 
   @Test
+  public void joinWithLabels() throws Exception {
+    Engine engine = closeLater(Engine.open(settings(freshCluster("labels"), "n")));
+    engine.join("srv-a", 1.0, "zone=a,rack=r1,ssd");
+    Map<String, String> labels = new HashMap<>();
+    labels.put("zone", "b");
+    labels.put("ssd", null);
+    engine.join("srv-b", 2.0, labels);
+    InvalidArgumentException e = expect(InvalidArgumentException.class, () -> engine.join("srv-d", 1.0, "bad label"));
+    assertTrue(e.getMessage(), e.getMessage().contains("srv-d") && e.getMessage().contains("bad label"));
+    assertTrue(engine.waitLeader(5000));
+    engine.refresh();
+    try (Snapshot snap = engine.snapshot()) {
+      assertEquals(2, snap.serverCount());
+    }
+  }
+
+  @Test
   public void badArgumentsAreInvalidArgumentErrors() throws Exception {
     Engine engine = published();
     expect(InvalidArgumentException.class, () -> engine.join("bad", -1.0));

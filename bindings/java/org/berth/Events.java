@@ -1,0 +1,100 @@
+package org.berth;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.time.Duration;
+import org.berth.internal.berth_event;
+import org.berth.internal.berth_swig;
+import org.berth.internal.berth_swigJNI;
+
+/**
+ * Change notifications of one engine as a queue the host polls from a thread of its own: no
+ * library thread ever calls into the JVM. Obtained from {@link Engine#events()}.
+ *
+ * <p>The queue coalesces: a slow consumer sees each kind of change once, with the newest state
+ * (versions 3 -> 7 in one event), so it never holds a backlog. It starts from the engine's state
+ * when it was opened. Closing the engine makes a waiting {@link #poll} (and every later one) throw
+ * {@link StateException}. Polls may run on several threads, but not concurrently with close().
+ * The queue keeps its engine reachable.
+ */
+public final class Events implements AutoCloseable {
+  /** What changed. */
+  public enum Kind {
+    /** The served snapshot changed: {@code oldVersion -> version}. */
+    VERSION,
+    /** Leadership gained or lost ({@code leader}), or the epoch moved: {@code oldEpoch -> epoch}. */
+    LEADERSHIP,
+    /** Degraded mode entered ({@code degraded}) or left. */
+    DEGRADED
+  }
+
+  /** One change, with the state as delivered so far, itself included (a change still pending comes next). */
+  public record Event(Kind kind, long oldVersion, long version, long oldEpoch, long epoch, boolean leader,
+      boolean degraded) {}
+
+  // A long wait is made of native waits this long, so Thread.interrupt() is noticed between them.
+  private static final long SLICE_MILLIS = 200;
+
+  private final Engine engine;
+  private final NativeHandle handle;
+  private final Cleaner.Cleanable cleanable;
+
+  Events(Engine engine, long handle) {
+    this.engine = engine;
+    this.handle = new NativeHandle(handle, berth_swigJNI::berth_events_close);
+    this.cleanable = NativeHandle.CLEANER.register(this, this.handle);
+  }
+
+  private long handle() {
+    long h = handle.get();
+    if (h == 0) {
+      throw new StateException("the event queue is closed");
+    }
+    return h;
+  }
+
+  /**
+   * The next change, waiting up to {@code timeout}; null if none came in time (as
+   * {@link java.util.concurrent.BlockingQueue#poll}).
+   *
+   * @throws StateException once the engine (or this queue) is closed
+   * @throws InterruptedException if the thread is interrupted while waiting
+   */
+  public Event poll(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+    berth_event e = new berth_event();
+    try {
+      while (true) {
+        if (Thread.interrupted()) {
+          throw new InterruptedException();
+        }
+        long left = Math.max(0, (deadline - System.nanoTime() + 999_999L) / 1_000_000L); // rounded up
+        berth_swig.berth_events_poll(handle(), (int) Math.min(left, SLICE_MILLIS), e);
+        if (e.getKind() != berth_swig.BERTH_EVENT_NONE) {
+          return new Event(Kind.values()[e.getKind() - 1], e.getOld_version(), e.getVersion(), e.getOld_epoch(),
+              e.getEpoch(), e.getIs_leader() != 0, e.getDegraded() != 0);
+        }
+        if (System.nanoTime() - deadline >= 0) {
+          return null;
+        }
+      }
+    } finally {
+      e.delete();
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The engine this queue reports on. */
+  public Engine engine() {
+    return engine;
+  }
+
+  public boolean isClosed() {
+    return handle.get() == 0;
+  }
+
+  @Override
+  public void close() {
+    cleanable.clean();
+  }
+}

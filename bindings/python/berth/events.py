@@ -1,0 +1,108 @@
+"""Change notifications: a queue the host polls (no callback ever runs on a library thread).
+
+    with engine.events() as events:
+        for event in events:              # blocks; ends when the engine is closed
+            if event.kind is berth.EventKind.VERSION:
+                print(f"version {event.old_version} -> {event.version}")
+
+The queue coalesces: a slow consumer sees each kind of change once, with the newest state
+(versions 3 -> 7 in one event), so it never holds a backlog. It starts from the engine's state
+when it was opened.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+from . import _berth_swig as _c
+from . import berth_swig as _swig
+from .errors import StateError
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+# A long wait is made of slices this long, so Ctrl-C (handled between slices) still works.
+_SLICE_S = 0.2
+
+
+class EventKind(enum.IntEnum):
+    VERSION = _c.BERTH_EVENT_VERSION
+    """The served snapshot changed: ``old_version`` -> ``version``."""
+    LEADERSHIP = _c.BERTH_EVENT_LEADERSHIP
+    """Leadership gained or lost (``is_leader``), or the epoch moved: ``old_epoch`` -> ``epoch``."""
+    DEGRADED = _c.BERTH_EVENT_DEGRADED
+    """Degraded mode entered (``degraded``) or left."""
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    old_version: int
+    version: int
+    old_epoch: int
+    epoch: int
+    is_leader: bool
+    degraded: bool
+
+
+class Events:
+    """An event queue of one engine; a context manager and an iterator.
+
+    Keeps its engine reachable. Closing the engine makes a waiting :meth:`poll` (and every later
+    one) raise :class:`~berth.StateError`, and ends iteration.
+    """
+
+    def __init__(self, engine: "Engine") -> None:
+        self._handle = None
+        self._engine = engine
+        self._handle = _c.berth_events_open(engine._h())
+
+    def _h(self):
+        if self._handle is None:
+            raise StateError("the event queue is closed", None)
+        return self._handle
+
+    def poll(self, timeout: float | None = 0.0) -> Event | None:
+        """The next change, waiting up to ``timeout`` seconds (None: for ever); None if none came."""
+        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+        event = _swig.berth_event()
+        while True:
+            left = _SLICE_S if deadline is None else min(_SLICE_S, max(0.0, deadline - time.monotonic()))
+            _c.berth_events_poll(self._h(), math.ceil(left * 1000), event)
+            if event.kind != _c.BERTH_EVENT_NONE:
+                return Event(EventKind(event.kind), event.old_version, event.version, event.old_epoch,
+                             event.epoch, bool(event.is_leader), bool(event.degraded))
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+
+    def __iter__(self) -> Iterator[Event]:
+        """Every change as it comes, until the engine (or this queue) is closed."""
+        while True:
+            try:
+                event = self.poll(None)
+            except StateError:
+                return
+            if event is not None:
+                yield event
+
+    def close(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            _c.berth_events_close(handle)
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def __enter__(self) -> "Events":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()

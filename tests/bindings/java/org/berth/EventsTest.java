@@ -1,0 +1,154 @@
+package org.berth;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.Test;
+
+/** The polled event queue from Java (the Python twin is tests/bindings/python/test_events.py). */
+public class EventsTest {
+  private static Map<String, String> settings(String cluster, String node, boolean campaign) {
+    Map<String, String> s = EngineTest.settings(cluster, node);
+    s.put("engine.campaign", campaign ? "true" : "false");
+    return s;
+  }
+
+  private static Events.Event next(Events events, Events.Kind kind) throws InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      Events.Event e = events.poll(Duration.ofMillis(100));
+      if (e != null && e.kind() == kind) {
+        return e;
+      }
+    }
+    fail("no " + kind + " event within 5 s");
+    return null;
+  }
+
+  @Test
+  public void followerSeesAVersionEventAfterTheLeaderRefreshes() throws Exception {
+    String cluster = EngineTest.freshCluster("events");
+    try (Engine leader = Engine.open(settings(cluster, "leader", true));
+        Engine follower = Engine.open(settings(cluster, "follower", false))) {
+      assertTrue(leader.waitLeader(5000));
+      leader.join("srv-a");
+      // The new leader's own first refresh is done (it would race with ours), and the follower has
+      // seen the election and that version: no event is pending when the queue opens.
+      for (int i = 0; i < 5000; ++i) {
+        Engine.Metrics m = leader.metrics();
+        if (m.refreshOk() + m.refreshFailed() > 0 && follower.status().version() == leader.status().version()
+            && follower.status().epoch() == leader.status().epoch()) {
+          break;
+        }
+        Thread.sleep(1);
+      }
+      try (Events events = follower.events()) {
+        assertNull(events.poll(Duration.ZERO));
+        long before = follower.status().version();
+        leader.refresh();
+        Events.Event e = events.poll(Duration.ofSeconds(5));
+        assertNotNull(e);
+        assertEquals(Events.Kind.VERSION, e.kind());
+        assertEquals(before, e.oldVersion());
+        assertEquals(leader.status().version(), e.version());
+        assertFalse(e.leader());
+        assertFalse(e.degraded());
+
+        // Coalesced: three refreshes nobody polled for arrive as one event, old -> newest.
+        for (int i = 0; i < 3; ++i) {
+          leader.refresh();
+        }
+        long newest = leader.status().version();
+        follower.waitVersion(newest, 5000);
+        e = events.poll(Duration.ofSeconds(1));
+        assertEquals(Events.Kind.VERSION, e.kind());
+        assertEquals(newest - 3, e.oldVersion());
+        assertEquals(newest, e.version());
+        assertNull(events.poll(Duration.ZERO));
+      }
+    }
+  }
+
+  @Test
+  public void leadershipEventsOnResign() throws Exception {
+    String cluster = EngineTest.freshCluster("resign");
+    try (Engine first = Engine.open(settings(cluster, "first", true))) {
+      assertTrue(first.waitLeader(5000));
+      try (Engine second = Engine.open(settings(cluster, "second", true));
+          Events onFirst = first.events();
+          Events onSecond = second.events()) {
+        long epoch = first.status().epoch();
+        first.resign();
+        Events.Event lost = next(onFirst, Events.Kind.LEADERSHIP);
+        assertFalse(lost.leader());
+        assertEquals(epoch, lost.oldEpoch());
+        Events.Event gained = next(onSecond, Events.Kind.LEADERSHIP);
+        if (!gained.leader()) { // saw the epoch move before it won
+          gained = next(onSecond, Events.Kind.LEADERSHIP);
+        }
+        assertTrue(gained.leader());
+        assertTrue(gained.epoch() > epoch);
+      }
+    }
+  }
+
+  @Test
+  public void closingTheEngineWakesAWaitingPollWithAStateException() throws Exception {
+    Engine engine = Engine.open(settings(EngineTest.freshCluster("closing"), "closing", false));
+    Events events = engine.events();
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    long[] waitedMillis = new long[1];
+    Thread poller = new Thread(() -> {
+      long start = System.nanoTime();
+      try {
+        events.poll(Duration.ofSeconds(30));
+      } catch (Throwable t) {
+        thrown.set(t);
+      }
+      waitedMillis[0] = (System.nanoTime() - start) / 1_000_000L;
+    });
+    poller.start();
+    Thread.sleep(300);
+    engine.close();
+    poller.join(10_000);
+    assertFalse(poller.isAlive());
+    Throwable t = thrown.get();
+    assertTrue(String.valueOf(t), t instanceof StateException);
+    assertEquals(BerthException.STATE, ((StateException) t).code());
+    assertTrue(t.getMessage(), t.getMessage().contains("engine was closed"));
+    assertTrue(waitedMillis[0] < 5000);
+    try {
+      events.poll(Duration.ZERO);
+      fail("a poll after close must throw");
+    } catch (StateException expected) {
+      // every later poll fails the same way
+    }
+    events.close();
+    events.close();
+    assertTrue(events.isClosed());
+  }
+
+  @Test
+  public void pollTimesOutWithNullAndHonoursInterrupts() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("quiet"), "quiet", false));
+        Events events = engine.events()) {
+      long start = System.nanoTime();
+      assertNull(events.poll(Duration.ofMillis(300)));
+      assertTrue(System.nanoTime() - start >= 290_000_000L);
+      Thread.currentThread().interrupt();
+      try {
+        events.poll(Duration.ofSeconds(10));
+        fail("an interrupted poll must throw");
+      } catch (InterruptedException expected) {
+        assertFalse(Thread.currentThread().isInterrupted());
+      }
+    }
+  }
+}

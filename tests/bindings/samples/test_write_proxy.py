@@ -1,0 +1,50 @@
+"""samples/java's write proxy: two proxies on one `file` backend directory agree on every owner.
+
+Run by CTest (samples.java.write_proxy), which sets BERTH_JAVA, BERTH_JAR, BERTH_JNI_LIBRARY and
+BERTH_WRITE_PROXY_JAR.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+STREAMS = [f"stream-{i}" for i in range(500)] + ["stréam", "流-7", "emoji-😀"]
+
+
+def start_proxy(directory: str, server: str) -> subprocess.Popen:
+    env = os.environ
+    classpath = os.pathsep.join([env["BERTH_JAR"], env["BERTH_WRITE_PROXY_JAR"]])
+    return subprocess.Popen(
+        [env["BERTH_JAVA"], f"-Dberth.jni.library={env['BERTH_JNI_LIBRARY']}", "-cp", classpath,
+         "org.berth.samples.WriteProxy", "--server", server,
+         "--set", "backend.name=file", "--set", f"backend.dir={directory}", "--wait-servers", "2"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")
+
+
+def test_two_write_proxies_agree_on_every_owner(tmp_path):
+    if not os.environ.get("BERTH_WRITE_PROXY_JAR"):
+        pytest.skip("BERTH_WRITE_PROXY_JAR and friends are set by CTest")
+    proxies = [start_proxy(str(tmp_path), s) for s in ("proxy-a:8080", "proxy-b:8080")]
+    try:
+        answers = []
+        # Both keep running (and members) until both have answered everything: a proxy leaving
+        # early would make the other's leader move its streams half way through.
+        for p in proxies:
+            p.stdin.write("\n".join(STREAMS) + "\n")
+            p.stdin.flush()
+        for p in proxies:
+            answers.append([p.stdout.readline().rstrip("\n") for _ in STREAMS])
+        for p in proxies:
+            p.stdin.close()
+        for p in proxies:
+            assert p.wait(timeout=30) == 0, p.stderr.read()
+    finally:
+        for p in proxies:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert answers[0] == answers[1]
+    assert set(answers[0]) == {"proxy-a:8080", "proxy-b:8080"}, "both proxies own streams"
