@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 #include "plugin/instances.h"
 #include "snapshot/codec.h"
+#include "snapshot/delta_codec.h"
 #include "workload/workload.h"
 
 namespace berth::cli {
@@ -44,6 +45,8 @@ uint64_t resident_bytes() {
 struct ZkFigures {
   double publish_ms = 0;        // the leader's publish() of the whole snapshot, chunks and flip
   double follower_swap_ms = 0;  // publish() returned -> a follower engine serves that version
+  double delta_publish_ms = 0;  // the leader's publish of a delta after a 1% move (on the last full one)
+  double delta_swap_ms = 0;     // ...until the follower serves it
   double snapshot_bytes_per_stream = 0;
   double avg_stream_id_bytes = 0;
 };
@@ -100,9 +103,29 @@ ZkFigures measure_zk(const BenchOptions& o, const Engine& engine) {
     publish_ms.push_back(std::chrono::duration<double, std::milli>(published - start).count());
     swap_ms.push_back(std::chrono::duration<double, std::milli>(swapped - published).count());
   }
+  // Then deltas: each time 1% of the streams move on top of the last full version, published
+  // as a delta based on it, as the engine's leader does after a small refresh.
+  const uint64_t checkpoint = copy.meta.version;
+  std::vector<double> delta_publish_ms, delta_swap_ms;
+  if (leader.supports_deltas() && current->stream_count() > 0 && current->server_count() >= 2) {
+    copy.names = current->names;
+    finish_snapshot(copy, nullptr, current->names ? current->names : std::make_shared<ServerNames>(), current.get());
+    for (uint32_t r = 1; r <= std::max<uint32_t>(1, o.repetitions); ++r) {
+      Snapshot next = moved_1pct(copy);
+      next.meta.version = checkpoint + r;
+      std::optional<std::string> delta = encode_delta(copy, next, bytes_size);
+      if (!delta) throw Error(BERTH_E_INTERNAL, "bench --zk: a 1% move did not fit in a delta");
+      auto start = Clock::now();
+      leader.publish_based(epoch, next.meta.version, checkpoint, *delta);
+      auto published = Clock::now();
+      follower.wait_version(next.meta.version, std::chrono::seconds(60));
+      delta_publish_ms.push_back(std::chrono::duration<double, std::milli>(published - start).count());
+      delta_swap_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - published).count());
+    }
+  }
   const double n = static_cast<double>(std::max<uint64_t>(1, current->stream_count()));
-  return ZkFigures{median(publish_ms), median(swap_ms), static_cast<double>(bytes_size) / n,
-                   static_cast<double>(current->streams->ids.arena.size()) / n};
+  return ZkFigures{median(publish_ms), median(swap_ms), median(delta_publish_ms), median(delta_swap_ms),
+                   static_cast<double>(bytes_size) / n, static_cast<double>(current->streams->ids.arena.size()) / n};
 }
 
 }  // namespace
@@ -204,6 +227,8 @@ int run_bench(const BenchOptions& o) {
     if (zk) {
       j["zk_publish_ms_1m"] = zk->publish_ms;  // named for the default 1M streams, like refresh_ms_1m_x_1000
       j["zk_follower_swap_ms"] = zk->follower_swap_ms;
+      j["zk_delta_publish_ms"] = zk->delta_publish_ms;
+      j["zk_delta_follower_swap_ms"] = zk->delta_swap_ms;
       j["snapshot_bytes_per_stream"] = zk->snapshot_bytes_per_stream;
       j["avg_stream_id_bytes"] = zk->avg_stream_id_bytes;
     }
@@ -222,6 +247,8 @@ int run_bench(const BenchOptions& o) {
     if (zk)
       std::cout << fmt::format("  ZooKeeper ({}): publish of the snapshot:  {:>12.1f} ms\n", o.zk, zk->publish_ms)
                 << fmt::format("  publish -> a follower serves it:               {:>12.1f} ms\n", zk->follower_swap_ms)
+                << fmt::format("  publish of a delta after a 1% move:            {:>12.1f} ms\n", zk->delta_publish_ms)
+                << fmt::format("  delta publish -> a follower serves it:         {:>12.1f} ms\n", zk->delta_swap_ms)
                 << fmt::format("  encoded snapshot per stream:                   {:>12.1f} bytes (ids {:.1f})\n",
                                zk->snapshot_bytes_per_stream, zk->avg_stream_id_bytes);
   }

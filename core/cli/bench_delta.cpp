@@ -23,20 +23,26 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-DeltaFigures measure_delta_1pct(const Snapshot& base, uint32_t repetitions) {
-  DeltaFigures out;
+Snapshot moved_1pct(const Snapshot& base) {
   const uint64_t n = base.stream_count();
   const uint32_t m = base.server_count();
-  if (n == 0 || m < 2) return out;
   Snapshot next = bare_copy(base);
   next.meta.version = base.meta.version + 1;
   std::mt19937_64 random(19);
-  for (uint64_t k = 0; k < std::max<uint64_t>(1, n / 100); ++k) {
+  for (uint64_t k = 0; m >= 2 && k < std::max<uint64_t>(1, n / 100); ++k) {
     uint64_t i = random() % n;  // a few repeats: about 1% of distinct streams
     next.owner[i] = static_cast<uint32_t>((next.owner[i] + 1 + random() % (m - 1)) % m);
   }
   auto names = base.names ? base.names : std::make_shared<ServerNames>();
   finish_snapshot(next, nullptr, names, &base);
+  return next;
+}
+
+DeltaFigures measure_delta_1pct(const Snapshot& base, uint32_t repetitions) {
+  DeltaFigures out;
+  if (base.stream_count() == 0 || base.server_count() < 2) return out;
+  auto names = base.names ? base.names : std::make_shared<ServerNames>();
+  Snapshot next = moved_1pct(base);
   out.full_bytes = encode_snapshot(next).size();
 
   std::vector<double> encode_ms, apply_ms;

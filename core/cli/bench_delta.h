@@ -16,8 +16,11 @@ struct DeltaFigures {
   double apply_ms = 0;            // decode_delta + apply_delta + finish_snapshot (table patched)
 };
 
-// Moves 1% of `base`'s streams (a fixed random choice) to other servers and measures, median of
-// `repetitions` runs.
+// `base` with 1% of its streams (a fixed random choice) moved to other servers, as version + 1,
+// finished (lookup table patched from `base`'s).
+Snapshot moved_1pct(const Snapshot& base);
+
+// Moves 1% of `base`'s streams (moved_1pct) and measures, median of `repetitions` runs.
 DeltaFigures measure_delta_1pct(const Snapshot& base, uint32_t repetitions);
 
 }  // namespace berth::cli

@@ -5,6 +5,7 @@
 
 #include "berth/berth.h"
 #include "cli/bench.h"
+#include "cli/show.h"
 #include "cli/bench_policies.h"
 #include "cli/bench_rules.h"
 #include "cli/rules_cmd.h"
@@ -84,6 +85,13 @@ int main(int argc, char** argv) {
   bench_cmd->add_flag("--rules", bench_rules, "Time the evaluation of tenant rules (1M streams across 10k tenants)");
   bench_cmd->add_option("--tenants", rules_bench.tenants, "Tenants, with --rules")->capture_default_str();
 
+  berth::cli::ShowOptions show_opts;
+  CLI::App* show = app.add_subcommand("show", "Print the snapshot a file or zookeeper backend serves now");
+  show->add_option("--config", show_opts.source.config, "TOML file naming the backend");
+  show->add_option("--set", show_opts.source.settings, "Override one setting: section.key=value (repeatable)");
+  show->add_option("--timeout", show_opts.source.timeout_s, "Seconds to wait for a snapshot")->capture_default_str();
+  show->add_flag("--json", show_opts.json, "One JSON object");
+
   CLI::App* plugins = app.add_subcommand("plugins", "List the built-in plugins");
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
@@ -102,6 +110,7 @@ int main(int argc, char** argv) {
     }
     if (*rules_check) return berth::cli::run_rules_check(rules_opts);
     if (*plan) return berth::cli::run_plan(rules_opts);
+    if (*show) return berth::cli::run_show(show_opts);
     if (*bench_cmd && bench_rules) {
       rules_bench.streams = bench.streams;
       rules_bench.servers = bench.servers;

@@ -41,6 +41,15 @@ Cluster from_backend(const ClusterSource& source, Options options) {
 
 }  // namespace
 
+Cluster read_backend(const ClusterSource& source) {
+  Options options = resolve_options(source);
+  const std::string backend = options.resolve().backend.name;
+  if (backend == "memory")
+    throw Error(BERTH_E_INVALID_ARGUMENT, "the memory backend lives inside one process, so no other process can read its "
+                                          "snapshot: name a file or zookeeper backend (--config, or --set backend.name=...)");
+  return from_backend(source, std::move(options));
+}
+
 std::shared_ptr<const ServerColumns> simulated_servers(uint32_t count) {
   auto servers = std::make_shared<ServerColumns>();
   for (uint32_t i = 0; i < count; ++i) {

@@ -34,6 +34,11 @@ struct Cluster {
 // tier=gold; tenants acme, globex, initech, umbrella, gold and tenant-000..; lognormal loads.
 std::shared_ptr<const ServerColumns> simulated_servers(uint32_t count);
 
+// The snapshot a backend serves now, read by a node that neither campaigns nor joins. Throws
+// Error(BERTH_E_INVALID_ARGUMENT) for the memory backend (nothing outside its process can read
+// it) and Error(BERTH_E_TIMEOUT) when the backend has no snapshot within the timeout.
+Cluster read_backend(const ClusterSource& source);
+
 // Throws Error when a named backend has no snapshot within the timeout.
 Cluster load_cluster(const ClusterSource& source, PluginRegistry& registry, const std::string& policy_override);
 

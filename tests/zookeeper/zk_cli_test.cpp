@@ -61,12 +61,15 @@ TEST_F(ZkCliTest, BenchReportsTheZooKeeperFigures) {
   EXPECT_EQ(status, 0);
   ASSERT_EQ(lines.size(), 1u);
   auto j = nlohmann::json::parse(lines[0]);
-  for (const char* key : {"zk_publish_ms_1m", "zk_follower_swap_ms", "snapshot_bytes_per_stream", "avg_stream_id_bytes"}) {
+  for (const char* key : {"zk_publish_ms_1m", "zk_follower_swap_ms", "zk_delta_publish_ms", "zk_delta_follower_swap_ms",
+                          "snapshot_bytes_per_stream", "avg_stream_id_bytes", "delta_bytes_fraction_1pct"}) {
     ASSERT_TRUE(j.contains(key)) << key << " in " << lines[0];
     EXPECT_GT(j[key].get<double>(), 0) << key;
   }
   // The size bound: at most (average id length + 12) bytes per stream.
   EXPECT_LE(j["snapshot_bytes_per_stream"].get<double>(), j["avg_stream_id_bytes"].get<double>() + 12);
+  // And a delta after a 1% move: at most 10% of a full snapshot's bytes.
+  EXPECT_LE(j["delta_bytes_fraction_1pct"].get<double>(), 0.10);
 }
 
 }  // namespace

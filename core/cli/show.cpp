@@ -1,0 +1,82 @@
+#include "cli/show.h"
+
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "scripting/labels.h"
+
+namespace berth::cli {
+namespace {
+
+const char* state_name(int32_t state) {
+  switch (state) {
+    case BERTH_SERVER_DRAINING: return "draining";
+    case BERTH_SERVER_READ_ONLY: return "read-only";
+    default: return "up";
+  }
+}
+
+void print_json(const Cluster& cluster) {
+  const Snapshot& s = *cluster.snapshot;
+  nlohmann::json servers = nlohmann::json::array();
+  for (uint32_t j = 0; j < s.server_count(); ++j)
+    servers.push_back({{"id", s.servers->ids.at(j)},
+                       {"state", state_name(s.servers->state[j])},
+                       {"capacity", s.servers->capacity[j]},
+                       {"labels", format_labels(s.servers->labels_of(j))},
+                       {"streams", s.server_streams[j]},
+                       {"load", s.server_load[j]}});
+  nlohmann::json j = {{"backend", cluster.description},
+                      {"version", s.meta.version},
+                      {"epoch", s.meta.epoch},
+                      {"leader", s.meta.leader},
+                      {"policy", s.meta.policy},
+                      {"behaviour_version", s.meta.behaviour_version},
+                      {"rules_hash", fmt::format("{:016x}", s.meta.rules_hash)},
+                      {"created_unix_ms", s.meta.created_unix_ms},
+                      {"streams", s.stream_count()},
+                      {"total_load", s.balance.total_load},
+                      {"max_over_lb", s.balance.max_over_lb},
+                      {"oversized_streams", s.balance.oversized_streams},
+                      {"servers", std::move(servers)}};
+  std::cout << j.dump() << std::endl;
+}
+
+void print_table(const Cluster& cluster) {
+  const Snapshot& s = *cluster.snapshot;
+  std::cout << fmt::format("{}\n", cluster.description)
+            << fmt::format("version {} at epoch {} by {}, policy {} (behaviour {}), rules {:016x}\n", s.meta.version,
+                           s.meta.epoch, s.meta.leader, s.meta.policy, s.meta.behaviour_version, s.meta.rules_hash)
+            << fmt::format("{} streams on {} servers, total load {:.6g}, max/lower bound {:.5f}", s.stream_count(),
+                           s.server_count(), s.balance.total_load, s.balance.max_over_lb);
+  if (s.balance.oversized_streams > 0)
+    std::cout << fmt::format(" ({} stream(s) larger than a fair share)", s.balance.oversized_streams);
+  std::cout << "\n\n"
+            << fmt::format("{:<24} {:<9} {:>8} {:>10} {:>12} {:>9}  {}\n", "server", "state", "capacity", "streams",
+                           "load", "vs fair", "labels");
+  // "vs fair": the server's load per unit of capacity against the cluster's, 1.00 being its share.
+  double capacity = 0;
+  for (uint32_t j = 0; j < s.server_count(); ++j) capacity += s.servers->capacity[j];
+  const double level = capacity > 0 ? s.balance.total_load / capacity : 0;
+  for (uint32_t j = 0; j < s.server_count(); ++j) {
+    const double relative = level > 0 ? s.server_load[j] / s.servers->capacity[j] / level : 0;
+    std::cout << fmt::format("{:<24} {:<9} {:>8.3g} {:>10} {:>12.6g} {:>9.3f}  {}\n", s.servers->ids.at(j),
+                             state_name(s.servers->state[j]), s.servers->capacity[j], s.server_streams[j],
+                             s.server_load[j], relative, format_labels(s.servers->labels_of(j)));
+  }
+}
+
+}  // namespace
+
+int run_show(const ShowOptions& options) {
+  Cluster cluster = read_backend(options.source);
+  if (options.json)
+    print_json(cluster);
+  else
+    print_table(cluster);
+  return 0;
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,16 @@
+// `berth show`: the snapshot a backend serves now, for an operator: provenance, balance, and per
+// server its state, capacity, labels, streams and load.
+#pragma once
+
+#include "cli/rules_cluster.h"
+
+namespace berth::cli {
+
+struct ShowOptions {
+  ClusterSource source;  // --config / --set name the backend; --timeout
+  bool json = false;
+};
+
+int run_show(const ShowOptions& options);
+
+}  // namespace berth::cli
