@@ -5,7 +5,9 @@
 // mix64 needs 64-bit multiplies: x86-64's baseline (SSE2) and AVX2 have none in vector form, so
 // the loop runs one server at a time; AVX-512DQ has them (vpmullq; x86-64-v4 includes it) and does eight at once. GCC
 // compiles both and picks one when the plugin loads (the results are the same integers).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under ThreadSanitizer: the ifunc resolver that picks runs during relocation, before the
+// TSan runtime is up, and crashes the process.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define BERTH_DRAW_KERNEL_CLONES __attribute__((target_clones("arch=x86-64-v4", "default")))
 #else
 #define BERTH_DRAW_KERNEL_CLONES
