@@ -47,6 +47,15 @@ struct Streams {
   owner @4 :List(UInt32);        # index into Snapshot.servers
   status @5 :List(StreamStatus); # empty: every stream active
   readLocations @6 :List(List(UInt32)); # per migrating stream (Marconi); empty otherwise
+
+  # Owners left implicit, for a policy with default owners (`hash`: each stream's first hash
+  # choice). Then `owner` is empty and stream i sits on the server Snapshot.policy, at
+  # Snapshot.behaviourVersion, gives it from the servers and the hash of its id alone, unless i is
+  # listed below. A reader predating these fields rejects such a snapshot (its `owner` is shorter
+  # than its ids) rather than misreading it.
+  ownersImplicit @7 :Bool;
+  exceptionIndex @8 :List(UInt32);  # ascending indices of the streams not on their default owner
+  exceptionOwner @9 :List(UInt32);  # per exception: its owner, an index into Snapshot.servers
 }
 
 enum StreamStatus {

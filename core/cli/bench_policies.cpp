@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "engine/refresh.h"
 #include "plugin/loader.h"
+#include "plugin/snapshot_policies.h"
 #include "snapshot/codec.h"
 #include "workload/workload.h"
 
@@ -18,6 +19,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+double fraction(uint64_t part, uint64_t whole) { return whole ? static_cast<double>(part) / static_cast<double>(whole) : 0; }
+
 struct Row {
   std::string policy, workload;
   double max_over_lb = 0;
@@ -25,8 +28,21 @@ struct Row {
   double moved_streams_leave = 0;
   double moved_streams_drift = 0, max_over_lb_after_drift = 0;
   double refresh_ms = 0;
-  double state_bytes_per_stream = 0;
+  double state_bytes_per_stream = 0;     // the assignment's share of the published snapshot
+  double snapshot_bytes_per_stream = 0;  // the whole published snapshot (ids, tenants, loads too)
+  double owners_stored = 1;              // share of streams whose owner the snapshot spells out
 };
+
+// How many of `s`'s owners a snapshot must spell out: those off the policy's default owners (all
+// of them for a policy without defaults).
+double stored_owner_share(const Snapshot& s, const Policy& policy) {
+  if (!policy.has_default_owners() || s.stream_count() == 0) return 1;
+  std::vector<uint32_t> defaults(s.stream_count());
+  policy.default_owners(s.servers->view(), defaults.size(), s.streams->hash.data(), defaults.data());
+  uint64_t off = 0;
+  for (uint64_t i = 0; i < defaults.size(); ++i) off += defaults[i] != s.owner[i] ? 1 : 0;
+  return fraction(off, defaults.size());
+}
 
 std::shared_ptr<const ServerColumns> make_servers(const std::vector<std::string>& ids) {
   auto servers = std::make_shared<ServerColumns>();
@@ -45,8 +61,6 @@ PendingChanges announce(const Workload& w, IntakeOp op) {
   return pending;
 }
 
-double fraction(uint64_t part, uint64_t whole) { return whole ? static_cast<double>(part) / static_cast<double>(whole) : 0; }
-
 Row measure(const std::string& policy_name, const std::string& workload_name, const PolicyBenchOptions& o,
             PluginRegistry& registry) {
   auto names = std::make_shared<ServerNames>();
@@ -63,7 +77,11 @@ Row measure(const std::string& policy_name, const std::string& workload_name, co
   RefreshResult first = compute_refresh(nullptr, servers, announce(w, IntakeOp::add), appraiser, policy, meta, names);
   const Snapshot& base = *first.snapshot;
   row.max_over_lb = base.balance.max_over_lb;
-  row.state_bytes_per_stream = static_cast<double>(encode_snapshot(base).size()) / static_cast<double>(o.streams);
+  const std::optional<OwnerDefaults> defaults = owner_defaults(policy_owner);
+  const OwnerDefaults* own = defaults ? &*defaults : nullptr;
+  row.state_bytes_per_stream = static_cast<double>(assignment_bytes(base, own)) / static_cast<double>(o.streams);
+  row.snapshot_bytes_per_stream = static_cast<double>(encode_snapshot(base, own).size()) / static_cast<double>(o.streams);
+  row.owners_stored = stored_owner_share(base, policy);
 
   std::vector<double> times;
   PendingChanges nothing;
@@ -123,7 +141,9 @@ int run_policy_bench(const PolicyBenchOptions& o) {
                             {"moved_streams_drift", r.moved_streams_drift},
                             {"max_over_lb_after_drift", r.max_over_lb_after_drift},
                             {"refresh_ms", r.refresh_ms},
-                            {"state_bytes_per_stream", r.state_bytes_per_stream}};
+                            {"state_bytes_per_stream", r.state_bytes_per_stream},
+                            {"snapshot_bytes_per_stream", r.snapshot_bytes_per_stream},
+                            {"owners_stored", r.owners_stored}};
         std::cout << j.dump() << std::endl;
       }
     }
@@ -133,14 +153,18 @@ int run_policy_bench(const PolicyBenchOptions& o) {
     std::cout << fmt::format("berth bench --policies: {} streams x {} servers; a join's fair share is {:.4f}%, a leaving "
                              "server holds about {:.4f}% of the streams\n\n",
                              o.streams, o.servers, 100 * fair, 100.0 / o.servers)
-              << fmt::format("{:<11} {:<10} {:>8} {:>11} {:>11} {:>12} {:>12} {:>12} {:>10} {:>9}\n", "policy", "workload",
-                             "max/LB", "join:moved", "join:load", "leave:moved", "drift:moved", "drift:max/LB",
-                             "refresh_ms", "bytes/st");
+              << fmt::format("{:<11} {:<10} {:>8} {:>11} {:>11} {:>12} {:>12} {:>12} {:>10} {:>9} {:>9} {:>8}\n", "policy",
+                             "workload", "max/LB", "join:moved", "join:load", "leave:moved", "drift:moved", "drift:max/LB",
+                             "refresh_ms", "state B/s", "snap B/s", "stored");
     for (const Row& r : rows)
-      std::cout << fmt::format("{:<11} {:<10} {:>8.4f} {:>10.3f}% {:>10.3f}% {:>11.3f}% {:>11.3f}% {:>12.4f} {:>10.1f} {:>9.1f}\n",
+      std::cout << fmt::format("{:<11} {:<10} {:>8.4f} {:>10.3f}% {:>10.3f}% {:>11.3f}% {:>11.3f}% {:>12.4f} {:>10.1f} {:>9.2f} "
+                               "{:>9.1f} {:>7.2f}%\n",
                                r.policy, r.workload, r.max_over_lb, 100 * r.moved_streams_join, 100 * r.moved_load_join,
                                100 * r.moved_streams_leave, 100 * r.moved_streams_drift, r.max_over_lb_after_drift,
-                               r.refresh_ms, r.state_bytes_per_stream);
+                               r.refresh_ms, r.state_bytes_per_stream, r.snapshot_bytes_per_stream, 100 * r.owners_stored);
+    std::cout << "\nstate B/s: bytes per stream the assignment adds to the published snapshot (owners, or for a policy\n"
+                 "with default owners only the streams off them); snap B/s: the whole snapshot, ids, tenants and loads\n"
+                 "included; stored: streams whose owner the snapshot spells out.\n";
   }
   return 0;
 }

@@ -46,6 +46,9 @@ Engine::Engine(EngineOptions options)
   appraiser_ = std::make_unique<Appraiser>(registry_.load(BERTH_PLUGIN_APPRAISER, options_.appraiser.name),
                                            options_.appraiser.config);
   policy_ = std::make_shared<Policy>(registry_.load(BERTH_PLUGIN_POLICY, options_.policy.name), options_.policy.config);
+  snapshot_policies_ = std::make_unique<SnapshotPolicies>(registry_, policy_);
+  own_defaults_ = owner_defaults(policy_);
+  checkpoints_.use_policies(own_defaults_, snapshot_policies_->finder());
   if (!options_.rules.file.empty())
     rules_ = std::make_unique<rules::RulesSource>(options_.rules.file, options_.rules.limits);
   watch_ = berth_backend_watch{BERTH_SIZE_THROUGH(berth_backend_watch, changed), this, &Engine::on_watch};
@@ -534,7 +537,7 @@ void Engine::publish_locked(const Snapshot& snapshot, uint64_t epoch) {
     } catch (const Error& e) {
       // The base is no longer kept (a newer checkpoint came from elsewhere): publish in full.
       if (publication.base_version == 0 || e.code() != BERTH_E_NOT_FOUND) throw;
-      publication = Checkpoints::Publication{encode_snapshot(snapshot), 0, {}};
+      publication = Checkpoints::Publication{encode_snapshot(snapshot, own_defaults_ ? &*own_defaults_ : nullptr), 0, {}};
       backend_->publish_based(epoch, version, 0, publication.bytes);
     }
   }
@@ -556,7 +559,7 @@ void Engine::publish_as(uint64_t epoch) {
   copy.owner = current->owner;
   copy.meta.version = version_.load() + 1;
   copy.meta.epoch = epoch;
-  std::string bytes = encode_snapshot(copy);
+  std::string bytes = encode_snapshot(copy, own_defaults_ ? &*own_defaults_ : nullptr);
   std::lock_guard lock(backend_mutex_);
   backend_->publish(epoch, copy.meta.version, bytes);
 }

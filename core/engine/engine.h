@@ -22,6 +22,7 @@
 #include "engine/pending_changes.h"
 #include "engine/refresh.h"
 #include "plugin/instances.h"
+#include "plugin/snapshot_policies.h"
 #include "snapshot/checkpoints.h"
 #include "snapshot/snapshot_cell.h"
 
@@ -101,6 +102,8 @@ class Engine {
   PluginRegistry registry_;
   std::unique_ptr<Appraiser> appraiser_;
   std::shared_ptr<Policy> policy_;
+  std::unique_ptr<SnapshotPolicies> snapshot_policies_;  // rebuild the owners snapshots leave implicit
+  std::optional<OwnerDefaults> own_defaults_;            // policy_'s, when it has default owners
   std::unique_ptr<rules::RulesSource> rules_;  // [rules] file; null without one
   // Shared with every snapshot: a server id handed out stays valid while anything holds either.
   std::shared_ptr<ServerNames> names_ = std::make_shared<ServerNames>();

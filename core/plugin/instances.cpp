@@ -108,6 +108,19 @@ void Policy::rebalance(const berth_rebalance_request& request, uint32_t* out_own
   call_plugin(*plugin_, "rebalance", [&](berth_status* st) { return plugin_->policy.rebalance(self_, &request, out_owner, st); });
 }
 
+void Policy::default_owners(const berth_server_set& servers, uint64_t count, const uint64_t* stream_hash,
+                            uint32_t* out_owner) const {
+  if (!has_default_owners())
+    throw Error(BERTH_E_STATE, context_of(*plugin_, "default_owners") + ": this policy has no default owners");
+  call_plugin(*plugin_, "default_owners", [&](berth_status* st) {
+    return plugin_->policy.default_owners(self_, &servers, count, stream_hash, out_owner, st);
+  });
+  for (uint64_t i = 0; i < count; ++i)
+    if (out_owner[i] >= servers.count && out_owner[i] != BERTH_NO_SERVER)
+      throw Error(BERTH_E_PLUGIN, context_of(*plugin_, "default_owners") + ": gave server #" +
+                                      std::to_string(out_owner[i]) + " of " + std::to_string(servers.count));
+}
+
 std::shared_ptr<const Placer> Policy::make_placer(const berth_server_set& servers, const double* server_load) const {
   void* placer = nullptr;
   call_plugin(*plugin_, "placer_create", [&](berth_status* st) {

@@ -77,6 +77,12 @@ class Policy : public std::enable_shared_from_this<Policy> {
   void rebalance(const berth_rebalance_request& request, uint32_t* out_owner) const;
   std::shared_ptr<const Placer> make_placer(const berth_server_set& servers, const double* server_load) const;
   uint32_t behaviour_version() const { return plugin_->policy.behaviour_version; }
+  // Whether the plugin computes default owners (ABI 1.2), so its snapshots can leave them out.
+  bool has_default_owners() const { return plugin_->policy.default_owners != nullptr; }
+  // out_owner[i] = where stream i sits unless told otherwise, or BERTH_NO_SERVER; checked to be
+  // in range. Throws Error (BERTH_E_STATE when the plugin has no default owners).
+  void default_owners(const berth_server_set& servers, uint64_t count, const uint64_t* stream_hash,
+                      uint32_t* out_owner) const;
   const LoadedPlugin& plugin() const { return *plugin_; }
 
  private:

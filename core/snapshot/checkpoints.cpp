@@ -28,7 +28,7 @@ Checkpoints::Publication Checkpoints::prepare(const Snapshot& next, bool deltas)
     }
   }
   out.counts = {};
-  out.bytes = encode_snapshot(next);
+  out.bytes = encode_snapshot(next, own_ ? &*own_ : nullptr);
   return out;
 }
 
@@ -46,7 +46,7 @@ Checkpoints::Read Checkpoints::read(uint64_t version, uint64_t base_version, std
   };
   Read out;
   if (base_version == 0) {
-    out.snapshot = decode_snapshot(bytes);
+    out.snapshot = decode_snapshot(bytes, find_policy_);
     check_version(out.snapshot, version, "bytes");
     out.checkpoint = std::make_shared<const Snapshot>(bare_copy(out.snapshot));
     out.checkpoint_bytes = bytes.size();
@@ -57,7 +57,7 @@ Checkpoints::Read Checkpoints::read(uint64_t version, uint64_t base_version, std
                                      std::to_string(base_version) + ", which is not older");
   auto fetched = [&] {
     std::string base_bytes = fetch_base(base_version);
-    Snapshot base = decode_snapshot(base_bytes);
+    Snapshot base = decode_snapshot(base_bytes, find_policy_);
     check_version(base, base_version, "base bytes");
     out.checkpoint = std::make_shared<const Snapshot>(std::move(base));
     out.checkpoint_bytes = base_bytes.size();

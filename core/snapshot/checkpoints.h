@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "snapshot/codec.h"
 #include "snapshot/delta_codec.h"
 
 namespace berth {
@@ -27,6 +28,14 @@ struct CheckpointPolicy {
 class Checkpoints {
  public:
   explicit Checkpoints(CheckpointPolicy policy) : policy_(policy) {}
+
+  // The node's policy, whose default owners (if it has them) full snapshots leave implicit, and
+  // where to find the policy of a snapshot read (codec.h). Set once, before the first prepare or
+  // read; without them every owner is written, and implicit owners cannot be read.
+  void use_policies(std::optional<OwnerDefaults> own, PolicyFinder find_policy) {
+    own_ = std::move(own);
+    find_policy_ = std::move(find_policy);
+  }
 
   // What the leader publishes for `next` (finished): a delta and its base, or with base 0 the
   // full snapshot. `deltas` says whether the backend can keep a base at all.
@@ -58,6 +67,8 @@ class Checkpoints {
 
  private:
   const CheckpointPolicy policy_;
+  std::optional<OwnerDefaults> own_;
+  PolicyFinder find_policy_;
   mutable std::mutex mutex_;
   std::shared_ptr<const Snapshot> checkpoint_;
   size_t checkpoint_bytes_ = 0;

@@ -75,9 +75,26 @@ capnp::ReaderOptions reader_options(size_t packed_bytes) {
   return options;
 }
 
-}  // namespace
+// How the owners go into the bytes.
+enum class Owners { every, exceptions_if_smaller, none };
 
-std::string encode_snapshot(const Snapshot& s) {
+bool is_policy_of(const OwnerDefaults& defaults, const Provenance& meta) {
+  return defaults.owners && defaults.policy == meta.policy && defaults.behaviour == meta.behaviour_version;
+}
+
+// The owner every stream has by default.
+std::vector<uint32_t> default_owners(const OwnerDefaults& defaults, const ServerColumns& servers,
+                                     const StreamColumns& streams) {
+  std::vector<uint32_t> out(streams.size(), BERTH_NO_SERVER);
+  if (!out.empty()) defaults.owners(servers.view(), out.size(), streams.hash.data(), out.data());
+  return out;
+}
+
+// Stored as exceptions, owners cost two lists of a few bytes per exception instead of one list
+// of two or three bytes per stream (packed): worth it while at most a quarter are exceptions.
+constexpr uint64_t kMaxExceptionShare = 4;
+
+std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how) {
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<schema::Snapshot>();
   root.setVersion(s.meta.version);
@@ -114,12 +131,34 @@ std::string encode_snapshot(const Snapshot& s) {
   auto ends = columns.initIdEnds(static_cast<unsigned>(n));
   auto tenant = columns.initTenant(static_cast<unsigned>(n));
   auto load = columns.initLoad(static_cast<unsigned>(n));
-  auto owner = columns.initOwner(static_cast<unsigned>(n));
   for (unsigned i = 0; i < n; ++i) {
     ends.set(i, static_cast<uint32_t>(streams.ids.offsets[i + 1]));
     tenant.set(i, streams.tenant[i]);
     load.set(i, s.load[i]);
-    owner.set(i, s.owner[i]);
+  }
+
+  std::vector<uint32_t> exceptions;
+  bool implicit = false;
+  if (how == Owners::exceptions_if_smaller && policy != nullptr && n > 0 && is_policy_of(*policy, s.meta)) {
+    const std::vector<uint32_t> defaults = default_owners(*policy, servers, streams);
+    implicit = true;
+    for (uint64_t i = 0; i < n && implicit; ++i) {
+      if (s.owner[i] == defaults[i]) continue;
+      exceptions.push_back(static_cast<uint32_t>(i));
+      implicit = exceptions.size() <= n / kMaxExceptionShare;
+    }
+  }
+  if (implicit) {
+    columns.setOwnersImplicit(true);
+    auto index = columns.initExceptionIndex(static_cast<unsigned>(exceptions.size()));
+    auto owner = columns.initExceptionOwner(static_cast<unsigned>(exceptions.size()));
+    for (unsigned k = 0; k < exceptions.size(); ++k) {
+      index.set(k, exceptions[k]);
+      owner.set(k, s.owner[exceptions[k]]);
+    }
+  } else if (how != Owners::none) {
+    auto owner = columns.initOwner(static_cast<unsigned>(n));
+    for (unsigned i = 0; i < n; ++i) owner.set(i, s.owner[i]);
   }
 
   kj::VectorOutputStream out(streams.ids.arena.size() + n * 16 + 4096);
@@ -128,7 +167,52 @@ std::string encode_snapshot(const Snapshot& s) {
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
-Snapshot decode_snapshot(std::string_view bytes) {
+// Owners of a snapshot stored as exceptions: every stream's default under the snapshot's policy,
+// then the exceptions over them.
+void rebuild_owners(Snapshot& s, schema::Streams::Reader columns, const PolicyFinder& find_policy) {
+  const uint64_t n = s.streams->size();
+  auto index = columns.getExceptionIndex();
+  auto owner = columns.getExceptionOwner();
+  if (columns.getOwner().size() != 0)
+    throw Error(BERTH_E_CORRUPT, "snapshot has both an owner list and implicit owners");
+  if (index.size() != owner.size())
+    throw Error(BERTH_E_CORRUPT, "snapshot lists " + std::to_string(index.size()) + " exceptions but " +
+                                     std::to_string(owner.size()) + " exception owners");
+  for (unsigned k = 0; k < index.size(); ++k)
+    if (index[k] >= n || (k > 0 && index[k] <= index[k - 1]))
+      throw Error(BERTH_E_CORRUPT, "exception #" + std::to_string(k) + " names stream #" + std::to_string(index[k]) +
+                                       " (of " + std::to_string(n) + "; the list must ascend)");
+
+  const std::string who = "policy '" + s.meta.policy + "' (behaviour version " + std::to_string(s.meta.behaviour_version) + ")";
+  std::optional<OwnerDefaults> policy;
+  if (find_policy) policy = find_policy(s.meta.policy, s.meta.behaviour_version);
+  if (!policy || !is_policy_of(*policy, s.meta))
+    throw Error(BERTH_E_CORRUPT, "snapshot version " + std::to_string(s.meta.version) + " leaves its owners to " + who +
+                                     ", which this reader cannot load");
+  try {
+    s.owner = default_owners(*policy, *s.servers, *s.streams);
+  } catch (const Error& e) {
+    throw Error(BERTH_E_CORRUPT, "snapshot version " + std::to_string(s.meta.version) + ": " + who +
+                                     " cannot rebuild its owners: " + e.what());
+  }
+  for (unsigned k = 0; k < index.size(); ++k) s.owner[index[k]] = owner[k];  // range-checked by finish_snapshot
+  for (uint64_t i = 0; i < n; ++i)
+    if (s.owner[i] == BERTH_NO_SERVER)
+      throw Error(BERTH_E_CORRUPT, "stream '" + std::string(s.streams->ids.at(i)) + "' has no owner: " + who +
+                                       " gives it none and it is not listed as an exception");
+}
+
+}  // namespace
+
+std::string encode_snapshot(const Snapshot& s, const OwnerDefaults* policy) {
+  return encode(s, policy, Owners::exceptions_if_smaller);
+}
+
+size_t assignment_bytes(const Snapshot& s, const OwnerDefaults* policy) {
+  return encode(s, policy, Owners::exceptions_if_smaller).size() - encode(s, nullptr, Owners::none).size();
+}
+
+Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy) {
   if (bytes.empty()) throw Error(BERTH_E_CORRUPT, "snapshot bytes are empty");
   try {
     kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
@@ -173,8 +257,9 @@ Snapshot decode_snapshot(std::string_view bytes) {
     auto tenant = columns.getTenant();
     auto load = columns.getLoad();
     auto owner = columns.getOwner();
+    const bool implicit = columns.getOwnersImplicit();
     uint64_t n = ends.size();
-    if (tenant.size() != n || load.size() != n || owner.size() != n)
+    if (tenant.size() != n || load.size() != n || (!implicit && owner.size() != n))
       throw Error(BERTH_E_CORRUPT, "stream columns have different lengths (ids " + std::to_string(n) + ", tenant " +
                                        std::to_string(tenant.size()) + ", load " + std::to_string(load.size()) +
                                        ", owner " + std::to_string(owner.size()) + ")");
@@ -183,7 +268,7 @@ Snapshot decode_snapshot(std::string_view bytes) {
     streams->hash.resize(n);
     streams->tenant.resize(n);
     s.load.resize(n);
-    s.owner.resize(n);
+    if (!implicit) s.owner.resize(n);
     uint64_t previous_end = 0;
     for (unsigned i = 0; i < n; ++i) {
       uint64_t end = ends[i];
@@ -200,11 +285,12 @@ Snapshot decode_snapshot(std::string_view bytes) {
       float l = load[i];
       if (!std::isfinite(l) || l < 0) throw Error(BERTH_E_CORRUPT, "stream #" + std::to_string(i) + " has load " + std::to_string(l));
       s.load[i] = l;
-      s.owner[i] = owner[i];  // range-checked by finish_snapshot
+      if (!implicit) s.owner[i] = owner[i];  // range-checked by finish_snapshot
     }
     if (previous_end != ids.size()) throw Error(BERTH_E_CORRUPT, "stream id bytes do not end where the last id ends");
     s.servers = std::move(servers);
     s.streams = std::move(streams);
+    if (implicit) rebuild_owners(s, columns, find_policy);
     // The reader's destructor skips what is left of the input and throws when the bytes end
     // early. Thrown after `return s` had built the result, that result would leak (found by the
     // fuzzer, tests/fuzz): destroy the reader first, while `s` is a local that unwinding frees.

@@ -1,6 +1,8 @@
 // Snapshots to and from bytes: Cap'n Proto (abi/schema/snapshot.capnp), packed.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -8,13 +10,35 @@
 
 namespace berth {
 
-// The published form of a snapshot (its columns and provenance; nothing derived).
-std::string encode_snapshot(const Snapshot& snapshot);
+// A policy's default owners (ABI 1.2) as the codec uses them: which policy, at which behaviour
+// version, and the owners, computed from the servers and the stream hashes alone.
+// plugin/snapshot_policies.h makes them from a loaded policy plugin.
+struct OwnerDefaults {
+  std::string policy;
+  uint32_t behaviour = 0;
+  std::function<void(const berth_server_set& servers, uint64_t count, const uint64_t* stream_hash, uint32_t* out_owner)>
+      owners;
+};
+
+// The default owners of the policy a snapshot names (plugin name, behaviour version), for
+// rebuilding the owners it leaves implicit; nullopt when this reader cannot have them.
+using PolicyFinder = std::function<std::optional<OwnerDefaults>(const std::string& name, uint32_t behaviour)>;
+
+// The published form of a snapshot (its columns and provenance; nothing derived). With
+// `defaults` those of the snapshot's own policy (same name and behaviour version), owners are
+// stored as the exceptions to them when that is smaller.
+std::string encode_snapshot(const Snapshot& snapshot, const OwnerDefaults* defaults = nullptr);
 
 // Reads bytes from anywhere (a backend, a file, the network): never trusts them. Truncated,
-// corrupt, hostile or foreign bytes fail with Error(BERTH_E_CORRUPT) saying what is wrong.
+// corrupt, hostile or foreign bytes fail with Error(BERTH_E_CORRUPT) saying what is wrong, as do
+// implicit owners when `find_policy` cannot give the policy that rebuilds them.
 // The result still needs finish_snapshot().
-Snapshot decode_snapshot(std::string_view bytes);
+Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy = {});
+
+// What the assignment (owners, or their exceptions) adds to the encoded snapshot, in bytes:
+// encode_snapshot(snapshot, defaults) against the same snapshot encoded without owners. For
+// benchmarks; every node also needs the rest (ids, tenants, loads), whatever the policy.
+size_t assignment_bytes(const Snapshot& snapshot, const OwnerDefaults* defaults);
 
 // Server info as registered in membership (join): capacity, state, labels.
 struct ServerInfo {

@@ -111,7 +111,8 @@ static void check_plugin_h(void) {
   CHECK_ORDER(berth_policy_functions, rebalance, placer_create);
   CHECK_ORDER(berth_policy_functions, placer_create, place);
   CHECK_ORDER(berth_policy_functions, place, placer_destroy);
-  CHECK_LAST(berth_policy_functions, placer_destroy);
+  CHECK_ORDER(berth_policy_functions, placer_destroy, default_owners);
+  CHECK_LAST(berth_policy_functions, default_owners);
 
   CHECK_VERSIONED(berth_backend_watch);
   CHECK_LAST(berth_backend_watch, changed);

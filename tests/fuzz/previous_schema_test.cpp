@@ -12,6 +12,8 @@
 #include <string>
 
 #include "common/error.h"
+#include "plugin/loader.h"
+#include "plugin/snapshot_policies.h"
 #include "snapshot/codec.h"
 #include "snapshot_v1.capnp.h"
 
@@ -115,6 +117,29 @@ TEST(PreviousSchema, TodaysEncoderStillWritesWhatTheFirstSchemaReads) {
   EXPECT_EQ(streams.getIdEnds()[2], 21u);
   EXPECT_EQ(streams.getOwner()[0], 2u);
   EXPECT_EQ(streams.getLoad()[2], 7.25f);
+}
+
+TEST(PreviousSchema, AFirstSchemaReaderCannotMistakeImplicitOwnersForAnAssignment) {
+  // Owners left implicit (a hash snapshot) are an empty owner list under the first schema: its
+  // decoder, which required one owner per id, refuses the snapshot instead of misreading it.
+  PluginRegistry registry;
+  auto hash = std::make_shared<const Policy>(registry.load(BERTH_PLUGIN_POLICY, "hash"), PluginConfig("policy", {}));
+  Snapshot s = decode_snapshot(write_with_v1_schema());
+  s.meta.policy = "hash";
+  s.meta.behaviour_version = hash->behaviour_version();
+  auto servers = std::make_shared<ServerColumns>(*s.servers);
+  servers->state.assign(servers->size(), BERTH_SERVER_UP);
+  s.servers = servers;
+  hash->default_owners(s.servers->view(), s.stream_count(), s.streams->hash.data(), s.owner.data());
+  std::optional<OwnerDefaults> defaults = owner_defaults(hash);
+  ASSERT_TRUE(defaults.has_value());
+  std::string bytes = encode_snapshot(s, &*defaults);
+
+  kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+  capnp::PackedMessageReader message(input);
+  auto streams = message.getRoot<schema_v1::Snapshot>().getStreams();
+  EXPECT_EQ(streams.getIdEnds().size(), 3u);
+  EXPECT_EQ(streams.getOwner().size(), 0u) << "no owner list for the first schema to misread";
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "common/hash.h"
+#include "project/fuzz_owner_defaults.h"
 #include "snapshot/codec.h"
 
 namespace {
@@ -49,8 +51,18 @@ int main(int argc, char** argv) {
   };
   const Shape shapes[] = {{0, 0, 0}, {0, 3, 1}, {1, 1, 1}, {5, 2, 2}, {40, 4, 3}, {300, 7, 5}, {2000, 16, 1}};
   int written = 0;
+  std::vector<std::string> seeds;
   for (const Shape& shape : shapes) {
-    std::string bytes = berth::encode_snapshot(make(shape.streams, shape.servers, shape.tenants, 10 + static_cast<uint64_t>(written)));
+    berth::Snapshot s = make(shape.streams, shape.servers, shape.tenants, 10 + seeds.size());
+    seeds.push_back(berth::encode_snapshot(s));
+    if (shape.servers == 0) continue;
+    // The same streams with owners left implicit: every fifth stream off its default owner.
+    const berth::OwnerDefaults defaults = berth::fuzz::modulo_defaults(s.meta.policy, s.meta.behaviour_version);
+    defaults.owners(s.servers->view(), s.owner.size(), s.streams->hash.data(), s.owner.data());
+    for (uint64_t i = 0; i < s.owner.size(); i += 5) s.owner[i] = (s.owner[i] + 1) % shape.servers;
+    seeds.push_back(berth::encode_snapshot(s, &defaults));
+  }
+  for (const std::string& bytes : seeds) {
     std::ofstream out(std::string(argv[1]) + "/seed-" + std::to_string(written++) + ".snapshot", std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!out) {

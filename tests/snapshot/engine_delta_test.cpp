@@ -8,6 +8,12 @@
 #include "plugin/loader.h"
 #include "snapshot/codec.h"
 
+#include <capnp/message.h>
+#include <capnp/serialize-packed.h>
+#include <kj/io.h>
+
+#include "berth/snapshot.capnp.h"
+
 namespace berth::testing {
 namespace {
 
@@ -26,11 +32,12 @@ class EngineDelta : public ::testing::Test {
                                          PluginConfig("backend", {{"cluster", cluster_, "test"}}), nullptr);
   }
 
-  std::unique_ptr<Engine> open(const Node& node) {
+  // `policy`: empty for the fixture's policy_.
+  std::unique_ptr<Engine> open(const Node& node, const std::string& policy = "") {
     Options o;
     o.set("backend.name", "memory");
     o.set("backend.cluster", cluster_);
-    o.set("policy.name", "sticky");
+    o.set("policy.name", policy.empty() ? policy_ : policy);
     o.set("appraiser.name", "reported");
     o.set("engine.node_id", node.id);
     o.set("engine.campaign", node.campaign ? "true" : "false");
@@ -78,6 +85,7 @@ class EngineDelta : public ::testing::Test {
   }
 
   PluginRegistry registry_;
+  std::string policy_ = "sticky";
   std::string cluster_;
   std::unique_ptr<Backend> backend_;  // a plain instance of the cluster, to look at what is published
   std::unique_ptr<Engine> leader_, fleet_, follower_;
@@ -196,6 +204,49 @@ TEST_F(EngineDelta, ADeltaWhoseBaseIsGoneIsRejectedCleanly) {
     EXPECT_EQ(e.code(), BERTH_E_NOT_FOUND);
   }
   EXPECT_EQ(follower_->status().version, good.version);
+}
+
+// How many owners full snapshot bytes spell out as exceptions; -1 when they store every owner.
+int64_t stored_exceptions(const std::string& bytes) {
+  kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+  capnp::PackedMessageReader reader(input);
+  auto streams = reader.getRoot<schema::Snapshot>().getStreams();
+  return streams.getOwnersImplicit() ? static_cast<int64_t>(streams.getExceptionIndex().size()) : -1;
+}
+
+TEST_F(EngineDelta, HashCheckpointsStoreOnlyExceptionsAndEveryNodeRebuildsTheRest) {
+  policy_ = "hash";
+  start(3000, {"leader", true, "3"});  // a checkpoint every 3 versions: 1 and 4 below
+  // A node configured with another policy still reads a hash cluster: it loads hash to rebuild.
+  auto other = open({"other-policy"}, "least_load");
+  other->wait_version(1, 10s);
+  Backend::Latest first = backend_->fetch_latest(0);
+  EXPECT_GE(stored_exceptions(first.bytes), 0) << "owners left implicit";
+  expect_agree(*leader_, *follower_, 3000);
+  expect_agree(*leader_, *other, 3000);
+
+  // Heavy streams push others off their first choices: exceptions, sent as a delta.
+  for (int i = 0; i < 40; ++i) fleet_->report_load("stream-" + std::to_string(i * 7), 300.0);
+  fleet_->flush();
+  Backend::Latest heavy = refresh();
+  EXPECT_EQ(heavy.base_version, first.version) << "a delta on the implicit checkpoint";
+  other->wait_version(heavy.version, 10s);
+  expect_agree(*leader_, *follower_, 3000);
+  expect_agree(*leader_, *other, 3000);
+
+  // A server joins: the ring changes, and with it every node's rebuilt first choices.
+  fleet_->join("server-8", 1.0);
+  refresh();
+  ASSERT_EQ(leader_->snapshot()->server_count(), 9u);
+  Backend::Latest checkpoint = refresh();
+  EXPECT_EQ(checkpoint.base_version, 0u) << "version 4 is a checkpoint";
+  EXPECT_GT(stored_exceptions(checkpoint.bytes), 0) << "the heavy streams' neighbours are exceptions";
+  auto late = open({"late"});
+  for (Engine* e : {other.get(), late.get()}) e->wait_version(checkpoint.version, 10s);
+  for (Engine* e : {follower_.get(), other.get(), late.get()}) {
+    expect_agree(*leader_, *e, 3000);
+    EXPECT_EQ(e->metrics().snapshots_rejected, 0u) << e->node_id();
+  }
 }
 
 }  // namespace

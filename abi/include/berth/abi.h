@@ -21,7 +21,8 @@ extern "C" {
 #endif
 
 #define BERTH_ABI_MAJOR 1
-#define BERTH_ABI_MINOR 1 /* 1: placement constraints in berth_rebalance_request */
+#define BERTH_ABI_MINOR 2 /* 1: placement constraints in berth_rebalance_request;
+                            2: berth_policy_functions.default_owners */
 
 /* Size of `type` up to and including `field`: the struct_size of a struct whose last field is `field`. */
 #ifdef __cplusplus

@@ -146,6 +146,17 @@ typedef struct berth_policy_functions {
   int32_t (*place)(const void *placer, uint64_t stream_hash, double load, uint32_t *out_server,
                    berth_status *status);
   void (*placer_destroy)(void *placer);
+  /*
+   * ABI 1.2, optional (NULL, or a table that ends before it: snapshots store every owner).
+   * Where each stream sits unless the assignment says otherwise, e.g. its first hash choice:
+   * out_owner[i] = a server index, or BERTH_NO_SERVER when it has none. Must be a pure function
+   * of (servers, stream_hash[i]) and the behaviour version, not of the configuration or any
+   * load: a snapshot of this policy then stores only the streams whose owner differs, and any
+   * node with the same policy and behaviour version rebuilds the rest. May be called
+   * concurrently on one `self`.
+   */
+  int32_t (*default_owners)(const void *self, const berth_server_set *servers, uint64_t count,
+                            const uint64_t *stream_hash, uint32_t *out_owner, berth_status *status);
 } berth_policy_functions;
 
 /* -------------------------------------------------------------------- state backends ---- */

@@ -204,6 +204,15 @@ struct AppraiserAdapter {
 //   void rebalance(const berth_rebalance_request&, uint32_t* out_owner);
 //   using Placer = ...;  Placer make_placer(const berth_server_set&, const double* server_load);
 // and the Placer has: uint32_t place(uint64_t stream_hash, double load) const.
+// Optional (ABI 1.2): void default_owners(const berth_server_set&, uint64_t count,
+//   const uint64_t* stream_hash, uint32_t* out_owner) const;  see berth_policy_functions.
+template <class P, class = void>
+struct has_default_owners : std::false_type {};
+template <class P>
+struct has_default_owners<P, std::void_t<decltype(std::declval<const P&>().default_owners(
+                                 std::declval<const berth_server_set&>(), uint64_t{},
+                                 std::declval<const uint64_t*>(), std::declval<uint32_t*>()))>> : std::true_type {};
+
 template <class P>
 struct PolicyAdapter {
   using Self = Instance<P>;
@@ -238,9 +247,22 @@ struct PolicyAdapter {
     });
   }
   static void placer_destroy(void* placer) noexcept { delete static_cast<Placer*>(placer); }
+  static int32_t default_owners(const void* self, const berth_server_set* servers, uint64_t count,
+                                const uint64_t* stream_hash, uint32_t* out_owner, berth_status* status) noexcept {
+    auto* s = static_cast<const Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      if (servers == nullptr || (count > 0 && (stream_hash == nullptr || out_owner == nullptr)))
+        throw Error(BERTH_E_INVALID_ARGUMENT, "default_owners: servers, hashes or output is NULL");
+      s->impl.default_owners(*servers, count, stream_hash, out_owner);
+      return BERTH_OK;
+    });
+  }
   static constexpr berth_policy_functions table(uint32_t behaviour_version) {
-    return {BERTH_SIZE_THROUGH(berth_policy_functions, placer_destroy),
-            behaviour_version, &create, &destroy, &rebalance, &placer_create, &place, &placer_destroy};
+    berth_policy_functions t{BERTH_SIZE_THROUGH(berth_policy_functions, default_owners),
+                             behaviour_version, &create, &destroy, &rebalance, &placer_create, &place, &placer_destroy,
+                             nullptr};
+    if constexpr (has_default_owners<P>::value) t.default_owners = &default_owners;
+    return t;
   }
 };
 

