@@ -31,7 +31,20 @@ struct Row {
   double state_bytes_per_stream = 0;     // the assignment's share of the published snapshot
   double snapshot_bytes_per_stream = 0;  // the whole published snapshot (ids, tenants, loads too)
   double owners_stored = 1;              // share of streams whose owner the snapshot spells out
+  double encode_ms = 0, decode_ms = 0;   // the full snapshot, to bytes and back (owners rebuilt)
 };
+
+template <class Body>
+double median_ms(uint32_t repetitions, Body&& body) {
+  std::vector<double> times;
+  for (uint32_t r = 0; r < std::max<uint32_t>(1, repetitions); ++r) {
+    auto start = Clock::now();
+    body();
+    times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
 
 // How many of `s`'s owners a snapshot must spell out: those off the policy's default owners (all
 // of them for a policy without defaults).
@@ -82,16 +95,16 @@ Row measure(const std::string& policy_name, const std::string& workload_name, co
   row.state_bytes_per_stream = static_cast<double>(assignment_bytes(base, own)) / static_cast<double>(o.streams);
   row.snapshot_bytes_per_stream = static_cast<double>(encode_snapshot(base, own).size()) / static_cast<double>(o.streams);
   row.owners_stored = stored_owner_share(base, policy);
+  std::string bytes;
+  row.encode_ms = median_ms(o.repetitions, [&] { bytes = encode_snapshot(base, own); });
+  SnapshotPolicies readers(registry, policy_owner);
+  row.decode_ms = median_ms(o.repetitions, [&] {
+    if (decode_snapshot(bytes, readers.finder()).owner != base.owner)
+      throw Error(BERTH_E_INTERNAL, "policy '" + policy_name + "': the snapshot read back has other owners");
+  });
 
-  std::vector<double> times;
   PendingChanges nothing;
-  for (uint32_t r = 0; r < o.repetitions; ++r) {
-    auto start = Clock::now();
-    compute_refresh(&base, servers, nothing, appraiser, policy, meta, names);
-    times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-  }
-  std::sort(times.begin(), times.end());
-  row.refresh_ms = times[times.size() / 2];
+  row.refresh_ms = median_ms(o.repetitions, [&] { compute_refresh(&base, servers, nothing, appraiser, policy, meta, names); });
 
   std::vector<std::string> joined = present;
   joined.push_back(ids[o.servers]);
@@ -143,7 +156,9 @@ int run_policy_bench(const PolicyBenchOptions& o) {
                             {"refresh_ms", r.refresh_ms},
                             {"state_bytes_per_stream", r.state_bytes_per_stream},
                             {"snapshot_bytes_per_stream", r.snapshot_bytes_per_stream},
-                            {"owners_stored", r.owners_stored}};
+                            {"owners_stored", r.owners_stored},
+                            {"encode_ms", r.encode_ms},
+                            {"decode_ms", r.decode_ms}};
         std::cout << j.dump() << std::endl;
       }
     }
@@ -153,18 +168,20 @@ int run_policy_bench(const PolicyBenchOptions& o) {
     std::cout << fmt::format("berth bench --policies: {} streams x {} servers; a join's fair share is {:.4f}%, a leaving "
                              "server holds about {:.4f}% of the streams\n\n",
                              o.streams, o.servers, 100 * fair, 100.0 / o.servers)
-              << fmt::format("{:<11} {:<10} {:>8} {:>11} {:>11} {:>12} {:>12} {:>12} {:>10} {:>9} {:>9} {:>8}\n", "policy",
+              << fmt::format("{:<11} {:<10} {:>8} {:>11} {:>11} {:>12} {:>12} {:>12} {:>10} {:>9} {:>9} {:>8} {:>7} {:>7}\n", "policy",
                              "workload", "max/LB", "join:moved", "join:load", "leave:moved", "drift:moved", "drift:max/LB",
-                             "refresh_ms", "state B/s", "snap B/s", "stored");
+                             "refresh_ms", "state B/s", "snap B/s", "stored", "enc_ms", "dec_ms");
     for (const Row& r : rows)
-      std::cout << fmt::format("{:<11} {:<10} {:>8.4f} {:>10.3f}% {:>10.3f}% {:>11.3f}% {:>11.3f}% {:>12.4f} {:>10.1f} {:>9.2f} "
-                               "{:>9.1f} {:>7.2f}%\n",
+      std::cout << fmt::format("{:<11} {:<10} {:>8.4f} {:>10.3f}% {:>10.3f}% {:>11.3f}% {:>11.3f}% {:>12.4f} {:>10.1f} {:>9.3f} "
+                               "{:>9.1f} {:>7.2f}% {:>7.1f} {:>7.1f}\n",
                                r.policy, r.workload, r.max_over_lb, 100 * r.moved_streams_join, 100 * r.moved_load_join,
                                100 * r.moved_streams_leave, 100 * r.moved_streams_drift, r.max_over_lb_after_drift,
-                               r.refresh_ms, r.state_bytes_per_stream, r.snapshot_bytes_per_stream, 100 * r.owners_stored);
+                               r.refresh_ms, r.state_bytes_per_stream, r.snapshot_bytes_per_stream, 100 * r.owners_stored,
+                               r.encode_ms, r.decode_ms);
     std::cout << "\nstate B/s: bytes per stream the assignment adds to the published snapshot (owners, or for a policy\n"
                  "with default owners only the streams off them); snap B/s: the whole snapshot, ids, tenants and loads\n"
-                 "included; stored: streams whose owner the snapshot spells out.\n";
+                 "included; stored: streams whose owner the snapshot spells out; enc_ms/dec_ms: the full snapshot\n"
+                 "to bytes, and back with its owners rebuilt.\n";
   }
   return 0;
 }

@@ -1,41 +1,62 @@
-// Writes real encoded snapshots (encode_snapshot) into a directory, as the seed corpus of the
-// snapshot decoder's fuzzer: generated at test time, so no binary is committed.
+// Writes real encoded snapshots (encode_snapshot), some with implicit owners, and real deltas
+// (encode_delta) into a directory, as the seed corpus of the snapshot decoder's fuzzer: generated
+// at test time, so no binary is committed.
 //
 //   snapshot_seeds DIR
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "common/hash.h"
-#include "project/fuzz_owner_defaults.h"
+#include "project/fuzz_inputs.h"
+#include "snapshot/delta_codec.h"
 #include "snapshot/codec.h"
 
 namespace {
 
-berth::Snapshot make(uint64_t streams, uint32_t servers, uint32_t tenants, uint64_t version) {
-  berth::Snapshot s;
-  s.meta = berth::Provenance{version, version / 2 + 1, "sticky", 2, version * 31, 1700000000000 + static_cast<int64_t>(version),
-                             "node-" + std::to_string(version)};
-  auto sc = std::make_shared<berth::ServerColumns>();
-  for (uint32_t j = 0; j < servers; ++j) {
-    sc->ids.push_back("srv-" + std::to_string(100 + j));
-    sc->capacity.push_back(1.0 + j % 3);
-    sc->state.push_back(static_cast<int32_t>(j % 3));  // up, draining, read-only
+using berth::fuzz::make_snapshot;
+
+// Versions of the delta base with a few streams moved, reloaded, retenanted, removed and added.
+std::vector<std::string> delta_seeds() {
+  const berth::Snapshot& base = berth::fuzz::delta_base();
+  std::vector<std::string> out;
+  for (uint64_t round = 1; round <= 3; ++round) {
+    berth::Snapshot next = berth::bare_copy(base);
+    next.meta.version = base.meta.version + round;
+    auto streams = std::make_shared<berth::StreamColumns>();
+    streams->tenants = base.streams->tenants;
+    next.load.clear();
+    next.owner.clear();
+    for (uint64_t i = 0; i < base.stream_count(); ++i) {
+      if (i % (10 * round + 3) == 0) continue;  // removed
+      std::string_view id = base.streams->ids.at(i);
+      streams->ids.push_back(id);
+      streams->hash.push_back(berth::stream_hash(id));
+      streams->tenant.push_back(i % 11 == 0 ? (base.streams->tenant[i] + 1) % 5 : base.streams->tenant[i]);
+      next.load.push_back(i % 13 == 0 ? base.load[i] + 1.0f : base.load[i]);
+      next.owner.push_back(i % 7 == round ? (base.owner[i] + 1) % 7 : base.owner[i]);
+    }
+    for (uint64_t k = 0; k < 4 * round; ++k) {
+      std::string id = "new/" + std::to_string(round) + "/" + std::to_string(k);
+      streams->ids.push_back(id);
+      streams->hash.push_back(berth::stream_hash(id));
+      streams->tenant.push_back(static_cast<uint32_t>(k % 5));
+      next.load.push_back(0.5f * static_cast<float>(k));
+      next.owner.push_back(static_cast<uint32_t>(k % 7));
+    }
+    next.streams = std::move(streams);
+    berth::finish_snapshot(next, nullptr, std::make_shared<berth::ServerNames>());  // encode_delta matches by its table
+    std::optional<std::string> delta = berth::encode_delta(base, next, SIZE_MAX);
+    // A seed the fuzzer's apply_delta would refuse outright would fuzz only the first checks.
+    if (!delta || berth::apply_delta(base, berth::decode_delta(*delta)).owner != next.owner)
+      throw std::runtime_error("delta seed " + std::to_string(round) + " does not apply to the base");
+    out.push_back(std::move(*delta));
   }
-  auto st = std::make_shared<berth::StreamColumns>();
-  for (uint32_t t = 0; t < tenants; ++t) st->tenants.push_back(t == 0 ? "" : "tenant-" + std::to_string(t));
-  for (uint64_t i = 0; i < streams; ++i) {
-    std::string id = "log/" + std::to_string(i * 7919 % 100003);
-    st->ids.push_back(id);
-    st->hash.push_back(berth::stream_hash(id));
-    st->tenant.push_back(tenants == 0 ? 0 : static_cast<uint32_t>(i % tenants));
-    s.load.push_back(static_cast<float>(i % 17) * 0.25f);
-    s.owner.push_back(servers == 0 ? 0 : static_cast<uint32_t>(i % servers));
-  }
-  s.servers = sc;
-  s.streams = st;
-  return s;
+  return out;
 }
 
 }  // namespace
@@ -53,7 +74,7 @@ int main(int argc, char** argv) {
   int written = 0;
   std::vector<std::string> seeds;
   for (const Shape& shape : shapes) {
-    berth::Snapshot s = make(shape.streams, shape.servers, shape.tenants, 10 + seeds.size());
+    berth::Snapshot s = make_snapshot(shape.streams, shape.servers, shape.tenants, 10 + seeds.size());
     seeds.push_back(berth::encode_snapshot(s));
     if (shape.servers == 0) continue;
     // The same streams with owners left implicit: every fifth stream off its default owner.
@@ -62,6 +83,7 @@ int main(int argc, char** argv) {
     for (uint64_t i = 0; i < s.owner.size(); i += 5) s.owner[i] = (s.owner[i] + 1) % shape.servers;
     seeds.push_back(berth::encode_snapshot(s, &defaults));
   }
+  for (std::string& delta : delta_seeds()) seeds.push_back(std::move(delta));
   for (const std::string& bytes : seeds) {
     std::ofstream out(std::string(argv[1]) + "/seed-" + std::to_string(written++) + ".snapshot", std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
