@@ -20,6 +20,7 @@
 #include "config/options.h"
 #include "engine/engine.h"
 #include "plugin/instances.h"
+#include "plugin/snapshot_policies.h"
 #include "snapshot/codec.h"
 #include "snapshot/delta_codec.h"
 #include "workload/workload.h"
@@ -89,11 +90,14 @@ ZkFigures measure_zk(const BenchOptions& o, const Engine& engine) {
   copy.load = current->load;
   copy.owner = current->owner;
   copy.meta.epoch = epoch;
+  // Encoded as the engine's leader encodes it: with the policy's default owners, if it has them.
+  const std::optional<OwnerDefaults> defaults = owner_defaults(
+      std::make_shared<const Policy>(registry.load(BERTH_PLUGIN_POLICY, o.policy), PluginConfig("policy", {})));
   std::vector<double> publish_ms, swap_ms;
   size_t bytes_size = 0;
   for (uint32_t r = 1; r <= std::max<uint32_t>(1, o.repetitions); ++r) {
     copy.meta.version = r;
-    std::string bytes = encode_snapshot(copy);
+    std::string bytes = encode_snapshot(copy, defaults ? &*defaults : nullptr);
     bytes_size = bytes.size();
     auto start = Clock::now();
     leader.publish(epoch, r, bytes);
