@@ -151,17 +151,35 @@ static int32_t hash_mod_place(const void *placer, uint64_t stream_hash, double l
 
 static void hash_mod_placer_destroy(void *placer) { free(placer); }
 
+/* ABI 1.2: where each stream sits unless the assignment says otherwise. Without `sticky` that is
+   every stream, so this policy's snapshots store no owners at all; with it, only the streams kept
+   on a server their hash no longer picks. A pure function of the servers and the hashes (not of
+   the configuration), and safe to call from many threads: it writes only its own arrays. */
+static int32_t hash_mod_default_owners(const void *self, const berth_server_set *servers, uint64_t count,
+                                       const uint64_t *stream_hash, uint32_t *out_owner, berth_status *status) {
+  const hash_mod_policy *policy = (const hash_mod_policy *)self;
+  uint32_t *up, up_count;
+  uint64_t i;
+  up = (uint32_t *)malloc((servers->count + 1) * sizeof *up);
+  if (up == NULL) return fail(policy->host, status, BERTH_E_INTERNAL, "out of memory");
+  up_count = collect_up(servers, up);
+  for (i = 0; i < count; ++i) out_owner[i] = up_count == 0 ? BERTH_NO_SERVER : pick(up, up_count, stream_hash[i]);
+  free(up);
+  return BERTH_OK;
+}
+
 static const berth_policy_functions hash_mod_functions = {
     /* Sizes come from the header, never typed by hand: a table built against an older header
        declares a smaller size, and the host zero-fills what it does not have. */
-    .struct_size = BERTH_SIZE_THROUGH(berth_policy_functions, placer_destroy),
+    .struct_size = BERTH_SIZE_THROUGH(berth_policy_functions, default_owners),
     .behaviour_version = HASH_MOD_BEHAVIOUR_VERSION,
     .create = hash_mod_create,
     .destroy = hash_mod_destroy,
     .rebalance = hash_mod_rebalance,
     .placer_create = hash_mod_placer_create,
     .place = hash_mod_place,
-    .placer_destroy = hash_mod_placer_destroy};
+    .placer_destroy = hash_mod_placer_destroy,
+    .default_owners = hash_mod_default_owners};
 
 HASH_MOD_EXPORT const berth_plugin_descriptor *berth_plugin_entry(void) {
   static const berth_plugin_descriptor descriptor = {
@@ -170,7 +188,7 @@ HASH_MOD_EXPORT const berth_plugin_descriptor *berth_plugin_entry(void) {
       .abi_minor = BERTH_ABI_MINOR,
       .kind = BERTH_PLUGIN_POLICY,
       .name = "hash_mod",
-      .version = "1.0.0",
+      .version = "1.1.0",
       .functions = &hash_mod_functions};
   return &descriptor;
 }

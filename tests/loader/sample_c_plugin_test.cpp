@@ -40,7 +40,7 @@ class SampleCPlugin : public ::testing::Test {
 TEST_F(SampleCPlugin, DescribesItself) {
   auto policy = make_policy();
   EXPECT_EQ(policy->plugin().name, "hash_mod");
-  EXPECT_EQ(policy->plugin().version, "1.0.0");
+  EXPECT_EQ(policy->plugin().version, "1.1.0");
   EXPECT_EQ(policy->behaviour_version(), 1u);
 }
 
@@ -55,6 +55,22 @@ TEST_F(SampleCPlugin, RebalanceSpreadsStreamsByHashOverUpServers) {
   }
   EXPECT_EQ(per_server[1], 0);  // draining
   for (uint32_t s : up) EXPECT_GT(per_server[s], 60) << "server " << s << " is starved";
+}
+
+TEST_F(SampleCPlugin, DefaultOwnersAreTheHashRuleSoSnapshotsStoreNoOwners) {
+  auto policy = make_policy();
+  ASSERT_TRUE(policy->has_default_owners());
+  auto owner = rebalance(*policy, servers_, streams_);
+  std::vector<uint32_t> defaults(streams_.count());
+  std::vector<uint64_t> hashes(streams_.count());
+  for (uint64_t i = 0; i < streams_.count(); ++i) hashes[i] = streams_.hash(i);
+  policy->default_owners(servers_.view(), hashes.size(), hashes.data(), defaults.data());
+  EXPECT_EQ(defaults, owner);
+
+  // With no server up there is no default owner.
+  ServerSet none({{"a", BERTH_SERVER_DRAINING}, {"b", BERTH_SERVER_READ_ONLY}});
+  policy->default_owners(none.view(), hashes.size(), hashes.data(), defaults.data());
+  EXPECT_EQ(defaults, std::vector<uint32_t>(hashes.size(), BERTH_NO_SERVER));
 }
 
 TEST_F(SampleCPlugin, PlacerAgreesWithRebalance) {
