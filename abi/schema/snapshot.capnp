@@ -1,7 +1,10 @@
 @0x92b46f0cb7d63852;
 # The published assignment: what the leader writes and every follower reads.
 # Part of the ABI: evolve by Cap'n Proto's rules only (append fields with new ordinals, never
-# renumber, retype or remove), so every older reader keeps reading newer snapshots.
+# renumber, retype or remove), so every older reader keeps reading newer snapshots. One exception,
+# by design: implicit owners (Streams.ownersImplicit) are refused by readers predating them, which
+# see an owner list shorter than the ids; writers can be told not to use them
+# (engine.implicit_owners = false) while such readers remain.
 
 $import "/capnp/c++.capnp".namespace("berth::schema");
 

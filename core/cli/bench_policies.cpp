@@ -46,16 +46,7 @@ double median_ms(uint32_t repetitions, Body&& body) {
   return times[times.size() / 2];
 }
 
-// How many of `s`'s owners a snapshot must spell out: those off the policy's default owners (all
-// of them for a policy without defaults).
-double stored_owner_share(const Snapshot& s, const Policy& policy) {
-  if (!policy.has_default_owners() || s.stream_count() == 0) return 1;
-  std::vector<uint32_t> defaults(s.stream_count());
-  policy.default_owners(s.servers->view(), defaults.size(), s.streams->hash.data(), defaults.data());
-  uint64_t off = 0;
-  for (uint64_t i = 0; i < defaults.size(); ++i) off += defaults[i] != s.owner[i] ? 1 : 0;
-  return fraction(off, defaults.size());
-}
+
 
 std::shared_ptr<const ServerColumns> make_servers(const std::vector<std::string>& ids) {
   auto servers = std::make_shared<ServerColumns>();
@@ -94,9 +85,10 @@ Row measure(const std::string& policy_name, const std::string& workload_name, co
   const OwnerDefaults* own = defaults ? &*defaults : nullptr;
   row.state_bytes_per_stream = static_cast<double>(assignment_bytes(base, own)) / static_cast<double>(o.streams);
   row.snapshot_bytes_per_stream = static_cast<double>(encode_snapshot(base, own).size()) / static_cast<double>(o.streams);
-  row.owners_stored = stored_owner_share(base, policy);
   std::string bytes;
-  row.encode_ms = median_ms(o.repetitions, [&] { bytes = encode_snapshot(base, own); });
+  uint64_t stored = 0;
+  row.encode_ms = median_ms(o.repetitions, [&] { bytes = encode_snapshot(base, own, &stored); });
+  row.owners_stored = fraction(stored, base.stream_count());
   SnapshotPolicies readers(registry, policy_owner);
   row.decode_ms = median_ms(o.repetitions, [&] {
     if (decode_snapshot(bytes, readers.finder()).owner != base.owner)

@@ -16,7 +16,7 @@ namespace {
 constexpr std::string_view kSections[] = {"engine", "appraiser", "policy", "backend", "rules"};
 constexpr std::string_view kRulesKeys[] = {"file", "instruction_limit", "memory_limit"};
 constexpr std::string_view kEngineKeys[] = {"node_id", "campaign", "refresh_interval", "refresh_on_change",
-                                            "intake_flush", "plugin_path", "checkpoint_ratio", "checkpoint_every"};
+                                            "intake_flush", "plugin_path", "checkpoint_ratio", "checkpoint_every", "implicit_owners"};
 
 bool known_section(std::string_view s) {
   for (auto k : kSections)
@@ -191,6 +191,8 @@ EngineOptions Options::resolve() const {
       out.campaign = parse_bool(key, v);
     } else if (name == "refresh_on_change") {
       out.refresh_on_change = parse_bool(key, v);
+    } else if (name == "implicit_owners") {
+      out.implicit_owners = parse_bool(key, v);
     } else if (name == "refresh_interval" || name == "intake_flush") {
       std::chrono::milliseconds d;
       try {

@@ -38,6 +38,11 @@ struct EngineOptions {
   // or the checkpoint is `checkpoint_every` versions old; then a new full checkpoint.
   double checkpoint_ratio = 0.1;
   uint64_t checkpoint_every = 64;
+  // Full snapshots of a policy with default owners (hash) store only the streams off them. A
+  // reader from before ABI 1.2, or one whose copy of the policy lacks default owners, refuses
+  // such snapshots (and keeps serving what it has): false writes every owner, for a rolling
+  // upgrade while such readers remain.
+  bool implicit_owners = true;
   std::vector<std::filesystem::path> plugin_path;      // searched before the built-ins
   PluginChoice appraiser{"equal", PluginConfig("appraiser", {})};
   PluginChoice policy{"sticky", PluginConfig("policy", {})};  // calm under change: the default

@@ -47,7 +47,7 @@ Engine::Engine(EngineOptions options)
                                            options_.appraiser.config);
   policy_ = std::make_shared<Policy>(registry_.load(BERTH_PLUGIN_POLICY, options_.policy.name), options_.policy.config);
   snapshot_policies_ = std::make_unique<SnapshotPolicies>(registry_, policy_);
-  own_defaults_ = owner_defaults(policy_);
+  if (options_.implicit_owners) own_defaults_ = owner_defaults(policy_);
   checkpoints_.use_policies(own_defaults_, snapshot_policies_->finder());
   if (!options_.rules.file.empty())
     rules_ = std::make_unique<rules::RulesSource>(options_.rules.file, options_.rules.limits);

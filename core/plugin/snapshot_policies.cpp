@@ -36,15 +36,22 @@ std::shared_ptr<const Policy> SnapshotPolicies::find(const std::string& name, ui
   if (own_ && matches(*own_, name, behaviour)) return own_;
   if (!plain_name(name)) return nullptr;
   std::lock_guard lock(mutex_);
-  auto [it, inserted] = loaded_.try_emplace(name);
-  if (inserted) {
+  auto it = loaded_.find(name);
+  if (it == loaded_.end()) {
+    // Only plugins that load are kept (as many as are installed); a failure is tried again next
+    // time, so a plugin installed meanwhile is found.
     try {
-      it->second = std::make_shared<const Policy>(registry_.load(BERTH_PLUGIN_POLICY, name), PluginConfig("policy", {}));
+      auto policy = std::make_shared<const Policy>(registry_.load(BERTH_PLUGIN_POLICY, name), PluginConfig("policy", {}));
+      it = loaded_.emplace(name, std::move(policy)).first;
     } catch (const Error& e) {
       logger().warn("cannot load policy '{}' to rebuild a snapshot's owners: {}", name, e.what());
+      return nullptr;
     }
   }
-  if (it->second && matches(*it->second, name, behaviour)) return it->second;
+  if (matches(*it->second, name, behaviour)) return it->second;
+  logger().warn("policy '{}' here has behaviour version {}{}; a snapshot needs version {} with default owners", name,
+                it->second->behaviour_version(), it->second->has_default_owners() ? "" : " without default owners",
+                behaviour);
   return nullptr;
 }
 

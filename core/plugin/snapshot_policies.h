@@ -29,8 +29,8 @@ class SnapshotPolicies {
   SnapshotPolicies(PluginRegistry& registry, std::shared_ptr<const Policy> own)
       : registry_(registry), own_(std::move(own)) {}
 
-  // The policy `name` at `behaviour`, or nullptr (logged once per name and version) when it is
-  // not installed here, has another behaviour version, or has no default owners.
+  // The policy `name` at `behaviour`, or nullptr (logged) when it is not installed here, has
+  // another behaviour version, or has no default owners.
   std::shared_ptr<const Policy> find(const std::string& name, uint32_t behaviour);
   PolicyFinder finder() {
     return [this](const std::string& name, uint32_t behaviour) { return owner_defaults(find(name, behaviour)); };
@@ -40,7 +40,7 @@ class SnapshotPolicies {
   PluginRegistry& registry_;
   const std::shared_ptr<const Policy> own_;
   std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<const Policy>> loaded_;  // by name; null when it failed
+  std::map<std::string, std::shared_ptr<const Policy>> loaded_;  // by name, those that loaded
 };
 
 }  // namespace berth

@@ -90,11 +90,16 @@ std::vector<uint32_t> default_owners(const OwnerDefaults& defaults, const Server
   return out;
 }
 
+// A reader rebuilding implicit owners does work per server listed (the hash ring holds ~160
+// points a server), so bytes naming more servers than any real cluster has are refused before
+// that work, and never written.
+constexpr uint32_t kMaxImplicitServers = 1u << 16;
+
 // Stored as exceptions, owners cost two lists of a few bytes per exception instead of one list
 // of two or three bytes per stream (packed): worth it while at most a quarter are exceptions.
 constexpr uint64_t kMaxExceptionShare = 4;
 
-std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how) {
+std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, uint64_t* owners_stored = nullptr) {
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<schema::Snapshot>();
   root.setVersion(s.meta.version);
@@ -139,15 +144,22 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how) {
 
   std::vector<uint32_t> exceptions;
   bool implicit = false;
-  if (how == Owners::exceptions_if_smaller && policy != nullptr && n > 0 && is_policy_of(*policy, s.meta)) {
-    const std::vector<uint32_t> defaults = default_owners(*policy, servers, streams);
-    implicit = true;
+  if (how == Owners::exceptions_if_smaller && policy != nullptr && n > 0 && is_policy_of(*policy, s.meta) &&
+      servers.size() <= kMaxImplicitServers) {
+    std::vector<uint32_t> defaults;
+    try {
+      defaults = default_owners(*policy, servers, streams);
+      implicit = true;
+    } catch (const Error&) {
+      // A policy that cannot give its defaults must not stop publication: every owner is written.
+    }
     for (uint64_t i = 0; i < n && implicit; ++i) {
       if (s.owner[i] == defaults[i]) continue;
       exceptions.push_back(static_cast<uint32_t>(i));
       implicit = exceptions.size() <= n / kMaxExceptionShare;
     }
   }
+  if (owners_stored != nullptr) *owners_stored = implicit ? exceptions.size() : how == Owners::none ? 0 : n;
   if (implicit) {
     columns.setOwnersImplicit(true);
     auto index = columns.initExceptionIndex(static_cast<unsigned>(exceptions.size()));
@@ -184,8 +196,16 @@ void rebuild_owners(Snapshot& s, schema::Streams::Reader columns, const PolicyFi
                                        " (of " + std::to_string(n) + "; the list must ascend)");
 
   const std::string who = "policy '" + s.meta.policy + "' (behaviour version " + std::to_string(s.meta.behaviour_version) + ")";
+  if (s.servers->size() > kMaxImplicitServers)
+    throw Error(BERTH_E_CORRUPT, "snapshot leaves the owners of " + std::to_string(s.servers->size()) +
+                                     " servers implicit; at most " + std::to_string(kMaxImplicitServers) + " may be");
   std::optional<OwnerDefaults> policy;
-  if (find_policy) policy = find_policy(s.meta.policy, s.meta.behaviour_version);
+  try {
+    if (find_policy) policy = find_policy(s.meta.policy, s.meta.behaviour_version);
+  } catch (const Error& e) {
+    throw Error(BERTH_E_CORRUPT, "snapshot version " + std::to_string(s.meta.version) + " leaves its owners to " + who +
+                                     ", which this reader cannot load: " + e.what());
+  }
   if (!policy || !is_policy_of(*policy, s.meta))
     throw Error(BERTH_E_CORRUPT, "snapshot version " + std::to_string(s.meta.version) + " leaves its owners to " + who +
                                      ", which this reader cannot load");
@@ -204,8 +224,8 @@ void rebuild_owners(Snapshot& s, schema::Streams::Reader columns, const PolicyFi
 
 }  // namespace
 
-std::string encode_snapshot(const Snapshot& s, const OwnerDefaults* policy) {
-  return encode(s, policy, Owners::exceptions_if_smaller);
+std::string encode_snapshot(const Snapshot& s, const OwnerDefaults* policy, uint64_t* owners_stored) {
+  return encode(s, policy, Owners::exceptions_if_smaller, owners_stored);
 }
 
 size_t assignment_bytes(const Snapshot& s, const OwnerDefaults* policy) {

@@ -26,8 +26,11 @@ using PolicyFinder = std::function<std::optional<OwnerDefaults>(const std::strin
 
 // The published form of a snapshot (its columns and provenance; nothing derived). With
 // `defaults` those of the snapshot's own policy (same name and behaviour version), owners are
-// stored as the exceptions to them when that is smaller.
-std::string encode_snapshot(const Snapshot& snapshot, const OwnerDefaults* defaults = nullptr);
+// stored as the exceptions to them when that is smaller (and when the defaults can be had: a
+// policy failing to give them gets every owner written). `owners_stored`: how many owners the
+// bytes spell out.
+std::string encode_snapshot(const Snapshot& snapshot, const OwnerDefaults* defaults = nullptr,
+                            uint64_t* owners_stored = nullptr);
 
 // Reads bytes from anywhere (a backend, a file, the network): never trusts them. Truncated,
 // corrupt, hostile or foreign bytes fail with Error(BERTH_E_CORRUPT) saying what is wrong, as do

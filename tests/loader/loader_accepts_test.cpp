@@ -52,8 +52,10 @@ TEST(LoaderAccepts, RequiredSizesOnlyAndMinorZero) {
   EXPECT_EQ(plugin->abi_minor, 0);
   EXPECT_EQ(plugin->policy.struct_size, BERTH_SIZE_THROUGH(berth_policy_functions, placer_destroy));
   EXPECT_EQ(plugin->policy.behaviour_version, 7u);
-  // Fields appended after the plugin's declared size (none yet at ABI 1.0) must read as zero.
+  // Fields appended after the plugin's declared size must read as zero, even when the plugin's
+  // own table has something there (this one has a default_owners it never declared).
   EXPECT_TRUE(zero_from(plugin->policy, plugin->policy.struct_size));
+  EXPECT_EQ(plugin->policy.default_owners, nullptr);
 
   // And it works through the host's copy of its table.
   auto policy = std::make_shared<Policy>(plugin, PluginConfig{});
@@ -66,6 +68,8 @@ TEST(LoaderAccepts, RequiredSizesOnlyAndMinorZero) {
                                   &streams.view(), load.data(), previous.data(), nullptr};
   policy->rebalance(request, owner.data());
   EXPECT_EQ(owner, std::vector<uint32_t>(3, 1u));
+  EXPECT_FALSE(policy->has_default_owners());
+  EXPECT_THROW(policy->default_owners(servers.view(), 0, nullptr, nullptr), Error);
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ class EngineDelta : public ::testing::Test {
   }
 
   // `policy`: empty for the fixture's policy_.
-  std::unique_ptr<Engine> open(const Node& node, const std::string& policy = "") {
+  std::unique_ptr<Engine> open(const Node& node, const std::string& policy = "", bool implicit_owners = true) {
     Options o;
     o.set("backend.name", "memory");
     o.set("backend.cluster", cluster_);
@@ -46,6 +46,7 @@ class EngineDelta : public ::testing::Test {
     o.set("engine.intake_flush", "2ms");
     o.set("engine.checkpoint_every", node.checkpoint_every);
     o.set("engine.checkpoint_ratio", node.checkpoint_ratio);
+    o.set("engine.implicit_owners", implicit_owners ? "true" : "false");
     return std::make_unique<Engine>(o.resolve());
   }
 
@@ -216,7 +217,7 @@ int64_t stored_exceptions(const std::string& bytes) {
 
 TEST_F(EngineDelta, HashCheckpointsStoreOnlyExceptionsAndEveryNodeRebuildsTheRest) {
   policy_ = "hash";
-  start(3000, {"leader", true, "3"});  // a checkpoint every 3 versions: 1 and 4 below
+  start(3000, {"leader", true, "3", "0.5"});  // a checkpoint every 3 versions (1 and 4 below), deltas between
   // A node configured with another policy still reads a hash cluster: it loads hash to rebuild.
   auto other = open({"other-policy"}, "least_load");
   other->wait_version(1, 10s);
@@ -247,6 +248,20 @@ TEST_F(EngineDelta, HashCheckpointsStoreOnlyExceptionsAndEveryNodeRebuildsTheRes
     expect_agree(*leader_, *e, 3000);
     EXPECT_EQ(e->metrics().snapshots_rejected, 0u) << e->node_id();
   }
+}
+
+TEST_F(EngineDelta, ALeaderToldNotToWritesEveryOwnerForReadersFromBeforeImplicitOwners) {
+  policy_ = "hash";
+  fleet_ = open({"fleet"});
+  for (int s = 0; s < 4; ++s) fleet_->join("server-" + std::to_string(s), 1.0);
+  for (int i = 0; i < 500; ++i) fleet_->add_stream("stream-" + std::to_string(i), "", 1.0);
+  fleet_->flush();
+  leader_ = open({"leader", true}, "", false);
+  ASSERT_TRUE(eventually([&] { return leader_->status().version >= 1; }));
+  Backend::Latest first = backend_->fetch_latest(0);
+  EXPECT_EQ(stored_exceptions(first.bytes), -1) << "every owner written";
+  Snapshot read = decode_snapshot(first.bytes);  // no policy needed to read it
+  EXPECT_EQ(read.owner, leader_->snapshot()->owner);
 }
 
 }  // namespace

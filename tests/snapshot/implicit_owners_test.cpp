@@ -8,6 +8,9 @@
 #include <capnp/serialize-packed.h>
 #include <kj/io.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -146,12 +149,78 @@ TEST_F(ImplicitOwners, AReaderWithoutThePolicyRefusesClearly) {
     EXPECT_EQ(e.code(), BERTH_E_CORRUPT);
     EXPECT_NE(std::string(e.what()).find("policy 'hash' (behaviour version"), std::string::npos) << e.what();
   }
-  const std::string renamed = rewrite(bytes, [](schema::Snapshot::Builder s) { s.setPolicy("no_such_policy"); });
-  EXPECT_THROW(decode_snapshot(renamed, finder()), Error);
-  const std::string newer = rewrite(bytes, [](schema::Snapshot::Builder s) { s.setBehaviourVersion(s.getBehaviourVersion() + 7); });
-  EXPECT_THROW(decode_snapshot(newer, finder()), Error) << "another behaviour version may rebuild other owners";
-  const std::string no_defaults = rewrite(bytes, [](schema::Snapshot::Builder s) { s.setPolicy("sticky"); });
-  EXPECT_THROW(decode_snapshot(no_defaults, finder()), Error);
+  auto expect_corrupt = [&](const std::string& hostile, const PolicyFinder& find, const char* why) {
+    try {
+      decode_snapshot(hostile, find);
+      ADD_FAILURE() << why << ": decoded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), BERTH_E_CORRUPT) << why << ": " << e.what();
+    }
+  };
+  expect_corrupt(rewrite(bytes, [](schema::Snapshot::Builder s) { s.setPolicy("no_such_policy"); }), finder(),
+                 "a policy not installed");
+  expect_corrupt(rewrite(bytes, [](schema::Snapshot::Builder s) { s.setBehaviourVersion(s.getBehaviourVersion() + 7); }),
+                 finder(), "another behaviour version may rebuild other owners");
+  expect_corrupt(rewrite(bytes, [](schema::Snapshot::Builder s) { s.setPolicy("sticky"); }), finder(),
+                 "a policy without default owners");
+  expect_corrupt(bytes, [](const std::string&, uint32_t) -> std::optional<OwnerDefaults> {
+    throw Error(BERTH_E_PLUGIN, "the finder itself failed");
+  }, "a failing finder is still the bytes' error to the reader");
+}
+
+TEST_F(ImplicitOwners, ReadOnlyAndDrainingServersReadBackWhole) {
+  // Server 3 turns read-only (its streams stay: exceptions to a ring without it) and server 7
+  // drains (its streams move onto the ring).
+  auto servers = std::make_shared<ServerColumns>(*placed_->servers);
+  servers->state[3] = BERTH_SERVER_READ_ONLY;
+  servers->state[7] = BERTH_SERVER_DRAINING;
+  Appraiser appraiser(registry_.load(BERTH_PLUGIN_APPRAISER, "reported"), PluginConfig("appraiser", {}));
+  auto next = compute_refresh(placed_.get(), servers, PendingChanges{}, appraiser, *hash_, Provenance{}, names_).snapshot;
+  ASSERT_GT(next->server_streams[3], 0u);
+  ASSERT_EQ(next->server_streams[7], 0u);
+  uint64_t stored = 0;
+  const std::string bytes = encode_snapshot(*next, hash_defaults(), &stored);
+  ASSERT_TRUE(stored_implicitly(bytes));
+  EXPECT_GE(stored, next->server_streams[3]) << "the read-only server's streams are all exceptions";
+  EXPECT_EQ(decode_snapshot(bytes, finder()).owner, next->owner);
+}
+
+TEST_F(ImplicitOwners, APolicyFailingToGiveItsDefaultsGetsEveryOwnerWritten) {
+  OwnerDefaults failing = *hash_defaults();
+  failing.owners = [](const berth_server_set&, uint64_t, const uint64_t*, uint32_t*) {
+    throw Error(BERTH_E_PLUGIN, "default_owners broke");
+  };
+  uint64_t stored = 0;
+  const std::string bytes = encode_snapshot(*placed_, &failing, &stored);
+  EXPECT_FALSE(stored_implicitly(bytes));
+  EXPECT_EQ(stored, placed_->stream_count());
+  EXPECT_EQ(decode_snapshot(bytes).owner, placed_->owner);
+}
+
+TEST_F(ImplicitOwners, MoreServersThanAnyClusterAreNeverLeftToARebuild) {
+  // Each server costs a reader ~160 ring points: bytes may not make it build millions of them.
+  Snapshot huge = *placed_;
+  auto servers = std::make_shared<ServerColumns>();
+  for (uint32_t j = 0; j < 70000; ++j) {
+    servers->ids.push_back("s" + std::to_string(1000000 + j));
+    servers->capacity.push_back(1.0);
+    servers->state.push_back(BERTH_SERVER_UP);
+  }
+  huge.servers = servers;
+  for (uint32_t& o : huge.owner) o = 0;
+  const std::string bytes = encode_snapshot(huge, hash_defaults());
+  EXPECT_FALSE(stored_implicitly(bytes)) << "written with every owner";
+  const std::string hostile = rewrite(bytes, [](schema::Snapshot::Builder s) {
+    s.getStreams().setOwnersImplicit(true);
+    s.getStreams().disownOwner();
+  });
+  try {
+    decode_snapshot(hostile, finder());
+    FAIL() << "rebuilt the owners of 70000 servers";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), BERTH_E_CORRUPT);
+    EXPECT_NE(std::string(e.what()).find("70000 servers"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(ImplicitOwners, HostileExceptionListsAreRejected) {
@@ -204,8 +273,16 @@ TEST_F(ImplicitOwners, SnapshotPoliciesLoadOnlyPlainNamesAtTheirBehaviourVersion
   EXPECT_EQ(policies.find("hash", hash_->behaviour_version() + 1), nullptr);
   EXPECT_EQ(policies.find("sticky", sticky->behaviour_version()), nullptr) << "no default owners";
   EXPECT_EQ(policies.find("no_such_policy", 1), nullptr);
-  EXPECT_EQ(policies.find("../hash", hash_->behaviour_version()), nullptr);
-  EXPECT_EQ(policies.find("/tmp/berth_policy_hash.so", hash_->behaviour_version()), nullptr);
+  // A real plugin at a path named by the bytes is not loaded: names only, from the search path.
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("berth-implicit-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path copy = dir / "berth_policy_hash.so";
+  std::filesystem::copy_file(hash_->plugin().path, copy, std::filesystem::copy_options::overwrite_existing);
+  ASSERT_NE(std::make_shared<const Policy>(registry_.load(BERTH_PLUGIN_POLICY, copy.string()), PluginConfig()), nullptr)
+      << "the copy itself loads";
+  EXPECT_EQ(policies.find(copy.string(), hash_->behaviour_version()), nullptr);
+  EXPECT_EQ(policies.find("../" + dir.filename().string() + "/berth_policy_hash", hash_->behaviour_version()), nullptr);
+  std::filesystem::remove_all(dir);
   EXPECT_EQ(policies.find("", 1), nullptr);
 
   SnapshotPolicies own(registry_, hash_);

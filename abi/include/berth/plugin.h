@@ -153,7 +153,8 @@ typedef struct berth_policy_functions {
    * of (servers, stream_hash[i]) and the behaviour version, not of the configuration or any
    * load: a snapshot of this policy then stores only the streams whose owner differs, and any
    * node with the same policy and behaviour version rebuilds the rest. May be called
-   * concurrently on one `self`.
+   * concurrently on one `self`, with itself and with rebalance and placer_create (a node decodes
+   * what others published while it refreshes), so it must not touch mutable state of `self`.
    */
   int32_t (*default_owners)(const void *self, const berth_server_set *servers, uint64_t count,
                             const uint64_t *stream_hash, uint32_t *out_owner, berth_status *status);
