@@ -5,15 +5,12 @@
 #include <functional>
 #include <random>
 
-#include <capnp/message.h>
-#include <capnp/serialize-packed.h>
-#include <kj/io.h>
-
 #include "berth/snapshot.capnp.h"
 #include "common/error.h"
 #include "snapshot/codec.h"
 #include "snapshot/delta_codec.h"
 #include "snapshot/delta_fixture.h"
+#include "snapshot/schema_edit.h"
 
 namespace berth::test {
 namespace {
@@ -51,17 +48,6 @@ std::pair<int32_t, std::string> follow(const Snapshot& base, std::string_view by
   }
 }
 
-// The delta re-encoded after `edit` changed its fields.
-std::string edited(const std::string& bytes, const std::function<void(schema::Snapshot::Builder)>& edit) {
-  kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
-  capnp::PackedMessageReader reader(input);
-  capnp::MallocMessageBuilder message;
-  message.setRoot(reader.getRoot<schema::Snapshot>());
-  edit(message.getRoot<schema::Snapshot>());
-  kj::VectorOutputStream out;
-  capnp::writePackedMessage(out, message);
-  return std::string(reinterpret_cast<const char*>(out.getArray().begin()), out.getArray().size());
-}
 
 TEST(SnapshotDeltaCorrupt, EveryTruncationIsACleanError) {
   Pair p = sample();

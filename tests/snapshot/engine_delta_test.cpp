@@ -7,12 +7,7 @@
 #include "engine/engine_fixture.h"
 #include "plugin/loader.h"
 #include "snapshot/codec.h"
-
-#include <capnp/message.h>
-#include <capnp/serialize-packed.h>
-#include <kj/io.h>
-
-#include "berth/snapshot.capnp.h"
+#include "snapshot/schema_edit.h"
 
 namespace berth::testing {
 namespace {
@@ -207,13 +202,6 @@ TEST_F(EngineDelta, ADeltaWhoseBaseIsGoneIsRejectedCleanly) {
   EXPECT_EQ(follower_->status().version, good.version);
 }
 
-// How many owners full snapshot bytes spell out as exceptions; -1 when they store every owner.
-int64_t stored_exceptions(const std::string& bytes) {
-  kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
-  capnp::PackedMessageReader reader(input);
-  auto streams = reader.getRoot<schema::Snapshot>().getStreams();
-  return streams.getOwnersImplicit() ? static_cast<int64_t>(streams.getExceptionIndex().size()) : -1;
-}
 
 TEST_F(EngineDelta, HashCheckpointsStoreOnlyExceptionsAndEveryNodeRebuildsTheRest) {
   policy_ = "hash";
@@ -222,7 +210,7 @@ TEST_F(EngineDelta, HashCheckpointsStoreOnlyExceptionsAndEveryNodeRebuildsTheRes
   auto other = open({"other-policy"}, "least_load");
   other->wait_version(1, 10s);
   Backend::Latest first = backend_->fetch_latest(0);
-  EXPECT_GE(stored_exceptions(first.bytes), 0) << "owners left implicit";
+  EXPECT_GE(test::stored_exceptions(first.bytes), 0) << "owners left implicit";
   expect_agree(*leader_, *follower_, 3000);
   expect_agree(*leader_, *other, 3000);
 
@@ -241,7 +229,7 @@ TEST_F(EngineDelta, HashCheckpointsStoreOnlyExceptionsAndEveryNodeRebuildsTheRes
   ASSERT_EQ(leader_->snapshot()->server_count(), 9u);
   Backend::Latest checkpoint = refresh();
   EXPECT_EQ(checkpoint.base_version, 0u) << "version 4 is a checkpoint";
-  EXPECT_GT(stored_exceptions(checkpoint.bytes), 0) << "the heavy streams' neighbours are exceptions";
+  EXPECT_GT(test::stored_exceptions(checkpoint.bytes), 0) << "the heavy streams' neighbours are exceptions";
   auto late = open({"late"});
   for (Engine* e : {other.get(), late.get()}) e->wait_version(checkpoint.version, 10s);
   for (Engine* e : {follower_.get(), other.get(), late.get()}) {
@@ -259,7 +247,7 @@ TEST_F(EngineDelta, ALeaderToldNotToWritesEveryOwnerForReadersFromBeforeImplicit
   leader_ = open({"leader", true}, "", false);
   ASSERT_TRUE(eventually([&] { return leader_->status().version >= 1; }));
   Backend::Latest first = backend_->fetch_latest(0);
-  EXPECT_EQ(stored_exceptions(first.bytes), -1) << "every owner written";
+  EXPECT_EQ(test::stored_exceptions(first.bytes), -1) << "every owner written";
   Snapshot read = decode_snapshot(first.bytes);  // no policy needed to read it
   EXPECT_EQ(read.owner, leader_->snapshot()->owner);
 }

@@ -4,21 +4,17 @@
 // their first choice and both halves of the encoding are exercised.
 #include <gtest/gtest.h>
 
-#include <capnp/message.h>
-#include <capnp/serialize-packed.h>
-#include <kj/io.h>
-
 #include <unistd.h>
 
 #include <filesystem>
 #include <functional>
 #include <string>
 
-#include "berth/snapshot.capnp.h"
 #include "common/error.h"
 #include "engine/refresh.h"
 #include "plugin/loader.h"
 #include "plugin/snapshot_policies.h"
+#include "snapshot/schema_edit.h"
 #include "snapshot/codec.h"
 #include "workload/workload.h"
 
@@ -35,24 +31,11 @@ std::shared_ptr<const ServerColumns> servers_of(uint32_t count) {
   return servers;
 }
 
-// Bytes rewritten through the schema, for hostile variations of real bytes.
-std::string rewrite(const std::string& bytes, const std::function<void(schema::Snapshot::Builder)>& edit) {
-  kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
-  capnp::PackedMessageReader reader(input);
-  capnp::MallocMessageBuilder message;
-  message.setRoot(reader.getRoot<schema::Snapshot>());
-  edit(message.getRoot<schema::Snapshot>());
-  kj::VectorOutputStream out;
-  capnp::writePackedMessage(out, message);
-  auto array = out.getArray();
-  return std::string(reinterpret_cast<const char*>(array.begin()), array.size());
-}
 
-bool stored_implicitly(const std::string& bytes) {
-  kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
-  capnp::PackedMessageReader reader(input);
-  return reader.getRoot<schema::Snapshot>().getStreams().getOwnersImplicit();
-}
+
+using test::edited;
+
+bool implicit_in(const std::string& bytes) { return test::stored_exceptions(bytes) >= 0; }
 
 class ImplicitOwners : public ::testing::Test {
  protected:
@@ -94,8 +77,8 @@ TEST_F(ImplicitOwners, HashSnapshotsStoreOnlyTheExceptionsAndReadBackWhole) {
 
   const std::string implicit = encode_snapshot(*placed_, hash_defaults());
   const std::string every = encode_snapshot(*placed_);
-  EXPECT_TRUE(stored_implicitly(implicit));
-  EXPECT_FALSE(stored_implicitly(every));
+  EXPECT_TRUE(implicit_in(implicit));
+  EXPECT_FALSE(implicit_in(every));
   EXPECT_LT(implicit.size(), every.size());
 
   Snapshot read = decode_snapshot(implicit, finder());
@@ -119,24 +102,24 @@ TEST_F(ImplicitOwners, PoliciesWithoutDefaultOwnersStoreEveryOwner) {
   as_sticky.meta.behaviour_version = sticky->behaviour_version();
   EXPECT_FALSE(owner_defaults(sticky).has_value());
   const std::string bytes = encode_snapshot(as_sticky);
-  EXPECT_FALSE(stored_implicitly(bytes));
+  EXPECT_FALSE(implicit_in(bytes));
   EXPECT_EQ(decode_snapshot(bytes).owner, placed_->owner) << "explicit owners need no policy to read";
 }
 
 TEST_F(ImplicitOwners, OnlyTheSnapshotsOwnPolicyLeavesOwnersImplicit) {
   Snapshot other = *placed_;
   other.meta.behaviour_version += 1;  // as if placed by another version of hash
-  EXPECT_FALSE(stored_implicitly(encode_snapshot(other, hash_defaults())));
+  EXPECT_FALSE(implicit_in(encode_snapshot(other, hash_defaults())));
   other = *placed_;
   other.meta.policy = "least_load";
-  EXPECT_FALSE(stored_implicitly(encode_snapshot(other, hash_defaults())));
+  EXPECT_FALSE(implicit_in(encode_snapshot(other, hash_defaults())));
 }
 
 TEST_F(ImplicitOwners, MostlyOffTheirDefaultsStoresEveryOwner) {
   Snapshot shifted = *placed_;
   for (uint32_t& o : shifted.owner) o = (o + 1) % shifted.server_count();  // nobody on a first choice
   const std::string bytes = encode_snapshot(shifted, hash_defaults());
-  EXPECT_FALSE(stored_implicitly(bytes));
+  EXPECT_FALSE(implicit_in(bytes));
   EXPECT_EQ(decode_snapshot(bytes).owner, shifted.owner);
 }
 
@@ -157,11 +140,11 @@ TEST_F(ImplicitOwners, AReaderWithoutThePolicyRefusesClearly) {
       EXPECT_EQ(e.code(), BERTH_E_CORRUPT) << why << ": " << e.what();
     }
   };
-  expect_corrupt(rewrite(bytes, [](schema::Snapshot::Builder s) { s.setPolicy("no_such_policy"); }), finder(),
+  expect_corrupt(edited(bytes, [](schema::Snapshot::Builder s) { s.setPolicy("no_such_policy"); }), finder(),
                  "a policy not installed");
-  expect_corrupt(rewrite(bytes, [](schema::Snapshot::Builder s) { s.setBehaviourVersion(s.getBehaviourVersion() + 7); }),
+  expect_corrupt(edited(bytes, [](schema::Snapshot::Builder s) { s.setBehaviourVersion(s.getBehaviourVersion() + 7); }),
                  finder(), "another behaviour version may rebuild other owners");
-  expect_corrupt(rewrite(bytes, [](schema::Snapshot::Builder s) { s.setPolicy("sticky"); }), finder(),
+  expect_corrupt(edited(bytes, [](schema::Snapshot::Builder s) { s.setPolicy("sticky"); }), finder(),
                  "a policy without default owners");
   expect_corrupt(bytes, [](const std::string&, uint32_t) -> std::optional<OwnerDefaults> {
     throw Error(BERTH_E_PLUGIN, "the finder itself failed");
@@ -180,7 +163,7 @@ TEST_F(ImplicitOwners, ReadOnlyAndDrainingServersReadBackWhole) {
   ASSERT_EQ(next->server_streams[7], 0u);
   uint64_t stored = 0;
   const std::string bytes = encode_snapshot(*next, hash_defaults(), &stored);
-  ASSERT_TRUE(stored_implicitly(bytes));
+  ASSERT_TRUE(implicit_in(bytes));
   EXPECT_GE(stored, next->server_streams[3]) << "the read-only server's streams are all exceptions";
   EXPECT_EQ(decode_snapshot(bytes, finder()).owner, next->owner);
 }
@@ -192,7 +175,7 @@ TEST_F(ImplicitOwners, APolicyFailingToGiveItsDefaultsGetsEveryOwnerWritten) {
   };
   uint64_t stored = 0;
   const std::string bytes = encode_snapshot(*placed_, &failing, &stored);
-  EXPECT_FALSE(stored_implicitly(bytes));
+  EXPECT_FALSE(implicit_in(bytes));
   EXPECT_EQ(stored, placed_->stream_count());
   EXPECT_EQ(decode_snapshot(bytes).owner, placed_->owner);
 }
@@ -209,8 +192,8 @@ TEST_F(ImplicitOwners, MoreServersThanAnyClusterAreNeverLeftToARebuild) {
   huge.servers = servers;
   for (uint32_t& o : huge.owner) o = 0;
   const std::string bytes = encode_snapshot(huge, hash_defaults());
-  EXPECT_FALSE(stored_implicitly(bytes)) << "written with every owner";
-  const std::string hostile = rewrite(bytes, [](schema::Snapshot::Builder s) {
+  EXPECT_FALSE(implicit_in(bytes)) << "written with every owner";
+  const std::string hostile = edited(bytes, [](schema::Snapshot::Builder s) {
     s.getStreams().setOwnersImplicit(true);
     s.getStreams().disownOwner();
   });
@@ -227,7 +210,7 @@ TEST_F(ImplicitOwners, HostileExceptionListsAreRejected) {
   const std::string bytes = encode_snapshot(*placed_, hash_defaults());
   const uint32_t n = static_cast<uint32_t>(placed_->stream_count());
   auto expect_corrupt = [&](const char* what, const std::function<void(schema::Streams::Builder)>& edit) {
-    const std::string hostile = rewrite(bytes, [&](schema::Snapshot::Builder s) { edit(s.getStreams()); });
+    const std::string hostile = edited(bytes, [&](schema::Snapshot::Builder s) { edit(s.getStreams()); });
     try {
       Snapshot s = decode_snapshot(hostile, finder());
       finish_snapshot(s, hash_.get(), names_);
@@ -252,7 +235,7 @@ TEST_F(ImplicitOwners, HostileExceptionListsAreRejected) {
 TEST_F(ImplicitOwners, StreamsWithNoDefaultOwnerMustBeExceptions) {
   // With every server draining there is no ring: no stream has a default owner.
   const std::string bytes = encode_snapshot(*placed_, hash_defaults());
-  const std::string hostile = rewrite(bytes, [](schema::Snapshot::Builder s) {
+  const std::string hostile = edited(bytes, [](schema::Snapshot::Builder s) {
     for (auto server : s.getServers()) server.setState(schema::Server::State::DRAINING);
   });
   try {
