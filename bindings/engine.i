@@ -25,6 +25,13 @@ typedef struct berth_metrics {
   double moved_load_fraction;
   uint64_t lookups_unknown;
   uint64_t oversized_streams;
+  uint64_t snapshots_rejected;
+  uint64_t intake_rejected;
+  uint64_t rules_hash;
+  uint64_t rules_refused;
+  uint64_t rules_problems;
+  uint64_t rules_kept_owner;
+  uint64_t rules_violations;
 } berth_metrics;
 
 %immutable berth_engine_status::struct_size;

@@ -190,6 +190,13 @@ BERTH_API int32_t berth_engine_metrics_get(berth_engine* engine, berth_metrics* 
     full.moved_load_fraction = m.moved_load_fraction;
     full.lookups_unknown = m.lookups_unknown;
     full.oversized_streams = m.oversized_streams;
+    full.snapshots_rejected = m.snapshots_rejected;
+    full.intake_rejected = m.intake_rejected;
+    full.rules_hash = m.rules_hash;
+    full.rules_refused = m.rules_refused;
+    full.rules_problems = m.rules_problems;
+    full.rules_kept_owner = m.rules_kept_owner;
+    full.rules_violations = m.rules_violations;
     std::memcpy(static_cast<void*>(out), &full, std::min<size_t>(out->struct_size, sizeof full));
   });
 }

@@ -298,9 +298,20 @@ bool Engine::try_install_latest(bool again_if_base_gone) {
   // What this node publishes it installs from memory: never fetch and decode it back.
   uint64_t known = std::max(version_.load(), publishing_.load());
   Backend::Latest latest;
-  {
+  try {
     std::lock_guard lock(backend_mutex_);
     latest = backend_->fetch_latest(known);
+  } catch (const Error& e) {
+    if (e.code() != BERTH_E_CORRUPT) throw;
+    // The backend cannot vouch for the newest bytes (a damaged file): as for bytes that do not
+    // decode, count it and keep serving what this node has until a readable version is published.
+    {
+      std::lock_guard lock(metrics_mutex_);
+      ++metrics_.snapshots_rejected;
+    }
+    logger().error("berth node {}: the newest published version cannot be read, still serving version {}: {}", node_id_,
+                   version_.load(), e.what());
+    return true;
   }
   // Remembered even if its bytes are rejected below, so this node never tries to publish a
   // version number that is already taken.

@@ -146,7 +146,10 @@ static void check_berth_h(void) {
   CHECK_VERSIONED(berth_metrics);
   CHECK_ORDER(berth_metrics, version, max_load);
   CHECK_ORDER(berth_metrics, lookups_unknown, oversized_streams);
-  CHECK_LAST(berth_metrics, oversized_streams);
+  CHECK_ORDER(berth_metrics, oversized_streams, snapshots_rejected);
+  CHECK_ORDER(berth_metrics, snapshots_rejected, intake_rejected);
+  CHECK_ORDER(berth_metrics, rules_kept_owner, rules_violations);
+  CHECK_LAST(berth_metrics, rules_violations);
 }
 
 int main(void) {

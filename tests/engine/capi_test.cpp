@@ -3,6 +3,11 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <string>
 
 #include "berth/berth.h"
@@ -25,6 +30,12 @@ struct Options {
   }
   ~Options() { berth_options_free(handle); }
   void set(const char* k, const char* v) { EXPECT_EQ(berth_options_set(handle, k, v, nullptr), BERTH_OK) << k; }
+};
+
+struct FileOptions {
+  berth_options* handle = nullptr;
+  FileOptions() { EXPECT_EQ(berth_options_new(&handle, nullptr), BERTH_OK); }
+  ~FileOptions() { berth_options_free(handle); }
 };
 
 template <class Pred>
@@ -129,6 +140,65 @@ TEST(CApi, OpenJoinPublishLookupClose) {
   EXPECT_NE(prom.find("# TYPE berth_refresh_success_total counter"), std::string::npos);
   EXPECT_NE(prom.find("berth_max_over_lower_bound"), std::string::npos);
   berth_engine_close(engine);
+}
+
+TEST(CApi, MetricsCountVersionsANodeCouldNotReadAndOlderStructsStopAtTheirSize) {
+  // A leader publishes into a file directory, then every published version is damaged on disk:
+  // a node opening on it can read nothing, serves nothing, and says so in berth_metrics.
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("berth-capi-" + fresh_cluster());
+  std::filesystem::create_directories(dir);
+  auto file_options = [&](const char* node, const char* campaign) {
+    auto o = std::make_unique<FileOptions>();
+    for (auto [k, v] : {std::pair<const char*, const char*>{"backend.name", "file"}, {"backend.dir", dir.c_str()},
+                        {"engine.node_id", node}, {"engine.campaign", campaign}, {"engine.refresh_on_change", "false"},
+                        {"appraiser.name", "reported"}})
+      EXPECT_EQ(berth_options_set(o->handle, k, v, nullptr), BERTH_OK) << k;
+    return o;
+  };
+  {
+    auto o = file_options("capi-writer", "true");
+    berth_engine* leader = nullptr;
+    ASSERT_EQ(berth_engine_open(o->handle, &leader, nullptr), BERTH_OK);
+    ASSERT_EQ(berth_engine_join(leader, "srv-a", 1.0, nullptr), BERTH_OK);
+    ASSERT_EQ(berth_engine_add_stream(leader, "s-1", 3, "", 1.0, nullptr), BERTH_OK);
+    ASSERT_EQ(berth_engine_flush(leader, nullptr), BERTH_OK);
+    ASSERT_TRUE(eventually([&] {
+      berth_engine_status st{};
+      st.struct_size = sizeof st;
+      return berth_engine_status_get(leader, &st, nullptr) == BERTH_OK && st.is_leader;
+    }));
+    ASSERT_EQ(berth_engine_refresh(leader, nullptr), BERTH_OK);
+    berth_engine_close(leader);
+  }
+  int damaged = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "snapshots")) {
+    if (entry.path().extension() != ".snap") continue;
+    std::ofstream(entry.path(), std::ios::trunc) << "not a snapshot";
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0);
+
+  auto o = file_options("capi-reader", "false");
+  berth_engine* reader = nullptr;
+  ASSERT_EQ(berth_engine_open(o->handle, &reader, nullptr), BERTH_OK);
+  berth_metrics m{};
+  m.struct_size = sizeof m;
+  ASSERT_EQ(berth_engine_metrics_get(reader, &m, nullptr), BERTH_OK);
+  EXPECT_GE(m.snapshots_rejected, 1u);
+  EXPECT_EQ(m.version, 0u) << "nothing readable to serve";
+  EXPECT_EQ(m.rules_hash, 0u);
+  EXPECT_EQ(m.rules_problems, 0u);
+
+  // A host built against ABI 1.1 passes the smaller struct: nothing past it is written.
+  berth_metrics old;
+  std::memset(&old, 0xAB, sizeof old);
+  old.struct_size = offsetof(berth_metrics, oversized_streams) + sizeof old.oversized_streams;
+  ASSERT_EQ(berth_engine_metrics_get(reader, &old, nullptr), BERTH_OK);
+  EXPECT_EQ(old.version, 0u);
+  EXPECT_EQ(old.snapshots_rejected, 0xABABABABABABABABu);
+  EXPECT_EQ(old.rules_violations, 0xABABABABABABABABu);
+  berth_engine_close(reader);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CApi, ErrorsComeBackAsCodesAndMessages) {

@@ -137,6 +137,14 @@ typedef struct berth_metrics {
   double moved_load_fraction;  /* by the last refresh, of the total load */
   uint64_t lookups_unknown;    /* lookups answered by placing a stream not in the snapshot */
   uint64_t oversized_streams;  /* streams whose load alone exceeds a fair share */
+  /* ABI 1.2: written only when struct_size covers them. */
+  uint64_t snapshots_rejected; /* published versions this node could not read (it kept serving) */
+  uint64_t intake_rejected;    /* intake batches that failed to parse */
+  uint64_t rules_hash;         /* of the tenant rules in force; 0: none */
+  uint64_t rules_refused;      /* changed rule files refused (the old rules stayed) */
+  uint64_t rules_problems;     /* problems in the last rules evaluation */
+  uint64_t rules_kept_owner;   /* streams kept on their owner because a rule failed or allowed nothing */
+  uint64_t rules_violations;   /* constrained streams the policy put outside their allowed servers */
 } berth_metrics;
 
 int32_t berth_engine_metrics_get(berth_engine *engine, berth_metrics *out, berth_error **err);

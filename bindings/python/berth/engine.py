@@ -113,6 +113,13 @@ class Metrics:
     moved_load_fraction: float
     lookups_unknown: int
     oversized_streams: int
+    snapshots_rejected: int  # published versions this node could not read (it kept serving)
+    intake_rejected: int
+    rules_hash: int          # of the tenant rules in force; 0: none
+    rules_refused: int       # changed rule files refused (the old rules stayed)
+    rules_problems: int      # in the last rules evaluation
+    rules_kept_owner: int    # streams kept on their owner because a rule failed or allowed nothing
+    rules_violations: int    # constrained streams placed outside their allowed servers
 
 
 @dataclass(frozen=True)
@@ -297,7 +304,8 @@ class Engine:
         _c.berth_engine_metrics_get(self._h(), m)
         return Metrics(m.version, m.max_load, m.min_load, m.max_over_lb, m.refresh_ms, m.refresh_ok,
                        m.refresh_failed, m.moved_streams, m.moved_load_fraction, m.lookups_unknown,
-                       m.oversized_streams)
+                       m.oversized_streams, m.snapshots_rejected, m.intake_rejected, m.rules_hash,
+                       m.rules_refused, m.rules_problems, m.rules_kept_owner, m.rules_violations)
 
     def metrics_text(self) -> str:
         """Prometheus text exposition of every metric."""

@@ -244,6 +244,9 @@ def test_status_metrics_and_text(published):
     assert st.is_leader and st.version >= 1 and st.server_count == 3 and st.stream_count == 30
     m = published.metrics()
     assert m.version >= 1 and m.max_over_lb >= 1.0 and m.refresh_ok >= 1
+    assert m.snapshots_rejected == 0 and m.intake_rejected == 0
+    assert (m.rules_hash, m.rules_refused, m.rules_problems, m.rules_kept_owner, m.rules_violations) == (0,) * 5, \
+        "no rules configured"
     text = published.metrics_text()
     assert 'berth_snapshot_version{node="py-node"}' in text
 

@@ -24,7 +24,9 @@ public final class Engine implements AutoCloseable {
   /** Balance and refresh metrics of this node. */
   public record Metrics(long version, double maxLoad, double minLoad, double maxOverLowerBound,
       double refreshMs, long refreshOk, long refreshFailed, long movedStreams,
-      double movedLoadFraction, long lookupsUnknown, long oversizedStreams) {}
+      double movedLoadFraction, long lookupsUnknown, long oversizedStreams, long snapshotsRejected,
+      long intakeRejected, long rulesHash, long rulesRefused, long rulesProblems, long rulesKeptOwner,
+      long rulesViolations) {}
 
   private final NativeHandle handle;
   private final Cleaner.Cleanable cleanable;
@@ -320,7 +322,10 @@ public final class Engine implements AutoCloseable {
       berth_swig.berth_engine_metrics_get(handle(), m);
       return new Metrics(m.getVersion(), m.getMax_load(), m.getMin_load(), m.getMax_over_lb(),
           m.getRefresh_ms(), m.getRefresh_ok(), m.getRefresh_failed(), m.getMoved_streams(),
-          m.getMoved_load_fraction(), m.getLookups_unknown(), m.getOversized_streams());
+          m.getMoved_load_fraction(), m.getLookups_unknown(), m.getOversized_streams(),
+          m.getSnapshots_rejected(), m.getIntake_rejected(), m.getRules_hash(),
+          m.getRules_refused(), m.getRules_problems(), m.getRules_kept_owner(),
+          m.getRules_violations());
     } finally {
       m.delete();
       Reference.reachabilityFence(this);

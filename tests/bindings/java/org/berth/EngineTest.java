@@ -313,6 +313,10 @@ public class EngineTest {
     Engine.Metrics m = engine.metrics();
     assertTrue(m.maxOverLowerBound() >= 1.0);
     assertTrue(m.refreshOk() >= 1);
+    assertEquals(0, m.snapshotsRejected());
+    assertEquals("no rules configured", 0, m.rulesHash());
+    assertEquals(0, m.rulesProblems());
+    assertEquals(0, m.rulesViolations());
     String text = engine.metricsText();
     assertNotNull(text);
     assertTrue(text, text.contains("berth_snapshot_version{node=\"java-node\"}"));
