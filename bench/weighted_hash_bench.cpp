@@ -10,6 +10,7 @@
 //             join_share        with rebalance = true: streams moved on a join / (N / (M + 1))
 //             moved_streams     with rebalance = false (the default): streams moved in steady state
 //   *Place    the time of one place() for a new stream.
+//   HashDefaultOwners  a reader's rebuild of the owners a hash snapshot leaves implicit (1M streams).
 //
 //   berth_weighted_hash_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -98,6 +99,18 @@ void BM_HashFullRefresh(benchmark::State& state) {
   state.counters["exceptions"] = fraction;
   state.counters["state_bytes"] = 8 * fraction;
   state.counters["moved_streams"] = static_cast<double>(moved(b.owner, owner));
+}
+
+// What a reader pays to rebuild the owners a hash snapshot leaves implicit: every stream's first
+// choice (ABI 1.2 default_owners), the ring included. Checked against the first choices above.
+void BM_HashDefaultOwners(benchmark::State& state) {
+  HashBaseline& b = hash_baseline();
+  std::vector<uint32_t> defaults(kStreams);
+  for (auto _ : state) {
+    b.hash->default_owners(b.servers.view, kStreams, b.streams.hash.data(), defaults.data());
+    benchmark::DoNotOptimize(defaults.data());
+  }
+  if (defaults != b.first) state.SkipWithError("default owners differ from the placer's first choices");
 }
 
 void BM_HashAfterJoin(benchmark::State& state) {
@@ -233,6 +246,7 @@ BENCHMARK(BM_HashAfterJoin)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_HashAfterLeave)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_HashAfterDrift)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_HashPlace);
+BENCHMARK(BM_HashDefaultOwners)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_WeightedFirstPlacement)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_WeightedSteadyState)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_WeightedRebalanceAfterJoin)->Unit(benchmark::kMillisecond)->UseRealTime();
