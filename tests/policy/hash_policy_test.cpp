@@ -58,6 +58,36 @@ TEST(HashPolicy, IsVersionTwoOfTheHashPlugin) {
   EXPECT_EQ(policy->behaviour_version(), 2u);
 }
 
+// One policy instance keeps the ring of the servers it last saw (placers and default owners of
+// every installed snapshot use it): switching between server lists, capacities and states must
+// give exactly what a fresh instance gives for each.
+TEST(HashPolicy, ItsRingCacheFollowsTheServersItIsGiven) {
+  auto policy = hash_policy();
+  Servers a(std::vector<double>(20, 1.0));
+  Servers b(std::vector<double>(21, 1.0));                       // one more server
+  std::vector<double> doubled(20, 1.0);
+  doubled[7] = 2.0;
+  Servers c(doubled);                                             // same ids, one capacity changed
+  std::vector<int32_t> states(20, BERTH_SERVER_UP);
+  states[3] = BERTH_SERVER_DRAINING;
+  Servers d(std::vector<double>(20, 1.0), states);               // same ids, one server off the ring
+  Streams streams(4000);
+  std::vector<uint64_t> hashes(streams.count());
+  for (uint64_t i = 0; i < streams.count(); ++i) hashes[i] = streams.hash(i);
+
+  const auto first_a = first_choices(*policy, a, streams);
+  for (const Servers* servers : {&b, &c, &d, &a, &c, &b}) {
+    const auto cached = first_choices(*policy, *servers, streams);
+    EXPECT_EQ(cached, first_choices(*hash_policy(), *servers, streams)) << servers->count() << " servers";
+    std::vector<uint32_t> defaults(streams.count());
+    policy->default_owners(servers->view(), hashes.size(), hashes.data(), defaults.data());
+    EXPECT_EQ(defaults, cached) << "default owners are the first choices";
+    if (servers != &a) {
+      EXPECT_NE(cached, first_a) << "a different ring";
+    }
+  }
+}
+
 // Floor: max/mean <= c, on lognormal loads and random capacities, for a few c.
 TEST(HashPolicy, NoServerEndsAboveTheCapacityFactor) {
   for (const double c : {1.25, 1.1, 1.5}) {

@@ -28,6 +28,7 @@
 #include "berth/plugin.hpp"
 #include "bounded_loads.h"
 #include "hash_ring.h"
+#include "ring_cache.h"
 #include "server_roster.h"
 
 namespace {
@@ -35,6 +36,7 @@ namespace {
 using berth::hash_policy::BoundedLoadsRebalancer;
 using berth::hash_policy::BoundedOutcome;
 using berth::hash_policy::HashRing;
+using berth::hash_policy::RingCache;
 using berth::least_load::describe_no_up_server;
 using berth::least_load::read_roster;
 using berth::least_load::ServerRoster;
@@ -44,21 +46,22 @@ constexpr double kDefaultCapacityFactor = 1.25;
 
 class HashPlacer {
  public:
-  HashPlacer(const berth_server_set& servers, const double* server_load, double capacity_factor)
-      : HashPlacer(servers, read_roster(servers), server_load, capacity_factor) {}
+  HashPlacer(const berth_server_set& servers, const double* server_load, double capacity_factor, RingCache& rings)
+      : HashPlacer(servers, read_roster(servers), server_load, capacity_factor, rings) {}
 
   uint32_t place(uint64_t stream_hash, double /*load*/) const {
-    if (ring_.empty()) throw Error(BERTH_E_NO_SERVERS, "cannot place a new stream: " + no_server_reason_);
-    size_t k = ring_.first_point(stream_hash);
-    if (!any_room_) return ring_.server_at(k);  // nothing loaded yet: the first choice
-    while (room_[ring_.server_at(k)] == 0) k = ring_.next(k);  // ends: some up server has room
-    return ring_.server_at(k);
+    const HashRing& ring = *ring_;
+    if (ring.empty()) throw Error(BERTH_E_NO_SERVERS, "cannot place a new stream: " + no_server_reason_);
+    size_t k = ring.first_point(stream_hash);
+    if (!any_room_) return ring.server_at(k);  // nothing loaded yet: the first choice
+    while (room_[ring.server_at(k)] == 0) k = ring.next(k);  // ends: some up server has room
+    return ring.server_at(k);
   }
 
  private:
   HashPlacer(const berth_server_set& servers, const ServerRoster& roster, const double* server_load,
-             double capacity_factor)
-      : ring_(servers, roster.up) {
+             double capacity_factor, RingCache& rings)
+      : ring_(rings.ring(servers, roster.up)) {
     if (roster.up.empty()) {
       no_server_reason_ = describe_no_up_server(roster);
       return;
@@ -83,7 +86,7 @@ class HashPlacer {
     }
   }
 
-  HashRing ring_;
+  std::shared_ptr<const HashRing> ring_;  // shared with other placers of the same servers
   std::vector<uint8_t> room_;  // per server: load below its bound
   bool any_room_ = false;
   std::string no_server_reason_;
@@ -103,7 +106,7 @@ class HashPolicy {
   }
 
   Placer make_placer(const berth_server_set& servers, const double* server_load) const {
-    return Placer(servers, server_load, capacity_factor_);
+    return Placer(servers, server_load, capacity_factor_, rings_);
   }
 
   // Every stream's first choice: the server of its first point on the ring of up servers. What
@@ -112,9 +115,9 @@ class HashPolicy {
   void default_owners(const berth_server_set& servers, uint64_t count, const uint64_t* stream_hash,
                       uint32_t* out_owner) const {
     const ServerRoster roster = read_roster(servers);
-    const HashRing ring(servers, roster.up);
+    const std::shared_ptr<const HashRing> ring = rings_.ring(servers, roster.up);
     for (uint64_t i = 0; i < count; ++i)
-      out_owner[i] = ring.empty() ? BERTH_NO_SERVER : ring.first_choice(stream_hash[i]);
+      out_owner[i] = ring->empty() ? BERTH_NO_SERVER : ring->first_choice(stream_hash[i]);
   }
 
  private:
@@ -133,6 +136,7 @@ class HashPolicy {
   const berth_host_api* host_;
   double capacity_factor_;
   BoundedLoadsRebalancer rebalancer_;
+  mutable RingCache rings_;  // for placers and default owners: most versions keep their servers
 };
 
 }  // namespace
