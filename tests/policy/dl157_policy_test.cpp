@@ -14,9 +14,7 @@ namespace berth::policy_test {
 namespace {
 
 std::shared_ptr<Policy> dl157(std::vector<PluginConfig::Entry> config = {}) {
-  PluginRegistry registry;
-  return std::make_shared<Policy>(registry.load(BERTH_PLUGIN_POLICY, "dl157"),
-                                  PluginConfig("policy", std::move(config)));
+  return policy_plugin("dl157", std::move(config));
 }
 
 // The reference: DL's refresh() written the obvious way. Streams in ascending (load, id) order,

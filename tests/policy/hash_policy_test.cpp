@@ -13,9 +13,7 @@ namespace berth::policy_test {
 namespace {
 
 std::shared_ptr<Policy> hash_policy(std::vector<PluginConfig::Entry> config = {}) {
-  PluginRegistry registry;
-  return std::make_shared<Policy>(registry.load(BERTH_PLUGIN_POLICY, "hash"),
-                                  PluginConfig("policy", std::move(config)));
+  return policy_plugin("hash", std::move(config));
 }
 
 std::vector<double> random_capacities(std::mt19937_64& rng, uint32_t m) {

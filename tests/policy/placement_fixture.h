@@ -106,10 +106,16 @@ class Streams {
 
 // ------------------------------------------------------------------------ the real plugins --
 
-inline std::shared_ptr<Policy> least_load(std::vector<PluginConfig::Entry> config = {}) {
+// The built-in policy plugin `name`, configured with `config`.
+inline std::shared_ptr<Policy> policy_plugin(const char* name, std::vector<PluginConfig::Entry> config = {}) {
   PluginRegistry registry;  // searches builtin_plugin_dir(): <build>/lib/berth/plugins
-  return std::make_shared<Policy>(registry.load(BERTH_PLUGIN_POLICY, "least_load"),
-                                  PluginConfig("policy", std::move(config)));
+  return std::make_shared<Policy>(registry.load(BERTH_PLUGIN_POLICY, name), PluginConfig("policy", std::move(config)));
+}
+inline std::shared_ptr<Policy> least_load(std::vector<PluginConfig::Entry> config = {}) {
+  return policy_plugin("least_load", std::move(config));
+}
+inline std::shared_ptr<Policy> sticky(std::vector<PluginConfig::Entry> config = {}) {
+  return policy_plugin("sticky", std::move(config));
 }
 
 inline std::unique_ptr<Appraiser> appraiser(std::string_view name, std::vector<PluginConfig::Entry> config = {}) {

@@ -10,12 +10,6 @@
 namespace berth::policy_test {
 namespace {
 
-std::shared_ptr<Policy> sticky(std::vector<PluginConfig::Entry> config = {}) {
-  PluginRegistry registry;
-  return std::make_shared<Policy>(registry.load(BERTH_PLUGIN_POLICY, "sticky"),
-                                  PluginConfig("policy", std::move(config)));
-}
-
 std::vector<uint32_t> range(uint32_t first, uint32_t last) {  // [first, last)
   std::vector<uint32_t> out;
   for (uint32_t j = first; j < last; ++j) out.push_back(j);

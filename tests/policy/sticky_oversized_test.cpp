@@ -12,12 +12,6 @@
 namespace berth::policy_test {
 namespace {
 
-std::shared_ptr<Policy> sticky(std::vector<PluginConfig::Entry> config = {}) {
-  PluginRegistry registry;
-  return std::make_shared<Policy>(registry.load(BERTH_PLUGIN_POLICY, "sticky"),
-                                  PluginConfig("policy", std::move(config)));
-}
-
 // Four equal servers. Stream 0 (load 100) is larger than the fair share (75) on its own; server 0
 // carries it plus 50 streams of load 1, and servers 1..3 carry 50 such streams each.
 struct OversizedCluster {

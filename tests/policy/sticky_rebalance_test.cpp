@@ -15,12 +15,6 @@ namespace {
 
 constexpr double kSlack = 1e-9;  // relative slack for sums of doubles
 
-std::shared_ptr<Policy> sticky(std::vector<PluginConfig::Entry> config = {}) {
-  PluginRegistry registry;
-  return std::make_shared<Policy>(registry.load(BERTH_PLUGIN_POLICY, "sticky"),
-                                  PluginConfig("policy", std::move(config)));
-}
-
 // Streams whose owner changed, among those that had one.
 uint64_t moved(const std::vector<uint32_t>& previous, const std::vector<uint32_t>& owner) {
   uint64_t count = 0;

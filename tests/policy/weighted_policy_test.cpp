@@ -13,9 +13,7 @@ namespace berth::policy_test {
 namespace {
 
 std::shared_ptr<Policy> weighted(std::vector<PluginConfig::Entry> config = {}) {
-  PluginRegistry registry;
-  return std::make_shared<Policy>(registry.load(BERTH_PLUGIN_POLICY, "weighted"),
-                                  PluginConfig("policy", std::move(config)));
+  return policy_plugin("weighted", std::move(config));
 }
 
 // A server set with chosen ids (the fixture's are "server-<index>"), to join in the middle.
