@@ -54,6 +54,7 @@ Engine::Engine(EngineOptions options)
   watch_ = berth_backend_watch{BERTH_SIZE_THROUGH(berth_backend_watch, changed), this, &Engine::on_watch};
   backend_ = std::make_unique<Backend>(registry_.load(BERTH_PLUGIN_BACKEND, options_.backend.name),
                                        options_.backend.config, &watch_);
+  keyed_intake_ = backend_->supports_intake_keys();
   next_refresh_ = Clock::now() + options_.refresh_interval;
   install_latest();
   if (options_.campaign) {
@@ -427,9 +428,15 @@ void Engine::return_pending() {
   return_pending_locked();
 }
 
-// Stream changes this node drained while leading, handed back to the backend when it stops
-// leading without having published them.
+// Stream changes this node took while leading, handed back when it stops leading without having
+// published them: resubmitted when they were drained; a keyed backend still has them pending.
 void Engine::return_pending_locked() {
+  if (keyed_intake_) {
+    pending_.clear();
+    intake_keys_.forget_taken();
+    settle_published_locked();
+    return;
+  }
   if (pending_.empty()) return;
   std::string batch;
   for (const std::string& id : pending_.order()) {
@@ -470,10 +477,7 @@ void Engine::refresh() {
   }
   try {
     install_latest();  // build on the newest published version, whoever published it
-    {
-      std::lock_guard lock(backend_mutex_);
-      batches = backend_->drain();
-    }
+    batches = take_intake_locked(l.epoch);
     for (const std::string& batch : batches) {
       try {
         for (const IntakeRecord& r : parse_intake(batch)) pending_.apply(r);
@@ -502,7 +506,9 @@ void Engine::refresh() {
       throw;
     }
     pending_.clear();
+    intake_keys_.published();
     install(result.snapshot);
+    settle_published_locked();
     next_refresh_ = Clock::now() + options_.refresh_interval;
     std::lock_guard lock(metrics_mutex_);
     ++metrics_.refresh_ok;
@@ -533,6 +539,52 @@ void Engine::refresh() {
   } catch (const std::exception& e) {
     next_refresh_ = Clock::now() + options_.refresh_interval;
     fail(Error(BERTH_E_INTERNAL, std::string("refresh failed: ") + e.what()));
+  }
+}
+
+std::vector<std::string> Engine::take_intake_locked(uint64_t epoch) {
+  std::vector<std::string> batches;
+  if (!keyed_intake_) {
+    std::lock_guard lock(backend_mutex_);
+    return backend_->drain();
+  }
+  // Changes taken under another epoch may be stale: whoever led in between may have published
+  // them and newer ones. They are still pending in the backend unless they were published, so
+  // drop them and read the pending list afresh.
+  if (intake_keys_.has_taken() && intake_keys_.epoch() != epoch) {
+    pending_.clear();
+    intake_keys_.forget_taken();
+  }
+  intake_keys_.set_epoch(epoch);
+  settle_published_locked();  // leftovers of an earlier refresh, so they are not read again
+  std::vector<std::pair<std::string, std::string>> records;
+  {
+    std::lock_guard lock(backend_mutex_);
+    records = backend_->peek_intake();
+  }
+  for (auto& [key, bytes] : records)
+    if (intake_keys_.take(key)) batches.push_back(std::move(bytes));
+  return batches;
+}
+
+void Engine::settle_published_locked() noexcept {
+  if (!keyed_intake_ || intake_keys_.unsettled().empty()) return;
+  try {
+    std::lock_guard lock(backend_mutex_);
+    backend_->settle_intake(intake_keys_.unsettled());
+    intake_keys_.settled();
+  } catch (const Error& e) {
+    if (e.code() == BERTH_E_INVALID_ARGUMENT) {  // keys it cannot take now, it never will: stop asking
+      logger().error("berth node {}: backend refused to settle {} intake record(s), which may be read again: {}",
+                     node_id_, intake_keys_.unsettled().size(), e.what());
+      intake_keys_.settled();
+    } else {
+      logger().warn("berth node {}: {} published intake record(s) not settled yet, retried later: {}", node_id_,
+                    intake_keys_.unsettled().size(), e.what());
+    }
+  } catch (const std::exception& e) {
+    logger().warn("berth node {}: {} published intake record(s) not settled yet, retried later: {}", node_id_,
+                  intake_keys_.unsettled().size(), e.what());
   }
 }
 

@@ -19,6 +19,7 @@
 
 #include "config/options.h"
 #include "engine/metrics.h"
+#include "engine/intake_keys.h"
 #include "engine/pending_changes.h"
 #include "engine/refresh.h"
 #include "plugin/instances.h"
@@ -94,6 +95,11 @@ class Engine {
   void flush_intake();
   void return_pending();
   void return_pending_locked();
+  // The intake batches the leader has not applied yet: drained, or peeked when the backend keeps
+  // records until they are settled. Requires refresh_mutex_.
+  std::vector<std::string> take_intake_locked(uint64_t epoch);
+  // Removes published records from a keyed backend; a failure is logged and retried later.
+  void settle_published_locked() noexcept;
   std::shared_ptr<const ServerColumns> members_as_servers();
   void record_intake(IntakeOp op, std::string_view stream, std::string_view tenant, double load);
 
@@ -122,8 +128,10 @@ class Engine {
   std::condition_variable version_changed_;  // also notified by notify_change()
   std::atomic<uint64_t> change_generation_{0};  // written under version_mutex_
 
-  std::mutex refresh_mutex_;  // one refresh at a time; guards pending_
+  std::mutex refresh_mutex_;  // one refresh at a time; guards pending_ and intake_keys_
   PendingChanges pending_;
+  bool keyed_intake_ = false;  // the backend has peek_intake/settle_intake (ABI 1.3)
+  IntakeKeys intake_keys_;     // with keyed intake: which records pending_ and published versions hold
   // When the leader refreshes next (steady clock); read by the worker without the refresh lock.
   std::atomic<std::chrono::steady_clock::time_point> next_refresh_;
 

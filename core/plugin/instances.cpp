@@ -248,4 +248,32 @@ std::vector<std::string> Backend::drain() {
   return out;
 }
 
+bool Backend::supports_intake_keys() const {
+  const auto& b = plugin_->backend;
+  return b.peek_intake != nullptr && b.settle_intake != nullptr;
+}
+
+std::vector<std::pair<std::string, std::string>> Backend::peek_intake() {
+  if (!supports_intake_keys())
+    throw Error(BERTH_E_STATE, context_of(*plugin_, "peek_intake") + ": this backend only drains its intake");
+  berth_sink sink;
+  call_plugin(*plugin_, "peek_intake", [&](berth_status* st) { return plugin_->backend.peek_intake(self_, &sink, st); });
+  return std::move(sink.items);
+}
+
+void Backend::settle_intake(const std::vector<std::string>& keys) {
+  if (!supports_intake_keys())
+    throw Error(BERTH_E_STATE, context_of(*plugin_, "settle_intake") + ": this backend only drains its intake");
+  std::string arena;
+  std::vector<uint64_t> offsets{0};
+  offsets.reserve(keys.size() + 1);
+  for (const std::string& key : keys) {
+    arena += key;
+    offsets.push_back(arena.size());
+  }
+  call_plugin(*plugin_, "settle_intake", [&](berth_status* st) {
+    return plugin_->backend.settle_intake(self_, arena.data(), offsets.data(), keys.size(), st);
+  });
+}
+
 }  // namespace berth

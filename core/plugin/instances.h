@@ -127,6 +127,14 @@ class Backend {
   // The bytes of a version the backend keeps; Error(BERTH_E_NOT_FOUND) otherwise.
   std::string fetch_version(uint64_t version);
 
+  // Keyed intake (ABI 1.3): whether the backend has peek_intake and settle_intake. Without them,
+  // drain() is the only way to take submissions.
+  bool supports_intake_keys() const;
+  // Every pending submission as (key, record), oldest first; the records stay pending.
+  std::vector<std::pair<std::string, std::string>> peek_intake();
+  // Removes the records of `keys` that are still pending.
+  void settle_intake(const std::vector<std::string>& keys);
+
   const LoadedPlugin& plugin() const { return *plugin_; }
 
  private:

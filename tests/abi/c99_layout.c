@@ -130,7 +130,10 @@ static void check_plugin_h(void) {
   CHECK_ORDER(berth_backend_functions, drain, publish_based);
   CHECK_ORDER(berth_backend_functions, publish_based, fetch_latest);
   CHECK_ORDER(berth_backend_functions, fetch_latest, fetch_version);
-  CHECK_LAST(berth_backend_functions, fetch_version);
+  /* ABI 1.3: appended after fetch_version, in this order. */
+  CHECK_ORDER(berth_backend_functions, fetch_version, peek_intake);
+  CHECK_ORDER(berth_backend_functions, peek_intake, settle_intake);
+  CHECK_LAST(berth_backend_functions, settle_intake);
 
   /* The change bits are distinct single bits. */
   EXPECT("change bits", (BERTH_CHANGED_MEMBERS | BERTH_CHANGED_LEADER | BERTH_CHANGED_SNAPSHOT |

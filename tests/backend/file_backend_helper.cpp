@@ -8,6 +8,9 @@
 //                                                       publish FIRST.. (COUNT versions, 0: forever) of
 //                                                       SIZE bytes, printing "published <v>" after each;
 //                                                       then "done", and wait for EOF
+//   file_backend_helper engine DIR SERVER               an engine (least_load) whose server SERVER
+//                                                       joins; print "published <v>" once it has
+//                                                       published as leader, then wait for EOF
 //
 // Failures print "error <message>" and exit with status 2.
 #include <unistd.h>
@@ -20,6 +23,8 @@
 
 #include "backend/file_backend_support.h"
 #include "common/error.h"
+#include "config/options.h"
+#include "engine/engine.h"
 #include "plugin/instances.h"
 #include "plugin/loader.h"
 
@@ -38,12 +43,35 @@ void wait_for_eof() {
 
 uint64_t number(const char* text) { return std::strtoull(text, nullptr, 10); }
 
+int run_engine(const std::string& dir, const std::string& server) {
+  berth::Options options;
+  options.set("backend.name", "file");
+  options.set("backend.dir", dir);
+  options.set("backend.poll", "20ms");
+  options.set("policy.name", "least_load");
+  options.set("engine.node_id", "helper-" + std::to_string(::getpid()));
+  berth::Engine engine(options.resolve());
+  engine.join(server, 1.0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!(engine.status().is_leader && engine.status().version > 0)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      say("error did not publish as leader within 20 s");
+      return 2;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  say("published " + std::to_string(engine.status().version));
+  wait_for_eof();
+  return 0;
+}
+
 int run(int argc, char** argv) {
   if (argc < 3) {
     say("error usage: file_backend_helper hold|publish DIR ...");
     return 2;
   }
   const std::string command = argv[1];
+  if (command == "engine" && argc == 4) return run_engine(argv[2], argv[3]);
   berth::PluginRegistry registry;
   auto plugin = registry.load(BERTH_PLUGIN_BACKEND, "file");
   berth::Backend backend(plugin, berth::PluginConfig("backend", {{"dir", argv[2], "helper"}, {"poll", "20ms", "helper"}}),

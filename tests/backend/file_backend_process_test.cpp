@@ -6,11 +6,15 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <map>
 #include <random>
 #include <thread>
 
 #include "backend/file_backend_fixture.h"
 #include "backend/file_backend_support.h"
+#include "config/options.h"
+#include "engine/engine.h"
+#include "engine/intake.h"
 
 namespace berth::test {
 namespace {
@@ -200,6 +204,41 @@ TEST_F(FileBackendProcessTest, RandomSigkillsDuringPublicationNeverTearTheLatest
   EXPECT_EQ(backwards.load(), 0);
   EXPECT_GT(reads.load(), 0);
   EXPECT_GT(next, 12u) << "every round published something";
+}
+
+// The engine over keyed intake (ABI 1.3): a leader SIGKILLed while publishing the refresh that
+// took the pending records leaves them pending, and the next leader publishes them, tenants
+// included. (With drain(), the records died with the process.)
+TEST_F(FileBackendProcessTest, ALeaderKilledMidRefreshLeavesItsIntakeToTheNextLeader) {
+  std::string batch;
+  append_intake(batch, IntakeOp::add, "gold-1", "gold", 2.0);
+  append_intake(batch, IntakeOp::add, "silver-1", "silver", 1.0);
+  open()->submit(batch);  // as any host's engine would, before anyone leads
+
+  HelperProcess crashing({"engine", dir_, "doomed-server"}, {"BERTH_FILE_BACKEND_TEST_KILL_AT=snapshot-temp"});
+  int status = crashing.wait();
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "it died inside its first publication";
+  for (const std::string& line : crashing.read_rest()) EXPECT_EQ(line.find("published"), std::string::npos) << line;
+  EXPECT_EQ(names_in(dir_ + "/intake").size(), 1u) << "the record it had read is still pending";
+
+  Options options;
+  options.set("backend.name", "file");
+  options.set("backend.dir", dir_);
+  options.set("backend.poll", "20ms");
+  options.set("policy.name", "least_load");
+  options.set("engine.node_id", "survivor");
+  Engine survivor(options.resolve());
+  survivor.join("survivor-server", 1.0);
+  ASSERT_TRUE(eventually([&] {
+    auto snap = survivor.snapshot();
+    return survivor.status().is_leader && snap != nullptr && snap->stream_count() == 2;
+  })) << "the next leader published the records the dead one had taken";
+  auto snap = survivor.snapshot();
+  std::map<std::string, std::string> tenants;
+  for (uint64_t i = 0; i < snap->stream_count(); ++i)
+    tenants[std::string(snap->streams->ids.at(i))] = snap->streams->tenants.at(snap->streams->tenant[i]);
+  EXPECT_EQ(tenants, (std::map<std::string, std::string>{{"gold-1", "gold"}, {"silver-1", "silver"}}));
+  EXPECT_TRUE(eventually([&] { return names_in(dir_ + "/intake").empty(); })) << "settled once published";
 }
 
 }  // namespace

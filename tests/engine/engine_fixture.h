@@ -26,6 +26,7 @@ inline std::string unique_cluster(const std::string& prefix) {
 
 struct NodeSpec {
   std::string node_id;
+  std::string backend = "memory";  // a built-in name, or a plugin's path
   bool campaign = true;
   std::string policy = "least_load";
   std::string appraiser = "reported";
@@ -35,7 +36,7 @@ struct NodeSpec {
 
 inline std::unique_ptr<Engine> open_node(const std::string& cluster, const NodeSpec& spec) {
   Options o;
-  o.set("backend.name", "memory");
+  o.set("backend.name", spec.backend);
   o.set("backend.cluster", cluster);
   o.set("policy.name", spec.policy);
   o.set("appraiser.name", spec.appraiser);

@@ -4,6 +4,7 @@
 #include "engine_fixture.h"
 #include "plugin/host_api.h"
 #include "plugin/instances.h"
+#include "plugin/loader.h"
 
 namespace berth::testing {
 namespace {
@@ -35,11 +36,19 @@ TEST_F(EngineRecovery, LookingUpANewStreamNeverWipesItsTenant) {
   EXPECT_EQ(tenant_of(*leader().snapshot(), "gold-stream"), "gold");
 }
 
-TEST_F(EngineRecovery, RecordsADeposedLeaderDrainedReachTheNextLeader) {
-  start(2);
-  add_streams(1, 1.0, "precious-");
+// Both ways a leader takes intake: keyed (records stay pending in the backend until published;
+// every built-in backend) and drain() (records leave the backend; the leader hands back what it
+// did not publish), the latter through a fixture backend without keyed intake.
+class IntakeAcrossLeaders : public EngineRecovery, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(IntakeAcrossLeaders, RecordsADeposedLeaderTookReachTheNextLeader) {
+  NodeSpec spec;
+  spec.backend = GetParam();
+  start(2, spec);
+  fleet_->add_stream("precious-0", "gold", 1.0);
+  fleet_->flush();
   Engine& a = leader();
-  EXPECT_THROW(a.refresh(), Error) << "no servers yet: the refresh fails after draining the intake";
+  EXPECT_THROW(a.refresh(), Error) << "no servers yet: the refresh fails after taking the intake";
   a.resign();  // leadership passes on before anything was published
   add_servers(2);
   Engine* b = nullptr;
@@ -49,7 +58,35 @@ TEST_F(EngineRecovery, RecordsADeposedLeaderDrainedReachTheNextLeader) {
     return b != nullptr;
   }));
   b->refresh();
-  EXPECT_EQ(tenant_of(*b->snapshot(), "precious-0"), "") << "the stream the old leader drained was lost";
+  EXPECT_EQ(tenant_of(*b->snapshot(), "precious-0"), "gold") << "the stream the old leader took reached the next";
+  // Once published, nothing is applied twice: a later refresh changes nothing.
+  uint64_t streams = b->snapshot()->stream_count();
+  b->refresh();
+  EXPECT_EQ(b->snapshot()->stream_count(), streams);
+  EXPECT_EQ(b->metrics().new_streams, 0u);
+}
+
+const char* const kDrainOnlyBackend = BERTH_FIXTURE_PLUGIN_DIR "/drain_only_backend.so";
+
+INSTANTIATE_TEST_SUITE_P(Intake, IntakeAcrossLeaders, ::testing::Values(std::string("memory"), std::string(kDrainOnlyBackend)),
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                           return param.param == "memory" ? std::string("keyed") : std::string("drain_only");
+                         });
+
+TEST(DrainOnlyFixture, HasNoKeyedIntake) {
+  PluginRegistry registry;
+  Backend backend(registry.load(BERTH_PLUGIN_BACKEND, kDrainOnlyBackend),
+                  PluginConfig("backend", {{"cluster", unique_cluster("drain-only"), "test"}}), nullptr);
+  EXPECT_FALSE(backend.supports_intake_keys());
+  EXPECT_EQ(backend.plugin().backend.peek_intake, nullptr);
+  EXPECT_EQ(backend.plugin().backend.settle_intake, nullptr);
+  backend.campaign();
+  try {
+    backend.peek_intake();
+    ADD_FAILURE() << "peek_intake answered without the function";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), BERTH_E_STATE);
+  }
 }
 
 TEST_F(EngineRecovery, AnUnreadablePublishedVersionDoesNotStopTheNextLeader) {

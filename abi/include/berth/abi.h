@@ -21,8 +21,9 @@ extern "C" {
 #endif
 
 #define BERTH_ABI_MAJOR 1
-#define BERTH_ABI_MINOR 2 /* 1: placement constraints in berth_rebalance_request;
-                            2: berth_policy_functions.default_owners */
+#define BERTH_ABI_MINOR 3 /* 1: placement constraints in berth_rebalance_request;
+                            2: berth_policy_functions.default_owners;
+                            3: berth_backend_functions.peek_intake and settle_intake */
 
 /* Size of `type` up to and including `field`: the struct_size of a struct whose last field is `field`. */
 #ifdef __cplusplus

@@ -238,6 +238,24 @@ typedef struct berth_backend_functions {
   /* The bytes of `version` when the backend still keeps it, written to `out`; BERTH_E_NOT_FOUND
      when it does not. The latest version and the latest version's base are always kept. */
   int32_t (*fetch_version)(void *self, uint64_t version, berth_sink *out, berth_status *status);
+
+  /*
+   * ABI 1.3, optional: intake taken at least once. A backend provides both functions below or
+   * neither. Without them the host takes submissions with drain(), which removes them as it hands
+   * them over, so a leader that dies between drain() and its next publication loses them. With
+   * them, records stay pending until the leader has published a version that includes them.
+   */
+  /* Leader only (else BERTH_E_STATE): every pending submission, oldest first, one
+     sink_item(key, bytes) each; `key` names the record for settle_intake(). Nothing is removed:
+     a record read and not settled is read again, by this instance or by whoever leads next. */
+  int32_t (*peek_intake)(void *self, berth_sink *out, berth_status *status);
+  /* Removes the `count` records whose keys are key_arena[key_offsets[i] .. key_offsets[i + 1])
+     (key_offsets has count + 1 entries), once a published version includes them. Keys that are
+     no longer pending are ignored, so settling twice is harmless; a string that cannot be one of
+     this backend's keys is BERTH_E_INVALID_ARGUMENT, and then nothing is removed. Any instance
+     may settle: a leader deposed right after publishing still settles what it published. */
+  int32_t (*settle_intake)(void *self, const char *key_arena, const uint64_t *key_offsets, size_t count,
+                           berth_status *status);
 } berth_backend_functions;
 
 #ifdef __cplusplus

@@ -303,6 +303,10 @@ struct Fetched {
 //   void publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes);
 //   Fetched fetch_latest(uint64_t known_version, const Sink& out);  // out.write(bytes) only when newer
 //   void fetch_version(uint64_t version, const Sink& out);  // Error(BERTH_E_NOT_FOUND) when not kept
+// and, optionally (intake taken at least once, ABI 1.3; both or neither: without them the host
+// uses drain()):
+//   void peek_intake(const Sink& out);               // out.item(key, record), oldest first, kept
+//   void settle_intake(const std::vector<std::string_view>& keys);  // removes those still pending
 // Its destructor is destroy(): once it returns, `watch` must never be called again. A constructor
 // with side effects (connecting, registering) should call config.reject_unknown() before them.
 // Whether a backend class has the optional delta functions (C++17, like the rest of this header).
@@ -313,6 +317,15 @@ struct has_snapshot_deltas<
     B, std::void_t<decltype(std::declval<B&>().publish_based(uint64_t{}, uint64_t{}, uint64_t{}, std::string_view{})),
                    decltype(std::declval<B&>().fetch_latest(uint64_t{}, std::declval<const Sink&>())),
                    decltype(std::declval<B&>().fetch_version(uint64_t{}, std::declval<const Sink&>()))>>
+    : std::true_type {};
+
+// Whether a backend class has the optional keyed intake functions.
+template <class B, class = void>
+struct has_intake_keys : std::false_type {};
+template <class B>
+struct has_intake_keys<
+    B, std::void_t<decltype(std::declval<B&>().peek_intake(std::declval<const Sink&>())),
+                   decltype(std::declval<B&>().settle_intake(std::declval<const std::vector<std::string_view>&>()))>>
     : std::true_type {};
 
 template <class B>
@@ -443,14 +456,48 @@ struct BackendAdapter {
     });
   }
 
+  // Keyed intake (ABI 1.3), only for a class that has it.
+  static int32_t peek_intake(void* self, berth_sink* out, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      s->impl.peek_intake(Sink(s->host, out));
+      return BERTH_OK;
+    });
+  }
+  static int32_t settle_intake(void* self, const char* key_arena, const uint64_t* key_offsets, size_t count,
+                               berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      std::vector<std::string_view> keys;
+      if (count > 0) {
+        if (key_offsets == nullptr)
+          throw Error(BERTH_E_INVALID_ARGUMENT, "settle_intake: " + std::to_string(count) + " keys without key_offsets");
+        if (key_arena == nullptr && key_offsets[count] != key_offsets[0])
+          throw Error(BERTH_E_INVALID_ARGUMENT, "settle_intake: key_arena is NULL");
+        keys.reserve(count);
+        for (size_t i = 0; i < count; ++i) {
+          if (key_offsets[i + 1] < key_offsets[i])
+            throw Error(BERTH_E_INVALID_ARGUMENT, "settle_intake: key_offsets go backwards at key " + std::to_string(i));
+          keys.emplace_back(key_arena + key_offsets[i], key_offsets[i + 1] - key_offsets[i]);
+        }
+      }
+      s->impl.settle_intake(keys);
+      return BERTH_OK;
+    });
+  }
+
   static constexpr berth_backend_functions table() {
-    berth_backend_functions t{BERTH_SIZE_THROUGH(berth_backend_functions, fetch_version),
+    berth_backend_functions t{BERTH_SIZE_THROUGH(berth_backend_functions, settle_intake),
                               &create, &destroy, &join, &leave, &members, &campaign, &resign, &leadership,
-                              &publish, &fetch, &submit, &drain, nullptr, nullptr, nullptr};
+                              &publish, &fetch, &submit, &drain, nullptr, nullptr, nullptr, nullptr, nullptr};
     if constexpr (has_snapshot_deltas<B>::value) {
       t.publish_based = &publish_based;
       t.fetch_latest = &fetch_latest;
       t.fetch_version = &fetch_version;
+    }
+    if constexpr (has_intake_keys<B>::value) {
+      t.peek_intake = &peek_intake;
+      t.settle_intake = &settle_intake;
     }
     return t;
   }

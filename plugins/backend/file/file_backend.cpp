@@ -16,6 +16,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "record_keys.h"
+
 namespace berth::file {
 namespace {
 
@@ -488,31 +490,55 @@ void FileBackend::submit(std::string_view record) {
   relay_->notify(BERTH_CHANGED_INTAKE);
 }
 
+// Every pending record, oldest first, for the leader only. Requires the directory lock.
+std::vector<std::pair<uint64_t, std::string>> FileBackend::pending_records_locked(const char* operation,
+                                                                                 bool* changed) {
+  Election election = dir_->settle_locked(session_, changed);
+  if (candidate_seq_ == 0 || election.leader_seq != candidate_seq_)
+    throw Error(BERTH_E_STATE, std::string(operation) +
+                                   ": only the leader takes submissions, and this backend instance does not lead '" +
+                                   dir_->root() + "'; " + dir_->describe_leader(election));
+  std::vector<uint64_t> pending;
+  for (const std::string& name : list_directory(dir_->intake_dir(), BERTH_E_UNAVAILABLE))
+    if (std::optional<uint64_t> seq = numbered_name(name, ".rec")) pending.push_back(*seq);
+  std::sort(pending.begin(), pending.end());
+  std::vector<std::pair<uint64_t, std::string>> records;
+  for (uint64_t seq : pending)
+    if (std::optional<std::string> record = read_file_if_exists(dir_->intake_file(seq), BERTH_E_UNAVAILABLE))
+      records.emplace_back(seq, std::move(*record));
+  return records;
+}
+
 void FileBackend::drain(const plugin::Sink& out) {
   bool changed = false;
   {
     DirectoryLock held = dir_->lock();
-    Election election = dir_->settle_locked(session_, &changed);
-    if (candidate_seq_ == 0 || election.leader_seq != candidate_seq_)
-      throw Error(BERTH_E_STATE, "drain: only the leader takes submissions, and this backend instance does not lead '" +
-                                     dir_->root() + "'; " + dir_->describe_leader(election));
-    std::vector<uint64_t> pending;
-    for (const std::string& name : list_directory(dir_->intake_dir(), BERTH_E_UNAVAILABLE))
-      if (std::optional<uint64_t> seq = numbered_name(name, ".rec")) pending.push_back(*seq);
-    std::sort(pending.begin(), pending.end());
     // Handed over first, removed after: if the host cannot take them all, every record stays.
-    std::vector<uint64_t> taken;
-    for (uint64_t seq : pending) {
-      std::optional<std::string> record = read_file_if_exists(dir_->intake_file(seq), BERTH_E_UNAVAILABLE);
-      if (!record) continue;
-      out.item("", record->data(), record->size());
-      taken.push_back(seq);
-    }
-    for (uint64_t seq : taken) remove_file(dir_->intake_file(seq), BERTH_E_UNAVAILABLE);
+    std::vector<std::pair<uint64_t, std::string>> records = pending_records_locked("drain", &changed);
+    for (const auto& [seq, record] : records) out.item("", record.data(), record.size());
+    for (const auto& [seq, record] : records) remove_file(dir_->intake_file(seq), BERTH_E_UNAVAILABLE);
   }
   if (changed) relay_->notify(BERTH_CHANGED_LEADER);
 }
 
+void FileBackend::peek_intake(const plugin::Sink& out) {
+  bool changed = false;
+  {
+    DirectoryLock held = dir_->lock();
+    for (const auto& [seq, record] : pending_records_locked("peek_intake", &changed))
+      out.item(backend::record_key(seq), record.data(), record.size());
+  }
+  if (changed) relay_->notify(BERTH_CHANGED_LEADER);
+}
+
+// Not fsynced: a removal lost in a crash brings back a record whose effect is already published,
+// and applying it again changes nothing that later records do not change too.
+void FileBackend::settle_intake(const std::vector<std::string_view>& keys) {
+  std::vector<uint64_t> seqs = backend::parse_record_keys(keys, "file backend '" + dir_->root() + "'");
+  DirectoryLock held = dir_->lock();
+  for (uint64_t seq : seqs) remove_file(dir_->intake_file(seq), BERTH_E_UNAVAILABLE);
+}
+
 }  // namespace berth::file
 
-BERTH_DEFINE_BACKEND_PLUGIN(berth::file::FileBackend, "file", "1.0.0")
+BERTH_DEFINE_BACKEND_PLUGIN(berth::file::FileBackend, "file", "1.1.0")

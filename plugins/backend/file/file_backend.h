@@ -20,6 +20,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "berth/plugin.hpp"
 #include "fs.h"
@@ -50,6 +52,8 @@ class FileBackend {
   void fetch_version(uint64_t version, const plugin::Sink& out);
   void submit(std::string_view record);
   void drain(const plugin::Sink& out);
+  void peek_intake(const plugin::Sink& out);
+  void settle_intake(const std::vector<std::string_view>& keys);
 
  private:
   void open_session();
@@ -59,6 +63,7 @@ class FileBackend {
   void end_session() noexcept;
   void prune_locked(uint64_t newest, uint64_t base);
   std::optional<std::string> read_snapshot(uint64_t version) const;
+  std::vector<std::pair<uint64_t, std::string>> pending_records_locked(const char* operation, bool* changed);
   void kill_if(KillPoint point) const;
   std::string next_temp(std::string_view what);
 

@@ -132,11 +132,11 @@ Cluster::Published Cluster::kept(uint64_t version) const {
 
 void Cluster::submit(std::string record) {
   std::unique_lock lock(mutex_);
-  intake_.push_back(std::move(record));
+  intake_.emplace(next_record_++, std::move(record));
   notify_all(lock, BERTH_CHANGED_INTAKE);
 }
 
-std::deque<std::string> Cluster::take_intake(SessionId session) {
+Cluster::Intake Cluster::take_intake(SessionId session) {
   std::lock_guard lock(mutex_);
   if (leader_ != session)
     throw Error(BERTH_E_STATE, "drain: only the leader takes submissions, and this backend instance does not "
@@ -144,11 +144,24 @@ std::deque<std::string> Cluster::take_intake(SessionId session) {
   return std::exchange(intake_, {});
 }
 
-void Cluster::give_back_intake(std::deque<std::string> records) {
+void Cluster::give_back_intake(Intake records) {
   if (records.empty()) return;
   std::unique_lock lock(mutex_);
-  intake_.insert(intake_.begin(), std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
+  intake_.merge(records);
   notify_all(lock, BERTH_CHANGED_INTAKE);
+}
+
+Cluster::Intake Cluster::peek_intake(SessionId session) const {
+  std::lock_guard lock(mutex_);
+  if (leader_ != session)
+    throw Error(BERTH_E_STATE, "peek_intake: only the leader takes submissions, and this backend instance does not "
+                               "lead cluster '" + name_ + "'; " + describe_leader());
+  return intake_;
+}
+
+void Cluster::settle_intake(const std::vector<uint64_t>& seqs) {
+  std::lock_guard lock(mutex_);
+  for (uint64_t seq : seqs) intake_.erase(seq);
 }
 
 // A new first candidate is a new leader, with the next epoch; even the same instance coming back

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -58,11 +57,17 @@ class Cluster {
   // The latest version or its base, when `version` is one of them; version 0 otherwise.
   Published kept(uint64_t version) const;
 
+  // Pending records by sequence number (the first is 1), oldest first.
+  using Intake = std::map<uint64_t, std::string>;
   void submit(std::string record);
-  // Leader only: every pending record, oldest first; the queue is left empty.
-  std::deque<std::string> take_intake(SessionId session);
-  // Puts records taken by take_intake back at the front (the host could not receive them).
-  void give_back_intake(std::deque<std::string> records);
+  // Leader only: every pending record; the queue is left empty.
+  Intake take_intake(SessionId session);
+  // Puts records taken by take_intake back (the host could not receive them).
+  void give_back_intake(Intake records);
+  // Leader only: a copy of every pending record; they stay pending.
+  Intake peek_intake(SessionId session) const;
+  // Removes the records numbered `seqs` that are still pending.
+  void settle_intake(const std::vector<uint64_t>& seqs);
 
  private:
   struct Member {
@@ -88,7 +93,8 @@ class Cluster {
   uint64_t epoch_ = 0;  // leader_'s epoch; counts every leadership ever granted in this cluster
   Published latest_;
   Published base_;  // the self-contained version latest_ is based on; version 0 when none
-  std::deque<std::string> intake_;
+  Intake intake_;
+  uint64_t next_record_ = 1;
 };
 
 }  // namespace berth::memory

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "cluster_directory.h"
+#include "record_keys.h"
 
 namespace berth::memory {
 namespace {
@@ -74,9 +75,9 @@ void MemoryBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
 void MemoryBackend::submit(std::string_view record) { cluster_->submit(std::string(record)); }
 
 void MemoryBackend::drain(const plugin::Sink& out) {
-  std::deque<std::string> records = cluster_->take_intake(session_);
+  Cluster::Intake records = cluster_->take_intake(session_);
   try {
-    for (const std::string& record : records) out.item("", record.data(), record.size());
+    for (const auto& [seq, record] : records) out.item("", record.data(), record.size());
   } catch (...) {
     // The host lost the partial answer with the error: keep every record pending.
     cluster_->give_back_intake(std::move(records));
@@ -84,6 +85,19 @@ void MemoryBackend::drain(const plugin::Sink& out) {
   }
 }
 
+void MemoryBackend::peek_intake(const plugin::Sink& out) {
+  for (const auto& [seq, record] : cluster_->peek_intake(session_))
+    out.item(backend::record_key(seq), record.data(), record.size());
+}
+
+void MemoryBackend::settle_intake(const std::vector<std::string_view>& keys) {
+  cluster_->settle_intake(backend::parse_record_keys(keys, "memory backend, cluster '" + cluster_->name() + "'"));
+}
+
 }  // namespace berth::memory
 
-BERTH_DEFINE_BACKEND_PLUGIN(berth::memory::MemoryBackend, "memory", "1.0.0")
+// A test fixture (tests/fixtures/plugins/drain_only_backend.cpp) reuses this class under an
+// older function table, with an entry of its own.
+#ifndef BERTH_MEMORY_BACKEND_WITHOUT_ENTRY
+BERTH_DEFINE_BACKEND_PLUGIN(berth::memory::MemoryBackend, "memory", "1.1.0")
+#endif

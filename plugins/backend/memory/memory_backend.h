@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "berth/plugin.hpp"
 #include "cluster.h"
@@ -32,6 +33,8 @@ class MemoryBackend {
   void fetch_version(uint64_t version, const plugin::Sink& out);
   void submit(std::string_view record);
   void drain(const plugin::Sink& out);
+  void peek_intake(const plugin::Sink& out);
+  void settle_intake(const std::vector<std::string_view>& keys);
 
  private:
   std::shared_ptr<backend::WatchRelay> watch_;

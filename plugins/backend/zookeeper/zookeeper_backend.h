@@ -89,6 +89,9 @@ class ZkBackend {
   void fetch_version(uint64_t version, const plugin::Sink& out);
   void submit(std::string_view record);
   void drain(const plugin::Sink& out);
+  // Keys are the records' node names under intake/ (r_<sequence>).
+  void peek_intake(const plugin::Sink& out);
+  void settle_intake(const std::vector<std::string_view>& keys);
 
  private:
   // All below with mutex_ held.
@@ -103,6 +106,8 @@ class ZkBackend {
   void register_locked();                    // after a new session: members and candidacy again
   bool get_locked(const std::string& path, std::string* data, Stat* stat);  // false: no node
   std::vector<std::string> children_locked(const std::string& path);
+  // Throws BERTH_E_STATE unless this instance still leads (its epoch is the current one).
+  void check_leads_locked(const char* operation);
   void delete_tree_locked(const std::string& path);
   void collect_garbage_locked();
   Latest read_latest_locked();  // BERTH_E_CORRUPT when missing or unreadable
