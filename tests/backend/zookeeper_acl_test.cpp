@@ -25,7 +25,7 @@ BackendUnderTest zookeeper_with_acl() {
   backend.fresh_cluster = [] {
     return std::vector<PluginConfig::Entry>{{"connect", zk_connect(), "zookeeper_acl_test"},
                                             {"root", fresh_zk_root(), "zookeeper_acl_test"},
-                                            {"session_timeout", "2s", "zookeeper_acl_test"},
+                                            {"session_timeout", "10s", "zookeeper_acl_test"},
                                             {"auth", kCredential, "zookeeper_acl_test"}};
   };
   backend.settle = std::chrono::seconds(10);

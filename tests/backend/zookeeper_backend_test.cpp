@@ -21,7 +21,7 @@ BackendUnderTest zookeeper_backend() {
   backend.fresh_cluster = [] {
     return std::vector<PluginConfig::Entry>{{"connect", zk_connect(), "zookeeper_backend_test"},
                                             {"root", fresh_root(), "zookeeper_backend_test"},
-                                            {"session_timeout", "2s", "zookeeper_backend_test"}};
+                                            {"session_timeout", "10s", "zookeeper_backend_test"}};
   };
   backend.settle = std::chrono::seconds(10);
   backend.stress_rounds = 100;
@@ -135,7 +135,7 @@ TEST_F(ZooKeeperBackendTest, AfterASessionExpiryTheOldLeaderIsFencedAndRegisters
   WatchCounter on_old;
   std::vector<PluginConfig::Entry> entries = {{"connect", proxy.connect_string(), "test"},
                                               {"root", root_, "test"},
-                                              {"session_timeout", "800ms", "test"}};
+                                              {"session_timeout", "2s", "test"}};
   auto old_leader = std::make_unique<Backend>(plugin_, PluginConfig("backend", entries), on_old.watch());
   auto next = open();
   old_leader->join("old-member", "x");

@@ -28,7 +28,7 @@ TEST(EventsDegraded, APartitionEntersAndLeavesDegradedMode) {
   for (auto [k, v] : {std::pair<const char*, std::string>{"backend.name", "zookeeper"},
                       {"backend.connect", proxy.connect_string()},
                       {"backend.root", "/events-degraded"},
-                      {"backend.session_timeout", "800ms"},
+                      {"backend.session_timeout", "2s"},
                       {"engine.node_id", "degraded-node"}})
     ASSERT_EQ(berth_options_set(o, k, v.c_str(), nullptr), BERTH_OK) << k;
   berth_engine* engine = nullptr;

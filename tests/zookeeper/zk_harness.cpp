@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <random>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -64,16 +66,23 @@ bool wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadlin
 
 }  // namespace
 
+// Ports below the kernel's ephemeral range (32768 and up by default), so the port cannot be
+// handed meanwhile to one of the many client connections and proxies of tests running in
+// parallel; only another test picking the same random port could take it.
 int zk_free_port() {
-  Socket s;
-  if (s.fd() < 0) throw std::runtime_error("socket: " + errno_text(errno));
-  sockaddr_in addr = loopback("127.0.0.1", 0);
-  if (::bind(s.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw std::runtime_error("bind 127.0.0.1:0: " + errno_text(errno));
-  socklen_t len = sizeof addr;
-  if (::getsockname(s.fd(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("getsockname: " + errno_text(errno));
-  return ntohs(addr.sin_port);
+  static std::mt19937 random(static_cast<uint32_t>(::getpid()) ^
+                             static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  std::uniform_int_distribution<int> pick(20000, 32000);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    Socket s;
+    if (s.fd() < 0) throw std::runtime_error("socket: " + errno_text(errno));
+    const int port = pick(random);
+    sockaddr_in addr = loopback("127.0.0.1", port);
+    if (::bind(s.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return port;
+  }
+  throw std::runtime_error("no free port on 127.0.0.1 in 20000..32000 after 200 tries");
 }
 
 std::string zk_four_letter_word(const std::string& host, int port, const std::string& word,

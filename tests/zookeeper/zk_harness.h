@@ -80,7 +80,7 @@ class TcpProxy {
 std::string zk_four_letter_word(const std::string& host, int port, const std::string& word,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(1));
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+// A TCP port on 127.0.0.1 that was free a moment ago, below the kernel's ephemeral range.
 int zk_free_port();
 
 // Starts `java ... QuorumPeerMain cfg` in `dir` (its own session, killed with the calling thread),
