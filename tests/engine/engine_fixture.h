@@ -100,7 +100,7 @@ class ClusterFixture : public ::testing::Test {
     l.refresh();
     uint64_t v = l.status().version;
     for (auto& n : nodes_)
-      if (n) n->wait_version(v, 10s);
+      if (n) n->wait_version(v, 30s);
     return v;
   }
 

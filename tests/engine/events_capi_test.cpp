@@ -100,7 +100,8 @@ TEST(Events, FollowerSeesTheLeadersRefreshAsOneVersionEvent) {
     berth_engine_status l = leader.status(), f = follower.status();
     return m.refresh_ok + m.refresh_failed > 0 && f.version == l.version && f.epoch == l.epoch;
   };
-  for (int i = 0; i < 5000 && !settled(); ++i) usleep(1000);
+  for (int i = 0; i < 30000 && !settled(); ++i) usleep(1000);
+  ASSERT_TRUE(settled()) << "the leader's first refresh or the follower's catch-up took over 30 s";
   Events events(follower.engine);
   EXPECT_EQ(events.poll(0).kind, BERTH_EVENT_NONE);  // nothing happened since open
 

@@ -296,7 +296,8 @@ def test_no_leak_over_open_close_cycles_and_lookups():
         after = _rss_mb()
     print(f"RSS {before:.1f} MB -> {after:.1f} MB over {cycles} open/close cycles and {lookups} lookups")
     assert after - before < 30.0, f"RSS grew from {before:.1f} MB to {after:.1f} MB"
-    assert time.monotonic() - start < 60
+    # A guard against pathological slowness only; other suites share the cores.
+    assert time.monotonic() - start < 240
 
 
 NON_ASCII = ["stréam", "流-7", "emoji-😀", "tab\tand space", "x" * 300, "ü" * 200]

@@ -423,6 +423,7 @@ public class EngineTest {
           before / 1e6, after / 1e6, cycles, lookups);
       assertTrue("RSS grew by " + growth / 1_000_000 + " MB", growth < 30_000_000L);
     }
-    assertTrue((System.nanoTime() - start) / 1_000_000_000L < 60);
+    // A guard against pathological slowness only (it takes ~10 s alone); other suites share the cores.
+    assertTrue((System.nanoTime() - start) / 1_000_000_000L < 240);
   }
 }

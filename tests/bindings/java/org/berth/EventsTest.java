@@ -41,14 +41,16 @@ public class EventsTest {
       leader.join("srv-a");
       // The new leader's own first refresh is done (it would race with ours), and the follower has
       // seen the election and that version: no event is pending when the queue opens.
-      for (int i = 0; i < 5000; ++i) {
+      boolean settled = false;
+      for (long until = System.nanoTime() + 30_000_000_000L; !settled && System.nanoTime() < until; ) {
         Engine.Metrics m = leader.metrics();
-        if (m.refreshOk() + m.refreshFailed() > 0 && follower.status().version() == leader.status().version()
-            && follower.status().epoch() == leader.status().epoch()) {
-          break;
+        settled = m.refreshOk() + m.refreshFailed() > 0 && follower.status().version() == leader.status().version()
+            && follower.status().epoch() == leader.status().epoch();
+        if (!settled) {
+          Thread.sleep(1);
         }
-        Thread.sleep(1);
       }
+      assertTrue("the leader's first refresh or the follower's catch-up took over 30 s", settled);
       try (Events events = follower.events()) {
         assertNull(events.poll(Duration.ZERO));
         long before = follower.status().version();
