@@ -74,7 +74,8 @@ Engine::~Engine() {
   if (worker_.joinable()) worker_.join();
   try {
     // What hosts told this node, and what it drained as leader but never published, must not
-    // be lost with it: back to the backend for whoever leads next.
+    // be lost with it: back to the backend for whoever leads next (records a keyed backend keeps
+    // pending need nothing; published ones are settled a last time).
     flush_intake();
     return_pending();
   } catch (const std::exception& e) {
@@ -438,8 +439,22 @@ void Engine::return_pending_locked() {
     return;
   }
   if (pending_.empty()) return;
-  std::string batch;
+  std::vector<std::string> batches = pending_as_batches();
+  {
+    std::lock_guard lock(backend_mutex_);
+    for (const std::string& batch : batches) backend_->submit(batch);
+  }
+  pending_.clear();
+}
+
+// pending_ as intake batches (each stream in one of them, each batch well below a backend's
+// record limit): applied on their own they have the effect of every record they came from.
+std::vector<std::string> Engine::pending_as_batches() const {
+  constexpr size_t kBatchBytes = 256u << 10;
+  std::vector<std::string> batches(1);
   for (const std::string& id : pending_.order()) {
+    if (batches.back().size() >= kBatchBytes) batches.emplace_back();
+    std::string& batch = batches.back();
     const StreamChange& c = pending_.all().at(id);
     if (!c.present)
       append_intake(batch, IntakeOp::remove, id, "", kNaN);
@@ -448,11 +463,33 @@ void Engine::return_pending_locked() {
     else
       append_intake(batch, c.seen_only ? IntakeOp::seen : IntakeOp::report, id, "", c.reported_load);
   }
-  {
-    std::lock_guard lock(backend_mutex_);
-    backend_->submit(batch);
+  if (batches.back().empty()) batches.pop_back();
+  return batches;
+}
+
+// After a failed refresh on a keyed backend: when many records wait, they are replaced by a few
+// records with the same effect (submitted first, the originals settled after, so a crash between
+// the two only leaves both, and applying both changes nothing more). Without this, refreshes
+// failing for a long time (a publish outage) would let the pending list grow without bound, where
+// drain() used to empty it into memory.
+void Engine::fold_taken_locked() noexcept {
+  constexpr size_t kFoldAbove = 256;
+  if (!keyed_intake_ || intake_keys_.taken_count() <= kFoldAbove) return;
+  try {
+    std::vector<std::string> batches = pending_as_batches();
+    {
+      std::lock_guard lock(backend_mutex_);
+      for (const std::string& batch : batches) backend_->submit(batch);
+      backend_->settle_intake(intake_keys_.taken());
+    }
+    logger().info("berth node {}: folded {} pending intake records into {}", node_id_, intake_keys_.taken_count(),
+                  batches.size());
+    pending_.clear();
+    intake_keys_.forget_taken();  // the folded records are read back, and applied, by the next refresh
+  } catch (const std::exception& e) {
+    logger().warn("berth node {}: could not fold {} pending intake records: {}", node_id_, intake_keys_.taken_count(),
+                  e.what());
   }
-  pending_.clear();
 }
 
 void Engine::refresh() {
@@ -530,14 +567,17 @@ void Engine::refresh() {
     if (e.code() == BERTH_E_FENCED) {
       is_leader_.store(false);
       try {
-        return_pending_locked();  // the new leader gets what this one drained
+        return_pending_locked();  // the new leader gets what this one drained (drain() backends)
       } catch (const std::exception& returned) {
         logger().warn("berth node {}: drained records lost when deposed: {}", node_id_, returned.what());
       }
+    } else {
+      fold_taken_locked();
     }
     fail(e);
   } catch (const std::exception& e) {
     next_refresh_ = Clock::now() + options_.refresh_interval;
+    fold_taken_locked();
     fail(Error(BERTH_E_INTERNAL, std::string("refresh failed: ") + e.what()));
   }
 }
@@ -569,22 +609,34 @@ std::vector<std::string> Engine::take_intake_locked(uint64_t epoch) {
 
 void Engine::settle_published_locked() noexcept {
   if (!keyed_intake_ || intake_keys_.unsettled().empty()) return;
+  std::lock_guard lock(backend_mutex_);
   try {
-    std::lock_guard lock(backend_mutex_);
     backend_->settle_intake(intake_keys_.unsettled());
     intake_keys_.settled();
   } catch (const Error& e) {
-    if (e.code() == BERTH_E_INVALID_ARGUMENT) {  // keys it cannot take now, it never will: stop asking
-      logger().error("berth node {}: backend refused to settle {} intake record(s), which may be read again: {}",
-                     node_id_, intake_keys_.unsettled().size(), e.what());
-      intake_keys_.settled();
-    } else {
-      logger().warn("berth node {}: {} published intake record(s) not settled yet, retried later: {}", node_id_,
-                    intake_keys_.unsettled().size(), e.what());
+    if (e.code() != BERTH_E_INVALID_ARGUMENT) {
+      logger().warn("berth node {}: {} published intake record(s) not settled yet, retried at the next refresh: {}",
+                    node_id_, intake_keys_.unsettled().size(), e.what());
+      return;
     }
+    // The backend refuses a key it gave out (a backend bug): settle the others one by one, and
+    // never take the refused ones again, or they would be applied at every refresh.
+    std::vector<std::string> refused;
+    for (const std::string& key : intake_keys_.unsettled()) {
+      try {
+        backend_->settle_intake({key});
+      } catch (const std::exception&) {
+        refused.push_back(key);
+      }
+    }
+    logger().error("berth node {}: the backend refuses to settle {} intake record(s) it handed out; they stay in "
+                   "it and are ignored from now on: {}",
+                   node_id_, refused.size(), e.what());
+    intake_keys_.settled();
+    for (const std::string& key : refused) intake_keys_.ignore(key);
   } catch (const std::exception& e) {
-    logger().warn("berth node {}: {} published intake record(s) not settled yet, retried later: {}", node_id_,
-                  intake_keys_.unsettled().size(), e.what());
+    logger().warn("berth node {}: {} published intake record(s) not settled yet, retried at the next refresh: {}",
+                  node_id_, intake_keys_.unsettled().size(), e.what());
   }
 }
 

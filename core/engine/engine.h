@@ -100,6 +100,8 @@ class Engine {
   std::vector<std::string> take_intake_locked(uint64_t epoch);
   // Removes published records from a keyed backend; a failure is logged and retried later.
   void settle_published_locked() noexcept;
+  std::vector<std::string> pending_as_batches() const;  // requires refresh_mutex_
+  void fold_taken_locked() noexcept;
   std::shared_ptr<const ServerColumns> members_as_servers();
   void record_intake(IntakeOp op, std::string_view stream, std::string_view tenant, double load);
 

@@ -7,9 +7,11 @@
 //     this node stops leading, or when its epoch changed under it: the records are still pending
 //     in the backend, for whoever leads now);
 //   - unsettled: in a published version, their removal from the backend not yet confirmed
-//     (retried at the next refresh and at close).
+//     (retried at the next refresh and at close);
+//   - ignored: records the backend refuses to settle (a backend bug), never applied again.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <unordered_set>
@@ -21,7 +23,7 @@ class IntakeKeys {
  public:
   // Records `key` as taken and says whether it is new to this node (neither taken nor unsettled).
   bool take(const std::string& key) {
-    if (unsettled_set_.count(key) != 0) return false;
+    if (unsettled_set_.count(key) != 0 || ignored_.count(key) != 0) return false;
     if (!taken_set_.insert(key).second) return false;
     taken_.push_back(key);
     return true;
@@ -40,12 +42,16 @@ class IntakeKeys {
     taken_set_.clear();
   }
   bool has_taken() const { return !taken_.empty(); }
+  size_t taken_count() const { return taken_.size(); }
+  const std::vector<std::string>& taken() const { return taken_; }
 
   const std::vector<std::string>& unsettled() const { return unsettled_; }
   void settled() {
     unsettled_.clear();
     unsettled_set_.clear();
   }
+  // A record the backend will not settle: never taken again.
+  void ignore(const std::string& key) { ignored_.insert(key); }
 
   // The epoch the taken records were applied under (0: none taken yet).
   uint64_t epoch() const { return epoch_; }
@@ -56,6 +62,7 @@ class IntakeKeys {
   std::unordered_set<std::string> taken_set_;
   std::vector<std::string> unsettled_;
   std::unordered_set<std::string> unsettled_set_;
+  std::unordered_set<std::string> ignored_;
   uint64_t epoch_ = 0;
 };
 

@@ -1,6 +1,8 @@
 #include "plugin/instances.h"
 
+#include <string_view>
 #include <tuple>
+#include <unordered_set>
 
 #include "common/log.h"
 
@@ -258,6 +260,14 @@ std::vector<std::pair<std::string, std::string>> Backend::peek_intake() {
     throw Error(BERTH_E_STATE, context_of(*plugin_, "peek_intake") + ": this backend only drains its intake");
   berth_sink sink;
   call_plugin(*plugin_, "peek_intake", [&](berth_status* st) { return plugin_->backend.peek_intake(self_, &sink, st); });
+  // The engine remembers keys across refreshes: one without a key, or with another record's,
+  // would be skipped and then settled unread.
+  std::unordered_set<std::string_view> keys;
+  for (const auto& [key, record] : sink.items)
+    if (key.empty() || !keys.insert(key).second)
+      throw Error(BERTH_E_PLUGIN, context_of(*plugin_, "peek_intake") + ": " +
+                                      (key.empty() ? std::string("a record without a key")
+                                                   : "two records with the key '" + key + "'"));
   return std::move(sink.items);
 }
 

@@ -56,6 +56,25 @@ TEST_P(BackendContract, EveryBuiltInBackendKeepsIntakeUntilItIsSettled) {
   EXPECT_TRUE(leader->drain().empty()) << "settled records are gone for drain() too";
 }
 
+TEST_P(BackendContract, ManyRecordsComeOldestFirstWithKeysNeverReused) {
+  auto leader = open();
+  lead(*leader);
+  std::vector<std::string> sent;
+  for (int i = 0; i < 25; ++i) {
+    sent.push_back("record " + std::to_string(i));
+    leader->submit(sent.back());
+  }
+  Keyed first;
+  ASSERT_TRUE(eventually([&] { return (first = leader->peek_intake()).size() == 25; }));
+  EXPECT_EQ(records_of(first), sent) << "oldest first past ten records (no text ordering of numbers)";
+  std::vector<std::string> old_keys = keys_of(first);
+  leader->settle_intake(old_keys);
+  leader->submit("after settling");
+  Keyed now;
+  ASSERT_TRUE(eventually([&] { return (now = leader->peek_intake()).size() == 1; }));
+  for (const std::string& key : old_keys) EXPECT_NE(now[0].first, key) << "a settled record's key is not reused";
+}
+
 TEST_P(BackendContract, OnlyTheLeaderPeeksButAnyInstanceMaySettle) {
   auto leader = open();
   auto follower = open();

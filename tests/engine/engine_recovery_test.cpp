@@ -1,10 +1,13 @@
 // What the engine must not lose or get stuck on: tenants, drained records, unreadable versions,
 // records waiting to be flushed.
+#include <map>
+
 #include "common/error.h"
 #include "engine_fixture.h"
 #include "plugin/host_api.h"
 #include "plugin/instances.h"
 #include "plugin/loader.h"
+#include "engine/intake.h"
 
 namespace berth::testing {
 namespace {
@@ -72,6 +75,40 @@ INSTANTIATE_TEST_SUITE_P(Intake, IntakeAcrossLeaders, ::testing::Values(std::str
                          [](const ::testing::TestParamInfo<std::string>& param) {
                            return param.param == "memory" ? std::string("keyed") : std::string("drain_only");
                          });
+
+// Refreshes that keep failing (here: no servers) must not let the backend's pending list grow
+// record by record: past 256 the leader folds them into a few records with the same effect.
+TEST_F(EngineRecovery, RecordsOfFailingRefreshesAreFoldedWithoutLosingAny) {
+  start(1);
+  Engine& a = leader();
+  for (int i = 0; i < 300; ++i) {
+    fleet_->add_stream("s-" + std::to_string(i), i % 2 == 0 ? "even" : "odd", 1.0 + i);
+    fleet_->flush();  // one record each
+  }
+  fleet_->remove_stream("s-7");
+  fleet_->flush();
+  EXPECT_THROW(a.refresh(), Error) << "no servers";
+
+  // What is pending now, read by a backend instance that takes over.
+  PluginRegistry registry;
+  Backend next(registry.load(BERTH_PLUGIN_BACKEND, "memory"), PluginConfig("backend", {{"cluster", cluster_, "test"}}),
+               nullptr);
+  next.campaign();
+  a.resign();
+  ASSERT_TRUE(eventually([&] { return next.leadership().is_leader == 1; }));
+  auto pending = next.peek_intake();
+  EXPECT_LE(pending.size(), 3u) << "301 records folded";
+  std::map<std::string, std::string> tenants;
+  for (const auto& [key, batch] : pending)
+    for (const IntakeRecord& r : parse_intake(batch)) {
+      if (r.op == IntakeOp::add) tenants[r.stream] = r.tenant;
+      if (r.op == IntakeOp::remove) tenants.erase(r.stream);
+    }
+  EXPECT_EQ(tenants.size(), 299u) << "every stream but the removed one";
+  EXPECT_EQ(tenants["s-10"], "even");
+  EXPECT_EQ(tenants["s-11"], "odd");
+  EXPECT_EQ(tenants.count("s-7"), 0u);
+}
 
 TEST(DrainOnlyFixture, HasNoKeyedIntake) {
   PluginRegistry registry;

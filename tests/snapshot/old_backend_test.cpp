@@ -26,6 +26,8 @@ std::shared_ptr<const LoadedPlugin> as_abi_1_0(const LoadedPlugin& real) {
   old->backend.publish_based = nullptr;
   old->backend.fetch_latest = nullptr;
   old->backend.fetch_version = nullptr;
+  old->backend.peek_intake = nullptr;
+  old->backend.settle_intake = nullptr;
   return old;
 }
 
@@ -34,6 +36,7 @@ TEST(OldBackend, ABackendWithoutDeltaFunctionsGetsFullSnapshotsOnly) {
   auto memory = registry.load(BERTH_PLUGIN_BACKEND, "memory");
   Backend backend(as_abi_1_0(*memory), PluginConfig("backend", {{"cluster", "old-backend-test", "test"}}), nullptr);
   EXPECT_FALSE(backend.supports_deltas());
+  EXPECT_FALSE(backend.supports_intake_keys());
 
   // The leader's choice: a checkpoint is held and the change is tiny, yet the publication is full.
   Checkpoints checkpoints(CheckpointPolicy{});

@@ -246,11 +246,14 @@ typedef struct berth_backend_functions {
    * them, records stay pending until the leader has published a version that includes them.
    */
   /* Leader only (else BERTH_E_STATE): every pending submission, oldest first, one
-     sink_item(key, bytes) each; `key` names the record for settle_intake(). Nothing is removed:
-     a record read and not settled is read again, by this instance or by whoever leads next. */
+     sink_item(key, bytes) each; `key` names the record for settle_intake(): not empty, and never
+     given to another record for as long as the backend's state lives (the host remembers keys
+     across calls). Nothing is removed: a record read and not settled is read again, by this
+     instance or by whoever leads next. */
   int32_t (*peek_intake)(void *self, berth_sink *out, berth_status *status);
   /* Removes the `count` records whose keys are key_arena[key_offsets[i] .. key_offsets[i + 1])
-     (key_offsets has count + 1 entries), once a published version includes them. Keys that are
+     (key_offsets has count + 1 entries, from 0 up to the arena's length), once a published
+     version includes them. Keys that are
      no longer pending are ignored, so settling twice is harmless; a string that cannot be one of
      this backend's keys is BERTH_E_INVALID_ARGUMENT, and then nothing is removed. Any instance
      may settle: a leader deposed right after publishing still settles what it published. */

@@ -319,14 +319,25 @@ struct has_snapshot_deltas<
                    decltype(std::declval<B&>().fetch_version(uint64_t{}, std::declval<const Sink&>()))>>
     : std::true_type {};
 
-// Whether a backend class has the optional keyed intake functions.
+// Whether a backend class has the optional keyed intake functions (both, or it is a mistake).
 template <class B, class = void>
-struct has_intake_keys : std::false_type {};
+struct has_peek_intake : std::false_type {};
 template <class B>
-struct has_intake_keys<
-    B, std::void_t<decltype(std::declval<B&>().peek_intake(std::declval<const Sink&>())),
-                   decltype(std::declval<B&>().settle_intake(std::declval<const std::vector<std::string_view>&>()))>>
+struct has_peek_intake<B, std::void_t<decltype(std::declval<B&>().peek_intake(std::declval<const Sink&>()))>>
     : std::true_type {};
+template <class B, class = void>
+struct has_settle_intake : std::false_type {};
+template <class B>
+struct has_settle_intake<
+    B, std::void_t<decltype(std::declval<B&>().settle_intake(std::declval<const std::vector<std::string_view>&>()))>>
+    : std::true_type {};
+template <class B>
+struct has_intake_keys {
+  static_assert(has_peek_intake<B>::value == has_settle_intake<B>::value,
+                "a backend with keyed intake needs both peek_intake(const Sink&) and "
+                "settle_intake(const std::vector<std::string_view>&)");
+  static constexpr bool value = has_peek_intake<B>::value && has_settle_intake<B>::value;
+};
 
 template <class B>
 struct BackendAdapter {
@@ -472,13 +483,18 @@ struct BackendAdapter {
       if (count > 0) {
         if (key_offsets == nullptr)
           throw Error(BERTH_E_INVALID_ARGUMENT, "settle_intake: " + std::to_string(count) + " keys without key_offsets");
-        if (key_arena == nullptr && key_offsets[count] != key_offsets[0])
+        if (key_offsets[0] != 0)
+          throw Error(BERTH_E_INVALID_ARGUMENT, "settle_intake: key_offsets[0] is not 0");
+        if (key_arena == nullptr && key_offsets[count] != 0)
           throw Error(BERTH_E_INVALID_ARGUMENT, "settle_intake: key_arena is NULL");
         keys.reserve(count);
         for (size_t i = 0; i < count; ++i) {
           if (key_offsets[i + 1] < key_offsets[i])
             throw Error(BERTH_E_INVALID_ARGUMENT, "settle_intake: key_offsets go backwards at key " + std::to_string(i));
-          keys.emplace_back(key_arena + key_offsets[i], key_offsets[i + 1] - key_offsets[i]);
+          if (key_arena == nullptr)
+            keys.emplace_back();
+          else
+            keys.emplace_back(key_arena + key_offsets[i], key_offsets[i + 1] - key_offsets[i]);
         }
       }
       s->impl.settle_intake(keys);

@@ -531,12 +531,14 @@ void FileBackend::peek_intake(const plugin::Sink& out) {
   if (changed) relay_->notify(BERTH_CHANGED_LEADER);
 }
 
-// Not fsynced: a removal lost in a crash brings back a record whose effect is already published,
-// and applying it again changes nothing that later records do not change too.
+// The directory is fsynced once at the end: a machine crash must not bring back an older
+// record whose removal was lost while a later one for the same stream stays removed.
 void FileBackend::settle_intake(const std::vector<std::string_view>& keys) {
   std::vector<uint64_t> seqs = backend::parse_record_keys(keys, "file backend '" + dir_->root() + "'");
+  if (seqs.empty()) return;
   DirectoryLock held = dir_->lock();
   for (uint64_t seq : seqs) remove_file(dir_->intake_file(seq), BERTH_E_UNAVAILABLE);
+  fsync_directory(dir_->intake_dir(), BERTH_E_UNAVAILABLE);
 }
 
 }  // namespace berth::file

@@ -834,7 +834,9 @@ void ZkBackend::peek_intake(const plugin::Sink& out) {
   {
     std::lock_guard lock(mutex_);
     check_leads_locked("peek_intake");
-    for (const std::string& name : children_locked(intake_)) {  // sorted: r_<sequence> names, oldest first
+    // Sorted names are oldest first: r_ and a zero-padded sequence number (ZooKeeper's counter
+    // wraps past 2^31 creations under intake/; as for drain(), order is then lost once).
+    for (const std::string& name : children_locked(intake_)) {
       std::string record;
       Stat stat;
       if (get_locked(intake_ + "/" + name, &record, &stat)) records.emplace_back(name, std::move(record));
