@@ -186,8 +186,9 @@ void Engine::record_intake(IntakeOp op, std::string_view stream, std::string_vie
   bool was_empty;
   {
     std::lock_guard lock(intake_mutex_);
-    was_empty = intake_batch_.empty();
+    was_empty = intake_batch_.empty() && intake_full_.empty();
     if (was_empty) intake_since_ = Clock::now();
+    if (intake_batch_.size() >= kIntakeBatchBytes) intake_full_.push_back(std::exchange(intake_batch_, {}));
     append_intake(intake_batch_, op, stream, tenant, load);
   }
   if (was_empty) wake(kWakeIntake);
@@ -197,20 +198,24 @@ void Engine::flush() { flush_intake(); }
 
 void Engine::flush_intake() {
   std::lock_guard flush_lock(flush_mutex_);  // batches reach the backend in the order recorded
-  std::string batch;
+  std::vector<std::string> batches;
   {
     std::lock_guard lock(intake_mutex_);
-    batch.swap(intake_batch_);
+    batches.swap(intake_full_);
+    if (!intake_batch_.empty()) batches.push_back(std::exchange(intake_batch_, {}));
   }
-  if (batch.empty()) return;
+  if (batches.empty()) return;
   std::lock_guard lock(backend_mutex_);
+  size_t sent = 0;
   try {
-    backend_->submit(batch);
+    for (; sent < batches.size(); ++sent) backend_->submit(batches[sent]);
   } catch (...) {
-    // Keep the records for the next attempt, ahead of anything recorded meanwhile.
+    // Keep the unsent batches for the next attempt, ahead of anything recorded meanwhile.
     std::lock_guard intake_lock(intake_mutex_);
-    if (!intake_batch_.empty()) batch.append(intake_batch_.substr(3));  // drop the second header
-    intake_batch_.swap(batch);
+    batches.erase(batches.begin(), batches.begin() + static_cast<std::ptrdiff_t>(sent));
+    batches.insert(batches.end(), std::make_move_iterator(intake_full_.begin()),
+                   std::make_move_iterator(intake_full_.end()));
+    intake_full_ = std::move(batches);
     throw;
   }
 }
@@ -234,7 +239,8 @@ void Engine::worker_loop() {
     if (is_leader_.load()) deadline = std::min(deadline, next_refresh_.load());
     {
       std::lock_guard intake_lock(intake_mutex_);
-      if (!intake_batch_.empty()) deadline = std::min(deadline, intake_since_ + options_.intake_flush);
+      if (!intake_batch_.empty() || !intake_full_.empty())
+        deadline = std::min(deadline, intake_since_ + options_.intake_flush);
     }
     // Any bit wakes the worker, if only to recompute its deadline (a first intake record).
     wake_cv_.wait_until(lock, deadline, [&] { return stop_ || wake_bits_ != 0; });
@@ -264,7 +270,7 @@ void Engine::handle(uint32_t bits) {
   bool intake_due;
   {
     std::lock_guard lock(intake_mutex_);
-    intake_due = !intake_batch_.empty() && Clock::now() >= intake_since_ + options_.intake_flush;
+    intake_due = (!intake_batch_.empty() || !intake_full_.empty()) && Clock::now() >= intake_since_ + options_.intake_flush;
   }
   if (intake_due) flush_intake();
   cell_.collect();
@@ -450,10 +456,9 @@ void Engine::return_pending_locked() {
 // pending_ as intake batches (each stream in one of them, each batch well below a backend's
 // record limit): applied on their own they have the effect of every record they came from.
 std::vector<std::string> Engine::pending_as_batches() const {
-  constexpr size_t kBatchBytes = 256u << 10;
   std::vector<std::string> batches(1);
   for (const std::string& id : pending_.order()) {
-    if (batches.back().size() >= kBatchBytes) batches.emplace_back();
+    if (batches.back().size() >= kIntakeBatchBytes) batches.emplace_back();
     std::string& batch = batches.back();
     const StreamChange& c = pending_.all().at(id);
     if (!c.present)

@@ -138,8 +138,9 @@ class Engine {
   std::atomic<std::chrono::steady_clock::time_point> next_refresh_;
 
   std::mutex flush_mutex_;   // one flush at a time, so batches reach the backend in order
-  std::mutex intake_mutex_;  // guards the three below
-  std::string intake_batch_;
+  std::mutex intake_mutex_;  // guards the four below
+  std::string intake_batch_;              // being filled
+  std::vector<std::string> intake_full_;  // closed at kIntakeBatchBytes, oldest first, not sent yet
   std::chrono::steady_clock::time_point intake_since_;
   std::unordered_set<std::string> submitted_unknown_;  // since the last snapshot swap
 

@@ -5,6 +5,7 @@
 // + bytes), load (f64, NaN when unknown); integers little-endian.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,6 +24,10 @@ struct IntakeRecord {
   std::string tenant;
   double load;
 };
+
+// A batch is closed once it reaches this size, so every backend takes it as one record (the
+// zookeeper backend's limit is 1000 KiB, one request under ZooKeeper's 1 MB).
+inline constexpr size_t kIntakeBatchBytes = size_t{256} << 10;
 
 // Appends one record to a batch (starting the batch header when `batch` is empty).
 void append_intake(std::string& batch, IntakeOp op, std::string_view stream, std::string_view tenant, double load);

@@ -8,6 +8,8 @@
 
 #include "backend/backend_contract.h"
 #include "backend/zk_test_support.h"
+#include "config/options.h"
+#include "engine/engine.h"
 #include "zookeeper/zk_harness.h"
 
 namespace berth::test {
@@ -173,6 +175,26 @@ TEST_F(ZooKeeperBackendTest, AfterASessionExpiryTheOldLeaderIsFencedAndRegisters
   next.reset();
   EXPECT_TRUE(eventually([&] { return old_leader->leadership().is_leader == 1; }));
   EXPECT_GT(old_leader->leadership().epoch, new_epoch);
+}
+
+// A host registering more streams in one go than one ZooKeeper request holds (~1 MB): the
+// engine sends its records in batches of bounded size, so nothing is refused and nothing stuck.
+TEST_F(ZooKeeperBackendTest, AnEngineTakesMoreStreamsAtOnceThanOneRecordHolds) {
+  Options options;
+  options.set("backend.name", "zookeeper");
+  options.set("backend.connect", zk_connect());
+  options.set("backend.root", root_);
+  options.set("policy.name", "least_load");
+  options.set("engine.node_id", "bulk");
+  options.set("engine.intake_flush", "1h");  // one flush() below sends everything
+  Engine engine(options.resolve());
+  engine.join("server-a", 1.0);
+  const int streams = 60000;  // ~2.4 MB of intake records
+  for (int i = 0; i < streams; ++i) engine.add_stream("bulk-stream-" + std::to_string(i), "bulk-tenant", 1.0);
+  engine.flush();
+  ASSERT_TRUE(eventually([&] { return engine.status().is_leader; }));
+  engine.refresh();
+  EXPECT_EQ(engine.snapshot()->stream_count(), static_cast<uint64_t>(streams));
 }
 
 }  // namespace
