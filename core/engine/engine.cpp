@@ -183,6 +183,13 @@ void Engine::report_load(std::string_view stream, double load) {
 }
 
 void Engine::record_intake(IntakeOp op, std::string_view stream, std::string_view tenant, double load) {
+  // Every record must fit a backend's record whatever its batch: a stream id or tenant of
+  // megabytes would be refused by the backend at every flush, and hold back what follows it.
+  if (stream.size() > kMaxIdBytes || tenant.size() > kMaxIdBytes)
+    throw Error(BERTH_E_INVALID_ARGUMENT,
+                fmt::format("{} of {} bytes is longer than the limit of {} bytes (stream id starts '{}')",
+                            stream.size() > kMaxIdBytes ? "stream id" : "tenant",
+                            std::max(stream.size(), tenant.size()), kMaxIdBytes, stream.substr(0, 32)));
   bool was_empty;
   {
     std::lock_guard lock(intake_mutex_);

@@ -25,6 +25,9 @@ struct IntakeRecord {
   double load;
 };
 
+// The longest stream id or tenant a host may give (a lookup of a longer unknown id is refused).
+inline constexpr size_t kMaxIdBytes = size_t{64} << 10;
+
 // A batch is closed once it reaches this size, so every backend takes it as one record (the
 // zookeeper backend's limit is 1000 KiB, one request under ZooKeeper's 1 MB).
 inline constexpr size_t kIntakeBatchBytes = size_t{256} << 10;

@@ -94,6 +94,17 @@ TEST(CApi, OpenJoinPublishLookupClose) {
   EXPECT_NE(std::string(berth_error_message(batch_err)).find("#1"), std::string::npos) << berth_error_message(batch_err);
   berth_error_free(batch_err);
   EXPECT_EQ(berth_engine_lookup(engine, "", 0, &again, nullptr), BERTH_E_INVALID_ARGUMENT);
+  // An id no backend record could carry is refused at the door, not at every flush after.
+  const std::string huge(64 * 1024 + 1, 'h');
+  berth_error* too_long = nullptr;
+  EXPECT_EQ(berth_engine_add_stream(engine, huge.data(), huge.size(), "", 1.0, &too_long), BERTH_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(berth_error_message(too_long)).find("65536"), std::string::npos) << berth_error_message(too_long);
+  berth_error_free(too_long);
+  EXPECT_EQ(berth_engine_add_stream(engine, "s-long-tenant", 13, huge.c_str(), 1.0, nullptr), BERTH_E_INVALID_ARGUMENT);
+  EXPECT_EQ(berth_engine_lookup(engine, huge.data(), huge.size(), &again, nullptr), BERTH_E_INVALID_ARGUMENT);
+  const std::string longest(64 * 1024, 'l');
+  EXPECT_EQ(berth_engine_add_stream(engine, longest.data(), longest.size(), "", 1.0, nullptr), BERTH_OK);
+  EXPECT_EQ(berth_engine_flush(engine, nullptr), BERTH_OK);
 
   berth_snapshot* snap = nullptr;
   ASSERT_EQ(berth_engine_snapshot(engine, &snap, nullptr), BERTH_OK);

@@ -93,7 +93,8 @@ int32_t berth_engine_join_labeled(berth_engine *engine, const char *server_id, d
 int32_t berth_engine_leave(berth_engine *engine, const char *server_id, berth_error **err);
 
 /* Tell the leader about a stream, its tenant ("" for none) and a load (NaN when unknown).
-   Records are batched; berth_engine_flush sends them now. */
+   Records are batched; berth_engine_flush sends them now. Stream ids and tenants longer than
+   64 KiB are refused with BERTH_E_INVALID_ARGUMENT (so is a lookup of such an unknown stream). */
 int32_t berth_engine_add_stream(berth_engine *engine, const char *stream, size_t stream_len,
                                 const char *tenant, double load, berth_error **err);
 int32_t berth_engine_remove_stream(berth_engine *engine, const char *stream, size_t stream_len,
