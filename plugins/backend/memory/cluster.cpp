@@ -132,7 +132,7 @@ Cluster::Published Cluster::kept(uint64_t version) const {
 
 void Cluster::submit(std::string record) {
   std::unique_lock lock(mutex_);
-  intake_.emplace(next_record_++, std::move(record));
+  intake_.emplace(next_record_++, std::make_shared<const std::string>(std::move(record)));
   notify_all(lock, BERTH_CHANGED_INTAKE);
 }
 

@@ -57,8 +57,9 @@ class Cluster {
   // The latest version or its base, when `version` is one of them; version 0 otherwise.
   Published kept(uint64_t version) const;
 
-  // Pending records by sequence number (the first is 1), oldest first.
-  using Intake = std::map<uint64_t, std::string>;
+  // Pending records by sequence number (the first is 1), oldest first; shared, so a peek copies
+  // pointers, not the records (a bulk registration is tens of MB).
+  using Intake = std::map<uint64_t, std::shared_ptr<const std::string>>;
   void submit(std::string record);
   // Leader only: every pending record; the queue is left empty.
   Intake take_intake(SessionId session);

@@ -77,7 +77,7 @@ void MemoryBackend::submit(std::string_view record) { cluster_->submit(std::stri
 void MemoryBackend::drain(const plugin::Sink& out) {
   Cluster::Intake records = cluster_->take_intake(session_);
   try {
-    for (const auto& [seq, record] : records) out.item("", record.data(), record.size());
+    for (const auto& [seq, record] : records) out.item("", record->data(), record->size());
   } catch (...) {
     // The host lost the partial answer with the error: keep every record pending.
     cluster_->give_back_intake(std::move(records));
@@ -87,7 +87,7 @@ void MemoryBackend::drain(const plugin::Sink& out) {
 
 void MemoryBackend::peek_intake(const plugin::Sink& out) {
   for (const auto& [seq, record] : cluster_->peek_intake(session_))
-    out.item(backend::record_key(seq), record.data(), record.size());
+    out.item(backend::record_key(seq), record->data(), record->size());
 }
 
 void MemoryBackend::settle_intake(const std::vector<std::string_view>& keys) {
