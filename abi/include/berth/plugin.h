@@ -253,10 +253,10 @@ typedef struct berth_backend_functions {
   int32_t (*peek_intake)(void *self, berth_sink *out, berth_status *status);
   /* Removes the `count` records whose keys are key_arena[key_offsets[i] .. key_offsets[i + 1])
      (key_offsets has count + 1 entries, from 0 up to the arena's length), once a published
-     version includes them. Keys that are
-     no longer pending are ignored, so settling twice is harmless; a string that cannot be one of
-     this backend's keys is BERTH_E_INVALID_ARGUMENT, and then nothing is removed. Any instance
-     may settle: a leader deposed right after publishing still settles what it published. */
+     version includes them. Keys that are no longer pending are ignored, so settling twice is
+     harmless; a string that cannot be one of this backend's keys is BERTH_E_INVALID_ARGUMENT,
+     and then nothing is removed. Any instance may settle: a leader deposed right after
+     publishing still settles what it published. */
   int32_t (*settle_intake)(void *self, const char *key_arena, const uint64_t *key_offsets, size_t count,
                            berth_status *status);
 } berth_backend_functions;
