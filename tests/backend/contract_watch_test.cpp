@@ -57,13 +57,26 @@ TEST_P(BackendContract, NewVersionsNotifyEveryInstance) {
   EXPECT_TRUE(on_reader.wait_for(BERTH_CHANGED_SNAPSHOT, 2, settle()));
 }
 
+// The leader, the instance that submitted and one that only watches: each hears of every
+// submission (a one-shot watch, as ZooKeeper's, must be set again after each).
 TEST_P(BackendContract, SubmissionsNotifyEveryInstance) {
-  WatchCounter on_leader, on_submitter;
+  WatchCounter on_leader, on_submitter, on_observer;
   auto leader = open(&on_leader);
   auto submitter = open(&on_submitter);
+  auto observer = open(&on_observer);
   lead(*leader);
-  submitter->submit("record");
-  EXPECT_TRUE(on_leader.wait_for(BERTH_CHANGED_INTAKE, 1, settle()));
+  const struct {
+    const char* name;
+    const WatchCounter& counter;
+  } instances[] = {{"the leader", on_leader}, {"the submitter", on_submitter}, {"an observer", on_observer}};
+  for (int round = 1; round <= 2; ++round) {
+    int before[3];
+    for (int i = 0; i < 3; ++i) before[i] = instances[i].counter.count(BERTH_CHANGED_INTAKE);
+    submitter->submit("record " + std::to_string(round));
+    for (int i = 0; i < 3; ++i)
+      EXPECT_TRUE(instances[i].counter.wait_for(BERTH_CHANGED_INTAKE, before[i] + 1, settle()))
+          << instances[i].name << " was not told of submission " << round;
+  }
 }
 
 TEST_P(BackendContract, AnInstanceWithoutAWatchWorks) {
