@@ -1,7 +1,8 @@
 // Cap'n Proto's append-only evolution, checked: a snapshot written with the schema as first
-// published (schema_v1/, a frozen copy) is read by today's decoder with nothing lost, and the
-// fields that schema had but the decoder does not use yet (labels, stream status, read locations)
-// do not disturb it.
+// published (schema_v1/, a frozen copy) is read by today's decoder with nothing it models lost
+// (server labels included). The catalogue fields that schema already had (a stream's MIGRATING
+// status, its read locations) read back as written through today's schema; today's decoder has
+// no place for them, so a snapshot it decodes and encodes again marks every stream active.
 #include <gtest/gtest.h>
 
 #include <capnp/message.h>
@@ -14,6 +15,7 @@
 #include "common/error.h"
 #include "plugin/loader.h"
 #include "plugin/snapshot_policies.h"
+#include "berth/snapshot.capnp.h"
 #include "snapshot/codec.h"
 #include "snapshot_v1.capnp.h"
 
@@ -65,8 +67,11 @@ std::string write_with_v1_schema() {
   }
   auto status = streams.initStatus(3);
   status.set(1, schema_v1::StreamStatus::MIGRATING);
+  // Stream 1 migrates onto its owner srv-a: it is read from srv-c, where it was, and srv-a.
   auto read_locations = streams.initReadLocations(3);
-  read_locations.init(1, 2).set(0, 0);
+  auto migrating = read_locations.init(1, 2);
+  migrating.set(0, 2);
+  migrating.set(1, 0);
   kj::VectorOutputStream out;
   capnp::writePackedMessage(out, message);
   auto bytes = out.getArray();
@@ -89,6 +94,10 @@ TEST(PreviousSchema, TodaysDecoderReadsASnapshotWrittenWithTheFirstSchema) {
   EXPECT_EQ(s.servers->state[0], BERTH_SERVER_UP);
   EXPECT_EQ(s.servers->state[1], BERTH_SERVER_DRAINING);
   EXPECT_EQ(s.servers->state[2], BERTH_SERVER_READ_ONLY);
+  ASSERT_EQ(s.servers->labels_of(0).size(), 1u);
+  EXPECT_EQ(s.servers->labels_of(0)[0].first, "zone");
+  EXPECT_EQ(s.servers->labels_of(0)[0].second, "eu-1");
+  EXPECT_TRUE(s.servers->labels_of(1).empty());
   ASSERT_EQ(s.stream_count(), 3u);
   EXPECT_EQ(s.streams->ids.at(0), "log/a");
   EXPECT_EQ(s.streams->ids.at(1), "log/bb");
@@ -98,6 +107,36 @@ TEST(PreviousSchema, TodaysDecoderReadsASnapshotWrittenWithTheFirstSchema) {
   EXPECT_EQ(s.load[2], 7.25f);
   EXPECT_EQ(s.owner[0], 2u);
   EXPECT_EQ(s.owner[2], 1u);
+}
+
+TEST(PreviousSchema, TodaysSchemaReadsTheFirstSchemasMigratingStatusAndReadLocationsAsWritten) {
+  const std::string bytes = write_with_v1_schema();
+  kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+  capnp::PackedMessageReader message(input);
+  auto streams = message.getRoot<schema::Snapshot>().getStreams();
+  ASSERT_EQ(streams.getStatus().size(), 3u);
+  EXPECT_EQ(streams.getStatus()[0], schema::StreamStatus::ACTIVE);
+  EXPECT_EQ(streams.getStatus()[1], schema::StreamStatus::MIGRATING);
+  EXPECT_EQ(streams.getStatus()[2], schema::StreamStatus::ACTIVE);
+  ASSERT_EQ(streams.getReadLocations().size(), 3u);
+  EXPECT_EQ(streams.getReadLocations()[0].size(), 0u);
+  ASSERT_EQ(streams.getReadLocations()[1].size(), 2u);
+  EXPECT_EQ(streams.getReadLocations()[1][0], 2u) << "srv-c";
+  EXPECT_EQ(streams.getReadLocations()[1][1], 0u) << "srv-a";
+  EXPECT_EQ(streams.getReadLocations()[2].size(), 0u);
+}
+
+TEST(PreviousSchema, ADecodedSnapshotEncodedAgainMarksEveryStreamActive) {
+  // berth::Snapshot has no stream status or read locations (the catalogue is not built), so
+  // decoding drops them and encoding writes neither: every stream then reads as active.
+  Snapshot s = decode_snapshot(write_with_v1_schema());
+  std::string bytes = encode_snapshot(s);
+  kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+  capnp::PackedMessageReader message(input);
+  auto streams = message.getRoot<schema::Snapshot>().getStreams();
+  EXPECT_EQ(streams.getIdEnds().size(), 3u);
+  EXPECT_FALSE(streams.hasStatus()) << "empty status: every stream active";
+  EXPECT_FALSE(streams.hasReadLocations());
 }
 
 TEST(PreviousSchema, TodaysEncoderStillWritesWhatTheFirstSchemaReads) {
