@@ -5,7 +5,7 @@
  * byte buffers cross this boundary; errors cross as an int32_t code plus a host-owned status
  * object, never as exceptions.
  *
- * Evolution rules (see DESIGN.md, "The ABI waist"):
+ * Evolution rules (see docs/abi.md):
  *   - every struct starts with `struct_size`, computed with BERTH_SIZE_THROUGH, never by hand;
  *   - fields are only ever appended; a new field bumps BERTH_ABI_MINOR;
  *   - removing or reordering anything bumps BERTH_ABI_MAJOR.
