@@ -133,8 +133,9 @@ class EnsembleFaultTest : public ::testing::Test {
 
 // (a) The leader's process is SIGKILLed: its session stays open on the servers until it times
 // out, then the next candidate (watching only its predecessor) takes a new epoch and publishes.
-TEST_F(EnsembleFaultTest, AKilledLeaderIsReplacedWithinItsSessionTimeoutPlusTwoSeconds) {
+TEST_F(EnsembleFaultTest, AKilledLeaderIsReplacedWithinItsSessionTimeoutPlusSixSeconds) {
   constexpr int64_t kSessionMs = 1000;
+  constexpr int64_t kMarginMs = 6000;
   start_nodes(3, std::to_string(kSessionMs) + "ms");
   int leader = wait_leader(1s);
   ASSERT_GE(leader, 0);
@@ -160,12 +161,19 @@ TEST_F(EnsembleFaultTest, AKilledLeaderIsReplacedWithinItsSessionTimeoutPlusTwoS
       0, 10s);
   ASSERT_TRUE(published) << "the new leader did not publish";
   const int64_t failover_ms = parse_state(*published)->at_ms - killed_at;
+  int64_t elected_ms = -1;  // when the successor first said it leads
+  for (const NodeState& s : successor.states())
+    if (s.leader && s.epoch > old_epoch) {
+      elected_ms = s.at_ms - killed_at;
+      break;
+    }
   RecordProperty("failover_ms", std::to_string(failover_ms));
-  std::printf("leader failover: %lld ms (session timeout %lld ms)\n", static_cast<long long>(failover_ms),
-              static_cast<long long>(kSessionMs));
-  // Loose on purpose: three ZooKeeper JVMs and three nodes share two loaded cores here. The
-  // figure itself is printed and recorded above.
-  EXPECT_LE(failover_ms, kSessionMs + 8000) << "session timeout + 8 s";
+  RecordProperty("elected_ms", std::to_string(elected_ms));
+  std::printf("leader failover: published after %lld ms, leading after %lld ms (session timeout %lld ms)\n",
+              static_cast<long long>(failover_ms), static_cast<long long>(elected_ms), static_cast<long long>(kSessionMs));
+  // Three ZooKeeper JVMs and three nodes share two cores: on such a machine loaded by other
+  // builds (load average 11 to 18), 20 runs took 1.1 to 4.4 s with a 1 s session, median 1.5 s.
+  EXPECT_LE(failover_ms, kSessionMs + kMarginMs) << "session timeout + " << kMarginMs / 1000 << " s";
 
   // Both survivors converge on the new version; no version ever went backwards on any node.
   const uint64_t newest = parse_state(*published)->version;
