@@ -27,19 +27,17 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
   // The base is kept by naming it in `latest`. The multi below checks `latest` did not change
   // since it was read, so the admission still holds when it commits.
   Latest next{version, epoch, (bytes.size() + kChunkBytes - 1) / kChunkBytes, bytes.size()};
+  const auto base_on = [&next](uint64_t base, uint64_t base_epoch, uint64_t base_chunks, uint64_t base_size) {
+    next.base = base;
+    next.base_epoch = base_epoch;
+    next.base_chunks = base_chunks;
+    next.base_size = base_size;
+  };
   switch (admission.admit({latest.version, latest.base})) {
     case backend::BaseOf::nothing: break;
-    case backend::BaseOf::latest:
-      next.base = latest.version;
-      next.base_epoch = latest.epoch;
-      next.base_chunks = latest.chunks;
-      next.base_size = latest.size;
-      break;
+    case backend::BaseOf::latest: base_on(latest.version, latest.epoch, latest.chunks, latest.size); break;
     case backend::BaseOf::latest_base:
-      next.base = latest.base;
-      next.base_epoch = latest.base_epoch;
-      next.base_chunks = latest.base_chunks;
-      next.base_size = latest.base_size;
+      base_on(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size);
       break;
   }
 
