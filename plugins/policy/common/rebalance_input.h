@@ -2,6 +2,8 @@
 // roster of its servers and its placement constraints, read once and in that order, so the first
 // malformed part is the one reported. A policy takes the parts it uses with a structured binding:
 //   const auto& [servers, streams, roster, constraints, load, previous] = RebalanceInput(request, out_owner);
+// (A lambda names a binding through an init-capture, [&rules = constraints]: clang before 16
+// cannot capture a structured binding.)
 #pragma once
 
 #include <cstdint>
