@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "berth/duration.hpp"
 #include "common/error.h"
 
 namespace berth {
@@ -82,20 +83,11 @@ bool parse_bool(const std::string& key, const Options::Value& v) {
 }  // namespace
 
 std::chrono::milliseconds parse_duration(std::string_view text) {
-  double number = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);  // decimal only
-  if (ec != std::errc() || end == text.data())
-    throw Error(BERTH_E_CONFIG, fmt::format("'{}' is not a duration (e.g. 120s, 500ms, 2m)", text));
-  std::string unit(end, text.data() + text.size());
-  double ms = 0;
-  if (unit.empty() || unit == "s") ms = number * 1000;
-  else if (unit == "ms") ms = number;
-  else if (unit == "m") ms = number * 60000;
-  else if (unit == "h") ms = number * 3600000;
-  else throw Error(BERTH_E_CONFIG, fmt::format("'{}' has an unknown unit '{}' (use ms, s, m or h)", text, unit));
-  if (!std::isfinite(ms) || ms < 0 || ms > 1e12)
+  const plugin::ParsedDuration parsed = plugin::parse_duration(text);
+  if (!parsed.ok()) throw Error(BERTH_E_CONFIG, parsed.problem);
+  if (parsed.value.count() > 1000000000000)
     throw Error(BERTH_E_CONFIG, fmt::format("'{}' is not a duration between 0 and 30 years", text));
-  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)));
+  return parsed.value;
 }
 
 void Options::load_file(const std::filesystem::path& path) {

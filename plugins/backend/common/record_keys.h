@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "berth/plugin.hpp"
+#include "decimal.h"
 
 namespace berth::backend {
 
@@ -20,20 +22,13 @@ inline std::vector<uint64_t> parse_record_keys(const std::vector<std::string_vie
   std::vector<uint64_t> out;
   out.reserve(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
-    std::string_view key = keys[i];
-    bool valid = !key.empty() && key.size() <= 20 && key.front() != '0';
-    uint64_t seq = 0;
-    for (char c : key) {
-      if (!valid) break;
-      uint64_t digit = static_cast<uint64_t>(c - '0');
-      valid = c >= '0' && c <= '9' && seq <= (UINT64_MAX - digit) / 10;
-      seq = seq * 10 + digit;
-    }
-    if (!valid)
+    const std::string_view key = keys[i];
+    const std::optional<uint64_t> seq = key.empty() || key.front() == '0' ? std::nullopt : parse_u64(key);
+    if (!seq)
       throw plugin::Error(BERTH_E_INVALID_ARGUMENT, backend + ": settle_intake: key #" + std::to_string(i) + " '" +
                                                         std::string(key.substr(0, 64)) +
                                                         "' is not a record key (a sequence number)");
-    out.push_back(seq);
+    out.push_back(*seq);
   }
   return out;
 }

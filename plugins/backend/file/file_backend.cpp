@@ -16,6 +16,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "berth/duration.hpp"
+#include "publish_admission.h"
 #include "record_keys.h"
 
 namespace berth::file {
@@ -54,23 +56,12 @@ std::string directory_of(plugin::Config& config) {
 std::chrono::milliseconds poll_of(plugin::Config& config) {
   const berth_kv* kv = config.find("poll");
   if (kv == nullptr) return std::chrono::milliseconds(100);
-  std::string_view text(kv->value);
-  double scale = 0;
-  if (text.size() > 2 && text.substr(text.size() - 2) == "ms") {
-    scale = 1;
-    text.remove_suffix(2);
-  } else if (text.size() > 1 && text.back() == 's') {
-    scale = 1000;
-    text.remove_suffix(1);
-  }
-  std::string number(text);
-  char* end = nullptr;
-  double value = std::strtod(number.c_str(), &end);
-  double ms = value * scale;
-  if (scale == 0 || number.empty() || end != number.c_str() + number.size() || !(ms >= 1 && ms <= 60000))
+  const plugin::ParsedDuration poll = plugin::parse_duration(kv->value);
+  if (!poll.ok()) throw Error(BERTH_E_CONFIG, config.where(*kv) + poll.problem);
+  if (poll.value < std::chrono::milliseconds(1) || poll.value > std::chrono::seconds(60))
     throw Error(BERTH_E_CONFIG, config.where(*kv) + "'" + kv->value +
                                     "' is not a duration between 1ms and 60s (write e.g. \"100ms\" or \"1s\")");
-  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+  return poll.value;
 }
 
 KillPoint kill_point_from_environment() {
@@ -320,31 +311,13 @@ plugin::Leadership FileBackend::leadership() {
 
 // ----------------------------------------------------------------------------- publication --
 
-void FileBackend::publish(uint64_t epoch, uint64_t version, std::string_view bytes) {
-  publish_based(epoch, version, 0, bytes);
-}
-
 void FileBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes) {
+  // The base is kept by pruning (prune_locked), which spares whatever the new latest names.
+  const backend::PublishAdmission admission(epoch, version, base_version, "'" + dir_->root() + "'");
   auto check = [&](const Election& election, const StateDir::Latest& latest) {
-    auto attempt = [&] {
-      return "publish of version " + std::to_string(version) + " at epoch " + std::to_string(epoch);
-    };
-    if (candidate_seq_ == 0 || election.leader_seq != candidate_seq_)
-      throw Error(BERTH_E_FENCED, attempt() + " fenced: this backend instance does not lead '" + dir_->root() +
-                                      "'; " + dir_->describe_leader(election));
-    if (epoch != election.epoch)
-      throw Error(BERTH_E_FENCED, attempt() + " fenced: epoch " + std::to_string(epoch) + " is not current; " +
-                                      dir_->describe_leader(election));
-    if (version <= latest.version)
-      throw Error(BERTH_E_STATE, attempt() + " refused: '" + dir_->root() + "' already has version " +
-                                     std::to_string(latest.version) + "; versions must increase");
-    // A base must be kept from now on: the latest (when self-contained) or the latest's base.
-    bool kept = base_version == 0 || (base_version == latest.version && latest.base == 0) || base_version == latest.base;
-    if (!kept)
-      throw Error(BERTH_E_NOT_FOUND, attempt() + " refused: its base, version " + std::to_string(base_version) +
-                                         ", is not kept by '" + dir_->root() + "' (the latest is version " +
-                                         std::to_string(latest.version) +
-                                         (latest.base != 0 ? ", based on version " + std::to_string(latest.base) : "") + ")");
+    const bool leads = candidate_seq_ != 0 && election.leader_seq == candidate_seq_;
+    admission.require_leader(leads, election.epoch, [&] { return dir_->describe_leader(election); });
+    admission.admit({latest.version, latest.base});
   };
   bool changed = false;
   // Cheap checks first, so a fenced publisher writes nothing; they are repeated under the lock.
@@ -404,10 +377,6 @@ void FileBackend::prune_locked(uint64_t newest, uint64_t base) {
   std::sort(versions.begin(), versions.end(), std::greater<>());
   for (size_t i = keep_; i < versions.size(); ++i)
     if (versions[i] != base) remove_file(dir_->snapshot_file(versions[i]), BERTH_E_UNAVAILABLE);
-}
-
-uint64_t FileBackend::fetch(uint64_t known_version, const plugin::Sink& out) {
-  return fetch_latest(known_version, out).version;
 }
 
 plugin::Fetched FileBackend::fetch_latest(uint64_t known_version, const plugin::Sink& out) {

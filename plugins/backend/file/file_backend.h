@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "berth/plugin.hpp"
+#include "full_snapshot_calls.h"
 #include "fs.h"
 #include "state_dir.h"
 #include "watch_relay.h"
@@ -31,7 +32,7 @@
 
 namespace berth::file {
 
-class FileBackend {
+class FileBackend : public backend::FullSnapshotCalls<FileBackend> {
  public:
   FileBackend(const berth_host_api* host, plugin::Config& config, const berth_backend_watch* watch);
   ~FileBackend();
@@ -44,8 +45,6 @@ class FileBackend {
   void campaign();
   void resign();
   plugin::Leadership leadership();
-  void publish(uint64_t epoch, uint64_t version, std::string_view bytes);
-  uint64_t fetch(uint64_t known_version, const plugin::Sink& out);
   // Snapshot deltas: the latest version's base is never pruned while the latest needs it.
   void publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes);
   plugin::Fetched fetch_latest(uint64_t known_version, const plugin::Sink& out);

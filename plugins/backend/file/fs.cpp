@@ -202,16 +202,4 @@ bool lock_is_held(const std::string& path, int32_t code) {
   }
 }
 
-std::optional<uint64_t> parse_u64(std::string_view text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
 }  // namespace berth::file

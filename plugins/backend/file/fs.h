@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "berth/plugin.hpp"
+#include "decimal.h"
 
 namespace berth::file {
 
@@ -110,7 +111,6 @@ class DirectoryLock {
 // file counts as not held. Never takes the lock in a way that blocks.
 bool lock_is_held(const std::string& path, int32_t code);
 
-// Parses a whole string as a decimal uint64 (no sign, no spaces); nullopt if it is not one.
-std::optional<uint64_t> parse_u64(std::string_view text);
+using backend::parse_u64;
 
 }  // namespace berth::file

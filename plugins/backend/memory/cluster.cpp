@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "publish_admission.h"
+
 namespace berth::memory {
 
 using plugin::Error;
@@ -91,29 +93,13 @@ plugin::Leadership Cluster::leadership(SessionId session) const {
 void Cluster::publish(SessionId session, uint64_t epoch, uint64_t version, std::shared_ptr<const std::string> bytes,
                       uint64_t base_version) {
   std::unique_lock lock(mutex_);
-  auto attempt = [&] { return "publish of version " + std::to_string(version) + " at epoch " + std::to_string(epoch); };
-  if (leader_ != session)
-    throw Error(BERTH_E_FENCED, attempt() + " fenced: this backend instance does not lead cluster '" + name_ +
-                                    "'; " + describe_leader());
-  if (epoch != epoch_)
-    throw Error(BERTH_E_FENCED, attempt() + " fenced: epoch " + std::to_string(epoch) + " is not current; " +
-                                    describe_leader());
-  if (version <= latest_.version)
-    throw Error(BERTH_E_STATE, attempt() + " refused: cluster '" + name_ + "' already has version " +
-                                   std::to_string(latest_.version) + "; versions must increase");
-  Published base;
-  if (base_version != 0) {
-    if (base_version == latest_.version && latest_.base_version == 0)
-      base = latest_;
-    else if (base_version == base_.version)
-      base = base_;
-    else
-      throw Error(BERTH_E_NOT_FOUND, attempt() + " refused: its base, version " + std::to_string(base_version) +
-                                         ", is not kept by cluster '" + name_ + "' (the latest is version " +
-                                         std::to_string(latest_.version) +
-                                         (base_.version != 0 ? ", based on version " + std::to_string(base_.version) : "") + ")");
+  const backend::PublishAdmission admission(epoch, version, base_version, "cluster '" + name_ + "'");
+  admission.require_leader(leader_ == session, epoch_, [&] { return describe_leader(); });
+  switch (admission.admit({latest_.version, latest_.base_version})) {
+    case backend::BaseOf::nothing: base_ = {}; break;  // anything kept before is no longer needed
+    case backend::BaseOf::latest: base_ = latest_; break;
+    case backend::BaseOf::latest_base: break;  // base_ is the latest's base
   }
-  base_ = std::move(base);  // anything else is no longer needed
   latest_ = Published{version, std::move(bytes), base_version};
   notify_all(lock, BERTH_CHANGED_SNAPSHOT);
 }

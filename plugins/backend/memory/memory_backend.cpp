@@ -45,17 +45,9 @@ void MemoryBackend::resign() { cluster_->resign(session_); }
 
 plugin::Leadership MemoryBackend::leadership() { return cluster_->leadership(session_); }
 
-void MemoryBackend::publish(uint64_t epoch, uint64_t version, std::string_view bytes) {
-  publish_based(epoch, version, 0, bytes);
-}
-
 void MemoryBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes) {
   // Copied before taking the cluster lock: a snapshot may be tens of megabytes.
   cluster_->publish(session_, epoch, version, std::make_shared<const std::string>(bytes), base_version);
-}
-
-uint64_t MemoryBackend::fetch(uint64_t known_version, const plugin::Sink& out) {
-  return fetch_latest(known_version, out).version;
 }
 
 plugin::Fetched MemoryBackend::fetch_latest(uint64_t known_version, const plugin::Sink& out) {

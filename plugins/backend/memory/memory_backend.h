@@ -8,12 +8,13 @@
 #include <vector>
 
 #include "berth/plugin.hpp"
+#include "full_snapshot_calls.h"
 #include "cluster.h"
 #include "watch_relay.h"
 
 namespace berth::memory {
 
-class MemoryBackend {
+class MemoryBackend : public backend::FullSnapshotCalls<MemoryBackend> {
  public:
   MemoryBackend(const berth_host_api* host, plugin::Config& config, const berth_backend_watch* watch);
   ~MemoryBackend();
@@ -26,8 +27,6 @@ class MemoryBackend {
   void campaign();
   void resign();
   plugin::Leadership leadership();
-  void publish(uint64_t epoch, uint64_t version, std::string_view bytes);
-  uint64_t fetch(uint64_t known_version, const plugin::Sink& out);
   void publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes);
   plugin::Fetched fetch_latest(uint64_t known_version, const plugin::Sink& out);
   void fetch_version(uint64_t version, const plugin::Sink& out);

@@ -5,8 +5,12 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "decimal.h"
+
 namespace berth::zk {
 namespace {
+
+using backend::parse_u64;
 
 bool plain(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
@@ -17,18 +21,6 @@ int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-std::optional<uint64_t> parse_u64(std::string_view text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
 }
 
 }  // namespace
@@ -111,25 +103,6 @@ std::optional<Latest> parse_latest(std::string_view text) {
   if (in >> rest) return std::nullopt;
   if (format == "2" && (latest.base == 0 || latest.base >= latest.version)) return std::nullopt;
   return latest;
-}
-
-std::optional<int64_t> parse_duration_ms(std::string_view text, int64_t min_ms, int64_t max_ms) {
-  double scale = 0;
-  if (text.size() > 2 && text.substr(text.size() - 2) == "ms") {
-    scale = 1;
-    text.remove_suffix(2);
-  } else if (text.size() > 1 && text.back() == 's') {
-    scale = 1000;
-    text.remove_suffix(1);
-  }
-  std::string number(text);
-  if (scale == 0 || number.empty()) return std::nullopt;
-  char* end = nullptr;
-  double value = std::strtod(number.c_str(), &end);
-  if (end != number.c_str() + number.size()) return std::nullopt;
-  double ms = value * scale;
-  if (!(ms >= static_cast<double>(min_ms) && ms <= static_cast<double>(max_ms))) return std::nullopt;
-  return static_cast<int64_t>(ms);
 }
 
 }  // namespace berth::zk

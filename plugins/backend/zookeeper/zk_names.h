@@ -37,7 +37,4 @@ struct Latest {
 std::string format_latest(const Latest& latest);
 std::optional<Latest> parse_latest(std::string_view text);
 
-// "4s", "400ms", "1.5s" in milliseconds; nullopt unless within [min_ms, max_ms].
-std::optional<int64_t> parse_duration_ms(std::string_view text, int64_t min_ms, int64_t max_ms);
-
 }  // namespace berth::zk

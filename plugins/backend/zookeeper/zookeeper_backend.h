@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "berth/plugin.hpp"
+#include "full_snapshot_calls.h"
 #include "watch_relay.h"
 #include "zk_names.h"
 
@@ -68,7 +69,7 @@ struct Events {
   std::string members, election, epoch, latest, intake;
 };
 
-class ZkBackend {
+class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
  public:
   ZkBackend(const berth_host_api* host, plugin::Config& config, const berth_backend_watch* watch);
   ~ZkBackend();
@@ -81,8 +82,6 @@ class ZkBackend {
   void campaign();
   void resign();
   plugin::Leadership leadership();
-  void publish(uint64_t epoch, uint64_t version, std::string_view bytes);
-  uint64_t fetch(uint64_t known_version, const plugin::Sink& out);
   // Snapshot deltas: `latest` names the base too, whose chunks stay while it does.
   void publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes);
   plugin::Fetched fetch_latest(uint64_t known_version, const plugin::Sink& out);
@@ -110,12 +109,12 @@ class ZkBackend {
   void check_leads_locked(const char* operation);
   void delete_tree_locked(const std::string& path);
   void collect_garbage_locked();
-  Latest read_latest_locked();  // BERTH_E_CORRUPT when missing or unreadable
+  // BERTH_E_CORRUPT when missing or unreadable; `data_version` receives the node's data version.
+  Latest read_latest_locked(int32_t* data_version = nullptr);
   bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes);
   int64_t session_id_locked() const;
   std::string candidate_name() const;        // basename of candidate_, "" if none
-  std::string who_leads_locked(uint64_t* epoch);
-  [[noreturn]] void fenced_locked(uint64_t epoch, const std::string& why);
+  std::string describe_leader_locked();      // "leader: <candidate> at epoch <n>", for messages
 
   void run_worker() noexcept;
 

@@ -9,14 +9,14 @@
 #include "berth/plugin.hpp"
 #include "hash_ring.h"
 #include "placement_constraints.h"
+#include "rebalance_input.h"
 #include "server_roster.h"
 
 namespace berth::hash_policy {
 namespace {
 
 using least_load::describe_no_up_server;
-using least_load::read_roster;
-using least_load::check_rebalance_request;
+using least_load::RebalanceInput;
 using least_load::reject_load;
 using least_load::PlacementConstraints;
 using least_load::ServerRoster;
@@ -70,15 +70,9 @@ class ClassRoom {
 }  // namespace
 
 BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* out_owner) {
-  check_rebalance_request(request, out_owner);
-  const berth_server_set& servers = *request.servers;
-  const berth_stream_set& streams = *request.streams;
-  const ServerRoster roster = read_roster(servers);
-  const PlacementConstraints constraints(request);
+  const auto& [servers, streams, roster, constraints, load, previous] = RebalanceInput(request, out_owner);
   const uint32_t m = servers.count;
   const uint64_t n = streams.count;
-  const double* load = request.load;
-  const uint32_t* previous = request.previous_owner;
   const bool any_up = !roster.up.empty();
 
   // Step 1: who stays (READ_ONLY owners; DRAINING owners while nothing is up) and who goes
@@ -248,12 +242,12 @@ BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& 
       if (preferred.size() <= kFew) {
         owner = nearest_with_room(preferred, s.key, l);
       } else if (may_fit(preferred, room.preferred_has_room(c), l)) {
-        owner = walk(k, l, [&](uint32_t j) { return constraints.prefers(c, j); });
+        owner = walk(k, l, [&rules = constraints, c](uint32_t j) { return rules.prefers(c, j); });
       }
       if (owner == BERTH_NO_SERVER && allowed.size() <= kFew) {
         owner = nearest_with_room(allowed, s.key, l);
       } else if (owner == BERTH_NO_SERVER && may_fit(allowed, room.allowed_has_room(c), l)) {
-        owner = walk(k, l, [&](uint32_t j) { return constraints.allows(c, j); });
+        owner = walk(k, l, [&rules = constraints, c](uint32_t j) { return rules.allows(c, j); });
       }
       if (owner == BERTH_NO_SERVER) owner = least_over(constraints.up_allowed(c), l);
     }

@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "berth/plugin.hpp"
+#include "mix64.h"
 
 namespace berth::hash_policy {
 namespace {
@@ -16,15 +17,8 @@ namespace {
 constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
 constexpr uint64_t kServerSeed = 0x68617368726e6700ULL;  // "hashrng"
 
-// SplitMix64's finaliser: point k of a server is mix(key + (k + 1) * golden), SplitMix64's k-th output.
-constexpr uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
+// Point k of a server is mix64(key + (k + 1) * golden), SplitMix64's k-th output.
+using least_load::mix64;
 
 struct Point {
   uint64_t position;

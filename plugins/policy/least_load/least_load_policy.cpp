@@ -23,19 +23,14 @@ namespace {
 
 using berth::least_load::LptRebalancer;
 using berth::least_load::WaterFillPlacer;
+using berth::least_load::read_water_fill_settings;
 using berth::least_load::WaterFillSettings;
-
-WaterFillSettings read_settings(berth::plugin::Config& config) {
-  const WaterFillSettings defaults;
-  return WaterFillSettings{config.number("headroom", defaults.headroom, 0.001, 1000.0),
-                           config.number("burst_cap", defaults.burst_cap, 1.0, 1000.0)};
-}
 
 class LeastLoadPolicy {
  public:
   using Placer = WaterFillPlacer;
 
-  LeastLoadPolicy(const berth_host_api* /*host*/, berth::plugin::Config& config) : settings_(read_settings(config)) {}
+  LeastLoadPolicy(const berth_host_api* /*host*/, berth::plugin::Config& config) : settings_(read_water_fill_settings(config)) {}
 
   void rebalance(const berth_rebalance_request& request, uint32_t* out_owner) {
     rebalancer_.rebalance(request, out_owner);

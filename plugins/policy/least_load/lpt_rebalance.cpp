@@ -8,6 +8,7 @@
 #include "berth/plugin.hpp"
 #include "class_chooser.h"
 #include "placement_constraints.h"
+#include "rebalance_input.h"
 #include "server_roster.h"
 #include "server_tournament.h"
 
@@ -84,25 +85,20 @@ void deal_constrained(std::span<const StreamKey> streams, std::span<const uint32
 }  // namespace
 
 void LptRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* out_owner) {
-  check_rebalance_request(request, out_owner);
-  const berth_server_set& servers = *request.servers;
-  const berth_stream_set& streams = *request.streams;
-  const ServerRoster roster = read_roster(servers);
-  const PlacementConstraints constraints(request);
+  const auto& [servers, streams, roster, constraints, load, previous] = RebalanceInput(request, out_owner);
 
   // Streams on a read-only server stay (unless their class does not allow it and allows an up
   // server); every other stream is dealt out again.
   streams_.clear();
   streams_.reserve(streams.count);
   for (uint64_t i = 0; i < streams.count; ++i) {
-    const double load = request.load[i];
-    if (!(load >= 0.0 && load <= std::numeric_limits<double>::max())) reject_load(streams, i, load);
-    const uint32_t previous = request.previous_owner != nullptr ? request.previous_owner[i] : BERTH_NO_SERVER;
-    if (previous < servers.count && servers.state[previous] == BERTH_SERVER_READ_ONLY &&
-        !constraints.must_leave(i, previous)) {
-      out_owner[i] = previous;
+    const double l = load[i];
+    if (!(l >= 0.0 && l <= std::numeric_limits<double>::max())) reject_load(streams, i, l);
+    const uint32_t p = previous != nullptr ? previous[i] : BERTH_NO_SERVER;
+    if (p < servers.count && servers.state[p] == BERTH_SERVER_READ_ONLY && !constraints.must_leave(i, p)) {
+      out_owner[i] = p;
     } else {
-      streams_.push_back(StreamKey{descending_load_key(load), i});
+      streams_.push_back(StreamKey{descending_load_key(l), i});
     }
   }
   if (streams_.empty()) return;
@@ -126,7 +122,7 @@ void LptRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* 
   for (uint32_t j = 0; j < roster.up.size(); ++j) position_of[roster.up[j]] = j;
   if (constraints.active()) {
     deal_constrained(all.first(loaded), roster.up, up_capacity, held_load, position_of, constraints,
-                     request.previous_owner, servers.count, out_owner, by_load);
+                     previous, servers.count, out_owner, by_load);
   } else {
     deal(all.first(loaded), roster.up, up_capacity, held_load, out_owner, by_load);
   }
@@ -141,7 +137,7 @@ void LptRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* 
   }
   if (constraints.active()) {
     deal_constrained(all.subspan(loaded), roster.up, up_capacity, held_count, position_of, constraints,
-                     request.previous_owner, servers.count, out_owner, by_count);
+                     previous, servers.count, out_owner, by_count);
   } else {
     deal(all.subspan(loaded), roster.up, up_capacity, held_count, out_owner, by_count);
   }

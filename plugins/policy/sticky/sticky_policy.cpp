@@ -1,8 +1,8 @@
 // Policy "sticky", behaviour version 2: the production default. rebalance() starts from the
 // previous assignment and moves only what brings every up server back inside a hysteresis band
 // around its fair share by capacity, within a move budget per refresh (sticky_rebalance.h).
-// Streams not in a snapshot yet are placed by least_load's capped water-filling placer
-// (least_load/water_fill.h), built from the same sources.
+// Streams not in a snapshot yet are placed by the capped water-filling placer least_load uses too
+// (common/water_fill.h).
 //
 // Version 2 (from 1): a server whose largest stream alone exceeds the band top sheds its other
 // streams onto the balanced servers (oversized_servers.h), where version 1 left them there for
@@ -37,6 +37,7 @@
 namespace {
 
 using berth::least_load::WaterFillPlacer;
+using berth::least_load::read_water_fill_settings;
 using berth::least_load::WaterFillSettings;
 using berth::plugin::Error;
 using berth::sticky::StickyOutcome;
@@ -66,18 +67,12 @@ StickySettings read_settings(berth::plugin::Config& config) {
   return settings;
 }
 
-WaterFillSettings read_placer_settings(berth::plugin::Config& config) {
-  const WaterFillSettings defaults;
-  return WaterFillSettings{config.number("headroom", defaults.headroom, 0.001, 1000.0),
-                           config.number("burst_cap", defaults.burst_cap, 1.0, 1000.0)};
-}
-
 class StickyPolicy {
  public:
   using Placer = WaterFillPlacer;
 
   StickyPolicy(const berth_host_api* host, berth::plugin::Config& config)
-      : host_(host), rebalancer_(read_settings(config)), placer_settings_(read_placer_settings(config)) {}
+      : host_(host), rebalancer_(read_settings(config)), placer_settings_(read_water_fill_settings(config)) {}
 
   void rebalance(const berth_rebalance_request& request, uint32_t* out_owner) {
     const StickyOutcome outcome = rebalancer_.rebalance(request, out_owner);

@@ -14,6 +14,7 @@
 #include "move_budget.h"
 #include "oversized_servers.h"
 #include "placement_constraints.h"
+#include "rebalance_input.h"
 #include "server_roster.h"
 #include "server_tournament.h"
 
@@ -23,10 +24,9 @@ namespace {
 using least_load::descending_load_key;
 using least_load::describe_no_up_server;
 using least_load::load_of_key;
-using least_load::read_roster;
-using least_load::check_rebalance_request;
 using least_load::ClassChooser;
 using least_load::PlacementConstraints;
+using least_load::RebalanceInput;
 using least_load::reject_load;
 using least_load::ServerRoster;
 using least_load::ServerTournament;
@@ -414,15 +414,9 @@ std::vector<uint32_t> balanceable(const berth_server_set& servers, const ServerR
 }  // namespace
 
 StickyOutcome StickyRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* out_owner) {
-  check_rebalance_request(request, out_owner);
-  const berth_server_set& servers = *request.servers;
-  const berth_stream_set& streams = *request.streams;
-  const ServerRoster roster = read_roster(servers);
-  const PlacementConstraints constraints(request);
+  const auto& [servers, streams, roster, constraints, load, previous] = RebalanceInput(request, out_owner);
   const uint32_t m = servers.count;
   const uint64_t n = streams.count;
-  const double* load = request.load;
-  const uint32_t* previous = request.previous_owner;
 
   // Step 1: keep every stream whose owner is still there (draining ones tentatively), unless its
   // class does not allow that owner: such a stream must move, and is placed like one without an

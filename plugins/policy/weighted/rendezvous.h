@@ -16,18 +16,11 @@
 #include <vector>
 
 #include "berth/plugin.h"
+#include "mix64.h"
 
 namespace berth::weighted {
 
-// SplitMix64's finaliser (Stafford's variant 13): a bijection of 64-bit words with full avalanche.
-constexpr uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
+using least_load::mix64;
 
 // ln(x) for x in (0, 1], by +, -, *, / only (see above). Relative error below 1e-15.
 double portable_ln(double x);

@@ -11,6 +11,12 @@ namespace berth::least_load {
 
 using plugin::Error;
 
+WaterFillSettings read_water_fill_settings(plugin::Config& config) {
+  const WaterFillSettings defaults;
+  return WaterFillSettings{config.number("headroom", defaults.headroom, 0.001, 1000.0),
+                           config.number("burst_cap", defaults.burst_cap, 1.0, 1000.0)};
+}
+
 WaterFillPlacer::WaterFillPlacer(const berth_server_set& servers, const double* server_load,
                                  const WaterFillSettings& settings) {
   const ServerRoster roster = read_roster(servers);

@@ -1,7 +1,7 @@
 // The placement constraints of one rebalance (ABI 1.1, berth_placement_constraints in plugin.h),
 // read and checked once, in the shape every policy asks them: "may this stream go to that server?"
 // (a bit per class and server), and "which up servers does this class allow / prefer?" (ascending
-// lists). Compiled into each policy that honours constraints, like server_roster.cpp.
+// lists). Part of the policy kit (this folder) that every policy honouring constraints links.
 //
 // A request whose struct_size does not cover `constraints`, or whose `constraints` is NULL, reads
 // as unconstrained: active() is false, and nothing is allocated or scanned (the fast path every

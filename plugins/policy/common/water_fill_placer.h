@@ -1,6 +1,7 @@
-// least_load's placer: where a stream that is not in the snapshot yet goes. Built once per
-// snapshot from (servers, server_load); place() is then a pure, lock-free function of the stream
-// hash, safe to call from many threads, and the same on every node.
+// The water-filling placer of least_load and sticky: where a stream that is not in the snapshot
+// yet goes. Built once per snapshot from (servers, server_load); place() is then a pure,
+// lock-free function of the stream hash, safe to call from many threads, and the same on every
+// node.
 //
 // The weights from water_fill.h are laid end to end in server order and scaled to [0, 2^53); the
 // top 53 bits of the stream hash pick the interval they fall in (a binary search, O(log M)).
@@ -14,7 +15,15 @@
 #include "berth/plugin.h"
 #include "water_fill.h"
 
+namespace berth::plugin {
+class Config;
+}
+
 namespace berth::least_load {
+
+// The placer's configuration keys, optional: headroom in [0.001, 1000] and burst_cap in
+// [1, 1000] (water_fill.h). Throws Error(BERTH_E_CONFIG) naming the key for a value out of range.
+WaterFillSettings read_water_fill_settings(plugin::Config& config);
 
 class WaterFillPlacer {
  public:

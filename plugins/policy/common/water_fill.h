@@ -1,5 +1,5 @@
-// How least_load spreads streams that are not in a snapshot yet: water-filling with headroom,
-// with a cap on any one server's share.
+// How least_load and sticky spread streams that are not in a snapshot yet: water-filling with
+// headroom, with a cap on any one server's share.
 //
 // Between two snapshots every node places new streams against the same per-server loads, so a
 // burst of new streams cannot see its own effect. Sending each to the least-loaded server (what

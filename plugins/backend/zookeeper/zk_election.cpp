@@ -1,0 +1,221 @@
+// The zookeeper backend's membership and election: what this instance registers, ephemeral
+// nodes that live exactly as long as its session.
+#include <algorithm>
+
+#include "zk_client.h"
+#include "zookeeper_backend.h"
+
+namespace berth::zk {
+namespace {
+
+using plugin::Error;
+
+constexpr size_t kMaxIdBytes = 4096;
+
+}  // namespace
+
+std::string ZkBackend::candidate_name() const { return candidate_.empty() ? std::string() : basename_of(candidate_); }
+
+// ------------------------------------------------------------------------------ membership --
+
+void ZkBackend::join(std::string_view member, std::string_view info) {
+  if (member.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "join: the member id is empty");
+  if (member.size() > kMaxIdBytes || info.size() > kMaxRecordBytes)
+    throw Error(BERTH_E_INVALID_ARGUMENT, "join: a member id of " + std::to_string(member.size()) + " bytes (at most " +
+                                              std::to_string(kMaxIdBytes) + ") or info of " + std::to_string(info.size()) +
+                                              " bytes (at most " + std::to_string(kMaxRecordBytes) + ") is too large");
+  const std::string path = members_ + "/" + encode_name(member);
+  std::lock_guard lock(mutex_);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    int rc = zoo_create(handle(), path.c_str(), info.data(), static_cast<int>(info.size()), &acl_,
+                        ZOO_EPHEMERAL, nullptr, 0);
+    if (rc == ZOK) {
+      joined_[std::string(member)] = std::string(info);
+      return;
+    }
+    if (rc != ZNODEEXISTS) fail(rc, "create", path);
+    Stat stat;
+    rc = zoo_exists(handle(), path.c_str(), 0, &stat);
+    if (rc == ZNONODE) continue;
+    if (rc != ZOK) fail(rc, "read", path);
+    if (stat.ephemeralOwner != session_id_locked())
+      throw Error(BERTH_E_STATE, "join: member '" + std::string(member) + "' is already registered by another instance (" +
+                                     path + ", session " + hex_session(stat.ephemeralOwner) + ")");
+    // Ours: replace it in one multi, so the members' child watch fires and everyone sees new info.
+    zoo_op_t ops[2];
+    zoo_op_result_t results[2];
+    zoo_delete_op_init(&ops[0], path.c_str(), stat.version);
+    zoo_create_op_init(&ops[1], path.c_str(), info.data(), static_cast<int>(info.size()), &acl_,
+                       ZOO_EPHEMERAL, nullptr, 0);
+    rc = zoo_multi(handle(), 2, ops, results);
+    if (rc == ZOK) {
+      joined_[std::string(member)] = std::string(info);
+      return;
+    }
+    if (rc != ZNONODE && rc != ZBADVERSION && rc != ZNODEEXISTS) fail(rc, "replace", path);
+  }
+  throw Error(BERTH_E_UNAVAILABLE, "join: " + path + " kept changing under this instance");
+}
+
+void ZkBackend::leave(std::string_view member) {
+  if (member.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "leave: the member id is empty");
+  if (member.size() > kMaxIdBytes) return;  // join refuses such ids: it cannot be registered
+  const std::string path = members_ + "/" + encode_name(member);
+  std::lock_guard lock(mutex_);
+  Stat stat;
+  int rc = zoo_exists(handle(), path.c_str(), 0, &stat);
+  if (rc == ZNONODE) {
+    joined_.erase(std::string(member));
+    return;
+  }
+  if (rc != ZOK) fail(rc, "read", path);
+  if (stat.ephemeralOwner != session_id_locked())
+    throw Error(BERTH_E_STATE, "leave: member '" + std::string(member) + "' is registered by another instance (" +
+                                   path + ", session " + hex_session(stat.ephemeralOwner) + ")");
+  rc = zoo_delete(handle(), path.c_str(), -1);
+  if (rc != ZOK && rc != ZNONODE) fail(rc, "delete", path);
+  joined_.erase(std::string(member));
+}
+
+void ZkBackend::members(const plugin::Sink& out) {
+  std::vector<std::pair<std::string, std::string>> found;
+  {
+    std::lock_guard lock(mutex_);
+    for (const std::string& name : children_locked(members_)) {
+      const std::string path = members_ + "/" + name;
+      std::string info;
+      Stat stat;
+      if (!get_locked(path, &info, &stat)) continue;  // left meanwhile
+      auto id = decode_name(name);
+      if (!id) throw Error(BERTH_E_CORRUPT, "zookeeper: " + path + " is not a member name this backend writes");
+      found.emplace_back(std::move(*id), std::move(info));
+    }
+  }
+  for (const auto& [id, info] : found) out.item(id, info.data(), info.size());
+}
+
+// -------------------------------------------------------------------------------- election --
+
+void ZkBackend::campaign() {
+  std::lock_guard lock(mutex_);
+  campaigning_ = true;
+  if (!candidate_.empty()) return;
+  create_candidate_locked();
+  try_lead_locked();
+}
+
+void ZkBackend::create_candidate_locked() {
+  const std::string prefix = election_ + "/c_";
+  std::string created(prefix.size() + 64, '\0');
+  int rc = zoo_create(handle(), prefix.c_str(), description_.data(), static_cast<int>(description_.size()),
+                      &acl_, ZOO_EPHEMERAL_SEQUENTIAL, created.data(), static_cast<int>(created.size()));
+  if (rc != ZOK) fail(rc, "create a candidate under", election_);
+  candidate_ = created.c_str();
+  my_epoch_ = 0;
+}
+
+void ZkBackend::resign() {
+  std::lock_guard lock(mutex_);
+  campaigning_ = false;
+  my_epoch_ = 0;
+  if (candidate_.empty()) return;
+  int rc = zoo_delete(handle(), candidate_.c_str(), -1);
+  if (rc != ZOK && rc != ZNONODE) fail(rc, "delete", candidate_);
+  candidate_.clear();
+}
+
+void ZkBackend::try_lead_locked() {
+  if (candidate_.empty() || zh_ == nullptr) return;
+  const std::string mine = candidate_name();
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    std::vector<std::string> candidates = children_locked(election_);
+    auto it = std::find(candidates.begin(), candidates.end(), mine);
+    if (it == candidates.end()) {  // our ephemeral candidacy is gone (session expiry)
+      candidate_.clear();
+      my_epoch_ = 0;
+      return;
+    }
+    if (it != candidates.begin()) {
+      // Watch only the predecessor; when it goes, look again.
+      const std::string predecessor = election_ + "/" + *(it - 1);
+      Stat stat;
+      int rc = zoo_wexists(handle(), predecessor.c_str(), on_event, &events_, &stat);
+      if (rc == ZNONODE) continue;
+      if (rc != ZOK) fail(rc, "watch", predecessor);
+      my_epoch_ = 0;
+      return;
+    }
+    std::string owner;
+    Stat stat;
+    if (!get_locked(epoch_, &owner, &stat))
+      throw Error(BERTH_E_CORRUPT, "zookeeper: " + epoch_ + " is missing");
+    if (owner == mine) {
+      my_epoch_ = static_cast<uint64_t>(stat.version);
+      return;
+    }
+    // Take over: a new epoch, only while our candidacy still exists.
+    zoo_op_t ops[2];
+    zoo_op_result_t results[2];
+    zoo_check_op_init(&ops[0], candidate_.c_str(), -1);
+    zoo_set_op_init(&ops[1], epoch_.c_str(), mine.data(), static_cast<int>(mine.size()), stat.version, nullptr);
+    int rc = zoo_multi(handle(), 2, ops, results);
+    if (rc == ZOK) {
+      my_epoch_ = static_cast<uint64_t>(stat.version) + 1;
+      last_epoch_ = my_epoch_;
+      return;
+    }
+    if (rc != ZBADVERSION && rc != ZNONODE) fail(rc, "take over the epoch at", epoch_);
+  }
+}
+
+std::string ZkBackend::describe_leader_locked() {
+  std::vector<std::string> candidates = children_locked(election_);
+  std::string owner;
+  Stat stat;
+  if (!get_locked(epoch_, &owner, &stat)) return "leader: nobody (" + epoch_ + " is missing)";
+  if (candidates.empty()) return "leader: nobody";
+  std::string who = election_ + "/" + candidates.front();
+  std::string description;
+  Stat candidate_stat;
+  if (get_locked(who, &description, &candidate_stat)) who += " (" + description + ")";
+  if (owner != candidates.front()) who += ", taking over from epoch " + std::to_string(stat.version);
+  return "leader: " + who + (stat.version != 0 ? " at epoch " + std::to_string(stat.version) : std::string());
+}
+
+plugin::Leadership ZkBackend::leadership() {
+  std::lock_guard lock(mutex_);
+  plugin::Leadership now;
+  if (zh_ == nullptr || zoo_state(zh_) != ZOO_CONNECTED_STATE) {
+    now.epoch = last_epoch_;
+    now.connected = false;
+    return now;
+  }
+  try {
+    std::vector<std::string> candidates = children_locked(election_);
+    if (candidates.empty()) {
+      if (!candidate_.empty()) {
+        candidate_.clear();
+        my_epoch_ = 0;
+      }
+      last_epoch_ = 0;
+      return now;
+    }
+    const std::string mine = candidate_name();
+    if (!mine.empty() && candidates.front() == mine && my_epoch_ == 0) try_lead_locked();
+    std::string owner;
+    Stat stat;
+    if (!get_locked(epoch_, &owner, &stat)) throw Error(BERTH_E_CORRUPT, "zookeeper: " + epoch_ + " is missing");
+    now.epoch = static_cast<uint64_t>(stat.version);
+    now.is_leader = my_epoch_ != 0 && my_epoch_ == now.epoch && owner == mine && candidates.front() == mine;
+    if (my_epoch_ != 0 && !now.is_leader) my_epoch_ = 0;
+    last_epoch_ = now.epoch;
+    return now;
+  } catch (const Error& e) {
+    if (e.code() != BERTH_E_UNAVAILABLE) throw;
+    now.epoch = last_epoch_;
+    now.connected = false;
+    return now;
+  }
+}
+
+}  // namespace berth::zk

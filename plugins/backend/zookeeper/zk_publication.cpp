@@ -1,0 +1,194 @@
+// The zookeeper backend's publication: chunks under versions/, one multi that flips `latest`
+// while this instance still leads at its epoch, and the readers of what `latest` names.
+#include <algorithm>
+
+#include "publish_admission.h"
+#include "zk_client.h"
+#include "zookeeper_backend.h"
+
+namespace berth::zk {
+namespace {
+
+using plugin::Error;
+
+constexpr size_t kChunkBytes = 512u << 10;  // a chunk and its request stay well below 1 MB
+constexpr size_t kKeepVersions = 2;
+
+}  // namespace
+
+void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes) {
+  std::lock_guard lock(mutex_);
+  const backend::PublishAdmission admission(epoch, version, base_version, root_);
+  if (!candidate_.empty() && my_epoch_ == 0) try_lead_locked();
+  admission.require_leader(!candidate_.empty() && my_epoch_ != 0, my_epoch_, [&] { return describe_leader_locked(); });
+
+  int32_t latest_data_version = 0;
+  const Latest latest = read_latest_locked(&latest_data_version);
+  // The base is kept by naming it in `latest`. The multi below checks `latest` did not change
+  // since it was read, so the admission still holds when it commits.
+  Latest next{version, epoch, (bytes.size() + kChunkBytes - 1) / kChunkBytes, bytes.size()};
+  const auto base_on = [&next](uint64_t base, uint64_t base_epoch, uint64_t base_chunks, uint64_t base_size) {
+    next.base = base;
+    next.base_epoch = base_epoch;
+    next.base_chunks = base_chunks;
+    next.base_size = base_size;
+  };
+  switch (admission.admit({latest.version, latest.base})) {
+    case backend::BaseOf::nothing: break;
+    case backend::BaseOf::latest: base_on(latest.version, latest.epoch, latest.chunks, latest.size); break;
+    case backend::BaseOf::latest_base:
+      base_on(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size);
+      break;
+  }
+
+  // 1. The chunks, under a node no other publication can share.
+  const std::string dir = versions_ + "/" + version_node_name(version, epoch);
+  delete_tree_locked(dir);  // a leftover of an earlier failed attempt of ours
+  bool committed = false;
+  try {
+    int rc = zoo_create(handle(), dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
+    if (rc != ZOK) fail(rc, "create", dir);
+    for (uint64_t i = 0; i < next.chunks; ++i) {
+      const std::string chunk_path = dir + "/" + std::to_string(i);
+      std::string_view chunk = bytes.substr(i * kChunkBytes, kChunkBytes);
+      rc = zoo_create(handle(), chunk_path.c_str(), chunk.data(), static_cast<int>(chunk.size()), &acl_,
+                      ZOO_PERSISTENT, nullptr, 0);
+      if (rc != ZOK) fail(rc, "create", chunk_path);
+    }
+    // 2. One multi: still a candidate, still at our epoch, and latest unchanged since we read it.
+    const std::string pointer = format_latest(next);
+    zoo_op_t ops[3];
+    zoo_op_result_t results[3];
+    zoo_check_op_init(&ops[0], candidate_.c_str(), -1);
+    zoo_check_op_init(&ops[1], epoch_.c_str(), static_cast<int>(my_epoch_));
+    zoo_set_op_init(&ops[2], latest_.c_str(), pointer.data(), static_cast<int>(pointer.size()), latest_data_version,
+                    nullptr);
+    rc = zoo_multi(handle(), 3, ops, results);
+    if (rc == ZOK) {
+      committed = true;
+    } else if (rc == ZNONODE || rc == ZBADVERSION) {
+      // Which check failed? Trust only the return code, so look again.
+      Stat stat;
+      int candidate_rc = zoo_exists(handle(), candidate_.c_str(), 0, &stat);
+      std::string owner;
+      Stat epoch_stat;
+      bool have_epoch = get_locked(epoch_, &owner, &epoch_stat);
+      if (candidate_rc == ZNONODE) {
+        candidate_.clear();
+        my_epoch_ = 0;
+        admission.fenced("this instance's candidacy is gone (its session expired)", describe_leader_locked());
+      }
+      if (!have_epoch || static_cast<uint64_t>(epoch_stat.version) != my_epoch_) {
+        my_epoch_ = 0;
+        admission.fenced("a newer leader took over", describe_leader_locked());
+      }
+      throw Error(BERTH_E_STATE, "publish: " + latest_ + " changed while version " + std::to_string(version) +
+                                     " was being written; nothing was published");
+    } else {
+      fail(rc, "publish (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
+    }
+  } catch (...) {
+    if (!committed) {
+      try {
+        delete_tree_locked(dir);
+      } catch (...) {
+        // Best effort: the garbage collector of a later publication removes it.
+      }
+    }
+    throw;
+  }
+  // 3. Old versions go (best effort: a failure here does not undo the publication).
+  try {
+    collect_garbage_locked();
+  } catch (const Error& e) {
+    plugin::log(host_, BERTH_LOG_WARN, std::string("zookeeper: removing old snapshot versions: ") + e.what());
+  }
+}
+
+// Keeps the newest kKeepVersions versions and the base of the latest, as the pointer names it now
+// (read again, so a successor's newer publication is respected).
+void ZkBackend::collect_garbage_locked() {
+  std::string text;
+  Stat stat;
+  if (!get_locked(latest_, &text, &stat)) return;
+  auto latest = parse_latest(text);
+  if (!latest) return;
+  const std::string base = latest->base != 0 ? version_node_name(latest->base, latest->base_epoch) : std::string();
+  std::vector<std::pair<uint64_t, std::string>> versions;
+  for (const std::string& name : children_locked(versions_))
+    if (auto v = version_of_node_name(name)) versions.emplace_back(*v, name);
+  std::sort(versions.begin(), versions.end());
+  if (versions.size() <= kKeepVersions) return;
+  for (size_t i = 0; i + kKeepVersions < versions.size(); ++i)
+    if (versions[i].second != base) delete_tree_locked(versions_ + "/" + versions[i].second);
+}
+
+// The chunks of one version node; false when some are gone (collected after a newer publication).
+bool ZkBackend::read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes) {
+  const std::string dir = versions_ + "/" + version_node_name(version, epoch);
+  bytes->clear();
+  bytes->reserve(size);
+  for (uint64_t i = 0; i < chunks; ++i) {
+    std::string chunk;
+    Stat chunk_stat;
+    if (!get_locked(dir + "/" + std::to_string(i), &chunk, &chunk_stat)) return false;
+    *bytes += chunk;
+  }
+  if (bytes->size() != size)
+    throw Error(BERTH_E_CORRUPT, "zookeeper: " + dir + " holds " + std::to_string(bytes->size()) + " bytes, " + latest_ +
+                                     " says " + std::to_string(size));
+  return true;
+}
+
+Latest ZkBackend::read_latest_locked(int32_t* data_version) {
+  std::string text;
+  Stat stat;
+  if (!get_locked(latest_, &text, &stat)) throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " is missing");
+  auto latest = parse_latest(text);
+  if (!latest) throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " does not hold a snapshot pointer");
+  if (data_version != nullptr) *data_version = stat.version;
+  return *latest;
+}
+
+plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Sink& out) {
+  std::string bytes;
+  plugin::Fetched found;
+  {
+    std::lock_guard lock(mutex_);
+    bool done = false;
+    for (int attempt = 0; attempt < 50 && !done; ++attempt) {
+      Latest latest = read_latest_locked();
+      found = {latest.version, latest.base};
+      if (latest.version == 0 || latest.version <= known_version) return found;
+      // Incomplete: collected meanwhile, so a newer version is out: start again.
+      done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
+    }
+    if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
+  }
+  out.write(bytes.data(), bytes.size());
+  return found;
+}
+
+void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
+  std::string bytes;
+  {
+    std::lock_guard lock(mutex_);
+    bool done = false;
+    for (int attempt = 0; attempt < 50 && !done; ++attempt) {
+      Latest latest = read_latest_locked();
+      if (version != 0 && version == latest.version)
+        done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
+      else if (version != 0 && version == latest.base)
+        done = read_chunks_locked(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size, &bytes);
+      else
+        throw Error(BERTH_E_NOT_FOUND, "zookeeper: version " + std::to_string(version) + " is not kept (" + latest_ +
+                                           " names version " + std::to_string(latest.version) +
+                                           (latest.base != 0 ? " based on version " + std::to_string(latest.base) : "") +
+                                           ")");
+    }
+    if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
+  }
+  out.write(bytes.data(), bytes.size());
+}
+
+}  // namespace berth::zk

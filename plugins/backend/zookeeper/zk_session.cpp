@@ -1,0 +1,226 @@
+// The zookeeper backend's session: connecting and authenticating, the layout under root, the
+// watches, and the worker that re-arms them and replaces an expired session (registering this
+// instance's members and candidacy again).
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "zk_client.h"
+#include "zookeeper_backend.h"
+
+namespace berth::zk {
+namespace {
+
+using plugin::Error;
+
+// zoo_add_auth's answer, on the client's completion thread: only recorded.
+void on_auth(int rc, const void* context) {
+  auto* events = static_cast<Events*>(const_cast<void*>(context));
+  {
+    std::lock_guard lock(events->mutex);
+    events->auth_rc = rc;
+  }
+  events->wake.notify_all();
+}
+
+}  // namespace
+
+void ZkBackend::connect_locked() {
+  {
+    std::lock_guard lock(events_.mutex);
+    events_.session_state = 0;
+  }
+  errno = 0;
+  zh_ = zookeeper_init(connect_.c_str(), on_event, timeout_ms_, nullptr, &events_, 0);
+  if (zh_ == nullptr) {
+    int err = errno;
+    throw Error(err == EINVAL ? BERTH_E_CONFIG : BERTH_E_UNAVAILABLE,
+                "zookeeper: cannot start a session with '" + connect_ + "': " + std::strerror(err));
+  }
+  // Long enough for a server that is merely slow; an unreachable one fails within the timeout.
+  const auto wait = std::chrono::milliseconds(std::clamp(timeout_ms_, 2000, 30000));
+  std::unique_lock lock(events_.mutex);
+  bool up = events_.wake.wait_for(lock, wait, [&] {
+    return events_.session_state == ZOO_CONNECTED_STATE || events_.session_state == ZOO_EXPIRED_SESSION_STATE ||
+           events_.session_state == ZOO_AUTH_FAILED_STATE;
+  });
+  if (!up || events_.session_state != ZOO_CONNECTED_STATE) {
+    lock.unlock();
+    zookeeper_close(zh_);
+    zh_ = nullptr;
+    throw Error(BERTH_E_UNAVAILABLE, "zookeeper: could not connect to '" + connect_ + "' within " +
+                                         std::to_string(wait.count()) + " ms");
+  }
+  lock.unlock();
+  try {
+    authenticate_locked();
+  } catch (...) {
+    zookeeper_close(zh_);
+    zh_ = nullptr;
+    throw;
+  }
+}
+
+void ZkBackend::authenticate_locked() {
+  if (auth_.empty()) return;
+  {
+    std::lock_guard lock(events_.mutex);
+    events_.auth_rc = 1;
+  }
+  int rc = zoo_add_auth(zh_, "digest", auth_.data(), static_cast<int>(auth_.size()), on_auth, &events_);
+  const std::string user = auth_.substr(0, auth_.find(':'));
+  if (rc != ZOK) fail(rc, "authenticate as digest user '" + user + "' with", connect_);
+  const auto wait = std::chrono::milliseconds(std::clamp(timeout_ms_, 2000, 30000));
+  std::unique_lock lock(events_.mutex);
+  if (!events_.wake.wait_for(lock, wait, [&] { return events_.auth_rc != 1; }))
+    throw Error(BERTH_E_UNAVAILABLE, "zookeeper: no answer from '" + connect_ + "' to the credential of digest user '" +
+                                         user + "' within " + std::to_string(wait.count()) + " ms");
+  if (events_.auth_rc != ZOK)
+    throw Error(code_of(events_.auth_rc) == BERTH_E_UNAVAILABLE ? BERTH_E_UNAVAILABLE : BERTH_E_PERMISSION,
+                "zookeeper: '" + connect_ + "' refused the credential of digest user '" + user +
+                    "' (backend.auth): " + zerror(events_.auth_rc));
+}
+
+void ZkBackend::ensure_layout_locked() {
+  // Ancestors of root are shared with other clusters: created open. Root and below: acl_.
+  std::vector<std::pair<std::string, const ACL_vector*>> paths;
+  for (size_t slash = root_.find('/', 1); slash != std::string::npos; slash = root_.find('/', slash + 1))
+    paths.emplace_back(root_.substr(0, slash), &ZOO_OPEN_ACL_UNSAFE);
+  paths.emplace_back(root_, &acl_);
+  for (const std::string* p : {&members_, &election_, &epoch_, &snapshots_, &latest_, &versions_, &intake_})
+    paths.emplace_back(*p, &acl_);
+  for (const auto& [path, acl] : paths) {
+    // Look before creating: ZooKeeper checks the parent's ACL before whether the node exists, so
+    // an instance without the credential could not even open on a layout that is all there.
+    Stat stat;
+    int rc = zoo_exists(handle(), path.c_str(), 0, &stat);
+    if (rc == ZOK) continue;
+    if (rc != ZNONODE) fail(rc, "read", path);
+    rc = zoo_create(handle(), path.c_str(), "", 0, acl, ZOO_PERSISTENT, nullptr, 0);
+    if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "create", path);
+  }
+  if (!auth_.empty()) warn_if_open_locked();
+}
+
+// A root made earlier without a credential keeps its open ACL: say so rather than pretend.
+void ZkBackend::warn_if_open_locked() {
+  ACL_vector acl{};
+  Stat stat;
+  int rc = zoo_get_acl(handle(), root_.c_str(), &acl, &stat);
+  if (rc != ZOK) return;
+  bool open = false;
+  for (int32_t i = 0; i < acl.count; ++i)
+    if (std::strcmp(acl.data[i].id.scheme, "world") == 0 && (acl.data[i].perms & ~ZOO_PERM_READ) != 0) open = true;
+  deallocate_ACL_vector(&acl);
+  if (open)
+    plugin::log(host_, BERTH_LOG_WARN, "zookeeper: " + root_ + " was created without a credential and anyone may "
+                                           "change it; backend.auth protects only clusters created with it");
+}
+
+void ZkBackend::arm_watches_locked(uint32_t what) {
+  zhandle_t* zh = handle();
+  Stat stat;
+  String_vector names{};
+  int rc = ZOK;
+  if ((what & BERTH_CHANGED_MEMBERS) != 0) {
+    rc = zoo_wget_children(zh, members_.c_str(), on_event, &events_, &names);
+    if (rc == ZOK) deallocate_String_vector(&names);
+    else fail(rc, "watch the children of", members_);
+  }
+  if ((what & BERTH_CHANGED_LEADER) != 0) {
+    rc = zoo_wexists(zh, epoch_.c_str(), on_event, &events_, &stat);
+    if (rc != ZOK) fail(rc, "watch", epoch_);
+  }
+  if ((what & BERTH_CHANGED_SNAPSHOT) != 0) {
+    rc = zoo_wexists(zh, latest_.c_str(), on_event, &events_, &stat);
+    if (rc != ZOK) fail(rc, "watch", latest_);
+  }
+  if ((what & BERTH_CHANGED_INTAKE) != 0) {
+    names = {};
+    rc = zoo_wget_children(zh, intake_.c_str(), on_event, &events_, &names);
+    if (rc == ZOK) deallocate_String_vector(&names);
+    else fail(rc, "watch the children of", intake_);
+  }
+}
+
+void ZkBackend::register_locked() {
+  for (const auto& [id, info] : joined_) {
+    const std::string path = members_ + "/" + encode_name(id);
+    int rc = zoo_create(handle(), path.c_str(), info.data(), static_cast<int>(info.size()), &acl_,
+                        ZOO_EPHEMERAL, nullptr, 0);
+    if (rc == ZNODEEXISTS) {
+      plugin::log(host_, BERTH_LOG_WARN, "zookeeper: after a new session, member '" + id +
+                                             "' is registered by another instance; not registering it again");
+    } else if (rc != ZOK) {
+      fail(rc, "create", path);
+    }
+  }
+  candidate_.clear();
+  my_epoch_ = 0;
+  if (campaigning_) {  // a new candidacy, behind whoever campaigned meanwhile; a new epoch if it leads
+    create_candidate_locked();
+    try_lead_locked();
+  }
+}
+
+void ZkBackend::run_worker() noexcept {
+  bool need_session = false;
+  // Watches (and the election's predecessor watch) not set again yet: a watch fires once, and
+  // re-arming it fails while the connection is lost. Kept and retried until it is set, or the
+  // instance would never hear of a change again (found by the ensemble fault tests).
+  uint32_t unarmed = 0;
+  for (;;) {
+    uint32_t bits = 0;
+    {
+      std::unique_lock lock(events_.mutex);
+      const bool retry = need_session || unarmed != 0;
+      events_.wake.wait_for(lock, std::chrono::milliseconds(retry ? 250 : 1000), [&] { return events_.stop || events_.pending != 0; });
+      if (events_.stop) return;
+      bits = events_.pending;
+      events_.pending = 0;
+    }
+    uint32_t notify = bits & kAllChanges;
+    try {
+      std::lock_guard lock(mutex_);
+      if ((bits & kExpired) != 0 || need_session) {
+        // The session is gone, and with it every ephemeral registration: start a new one.
+        if (zh_ != nullptr) zookeeper_close(zh_);  // on our thread, never inside a callback
+        zh_ = nullptr;
+        candidate_.clear();
+        my_epoch_ = 0;
+        need_session = true;
+        connect_locked();
+        need_session = false;
+        unarmed = kAllChanges;
+        ensure_layout_locked();
+        arm_watches_locked(kAllChanges);
+        unarmed = 0;
+        register_locked();
+        notify |= kAllChanges;
+      } else if (zh_ != nullptr && zoo_state(zh_) == ZOO_CONNECTED_STATE) {
+        uint32_t want = bits | unarmed;
+        if ((bits & BERTH_CHANGED_CONNECTION) != 0 || unarmed != 0) {
+          // Back from a disconnection: every watch again (the client drops a duplicate), and the
+          // host looks at the snapshot and the election, in case a change fell into the gap.
+          want |= kAllChanges;
+          notify |= BERTH_CHANGED_SNAPSHOT | BERTH_CHANGED_LEADER;
+        }
+        unarmed = want & (kAllChanges | kPredecessor);
+        arm_watches_locked(want);
+        // The predecessor went, or the epoch moved: look at the election again (only then, so
+        // followers do not poll).
+        if ((want & (BERTH_CHANGED_LEADER | kPredecessor)) != 0 && campaigning_ && my_epoch_ == 0) try_lead_locked();
+        unarmed = 0;
+      } else {
+        unarmed |= bits & (kAllChanges | kPredecessor) & ~static_cast<uint32_t>(BERTH_CHANGED_CONNECTION);
+      }
+    } catch (const std::exception& e) {
+      plugin::log(host_, BERTH_LOG_WARN, std::string("zookeeper: ") + e.what());
+    } catch (...) {
+    }
+    relay_.notify(notify);
+  }
+}
+
+}  // namespace berth::zk
