@@ -2,9 +2,10 @@
 // headroom, with a cap on any one server's share.
 //
 // Between two snapshots every node places new streams against the same per-server loads, so a
-// burst of new streams cannot see its own effect. Sending each to the least-loaded server (what
-// DL-157 did) sends the whole burst to one server. Instead the placer picks server j with
-// probability p_j, the stream hash acting as the random draw:
+// burst of new streams cannot see its own effect. Sending each to the least-loaded server of that
+// shared snapshot sends the whole burst to one server (DL-157 added each stream's load on the
+// node that placed it, which spreads a burst but makes nodes disagree). Instead the placer picks
+// server j with probability p_j, the stream hash acting as the random draw:
 //
 //   r_j = load_j / c_j          relative load of up server j; c_j is its capacity
 //   T   = sum_j load_j,  C = sum_j c_j

@@ -1,8 +1,8 @@
 // Policy "weighted", behaviour version 2: Marconi's storage weights. A server's capacity is its
 // weight; a new stream lands on a server with probability weight / sum of the weights of the up
 // servers, chosen by weighted rendezvous hashing of the stream hash (rendezvous.h), so every node
-// agrees without a directory, and changing one server's weight moves only streams to or from that
-// server.
+// agrees without a directory. A weight change steers where new streams land; it moves no stream
+// already placed unless `rebalance = true`, and then only streams to or from that server.
 //
 // Server states:
 //   UP        takes new streams with probability weight / sum.
