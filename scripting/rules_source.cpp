@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "berth/plugin.hpp"
+#include "common/error.h"
 
 namespace berth::rules {
 
@@ -25,7 +25,7 @@ std::optional<RulesSource::Stamp> RulesSource::stamp() const {
 
 std::string RulesSource::read() const {
   std::ifstream in(file_, std::ios::binary);
-  if (!in) throw plugin::Error(BERTH_E_CONFIG, fmt::format("rules file {}: cannot be read", file_.string()));
+  if (!in) throw Error(BERTH_E_CONFIG, fmt::format("rules file {}: cannot be read", file_.string()));
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
@@ -49,9 +49,9 @@ bool RulesSource::poll_locked() {
     if (hash == in_force_->hash() || hash == refused_hash_) return true;
     refused_hash_ = hash;  // until it comes into force
     if (text.empty())  // most likely a write under way (truncated, not yet written)
-      throw plugin::Error(BERTH_E_CONFIG, fmt::format("rules file {} is empty (write a comment for no rules)", file_.string()));
+      throw Error(BERTH_E_CONFIG, fmt::format("rules file {} is empty (write a comment for no rules)", file_.string()));
     candidate_ = RuleSet::compile(file_.string(), std::move(text), limits_);
-  } catch (const plugin::Error& e) {
+  } catch (const Error& e) {
     pending_refusal_ = e.what();
   }
   return true;

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "scripting/labels.h"
+#include "common/labels.h"
 
 namespace berth::cli {
 namespace {
