@@ -49,45 +49,41 @@ def with_file(name, text):
 
 
 class LayerCheck(unittest.TestCase):
+    def assert_refused(self, name, text, expected):
+        """The good tree with `name` holding `text` fails, and the output says `expected`."""
+        code, output = Tree(with_file(name, text)).check()
+        self.assertEqual(code, 1, output)
+        self.assertIn(expected, output)
+
     def test_a_tree_that_keeps_the_layers_passes(self):
         code, output = Tree(GOOD).check()
         self.assertEqual(code, 0, output)
         self.assertIn("9 files", output)
 
     def test_common_including_the_engine_fails_naming_file_and_line(self):
-        code, output = Tree(with_file("core/common/hash.h", '#pragma once\n\n#include "engine/engine.h"\n')).check()
-        self.assertEqual(code, 1, output)
-        self.assertIn("core/common/hash.h:3: common includes engine/engine.h", output)
+        self.assert_refused("core/common/hash.h", '#pragma once\n\n#include "engine/engine.h"\n',
+                            "core/common/hash.h:3: common includes engine/engine.h")
 
     def test_plugin_including_a_snapshot_header_fails(self):
-        code, output = Tree(with_file("core/plugin/policies.h", '#include "snapshot/codec.h"\n')).check()
-        self.assertEqual(code, 1, output)
-        self.assertIn("core/plugin/policies.h:1: plugin includes snapshot/codec.h", output)
+        self.assert_refused("core/plugin/policies.h", '#include "snapshot/codec.h"\n',
+                            "core/plugin/policies.h:1: plugin includes snapshot/codec.h")
 
     def test_snapshot_including_scripting_fails(self):
-        code, output = Tree(with_file("core/snapshot/columns.h", '#include "scripting/labels.h"\n')).check()
-        self.assertEqual(code, 1, output)
-        self.assertIn("snapshot includes scripting/labels.h", output)
+        self.assert_refused("core/snapshot/columns.h", '#include "scripting/labels.h"\n',
+                            "snapshot includes scripting/labels.h")
 
     def test_scripting_including_plugin_fails(self):
-        code, output = Tree(with_file("scripting/sandbox.cpp", '#include "plugin/loader.h"\n')).check()
-        self.assertEqual(code, 1, output)
-        self.assertIn("scripting/sandbox.cpp:1: scripting includes plugin/loader.h", output)
+        self.assert_refused("scripting/sandbox.cpp", '#include "plugin/loader.h"\n',
+                            "scripting/sandbox.cpp:1: scripting includes plugin/loader.h")
 
     def test_peers_may_not_include_each_other(self):
-        code, output = Tree(with_file("core/capi/tools_use.cpp", '#include "tools/workload.h"\n')).check()
-        self.assertEqual(code, 1, output)
-        self.assertIn("capi includes tools/workload.h", output)
+        self.assert_refused("core/capi/tools_use.cpp", '#include "tools/workload.h"\n', "capi includes tools/workload.h")
 
     def test_angle_bracket_includes_of_a_layer_count_too(self):
-        code, output = Tree(with_file("core/plugin/x.cpp", "#include <engine/engine.h>\n")).check()
-        self.assertEqual(code, 1, output)
-        self.assertIn("plugin includes engine/engine.h", output)
+        self.assert_refused("core/plugin/x.cpp", "#include <engine/engine.h>\n", "plugin includes engine/engine.h")
 
     def test_a_folder_in_no_layer_fails(self):
-        code, output = Tree(with_file("core/extras/thing.cpp", '#include "common/error.h"\n')).check()
-        self.assertEqual(code, 1, output)
-        self.assertIn("core/extras/ is in no layer", output)
+        self.assert_refused("core/extras/thing.cpp", '#include "common/error.h"\n', "core/extras/ is in no layer")
 
 
 if __name__ == "__main__":
