@@ -13,7 +13,7 @@
 #include "config/options.h"
 #include "engine/engine.h"
 #include "snapshot/codec.h"
-#include "workload/workload.h"
+#include "tools/workload.h"
 
 namespace berth {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "berth/plugin.h"
 #include "common/hash.h"
-#include "workload/workload.h"
+#include "tools/workload.h"
 
 namespace berth::bench {
 

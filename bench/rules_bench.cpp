@@ -6,11 +6,11 @@
 //   berth_rules_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
-#include "cli/rules_workload.h"
+#include "tools/rules_workload.h"
 
 namespace {
 
-using berth::cli::make_rules_workload;
+using berth::tools::make_rules_workload;
 
 void evaluate(benchmark::State& state, const char* script, uint64_t streams) {
   auto w = make_rules_workload(streams, 10000, 1000);
@@ -28,8 +28,8 @@ void evaluate(benchmark::State& state, const char* script, uint64_t streams) {
   state.counters["streams"] = static_cast<double>(streams);
 }
 
-void BM_PerTenantRules_1M_x_10k(benchmark::State& state) { evaluate(state, berth::cli::kPerTenantRules, 1000000); }
-void BM_SpreadRules_1M_x_10k(benchmark::State& state) { evaluate(state, berth::cli::kSpreadRules, 1000000); }
+void BM_PerTenantRules_1M_x_10k(benchmark::State& state) { evaluate(state, berth::tools::kPerTenantRules, 1000000); }
+void BM_SpreadRules_1M_x_10k(benchmark::State& state) { evaluate(state, berth::tools::kSpreadRules, 1000000); }
 void BM_PerStreamRules_100k(benchmark::State& state) {
   evaluate(state, "stream('*', function(s) if s.load > 2 then s:prefer{ssd = true} end end)", 100000);
 }

@@ -21,7 +21,7 @@
 #include "plugin/instances.h"
 #include "plugin/loader.h"
 #include "policy_inputs.h"
-#include "workload/workload.h"
+#include "tools/workload.h"
 
 namespace {
 

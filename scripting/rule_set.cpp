@@ -9,7 +9,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "berth/plugin.hpp"
+#include "common/error.h"
 #include "scripting/rule_state.h"
 #include "scripting/spread.h"
 
@@ -82,10 +82,10 @@ std::shared_ptr<RuleSet> RuleSet::compile(std::string name, std::string text, Li
   s.name = rules->name_;
   install_api(s);
   if (auto error = s.sandbox.load(rules->name_, rules->text_))
-    throw plugin::Error(BERTH_E_CONFIG, fmt::format("rules: syntax error: {}", *error));
+    throw Error(BERTH_E_CONFIG, fmt::format("rules: syntax error: {}", *error));
   if (auto failure = s.sandbox.call(0))
-    throw plugin::Error(BERTH_E_CONFIG, fmt::format("rules: {}: {} (while loading the script)",
-                                                    failure->limit ? "limit exceeded" : "runtime error", failure->message));
+    throw Error(BERTH_E_CONFIG, fmt::format("rules: {}: {} (while loading the script)",
+                                            failure->limit ? "limit exceeded" : "runtime error", failure->message));
   s.loading = false;
   return rules;
 }

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "berth/plugin.h"
+#include "common/labels.h"
 #include "scripting/constraints.h"
-#include "scripting/labels.h"
 #include "scripting/sandbox.h"
 
 namespace berth::rules {

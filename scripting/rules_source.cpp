@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "berth/plugin.hpp"
+#include "common/error.h"
 
 namespace berth::rules {
 
@@ -25,7 +25,7 @@ std::optional<RulesSource::Stamp> RulesSource::stamp() const {
 
 std::string RulesSource::read() const {
   std::ifstream in(file_, std::ios::binary);
-  if (!in) throw plugin::Error(BERTH_E_CONFIG, fmt::format("rules file {}: cannot be read", file_.string()));
+  if (!in) throw Error(BERTH_E_CONFIG, fmt::format("rules file {}: cannot be read", file_.string()));
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
@@ -49,9 +49,9 @@ bool RulesSource::poll_locked() {
     if (hash == in_force_->hash() || hash == refused_hash_) return true;
     refused_hash_ = hash;  // until it comes into force
     if (text.empty())  // most likely a write under way (truncated, not yet written)
-      throw plugin::Error(BERTH_E_CONFIG, fmt::format("rules file {} is empty (write a comment for no rules)", file_.string()));
+      throw Error(BERTH_E_CONFIG, fmt::format("rules file {} is empty (write a comment for no rules)", file_.string()));
     candidate_ = RuleSet::compile(file_.string(), std::move(text), limits_);
-  } catch (const plugin::Error& e) {
+  } catch (const Error& e) {
     pending_refusal_ = e.what();
   }
   return true;
@@ -64,7 +64,6 @@ SourceOutcome RulesSource::evaluate(const Input& input) {
   if (!pending_refusal_.empty()) {
     out.refused = fmt::format("{} (the rules in force, hash {:016x}, stay)", pending_refusal_, in_force_->hash());
     pending_refusal_.clear();
-    ++refusals_;
   }
   // A candidate is judged against a real cluster: with no servers it waits for the next refresh.
   if (candidate_ && input.servers->count > 0) {
@@ -74,34 +73,17 @@ SourceOutcome RulesSource::evaluate(const Input& input) {
     if (!trial.has_errors()) {
       refused_hash_ = 0;
       in_force_ = std::move(candidate);
-      ++reloads_;
       out.reloaded = true;
       out.evaluation = std::move(trial);
       out.rules = in_force_;
       return out;
     }
-    ++refusals_;
     out.refused = fmt::format("rules file {} refused, the rules in force (hash {:016x}) stay:\n{}", file_.string(),
                               in_force_->hash(), trial.report());
   }
   out.evaluation = in_force_->evaluate(input);
   out.rules = in_force_;
   return out;
-}
-
-std::shared_ptr<const RuleSet> RulesSource::in_force() const {
-  std::lock_guard lock(mutex_);
-  return in_force_;
-}
-
-uint64_t RulesSource::reloads() const {
-  std::lock_guard lock(mutex_);
-  return reloads_;
-}
-
-uint64_t RulesSource::refusals() const {
-  std::lock_guard lock(mutex_);
-  return refusals_;
 }
 
 }  // namespace berth::rules

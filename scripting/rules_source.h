@@ -34,11 +34,6 @@ class RulesSource {
   // Evaluates the rules for one refresh, trying a changed file first.
   SourceOutcome evaluate(const Input& input);
 
-  std::shared_ptr<const RuleSet> in_force() const;
-  const std::filesystem::path& file() const noexcept { return file_; }
-  uint64_t reloads() const;
-  uint64_t refusals() const;
-
  private:
   struct Stamp {
     int64_t mtime_ns = 0;
@@ -51,13 +46,12 @@ class RulesSource {
 
   std::filesystem::path file_;
   Limits limits_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::shared_ptr<RuleSet> in_force_;
   std::shared_ptr<RuleSet> candidate_;  // compiled, not evaluated yet
   std::string pending_refusal_;         // a changed file that did not compile
   std::optional<Stamp> seen_;
   uint64_t refused_hash_ = 0;           // the last changed text tried: not tried again
-  uint64_t reloads_ = 0, refusals_ = 0;
 };
 
 }  // namespace berth::rules

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <lua.hpp>
 
-#include "berth/plugin.hpp"
+#include "common/error.h"
 
 namespace berth::rules {
 namespace {
@@ -88,7 +88,7 @@ int Sandbox::message_handler(lua_State* L) {
 
 Sandbox::Sandbox(Limits limits) : limits_(limits) {
   L_ = lua_newstate(&Sandbox::allocate, this);
-  if (L_ == nullptr) throw plugin::Error(BERTH_E_INTERNAL, "cannot start a Lua state (out of memory?)");
+  if (L_ == nullptr) throw Error(BERTH_E_INTERNAL, "cannot start a Lua state (out of memory?)");
   *static_cast<Sandbox**>(lua_getextraspace(L_)) = this;
   lua_setwarnf(L_, &ignore_warning, nullptr);
   open(L_, LUA_GNAME, luaopen_base);

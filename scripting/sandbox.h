@@ -47,8 +47,6 @@ class Sandbox {
   // trampoline); by default, where that function was defined.
   std::optional<Failure> call(int nargs, std::string_view where = {});
 
-  uint64_t memory_in_use() const noexcept { return used_; }
-
  private:
   static void* allocate(void* ud, void* ptr, size_t old_size, size_t new_size) noexcept;
   static void count_hook(lua_State* L, lua_Debug* ar);

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "berth/plugin.h"
-#include "scripting/labels.h"
+#include "common/labels.h"
 
 namespace berth::rules {
 

@@ -23,17 +23,14 @@
 #include "plugin/snapshot_policies.h"
 #include "snapshot/codec.h"
 #include "snapshot/delta_codec.h"
-#include "workload/workload.h"
+#include "tools/median.h"
+#include "tools/workload.h"
 
 namespace berth::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
+using tools::median;
 
 uint64_t resident_bytes() {
   std::ifstream statm("/proc/self/statm");

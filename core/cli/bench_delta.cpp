@@ -8,18 +8,15 @@
 #include "common/error.h"
 #include "snapshot/codec.h"
 #include "snapshot/delta_codec.h"
+#include "tools/median.h"
 
 namespace berth::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using tools::median;
 
 double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
 
 }  // namespace
 

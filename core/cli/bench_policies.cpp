@@ -12,7 +12,8 @@
 #include "plugin/loader.h"
 #include "plugin/snapshot_policies.h"
 #include "snapshot/codec.h"
-#include "workload/workload.h"
+#include "tools/median.h"
+#include "tools/workload.h"
 
 namespace berth::cli {
 namespace {
@@ -42,11 +43,8 @@ double median_ms(uint32_t repetitions, Body&& body) {
     body();
     times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return tools::median(std::move(times));
 }
-
-
 
 std::shared_ptr<const ServerColumns> make_servers(const std::vector<std::string>& ids) {
   auto servers = std::make_shared<ServerColumns>();

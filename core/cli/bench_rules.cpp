@@ -10,21 +10,20 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/rules_workload.h"
 #include "common/error.h"
+#include "tools/median.h"
+#include "tools/rules_workload.h"
 
 namespace berth::cli {
 namespace {
+
+using tools::median;
+using tools::RulesWorkload;
 
 double cpu_ms() {
   timespec t{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 struct Figures {
@@ -54,9 +53,9 @@ Figures measure(RulesWorkload& w, const char* script, uint32_t repetitions) {
 int run_rules_bench(const RulesBenchOptions& o) {
   if (o.tenants == 0 || o.servers < 3 || o.repetitions == 0)
     throw Error(BERTH_E_INVALID_ARGUMENT, "--rules needs at least 1 tenant, 3 servers and 1 repetition");
-  RulesWorkload w = make_rules_workload(o.streams, o.tenants, o.servers);
-  Figures per_tenant = measure(w, kPerTenantRules, o.repetitions);
-  Figures spread = measure(w, kSpreadRules, o.repetitions);
+  RulesWorkload w = tools::make_rules_workload(o.streams, o.tenants, o.servers);
+  Figures per_tenant = measure(w, tools::kPerTenantRules, o.repetitions);
+  Figures spread = measure(w, tools::kSpreadRules, o.repetitions);
   if (o.json) {
     nlohmann::json j = {{"streams", o.streams},
                         {"tenants", o.tenants},

@@ -63,7 +63,7 @@ void print_problems(const std::vector<rules::Problem>& problems, uint64_t count)
 
 int run_rules_check(const RulesCommandOptions& o) {
   PluginRegistry registry;
-  Cluster cluster = load_cluster(o.cluster, registry, o.policy);
+  tools::Cluster cluster = tools::load_cluster(o.cluster, registry, o.policy);
   auto rules = compile_or_report(o, cluster.options);
   if (!rules) return 1;
   const Snapshot& s = *cluster.snapshot;
@@ -106,7 +106,7 @@ int run_rules_check(const RulesCommandOptions& o) {
 
 int run_plan(const RulesCommandOptions& o) {
   PluginRegistry registry;
-  Cluster cluster = load_cluster(o.cluster, registry, o.policy);
+  tools::Cluster cluster = tools::load_cluster(o.cluster, registry, o.policy);
   auto rules = compile_or_report(o, cluster.options);
   if (!rules) return 1;
   EngineOptions resolved = cluster.options.resolve();

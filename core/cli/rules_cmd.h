@@ -4,13 +4,13 @@
 
 #include <string>
 
-#include "cli/rules_cluster.h"
+#include "tools/rules_cluster.h"
 
 namespace berth::cli {
 
 struct RulesCommandOptions {
   std::string file;
-  ClusterSource cluster;
+  tools::ClusterSource cluster;
   std::string policy;  // overrides policy.name (plan)
   uint64_t instruction_limit = 0;  // 0: rules.instruction_limit from the configuration
   bool json = false;

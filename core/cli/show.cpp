@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "scripting/labels.h"
+#include "common/labels.h"
 
 namespace berth::cli {
 namespace {
@@ -18,7 +18,7 @@ const char* state_name(int32_t state) {
   }
 }
 
-void print_json(const Cluster& cluster) {
+void print_json(const tools::Cluster& cluster) {
   const Snapshot& s = *cluster.snapshot;
   nlohmann::json servers = nlohmann::json::array();
   for (uint32_t j = 0; j < s.server_count(); ++j)
@@ -44,7 +44,7 @@ void print_json(const Cluster& cluster) {
   std::cout << j.dump() << std::endl;
 }
 
-void print_table(const Cluster& cluster) {
+void print_table(const tools::Cluster& cluster) {
   const Snapshot& s = *cluster.snapshot;
   std::cout << fmt::format("{}\n", cluster.description)
             << fmt::format("version {} at epoch {} by {}, policy {} (behaviour {}), rules {:016x}\n", s.meta.version,
@@ -71,7 +71,7 @@ void print_table(const Cluster& cluster) {
 }  // namespace
 
 int run_show(const ShowOptions& options) {
-  Cluster cluster = read_backend(options.source);
+  tools::Cluster cluster = tools::read_backend(options.source);
   if (options.json)
     print_json(cluster);
   else

@@ -2,12 +2,12 @@
 // server its state, capacity, labels, streams and load.
 #pragma once
 
-#include "cli/rules_cluster.h"
+#include "tools/rules_cluster.h"
 
 namespace berth::cli {
 
 struct ShowOptions {
-  ClusterSource source;  // --config / --set name the backend; --timeout
+  tools::ClusterSource source;  // --config / --set name the backend; --timeout
   bool json = false;
 };
 

@@ -12,7 +12,8 @@
 #include "common/error.h"
 #include "config/options.h"
 #include "engine/engine.h"
-#include "workload/workload.h"
+#include "tools/settings.h"
+#include "tools/workload.h"
 
 namespace berth::cli {
 namespace {
@@ -46,12 +47,7 @@ class Cluster {
       base_.set("backend.root", fmt::format("/berth-simulate-{}", getpid()), "--zk");
     }
     if (!o.config.empty()) base_.load_file(o.config);
-    for (const std::string& setting : o.settings) {
-      auto eq = setting.find('=');
-      if (eq == std::string::npos)
-        throw Error(BERTH_E_CONFIG, "--set " + setting + ": expected section.key=value");
-      base_.set(setting.substr(0, eq), setting.substr(eq + 1), "--set " + setting);
-    }
+    tools::apply_settings(base_, o.settings);
     if (base_.values().at("backend.name").text == "memory" && !base_.values().contains("backend.cluster"))
       base_.set("backend.cluster", cluster_, "simulate");
     // The scenario decides when the leader refreshes, so every step shows its own effect.

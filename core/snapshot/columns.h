@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "berth/plugin.h"
-#include "scripting/labels.h"
+#include "common/labels.h"
 
 namespace berth {
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/rules_cluster.h"
+#include "tools/rules_cluster.h"
 #include "engine/refresh.h"
 
 namespace berth::testing {
@@ -23,8 +23,8 @@ std::vector<std::filesystem::path> samples() {
 TEST(RulesSamples, EverySampleRunsCleanAndIsHonoured) {
   ASSERT_GE(samples().size(), 5u);
   PluginRegistry registry;
-  cli::ClusterSource source;
-  cli::Cluster cluster = cli::load_cluster(source, registry, "sticky");
+  tools::ClusterSource source;
+  tools::Cluster cluster = tools::load_cluster(source, registry, "sticky");
   const Snapshot& base = *cluster.snapshot;
   Appraiser appraiser(registry.load(BERTH_PLUGIN_APPRAISER, "reported"), PluginConfig("appraiser", {}));
   auto policy = std::make_shared<Policy>(registry.load(BERTH_PLUGIN_POLICY, "sticky"), PluginConfig("policy", {}));

@@ -12,7 +12,7 @@
 #include "snapshot/codec.h"
 #include "snapshot/delta_codec.h"
 #include "snapshot/delta_fixture.h"
-#include "workload/workload.h"
+#include "tools/workload.h"
 
 namespace berth::test {
 namespace {

@@ -16,7 +16,7 @@
 #include "plugin/snapshot_policies.h"
 #include "snapshot/schema_edit.h"
 #include "snapshot/codec.h"
-#include "workload/workload.h"
+#include "tools/workload.h"
 
 namespace berth {
 namespace {

@@ -12,7 +12,7 @@
 #include "plugin/loader.h"
 #include "snapshot/snapshot.h"
 
-namespace berth::cli {
+namespace berth::tools {
 
 struct ClusterSource {
   std::string config;                 // TOML file
@@ -42,4 +42,4 @@ Cluster read_backend(const ClusterSource& source);
 // Throws Error when a named backend has no snapshot within the timeout.
 Cluster load_cluster(const ClusterSource& source, PluginRegistry& registry, const std::string& policy_override);
 
-}  // namespace berth::cli
+}  // namespace berth::tools

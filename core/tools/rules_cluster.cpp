@@ -1,4 +1,4 @@
-#include "cli/rules_cluster.h"
+#include "tools/rules_cluster.h"
 
 #include <fmt/format.h>
 
@@ -7,19 +7,16 @@
 #include "common/error.h"
 #include "engine/engine.h"
 #include "engine/refresh.h"
-#include "workload/workload.h"
+#include "tools/settings.h"
+#include "tools/workload.h"
 
-namespace berth::cli {
+namespace berth::tools {
 namespace {
 
 Options resolve_options(const ClusterSource& source) {
   Options o;
   if (!source.config.empty()) o.load_file(source.config);
-  for (const std::string& setting : source.settings) {
-    auto eq = setting.find('=');
-    if (eq == std::string::npos) throw Error(BERTH_E_CONFIG, "--set " + setting + ": expected section.key=value");
-    o.set(setting.substr(0, eq), setting.substr(eq + 1), "--set " + setting);
-  }
+  apply_settings(o, source.settings);
   return o;
 }
 
@@ -94,4 +91,4 @@ Cluster load_cluster(const ClusterSource& source, PluginRegistry& registry, cons
   return out;
 }
 
-}  // namespace berth::cli
+}  // namespace berth::tools

@@ -1,10 +1,10 @@
-#include "scripting/labels.h"
+#include "common/labels.h"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "berth/plugin.hpp"
+#include "common/error.h"
 
 namespace berth {
 namespace {
@@ -20,7 +20,7 @@ bool value_char(char c) { return key_char(c) || c == ':'; }
 bool alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 [[noreturn]] void bad(std::string_view label, const std::string& why) {
-  throw plugin::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("label '{}': {}", label, why));
+  throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("label '{}': {}", label, why));
 }
 
 }  // namespace
@@ -34,7 +34,7 @@ Labels parse_labels(std::string_view text) {
     if (comma == std::string_view::npos) comma = text.size();
     std::string_view label = text.substr(start, comma - start);
     start = comma + 1;
-    if (label.empty()) throw plugin::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("labels '{}': an empty label (two commas, or one at an end)", text));
+    if (label.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("labels '{}': an empty label (two commas, or one at an end)", text));
     size_t eq = label.find('=');
     std::string_view key = label.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? std::string_view() : label.substr(eq + 1);

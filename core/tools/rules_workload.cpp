@@ -1,4 +1,4 @@
-#include "cli/rules_workload.h"
+#include "tools/rules_workload.h"
 
 #include <random>
 
@@ -6,7 +6,7 @@
 
 #include "common/hash.h"
 
-namespace berth::cli {
+namespace berth::tools {
 
 const char* const kPerTenantRules = R"lua(
 dedicate("tenant-00000", { tier = "gold" })
@@ -56,4 +56,4 @@ RulesWorkload make_rules_workload(uint64_t streams, uint32_t tenants, uint32_t s
   return w;
 }
 
-}  // namespace berth::cli
+}  // namespace berth::tools

@@ -10,7 +10,7 @@
 #include "scripting/rule_set.h"
 #include "snapshot/columns.h"
 
-namespace berth::cli {
+namespace berth::tools {
 
 struct RulesWorkload {
   ServerColumns servers;
@@ -36,4 +36,4 @@ extern const char* const kPerTenantRules;
 // The same plus a spread across zones for every tenant (classes per tenant and zone).
 extern const char* const kSpreadRules;
 
-}  // namespace berth::cli
+}  // namespace berth::tools

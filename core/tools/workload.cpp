@@ -1,4 +1,4 @@
-#include "workload/workload.h"
+#include "tools/workload.h"
 
 #include <algorithm>
 #include <cmath>
