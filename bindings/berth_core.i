@@ -40,20 +40,8 @@ typedef int32_t berth_result;
 #error "Berth bindings: only Python and Java are supported"
 #endif
 
-/* The codes and limits of berth/abi.h, as constants. */
-%constant int BERTH_OK = 0;
-%constant int BERTH_E_INVALID_ARGUMENT = 1;
-%constant int BERTH_E_NOT_FOUND = 2;
-%constant int BERTH_E_NO_SERVERS = 3;
-%constant int BERTH_E_FENCED = 4;
-%constant int BERTH_E_CONFIG = 5;
-%constant int BERTH_E_PLUGIN = 6;
-%constant int BERTH_E_UNAVAILABLE = 7;
-%constant int BERTH_E_CORRUPT = 8;
-%constant int BERTH_E_PERMISSION = 9;
-%constant int BERTH_E_STATE = 10;
-%constant int BERTH_E_INTERNAL = 11;
-%constant int BERTH_E_TIMEOUT = 12;
+/* The result codes (BERTH_OK, BERTH_E_*) as constants, from their one list. */
+%include "berth/result_codes.h"
 
 const char *berth_version(void);
 

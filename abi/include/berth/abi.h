@@ -16,6 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Result codes (BERTH_OK, BERTH_E_*): 0 is success; everything else is an error whose text is in
+   the status/error object. Listed once, in berth/result_codes.h. */
+#include "berth/result_codes.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,21 +36,6 @@ extern "C" {
 #else
 #define BERTH_SIZE_THROUGH(type, field) ((uint32_t)(offsetof(type, field) + sizeof(((type *)0)->field)))
 #endif
-
-/* Result codes. 0 is success; everything else is an error whose text is in the status/error object. */
-#define BERTH_OK 0
-#define BERTH_E_INVALID_ARGUMENT 1 /* a caller passed something malformed */
-#define BERTH_E_NOT_FOUND 2        /* a named thing does not exist */
-#define BERTH_E_NO_SERVERS 3       /* placement asked for with no server able to take streams */
-#define BERTH_E_FENCED 4           /* a publish by a leader that has been deposed */
-#define BERTH_E_CONFIG 5           /* a bad configuration key or value */
-#define BERTH_E_PLUGIN 6           /* a plugin failed to load, was rejected, or misbehaved */
-#define BERTH_E_UNAVAILABLE 7      /* the backend cannot be reached; the last snapshot is still served */
-#define BERTH_E_CORRUPT 8          /* bytes that do not decode */
-#define BERTH_E_PERMISSION 9       /* the backend refused the credential */
-#define BERTH_E_STATE 10           /* the call does not fit the object's state (e.g. not the leader) */
-#define BERTH_E_INTERNAL 11        /* a bug: an invariant broke or an exception escaped */
-#define BERTH_E_TIMEOUT 12         /* a wait ran out of time */
 
 /* A server index meaning "no server" (e.g. a stream never placed before). */
 #define BERTH_NO_SERVER UINT32_MAX
