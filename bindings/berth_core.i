@@ -50,6 +50,16 @@ const char *berth_version(void);
 %include "snapshot.i"
 %include "events.i"
 
+/*
+ * The structs and constants of berth.h from berth.h itself, so a field appended there is wrapped
+ * with no edit here: berth_engine_status, berth_metrics, berth_event, BERTH_EVENT_*,
+ * BERTH_API_VERSION_*. Its functions are skipped: the .i files above declare them, returning
+ * berth_result so the typemaps can tell a result code from other integers.
+ */
+%rename("$ignore", %$isfunction) "";
+%include "berth/berth.h"
+%rename("%s", %$isfunction) "";
+
 #if defined(SWIGJAVA)
 %include "java/berth_java_lookup.i"
 #endif
