@@ -44,6 +44,7 @@ typedef int32_t berth_result;
 %include "berth/result_codes.h"
 
 const char *berth_version(void);
+uint32_t berth_api_version(void);
 
 %include "options.i"
 %include "engine.i"

@@ -5,10 +5,19 @@
  * byte buffers cross this boundary; errors cross as an int32_t code plus a host-owned status
  * object, never as exceptions.
  *
- * Evolution rules (see DESIGN.md, "The ABI waist"):
+ * Two versions, each moved only by its own side of the waist (docs/design.md, "The ABI waist"):
+ *   - BERTH_ABI_MAJOR / BERTH_ABI_MINOR (here): the plugin ABI, i.e. this file and berth/plugin.h.
+ *     A plugin records the pair it was built against in its descriptor, and the loader checks it
+ *     against these two and nothing else: equal major, minor no newer than the host's.
+ *   - BERTH_API_VERSION_MAJOR / _MINOR (berth/berth.h): the host C API. A change to it alone
+ *     leaves the plugin ABI's numbers as they are, so a host never refuses a plugin over it.
+ * Rules for both:
  *   - every struct starts with `struct_size`, computed with BERTH_SIZE_THROUGH, never by hand;
- *   - fields are only ever appended; a new field bumps BERTH_ABI_MINOR;
- *   - removing or reordering anything bumps BERTH_ABI_MAJOR.
+ *   - fields, functions and constants are only ever appended; an append bumps the minor of the
+ *     side it belongs to (a new result code belongs to both);
+ *   - removing, renaming or reordering anything bumps the major;
+ *   - the layout of every struct is frozen in tests/abi/frozen_layout.c: an append adds lines
+ *     there, and a moved field fails the build.
  */
 #ifndef BERTH_ABI_H
 #define BERTH_ABI_H

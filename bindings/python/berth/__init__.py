@@ -7,7 +7,7 @@
 """
 
 from .engine import (Engine, Metrics, Options, Server, Snapshot, Status, Stream, StreamId,
-                     version)
+                     api_version, version)
 from .events import Event, EventKind, Events
 from . import errors as _errors
 # BerthError and one subclass per result code (berth.errors is made from berth/result_codes.h).
@@ -17,6 +17,7 @@ __version__ = version()
 
 __all__ = [
     "Engine", "Options", "Snapshot", "Status", "Metrics", "Server", "Stream", "StreamId", "version",
+    "api_version",
     "Event", "EventKind", "Events",
 ]
 __all__ += [name for name in _errors.__all__ if name != "error_for"]

@@ -55,6 +55,10 @@ def test_version():
     assert berth.version().count(".") == 2
 
 
+def test_api_version_is_the_headers():
+    assert berth.api_version() == (berth.berth_swig.BERTH_API_VERSION_MAJOR, berth.berth_swig.BERTH_API_VERSION_MINOR)
+
+
 def test_open_close_and_context_manager():
     engine = berth.Engine(settings(fresh_cluster("open"), "n1"))
     assert not engine.closed
