@@ -54,7 +54,7 @@ class ClusterView:
 
     @property
     def lower_bound(self) -> float:
-        """LB = max(total load / total capacity, largest stream / largest capacity) (DESIGN.md)."""
+        """LB = max(total load / total capacity, largest stream / largest capacity) (docs/design.md)."""
         if not self.servers:
             return 0.0
         largest_stream = max((s.load for s in self.streams if s.load == s.load), default=0.0)
