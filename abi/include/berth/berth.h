@@ -12,8 +12,8 @@
  *
  * Naming, for every function added from now on (shipped names stay as they are; the exceptions
  * are listed below):
- *   - berth_<object>_<verb>, where <object> is the handle type of the first argument, or of the
- *     handle the call creates;
+ *   - berth_<object>_<verb>, where <object> is the handle the call creates, or else the handle
+ *     type of its first argument;
  *   - a handle that runs something (threads, a connection, a registration) is made by
  *     berth_<object>_open and ended by berth_<object>_close: berth_engine_open / _close,
  *     berth_events_open / _close (opened from an engine, named after what it makes);
