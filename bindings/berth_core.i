@@ -40,27 +40,26 @@ typedef int32_t berth_result;
 #error "Berth bindings: only Python and Java are supported"
 #endif
 
-/* The codes and limits of berth/abi.h, as constants. */
-%constant int BERTH_OK = 0;
-%constant int BERTH_E_INVALID_ARGUMENT = 1;
-%constant int BERTH_E_NOT_FOUND = 2;
-%constant int BERTH_E_NO_SERVERS = 3;
-%constant int BERTH_E_FENCED = 4;
-%constant int BERTH_E_CONFIG = 5;
-%constant int BERTH_E_PLUGIN = 6;
-%constant int BERTH_E_UNAVAILABLE = 7;
-%constant int BERTH_E_CORRUPT = 8;
-%constant int BERTH_E_PERMISSION = 9;
-%constant int BERTH_E_STATE = 10;
-%constant int BERTH_E_INTERNAL = 11;
-%constant int BERTH_E_TIMEOUT = 12;
+/* The result codes (BERTH_OK, BERTH_E_*) as constants, from their one list. */
+%include "berth/result_codes.h"
 
 const char *berth_version(void);
+uint32_t berth_api_version(void);
 
 %include "options.i"
 %include "engine.i"
 %include "snapshot.i"
 %include "events.i"
+
+/*
+ * The structs and constants of berth.h from berth.h itself, so a field appended there is wrapped
+ * with no edit here: berth_engine_status, berth_metrics, berth_event, BERTH_EVENT_*,
+ * BERTH_API_VERSION_*. Its functions are skipped: the .i files above declare them, returning
+ * berth_result so the typemaps can tell a result code from other integers.
+ */
+%rename("$ignore", %$isfunction) "";
+%include "berth/berth.h"
+%rename("%s", %$isfunction) "";
 
 #if defined(SWIGJAVA)
 %include "java/berth_java_lookup.i"

@@ -1,39 +1,8 @@
 /* berth_engine: the embedded engine (membership, election, lookups). */
 typedef struct berth_engine berth_engine;
 
-/* The two status structs get a constructor that fills in struct_size, so hosts never see it. */
-typedef struct berth_engine_status {
-  uint32_t struct_size;
-  uint64_t version;
-  uint64_t epoch;
-  int32_t is_leader;
-  int32_t degraded;
-  uint32_t server_count;
-  uint64_t stream_count;
-} berth_engine_status;
-
-typedef struct berth_metrics {
-  uint32_t struct_size;
-  uint64_t version;
-  double max_load;
-  double min_load;
-  double max_over_lb;
-  double refresh_ms;
-  uint64_t refresh_ok;
-  uint64_t refresh_failed;
-  uint64_t moved_streams;
-  double moved_load_fraction;
-  uint64_t lookups_unknown;
-  uint64_t oversized_streams;
-  uint64_t snapshots_rejected;
-  uint64_t intake_rejected;
-  uint64_t rules_hash;
-  uint64_t rules_refused;
-  uint64_t rules_problems;
-  uint64_t rules_kept_owner;
-  uint64_t rules_violations;
-} berth_metrics;
-
+/* The status structs (declared in berth.h, included by berth_core.i) get a constructor that
+   fills in struct_size, so hosts never see it. */
 %immutable berth_engine_status::struct_size;
 %immutable berth_metrics::struct_size;
 

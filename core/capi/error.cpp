@@ -18,6 +18,10 @@ BERTH_API void berth_string_free(char* text) { std::free(text); }
 
 BERTH_API const char* berth_version(void) { return BERTH_VERSION; }
 
+BERTH_API uint32_t berth_api_version(void) {
+  return static_cast<uint32_t>(BERTH_API_VERSION_MAJOR) << 16 | static_cast<uint32_t>(BERTH_API_VERSION_MINOR);
+}
+
 }  // extern "C"
 
 namespace berth::capi {

@@ -179,6 +179,9 @@ std::shared_ptr<const LoadedPlugin> PluginRegistry::load(int32_t kind, std::stri
   berth_plugin_descriptor descriptor{};
   if (source == nullptr) reject(path, std::string(BERTH_PLUGIN_ENTRY_SYMBOL) + " returned NULL instead of a descriptor");
   copy_table(path, "descriptor", source, BERTH_SIZE_THROUGH(berth_plugin_descriptor, functions), &descriptor);
+  // A plugin is held to the plugin ABI's version (berth/abi.h) and to nothing else: the host C
+  // API's version (BERTH_API_VERSION_*, berth/berth.h) moves for hosts only, and a host-only
+  // change must never make a host refuse a plugin it can run.
   if (descriptor.abi_major != BERTH_ABI_MAJOR)
     reject(path, "built for ABI major " + std::to_string(descriptor.abi_major) + ", this host speaks " +
                      std::to_string(BERTH_ABI_MAJOR));

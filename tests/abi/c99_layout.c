@@ -1,8 +1,9 @@
 /*
- * The ABI headers as a C99 compiler sees them. Every versioned struct must start with a 32-bit
- * struct_size, its fields must be laid out in declaration order without overlap, and
- * BERTH_SIZE_THROUGH(last field) must cover the whole struct apart from tail padding, so a struct
- * declared "through its last field" is never shorter than what the host reads.
+ * The ABI headers as a C99 compiler sees them (frozen_layout.c holds every offset). Every
+ * versioned struct must start with a 32-bit struct_size, its fields must be laid out in
+ * declaration order without overlap, and BERTH_SIZE_THROUGH(last field) must cover the whole
+ * struct apart from tail padding, so a struct declared "through its last field" is never shorter
+ * than what the host reads.
  */
 #include <stdio.h>
 
@@ -41,6 +42,7 @@ static void expect(int ok, const char *what, const char *condition) {
 
 static void check_abi_h(void) {
   EXPECT("abi major", BERTH_ABI_MAJOR >= 1);
+  EXPECT("host API major", BERTH_API_VERSION_MAJOR >= 1);
   EXPECT("BERTH_NO_SERVER", BERTH_NO_SERVER == 0xFFFFFFFFu);
 
   CHECK_VERSIONED(berth_host_api);
@@ -163,6 +165,7 @@ int main(void) {
     fprintf(stderr, "%d layout check(s) failed\n", failures);
     return 1;
   }
-  printf("ABI headers: layout checks passed (ABI %d.%d)\n", BERTH_ABI_MAJOR, BERTH_ABI_MINOR);
+  printf("ABI headers: layout checks passed (plugin ABI %d.%d, host C API %d.%d)\n", BERTH_ABI_MAJOR,
+         BERTH_ABI_MINOR, BERTH_API_VERSION_MAJOR, BERTH_API_VERSION_MINOR);
   return 0;
 }

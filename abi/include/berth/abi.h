@@ -5,16 +5,29 @@
  * byte buffers cross this boundary; errors cross as an int32_t code plus a host-owned status
  * object, never as exceptions.
  *
- * Evolution rules (see docs/abi.md):
+ * Two versions, each moved only by its own side of the waist (docs/abi.md):
+ *   - BERTH_ABI_MAJOR / BERTH_ABI_MINOR (here): the plugin ABI, i.e. this file and berth/plugin.h.
+ *     A plugin records the pair it was built against in its descriptor, and the loader checks it
+ *     against these two and nothing else: equal major, minor no newer than the host's.
+ *   - BERTH_API_VERSION_MAJOR / _MINOR (berth/berth.h): the host C API. A change to it alone
+ *     leaves the plugin ABI's numbers as they are, so a host never refuses a plugin over it.
+ * Rules for both:
  *   - every struct starts with `struct_size`, computed with BERTH_SIZE_THROUGH, never by hand;
- *   - fields are only ever appended; a new field bumps BERTH_ABI_MINOR;
- *   - removing or reordering anything bumps BERTH_ABI_MAJOR.
+ *   - fields, functions and constants are only ever appended; an append bumps the minor of the
+ *     side it belongs to (a new result code belongs to both);
+ *   - removing, renaming or reordering anything bumps the major;
+ *   - the layout of every struct is frozen in tests/abi/frozen_layout.c: an append adds lines
+ *     there, and a moved field fails the build.
  */
 #ifndef BERTH_ABI_H
 #define BERTH_ABI_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Result codes (BERTH_OK, BERTH_E_*): 0 is success; everything else is an error whose text is in
+   the status/error object. Listed once, in berth/result_codes.h. */
+#include "berth/result_codes.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,21 +45,6 @@ extern "C" {
 #else
 #define BERTH_SIZE_THROUGH(type, field) ((uint32_t)(offsetof(type, field) + sizeof(((type *)0)->field)))
 #endif
-
-/* Result codes. 0 is success; everything else is an error whose text is in the status/error object. */
-#define BERTH_OK 0
-#define BERTH_E_INVALID_ARGUMENT 1 /* a caller passed something malformed */
-#define BERTH_E_NOT_FOUND 2        /* a named thing does not exist */
-#define BERTH_E_NO_SERVERS 3       /* placement asked for with no server able to take streams */
-#define BERTH_E_FENCED 4           /* a publish by a leader that has been deposed */
-#define BERTH_E_CONFIG 5           /* a bad configuration key or value */
-#define BERTH_E_PLUGIN 6           /* a plugin failed to load, was rejected, or misbehaved */
-#define BERTH_E_UNAVAILABLE 7      /* the backend cannot be reached; the last snapshot is still served */
-#define BERTH_E_CORRUPT 8          /* bytes that do not decode */
-#define BERTH_E_PERMISSION 9       /* the backend refused the credential */
-#define BERTH_E_STATE 10           /* the call does not fit the object's state (e.g. not the leader) */
-#define BERTH_E_INTERNAL 11        /* a bug: an invariant broke or an exception escaped */
-#define BERTH_E_TIMEOUT 12         /* a wait ran out of time */
 
 /* A server index meaning "no server" (e.g. a stream never placed before). */
 #define BERTH_NO_SERVER UINT32_MAX

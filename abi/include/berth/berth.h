@@ -3,13 +3,43 @@
  * the engine.
  *
  * Conventions, chosen so SWIG can wrap this file with a handful of typemaps and no glue:
- *   - opaque handles with create/destroy pairs, named berth_<object>_<verb>;
- *   - every fallible call returns BERTH_OK or an error code (berth/abi.h) and, when `err` is not
- *     NULL, stores a berth_error the caller frees with berth_error_free;
+ *   - every fallible call returns BERTH_OK or an error code (berth/result_codes.h) and, when
+ *     `err` is not NULL, stores a berth_error the caller frees with berth_error_free;
  *   - strings go in as `const char *` (NUL-terminated) or `const char *` + length; strings coming
  *     out are either owned by the library with a lifetime stated on the function, or allocated
  *     for the caller and freed with berth_string_free;
  *   - every function may be called from any thread unless it says otherwise.
+ *
+ * Naming, for every function added from now on (shipped names stay as they are; the exceptions
+ * are listed below):
+ *   - berth_<object>_<verb>, where <object> is the handle the call creates, or else the handle
+ *     type of its first argument;
+ *   - a handle that runs something (threads, a connection, a registration) is made by
+ *     berth_<object>_open and ended by berth_<object>_close: berth_engine_open / _close,
+ *     berth_events_open / _close (opened from an engine, named after what it makes);
+ *   - a plain value the caller owns is made by berth_<object>_new and ended by
+ *     berth_<object>_free (berth_options_new / _free); _free also ends anything the library
+ *     allocated and handed over (berth_error_free, berth_string_free);
+ *   - a counted reference to something shared and immutable is taken by
+ *     berth_<object>_acquire(<owner>, &out) and dropped by berth_<object>_release; the object
+ *     lives on while anyone holds it;
+ *   - a property that cannot fail is returned directly and named after itself:
+ *     berth_snapshot_version; an item by index is berth_<object>_<item>(object, index, out...):
+ *     berth_snapshot_server;
+ *   - state copied into a caller's versioned struct (struct_size set by the caller) is
+ *     berth_<object>_<what>_get: berth_engine_status_get, berth_engine_metrics_get;
+ *   - text allocated for the caller is berth_<object>_<what>_text, freed with berth_string_free.
+ * Exceptions, kept because they shipped: berth_engine_snapshot takes a snapshot reference (by the
+ * rule, berth_snapshot_acquire), dropped with berth_snapshot_release; berth_version and
+ * berth_api_version are library-wide and have no object.
+ *
+ * Versions: BERTH_API_VERSION_MAJOR / _MINOR number this file apart from the plugin ABI
+ * (BERTH_ABI_MAJOR / _MINOR in berth/abi.h). Anything appended here (a function, a struct field,
+ * a constant) bumps the minor; a host built against x.y runs with any libberth x.z, z >= y, and
+ * can check with berth_api_version(). Removing or changing anything bumps the major. A change
+ * here never moves the plugin ABI's numbers, so a host-only change never makes a host refuse a
+ * plugin. Versions 1.0 to 1.3 of the two are the same releases, so "1.2" below reads the same
+ * on either side.
  */
 #ifndef BERTH_BERTH_H
 #define BERTH_BERTH_H
@@ -19,6 +49,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#define BERTH_API_VERSION_MAJOR 1
+#define BERTH_API_VERSION_MINOR 4 /* 1.2: berth_metrics from snapshots_rejected on;
+                                     1.4: berth_api_version */
 
 /* ------------------------------------------------------------------------------ errors ---- */
 
@@ -34,6 +68,10 @@ void berth_string_free(char *text);
 
 /* The library's release, e.g. "0.1.0"; static storage. */
 const char *berth_version(void);
+
+/* The host C API version of the library running: major << 16 | minor. A host built against
+   BERTH_API_VERSION_MAJOR.MINOR needs the same major and a minor at least its own. (API 1.4) */
+uint32_t berth_api_version(void);
 
 /* ----------------------------------------------------------------------------- options ---- */
 
@@ -138,7 +176,7 @@ typedef struct berth_metrics {
   double moved_load_fraction;  /* by the last refresh, of the total load */
   uint64_t lookups_unknown;    /* lookups answered by placing a stream not in the snapshot */
   uint64_t oversized_streams;  /* streams whose load alone exceeds a fair share */
-  /* ABI 1.2: written only when struct_size covers them. */
+  /* API 1.2: written only when struct_size covers them. */
   uint64_t snapshots_rejected; /* published versions this node could not read (it kept serving) */
   uint64_t intake_rejected;    /* intake batches that failed to parse */
   uint64_t rules_hash;         /* of the tenant rules in force; 0: none */

@@ -22,21 +22,12 @@
 #include <utility>
 #include <vector>
 
+#include "berth/error.hpp"  // berth::plugin::Error: what a plugin throws to report a code
 #include "berth/plugin.h"
 
 #define BERTH_EXPORT extern "C" __attribute__((visibility("default")))
 
 namespace berth::plugin {
-
-// An error a plugin means to report: its code crosses the ABI, its text goes in the status.
-class Error : public std::runtime_error {
- public:
-  Error(int32_t code, const std::string& message) : std::runtime_error(message), code_(code) {}
-  int32_t code() const noexcept { return code_; }
-
- private:
-  int32_t code_;
-};
 
 inline void report(const berth_host_api* host, berth_status* status, int32_t code,
                    std::string_view message) noexcept {

@@ -7,18 +7,17 @@
 """
 
 from .engine import (Engine, Metrics, Options, Server, Snapshot, Status, Stream, StreamId,
-                     version)
+                     api_version, version)
 from .events import Event, EventKind, Events
-from .errors import (BerthError, ConfigError, CorruptError, FencedError, InternalError,
-                     InvalidArgumentError, NoServersError, NotFoundError, PermissionError,
-                     PluginError, StateError, TimeoutError, UnavailableError)
+from . import errors as _errors
+# BerthError and one subclass per result code (berth.errors is made from berth/result_codes.h).
+from .errors import *  # noqa: F401,F403
 
 __version__ = version()
 
 __all__ = [
     "Engine", "Options", "Snapshot", "Status", "Metrics", "Server", "Stream", "StreamId", "version",
+    "api_version",
     "Event", "EventKind", "Events",
-    "BerthError", "ConfigError", "CorruptError", "FencedError", "InternalError",
-    "InvalidArgumentError", "NoServersError", "NotFoundError", "PermissionError", "PluginError",
-    "StateError", "TimeoutError", "UnavailableError",
 ]
+__all__ += [name for name in _errors.__all__ if name != "error_for"]

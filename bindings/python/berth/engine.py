@@ -31,6 +31,12 @@ def version() -> str:
     return _c.berth_version()
 
 
+def api_version() -> tuple[int, int]:
+    """The host C API version (major, minor) of the libberth this process runs."""
+    packed = _c.berth_api_version()
+    return packed >> 16, packed & 0xFFFF
+
+
 def _option_text(value: OptionValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -10,17 +10,13 @@ from __future__ import annotations
 import os
 import subprocess
 
-import pytest
-
 import berth
 
 from test_berth import NON_ASCII
 
 
-def test_java_and_python_agree_on_zookeeper(zookeeper):
-    java = os.environ.get("BERTH_JAVA")
-    if not java:
-        pytest.skip("BERTH_JAVA and friends are set by CTest")
+def test_java_and_python_agree_on_zookeeper(zookeeper, java_host):
+    java = java_host["BERTH_JAVA"]
     root = f"/berth-agreement-{os.getpid()}"
     backend = {"backend.name": "zookeeper", "backend.connect": zookeeper, "backend.root": root,
                "backend.session_timeout": "4s"}
@@ -39,9 +35,9 @@ def test_java_and_python_agree_on_zookeeper(zookeeper):
         names = known + [f"unknown-{i}" for i in range(100)] + ["unknown-ß", "unknown-🚀"]
         ours = engine.lookup_batch(names)
         assert [engine.lookup(n) for n in names] == ours
-        classpath = os.pathsep.join([os.environ["BERTH_JAR"], os.environ["BERTH_JAVA_TEST_CLASSES"]])
+        classpath = os.pathsep.join([java_host["BERTH_JAR"], java_host["BERTH_JAVA_TEST_CLASSES"]])
         proc = subprocess.run(
-            [java, f"-Dberth.jni.library={os.environ['BERTH_JNI_LIBRARY']}", "-cp", classpath,
+            [java, f"-Dberth.jni.library={java_host['BERTH_JNI_LIBRARY']}", "-cp", classpath,
              "org.berth.AgreementMain", str(version), *(f"{k}={v}" for k, v in backend.items())],
             input="\n".join(names) + "\n", capture_output=True, encoding="utf-8", timeout=90)
         assert proc.returncode == 0, proc.stderr

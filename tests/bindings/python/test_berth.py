@@ -55,6 +55,10 @@ def test_version():
     assert berth.version().count(".") == 2
 
 
+def test_api_version_is_the_headers():
+    assert berth.api_version() == (berth.berth_swig.BERTH_API_VERSION_MAJOR, berth.berth_swig.BERTH_API_VERSION_MINOR)
+
+
 def test_open_close_and_context_manager():
     engine = berth.Engine(settings(fresh_cluster("open"), "n1"))
     assert not engine.closed
@@ -325,14 +329,12 @@ def test_non_ascii_ids_round_trip():
         assert [engine.lookup(n.encode()) for n in names] == singles
 
 
-def test_java_and_python_agree_on_a_file_backend(tmp_path):
+def test_java_and_python_agree_on_a_file_backend(tmp_path, java_host):
     """A Java process and this Python process on one `file` directory give the same owners."""
-    java = os.environ.get("BERTH_JAVA")
-    if not java:
-        pytest.skip("BERTH_JAVA and friends are set by CTest")
     import subprocess
 
-    classpath = os.pathsep.join([os.environ["BERTH_JAR"], os.environ["BERTH_JAVA_TEST_CLASSES"]])
+    java = java_host["BERTH_JAVA"]
+    classpath = os.pathsep.join([java_host["BERTH_JAR"], java_host["BERTH_JAVA_TEST_CLASSES"]])
     s = {
         "backend.name": "file",
         "backend.dir": str(tmp_path),
@@ -353,7 +355,7 @@ def test_java_and_python_agree_on_a_file_backend(tmp_path):
         names = known + [f"unknown-{i}" for i in range(100)] + ["unknown-ß", "unknown-🚀"]
         ours = engine.lookup_batch(names)
         proc = subprocess.run(
-            [java, f"-Dberth.jni.library={os.environ['BERTH_JNI_LIBRARY']}", "-cp", classpath,
+            [java, f"-Dberth.jni.library={java_host['BERTH_JNI_LIBRARY']}", "-cp", classpath,
              "org.berth.AgreementMain", str(version), "backend.name=file", f"backend.dir={tmp_path}"],
             input="\n".join(names) + "\n", capture_output=True, encoding="utf-8", timeout=60)
         assert proc.returncode == 0, proc.stderr

@@ -24,9 +24,21 @@ def start_proxy(directory: str, server: str) -> subprocess.Popen:
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")
 
 
+def require_ctest_environment() -> None:
+    """Fails the test, naming what is missing, unless CTest set every variable and each path exists."""
+    names = ("BERTH_JAVA", "BERTH_JAR", "BERTH_JNI_LIBRARY", "BERTH_WRITE_PROXY_JAR")
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not set: run this test through ctest "
+                    "(ctest -R samples.java.write_proxy), which sets it", pytrace=False)
+    for name in names:
+        if not os.path.exists(os.environ[name]):
+            pytest.fail(f"{name} {os.environ[name]} does not exist: build the tree first (cmake --build build)",
+                        pytrace=False)
+
+
 def test_two_write_proxies_agree_on_every_owner(tmp_path):
-    if not os.environ.get("BERTH_WRITE_PROXY_JAR"):
-        pytest.skip("BERTH_WRITE_PROXY_JAR and friends are set by CTest")
+    require_ctest_environment()
     proxies = [start_proxy(str(tmp_path), s) for s in ("proxy-a:8080", "proxy-b:8080")]
     try:
         answers = []

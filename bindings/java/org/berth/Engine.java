@@ -104,6 +104,12 @@ public final class Engine implements AutoCloseable {
     return berth_swigJNI.berth_version();
   }
 
+  /** The host C API version of the libberth this process runs: {major, minor}. */
+  public static int[] apiVersion() {
+    int packed = berth_swigJNI.berth_api_version();
+    return new int[] {packed >>> 16, packed & 0xFFFF};
+  }
+
   private long handle() {
     long h = handle.get();
     if (h == 0) {

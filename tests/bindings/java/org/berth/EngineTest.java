@@ -85,6 +85,16 @@ public class EngineTest {
   }
 
   @Test
+  public void apiVersionIsTheHeaders() {
+    assertArrayEquals(
+        new int[] {
+          org.berth.internal.berth_swigConstants.BERTH_API_VERSION_MAJOR,
+          org.berth.internal.berth_swigConstants.BERTH_API_VERSION_MINOR
+        },
+        Engine.apiVersion());
+  }
+
+  @Test
   public void openAndClose() {
     Engine engine = Engine.open(settings(freshCluster("open"), "n1"));
     assertFalse(engine.isClosed());
