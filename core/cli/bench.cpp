@@ -20,7 +20,7 @@
 #include "config/options.h"
 #include "engine/engine.h"
 #include "plugin/instances.h"
-#include "plugin/snapshot_policies.h"
+#include "engine/snapshot_policies.h"
 #include "snapshot/codec.h"
 #include "snapshot/delta_codec.h"
 #include "workload/workload.h"

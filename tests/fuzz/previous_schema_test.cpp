@@ -13,7 +13,7 @@
 
 #include "common/error.h"
 #include "plugin/loader.h"
-#include "plugin/snapshot_policies.h"
+#include "engine/snapshot_policies.h"
 #include "snapshot/codec.h"
 #include "snapshot_v1.capnp.h"
 
