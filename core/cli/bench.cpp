@@ -83,7 +83,7 @@ ZkFigures measure_zk(const BenchOptions& o, const Engine& engine) {
   follower_options.set("engine.campaign", "false");
   Engine follower(follower_options.resolve());
 
-  Snapshot copy;  // the published columns only, as Engine::publish_as does
+  Snapshot copy;  // the published columns only: encoding needs nothing derived
   copy.meta = current->meta;
   copy.servers = current->servers;
   copy.streams = current->streams;

@@ -77,6 +77,7 @@ TEST_F(TombstonesCluster, ANewLeaderHonoursTheTombstonesOfTheOldOne) {
   ASSERT_TRUE(eventually([&] { return next->status().version > removed_at; })) << "the new leader did not publish";
   ASSERT_TRUE(eventually([&] { return fleet_->status().version >= removed_at; }));
   EXPECT_EQ(std::string(fleet_->lookup("stream-7")).rfind("server-", 0), 0u);
+  fleet_->report_load("stream-7", 4.0);  // reaches the new leader, which must ignore it
   fleet_->flush();
   next->refresh();
   EXPECT_FALSE(holds(*next->snapshot(), "stream-7")) << "the new leader brought a removed stream back";
