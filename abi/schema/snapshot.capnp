@@ -20,6 +20,9 @@ struct Snapshot {
   tenants @8 :List(Text);        # streams refer to tenants by index
   streams @9 :Streams;
   delta @10 :Delta;              # set only when this message is a delta, not a full snapshot
+  tombstones @11 :List(Text);    # streams removed on purpose, oldest first, at most 65536: a
+                                 # lookup or a load report does not bring them back, an add does.
+                                 # A delta carries them in its head.
 }
 
 struct Server {
@@ -82,8 +85,8 @@ struct Delta {
   baseVersion @0 :UInt64;          # the checkpoint this applies to
   baseEpoch @1 :UInt64;            # ... published at this epoch
   baseStreams @2 :UInt64;          # ... with this many streams (every index below is smaller)
-  head @3 :Data;                   # a packed Snapshot: this version's provenance, all its servers
-                                   # and its tenant table; its streams are only those added since
+  head @3 :Data;                   # a packed Snapshot: this version's provenance, all its servers,
+                                   # its tenant table and its tombstones; its streams are only those added since
                                    # the base (ids, tenant, load, owner), in order
   removed @4 :List(UInt32);        # base indices of streams gone since the base, ascending
   changed @5 :List(UInt32);        # base indices of streams whose owner, load or tenant changed,

@@ -69,19 +69,22 @@ BERTH_API int32_t berth_engine_lookup_batch(berth_engine* engine, const char* co
     BERTH_REQUIRE_ARG(count == 0 || (streams != nullptr && stream_lens != nullptr && out_owners != nullptr),
                       "berth_engine_lookup_batch: streams, stream_lens or out_owners is NULL");
     berth::Engine& e = engine_of(engine, "berth_engine_lookup_batch");
+    if (count == 0) return;
+    // One snapshot for the whole batch, held while the ids are converted a chunk at a time.
+    berth::Engine::Lookups lookups(e);
     constexpr size_t kChunk = 256;
     std::string_view views[kChunk];
     for (size_t base = 0; base < count; base += kChunk) {
       size_t n = std::min(kChunk, count - base);
       for (size_t i = 0; i < n; ++i) {
         if (streams[base + i] == nullptr || stream_lens[base + i] == 0) {
-          e.lookup_batch(views, i, out_owners + base);  // owners before the bad one are filled
+          lookups.batch(views, i, out_owners + base);  // owners before the bad one are filled
           throw berth::Error(BERTH_E_INVALID_ARGUMENT,
                              "berth_engine_lookup_batch: stream #" + std::to_string(base + i) + " is NULL or empty");
         }
         views[i] = std::string_view(streams[base + i], stream_lens[base + i]);
       }
-      e.lookup_batch(views, n, out_owners + base);
+      lookups.batch(views, n, out_owners + base);
     }
   });
 }
@@ -192,11 +195,11 @@ BERTH_API int32_t berth_engine_metrics_get(berth_engine* engine, berth_metrics* 
     full.oversized_streams = m.oversized_streams;
     full.snapshots_rejected = m.snapshots_rejected;
     full.intake_rejected = m.intake_rejected;
-    full.rules_hash = m.rules_hash;
+    full.rules_hash = m.rules.hash;
     full.rules_refused = m.rules_refused;
-    full.rules_problems = m.rules_problems;
-    full.rules_kept_owner = m.rules_kept_owner;
-    full.rules_violations = m.rules_violations;
+    full.rules_problems = m.rules.problem_count;
+    full.rules_kept_owner = m.rules.kept_owner;
+    full.rules_violations = m.rules.violations;
     std::memcpy(static_cast<void*>(out), &full, std::min<size_t>(out->struct_size, sizeof full));
   });
 }

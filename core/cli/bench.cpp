@@ -20,7 +20,7 @@
 #include "config/options.h"
 #include "engine/engine.h"
 #include "plugin/instances.h"
-#include "plugin/snapshot_policies.h"
+#include "engine/snapshot_policies.h"
 #include "snapshot/codec.h"
 #include "snapshot/delta_codec.h"
 #include "tools/median.h"
@@ -80,7 +80,7 @@ ZkFigures measure_zk(const BenchOptions& o, const Engine& engine) {
   follower_options.set("engine.campaign", "false");
   Engine follower(follower_options.resolve());
 
-  Snapshot copy;  // the published columns only, as Engine::publish_as does
+  Snapshot copy;  // the published columns only: encoding needs nothing derived
   copy.meta = current->meta;
   copy.servers = current->servers;
   copy.streams = current->streams;

@@ -10,7 +10,7 @@
 #include "common/error.h"
 #include "engine/refresh.h"
 #include "plugin/loader.h"
-#include "plugin/snapshot_policies.h"
+#include "engine/snapshot_policies.h"
 #include "snapshot/codec.h"
 #include "tools/median.h"
 #include "tools/workload.h"

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "engine/refresh.h"
 
 namespace berth {
 namespace {
@@ -28,22 +27,20 @@ std::string escape_label(const std::string& in) {
 
 }  // namespace
 
-void record_rules(EngineMetrics& m, const RulesReport& r) {
+void record_rules(EngineCounters& c, RulesReport r) {
   if (!r.evaluated) return;
-  m.rules_hash = r.hash;
-  m.rules_reloads += r.reloaded ? 1 : 0;
-  m.rules_refused += r.refused.empty() ? 0 : 1;
-  m.rules_problems = r.problem_count;
-  m.rules_kept_owner = r.kept_owner;
-  m.rules_constrained_streams = r.constrained_streams;
-  m.rules_classes = r.classes;
-  m.rules_violations = r.violations;
-  m.rules_eval_ms = r.eval_ms;
-  if (r.reloaded) m.rules_last_refusal.clear();
-  if (!r.refused.empty()) m.rules_last_refusal = r.refused;
-  m.rules_errors.clear();
-  for (const auto& p : r.problems) m.rules_errors.push_back(fmt::format("{}: {}", rules::kind_name(p.kind), p.message));
-  if (!m.rules_last_refusal.empty()) m.rules_errors.push_back(m.rules_last_refusal);
+  c.rules_reloads += r.reloaded ? 1 : 0;
+  c.rules_refused += r.refused.empty() ? 0 : 1;
+  if (r.reloaded) c.rules_last_refusal.clear();
+  if (!r.refused.empty()) c.rules_last_refusal = r.refused;
+  c.rules = std::move(r);
+}
+
+std::vector<std::string> rules_errors(const EngineCounters& c) {
+  std::vector<std::string> out;
+  for (const auto& p : c.rules.problems) out.push_back(fmt::format("{}: {}", rules::kind_name(p.kind), p.message));
+  if (!c.rules_last_refusal.empty()) out.push_back(c.rules_last_refusal);
+  return out;
 }
 
 std::string metrics_prometheus(const EngineMetrics& m, const std::string& node_id) {
@@ -73,12 +70,12 @@ std::string metrics_prometheus(const EngineMetrics& m, const std::string& node_i
   emit(out, "intake_rejected_total", "counter", "Intake batches that failed to parse.", node, d(m.intake_rejected));
   emit(out, "rules_reloads_total", "counter", "Changed rule files brought into force.", node, d(m.rules_reloads));
   emit(out, "rules_refused_total", "counter", "Changed rule files refused (the rules in force stayed).", node, d(m.rules_refused));
-  emit(out, "rules_problems", "gauge", "Problems in the last evaluation of the rules.", node, d(m.rules_problems));
+  emit(out, "rules_problems", "gauge", "Problems in the last evaluation of the rules.", node, d(m.rules.problem_count));
   emit(out, "rules_kept_owner_streams", "gauge", "Streams held on their owner because a rule failed or allowed no server.", node,
-       d(m.rules_kept_owner));
-  emit(out, "rules_constrained_streams", "gauge", "Streams the rules constrain.", node, d(m.rules_constrained_streams));
-  emit(out, "rules_violations", "gauge", "Constrained streams placed outside their allowed servers.", node, d(m.rules_violations));
-  emit(out, "rules_evaluation_ms", "gauge", "Duration of the last evaluation of the rules.", node, m.rules_eval_ms);
+       d(m.rules.kept_owner));
+  emit(out, "rules_constrained_streams", "gauge", "Streams the rules constrain.", node, d(m.rules.constrained_streams));
+  emit(out, "rules_violations", "gauge", "Constrained streams placed outside their allowed servers.", node, d(m.rules.violations));
+  emit(out, "rules_evaluation_ms", "gauge", "Duration of the last evaluation of the rules.", node, m.rules.eval_ms);
   return out;
 }
 

@@ -23,6 +23,32 @@ struct NextStreams {
   uint64_t removed = 0;
 };
 
+// A lookup (`seen`) or a load report of a stream removed on purpose: it stays removed.
+bool stays_removed(const Snapshot* base, const std::string& id, const StreamChange& change) {
+  return change.present && !change.added && base != nullptr && base->tombstones && base->tombstones->contains(id);
+}
+
+// The base's tombstones, less the streams added again, plus those removed since (tombstones.h).
+std::shared_ptr<const Tombstones> next_tombstones(const Snapshot* base, const PendingChanges& pending) {
+  const Tombstones* dead = base != nullptr ? base->tombstones.get() : nullptr;
+  bool changed = false;
+  for (const auto& [id, change] : pending.all()) {
+    bool buried = dead != nullptr && dead->contains(id);
+    if (buried ? change.added : !change.present) changed = true;
+  }
+  if (!changed) return dead != nullptr ? base->tombstones : nullptr;
+  std::vector<std::string> ids;
+  if (dead != nullptr)
+    for (const std::string& id : dead->ids()) {
+      const StreamChange* c = pending.find(id);
+      if (c == nullptr || !c->added) ids.push_back(id);
+    }
+  for (const std::string& id : pending.order())
+    if (!pending.all().at(id).present && (dead == nullptr || !dead->contains(id))) ids.push_back(id);
+  if (ids.empty()) return nullptr;
+  return std::make_shared<const Tombstones>(std::move(ids));
+}
+
 // The streams of the next snapshot: the base's, minus removals, plus additions. Reuses the
 // base's columns untouched when nothing was added or removed.
 NextStreams next_streams(const Snapshot* base, const PendingChanges& pending) {
@@ -30,6 +56,7 @@ NextStreams next_streams(const Snapshot* base, const PendingChanges& pending) {
   uint64_t base_count = base != nullptr ? base->stream_count() : 0;
   bool membership_changed = false;
   for (const auto& [id, change] : pending.all()) {
+    if (stays_removed(base, id, change)) continue;
     bool known = base != nullptr && base->table->find(stream_hash(id), id, base->streams->ids.arena.data()) != nullptr;
     if (known != change.present || (known && change.added)) membership_changed = true;
   }
@@ -78,7 +105,7 @@ NextStreams next_streams(const Snapshot* base, const PendingChanges& pending) {
   }
   for (const std::string& id : pending.order()) {
     const StreamChange& c = pending.all().at(id);
-    if (!c.present) continue;
+    if (!c.present || stays_removed(base, id, c)) continue;
     if (base != nullptr &&
         base->table->find(stream_hash(id), id, base->streams->ids.arena.data()) != nullptr)
       continue;  // already carried over from the base
@@ -188,6 +215,7 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
   snapshot->load.resize(n);
   for (uint64_t i = 0; i < n; ++i) snapshot->load[i] = static_cast<float>(load[i]);
   snapshot->owner = std::move(owner);
+  snapshot->tombstones = next_tombstones(base, pending);
   finish_snapshot(*snapshot, &policy, std::move(names), base);
 
   RefreshResult result;

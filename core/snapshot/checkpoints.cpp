@@ -37,8 +37,7 @@ void Checkpoints::published(const Snapshot& next, const Publication& publication
 }
 
 Checkpoints::Read Checkpoints::read(uint64_t version, uint64_t base_version, std::string_view bytes,
-                                    const std::function<std::string(uint64_t)>& fetch_base,
-                                    const std::function<void(const Snapshot& base)>& on_base) const {
+                                    const std::function<std::string(uint64_t)>& fetch_base) const {
   auto check_version = [](const Snapshot& s, uint64_t expected, const char* what) {
     if (s.meta.version != expected)
       throw Error(BERTH_E_CORRUPT, std::string(what) + " published as version " + std::to_string(expected) +
@@ -91,9 +90,8 @@ Checkpoints::Read Checkpoints::read(uint64_t version, uint64_t base_version, std
       out.snapshot = apply_delta(*out.checkpoint, delta);
     }
     check_version(out.snapshot, version, "delta bytes");
-  } catch (const Error&) {
-    if (on_base) on_base(*out.checkpoint);
-    throw;
+  } catch (const Error& e) {
+    throw Unreadable(e, out.checkpoint);
   }
   return out;
 }
@@ -104,11 +102,6 @@ void Checkpoints::keep(std::shared_ptr<const Snapshot> checkpoint, size_t bytes)
   if (checkpoint_ && checkpoint_->meta.version > checkpoint->meta.version) return;
   checkpoint_ = std::move(checkpoint);
   checkpoint_bytes_ = bytes;
-}
-
-uint64_t Checkpoints::version() const {
-  std::lock_guard lock(mutex_);
-  return checkpoint_ ? checkpoint_->meta.version : 0;
 }
 
 }  // namespace berth

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/error.h"
 #include "snapshot/codec.h"
 #include "snapshot/delta_codec.h"
 
@@ -54,16 +55,21 @@ class Checkpoints {
     std::shared_ptr<const Snapshot> checkpoint;  // bare; the base of a delta, or the snapshot itself
     size_t checkpoint_bytes = 0;
   };
-  // `fetch_base(v)` returns version v's bytes from the backend. Throws Error: BERTH_E_CORRUPT for
-  // bytes that do not decode or apply (after `on_base` has been handed the checkpoint they were
-  // read against, so a caller can fall back to it), or whatever fetch_base throws.
+  // Bytes that do not decode, or do not apply, on a checkpoint this node could read: carries that
+  // checkpoint (bare), so a caller can serve it rather than nothing newer.
+  class Unreadable : public Error {
+   public:
+    Unreadable(const Error& cause, std::shared_ptr<const Snapshot> base)
+        : Error(cause.code(), cause.what()), checkpoint(std::move(base)) {}
+    std::shared_ptr<const Snapshot> checkpoint;
+  };
+  // `fetch_base(v)` returns version v's bytes from the backend. Throws Unreadable (code
+  // BERTH_E_CORRUPT) for a delta that does not decode or apply on its checkpoint; Error: whatever
+  // fetch_base throws, and BERTH_E_CORRUPT for full snapshots that do not decode.
   Read read(uint64_t version, uint64_t base_version, std::string_view bytes,
-            const std::function<std::string(uint64_t)>& fetch_base,
-            const std::function<void(const Snapshot& base)>& on_base = {}) const;
+            const std::function<std::string(uint64_t)>& fetch_base) const;
   // Keeps `checkpoint` (bare) unless the one held is newer.
   void keep(std::shared_ptr<const Snapshot> checkpoint, size_t bytes);
-
-  uint64_t version() const;  // of the checkpoint held; 0 when none
 
  private:
   const CheckpointPolicy policy_;

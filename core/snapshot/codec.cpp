@@ -109,6 +109,11 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
   root.setRulesHash(s.meta.rules_hash);
   root.setCreatedUnixMs(s.meta.created_unix_ms);
   root.setLeader(s.meta.leader);
+  if (s.tombstones && s.tombstones->size() > 0) {
+    const std::vector<std::string>& dead = s.tombstones->ids();
+    auto out = root.initTombstones(static_cast<unsigned>(dead.size()));
+    for (unsigned k = 0; k < dead.size(); ++k) set_text(out.init(k, static_cast<unsigned>(dead[k].size())), dead[k]);
+  }
 
   const ServerColumns& servers = *s.servers;
   auto out_servers = root.initServers(servers.size());
@@ -251,6 +256,16 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
     s.meta.rules_hash = root.getRulesHash();
     s.meta.created_unix_ms = root.getCreatedUnixMs();
     s.meta.leader = text(root.getLeader());
+    if (root.hasTombstones()) {
+      auto in = root.getTombstones();
+      if (in.size() > kMaxTombstones)
+        throw Error(BERTH_E_CORRUPT, "snapshot lists " + std::to_string(in.size()) + " removed streams, more than the " +
+                                         std::to_string(kMaxTombstones) + " a leader keeps");
+      std::vector<std::string> dead;
+      dead.reserve(in.size());
+      for (auto id : in) dead.emplace_back(text(id));
+      s.tombstones = std::make_shared<const Tombstones>(std::move(dead));
+    }
 
     auto servers = std::make_shared<ServerColumns>();
     auto in_servers = root.getServers();

@@ -12,7 +12,7 @@ namespace berth {
 
 // A policy's default owners (ABI 1.2) as the codec uses them: which policy, at which behaviour
 // version, and the owners, computed from the servers and the stream hashes alone.
-// plugin/snapshot_policies.h makes them from a loaded policy plugin.
+// engine/snapshot_policies.h makes them from a loaded policy plugin.
 struct OwnerDefaults {
   std::string policy;
   uint32_t behaviour = 0;

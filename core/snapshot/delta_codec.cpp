@@ -73,6 +73,7 @@ Snapshot bare_copy(const Snapshot& snapshot) {
   out.streams = snapshot.streams;
   out.load = snapshot.load;
   out.owner = snapshot.owner;
+  out.tombstones = snapshot.tombstones;
   return out;
 }
 
@@ -119,10 +120,11 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
   if (over_budget() || (ns.ids.offsets[nn] - ns.ids.offsets[first_added]) + (nn - first_added) * 12 > give_up)
     return std::nullopt;
 
-  // The head: provenance, servers and tenants of next, and the streams added after the base's.
+  // The head: provenance, servers, tenants and tombstones of next, and the streams added after the base's.
   Snapshot head;
   head.meta = next.meta;
   head.servers = next.servers;
+  head.tombstones = next.tombstones;
   auto added = std::make_shared<StreamColumns>();
   added->tenants = ns.tenants;
   added->ids.reserve(nn - first_added, ns.ids.offsets[nn] - ns.ids.offsets[first_added]);
@@ -270,6 +272,7 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
   Snapshot s;
   s.meta = d.head.meta;
   s.servers = d.head.servers;
+  s.tombstones = d.head.tombstones;
   s.owner.resize(n);
   s.load.resize(n);
   std::shared_ptr<StreamColumns> columns;

@@ -23,7 +23,8 @@ struct Delta {
   uint64_t base_version = 0;
   uint64_t base_epoch = 0;
   uint64_t base_streams = 0;
-  // This version's provenance, servers and tenant table; as streams, those added since the base.
+  // This version's provenance, servers, tenant table and tombstones; as streams, those added since
+  // the base.
   // Not finished.
   Snapshot head;
   std::vector<uint32_t> removed;  // base indices, ascending

@@ -14,6 +14,7 @@
 #include "snapshot/columns.h"
 #include "snapshot/lookup_table.h"
 #include "snapshot/server_names.h"
+#include "snapshot/tombstones.h"
 
 namespace berth {
 
@@ -43,6 +44,7 @@ struct Snapshot {
   std::shared_ptr<const StreamColumns> streams;
   std::vector<float> load;      // per stream: appraised load (float: what is published)
   std::vector<uint32_t> owner;  // per stream: server index
+  std::shared_ptr<const Tombstones> tombstones;  // removed streams (null: none); none is in `streams`
 
   // Derived by finish_snapshot().
   std::vector<double> server_load;

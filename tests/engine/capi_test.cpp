@@ -2,13 +2,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "berth/berth.h"
 
@@ -266,6 +270,68 @@ TEST(CApi, FollowerRefreshAndBadArgumentsAreStateAndArgumentErrors) {
   EXPECT_EQ(berth_engine_metrics_get(leader, &small, nullptr), BERTH_E_INVALID_ARGUMENT);
   berth_engine_close(follower);
   berth_engine_close(leader);
+}
+
+// Every version the publisher makes has exactly one server, so all streams sit on it: a batch
+// whose answers name two servers was answered from two versions.
+TEST(CApi, ALookupBatchIsAnsweredFromOneVersionWhileVersionsArePublished) {
+  Options o(fresh_cluster(), "batch-node");
+  berth_engine* engine = nullptr;
+  ASSERT_EQ(berth_engine_open(o.handle, &engine, nullptr), BERTH_OK);
+  constexpr size_t kStreams = 10000;
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < kStreams; ++i) ids.push_back("batch-stream-" + std::to_string(i));
+  ASSERT_EQ(berth_engine_join(engine, "srv-0", 1.0, nullptr), BERTH_OK);
+  for (const std::string& id : ids)
+    ASSERT_EQ(berth_engine_add_stream(engine, id.data(), id.size(), "t", 1.0, nullptr), BERTH_OK);
+  ASSERT_EQ(berth_engine_flush(engine, nullptr), BERTH_OK);
+  berth_engine_status st{};
+  st.struct_size = sizeof st;
+  ASSERT_TRUE(eventually([&] { return berth_engine_status_get(engine, &st, nullptr) == BERTH_OK && st.is_leader; }));
+  berth_error* err = nullptr;
+  ASSERT_EQ(berth_engine_refresh(engine, &err), BERTH_OK) << (err ? berth_error_message(err) : "");
+  ASSERT_EQ(berth_engine_status_get(engine, &st, nullptr), BERTH_OK);
+  ASSERT_EQ(st.stream_count, kStreams);
+
+  constexpr int kVersions = 150;
+  std::atomic<bool> done{false};
+  std::atomic<int> publish_failures{0};
+  std::thread publisher([&] {
+    for (int k = 1; k <= kVersions; ++k) {
+      std::string next = "srv-" + std::to_string(k), previous = "srv-" + std::to_string(k - 1);
+      if (berth_engine_join(engine, next.c_str(), 1.0, nullptr) != BERTH_OK ||
+          berth_engine_leave(engine, previous.c_str(), nullptr) != BERTH_OK ||
+          berth_engine_refresh(engine, nullptr) != BERTH_OK)
+        ++publish_failures;
+    }
+    done = true;
+  });
+
+  std::vector<const char*> names(kStreams);
+  std::vector<size_t> lens(kStreams);
+  for (size_t i = 0; i < kStreams; ++i) {
+    names[i] = ids[i].c_str();
+    lens[i] = ids[i].size();
+  }
+  std::vector<const char*> owners(kStreams);
+  uint64_t batches = 0, mixed = 0;
+  std::string first_mixed;
+  while (!done.load() || batches == 0) {
+    ASSERT_EQ(berth_engine_lookup_batch(engine, names.data(), lens.data(), kStreams, owners.data(), nullptr), BERTH_OK);
+    ++batches;
+    for (size_t i = 1; i < kStreams; ++i)
+      if (std::strcmp(owners[i], owners[0]) != 0) {
+        if (mixed++ == 0) first_mixed = std::string(owners[0]) + " and " + owners[i] + " (stream #" + std::to_string(i) + ")";
+        break;
+      }
+  }
+  publisher.join();
+  ASSERT_EQ(publish_failures.load(), 0);
+  ASSERT_EQ(berth_engine_status_get(engine, &st, nullptr), BERTH_OK);
+  std::printf("[ figures  ] %llu batches of %zu lookups during %d publications (last version %llu)\n",
+              static_cast<unsigned long long>(batches), kStreams, kVersions, static_cast<unsigned long long>(st.version));
+  EXPECT_EQ(mixed, 0u) << mixed << " of " << batches << " batches mixed versions, first: " << first_mixed;
+  berth_engine_close(engine);
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 #include <set>
 
 #include "common/error.h"
+#include "plugin/loader.h"
+#include "snapshot/codec.h"
+#include "snapshot/delta_codec.h"
 #include "engine_fixture.h"
 
 namespace berth::testing {
@@ -126,36 +129,52 @@ TEST_F(EngineCluster, LeaderLossElectsANewLeaderThatPublishesAndNodesConverge) {
     }
 }
 
+// Fencing: a backend instance that led and was deposed cannot publish under its old epoch, even
+// a version number nobody has used. The instance is driven directly, as an engine drives its own.
 TEST_F(EngineCluster, DeposedLeaderCannotPublish) {
-  start(2);
+  start(0);
+  Options o;
+  o.set("backend.name", "memory");
+  o.set("backend.cluster", cluster_);
+  EngineOptions resolved = o.resolve();
+  PluginRegistry registry;
+  berth_backend_watch quiet{BERTH_SIZE_THROUGH(berth_backend_watch, changed), nullptr, [](void*, uint32_t) {}};
+  Backend deposed(registry.load(BERTH_PLUGIN_BACKEND, resolved.backend.name), resolved.backend.config, &quiet);
+  deposed.campaign();
+  berth_leadership led = deposed.leadership();
+  ASSERT_TRUE(led.is_leader) << "the first candidate of a fresh cluster leads";
+  const uint64_t old_epoch = led.epoch;
+  for (int i = 0; i < 2; ++i) {
+    NodeSpec spec;
+    spec.node_id = "node-" + std::to_string(i);
+    nodes_.push_back(open_node(cluster_, spec));
+  }
   add_servers(3);
   add_streams(30);
-  refresh_and_converge();
-  Engine& a = leader();
-  uint64_t old_epoch = a.status().epoch;
-  a.resign();
-  Engine* b = nullptr;
-  ASSERT_TRUE(eventually([&] {
-    for (auto& n : nodes_)
-      if (n.get() != &a && n->status().is_leader) b = n.get();
-    return b != nullptr;
-  }));
-  ASSERT_TRUE(eventually([&] { return b->status().epoch > old_epoch && b->status().version > 0; }));
-  uint64_t before = b->status().version;
+  deposed.resign();
+  Engine& b = leader();
+  ASSERT_TRUE(eventually([&] { return b.status().epoch > old_epoch && b.status().version > 0; }));
+  Engine& a = nodes_[0].get() == &b ? *nodes_[1] : *nodes_[0];
+  uint64_t before = b.status().version;
+
+  Snapshot stale = bare_copy(*b.snapshot());
+  stale.meta.version = before + 1;
+  stale.meta.epoch = old_epoch;
   try {
-    a.publish_as(old_epoch);
+    deposed.publish(old_epoch, stale.meta.version, encode_snapshot(stale));
     FAIL() << "a deposed leader published";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), BERTH_E_FENCED) << e.what();
   }
+  EXPECT_EQ(b.status().version, before);
   try {
     a.refresh();
     FAIL() << "a follower refreshed";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), BERTH_E_STATE) << e.what();
   }
-  b->refresh();
-  EXPECT_GT(b->status().version, before);
+  b.refresh();
+  EXPECT_GT(b.status().version, before);
 }
 
 TEST_F(EngineCluster, MembershipChangeTriggersARefreshWhenConfigured) {

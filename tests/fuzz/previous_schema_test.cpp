@@ -14,8 +14,8 @@
 
 #include "common/error.h"
 #include "plugin/loader.h"
-#include "plugin/snapshot_policies.h"
 #include "berth/snapshot.capnp.h"
+#include "engine/snapshot_policies.h"
 #include "snapshot/codec.h"
 #include "snapshot_v1.capnp.h"
 

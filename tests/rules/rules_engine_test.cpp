@@ -13,7 +13,7 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 
 std::string all_errors(const EngineMetrics& m) {
   std::string out;
-  for (const auto& e : m.rules_errors) out += e + "\n";
+  for (const auto& e : rules_errors(m)) out += e + "\n";
   return out;
 }
 
@@ -73,9 +73,9 @@ TEST_P(RulesPlacement, DedicatedTenantAndEveryoneElseStayApart) {
     EXPECT_EQ(gold_server, tenant_of(stream) == "gold") << stream << " on " << owner;
   }
   EngineMetrics m = leader_->metrics();
-  EXPECT_EQ(m.rules_violations, 0u);
-  EXPECT_EQ(m.rules_constrained_streams, 70u);
-  EXPECT_EQ(m.rules_classes, 2u);
+  EXPECT_EQ(m.rules.violations, 0u);
+  EXPECT_EQ(m.rules.constrained_streams, 70u);
+  EXPECT_EQ(m.rules.classes, 2u);
   EXPECT_EQ(s->meta.rules_hash, rules::rules_hash("dedicate('gold', {tier = 'gold'})\n"));
 }
 
@@ -105,8 +105,8 @@ TEST_P(RulesPlacement, AllowDenyPinAndSpread) {
   }
   EXPECT_EQ(owners(*s)["umbrella-3"], "srv-b2");
   for (const auto& [zone, count] : initech_per_zone) EXPECT_LE(count, 8) << "at most 40% of 20 in zone " << zone;
-  EXPECT_EQ(leader_->metrics().rules_violations, 0u);
-  EXPECT_EQ(leader_->metrics().rules_problems, 0u) << all_errors(leader_->metrics());
+  EXPECT_EQ(leader_->metrics().rules.violations, 0u);
+  EXPECT_EQ(leader_->metrics().rules.problem_count, 0u) << all_errors(leader_->metrics());
 }
 
 TEST_P(RulesPlacement, PreferredServersAreTakenWhileTheyHaveRoom) {
@@ -121,7 +121,7 @@ TEST_P(RulesPlacement, PreferredServersAreTakenWhileTheyHaveRoom) {
       EXPECT_EQ(owner, "srv-a1") << stream << ": srv-a1 has room for all four";
     }
   }
-  EXPECT_EQ(leader_->metrics().rules_violations, 0u);
+  EXPECT_EQ(leader_->metrics().rules.violations, 0u);
 }
 
 TEST_P(RulesPlacement, AScaledTenantWeighsMoreInPlacement) {
@@ -156,12 +156,12 @@ TEST_F(RulesEngine, AStreamWithNoAllowedServerKeepsItsOwnerAndIsReported) {
   auto after = owners(*refresh());
   for (int i = 0; i < 6; ++i) EXPECT_EQ(after["acme-" + std::to_string(i)], before["acme-" + std::to_string(i)]);
   EngineMetrics m = leader_->metrics();
-  EXPECT_EQ(m.rules_kept_owner, 6u);
-  EXPECT_EQ(m.rules_problems, 1u);
-  ASSERT_FALSE(m.rules_errors.empty());
-  EXPECT_TRUE(has(m.rules_errors[0], "no allowed server") && has(m.rules_errors[0], "rules.lua:2") &&
-              has(m.rules_errors[0], "tenant 'acme'"))
-      << m.rules_errors[0];
+  EXPECT_EQ(m.rules.kept_owner, 6u);
+  EXPECT_EQ(m.rules.problem_count, 1u);
+  ASSERT_FALSE(rules_errors(m).empty());
+  EXPECT_TRUE(has(rules_errors(m)[0], "no allowed server") && has(rules_errors(m)[0], "rules.lua:2") &&
+              has(rules_errors(m)[0], "tenant 'acme'"))
+      << rules_errors(m)[0];
   EXPECT_TRUE(has(metrics_prometheus(m, "leader"), "berth_rules_kept_owner_streams{node=\"leader\"} 6"));
 }
 
@@ -224,7 +224,7 @@ TEST_F(RulesEngine, HotReloadTakesAGoodFileAndRefusesABadOne) {
   m = leader_->metrics();
   EXPECT_EQ(m.rules_refused, 2u);
   EXPECT_TRUE(has(all_errors(m), "unknown label 'zon'")) << all_errors(m);
-  EXPECT_EQ(m.rules_problems, 0u) << "the rules in force evaluate cleanly";
+  EXPECT_EQ(m.rules.problem_count, 0u) << "the rules in force evaluate cleanly";
 
   // A good file again, picked up by the leader on its own (no explicit refresh).
   std::string v3 = "tenant('acme', function(t) t:allow{zone = 'c'} end)\n";

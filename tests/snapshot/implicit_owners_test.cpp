@@ -13,7 +13,7 @@
 #include "common/error.h"
 #include "engine/refresh.h"
 #include "plugin/loader.h"
-#include "plugin/snapshot_policies.h"
+#include "engine/snapshot_policies.h"
 #include "snapshot/schema_edit.h"
 #include "snapshot/codec.h"
 #include "tools/workload.h"

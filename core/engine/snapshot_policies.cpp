@@ -1,4 +1,4 @@
-#include "plugin/snapshot_policies.h"
+#include "engine/snapshot_policies.h"
 
 #include <algorithm>
 #include <cctype>

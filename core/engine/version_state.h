@@ -1,0 +1,60 @@
+// The version numbers an engine keeps about its snapshot, with their invariants, and the waits
+// on them (wait_version, the C API's event queues).
+//
+//   served       the version of the snapshot in the engine's cell; 0 before the first. Raised by
+//                served_now() right after the cell swap, under the engine's install lock, so it
+//                only grows and never names a snapshot readers cannot get yet.
+//   latest_seen  the newest version this node knows exists: announced by the backend (even when
+//                its bytes were rejected) or served. A refresh numbers its version above it, so a
+//                version number is never reused. Invariant: served <= latest_seen.
+//   publishing   the version this node is publishing, which it installs from memory rather than
+//                fetching back; 0 when none. Invariant: publishing == 0 || publishing > served
+//                (served_now() clears it once served reaches it; a failed publication clears it).
+//   generation   bumped whenever something an event queue reports may have changed: the served
+//                version, leadership, degraded mode, or a wake-up when the engine closes.
+//
+// Threads: any. Each number is atomic; served and generation change under the mutex the waits
+// sleep on, so a waiter between its check and its sleep is still woken.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+namespace berth {
+
+class VersionState {
+ public:
+  uint64_t served() const { return served_.load(); }
+  uint64_t latest_seen() const { return latest_seen_.load(); }
+  uint64_t publishing() const { return publishing_.load(); }
+  // Nothing at or below this is worth fetching: this node serves it or is publishing it.
+  uint64_t known() const;
+
+  void saw(uint64_t version);  // the backend announced `version`
+  void begin_publishing(uint64_t version);  // requires version > served()
+  void end_publishing();  // published and installed, or failed: fetched like anyone's from now on
+  void served_now(uint64_t version);  // the cell holds `version` (> served()); wakes the waiters
+
+  // Until served() >= version; false when `timeout` passed first.
+  bool wait_served(uint64_t version, std::chrono::milliseconds timeout);
+
+  uint64_t generation() const { return generation_.load(); }
+  // Until generation() differs from `seen`, `cancel` is set (then notify_change()), or `deadline`.
+  uint64_t wait_change(uint64_t seen, std::chrono::steady_clock::time_point deadline, const std::atomic<bool>& cancel);
+  void notify_change();
+
+ private:
+  void raise_latest_seen(uint64_t version);
+
+  std::atomic<uint64_t> served_{0};
+  std::atomic<uint64_t> latest_seen_{0};
+  std::atomic<uint64_t> publishing_{0};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::atomic<uint64_t> generation_{0};  // written under mutex_
+};
+
+}  // namespace berth

@@ -1,0 +1,43 @@
+// Streams removed on purpose (remove_stream), which the leader keeps in every snapshot it
+// publishes, so a new leader after a failover knows them too.
+//
+// A removed stream stays out of the assignment until a host adds it again: a lookup of it (an
+// intake `seen` record) or a measured load (`report`) does not bring it back, an `add` does.
+// Lookups of a removed stream still get an answer, placed like any unknown stream.
+//
+// Bounded: at most kMaxTombstones ids, oldest first. Past the bound the oldest are forgotten,
+// and a stream removed that long ago is again treated as an unknown stream (the next lookup of it
+// brings it back, with no tenant), which is what every stream removed before tombstones existed
+// gets too.
+//
+// Immutable once built and shared between versions (a std::shared_ptr<const Tombstones>), so any
+// thread may read it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace berth {
+
+inline constexpr size_t kMaxTombstones = size_t{1} << 16;
+
+class Tombstones {
+ public:
+  // `ids` oldest first, without duplicates; only the newest kMaxTombstones are kept.
+  explicit Tombstones(std::vector<std::string> ids);
+  Tombstones(const Tombstones&) = delete;  // the index points into ids_
+  Tombstones& operator=(const Tombstones&) = delete;
+
+  bool contains(std::string_view id) const { return index_.count(id) != 0; }
+  const std::vector<std::string>& ids() const { return ids_; }
+  size_t size() const { return ids_.size(); }
+
+ private:
+  std::vector<std::string> ids_;
+  std::unordered_set<std::string_view> index_;
+};
+
+}  // namespace berth
