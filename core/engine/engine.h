@@ -63,7 +63,7 @@ class Engine {
     SnapshotCell::Reader reader_;
   };
 
-  // `labels` are what rules select servers by (scripting/labels.h: parse_labels checks them).
+  // `labels` are what rules select servers by (common/labels.h: parse_labels checks them).
   void join(std::string_view server, double capacity, const Labels& labels = {});
   void leave(std::string_view server);
   void add_stream(std::string_view stream, std::string_view tenant, double load);

@@ -135,6 +135,9 @@ int32_t berth_engine_leave(berth_engine *engine, const char *server_id, berth_er
    64 KiB are refused with BERTH_E_INVALID_ARGUMENT (so is a lookup of such an unknown stream). */
 int32_t berth_engine_add_stream(berth_engine *engine, const char *stream, size_t stream_len,
                                 const char *tenant, double load, berth_error **err);
+/* A removed stream stays out of every later snapshot until it is added again: lookups still
+   answer it (routing) but no longer bring it back. The leader remembers the latest 65,536
+   removals; a stream removed before those is treated as unknown again. */
 int32_t berth_engine_remove_stream(berth_engine *engine, const char *stream, size_t stream_len,
                                    berth_error **err);
 /* A measured load for a stream, for appraisers that use reported loads. */
