@@ -16,7 +16,8 @@
 //
 // Threads: any. Each number is atomic, so readers need no lock; served, publishing and generation
 // change under the mutex the waits sleep on, so the invariants hold between any two calls and a
-// waiter between its check and its sleep is still woken.
+// waiter between its check and its sleep is still woken. A reader without the lock that reads
+// served() first sees the other two keep the invariants with it.
 #pragma once
 
 #include <atomic>
