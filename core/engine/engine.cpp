@@ -309,6 +309,41 @@ void Engine::return_pending() {
   intake_->give_back(backend());
 }
 
+// This node learnt from the backend that it no longer leads (a refresh was refused or fenced):
+// event queues hear of it now, and what it drained as leader goes back for the next leader.
+// Requires refresh_mutex_.
+void Engine::deposed_locked(uint64_t epoch) {
+  epoch_.store(epoch);
+  if (is_leader_.exchange(false)) {  // else sync_leadership() flipped it and notified
+    notify_change();
+    logger().info("berth node {}: no longer leading (epoch {})", node_id_, epoch);
+  }
+  // Even when the flag was already down: this refresh may have drained records (give_back() is
+  // idempotent).
+  try {
+    intake_->give_back(backend());
+  } catch (const std::exception& e) {
+    logger().warn("berth node {}: drained records lost when deposed: {}", node_id_, e.what());
+  }
+}
+
+RefreshResult Engine::build_refresh(uint64_t epoch) {
+  install_latest();  // build on the newest published version, whoever published it
+  if (uint64_t rejected = intake_->take(backend(), epoch); rejected != 0) {
+    std::lock_guard lock(counters_mutex_);
+    counters_.intake_rejected += rejected;
+  }
+  std::shared_ptr<const Snapshot> base = cell_.shared();
+  Provenance meta;
+  // On top of the newest version anyone published, even one this node could not read.
+  meta.version = std::max(base ? base->meta.version : 0, versions_.latest_seen()) + 1;
+  meta.epoch = epoch;
+  meta.leader = node_id_;
+  meta.created_unix_ms = unix_ms();
+  return compute_refresh(base.get(), members_as_servers(), intake_->pending(), *appraiser_, *policy_, std::move(meta),
+                         names_, rules_.get());
+}
+
 void Engine::refresh() {
   std::lock_guard refresh_lock(refresh_mutex_);
   auto started = Clock::now();
@@ -320,37 +355,42 @@ void Engine::refresh() {
   };
   berth_leadership l = backend().call([](Backend& b) { return b.leadership(); });
   if (!l.is_leader) {
-    is_leader_.store(false);
     next_refresh_ = Clock::now() + options_.refresh_interval;
+    deposed_locked(l.epoch);
     throw Error(BERTH_E_STATE, fmt::format("node {} is not the leader (epoch {})", node_id_, l.epoch));
   }
+  bool published = false;  // from then on the pending records are in a version: never failed()
   try {
-    install_latest();  // build on the newest published version, whoever published it
-    if (uint64_t rejected = intake_->take(backend(), l.epoch); rejected != 0) {
-      std::lock_guard lock(counters_mutex_);
-      counters_.intake_rejected += rejected;
+    RefreshResult result = build_refresh(l.epoch);
+    // A newer version was served while this one was built (another node published it): build
+    // again on top of it, a few times, rather than publish a version below the one served.
+    for (int again = 1; !versions_.begin_publishing(result.snapshot->meta.version); ++again) {
+      if (again == 3)
+        throw Error(BERTH_E_STATE, fmt::format("node {}: version {} overtaken by served version {} {} times while "
+                                               "building on it; another node publishes",
+                                               node_id_, result.snapshot->meta.version, versions_.served(), again));
+      result = build_refresh(l.epoch);
     }
-
-    std::shared_ptr<const Snapshot> base = cell_.shared();
-    Provenance meta;
-    // On top of the newest version anyone published, even one this node could not read.
-    meta.version = std::max(base ? base->meta.version : 0, versions_.latest_seen()) + 1;
-    meta.epoch = l.epoch;
-    meta.leader = node_id_;
-    meta.created_unix_ms = unix_ms();
-    RefreshResult result = compute_refresh(base.get(), members_as_servers(), intake_->pending(), *appraiser_, *policy_,
-                                           std::move(meta), names_, rules_.get());
-    versions_.begin_publishing(result.snapshot->meta.version);
+    const uint64_t version = result.snapshot->meta.version;
+    // Whatever happens below, the publication ends: a version this node published but could not
+    // install is then fetched like anyone's.
+    struct EndPublishing {
+      VersionState& versions;
+      uint64_t version;
+      ~EndPublishing() { versions.end_publishing(version); }
+    } end_publishing{versions_, version};
     try {
-      publish_locked(*result.snapshot, l.epoch);
+      publish_locked(*result.snapshot, l.epoch, published);
     } catch (...) {
-      versions_.end_publishing();  // not ours after all: whoever published this version, fetch it
-      wake(BERTH_CHANGED_SNAPSHOT);
+      wake(BERTH_CHANGED_SNAPSHOT);  // whoever published this version (this node included), fetch it
       throw;
     }
-    install(result.snapshot);
-    versions_.end_publishing();
-    intake_->published(backend());
+    try {
+      install(result.snapshot);
+    } catch (...) {
+      wake(BERTH_CHANGED_SNAPSHOT);  // published: the follower fetches it back
+      throw;
+    }
     next_refresh_ = Clock::now() + options_.refresh_interval;
     if (result.rules.problem_count > 0 || !result.rules.refused.empty())
       logger().warn("berth node {}: tenant rules: {} problem(s){}{}", node_id_, result.rules.problem_count,
@@ -369,27 +409,23 @@ void Engine::refresh() {
     record_rules(counters_, std::move(result.rules));
   } catch (const Error& e) {
     next_refresh_ = Clock::now() + options_.refresh_interval;
-    if (e.code() == BERTH_E_FENCED) {
-      is_leader_.store(false);
-      try {
-        intake_->give_back(backend());  // the new leader gets what this one drained (drain() backends)
-      } catch (const std::exception& returned) {
-        logger().warn("berth node {}: drained records lost when deposed: {}", node_id_, returned.what());
-      }
-    } else {
+    if (e.code() == BERTH_E_FENCED)
+      deposed_locked(l.epoch);  // the new leader gets what this one drained (drain() backends)
+    else if (!published)
       intake_->failed(backend());
-    }
     fail(e);
   } catch (const std::exception& e) {
     next_refresh_ = Clock::now() + options_.refresh_interval;
-    intake_->failed(backend());
+    if (!published) intake_->failed(backend());
     fail(Error(BERTH_E_INTERNAL, std::string("refresh failed: ") + e.what()));
   }
 }
 
 // A delta against the last checkpoint when the backend keeps bases and the delta is small, else
-// a full snapshot (the next checkpoint). Requires refresh_mutex_.
-void Engine::publish_locked(const Snapshot& snapshot, uint64_t epoch) {
+// a full snapshot (the next checkpoint). Once the backend holds the version, `published` is set
+// and the pending intake records it includes are settled, before anything else can fail.
+// Requires refresh_mutex_.
+void Engine::publish_locked(const Snapshot& snapshot, uint64_t epoch, bool& published) {
   const uint64_t version = snapshot.meta.version;
   Checkpoints::Publication publication = checkpoints_.prepare(snapshot, backend_->supports_deltas());
   {
@@ -403,6 +439,8 @@ void Engine::publish_locked(const Snapshot& snapshot, uint64_t epoch) {
       backend_->publish_based(epoch, version, 0, publication.bytes);
     }
   }
+  published = true;
+  intake_->published(backend());
   checkpoints_.published(snapshot, publication);
   if (publication.base_version != 0)
     logger().debug("berth node {}: version {} published as a delta on version {}: {} bytes, {} changed, {} added, {} removed",

@@ -97,7 +97,9 @@ class Engine {
   void handle(uint32_t bits);
   void sync_leadership();
   void install_latest();
-  void publish_locked(const Snapshot& snapshot, uint64_t epoch);  // refresh's publication
+  RefreshResult build_refresh(uint64_t epoch);  // the next version, on the newest one; requires refresh_mutex_
+  void publish_locked(const Snapshot& snapshot, uint64_t epoch, bool& published);  // refresh's publication
+  void deposed_locked(uint64_t epoch);
   void install(std::shared_ptr<const Snapshot> snapshot);
   void refresh_if_leading();
   void flush_intake();

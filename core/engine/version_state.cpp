@@ -4,7 +4,11 @@
 
 namespace berth {
 
-uint64_t VersionState::known() const { return std::max(served_.load(), publishing_.load()); }
+uint64_t VersionState::known() const {
+  // Both under the lock: served_now() raises one and clears the other in one step.
+  std::lock_guard lock(mutex_);
+  return std::max(served_.load(), publishing_.load());
+}
 
 void VersionState::raise_latest_seen(uint64_t version) {
   uint64_t seen = latest_seen_.load();
@@ -14,20 +18,31 @@ void VersionState::raise_latest_seen(uint64_t version) {
 
 void VersionState::saw(uint64_t version) { raise_latest_seen(version); }
 
-void VersionState::begin_publishing(uint64_t version) { publishing_.store(version); }
+bool VersionState::begin_publishing(uint64_t version) {
+  std::lock_guard lock(mutex_);
+  if (version <= served_.load()) return false;
+  publishing_.store(version);
+  return true;
+}
 
-void VersionState::end_publishing() { publishing_.store(0); }
+void VersionState::end_publishing(uint64_t version) {
+  std::lock_guard lock(mutex_);
+  if (publishing_.load() == version) publishing_.store(0);
+}
 
-void VersionState::served_now(uint64_t version) {
-  raise_latest_seen(version);
-  uint64_t mine = publishing_.load();
-  if (mine != 0 && mine <= version) publishing_.compare_exchange_strong(mine, 0);
+bool VersionState::served_now(uint64_t version) {
   {
     std::lock_guard lock(mutex_);
+    if (version <= served_.load()) return false;
+    // Readers take no lock: latest_seen goes up and a publication it reaches ends before served
+    // moves, so whoever sees the new served sees both invariants kept.
+    raise_latest_seen(version);
+    if (publishing_.load() <= version) publishing_.store(0);
     served_.store(version);
     generation_.fetch_add(1);
   }
   changed_.notify_all();
+  return true;
 }
 
 bool VersionState::wait_served(uint64_t version, std::chrono::milliseconds timeout) {

@@ -9,12 +9,15 @@
 //                version number is never reused. Invariant: served <= latest_seen.
 //   publishing   the version this node is publishing, which it installs from memory rather than
 //                fetching back; 0 when none. Invariant: publishing == 0 || publishing > served
-//                (served_now() clears it once served reaches it; a failed publication clears it).
+//                (begin_publishing() refuses a version not above served; served_now() clears it
+//                once served reaches it; end_publishing() clears it).
 //   generation   bumped whenever something an event queue reports may have changed: the served
 //                version, leadership, degraded mode, or a wake-up when the engine closes.
 //
-// Threads: any. Each number is atomic; served and generation change under the mutex the waits
-// sleep on, so a waiter between its check and its sleep is still woken.
+// Threads: any. Each number is atomic, so readers need no lock; served, publishing and generation
+// change under the mutex the waits sleep on, so the invariants hold between any two calls and a
+// waiter between its check and its sleep is still woken. A reader without the lock that reads
+// served() first sees the other two keep the invariants with it.
 #pragma once
 
 #include <atomic>
@@ -34,9 +37,15 @@ class VersionState {
   uint64_t known() const;
 
   void saw(uint64_t version);  // the backend announced `version`
-  void begin_publishing(uint64_t version);  // requires version > served()
-  void end_publishing();  // published and installed, or failed: fetched like anyone's from now on
-  void served_now(uint64_t version);  // the cell holds `version` (> served()); wakes the waiters
+  // Marks `version` as this node's publication; false (and nothing changes) when `version` is
+  // not above served(): a newer version was served meanwhile, so building on the old one is moot.
+  [[nodiscard]] bool begin_publishing(uint64_t version);
+  // The publication of `version` is over (installed, or failed): from now on it is fetched like
+  // anyone's. Leaves another version's publication alone.
+  void end_publishing(uint64_t version);
+  // The cell holds `version`: raises served and wakes the waiters; false (and nothing changes)
+  // when `version` is not above served(), which never goes down.
+  bool served_now(uint64_t version);
 
   // Until served() >= version; false when `timeout` passed first.
   bool wait_served(uint64_t version, std::chrono::milliseconds timeout);
@@ -52,7 +61,7 @@ class VersionState {
   std::atomic<uint64_t> served_{0};
   std::atomic<uint64_t> latest_seen_{0};
   std::atomic<uint64_t> publishing_{0};
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::atomic<uint64_t> generation_{0};  // written under mutex_
 };

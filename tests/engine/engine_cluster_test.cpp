@@ -129,9 +129,10 @@ TEST_F(EngineCluster, LeaderLossElectsANewLeaderThatPublishesAndNodesConverge) {
     }
 }
 
-// Fencing: a backend instance that led and was deposed cannot publish under its old epoch, even
-// a version number nobody has used. The instance is driven directly, as an engine drives its own.
-TEST_F(EngineCluster, DeposedLeaderCannotPublish) {
+// Backend fencing: a backend instance that led and was deposed cannot publish under its old
+// epoch, even a version number nobody has used. The instance is driven directly, as an engine
+// drives its own; DeposedEngineRefusesToRefreshAndItsRecordsReachTheNextLeader is the engine's side.
+TEST_F(EngineCluster, DeposedBackendInstanceIsFencedFromPublishing) {
   start(0);
   Options o;
   o.set("backend.name", "memory");
@@ -175,6 +176,56 @@ TEST_F(EngineCluster, DeposedLeaderCannotPublish) {
   }
   b.refresh();
   EXPECT_GT(b.status().version, before);
+}
+
+// An engine that led and was deposed (another engine leads at a higher epoch): its refresh is
+// refused, it publishes nothing, it reports the loss at once, and the intake records it held reach
+// the new leader: one it took as leader in a refresh that failed, one a host told it.
+TEST_F(EngineCluster, DeposedEngineRefusesToRefreshAndItsRecordsReachTheNextLeader) {
+  start(2);
+  add_servers(2);
+  add_streams(5);
+  Engine& a = leader();
+  Engine& b = nodes_[0].get() == &a ? *nodes_[1] : *nodes_[0];
+  a.refresh();
+  const uint64_t old_epoch = a.status().epoch;
+
+  fleet_->leave("server-0");  // the next refresh takes the intake, then fails: no servers
+  fleet_->leave("server-1");
+  fleet_->add_stream("taken-by-a", "", 1.0);
+  fleet_->flush();
+  EXPECT_THROW(a.refresh(), Error);
+  a.add_stream("told-to-a", "", 1.0);
+  const uint64_t published_by_a = a.metrics().refresh_ok;
+  const uint64_t served_by_a = a.status().version;
+
+  a.resign();
+  ASSERT_TRUE(eventually([&] { return b.status().is_leader && b.status().epoch > old_epoch; })) << "b never led";
+  try {
+    a.refresh();
+    FAIL() << "a deposed engine refreshed";
+  } catch (const Error& e) {
+    EXPECT_TRUE(e.code() == BERTH_E_STATE || e.code() == BERTH_E_FENCED) << e.what();
+  }
+  // Whichever of the refresh and the backend's watch told it, the loss is visible right away.
+  EXPECT_FALSE(a.status().is_leader);
+  EXPECT_EQ(a.metrics().refresh_ok, published_by_a) << "a deposed engine published";
+
+  add_servers(2);
+  a.flush();
+  b.refresh();
+  auto next = b.snapshot();
+  EXPECT_EQ(next->meta.leader, b.node_id());
+  EXPECT_GT(next->meta.epoch, old_epoch);
+  EXPECT_GT(next->meta.version, served_by_a);
+  std::set<std::string> ids;
+  for (uint64_t i = 0; i < next->stream_count(); ++i) ids.insert(std::string(next->streams->ids.at(i)));
+  EXPECT_EQ(ids.count("taken-by-a"), 1u) << "a record the deposed leader took is lost";
+  EXPECT_EQ(ids.count("told-to-a"), 1u) << "a record a host told the deposed leader is lost";
+  EXPECT_EQ(ids.size(), 7u);
+  // The deposed engine follows the new leader like any other node.
+  EXPECT_TRUE(eventually([&] { return a.status().version == next->meta.version; }));
+  EXPECT_EQ(a.metrics().refresh_ok, published_by_a);
 }
 
 TEST_F(EngineCluster, MembershipChangeTriggersARefreshWhenConfigured) {

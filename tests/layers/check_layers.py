@@ -5,7 +5,8 @@ Usage: check_layers.py SOURCE_DIR
 
 A file's layer is its folder under core/ (core/engine/refresh.h is in `engine`), or `scripting`
 for scripting/. An include names a layer by its first path component ("snapshot/codec.h").
-Includes of the ABI headers (berth/...) and of libraries are allowed everywhere. The layers and
+Includes of the ABI headers (berth/...) and of libraries are allowed everywhere. An include with a
+`..` component is an error: it reaches another folder without naming its layer. The layers and
 why they are ordered so: docs/layers.md.
 """
 
@@ -75,8 +76,13 @@ def check(root):
             match = INCLUDE.match(line)
             if not match:
                 continue
-            target = match.group(1).split("/")[0]
-            if len(match.group(1).split("/")) < 2 or target not in STANDS_ON or target in allowed:
+            parts = match.group(1).split("/")
+            if ".." in parts:
+                problems.append(f"{path.relative_to(root)}:{number}: {layer} includes {match.group(1)}, a relative "
+                                f"path the layer check cannot place: name the folder from core/ (\"layer/file.h\")")
+                continue
+            target = parts[0]
+            if len(parts) < 2 or target not in STANDS_ON or target in allowed:
                 continue
             below = ", ".join(sorted(reachable(layer))) or "nothing"
             problems.append(f"{path.relative_to(root)}:{number}: {layer} includes {match.group(1)}, "

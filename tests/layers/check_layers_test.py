@@ -82,6 +82,13 @@ class LayerCheck(unittest.TestCase):
     def test_angle_bracket_includes_of_a_layer_count_too(self):
         self.assert_refused("core/plugin/x.cpp", "#include <engine/engine.h>\n", "plugin includes engine/engine.h")
 
+    def test_an_include_climbing_out_of_its_folder_fails(self):
+        self.assert_refused("core/common/hash.h", '#include "../engine/engine.h"\n',
+                            "core/common/hash.h:1: common includes ../engine/engine.h, a relative path")
+
+    def test_a_relative_include_within_a_layer_fails_too(self):
+        self.assert_refused("core/engine/x.cpp", '#include "sub/../engine.h"\n', "engine includes sub/../engine.h")
+
     def test_a_folder_in_no_layer_fails(self):
         self.assert_refused("core/extras/thing.cpp", '#include "common/error.h"\n', "core/extras/ is in no layer")
 
