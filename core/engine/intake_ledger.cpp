@@ -92,6 +92,10 @@ uint64_t IntakeLedger::take(const BackendRef& backend, uint64_t epoch) {
     for (auto& [key, bytes] : records)
       if (keys_.take(key)) batches.push_back(std::move(bytes));
   }
+  return apply(batches);
+}
+
+uint64_t IntakeLedger::apply(const std::vector<std::string>& batches) {
   uint64_t rejected = 0;
   for (const std::string& batch : batches) {
     try {
@@ -118,11 +122,18 @@ void IntakeLedger::give_back(const BackendRef& backend) {
     return;
   }
   if (pending_.empty()) return;
-  std::vector<std::string> batches = pending_as_batches();
-  {
-    std::lock_guard lock(backend.mutex);
-    for (const std::string& batch : batches) backend.backend.submit(batch);
+  std::lock_guard lock(backend.mutex);
+  // Records sent since take() are newer than pending_, and submitted back after them pending_
+  // would overtake them (a removal would win over a later add of the same stream). While this
+  // node still leads it drains them and applies them on top, so what goes back keeps them last.
+  // A deposed node cannot drain (the new leader takes them), and gives pending_ back as it is.
+  try {
+    apply(backend.backend.drain());
+  } catch (const std::exception& e) {
+    logger().info("berth node {}: giving back {} pending stream change(s) without the newer records: {}", node_id_,
+                  pending_.order().size(), e.what());
   }
+  for (const std::string& batch : pending_as_batches()) backend.backend.submit(batch);
   pending_.clear();
 }
 
@@ -134,8 +145,11 @@ std::vector<std::string> IntakeLedger::pending_as_batches() const {
     if (batches.back().size() >= kIntakeBatchBytes) batches.emplace_back();
     std::string& batch = batches.back();
     const StreamChange& c = pending_.all().at(id);
-    if (!c.present)
+    if (!c.present) {
+      // The lookup keeps what the removal buries (refresh.cpp): a stream heard of, then removed.
+      if (c.heard) append_intake(batch, IntakeOp::seen, id, "", kNaN);
       append_intake(batch, IntakeOp::remove, id, "", kNaN);
+    }
     else if (c.added)
       append_intake(batch, IntakeOp::add, id, c.tenant, c.reported_load);
     else
@@ -147,13 +161,24 @@ std::vector<std::string> IntakeLedger::pending_as_batches() const {
 
 // The folded records are submitted first and the originals settled after, so a crash between
 // the two only leaves both, and applying both changes nothing more.
+//
+// Records sent since take() are newer than the taken ones; submitted after them, the folded
+// records would overtake them (a removal would win over a later add of the same stream). So the
+// fold first takes them too, applied on top of pending_, and settles them with the rest: the
+// folded records then say what all of them say, in their order. A record another node sends
+// between this peek and the submit below can still be overtaken; the window is one round trip.
 void IntakeLedger::failed(const BackendRef& backend) noexcept {
   constexpr size_t kFoldAbove = 256;
   if (!keyed_ || keys_.taken_count() <= kFoldAbove) return;
   try {
-    std::vector<std::string> batches = pending_as_batches();
+    std::vector<std::string> batches;
     {
       std::lock_guard lock(backend.mutex);
+      std::vector<std::string> newer;
+      for (auto& [key, bytes] : backend.backend.peek_intake())
+        if (keys_.take(key)) newer.push_back(std::move(bytes));
+      apply(newer);
+      batches = pending_as_batches();
       for (const std::string& batch : batches) backend.backend.submit(batch);
       backend.backend.settle_intake(keys_.taken());
     }

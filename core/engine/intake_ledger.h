@@ -62,10 +62,12 @@ class IntakeLedger {
   // the same effect, so a long publish outage cannot grow the pending list without bound.
   void failed(const BackendRef& backend) noexcept;
   // This node stops leading: records it drained go back to the backend for the next leader
-  // (records of a keyed backend are still pending there). Throws what the backend throws.
+  // (records of a keyed backend are still pending there), behind none sent since it drained
+  // while it can still drain those too. Throws what the backend's submit throws.
   void give_back(const BackendRef& backend);
 
  private:
+  uint64_t apply(const std::vector<std::string>& batches);  // into pending_; returns the batches dropped
   std::vector<std::string> pending_as_batches() const;
   void settle_published(const BackendRef& backend) noexcept;
 

@@ -16,6 +16,7 @@ struct StreamChange {
   bool present = true;      // false: removed
   bool added = false;       // an add was heard (tenant meaningful)
   bool seen_only = false;   // only lookups have mentioned it
+  bool heard = false;       // an add, lookup or load report was heard, so a removal buries it (refresh.cpp)
   std::string tenant;
   double reported_load = std::numeric_limits<double>::quiet_NaN();
 };
@@ -30,6 +31,7 @@ class PendingChanges {
         order_.push_back(r.stream);
         it->second.seen_only = true;
       }
+      it->second.heard = true;
       return;
     }
     auto [it, inserted] = changes_.try_emplace(r.stream);
@@ -39,6 +41,7 @@ class PendingChanges {
       case IntakeOp::add:
         c.present = true;
         c.added = true;
+        c.heard = true;
         c.tenant = r.tenant;
         if (!std::isnan(r.load)) c.reported_load = r.load;
         break;
@@ -48,6 +51,7 @@ class PendingChanges {
         break;
       case IntakeOp::report:
         c.reported_load = r.load;
+        c.heard = true;
         break;
       case IntakeOp::seen:
         break;

@@ -15,6 +15,7 @@ namespace berth {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+static_assert(kMaxTombstoneIdBytes == kMaxIdBytes, "a snapshot must take every id an intake record carries");
 
 struct NextStreams {
   std::shared_ptr<const StreamColumns> columns;
@@ -28,23 +29,37 @@ bool stays_removed(const Snapshot* base, const std::string& id, const StreamChan
   return change.present && !change.added && base != nullptr && base->tombstones && base->tombstones->contains(id);
 }
 
+bool in_base(const Snapshot* base, const std::string& id) {
+  return base != nullptr && base->table->find(stream_hash(id), id, base->streams->ids.arena.data()) != nullptr;
+}
+
+// Whether a removal in `pending` buries `id`: a stream the base holds or buries, or one some
+// record of this refresh brought in before its removal. An id nobody knew gets no tombstone:
+// nothing would bring it back, and its tombstone would push out one that matters.
+bool buries(const Snapshot* base, const std::string& id, const StreamChange& change) {
+  if (change.present) return false;
+  return change.heard || in_base(base, id) || (base != nullptr && base->tombstones && base->tombstones->contains(id));
+}
+
 // The base's tombstones, less the streams added again, plus those removed since (tombstones.h).
+// A buried stream removed again moves to the newest place, so the bound forgets the removals
+// longest ago.
 std::shared_ptr<const Tombstones> next_tombstones(const Snapshot* base, const PendingChanges& pending) {
   const Tombstones* dead = base != nullptr ? base->tombstones.get() : nullptr;
   bool changed = false;
   for (const auto& [id, change] : pending.all()) {
     bool buried = dead != nullptr && dead->contains(id);
-    if (buried ? change.added : !change.present) changed = true;
+    if (buried ? change.added || !change.present : buries(base, id, change)) changed = true;
   }
   if (!changed) return dead != nullptr ? base->tombstones : nullptr;
   std::vector<std::string> ids;
   if (dead != nullptr)
     for (const std::string& id : dead->ids()) {
       const StreamChange* c = pending.find(id);
-      if (c == nullptr || !c->added) ids.push_back(id);
+      if (c == nullptr || (c->present && !c->added)) ids.push_back(id);
     }
   for (const std::string& id : pending.order())
-    if (!pending.all().at(id).present && (dead == nullptr || !dead->contains(id))) ids.push_back(id);
+    if (buries(base, id, pending.all().at(id))) ids.push_back(id);
   if (ids.empty()) return nullptr;
   return std::make_shared<const Tombstones>(std::move(ids));
 }

@@ -261,9 +261,24 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
       if (in.size() > kMaxTombstones)
         throw Error(BERTH_E_CORRUPT, "snapshot lists " + std::to_string(in.size()) + " removed streams, more than the " +
                                          std::to_string(kMaxTombstones) + " a leader keeps");
+      // Refused rather than trimmed past the bounds a leader keeps (tombstones.h): such bytes
+      // were not written by a leader, and trimming them would read some other set of removals.
       std::vector<std::string> dead;
       dead.reserve(in.size());
-      for (auto id : in) dead.emplace_back(text(id));
+      size_t dead_bytes = 0;
+      for (auto id : in) {
+        std::string_view one = text(id);
+        if (one.size() > kMaxTombstoneIdBytes)
+          throw Error(BERTH_E_CORRUPT, "removed stream #" + std::to_string(dead.size()) + " has an id of " +
+                                           std::to_string(one.size()) + " bytes, more than the limit of " +
+                                           std::to_string(kMaxTombstoneIdBytes));
+        dead_bytes += one.size();
+        if (dead_bytes > kMaxTombstoneBytes)
+          throw Error(BERTH_E_CORRUPT, "snapshot lists removed streams of more than " + std::to_string(kMaxTombstoneBytes) +
+                                           " bytes together, more than a leader keeps (at removed stream #" +
+                                           std::to_string(dead.size()) + ")");
+        dead.emplace_back(one);
+      }
       s.tombstones = std::make_shared<const Tombstones>(std::move(dead));
     }
 
@@ -325,6 +340,10 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
     if (previous_end != ids.size()) throw Error(BERTH_E_CORRUPT, "stream id bytes do not end where the last id ends");
     s.servers = std::move(servers);
     s.streams = std::move(streams);
+    if (s.tombstones)
+      if (const std::string* both = first_present(*s.tombstones, *s.streams))
+        throw Error(BERTH_E_CORRUPT, "snapshot version " + std::to_string(s.meta.version) + " lists stream '" +
+                                         both->substr(0, 64) + "' both among its streams and as removed");
     if (implicit) rebuild_owners(s, columns, find_policy);
     // The reader's destructor skips what is left of the input and throws when the bytes end
     // early. Thrown after `return s` had built the result, that result would leak (found by the

@@ -331,6 +331,11 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
     s.streams = base.streams;
   else
     s.streams = std::move(columns);
+  // The head's decode saw only the streams added in it.
+  if (s.tombstones)
+    if (const std::string* both = first_present(*s.tombstones, *s.streams))
+      corrupt("version " + std::to_string(d.head.meta.version) + " lists stream '" + both->substr(0, 64) +
+              "' both among its streams and as removed");
   return s;
 }
 

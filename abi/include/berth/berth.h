@@ -137,7 +137,10 @@ int32_t berth_engine_add_stream(berth_engine *engine, const char *stream, size_t
                                 const char *tenant, double load, berth_error **err);
 /* A removed stream stays out of every later snapshot until it is added again: lookups still
    answer it (routing) but no longer bring it back. The leader remembers the latest 65,536
-   removals; a stream removed before those is treated as unknown again. */
+   removals (at most 4 MiB of ids; removing a stream again counts as its latest removal); a
+   stream removed before those is treated as unknown again. Removing a stream no snapshot held
+   and no host mentioned is not remembered. A leader on a build before this one publishes
+   without these removals and so forgets them (mind it during a rolling upgrade). */
 int32_t berth_engine_remove_stream(berth_engine *engine, const char *stream, size_t stream_len,
                                    berth_error **err);
 /* A measured load for a stream, for appraisers that use reported loads. */
