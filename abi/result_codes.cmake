@@ -83,3 +83,15 @@ function(berth_result_code_sentence text out)
   string(TOUPPER "${first}" first)
   set(${out} "${first}${rest}" PARENT_SCOPE)
 endfunction()
+
+# Writes <file>: one BERTH_RESULT_CODE(BERTH_<SYMBOL>, "<name>") line per code, what core's
+# code_name() is built from (the main build and the fuzz project both include it).
+function(berth_write_result_code_names file)
+  berth_read_result_codes()
+  set(lines "")
+  foreach(code IN LISTS BERTH_RESULT_CODES)
+    string(APPEND lines "BERTH_RESULT_CODE(BERTH_${code}, \"${BERTH_RESULT_CODE_${code}_NAME}\")\n")
+  endforeach()
+  file(CONFIGURE OUTPUT ${file}
+    CONTENT "/* Made from berth/result_codes.h by abi/result_codes.cmake. */\n${lines}" @ONLY)
+endfunction()
