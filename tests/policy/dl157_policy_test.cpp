@@ -33,29 +33,7 @@ void expect_error(int32_t code, const std::function<void()>& call) {
   }
 }
 
-// Up servers with the given ids, capacity 1, in the order given (the host's order: by id bytes).
-class NamedServers {
- public:
-  explicit NamedServers(std::vector<std::string> ids) : capacity_(ids.size(), 1.0), state_(ids.size(), BERTH_SERVER_UP) {
-    offsets_.push_back(0);
-    for (const std::string& id : ids) {
-      arena_ += id;
-      offsets_.push_back(arena_.size());
-    }
-    view_ = {BERTH_SIZE_THROUGH(berth_server_set, state), static_cast<uint32_t>(ids.size()), arena_.data(),
-             offsets_.data(), capacity_.data(), state_.data()};
-  }
-  const berth_server_set& view() const { return view_; }
-
- private:
-  std::vector<double> capacity_;
-  std::vector<int32_t> state_;
-  std::string arena_;
-  std::vector<uint64_t> offsets_;
-  berth_server_set view_{};
-};
-
-std::vector<uint32_t> rebalance_named(const Policy& policy, const NamedServers& servers, const Streams& streams,
+std::vector<uint32_t> rebalance_named(const Policy& policy, const Servers& servers, const Streams& streams,
                                       const std::vector<double>& load) {
   berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, constraints), &servers.view(),
                                   &streams.view(), load.data(), nullptr, nullptr};
@@ -195,7 +173,7 @@ TEST(Dl157Policy, OrdersStreamIdsAsJavaStrings) {
 //   pollFirst: (1, U+1F600) before (1, U+FF21) in Java's order, so U+1F600 <- s3.
 TEST(Dl157Policy, BreaksServerLoadTiesByNameInJavaOrder) {
   auto policy = dl157();
-  NamedServers servers({kFullwidthA, kGrinning});
+  const Servers servers = Servers::named({kFullwidthA, kGrinning}, {1.0, 1.0});
   Streams streams(std::vector<std::string>{"s1", "s2", "s3"});
   EXPECT_EQ(rebalance_named(*policy, servers, streams, {1, 1, 1}), (std::vector<uint32_t>{0, 1, 1}));
 

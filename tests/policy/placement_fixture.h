@@ -21,20 +21,17 @@
 namespace berth::policy_test {
 
 // Servers "server-0000".. (sorted by id, as the host sorts them) with the given capacities and
-// states; every server is up unless `state` says otherwise.
+// states; every server is up unless `state` says otherwise. Or named(): ids of the test's own.
 class Servers {
  public:
   explicit Servers(std::vector<double> capacity, std::vector<int32_t> state = {})
       : capacity_(std::move(capacity)), state_(std::move(state)) {
-    if (state_.empty()) state_.assign(capacity_.size(), BERTH_SERVER_UP);
-    offsets_.push_back(0);
-    for (size_t i = 0; i < capacity_.size(); ++i) {
-      std::string id = std::to_string(i);
-      arena_ += "server-" + std::string(4 - std::min<size_t>(4, id.size()), '0') + id;
-      offsets_.push_back(arena_.size());
-    }
-    view_ = {BERTH_SIZE_THROUGH(berth_server_set, state), static_cast<uint32_t>(capacity_.size()), arena_.data(),
-             offsets_.data(), capacity_.data(), state_.data()};
+    name(numbered_ids(capacity_.size()));
+  }
+  // Up servers with the ids given (the host sorts them by id bytes: give them sorted unless the
+  // order itself is under test).
+  static Servers named(const std::vector<std::string>& ids, std::vector<double> capacity) {
+    return Servers(Named{}, ids, std::move(capacity));
   }
   static Servers equal(uint32_t count) { return Servers(std::vector<double>(count, 1.0)); }
   Servers(const Servers&) = delete;
@@ -52,6 +49,29 @@ class Servers {
   }
 
  private:
+  struct Named {};
+  Servers(Named, const std::vector<std::string>& ids, std::vector<double> capacity) : capacity_(std::move(capacity)) {
+    name(ids);
+  }
+  void name(const std::vector<std::string>& ids) {
+    if (state_.empty()) state_.assign(capacity_.size(), BERTH_SERVER_UP);
+    offsets_.push_back(0);
+    for (const std::string& id : ids) {
+      arena_ += id;
+      offsets_.push_back(arena_.size());
+    }
+    view_ = {BERTH_SIZE_THROUGH(berth_server_set, state), static_cast<uint32_t>(capacity_.size()), arena_.data(),
+             offsets_.data(), capacity_.data(), state_.data()};
+  }
+  static std::vector<std::string> numbered_ids(size_t count) {
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < count; ++i) {
+      std::string n = std::to_string(i);
+      ids.push_back("server-" + std::string(4 - std::min<size_t>(4, n.size()), '0') + n);
+    }
+    return ids;
+  }
+
   std::vector<double> capacity_;
   std::vector<int32_t> state_;
   std::string arena_;

@@ -16,31 +16,6 @@ std::shared_ptr<Policy> weighted(std::vector<PluginConfig::Entry> config = {}) {
   return policy_plugin("weighted", std::move(config));
 }
 
-// A server set with chosen ids (the fixture's are "server-<index>"), to join in the middle.
-class NamedServers {
- public:
-  NamedServers(const std::vector<std::string>& ids, std::vector<double> capacity)
-      : capacity_(std::move(capacity)), state_(ids.size(), BERTH_SERVER_UP) {
-    offsets_.push_back(0);
-    for (const std::string& id : ids) {
-      arena_ += id;
-      offsets_.push_back(arena_.size());
-    }
-    view_ = {BERTH_SIZE_THROUGH(berth_server_set, state), static_cast<uint32_t>(ids.size()), arena_.data(),
-             offsets_.data(), capacity_.data(), state_.data()};
-  }
-  NamedServers(const NamedServers&) = delete;
-  NamedServers& operator=(const NamedServers&) = delete;
-  const berth_server_set& view() const { return view_; }
-
- private:
-  std::vector<double> capacity_;
-  std::vector<int32_t> state_;
-  std::string arena_;
-  std::vector<uint64_t> offsets_;
-  berth_server_set view_{};
-};
-
 // Where each of `count` new streams lands.
 std::vector<uint32_t> choices(const Placer& placer, uint64_t count, std::string_view prefix = "new-stream-") {
   std::vector<uint32_t> out(count);
@@ -138,7 +113,8 @@ TEST(WeightedPolicy, AJoiningServerOnlyTakesStreams) {
   std::vector<double> joined_weight = weight;
   joined_ids.insert(joined_ids.begin() + 7, "node-23");  // between node-22 and node-24
   joined_weight.insert(joined_weight.begin() + 7, 3.0);
-  NamedServers before_servers(ids, weight), after_servers(joined_ids, joined_weight);
+  const Servers before_servers = Servers::named(ids, weight);
+  const Servers after_servers = Servers::named(joined_ids, joined_weight);
   constexpr uint64_t kNew = 100'000;
   const auto before = choices(*policy->make_placer(before_servers.view(), zero_loads(20).data()), kNew);
   const auto after = choices(*policy->make_placer(after_servers.view(), zero_loads(21).data()), kNew);
