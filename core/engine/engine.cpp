@@ -391,6 +391,7 @@ void Engine::refresh() {
       wake(BERTH_CHANGED_SNAPSHOT);  // published: the follower fetches it back
       throw;
     }
+    intake_->settle_published(backend());  // a backend round trip: only once the version is served
     next_refresh_ = Clock::now() + options_.refresh_interval;
     if (result.rules.problem_count > 0 || !result.rules.refused.empty())
       logger().warn("berth node {}: tenant rules: {} problem(s){}{}", node_id_, result.rules.problem_count,

@@ -109,9 +109,9 @@ uint64_t IntakeLedger::apply(const std::vector<std::string>& batches) {
 }
 
 void IntakeLedger::published(const BackendRef& backend) noexcept {
+  (void)backend;  // settled after the version is served (settle_published), not before
   pending_.clear();
   keys_.published();
-  settle_published(backend);
 }
 
 void IntakeLedger::give_back(const BackendRef& backend) {

@@ -65,11 +65,12 @@ class IntakeLedger {
   // (records of a keyed backend are still pending there), behind none sent since it drained
   // while it can still drain those too. Throws what the backend's submit throws.
   void give_back(const BackendRef& backend);
+  // Removes published records from a keyed backend; a failure is retried at the next take.
+  void settle_published(const BackendRef& backend) noexcept;
 
  private:
   uint64_t apply(const std::vector<std::string>& batches);  // into pending_; returns the batches dropped
   std::vector<std::string> pending_as_batches() const;
-  void settle_published(const BackendRef& backend) noexcept;
 
   const bool keyed_;
   const std::string node_id_;
