@@ -43,11 +43,16 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
 // benchmarks; every node also needs the rest (ids, tenants, loads), whatever the policy.
 size_t assignment_bytes(const Snapshot& snapshot, const OwnerDefaults* defaults);
 
-// Server info as registered in membership (join): capacity, state, labels.
+// Server info as registered in membership (join): capacity, state, labels, and the
+// registration's incarnation: a number the registering engine draws anew whenever its claims on
+// the server's streams end (lease lost, session replaced), so grants made to an earlier
+// registration are recognisably not its own (docs/ownership.md). 0: registered by a build that
+// predates ownership.
 struct ServerInfo {
   double capacity = 1.0;
   int32_t state = BERTH_SERVER_UP;
   Labels labels{};  // (initialised so ServerInfo{capacity, state} stays warning-free)
+  uint64_t incarnation = 0;
 };
 std::string encode_server_info(const ServerInfo& info);
 ServerInfo decode_server_info(std::string_view bytes);  // throws Error(BERTH_E_CORRUPT)

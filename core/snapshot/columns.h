@@ -37,6 +37,11 @@ struct ServerColumns {
   // What rules select servers by (zone, rack, tags). May be shorter than the other columns:
   // servers past its end have no labels (columns built by code that does not know of labels).
   std::vector<Labels> labels;
+  // Per server, like labels may be shorter: the incarnation of the registration (ServerInfo), so
+  // a grant made to one registration is never taken up by the next one of the same id. 0: none.
+  std::vector<uint64_t> incarnation;
+
+  uint64_t incarnation_of(uint32_t i) const noexcept { return i < incarnation.size() ? incarnation[i] : 0; }
 
   const Labels& labels_of(uint32_t i) const noexcept {
     static const Labels none;

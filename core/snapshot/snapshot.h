@@ -45,6 +45,11 @@ struct Snapshot {
   std::vector<float> load;      // per stream: appraised load (float: what is published)
   std::vector<uint32_t> owner;  // per stream: server index
   std::shared_ptr<const Tombstones> tombstones;  // removed streams (null: none); none is in `streams`
+  // Ownership (docs/ownership.md): who holds each stream now, which lags `owner` during a
+  // hand-off. Both empty, or one entry per stream. Empty: the version predates ownership (or
+  // was built without it) and nobody holds anything.
+  std::vector<uint32_t> holder;  // per stream: server index, or BERTH_NO_SERVER while nobody holds it
+  std::vector<uint64_t> token;   // per stream: the holder's fencing token (the version that granted it); 0: no holder
 
   // Derived by finish_snapshot().
   std::vector<double> server_load;

@@ -135,7 +135,12 @@ static void check_plugin_h(void) {
   /* ABI 1.3: appended after fetch_version, in this order. */
   CHECK_ORDER(berth_backend_functions, fetch_version, peek_intake);
   CHECK_ORDER(berth_backend_functions, peek_intake, settle_intake);
-  CHECK_LAST(berth_backend_functions, settle_intake);
+  CHECK_ORDER(berth_backend_functions, settle_intake, lease);
+  CHECK_LAST(berth_backend_functions, lease);
+  CHECK_VERSIONED(berth_lease);
+  CHECK_ORDER(berth_lease, held, valid_until_ns);
+  CHECK_ORDER(berth_lease, valid_until_ns, session);
+  CHECK_LAST(berth_lease, session);
 
   /* The change bits are distinct single bits. */
   EXPECT("change bits", (BERTH_CHANGED_MEMBERS | BERTH_CHANGED_LEADER | BERTH_CHANGED_SNAPSHOT |

@@ -124,7 +124,7 @@ FROZEN_FIELD(berth_leadership, epoch, 8, 8);
 FROZEN_FIELD(berth_leadership, is_leader, 16, 4);
 FROZEN_FIELD(berth_leadership, connected, 20, 4);
 
-FROZEN_SIZE(berth_backend_functions, 144);
+FROZEN_SIZE(berth_backend_functions, 152);
 FROZEN_FIELD(berth_backend_functions, struct_size, 0, 4);
 FROZEN_FIELD(berth_backend_functions, create, 8, 8);
 FROZEN_FIELD(berth_backend_functions, destroy, 16, 8);
@@ -143,6 +143,13 @@ FROZEN_FIELD(berth_backend_functions, fetch_latest, 112, 8);
 FROZEN_FIELD(berth_backend_functions, fetch_version, 120, 8);
 FROZEN_FIELD(berth_backend_functions, peek_intake, 128, 8);
 FROZEN_FIELD(berth_backend_functions, settle_intake, 136, 8);
+FROZEN_FIELD(berth_backend_functions, lease, 144, 8);
+
+FROZEN_SIZE(berth_lease, 24);
+FROZEN_FIELD(berth_lease, struct_size, 0, 4);
+FROZEN_FIELD(berth_lease, held, 4, 4);
+FROZEN_FIELD(berth_lease, valid_until_ns, 8, 8);
+FROZEN_FIELD(berth_lease, session, 16, 8);
 
 /* berth/berth.h */
 FROZEN_SIZE(berth_engine_status, 48);

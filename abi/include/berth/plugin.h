@@ -186,6 +186,25 @@ typedef struct berth_leadership {
   int32_t connected;  /* 0 while the backend cannot be reached (degraded mode) */
 } berth_leadership;
 
+/*
+ * A backend instance's lease (ABI 1.4): how long what its session registered (members,
+ * candidacy) surely stays registered. Ownership (docs/ownership.md) rests on it: a node stops
+ * serving its streams by `valid_until_ns`, and the leader gives a server's streams to another
+ * only once the server's member is gone, which the backend guarantees does not happen before.
+ */
+typedef struct berth_lease {
+  uint32_t struct_size;
+  int32_t held;            /* 1 while the session lives as far as this instance knows; 0 once it
+                              is lost (expired, closed, its lock taken away) */
+  uint64_t valid_until_ns; /* CLOCK_MONOTONIC nanoseconds (system-wide, comparable across
+                              processes of one machine) before which no member this session
+                              registered can be declared gone by anyone; UINT64_MAX when the
+                              session cannot end while this process lives (only its death or
+                              this instance's own calls end it) */
+  uint64_t session;        /* names the session; changes whenever the instance replaces it (what
+                              the old one registered may already be gone). Never 0 while held. */
+} berth_lease;
+
 typedef struct berth_backend_functions {
   uint32_t struct_size;
   int32_t (*create)(const berth_host_api *host, const berth_config *config,
@@ -259,6 +278,16 @@ typedef struct berth_backend_functions {
      publishing still settles what it published. */
   int32_t (*settle_intake)(void *self, const char *key_arena, const uint64_t *key_offsets, size_t count,
                            berth_status *status);
+
+  /*
+   * ABI 1.4, optional: the lease (berth_lease). Unlike every other function, it may be called
+   * concurrently with any function on the same `self` (the host polls it from a thread of its
+   * own, every few tens of milliseconds, so it must not block on the network: answer from what
+   * the instance last learnt). `out->struct_size` is set by the host; fields past it are not
+   * written. Without it, the host treats the lease as held, without end, while leadership()
+   * reports `connected`, which is only as safe as the backend's connection state is prompt.
+   */
+  int32_t (*lease)(void *self, berth_lease *out, berth_status *status);
 } berth_backend_functions;
 
 #ifdef __cplusplus

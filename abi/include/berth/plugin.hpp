@@ -496,7 +496,7 @@ struct BackendAdapter {
   static constexpr berth_backend_functions table() {
     berth_backend_functions t{BERTH_SIZE_THROUGH(berth_backend_functions, settle_intake),
                               &create, &destroy, &join, &leave, &members, &campaign, &resign, &leadership,
-                              &publish, &fetch, &submit, &drain, nullptr, nullptr, nullptr, nullptr, nullptr};
+                              &publish, &fetch, &submit, &drain, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
     if constexpr (has_snapshot_deltas<B>::value) {
       t.publish_based = &publish_based;
       t.fetch_latest = &fetch_latest;

@@ -1,0 +1,37 @@
+// The leader's side of ownership (docs/ownership.md): one step of the holder state machine per
+// published version, as a pure function. Given the version built on (`base`) and the next one
+// (owners decided, servers decided), fills the next version's holder and token columns.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "snapshot/snapshot.h"
+
+namespace berth::ownership {
+
+// A holder's acknowledgement that it stopped serving `stream` under `token` (an intake record).
+struct Release {
+  std::string stream;
+  std::string server;
+  uint64_t token = 0;
+};
+
+struct StepCounts {
+  uint64_t granted = 0;             // grants made by this step (new streams included)
+  uint64_t handoffs_started = 0;    // holders newly asked to release (owner changed away from them)
+  uint64_t handoffs_completed = 0;  // streams granted after their previous holder released them
+  uint64_t releases_ignored = 0;    // releases that named no current holder/token (late, duplicate)
+  uint64_t holders_lost = 0;        // claims ended because the holder's member went or re-registered
+  uint64_t releasing = 0;           // streams whose holder is asked to release (owner != holder), after this step
+  uint64_t unheld = 0;              // streams nobody holds after this step
+};
+
+// `next.meta.version` is the token of every grant made. `base` may be null (nobody holds anything).
+// A holder in `base` is kept only when `next` has a server of the same id and incarnation. With
+// `soft`, a stream whose owner changed is granted to the new owner at once (the previous holder is
+// asked to release, but no longer holds it in the snapshot): breaks the guarantee; off by default.
+StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vector<Release>& releases, bool soft = false);
+
+}  // namespace berth::ownership

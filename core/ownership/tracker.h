@@ -1,0 +1,66 @@
+// Every server this node registered, with its claims (server_claims.h), and the node's lease: the
+// engine tells the tracker about joins, leaves, installed versions and the backend's lease, and
+// the tracker keeps each server's claims in line (docs/ownership.md).
+//
+// Threads: any; calls serialise on a mutex except lease_deadline(), which holds() reads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "ownership/server_claims.h"
+#include "snapshot/snapshot.h"
+
+namespace berth::ownership {
+
+class Tracker {
+ public:
+  // `margin_ns`: subtracted from every lease deadline the backend reports.
+  explicit Tracker(uint64_t margin_ns);
+  ~Tracker();
+
+  // A server registered (or registered again) through this node under `incarnation`. Returns its
+  // claims (the same object for as long as the server stays registered here).
+  std::shared_ptr<ServerClaims> add(std::string_view server, uint64_t incarnation);
+  // A new incarnation for a server still registered (after revoke_all): later grants to the old
+  // one are never taken up.
+  void set_incarnation(std::string_view server, uint64_t incarnation);
+  // The server left through this node: its claims end now and its feed closes.
+  void remove(std::string_view server);
+  // The server's claims, or null when it is not registered through this node.
+  std::shared_ptr<ServerClaims> find(std::string_view server) const;
+  // Every registered server with its incarnation (for re-registration after a lease loss).
+  std::map<std::string, uint64_t, std::less<>> servers() const;
+
+  // After every install, in version order.
+  void apply(const Snapshot& snapshot);
+
+  // The backend's lease as last polled: `valid_until_ns` raw (the margin is subtracted here);
+  // `held` false ends every claim. Returns true when claims ended because of this call (the
+  // engine then draws new incarnations and registers its servers again).
+  bool lease(bool held, uint64_t valid_until_ns, uint64_t session);
+  // The deadline holds() compares with (margin applied); 0 while no lease is held.
+  const std::atomic<uint64_t>& lease_deadline() const noexcept { return deadline_; }
+
+  // Ends every claim of every server at `ended_ns` (engine closing).
+  void close_all(uint64_t ended_ns);
+
+ private:
+  const uint64_t margin_ns_;
+  std::atomic<uint64_t> deadline_{0};
+  mutable std::mutex mutex_;
+  struct Registered {
+    uint64_t incarnation;
+    std::shared_ptr<ServerClaims> claims;
+  };
+  std::map<std::string, Registered, std::less<>> servers_;
+  uint64_t session_ = 0;
+  bool lapsed_ = true;  // no lease yet, or the last one ended: claims need a new incarnation
+};
+
+}  // namespace berth::ownership
