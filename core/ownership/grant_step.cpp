@@ -1,0 +1,1 @@
+#include "ownership/grant_step.h"

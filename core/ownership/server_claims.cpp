@@ -1,0 +1,1 @@
+#include "ownership/server_claims.h"

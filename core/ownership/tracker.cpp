@@ -1,0 +1,1 @@
+#include "ownership/tracker.h"

@@ -1,0 +1,2 @@
+// Filled in with the claims tests.
+#include <gtest/gtest.h>

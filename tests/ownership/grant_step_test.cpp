@@ -1,0 +1,2 @@
+// Filled in with the grant_step tests.
+#include <gtest/gtest.h>
