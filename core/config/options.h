@@ -43,6 +43,11 @@ struct EngineOptions {
   // such snapshots (and keeps serving what it has): false writes every owner, for a rolling
   // upgrade while such readers remain.
   bool implicit_owners = true;
+  // PROVISIONAL (replaced by the options change of the grant step)
+  std::chrono::milliseconds lease_margin{500};
+  bool soft_handoff = false;
+  std::chrono::milliseconds stall_after{30000};
+  std::chrono::milliseconds intake_refresh_delay{20};
   std::vector<std::filesystem::path> plugin_path;      // searched before the built-ins
   PluginChoice appraiser{"equal", PluginConfig("appraiser", {})};
   PluginChoice policy{"sticky", PluginConfig("policy", {})};  // calm under change: the default

@@ -17,7 +17,10 @@ namespace berth {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr uint32_t kWakeIntake = 1u << 16;  // intake records wait to be flushed
+constexpr uint32_t kWakeIntake = 1u << 16;     // intake records wait to be flushed
+constexpr uint32_t kWakeFlushNow = 1u << 17;   // a release acknowledgement: to the leader at once
+constexpr uint32_t kWakeRegister = 1u << 18;   // a lease was lost: register the servers anew
+constexpr auto kLeasePoll = std::chrono::milliseconds(20);
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string default_node_id() {
@@ -61,15 +64,20 @@ Engine::Engine(EngineOptions options)
   if (options_.campaign) backend().call([](Backend& b) { b.campaign(); });
   wake(BERTH_CHANGED_LEADER | BERTH_CHANGED_SNAPSHOT);
   worker_ = std::thread([this] { worker_loop(); });
+  lease_poller_ = std::thread([this] { lease_loop(); });
 }
 
 Engine::~Engine() {
+  // Claims end before anything else: a host that checks holds() stops at once, its feed closes.
+  tracker_.close_all(ownership::monotonic_now_ns());
   {
     std::lock_guard lock(wake_mutex_);
     stop_ = true;
   }
   wake_cv_.notify_all();
+  lease_cv_.notify_all();
   if (worker_.joinable()) worker_.join();
+  if (lease_poller_.joinable()) lease_poller_.join();
   try {
     // What hosts told this node, and what it drained as leader but never published, must not
     // be lost with it: back to the backend for whoever leads next (records a keyed backend keeps
@@ -153,12 +161,88 @@ void Engine::join(std::string_view server, double capacity, const Labels& labels
   if (server.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "server id is empty");
   if (!std::isfinite(capacity) || capacity <= 0)
     throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("server '{}': capacity {} is not a positive number", server, capacity));
-  std::string info = encode_server_info(ServerInfo{capacity, BERTH_SERVER_UP, labels});
-  backend().call([&](Backend& b) { b.join(server, info); });
+  const bool first = !registrations_.find(server);
+  ServerInfo info = registrations_.joining(server, capacity, labels);
+  // Known to the tracker before the leader can see the registration, so no grant to this
+  // incarnation can come in a version the tracker does not take up.
+  tracker_.add(server, info.incarnation);
+  try {
+    backend().call([&](Backend& b) { b.join(server, encode_server_info(info)); });
+  } catch (...) {
+    if (first) tracker_.remove(server);
+    throw;
+  }
+  registrations_.registered(server, info);
 }
 
 void Engine::leave(std::string_view server) {
+  tracker_.remove(server);  // its host stops serving before anyone else may be granted its streams
   backend().call([&](Backend& b) { b.leave(server); });
+  registrations_.forget(server);
+}
+
+std::shared_ptr<ownership::ServerClaims> Engine::claims(std::string_view server) {
+  auto claims = tracker_.find(server);
+  if (!claims) throw Error(BERTH_E_NOT_FOUND, fmt::format("node {}: server '{}' was not joined through this engine", node_id_, server));
+  return claims;
+}
+
+void Engine::release(std::string_view server, std::string_view stream, uint64_t token) {
+  if (stream.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "stream id is empty");
+  if (!claims(server)->release(stream, token))
+    throw Error(BERTH_E_STATE, fmt::format("server '{}' does not hold stream '{}' under token {}", server, stream, token));
+  intake_->record_release(stream, server, token);
+  wake(kWakeFlushNow);
+}
+
+void Engine::drain(std::string_view server, bool draining) {
+  std::optional<ServerInfo> info = registrations_.find(server);
+  if (!info) throw Error(BERTH_E_NOT_FOUND, fmt::format("node {}: server '{}' was not joined through this engine", node_id_, server));
+  info->state = draining ? BERTH_SERVER_DRAINING : BERTH_SERVER_UP;
+  backend().call([&](Backend& b) { b.join(server, encode_server_info(*info)); });
+  registrations_.registered(server, *info);
+}
+
+// The lease is polled on a thread of its own, without the backend lock: a worker busy publishing
+// a large version must not let it lapse. A lapse (or a replaced session) ends every claim in the
+// tracker at once; the worker then registers the servers anew under new incarnations.
+void Engine::lease_loop() {
+  std::unique_lock lock(wake_mutex_);
+  while (!stop_) {
+    lock.unlock();
+    try {
+      Backend::Lease l = backend_->supports_lease() ? backend_->lease()
+                                                    : Backend::Lease{connected_.load(), UINT64_MAX, 1};
+      if (tracker_.lease(l.held, l.valid_until_ns, l.session)) {
+        {
+          std::lock_guard counters(counters_mutex_);
+          ++counters_.leases_lost;
+        }
+        logger().warn("berth node {}: lease lost: every claim of this node's servers ended", node_id_);
+        register_again_.store(true);
+      }
+      if (register_again_.load() && l.held) wake(kWakeRegister);
+    } catch (const std::exception& e) {
+      logger().warn("berth node {}: lease: {}", node_id_, e.what());
+    }
+    lock.lock();
+    lease_cv_.wait_for(lock, kLeasePoll, [&] { return stop_; });
+  }
+}
+
+void Engine::register_again() {
+  if (!register_again_.exchange(false)) return;
+  try {
+    for (auto& [server, info] : registrations_.all()) {
+      info.incarnation = Registrations::new_incarnation();
+      tracker_.set_incarnation(server, info.incarnation);  // before the leader can see it
+      backend().call([&](Backend& b) { b.join(server, encode_server_info(info)); });
+      registrations_.registered(server, info);
+    }
+  } catch (...) {
+    register_again_.store(true);  // the next lease poll wakes the worker again
+    throw;
+  }
 }
 
 void Engine::add_stream(std::string_view stream, std::string_view tenant, double load) {
@@ -227,7 +311,10 @@ void Engine::worker_loop() {
 
 void Engine::handle(uint32_t bits) {
   if (bits & (BERTH_CHANGED_LEADER | BERTH_CHANGED_CONNECTION)) sync_leadership();
+  if (bits & kWakeRegister) register_again();
+  if (bits & kWakeFlushNow) flush_intake();
   if (bits & BERTH_CHANGED_SNAPSHOT) install_latest();
+  if ((bits & BERTH_CHANGED_INTAKE) && is_leader_.load()) schedule_intake_refresh();
   if ((bits & BERTH_CHANGED_MEMBERS) && options_.refresh_on_change && is_leader_.load()) refresh_if_leading();
   if (is_leader_.load() && Clock::now() >= next_refresh_.load()) refresh_if_leading();
   if (rules_ && is_leader_.load() && rules_->poll()) refresh_if_leading();  // a changed rules file
@@ -265,9 +352,29 @@ void Engine::install(std::shared_ptr<const Snapshot> snapshot) {
   uint64_t version = snapshot->meta.version;
   std::lock_guard install_lock(install_mutex_);
   if (version <= versions_.served()) return;  // a newer one is already served
+  const Snapshot& installed = *snapshot;
   cell_.store(std::move(snapshot));
   intake_->new_version();  // streams still unknown in this version are recorded again
   versions_.served_now(version);
+  tracker_.apply(installed);  // in version order, like the installs (the cell keeps it alive)
+}
+
+// Intake woke the leader (a release, a new stream): refresh soon rather than at the interval, but
+// never more often than a refresh takes, so a stream of intake cannot keep the leader busy.
+void Engine::schedule_intake_refresh() {
+  if (options_.intake_refresh_delay.count() <= 0) return;
+  auto at = Clock::now() + std::max<Clock::duration>(options_.intake_refresh_delay, last_refresh_took_.load());
+  if (at < next_refresh_.load()) next_refresh_.store(at);
+}
+
+// Requires refresh_mutex_.
+void Engine::observe_handoffs(const Snapshot& published) {
+  uint64_t stalled = handoffs_.observe(published, Clock::now(), options_.stall_after);
+  if (stalled > 0)
+    logger().warn("berth node {}: {} hand-off(s) stalled: their holders have not released them for {} ms", node_id_,
+                  stalled, options_.stall_after.count());
+  std::lock_guard lock(counters_mutex_);
+  counters_.handoffs = handoffs_.figures();
 }
 
 std::shared_ptr<const ServerColumns> Engine::members_as_servers() {
@@ -306,6 +413,7 @@ void Engine::refresh_if_leading() {
 // published them.
 void Engine::return_pending() {
   std::lock_guard refresh_lock(refresh_mutex_);
+  handoffs_.forget();
   intake_->give_back(backend());
 }
 
@@ -318,6 +426,7 @@ void Engine::deposed_locked(uint64_t epoch) {
     notify_change();
     logger().info("berth node {}: no longer leading (epoch {})", node_id_, epoch);
   }
+  handoffs_.forget();
   // Even when the flag was already down: this refresh may have drained records (give_back() is
   // idempotent).
   try {
@@ -392,7 +501,9 @@ void Engine::refresh() {
       throw;
     }
     intake_->settle_published(backend());  // a backend round trip: only once the version is served
+    observe_handoffs(*result.snapshot);
     next_refresh_ = Clock::now() + options_.refresh_interval;
+    last_refresh_took_.store(Clock::now() - started);
     if (result.rules.problem_count > 0 || !result.rules.refused.empty())
       logger().warn("berth node {}: tenant rules: {} problem(s){}{}", node_id_, result.rules.problem_count,
                     result.rules.problems.empty() ? "" : ", first: " + result.rules.problems.front().message,
@@ -483,6 +594,8 @@ EngineMetrics Engine::metrics() const {
     static_cast<EngineCounters&>(m) = counters_;
   }
   m.lookups_unknown = lookups_unknown_.load(std::memory_order_relaxed);
+  for (const auto& [server, incarnation] : tracker_.servers())
+    if (auto c = tracker_.find(server)) m.streams_held += c->held_count();
   return m;
 }
 

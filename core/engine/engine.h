@@ -24,11 +24,14 @@
 
 #include "config/options.h"
 #include "engine/follower.h"
+#include "engine/handoff_watch.h"
 #include "engine/intake_ledger.h"
 #include "engine/metrics.h"
 #include "engine/refresh.h"
+#include "engine/registrations.h"
 #include "engine/snapshot_policies.h"
 #include "engine/version_state.h"
+#include "ownership/tracker.h"
 #include "plugin/instances.h"
 #include "snapshot/checkpoints.h"
 #include "snapshot/snapshot_cell.h"
@@ -65,7 +68,19 @@ class Engine {
 
   // `labels` are what rules select servers by (common/labels.h: parse_labels checks them).
   void join(std::string_view server, double capacity, const Labels& labels = {});
+  // The server's claims end here first (its feed is told), then it leaves membership.
   void leave(std::string_view server);
+
+  // Ownership (docs/ownership.md). The claims of a server joined through this engine: its feed and
+  // its lock-free holds(). Throws Error(BERTH_E_NOT_FOUND) for a server not joined here.
+  std::shared_ptr<ownership::ServerClaims> claims(std::string_view server);
+  // The host stopped serving `stream` (asked to or not): holds() is false from the return on, and
+  // the leader hears of it. Throws Error(BERTH_E_STATE) when the server does not hold the stream
+  // under `token`, Error(BERTH_E_NOT_FOUND) for a server not joined here.
+  void release(std::string_view server, std::string_view stream, uint64_t token);
+  // Marks a server joined here draining (its streams are handed off, it takes no new ones) or up
+  // again. Throws Error(BERTH_E_NOT_FOUND) for a server not joined here.
+  void drain(std::string_view server, bool draining);
   void add_stream(std::string_view stream, std::string_view tenant, double load);
   // The stream leaves the next snapshot and stays out until added again (snapshot/tombstones.h).
   void remove_stream(std::string_view stream);
@@ -102,6 +117,10 @@ class Engine {
   void deposed_locked(uint64_t epoch);
   void install(std::shared_ptr<const Snapshot> snapshot);
   void refresh_if_leading();
+  void lease_loop();
+  void register_again();  // after a lease loss: new incarnations, registered anew
+  void observe_handoffs(const Snapshot& published);
+  void schedule_intake_refresh();
   void flush_intake();
   void return_pending();
   void record_intake(IntakeOp op, std::string_view stream, std::string_view tenant, double load);
@@ -125,6 +144,12 @@ class Engine {
   Checkpoints checkpoints_{CheckpointPolicy{options_.checkpoint_ratio, options_.checkpoint_every}};
   std::unique_ptr<Follower> follower_;
   std::unique_ptr<IntakeLedger> intake_;
+  Registrations registrations_;  // servers joined through this engine
+  // Their claims; fed with every installed version and the lease.
+  ownership::Tracker tracker_{static_cast<uint64_t>(std::chrono::nanoseconds(options_.lease_margin).count())};
+  std::atomic<bool> register_again_{false};  // a lease was lost: the worker registers anew
+  HandoffWatch handoffs_;        // leader only, under refresh_mutex_
+  std::atomic<std::chrono::steady_clock::duration> last_refresh_took_{};  // spaces out intake-triggered refreshes
 
   std::mutex install_mutex_;  // installs happen in version order, each once
   std::atomic<uint64_t> epoch_{0};
@@ -141,6 +166,7 @@ class Engine {
 
   std::mutex wake_mutex_;
   std::condition_variable wake_cv_;
+  std::condition_variable lease_cv_;  // wakes lease_loop to stop
   uint32_t wake_bits_ = 0;
   bool stop_ = false;
 
@@ -150,6 +176,7 @@ class Engine {
   std::mutex backend_mutex_;  // one call at a time on the backend instance
   std::unique_ptr<Backend> backend_;
   std::thread worker_;
+  std::thread lease_poller_;  // polls the backend's lease without the backend lock (lease_loop)
 };
 
 }  // namespace berth

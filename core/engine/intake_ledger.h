@@ -42,6 +42,8 @@ class IntakeLedger {
   // whoever flushes). Throws Error(BERTH_E_INVALID_ARGUMENT) for an id or tenant no backend
   // record could carry.
   bool record(IntakeOp op, std::string_view stream, std::string_view tenant, double load);
+  // PROVISIONAL until the release record lands.
+  void record_release(std::string_view, std::string_view, uint64_t) {}
   // True the first time `stream` is looked up unknown since the last new_version() (then the
   // caller records it as seen); false after, and for every stream once a flood of distinct
   // unknown ids fills the set.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/handoff_watch.h"
 #include "engine/refresh.h"
 #include "snapshot/snapshot.h"
 
@@ -39,6 +40,11 @@ struct EngineCounters {
   uint64_t rules_reloads = 0;           // changed rule files brought into force
   uint64_t rules_refused = 0;           // changed rule files refused (the old rules stayed)
   std::string rules_last_refusal;       // why the last changed file was refused; cleared by a reload
+  // Ownership (docs/ownership.md): hand-offs as the leader timed them while this node led, and
+  // this node's own claims.
+  HandoffFigures handoffs;
+  uint64_t leases_lost = 0;    // times this node's lease ended and every claim with it
+  uint64_t streams_held = 0;   // held now by the servers joined through this node
 };
 
 // The status, the served snapshot's balance (per unit of capacity) and the counters.
