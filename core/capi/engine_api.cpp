@@ -200,6 +200,14 @@ BERTH_API int32_t berth_engine_metrics_get(berth_engine* engine, berth_metrics* 
     full.rules_problems = m.rules.problem_count;
     full.rules_kept_owner = m.rules.kept_owner;
     full.rules_violations = m.rules.violations;
+    full.handoffs_started = m.handoffs.started_total;
+    full.handoffs_completed = m.handoffs.completed_total;
+    full.handoffs_stalled = m.handoffs.stalled_total;
+    full.streams_releasing = m.handoffs.releasing;
+    full.streams_unheld = m.handoffs.unheld;
+    full.unheld_stream_seconds = m.handoffs.unheld_stream_seconds;
+    full.leases_lost = m.leases_lost;
+    full.streams_held = m.streams_held;
     std::memcpy(static_cast<void*>(out), &full, std::min<size_t>(out->struct_size, sizeof full));
   });
 }

@@ -69,7 +69,7 @@ Engine::Engine(EngineOptions options)
 
 Engine::~Engine() {
   // Claims end before anything else: a host that checks holds() stops at once, its feed closes.
-  tracker_.close_all(ownership::monotonic_now_ns());
+  tracker_->close_all(ownership::monotonic_now_ns());
   {
     std::lock_guard lock(wake_mutex_);
     stop_ = true;
@@ -165,24 +165,24 @@ void Engine::join(std::string_view server, double capacity, const Labels& labels
   ServerInfo info = registrations_.joining(server, capacity, labels);
   // Known to the tracker before the leader can see the registration, so no grant to this
   // incarnation can come in a version the tracker does not take up.
-  tracker_.add(server, info.incarnation);
+  tracker_->add(server, info.incarnation);
   try {
     backend().call([&](Backend& b) { b.join(server, encode_server_info(info)); });
   } catch (...) {
-    if (first) tracker_.remove(server);
+    if (first) tracker_->remove(server);
     throw;
   }
   registrations_.registered(server, info);
 }
 
 void Engine::leave(std::string_view server) {
-  tracker_.remove(server);  // its host stops serving before anyone else may be granted its streams
+  tracker_->remove(server);  // its host stops serving before anyone else may be granted its streams
   backend().call([&](Backend& b) { b.leave(server); });
   registrations_.forget(server);
 }
 
 std::shared_ptr<ownership::ServerClaims> Engine::claims(std::string_view server) {
-  auto claims = tracker_.find(server);
+  auto claims = tracker_->find(server);
   if (!claims) throw Error(BERTH_E_NOT_FOUND, fmt::format("node {}: server '{}' was not joined through this engine", node_id_, server));
   return claims;
 }
@@ -213,7 +213,7 @@ void Engine::lease_loop() {
     try {
       Backend::Lease l = backend_->supports_lease() ? backend_->lease()
                                                     : Backend::Lease{connected_.load(), UINT64_MAX, 1};
-      if (tracker_.lease(l.held, l.valid_until_ns, l.session)) {
+      if (tracker_->lease(l.held, l.valid_until_ns, l.session)) {
         {
           std::lock_guard counters(counters_mutex_);
           ++counters_.leases_lost;
@@ -235,7 +235,7 @@ void Engine::register_again() {
   try {
     for (auto& [server, info] : registrations_.all()) {
       info.incarnation = Registrations::new_incarnation();
-      tracker_.set_incarnation(server, info.incarnation);  // before the leader can see it
+      tracker_->set_incarnation(server, info.incarnation);  // before the leader can see it
       backend().call([&](Backend& b) { b.join(server, encode_server_info(info)); });
       registrations_.registered(server, info);
     }
@@ -356,7 +356,7 @@ void Engine::install(std::shared_ptr<const Snapshot> snapshot) {
   cell_.store(std::move(snapshot));
   intake_->new_version();  // streams still unknown in this version are recorded again
   versions_.served_now(version);
-  tracker_.apply(installed);  // in version order, like the installs (the cell keeps it alive)
+  tracker_->apply(installed);  // in version order, like the installs (the cell keeps it alive)
 }
 
 // Intake woke the leader (a release, a new stream): refresh soon rather than at the interval, but
@@ -594,8 +594,8 @@ EngineMetrics Engine::metrics() const {
     static_cast<EngineCounters&>(m) = counters_;
   }
   m.lookups_unknown = lookups_unknown_.load(std::memory_order_relaxed);
-  for (const auto& [server, incarnation] : tracker_.servers())
-    if (auto c = tracker_.find(server)) m.streams_held += c->held_count();
+  for (const auto& [server, incarnation] : tracker_->servers())
+    if (auto c = tracker_->find(server)) m.streams_held += c->held_count();
   return m;
 }
 

@@ -74,6 +74,8 @@ class Engine {
   // Ownership (docs/ownership.md). The claims of a server joined through this engine: its feed and
   // its lock-free holds(). Throws Error(BERTH_E_NOT_FOUND) for a server not joined here.
   std::shared_ptr<ownership::ServerClaims> claims(std::string_view server);
+  // What the claims stand on: keep it alive as long as any claims object is used.
+  std::shared_ptr<ownership::Tracker> tracker() const { return tracker_; }
   // The host stopped serving `stream` (asked to or not): holds() is false from the return on, and
   // the leader hears of it. Throws Error(BERTH_E_STATE) when the server does not hold the stream
   // under `token`, Error(BERTH_E_NOT_FOUND) for a server not joined here.
@@ -145,8 +147,10 @@ class Engine {
   std::unique_ptr<Follower> follower_;
   std::unique_ptr<IntakeLedger> intake_;
   Registrations registrations_;  // servers joined through this engine
-  // Their claims; fed with every installed version and the lease.
-  ownership::Tracker tracker_{static_cast<uint64_t>(std::chrono::nanoseconds(options_.lease_margin).count())};
+  // Their claims; fed with every installed version and the lease. Shared with the hosts' feeds,
+  // which may outlive the engine (their holds() reads the tracker's lease deadline).
+  std::shared_ptr<ownership::Tracker> tracker_ = std::make_shared<ownership::Tracker>(
+      static_cast<uint64_t>(std::chrono::nanoseconds(options_.lease_margin).count()));
   std::atomic<bool> register_again_{false};  // a lease was lost: the worker registers anew
   HandoffWatch handoffs_;        // leader only, under refresh_mutex_
   std::atomic<std::chrono::steady_clock::duration> last_refresh_took_{};  // spaces out intake-triggered refreshes

@@ -76,6 +76,35 @@ std::string metrics_prometheus(const EngineMetrics& m, const std::string& node_i
   emit(out, "rules_constrained_streams", "gauge", "Streams the rules constrain.", node, d(m.rules.constrained_streams));
   emit(out, "rules_violations", "gauge", "Constrained streams placed outside their allowed servers.", node, d(m.rules.violations));
   emit(out, "rules_evaluation_ms", "gauge", "Duration of the last evaluation of the rules.", node, m.rules.eval_ms);
+  const HandoffFigures& h = m.handoffs;
+  emit(out, "handoffs_started_total", "counter", "Holders asked to release a stream (counted by the leader).", node,
+       d(h.started_total));
+  emit(out, "handoffs_completed_total", "counter", "Hand-offs whose stream was granted to its new owner.", node,
+       d(h.completed_total));
+  emit(out, "handoffs_stalled_total", "counter", "Hand-offs that waited longer than ownership.stall_after.", node,
+       d(h.stalled_total));
+  emit(out, "streams_releasing", "gauge", "Streams whose holder is asked to release them.", node, d(h.releasing));
+  emit(out, "streams_stalled", "gauge", "Streams whose hand-off waits longer than ownership.stall_after.", node,
+       d(h.stalled));
+  emit(out, "streams_unheld", "gauge", "Streams no server holds.", node, d(h.unheld));
+  emit(out, "unheld_stream_seconds_total", "counter", "Sum over time of the streams no server held.", node,
+       h.unheld_stream_seconds);
+  emit(out, "leases_lost_total", "counter", "Times this node's lease ended, and every claim of its servers.", node,
+       d(m.leases_lost));
+  emit(out, "streams_held", "gauge", "Streams held by the servers joined through this node.", node, d(m.streams_held));
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP berth_handoff_duration_seconds From a holder asked to release to the new owner's grant.\n"
+                 "# TYPE berth_handoff_duration_seconds histogram\n");
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b <= kHandoffBuckets.size(); ++b) {
+    cumulative += h.duration_counts[b];
+    std::string le = b < kHandoffBuckets.size() ? fmt::format("{}", kHandoffBuckets[b]) : "+Inf";
+    fmt::format_to(std::back_inserter(out), "berth_handoff_duration_seconds_bucket{{node=\"{}\",le=\"{}\"}} {}\n", node,
+                   le, cumulative);
+  }
+  fmt::format_to(std::back_inserter(out), "berth_handoff_duration_seconds_sum{{node=\"{}\"}} {}\n", node,
+                 h.duration_sum_seconds);
+  fmt::format_to(std::back_inserter(out), "berth_handoff_duration_seconds_count{{node=\"{}\"}} {}\n", node, cumulative);
   return out;
 }
 

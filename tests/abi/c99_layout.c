@@ -159,7 +159,12 @@ static void check_berth_h(void) {
   CHECK_ORDER(berth_metrics, oversized_streams, snapshots_rejected);
   CHECK_ORDER(berth_metrics, snapshots_rejected, intake_rejected);
   CHECK_ORDER(berth_metrics, rules_kept_owner, rules_violations);
-  CHECK_LAST(berth_metrics, rules_violations);
+  CHECK_ORDER(berth_metrics, rules_violations, handoffs_started);
+  CHECK_ORDER(berth_metrics, unheld_stream_seconds, leases_lost);
+  CHECK_LAST(berth_metrics, streams_held);
+  CHECK_VERSIONED(berth_ownership_event);
+  CHECK_ORDER(berth_ownership_event, kind, stream);
+  CHECK_LAST(berth_ownership_event, ended_ns);
 }
 
 int main(void) {

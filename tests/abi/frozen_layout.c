@@ -161,7 +161,7 @@ FROZEN_FIELD(berth_engine_status, degraded, 28, 4);
 FROZEN_FIELD(berth_engine_status, server_count, 32, 4);
 FROZEN_FIELD(berth_engine_status, stream_count, 40, 8);
 
-FROZEN_SIZE(berth_metrics, 152);
+FROZEN_SIZE(berth_metrics, 216);
 FROZEN_FIELD(berth_metrics, struct_size, 0, 4);
 FROZEN_FIELD(berth_metrics, version, 8, 8);
 FROZEN_FIELD(berth_metrics, max_load, 16, 8);
@@ -181,6 +181,14 @@ FROZEN_FIELD(berth_metrics, rules_refused, 120, 8);
 FROZEN_FIELD(berth_metrics, rules_problems, 128, 8);
 FROZEN_FIELD(berth_metrics, rules_kept_owner, 136, 8);
 FROZEN_FIELD(berth_metrics, rules_violations, 144, 8);
+FROZEN_FIELD(berth_metrics, handoffs_started, 152, 8);
+FROZEN_FIELD(berth_metrics, handoffs_completed, 160, 8);
+FROZEN_FIELD(berth_metrics, handoffs_stalled, 168, 8);
+FROZEN_FIELD(berth_metrics, streams_releasing, 176, 8);
+FROZEN_FIELD(berth_metrics, streams_unheld, 184, 8);
+FROZEN_FIELD(berth_metrics, unheld_stream_seconds, 192, 8);
+FROZEN_FIELD(berth_metrics, leases_lost, 200, 8);
+FROZEN_FIELD(berth_metrics, streams_held, 208, 8);
 
 FROZEN_SIZE(berth_event, 48);
 FROZEN_FIELD(berth_event, struct_size, 0, 4);
@@ -191,3 +199,12 @@ FROZEN_FIELD(berth_event, old_epoch, 24, 8);
 FROZEN_FIELD(berth_event, epoch, 32, 8);
 FROZEN_FIELD(berth_event, is_leader, 40, 4);
 FROZEN_FIELD(berth_event, degraded, 44, 4);
+
+FROZEN_SIZE(berth_ownership_event, 48);
+FROZEN_FIELD(berth_ownership_event, struct_size, 0, 4);
+FROZEN_FIELD(berth_ownership_event, kind, 4, 4);
+FROZEN_FIELD(berth_ownership_event, stream, 8, 8);
+FROZEN_FIELD(berth_ownership_event, stream_len, 16, 8);
+FROZEN_FIELD(berth_ownership_event, token, 24, 8);
+FROZEN_FIELD(berth_ownership_event, version, 32, 8);
+FROZEN_FIELD(berth_ownership_event, ended_ns, 40, 8);

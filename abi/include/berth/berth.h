@@ -51,8 +51,11 @@ extern "C" {
 #endif
 
 #define BERTH_API_VERSION_MAJOR 1
-#define BERTH_API_VERSION_MINOR 4 /* 1.2: berth_metrics from snapshots_rejected on;
-                                     1.4: berth_api_version */
+#define BERTH_API_VERSION_MINOR 5 /* 1.2: berth_metrics from snapshots_rejected on;
+                                     1.4: berth_api_version;
+                                     1.5: ownership (berth_ownership_*, berth_held_*,
+                                          berth_engine_drain), berth_metrics from
+                                          handoffs_started on */
 
 /* ------------------------------------------------------------------------------ errors ---- */
 
@@ -190,6 +193,16 @@ typedef struct berth_metrics {
   uint64_t rules_problems;     /* problems in the last rules evaluation */
   uint64_t rules_kept_owner;   /* streams kept on their owner because a rule failed or allowed nothing */
   uint64_t rules_violations;   /* constrained streams the policy put outside their allowed servers */
+  /* API 1.5: ownership (docs/ownership.md). Hand-offs are counted by the leader while it leads;
+     other nodes report 0 for them. */
+  uint64_t handoffs_started;   /* holders asked to release a stream */
+  uint64_t handoffs_completed; /* ... whose stream was then granted to its new owner */
+  uint64_t handoffs_stalled;   /* hand-offs waiting longer than ownership.stall_after, ever */
+  uint64_t streams_releasing;  /* now: streams whose holder is asked to release them */
+  uint64_t streams_unheld;     /* now: streams nobody holds (new, or their holder was lost) */
+  double unheld_stream_seconds; /* the sum over time of streams_unheld */
+  uint64_t leases_lost;        /* times this node's lease ended, and every claim of its servers */
+  uint64_t streams_held;       /* now: streams held by the servers joined through this node */
 } berth_metrics;
 
 int32_t berth_engine_metrics_get(berth_engine *engine, berth_metrics *out, berth_error **err);
@@ -240,6 +253,79 @@ void berth_events_close(berth_events *events);
  * once, and every later one too, with BERTH_E_STATE.
  */
 int32_t berth_events_poll(berth_events *events, uint32_t timeout_ms, berth_event *out, berth_error **err);
+
+/* --------------------------------------------------------------------------- ownership ---- */
+
+/*
+ * Ownership (API 1.5; docs/ownership.md): when a server may serve a stream, with the promise that
+ * no two servers hold one stream at once. Lookups route; ownership authorises.
+ *
+ * A host opens its server's feed after joining the server through the same engine, and polls it
+ * from a thread of its own (no callbacks on library threads):
+ *   - ACQUIRE: start serving `stream`; pass `token` to the storage it writes to (tokens strictly
+ *     increase per stream across grants, so storage can refuse a stale holder's writes);
+ *   - RELEASE: the leader moves `stream` elsewhere; finish what is in flight, stop, and call
+ *     berth_ownership_release. The stream stays this server's until then (or until the lease ends);
+ *   - REVOKED: the claim already ended at `ended_ns` (CLOCK_MONOTONIC): the node's lease ran out,
+ *     the server left, the engine closed, or the leader gave the stream away after losing track
+ *     of the server. Stop at once.
+ * berth_ownership_holds answers "do I hold `stream` now, with which token" from the same state,
+ * without a lock or an allocation: checking it before each write keeps a host inside its claim
+ * even when its feed is polled late (a process stopped and resumed finds its claims lapsed).
+ */
+typedef struct berth_ownership berth_ownership;
+
+#define BERTH_OWNERSHIP_NONE 0     /* the timeout passed with nothing new */
+#define BERTH_OWNERSHIP_ACQUIRE 1
+#define BERTH_OWNERSHIP_RELEASE 2
+#define BERTH_OWNERSHIP_REVOKED 3
+
+typedef struct berth_ownership_event {
+  uint32_t struct_size;
+  int32_t kind;           /* BERTH_OWNERSHIP_* */
+  const char *stream;     /* not NUL-terminated: stream_len bytes; valid until the next poll of
+                             this feed or its close */
+  size_t stream_len;
+  uint64_t token;         /* the grant's fencing token */
+  uint64_t version;       /* the snapshot version that granted it or asked for its release; 0 for a
+                             revocation no version caused */
+  uint64_t ended_ns;      /* REVOKED: CLOCK_MONOTONIC ns at which the claim ended */
+} berth_ownership_event;
+
+/* The feed of a server joined through `engine` (BERTH_E_NOT_FOUND otherwise). Several feeds of
+   one server share its events: each event goes to one of them. */
+int32_t berth_ownership_open(berth_engine *engine, const char *server_id, berth_ownership **out,
+                             berth_error **err);
+/* May be called before or after berth_engine_close, but not while a call on this feed runs. NULL
+   is ignored. Closing a feed changes nothing the server holds. */
+void berth_ownership_close(berth_ownership *feed);
+/* Waits up to `timeout_ms` (0: does not wait) for an event; kind BERTH_OWNERSHIP_NONE when the
+   time ran out (still BERTH_OK). `out->struct_size` must be set by the caller. Once the engine is
+   closed (or the server left), pending revocations are delivered, then BERTH_E_STATE. */
+int32_t berth_ownership_poll(berth_ownership *feed, uint32_t timeout_ms, berth_ownership_event *out,
+                             berth_error **err);
+/* The host stopped serving `stream` (asked to or not): from the return on, holds() is false, and
+   the leader hears of it. BERTH_E_STATE when the server does not hold it under `token`. */
+int32_t berth_ownership_release(berth_ownership *feed, const char *stream, size_t stream_len,
+                                uint64_t token, berth_error **err);
+/* 1 when the server holds `stream` now (its token written to *out_token unless NULL), else 0.
+   Lock-free and allocation-free; safe on any thread, even after berth_engine_close (then 0). */
+int32_t berth_ownership_holds(const berth_ownership *feed, const char *stream, size_t stream_len,
+                              uint64_t *out_token);
+
+/* What a server holds, copied for the caller. */
+typedef struct berth_held berth_held;
+
+int32_t berth_ownership_held(berth_ownership *feed, berth_held **out, berth_error **err);
+uint64_t berth_held_count(const berth_held *held);
+/* `*out_stream` (out_stream_len bytes) stays valid until berth_held_free. */
+int32_t berth_held_stream(const berth_held *held, uint64_t index, const char **out_stream,
+                          size_t *out_stream_len, uint64_t *out_token, berth_error **err);
+void berth_held_free(berth_held *held);
+
+/* Marks a server joined through `engine` draining (1: its streams are handed off and it takes no
+   new ones) or up again (0). A graceful shutdown: drain, wait until the feed holds nothing, leave. */
+int32_t berth_engine_drain(berth_engine *engine, const char *server_id, int32_t draining, berth_error **err);
 
 /* ---------------------------------------------------------------------------- snapshot ---- */
 

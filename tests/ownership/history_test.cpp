@@ -1,0 +1,72 @@
+// The checker itself: it must flag what it exists to flag, or the ownership tests prove nothing.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "history.h"
+
+namespace berth::testing {
+namespace {
+
+HistoryEvent ev(char kind, const std::string& host, const std::string& stream, uint64_t token, uint64_t t) {
+  return HistoryEvent{kind, host, stream, token, t};
+}
+
+TEST(HistoryChecker, DisjointHandOffPassesAndMeasuresTheGap) {
+  auto v = check_history({ev('A', "a", "s", 1, 10), ev('R', "a", "s", 1, 20), ev('A', "b", "s", 2, 25)}, 0, 100);
+  EXPECT_EQ(v.violations, 0u);
+  EXPECT_EQ(v.intervals, 2u);
+  EXPECT_EQ(v.max_unowned_ns, 5u);
+}
+
+TEST(HistoryChecker, SecondHolderStartingBeforeTheFirstReleasedIsAnOverlap) {
+  auto v = check_history({ev('A', "a", "s", 1, 10), ev('A', "b", "s", 2, 15), ev('R', "a", "s", 1, 20)}, 0, 100);
+  EXPECT_EQ(v.overlaps, 1u);
+  ASSERT_FALSE(v.examples.empty());
+  EXPECT_NE(v.examples[0].find("b (token 2)"), std::string::npos) << v.examples[0];
+}
+
+TEST(HistoryChecker, OverlapWithinTheMarginIsTolerated) {
+  auto v = check_history({ev('A', "a", "s", 1, 10), ev('A', "b", "s", 2, 18), ev('R', "a", "s", 1, 20)}, 5, 100);
+  EXPECT_EQ(v.overlaps, 0u);
+}
+
+TEST(HistoryChecker, AKilledHostStopsHoldingAtTheKill) {
+  auto v = check_history({ev('A', "a", "s", 1, 10), ev('K', "a", "", 0, 20), ev('A', "b", "s", 2, 30)}, 0, 100);
+  EXPECT_EQ(v.violations, 0u);
+  auto open = check_history({ev('A', "a", "s", 1, 10), ev('A', "b", "s", 2, 30)}, 0, 100);
+  EXPECT_EQ(open.overlaps, 1u) << "a claim never ended lasts to the end of the history";
+}
+
+TEST(HistoryChecker, RevocationEndsTheClaimAtItsEndedTime) {
+  auto v = check_history({ev('A', "a", "s", 1, 10), ev('A', "b", "s", 2, 30), ev('V', "a", "s", 1, 25)}, 0, 100);
+  EXPECT_EQ(v.violations, 0u);
+}
+
+TEST(HistoryChecker, TokenThatDoesNotGrowIsARegression) {
+  auto v = check_history({ev('A', "a", "s", 5, 10), ev('R', "a", "s", 5, 20), ev('A', "b", "s", 5, 30)}, 0, 100);
+  EXPECT_EQ(v.token_regressions, 1u);
+  EXPECT_EQ(v.violations, 1u);
+}
+
+TEST(HistoryChecker, ReleaseWithAnotherTokenDoesNotEndTheClaim) {
+  auto v = check_history({ev('A', "a", "s", 5, 10), ev('R', "a", "s", 4, 20), ev('A', "b", "s", 6, 30)}, 0, 100);
+  EXPECT_EQ(v.overlaps, 1u);
+}
+
+TEST(HistoryChecker, LogLinesRoundTripAnyBytes) {
+  std::string id("s\0 \n\xff", 5);
+  std::stringstream log;
+  log << format_event(ev('A', "h1", id, 7, 123)) << '\n' << format_event(ev('K', "h1", "", 0, 456)) << '\n';
+  auto events = parse_history(log, "log");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].stream, id);
+  EXPECT_EQ(events[0].token, 7u);
+  EXPECT_EQ(events[1].kind, 'K');
+  EXPECT_EQ(events[1].t_ns, 456u);
+  std::stringstream bad("A h1 zz 1 2\n");
+  EXPECT_THROW(parse_history(bad, "bad.log"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace berth::testing
