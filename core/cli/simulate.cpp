@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -33,6 +34,12 @@ struct Row {
   double moved_load_fraction;
   double refresh_ms;
   bool agree;
+  // Ownership (docs/ownership.md): hand-offs of this step, as the leader counted them, and the
+  // stream-seconds no server held a stream while the step ran.
+  uint64_t handoffs_started = 0;
+  uint64_t handoffs_completed = 0;
+  uint64_t handoffs_stalled = 0;
+  double unowned_stream_seconds = 0;
 };
 
 class Cluster {
@@ -50,9 +57,11 @@ class Cluster {
     tools::apply_settings(base_, o.settings);
     if (base_.values().at("backend.name").text == "memory" && !base_.values().contains("backend.cluster"))
       base_.set("backend.cluster", cluster_, "simulate");
-    // The scenario decides when the leader refreshes, so every step shows its own effect.
+    // The scenario decides when the leader refreshes, so every step shows its own effect (the
+    // refreshes that complete a step's hand-offs included).
     base_.set("engine.refresh_on_change", "false", "simulate");
     base_.set("engine.refresh_interval", "1h", "simulate");
+    base_.set("engine.intake_refresh_delay", "0ms", "simulate");
     base_.set("engine.intake_flush", "5ms", "simulate");
 
     // The servers and the hosts that report streams: their own process in real life, one
@@ -106,11 +115,54 @@ class Cluster {
     return true;
   }
 
-  Row row(uint32_t step, std::string event, bool agree) {
+  // `refreshed`: the leader's metrics right after the step's own refresh (what it moved).
+  Row row(uint32_t step, std::string event, bool agree, const EngineMetrics& refreshed) {
     Engine& leader = *nodes_[leader_index()];
     EngineMetrics m = leader.metrics();
-    return Row{step, std::move(event), m.version, m.epoch, leader.node_id(), m.servers, m.streams, m.max_over_lb,
-               m.moved_streams, m.moved_load_fraction, m.refresh_ms, agree};
+    Row r{step, std::move(event), m.version, m.epoch, leader.node_id(), m.servers, m.streams, m.max_over_lb,
+          refreshed.moved_streams, refreshed.moved_load_fraction, refreshed.refresh_ms, agree};
+    // Counted by whichever node led; a leader that died took its counts with it.
+    HandoffFigures total;
+    for (auto& n : nodes_) {
+      HandoffFigures f = n->metrics().handoffs;
+      total.started_total += f.started_total;
+      total.completed_total += f.completed_total;
+      total.stalled_total += f.stalled_total;
+      total.unheld_stream_seconds += f.unheld_stream_seconds;
+    }
+    auto delta = [](uint64_t now, uint64_t before) { return now > before ? now - before : 0; };
+    r.handoffs_started = delta(total.started_total, counted_.started_total);
+    r.handoffs_completed = delta(total.completed_total, counted_.completed_total);
+    r.handoffs_stalled = delta(total.stalled_total, counted_.stalled_total);
+    r.unowned_stream_seconds = std::max(0.0, total.unheld_stream_seconds - counted_.unheld_stream_seconds);
+    counted_ = total;
+    return r;
+  }
+
+  // The hosts of the fleet's servers stop serving whatever they are asked to release, at once
+  // (a proxy with nothing in flight); the leader refreshes until nothing waits for a release and
+  // every stream is held again. Returns false when that takes more than `rounds` refreshes.
+  bool complete_handoffs(const std::vector<std::string>& servers, int rounds = 50) {
+    for (int round = 0; round < rounds; ++round) {
+      fleet_->wait_version(leader().status().version, 30s);
+      for (const std::string& server : servers) {
+        std::shared_ptr<ownership::ServerClaims> claims;
+        try {
+          claims = fleet_->claims(server);
+        } catch (const Error&) {
+          continue;  // left
+        }
+        const std::atomic<bool> never{false};
+        while (auto e = claims->poll(std::chrono::steady_clock::now(), never))
+          if (e->kind == ownership::EventKind::release) fleet_->release(server, e->stream, e->token);
+      }
+      fleet_->flush();
+      EngineMetrics m = leader().metrics();
+      if (m.handoffs.releasing == 0 && m.handoffs.unheld == 0) return true;
+      leader().refresh();
+      for (auto& n : nodes_) n->wait_version(leader().status().version, 30s);
+    }
+    return false;
   }
 
   Engine& leader() { return *nodes_[leader_index()]; }
@@ -122,6 +174,7 @@ class Cluster {
   Options base_;
   std::unique_ptr<Engine> fleet_;
   std::vector<std::unique_ptr<Engine>> nodes_;
+  HandoffFigures counted_;  // the totals the previous row reported
 };
 
 void print(const Row& r, bool json) {
@@ -137,17 +190,23 @@ void print(const Row& r, bool json) {
                         {"moved_streams", r.moved_streams},
                         {"moved_load_fraction", r.moved_load_fraction},
                         {"refresh_ms", r.refresh_ms},
-                        {"agree", r.agree}};
+                        {"agree", r.agree},
+                        {"handoffs_started", r.handoffs_started},
+                        {"handoffs_completed", r.handoffs_completed},
+                        {"handoffs_stalled", r.handoffs_stalled},
+                        {"unowned_stream_seconds", r.unowned_stream_seconds}};
     std::cout << j.dump() << std::endl;
     return;
   }
   if (r.step == 0)
-    std::cout << fmt::format("{:>4}  {:<28} {:>7} {:>5} {:<8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>10}  {}\n", "step", "event",
-                             "version", "epoch", "leader", "servers", "streams", "max/LB", "moved", "moved%", "refresh_ms",
-                             "nodes agree");
-  std::cout << fmt::format("{:>4}  {:<28} {:>7} {:>5} {:<8} {:>7} {:>8} {:>8.4f} {:>8} {:>7.2f}% {:>10.2f}  {}\n", r.step,
-                           r.event, r.version, r.epoch, r.leader, r.servers, r.streams, r.max_over_lb, r.moved_streams,
-                           100 * r.moved_load_fraction, r.refresh_ms, r.agree ? "yes" : "NO");
+    std::cout << fmt::format("{:>4}  {:<28} {:>7} {:>5} {:<8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>10} {:>17} {:>9}  {}\n", "step",
+                             "event", "version", "epoch", "leader", "servers", "streams", "max/LB", "moved", "moved%",
+                             "refresh_ms", "hand-offs (stall)", "unowned_s", "nodes agree");
+  std::cout << fmt::format("{:>4}  {:<28} {:>7} {:>5} {:<8} {:>7} {:>8} {:>8.4f} {:>8} {:>7.2f}% {:>10.2f} {:>17} {:>9.3f}  {}\n",
+                           r.step, r.event, r.version, r.epoch, r.leader, r.servers, r.streams, r.max_over_lb,
+                           r.moved_streams, 100 * r.moved_load_fraction, r.refresh_ms,
+                           fmt::format("{}/{} ({})", r.handoffs_completed, r.handoffs_started, r.handoffs_stalled),
+                           r.unowned_stream_seconds, r.agree ? "yes" : "NO");
   std::cout.flush();
 }
 
@@ -174,11 +233,16 @@ int run_simulate(const SimulateOptions& o) {
   for (int i = 0; i < 200 && o.streams > 0; ++i) probes.push_back(workload.stream_ids[rng() % o.streams]);
   uint32_t step = 0;
   bool all_agree = true;
+  std::vector<std::string> joined(server_ids.begin(), server_ids.begin() + o.servers);
+  bool all_handed_off = true;
   auto settle = [&](const std::string& event) {
+    EngineMetrics refreshed = cluster.leader().metrics();
     uint64_t version = cluster.leader().status().version;
     bool agree = cluster.converge(version, probes);
     all_agree = all_agree && agree;
-    print(cluster.row(step++, event, agree), o.json);
+    bool handed_off = cluster.complete_handoffs(joined);
+    all_handed_off = all_handed_off && handed_off;
+    print(cluster.row(step++, event, agree, refreshed), o.json);
   };
   auto refresh = [&](const std::string& event) {
     cluster.leader().refresh();
@@ -189,12 +253,15 @@ int run_simulate(const SimulateOptions& o) {
 
   uint32_t next_server = o.servers;
   cluster.fleet().join(server_ids[next_server], 1.0);
+  joined.push_back(server_ids[next_server]);
   refresh("add " + server_ids[next_server++]);
   cluster.fleet().join(server_ids[next_server], 1.0);
+  joined.push_back(server_ids[next_server]);
   refresh("add " + server_ids[next_server++]);
 
   std::string leaving = server_ids[rng() % o.servers];
   cluster.fleet().leave(leaving);
+  joined.erase(std::find(joined.begin(), joined.end(), leaving));
   refresh("remove " + leaving);
 
   drift_loads(workload.loads, o.drift, o.seed + 1);
@@ -213,7 +280,9 @@ int run_simulate(const SimulateOptions& o) {
   cluster.leader().refresh();
   uint64_t version = cluster.leader().status().version;
   all_agree = all_agree && fresh_agree && cluster.converge(version, fresh.stream_ids);
-  print(cluster.row(step++, fmt::format("{} new streams looked up", o.new_streams), fresh_agree), o.json);
+  EngineMetrics fresh_refresh = cluster.leader().metrics();
+  all_handed_off = cluster.complete_handoffs(joined) && all_handed_off;
+  print(cluster.row(step++, fmt::format("{} new streams looked up", o.new_streams), fresh_agree, fresh_refresh), o.json);
 
   uint64_t before = cluster.leader().status().version;
   cluster.fail_leader();
@@ -222,8 +291,12 @@ int run_simulate(const SimulateOptions& o) {
     std::this_thread::sleep_for(1ms);
   settle("leader failover");
 
-  if (!o.json) std::cout << (all_agree ? "\nevery node gave the same answer at every step\n" : "\nNODES DISAGREED\n");
-  return all_agree ? 0 : 1;
+  if (!o.json) {
+    std::cout << (all_agree ? "\nevery node gave the same answer at every step\n" : "\nNODES DISAGREED\n");
+    std::cout << (all_handed_off ? "every hand-off completed and every stream was held at the end of every step\n"
+                                 : "SOME HAND-OFFS DID NOT COMPLETE\n");
+  }
+  return all_agree && all_handed_off ? 0 : 1;
 }
 
 }  // namespace berth::cli

@@ -15,7 +15,8 @@ out = subprocess.run(
     check=True, capture_output=True, text=True, timeout=120).stdout
 rows = [json.loads(line) for line in out.splitlines() if line.strip()]
 required = {"step", "event", "version", "leader", "servers", "streams", "max_over_lb",
-            "moved_streams", "moved_load_fraction", "refresh_ms"}
+            "moved_streams", "moved_load_fraction", "refresh_ms",
+            "handoffs_started", "handoffs_completed", "handoffs_stalled", "unowned_stream_seconds"}
 failures = []
 def check(cond, what):
     if not cond:
@@ -34,6 +35,17 @@ check(rows[0]["servers"] == 12 and rows[0]["streams"] == 3000, f"initial step: {
 check(rows[0]["max_over_lb"] < 1.5, f"initial placement badly balanced: {rows[0]['max_over_lb']}")
 check(by_event["remove"]["servers"] == 13, f"after two joins and a leave: {by_event['remove']['servers']} servers")
 check(by_event["200"]["streams"] == 3200, f"new streams recorded once each: {by_event['200']['streams']}")
+# Ownership: every hand-off a step started completed within it, none stalled, and a join's moves
+# are all hand-offs (every moved stream had a live holder that released it).
+for r in rows:
+    check(r["handoffs_completed"] == r["handoffs_started"],
+          f"step {r['step']} ({r['event']}): {r['handoffs_started']} hand-offs started, {r['handoffs_completed']} completed")
+    check(r["handoffs_stalled"] == 0, f"step {r['step']}: {r['handoffs_stalled']} hand-offs stalled")
+    check(r["unowned_stream_seconds"] >= 0, f"step {r['step']}: negative unowned stream-seconds")
+for r in rows:
+    if r["event"].startswith("add "):
+        check(r["moved_streams"] > 0 and r["handoffs_started"] == r["moved_streams"],
+              f"{r['event']}: moved {r['moved_streams']} streams but started {r['handoffs_started']} hand-offs")
 failover = rows[-1]
 check(failover["event"] == "leader failover", f"last step is {failover['event']}")
 check(failover["leader"] != rows[-2]["leader"], "failover kept the same leader")
