@@ -28,8 +28,9 @@ struct Event {
   EventKind kind = EventKind::acquire;
   std::string stream;
   uint64_t token = 0;     // the grant's fencing token
-  uint64_t version = 0;   // the snapshot version that granted it or asked for it; 0 for a revocation
-                          // no version caused (lease lost, server left, engine closed)
+  uint64_t version = 0;   // the version of the snapshot whose apply() took the grant up, asked for the
+                          // release or revoked the claim; 0 for a revocation no version caused
+                          // (lease lost, server left, engine closed)
   uint64_t ended_ns = 0;  // revoked: CLOCK_MONOTONIC ns at which the claim ended (<= delivery time)
 };
 
@@ -51,7 +52,8 @@ class ServerClaims {
 
   // ------------------------------------------------------------------ host side, any thread
   // True, with the grant's token, while this server holds `stream` and the lease has not ended.
-  // Lock-free, no allocation, ~10-20 ns for a held id that is in cache.
+  // Lock-free, no allocation, ~10-20 ns for a held id that is in cache. `token` may be null.
+  // True from the moment apply() took the grant up (before its acquire event is delivered).
   bool holds(std::string_view stream, uint64_t* token) const noexcept;
   // The host's acknowledgement of a release (asked for or not): from the return on, holds(stream)
   // is false. False (nothing changes) when the server does not hold `stream` with `token`.
@@ -72,11 +74,21 @@ class ServerClaims {
   // Brings the held set in line with `snapshot`, whose server `index` is this server
   // (BERTH_NO_SERVER: absent from it) registered under `incarnation`: acquires every stream whose
   // holder is this server at this incarnation with a token above any this server gave up or
-  // holds; asks the host to release every held stream whose owner is another server; revokes
-  // held streams the snapshot gives to nobody or to another (ended now). Versions come in order.
+  // holds; asks the host to release every held stream whose owner is another server (one request
+  // per claim; asked again only if the owner came back to this server and left again); revokes
+  // held streams the snapshot gives to nobody or to another, or drops, and every held stream when
+  // the snapshot shows this server under another incarnation or not at all (ended now, or at the
+  // lease deadline if that came first). Versions come in order; applying the same one again
+  // changes nothing. An index whose id is not this server's counts as absent.
+  // Incarnation 0 takes nothing up (a registration's incarnation is never 0), nor does the
+  // incarnation of the last apply() before a revoke_all(): a new registration needs a new one.
+  // A given-up token (released or revoked) is remembered for as long as versions still show the
+  // stream held by this server under it, and forgotten once one shows another holder, a higher
+  // token or no such stream (versions only grow, so that grant can never be shown again): the
+  // memory is bounded by the streams of the snapshot.
   void apply(const Snapshot& snapshot, uint32_t index, uint64_t incarnation);
   // Ends every claim at `ended_ns` (lease lost, session replaced, server left): revoked events,
-  // holds() false, and no grant made before is ever taken up again.
+  // holds() false, and no grant made before is ever taken up again (see apply()).
   void revoke_all(uint64_t ended_ns);
   // revoke_all, then every poll returns at once with nothing (closed() is true).
   void close(uint64_t ended_ns);

@@ -25,10 +25,13 @@ class Tracker {
   ~Tracker();
 
   // A server registered (or registered again) through this node under `incarnation`. Returns its
-  // claims (the same object for as long as the server stays registered here).
+  // claims (the same object for as long as the server stays registered here). Registered again
+  // under another incarnation, it is as set_incarnation().
   std::shared_ptr<ServerClaims> add(std::string_view server, uint64_t incarnation);
   // A new incarnation for a server still registered (after revoke_all): later grants to the old
-  // one are never taken up.
+  // one are never taken up. Claims still held under the old one end now (the leader drops them
+  // once it sees the new registration). After lease() ended the claims, a server takes nothing up
+  // until it is given an incarnation other than the one it had; an unknown server is ignored.
   void set_incarnation(std::string_view server, uint64_t incarnation);
   // The server left through this node: its claims end now and its feed closes.
   void remove(std::string_view server);
@@ -37,12 +40,20 @@ class Tracker {
   // Every registered server with its incarnation (for re-registration after a lease loss).
   std::map<std::string, uint64_t, std::less<>> servers() const;
 
-  // After every install, in version order.
+  // After every install, in version order (the same version again changes nothing). Grants are
+  // taken up only while a lease is held and its deadline is ahead, and for servers not waiting
+  // for a new incarnation: the engine applies its served version again once lease() reports one,
+  // so that grants shown while it had none are taken up without waiting for the next version.
   void apply(const Snapshot& snapshot);
 
-  // The backend's lease as last polled: `valid_until_ns` raw (the margin is subtracted here);
-  // `held` false ends every claim. Returns true when claims ended because of this call (the
-  // engine then draws new incarnations and registers its servers again).
+  // The backend's lease as last polled: `valid_until_ns` raw (the margin is subtracted here;
+  // UINT64_MAX stays endless); `held` false ends every claim. Returns true when claims ended
+  // because of this call (the engine then draws new incarnations and registers its servers
+  // again): the lease is lost, its session changed, or the deadline holds() used has passed (by
+  // the clock: holds() already answered false) or the new one has. Claims end at that deadline
+  // or now, whichever is earlier. A held lease with a deadline ahead is taken at once, after a
+  // loss too (servers then wait for their new incarnation). Before the first lease nothing is
+  // held, and its session is accepted as it comes.
   bool lease(bool held, uint64_t valid_until_ns, uint64_t session);
   // The deadline holds() compares with (margin applied); 0 while no lease is held.
   const std::atomic<uint64_t>& lease_deadline() const noexcept { return deadline_; }
@@ -57,7 +68,9 @@ class Tracker {
   struct Registered {
     uint64_t incarnation;
     std::shared_ptr<ServerClaims> claims;
+    bool stale = false;  // claims ended by a lease loss: needs a new incarnation
   };
+  void lapse(uint64_t ended_ns);  // with mutex_ held
   std::map<std::string, Registered, std::less<>> servers_;
   uint64_t session_ = 0;
   bool lapsed_ = true;  // no lease yet, or the last one ended: claims need a new incarnation
