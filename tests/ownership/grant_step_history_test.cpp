@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <string_view>
 
 #include "ownership/grant_step.h"
 #include "ownership/grant_step_fixture.h"
@@ -133,7 +134,7 @@ std::vector<std::string> run_history(uint32_t seed, int steps, StepFn step, bool
   return problems;
 }
 
-constexpr uint32_t kSeeds = 300;
+constexpr uint32_t kSeeds = 200;
 constexpr int kSteps = 60;
 
 TEST(GrantStepHistory, NoStreamEverHasTwoLiveHoldersAndTokensOnlyGrow) {
@@ -143,26 +144,37 @@ TEST(GrantStepHistory, NoStreamEverHasTwoLiveHoldersAndTokensOnlyGrow) {
   }
 }
 
-uint64_t problems_over_seeds(StepFn step, bool soft = false) {
-  uint64_t total = 0;
-  for (uint32_t seed = 1; seed <= kSeeds; ++seed) total += run_history(seed, kSteps, step, soft).size();
-  return total;
+// The first problem of the first seed that has any ("" when none has).
+std::string first_problem(StepFn step, bool soft = false) {
+  for (uint32_t seed = 1; seed <= kSeeds; ++seed) {
+    std::vector<std::string> found = run_history(seed, kSteps, step, soft);
+    if (!found.empty()) return found.front();
+  }
+  return "";
 }
 
+constexpr std::string_view kTwoHolders = "while";  // "... granted to B (token u) while A still holds it"
+constexpr std::string_view kTokenNotAbove = "not above";
+
 TEST(GrantStepHistory, TheCheckerCatchesAGrantOnOwnerChangeWithoutARelease) {
-  EXPECT_GT(problems_over_seeds(&grant_on_owner_change), 0u);
+  std::string problem = first_problem(&grant_on_owner_change);
+  EXPECT_NE(problem.find(kTwoHolders), std::string::npos) << problem;
 }
 
 TEST(GrantStepHistory, TheCheckerCatchesAReleaseTakenWithoutItsToken) {
-  EXPECT_GT(problems_over_seeds(&release_without_token), 0u);
+  std::string problem = first_problem(&release_without_token);
+  EXPECT_NE(problem.find(kTwoHolders), std::string::npos) << problem;
 }
 
 TEST(GrantStepHistory, TheCheckerCatchesAHolderKeptAcrossANewRegistration) {
-  EXPECT_GT(problems_over_seeds(&ignore_incarnation), 0u);
+  // The old registration's claim ended; the grant it kept is then taken for a new one.
+  std::string problem = first_problem(&ignore_incarnation);
+  EXPECT_NE(problem.find(kTokenNotAbove), std::string::npos) << problem;
 }
 
 TEST(GrantStepHistory, SoftHandOffBreaksTheGuaranteeAsDocumented) {
-  EXPECT_GT(problems_over_seeds(&assign_holders, /*soft=*/true), 0u);
+  std::string problem = first_problem(&assign_holders, /*soft=*/true);
+  EXPECT_NE(problem.find(kTwoHolders), std::string::npos) << problem;
 }
 
 // The step runs in every refresh: it must stay a small part of one at a million streams.
@@ -189,9 +201,9 @@ TEST(GrantStepHistory, AMillionStreamsTakeMilliseconds) {
   finish_snapshot(*base, nullptr, names);
 
   // The best of five runs: the machine may be shared, and the step is pure (each run redoes it).
-  auto time_ms = [](auto&& fn) {
+  auto time_ms = [](auto&& fn, int runs = 5) {
     double best = 1e300;
-    for (int run = 0; run < 5; ++run) {
+    for (int run = 0; run < runs; ++run) {
       auto start = std::chrono::steady_clock::now();
       fn();
       best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
@@ -218,7 +230,7 @@ TEST(GrantStepHistory, AMillionStreamsTakeMilliseconds) {
   std::vector<std::string> reversed(ids.rbegin(), ids.rend());
   auto shuffled = build(2, testing::stream_columns(reversed), 0);
   StepCounts shuffled_counts;
-  double shuffled_ms = time_ms([&] { shuffled_counts = assign_holders(base.get(), *shuffled, {}); });
+  double shuffled_ms = time_ms([&] { shuffled_counts = assign_holders(base.get(), *shuffled, {}); }, 2);
   EXPECT_EQ(shuffled_counts.unheld, 0u);
   std::printf("assign_holders over %llu streams: %.1f ms (same columns, 1%% moved, 1000 releases), %.1f ms (a stream "
               "removed and one added), %.1f ms (every stream reordered)\n",
