@@ -14,10 +14,21 @@
 namespace berth {
 namespace {
 
-constexpr std::string_view kSections[] = {"engine", "appraiser", "policy", "backend", "rules"};
+constexpr std::string_view kSections[] = {"engine", "appraiser", "policy", "backend", "rules", "ownership"};
 constexpr std::string_view kRulesKeys[] = {"file", "instruction_limit", "memory_limit"};
-constexpr std::string_view kEngineKeys[] = {"node_id", "campaign", "refresh_interval", "refresh_on_change",
-                                            "intake_flush", "plugin_path", "checkpoint_ratio", "checkpoint_every", "implicit_owners"};
+constexpr std::string_view kEngineKeys[] = {"node_id",          "campaign",         "refresh_interval",
+                                            "refresh_on_change", "intake_flush",     "intake_refresh_delay",
+                                            "plugin_path",      "checkpoint_ratio", "checkpoint_every",
+                                            "implicit_owners"};
+constexpr std::string_view kOwnershipKeys[] = {"lease_margin", "soft_handoff", "stall_after"};
+constexpr std::string_view kSectionList = "engine, appraiser, policy, backend, rules or ownership";
+
+template <size_t N>
+std::string listed(const std::string_view (&keys)[N]) {
+  std::string out;
+  for (auto k : keys) out += (out.empty() ? "" : ", ") + std::string(k);
+  return out;
+}
 
 bool known_section(std::string_view s) {
   for (auto k : kSections)
@@ -68,9 +79,7 @@ void resolve_rules_key(const std::string& key, const std::string& name, const Op
     out.limits.memory_bytes = parse_count(key, v, true);
     if (out.limits.memory_bytes < (uint64_t{1} << 20)) bad(key, v, "must be at least 1MiB (Lua itself needs some)");
   } else {
-    std::string known;
-    for (auto k : kRulesKeys) known += (known.empty() ? "" : ", ") + std::string(k);
-    bad(key, v, "unknown key (rules keys are " + known + ")");
+    bad(key, v, "unknown key (rules keys are " + listed(kRulesKeys) + ")");
   }
 }
 
@@ -78,6 +87,30 @@ bool parse_bool(const std::string& key, const Options::Value& v) {
   if (v.text == "true" || v.text == "1" || v.text == "yes") return true;
   if (v.text == "false" || v.text == "0" || v.text == "no") return false;
   bad(key, v, fmt::format("'{}' is not a boolean (true or false)", v.text));
+}
+
+std::chrono::milliseconds duration_of(const std::string& key, const Options::Value& v) {
+  try {
+    return parse_duration(v.text);
+  } catch (const Error& e) {
+    bad(key, v, e.what());
+  }
+}
+
+void resolve_ownership_key(const std::string& key, const std::string& name, const Options::Value& v,
+                           OwnershipOptions& out) {
+  if (name == "lease_margin") {
+    out.lease_margin = duration_of(key, v);
+    if (out.lease_margin.count() < 10)
+      bad(key, v, "must be at least 10ms (it covers clock-rate differences and the coarse clock's granularity)");
+  } else if (name == "soft_handoff") {
+    out.soft_handoff = parse_bool(key, v);
+  } else if (name == "stall_after") {
+    out.stall_after = duration_of(key, v);
+    if (out.stall_after.count() < 1) bad(key, v, "must be a positive duration");
+  } else {
+    bad(key, v, "unknown key (ownership keys are " + listed(kOwnershipKeys) + ")");
+  }
 }
 
 }  // namespace
@@ -114,8 +147,7 @@ void Options::load_string(std::string_view text, std::string_view origin) {
     std::string section(section_key.str());
     std::string where = where_of(origin, node);
     if (!known_section(section))
-      throw Error(BERTH_E_CONFIG, fmt::format("{}: unknown section [{}] (expected engine, appraiser, policy, backend or rules)",
-                                              where, section));
+      throw Error(BERTH_E_CONFIG, fmt::format("{}: unknown section [{}] (expected {})", where, section, kSectionList));
     const toml::table* table = node.as_table();
     if (table == nullptr)
       throw Error(BERTH_E_CONFIG, fmt::format("{}: {} must be a table ([{}])", where, section, section));
@@ -148,9 +180,8 @@ void Options::load_string(std::string_view text, std::string_view origin) {
 void Options::set(std::string_view key, std::string_view value, std::string_view where) {
   auto dot = key.find('.');
   if (dot == std::string_view::npos || dot == 0 || dot + 1 == key.size() || !known_section(key.substr(0, dot)))
-    throw Error(BERTH_E_CONFIG, fmt::format("{}: '{}' is not a key of the form section.key with section engine, "
-                                            "appraiser, policy, backend or rules",
-                                            where, key));
+    throw Error(BERTH_E_CONFIG,
+                fmt::format("{}: '{}' is not a key of the form section.key with section {}", where, key, kSectionList));
   Options next = *this;
   next.values_[std::string(key)] = {std::string(value), std::string(where)};
   next.resolve();  // engine keys are checked now, not at open: a bad set changes nothing
@@ -165,6 +196,10 @@ EngineOptions Options::resolve() const {
     std::string section = key.substr(0, dot), name = key.substr(dot + 1);
     if (section == "rules") {
       resolve_rules_key(key, name, v, out.rules);
+      continue;
+    }
+    if (section == "ownership") {
+      resolve_ownership_key(key, name, v, out.ownership);
       continue;
     }
     if (section != "engine") {
@@ -185,18 +220,15 @@ EngineOptions Options::resolve() const {
       out.refresh_on_change = parse_bool(key, v);
     } else if (name == "implicit_owners") {
       out.implicit_owners = parse_bool(key, v);
-    } else if (name == "refresh_interval" || name == "intake_flush") {
-      std::chrono::milliseconds d;
-      try {
-        d = parse_duration(v.text);
-      } catch (const Error& e) {
-        bad(key, v, e.what());
-      }
+    } else if (name == "refresh_interval" || name == "intake_flush" || name == "intake_refresh_delay") {
+      std::chrono::milliseconds d = duration_of(key, v);
       if (name == "refresh_interval") {
         if (d.count() < 10) bad(key, v, "must be at least 10ms");
         out.refresh_interval = d;
-      } else {
+      } else if (name == "intake_flush") {
         out.intake_flush = d;
+      } else {
+        out.intake_refresh_delay = d;
       }
     } else if (name == "checkpoint_ratio") {
       double ratio = 0;
@@ -215,9 +247,7 @@ EngineOptions Options::resolve() const {
       for (std::string dir; std::getline(parts, dir, ':');)
         if (!dir.empty()) out.plugin_path.emplace_back(dir);
     } else {
-      std::string known;
-      for (auto k : kEngineKeys) known += (known.empty() ? "" : ", ") + std::string(k);
-      bad(key, v, "unknown key (engine keys are " + known + ")");
+      bad(key, v, "unknown key (engine keys are " + listed(kEngineKeys) + ")");
     }
   }
   out.appraiser.config = PluginConfig("appraiser", plugin_entries["appraiser"]);

@@ -27,12 +27,28 @@ struct RulesOptions {
   rules::Limits limits;        // instruction_limit (per rule call), memory_limit (bytes)
 };
 
+// Ownership ([ownership], docs/ownership.md).
+struct OwnershipOptions {
+  // Subtracted from every lease deadline the backend reports: a node stops holding this long
+  // before its registration may be declared gone (clock-rate differences, the coarse clock).
+  std::chrono::milliseconds lease_margin{500};
+  // Grants a moved stream to its new owner at once, without waiting for the previous holder's
+  // release: more available, but two servers may then hold a stream at once (breaks the
+  // guarantee). Off by default.
+  bool soft_handoff = false;
+  // A hand-off whose release has not come this long after it started is reported stalled.
+  std::chrono::milliseconds stall_after{30000};
+};
+
 struct EngineOptions {
   std::string node_id;  // empty: "<host>-<pid>-<n>"
   bool campaign = true;
   std::chrono::milliseconds refresh_interval{120000};  // DL-157's 120 s
   bool refresh_on_change = true;                       // refresh when membership changes
   std::chrono::milliseconds intake_flush{20};          // batching of add/remove/report records
+  // How soon after intake reaches the leader it refreshes (new streams granted, releases handed
+  // on); 0: intake waits for the periodic refresh.
+  std::chrono::milliseconds intake_refresh_delay{20};
   // Snapshot deltas (when the backend keeps base versions): a publication is a delta against the
   // last checkpoint unless it would exceed this share of the checkpoint's bytes (0: never deltas)
   // or the checkpoint is `checkpoint_every` versions old; then a new full checkpoint.
@@ -43,16 +59,12 @@ struct EngineOptions {
   // such snapshots (and keeps serving what it has): false writes every owner, for a rolling
   // upgrade while such readers remain.
   bool implicit_owners = true;
-  // PROVISIONAL (replaced by the options change of the grant step)
-  std::chrono::milliseconds lease_margin{500};
-  bool soft_handoff = false;
-  std::chrono::milliseconds stall_after{30000};
-  std::chrono::milliseconds intake_refresh_delay{20};
   std::vector<std::filesystem::path> plugin_path;      // searched before the built-ins
   PluginChoice appraiser{"equal", PluginConfig("appraiser", {})};
   PluginChoice policy{"sticky", PluginConfig("policy", {})};  // calm under change: the default
   PluginChoice backend{"memory", PluginConfig("backend", {})};
   RulesOptions rules;
+  OwnershipOptions ownership;
 };
 
 class Options {

@@ -369,10 +369,10 @@ void Engine::schedule_intake_refresh() {
 
 // Requires refresh_mutex_.
 void Engine::observe_handoffs(const Snapshot& published) {
-  uint64_t stalled = handoffs_.observe(published, Clock::now(), options_.stall_after);
+  uint64_t stalled = handoffs_.observe(published, Clock::now(), options_.ownership.stall_after);
   if (stalled > 0)
     logger().warn("berth node {}: {} hand-off(s) stalled: their holders have not released them for {} ms", node_id_,
-                  stalled, options_.stall_after.count());
+                  stalled, options_.ownership.stall_after.count());
   std::lock_guard lock(counters_mutex_);
   counters_.handoffs = handoffs_.figures();
 }
@@ -394,6 +394,7 @@ std::shared_ptr<const ServerColumns> Engine::members_as_servers() {
       servers->capacity.push_back(info.capacity);
       servers->state.push_back(info.state);
       servers->labels.push_back(std::move(info.labels));
+      servers->incarnation.push_back(info.incarnation);
     } catch (const Error& e) {
       logger().warn("berth node {}: member '{}' left out: {}", node_id_, id, e.what());
     }
@@ -450,7 +451,7 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
   meta.leader = node_id_;
   meta.created_unix_ms = unix_ms();
   return compute_refresh(base.get(), members_as_servers(), intake_->pending(), *appraiser_, *policy_, std::move(meta),
-                         names_, rules_.get());
+                         names_, rules_.get(), options_.ownership.soft_handoff);
 }
 
 void Engine::refresh() {

@@ -150,7 +150,7 @@ class Engine {
   // Their claims; fed with every installed version and the lease. Shared with the hosts' feeds,
   // which may outlive the engine (their holds() reads the tracker's lease deadline).
   std::shared_ptr<ownership::Tracker> tracker_ = std::make_shared<ownership::Tracker>(
-      static_cast<uint64_t>(std::chrono::nanoseconds(options_.lease_margin).count()));
+      static_cast<uint64_t>(std::chrono::nanoseconds(options_.ownership.lease_margin).count()));
   std::atomic<bool> register_again_{false};  // a lease was lost: the worker registers anew
   HandoffWatch handoffs_;        // leader only, under refresh_mutex_
   std::atomic<std::chrono::steady_clock::duration> last_refresh_took_{};  // spaces out intake-triggered refreshes

@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cstring>
+#include <limits>
 
 #include "common/error.h"
 
@@ -36,17 +37,31 @@ class Cursor {
   size_t pos_ = 0;
 };
 
-}  // namespace
-
-void append_intake(std::string& batch, IntakeOp op, std::string_view stream, std::string_view tenant, double load) {
+// The record's common head: op, stream, tenant (or server).
+void append_head(std::string& batch, IntakeOp op, std::string_view stream, std::string_view tenant) {
   if (batch.empty()) batch.append(kMagic);
   batch.push_back(static_cast<char>(op));
   put_u32(batch, static_cast<uint32_t>(stream.size()));
   batch.append(stream);
   put_u32(batch, static_cast<uint32_t>(tenant.size()));
   batch.append(tenant);
+}
+
+}  // namespace
+
+void append_intake(std::string& batch, IntakeOp op, std::string_view stream, std::string_view tenant, double load) {
+  if (op == IntakeOp::release)
+    throw Error(BERTH_E_INVALID_ARGUMENT, "a release record carries a token: append_release, not append_intake");
+  append_head(batch, op, stream, tenant);
   char bytes[8];
   std::memcpy(bytes, &load, 8);  // IEEE 754, little-endian hosts only (checked at build time)
+  batch.append(bytes, 8);
+}
+
+void append_release(std::string& batch, std::string_view stream, std::string_view server, uint64_t token) {
+  append_head(batch, IntakeOp::release, stream, server);
+  char bytes[8];
+  std::memcpy(bytes, &token, 8);  // little-endian, as the other integers
   batch.append(bytes, 8);
 }
 
@@ -59,12 +74,18 @@ std::vector<IntakeRecord> parse_intake(std::string_view batch) {
   while (!in.done()) {
     try {
       auto op = static_cast<uint8_t>(in.take(1, "op")[0]);
-      if (op < 1 || op > 4) throw Error(BERTH_E_CORRUPT, "unknown op " + std::to_string(op));
+      if (op < 1 || op > 5) throw Error(BERTH_E_CORRUPT, "unknown op " + std::to_string(op));
       IntakeRecord r;
       r.op = static_cast<IntakeOp>(op);
       r.stream = in.take(in.u32("stream length"), "stream");
-      r.tenant = in.take(in.u32("tenant length"), "tenant");
-      std::memcpy(&r.load, in.take(8, "load").data(), 8);
+      bool release = r.op == IntakeOp::release;
+      r.tenant = in.take(in.u32(release ? "server length" : "tenant length"), release ? "server" : "tenant");
+      if (release) {
+        std::memcpy(&r.token, in.take(8, "token").data(), 8);
+        r.load = std::numeric_limits<double>::quiet_NaN();
+      } else {
+        std::memcpy(&r.load, in.take(8, "load").data(), 8);
+      }
       out.push_back(std::move(r));
     } catch (const Error& e) {
       throw Error(BERTH_E_CORRUPT, "intake record #" + std::to_string(out.size()) + ": " + e.what());

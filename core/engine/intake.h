@@ -2,7 +2,10 @@
 // carried through the backend's submit/drain queue as opaque bytes.
 //
 // A batch is "BI1" followed by records: op (u8), stream (u32 length + bytes), tenant (u32 length
-// + bytes), load (f64, NaN when unknown); integers little-endian.
+// + bytes), then 8 bytes: the load (f64, NaN when unknown), or for a release the token (u64);
+// integers little-endian. Every record has this one layout, so the release's token travels in
+// the load's place and its server id in the tenant's: a reader that does not know op 5 refuses
+// the batch as a whole (unknown op) rather than misreading it.
 #pragma once
 
 #include <cstddef>
@@ -15,14 +18,16 @@ namespace berth {
 
 // add: a host registered the stream (tenant and load are its word). remove: it is gone.
 // report: a measured load. seen: a lookup met a stream the snapshot did not know; it exists, but
-// says nothing about its tenant, so it never overrides what an add said.
-enum class IntakeOp : uint8_t { add = 1, remove = 2, report = 3, seen = 4 };
+// says nothing about its tenant, so it never overrides what an add said. release: a holder's
+// host acknowledged it stopped serving the stream under a grant (docs/ownership.md).
+enum class IntakeOp : uint8_t { add = 1, remove = 2, report = 3, seen = 4, release = 5 };
 
 struct IntakeRecord {
   IntakeOp op;
   std::string stream;
-  std::string tenant;
-  double load;
+  std::string tenant;  // release: the server id
+  double load;         // release: NaN
+  uint64_t token = 0;  // release: the grant's fencing token; 0 for the other ops
 };
 
 // The longest stream id or tenant a host may give (a lookup of a longer unknown id is refused).
@@ -32,8 +37,11 @@ inline constexpr size_t kMaxIdBytes = size_t{64} << 10;
 // zookeeper backend's limit is 1000 KiB, one request under ZooKeeper's 1 MB).
 inline constexpr size_t kIntakeBatchBytes = size_t{256} << 10;
 
-// Appends one record to a batch (starting the batch header when `batch` is empty).
+// Appends one record to a batch (starting the batch header when `batch` is empty). For a
+// release, use append_release: a token is not a double.
 void append_intake(std::string& batch, IntakeOp op, std::string_view stream, std::string_view tenant, double load);
+// Appends a release of `stream` by `server` under `token`.
+void append_release(std::string& batch, std::string_view stream, std::string_view server, uint64_t token);
 
 // Parses a whole batch. Malformed bytes throw Error(BERTH_E_CORRUPT) naming the record.
 std::vector<IntakeRecord> parse_intake(std::string_view batch);

@@ -16,7 +16,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 }  // namespace
 
-bool IntakeLedger::record(IntakeOp op, std::string_view stream, std::string_view tenant, double load) {
+bool IntakeLedger::record(IntakeOp op, std::string_view stream, std::string_view tenant, double load, uint64_t token) {
   // Every record must fit a backend's record whatever its batch: a stream id or tenant of
   // megabytes would be refused by the backend at every flush, and hold back what follows it.
   if (stream.size() > kMaxIdBytes || tenant.size() > kMaxIdBytes)
@@ -28,8 +28,15 @@ bool IntakeLedger::record(IntakeOp op, std::string_view stream, std::string_view
   bool was_empty = batch_.empty() && full_.empty();
   if (was_empty) since_ = Clock::now();
   if (batch_.size() >= kIntakeBatchBytes) full_.push_back(std::exchange(batch_, {}));
-  append_intake(batch_, op, stream, tenant, load);
+  if (op == IntakeOp::release)
+    append_release(batch_, stream, tenant, token);
+  else
+    append_intake(batch_, op, stream, tenant, load);
   return was_empty;
+}
+
+bool IntakeLedger::record_release(std::string_view stream, std::string_view server, uint64_t token) {
+  return record(IntakeOp::release, stream, server, kNaN, token);
 }
 
 bool IntakeLedger::first_lookup(std::string_view stream) {
@@ -154,6 +161,10 @@ std::vector<std::string> IntakeLedger::pending_as_batches() const {
       append_intake(batch, IntakeOp::add, id, c.tenant, c.reported_load);
     else
       append_intake(batch, c.seen_only ? IntakeOp::seen : IntakeOp::report, id, "", c.reported_load);
+  }
+  for (const ownership::Release& r : pending_.releases()) {
+    if (batches.back().size() >= kIntakeBatchBytes) batches.emplace_back();
+    append_release(batches.back(), r.stream, r.server, r.token);
   }
   if (batches.back().empty()) batches.pop_back();
   return batches;

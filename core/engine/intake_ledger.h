@@ -41,9 +41,11 @@ class IntakeLedger {
   // Appends a record to the open batch; true when nothing was waiting before (the caller wakes
   // whoever flushes). Throws Error(BERTH_E_INVALID_ARGUMENT) for an id or tenant no backend
   // record could carry.
-  bool record(IntakeOp op, std::string_view stream, std::string_view tenant, double load);
-  // PROVISIONAL until the release record lands.
-  void record_release(std::string_view, std::string_view, uint64_t) {}
+  bool record(IntakeOp op, std::string_view stream, std::string_view tenant, double load) {
+    return record(op, stream, tenant, load, 0);
+  }
+  // A holder's release of `stream` (docs/ownership.md), as record() does.
+  bool record_release(std::string_view stream, std::string_view server, uint64_t token);
   // True the first time `stream` is looked up unknown since the last new_version() (then the
   // caller records it as seen); false after, and for every stream once a flood of distinct
   // unknown ids fills the set.
@@ -71,6 +73,7 @@ class IntakeLedger {
   void settle_published(const BackendRef& backend) noexcept;
 
  private:
+  bool record(IntakeOp op, std::string_view stream, std::string_view tenant, double load, uint64_t token);
   uint64_t apply(const std::vector<std::string>& batches);  // into pending_; returns the batches dropped
   std::vector<std::string> pending_as_batches() const;
 

@@ -1,5 +1,7 @@
 // What the leader has heard about streams since its last publish: additions, removals and
-// measured loads, keyed by stream id. Applied (and cleared) by the next successful refresh.
+// measured loads, keyed by stream id, and holders' releases (a list of their own: a release is
+// about a grant, not the stream's membership). Applied (and cleared) by the next successful
+// refresh.
 #pragma once
 
 #include <cmath>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "engine/intake.h"
+#include "ownership/grant_step.h"
 
 namespace berth {
 
@@ -24,6 +27,12 @@ struct StreamChange {
 class PendingChanges {
  public:
   void apply(const IntakeRecord& r) {
+    if (r.op == IntakeOp::release) {
+      // Checked against the holder by the grant step: one for a stream removed since, or
+      // never known, or a duplicate, changes nothing there.
+      releases_.push_back({r.stream, r.tenant, r.token});
+      return;
+    }
     if (r.op == IntakeOp::seen) {
       // Existence only: never overrides an add, a removal or a known tenant.
       auto [it, inserted] = changes_.try_emplace(r.stream);
@@ -54,26 +63,33 @@ class PendingChanges {
         c.heard = true;
         break;
       case IntakeOp::seen:
+      case IntakeOp::release:
         break;
     }
     c.seen_only = false;
   }
-  bool empty() const { return changes_.empty(); }
+  // Nothing heard at all (no stream change, no release).
+  bool empty() const { return changes_.empty() && releases_.empty(); }
+  bool no_stream_changes() const { return changes_.empty(); }
   const StreamChange* find(std::string_view id) const {
     auto it = changes_.find(std::string(id));
     return it == changes_.end() ? nullptr : &it->second;
   }
   const std::vector<std::string>& order() const { return order_; }
   const std::unordered_map<std::string, StreamChange>& all() const { return changes_; }
+  // In the order heard, duplicates included.
+  const std::vector<ownership::Release>& releases() const { return releases_; }
   // Releases the memory too: after a million additions the buckets would otherwise stay.
   void clear() {
     std::unordered_map<std::string, StreamChange>().swap(changes_);
     std::vector<std::string>().swap(order_);
+    std::vector<ownership::Release>().swap(releases_);
   }
 
  private:
   std::unordered_map<std::string, StreamChange> changes_;
   std::vector<std::string> order_;
+  std::vector<ownership::Release> releases_;
 };
 
 }  // namespace berth

@@ -81,7 +81,7 @@ NextStreams next_streams(const Snapshot* base, const PendingChanges& pending) {
     next.reported.resize(base_count);
     next.base_index.resize(base_count);
     for (uint64_t i = 0; i < base_count; ++i) {
-      const StreamChange* c = pending.empty() ? nullptr : pending.find(base->streams->ids.at(i));
+      const StreamChange* c = pending.no_stream_changes() ? nullptr : pending.find(base->streams->ids.at(i));
       next.reported[i] = c != nullptr && !std::isnan(c->reported_load) ? c->reported_load : base->load[i];
       next.base_index[i] = i;
     }
@@ -108,7 +108,7 @@ NextStreams next_streams(const Snapshot* base, const PendingChanges& pending) {
                        (base != nullptr ? base->streams->ids.arena.size() : 0) + pending.order().size() * 16);
   for (uint64_t i = 0; i < base_count; ++i) {
     std::string_view id = base->streams->ids.at(i);
-    const StreamChange* c = pending.empty() ? nullptr : pending.find(id);
+    const StreamChange* c = pending.no_stream_changes() ? nullptr : pending.find(id);
     if (c != nullptr && !c->present) {
       ++next.removed;
       continue;
@@ -145,7 +145,7 @@ uint64_t count_violations(const rules::Constraints& constraints, const std::vect
 
 RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns> servers, const PendingChanges& pending,
                       Appraiser& appraiser, const Policy& policy, Provenance meta, std::shared_ptr<ServerNames> names,
-                      const RulesStep& apply_rules) {
+                      const RulesStep& apply_rules, bool soft_handoff) {
   NextStreams next = next_streams(base, pending);
   const StreamColumns& streams = *next.columns;
   uint64_t n = streams.size();
@@ -231,9 +231,13 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
   for (uint64_t i = 0; i < n; ++i) snapshot->load[i] = static_cast<float>(load[i]);
   snapshot->owner = std::move(owner);
   snapshot->tombstones = next_tombstones(base, pending);
+  // Who holds what follows the owners just decided (docs/ownership.md), before the snapshot is
+  // finished, so that finish_snapshot sees every column.
+  ownership::StepCounts ownership = ownership::assign_holders(base, *snapshot, pending.releases(), soft_handoff);
   finish_snapshot(*snapshot, &policy, std::move(names), base);
 
   RefreshResult result;
+  result.ownership = ownership;
   if (rules_report.evaluated && evaluation.constraints.stream_count() == n)
     rules_report.violations = count_violations(evaluation.constraints, snapshot->owner);
   result.rules = std::move(rules_report);
@@ -258,15 +262,18 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
 
 RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                               const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
-                              Provenance meta, std::shared_ptr<ServerNames> names, rules::RulesSource* rules) {
+                              Provenance meta, std::shared_ptr<ServerNames> names, rules::RulesSource* rules,
+                              bool soft_handoff) {
   RulesStep step;
   if (rules != nullptr) step = [rules](const rules::Input& input) { return rules->evaluate(input); };
-  return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step);
+  return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step,
+                 soft_handoff);
 }
 
 RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                                    const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
-                                   Provenance meta, std::shared_ptr<ServerNames> names, rules::RuleSet* rules) {
+                                   Provenance meta, std::shared_ptr<ServerNames> names, rules::RuleSet* rules,
+                                   bool soft_handoff) {
   RulesStep step;
   if (rules != nullptr)
     step = [rules](const rules::Input& input) {
@@ -275,7 +282,8 @@ RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const S
       out.rules = std::shared_ptr<const rules::RuleSet>(std::shared_ptr<const rules::RuleSet>{}, rules);
       return out;
     };
-  return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step);
+  return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step,
+                 soft_handoff);
 }
 
 }  // namespace berth

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/pending_changes.h"
+#include "ownership/grant_step.h"
 #include "scripting/rules_source.h"
 #include "snapshot/snapshot.h"
 
@@ -36,20 +37,26 @@ struct RefreshResult {
   uint64_t new_streams = 0;
   uint64_t removed_streams = 0;
   RulesReport rules;
+  ownership::StepCounts ownership;     // what the grant step did (holders and tokens)
 };
 
 // `base` may be null (first refresh). `meta` carries version, epoch, leader, time; the policy's
 // name and behaviour version are filled in here, and the rules' hash. `rules` (may be null: no
 // rules) turns the operators' Lua rules into scaled loads and placement constraints for the
 // policy; the snapshot keeps the appraised loads, so a scale is never applied twice.
+// Holders and tokens come from the grant step (ownership/grant_step.h) over `base`, the owners
+// decided here and the releases in `pending`; `meta.version` is the token of every grant, so it
+// must exceed the base's. Without a base every stream is granted to its owner.
+// `soft_handoff`: ownership.soft_handoff (breaks the guarantee; see grant_step.h).
 RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                               const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
                               Provenance meta, std::shared_ptr<ServerNames> names,
-                              rules::RulesSource* rules = nullptr);
+                              rules::RulesSource* rules = nullptr, bool soft_handoff = false);
 
 // The same with a rule set given directly (the CLI's `plan`, tests): no reload.
 RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                                    const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
-                                   Provenance meta, std::shared_ptr<ServerNames> names, rules::RuleSet* rules);
+                                   Provenance meta, std::shared_ptr<ServerNames> names, rules::RuleSet* rules,
+                                   bool soft_handoff = false);
 
 }  // namespace berth

@@ -1,1 +1,164 @@
 #include "ownership/grant_step.h"
+
+#include <algorithm>
+#include <optional>
+#include <string_view>
+
+#include "common/hash.h"
+
+namespace berth::ownership {
+namespace {
+
+constexpr uint64_t kNone = UINT64_MAX;
+
+// The index of the stream whose id starts at `offset` in `streams`' arena, or kNone, searched
+// from `from` onwards when the id lies there (galloping: a removal skips a few streams), else in
+// the whole column. Several ids start at one offset only when empty ids precede the one asked
+// for, hence the check of `id`.
+uint64_t index_at_offset(const StreamColumns& streams, uint64_t offset, std::string_view id, uint64_t from) {
+  const auto& offsets = streams.ids.offsets;
+  const uint64_t n = streams.size();
+  uint64_t lo = 0, hi = n;
+  if (from < n && offsets[from] <= offset) {
+    lo = from;
+    for (uint64_t step = 1; lo + step < n && offsets[lo + step] <= offset; step *= 2) lo += step;
+    hi = std::min(n, lo + (lo - from) + 2);
+  }
+  auto begin = offsets.begin() + static_cast<std::ptrdiff_t>(lo);
+  auto it = std::lower_bound(begin, offsets.begin() + static_cast<std::ptrdiff_t>(hi), offset);
+  for (uint64_t k = static_cast<uint64_t>(it - offsets.begin()); k < n && offsets[k] == offset; ++k)
+    if (streams.ids.at(k) == id) return k;
+  return kNone;
+}
+
+// `id`'s index in the base, through the base's lookup table.
+uint64_t find_in(const Snapshot& base, std::string_view id, uint64_t hash, uint64_t from = kNone) {
+  if (!base.table) return kNone;
+  const LookupTable::Slot* slot = base.table->find(hash, id, base.streams->ids.arena.data());
+  return slot == nullptr ? kNone : index_at_offset(*base.streams, slot->offset, id, from);
+}
+
+// Next stream -> its index in the base (kNone: new since), asked in stream order. The next
+// columns are usually the base's (same object), or the base's minus removals plus additions at
+// the end, so a cursor over the base guesses right and the table is consulted only where not.
+class BaseIndex {
+ public:
+  BaseIndex(const Snapshot& base, const StreamColumns& next)
+      : base_(base), old_(*base.streams), next_(next), same_(&old_ == &next) {}
+
+  uint64_t of(uint64_t i) {
+    if (same_) return i;
+    std::string_view id = next_.ids.at(i);
+    if (cursor_ < old_.size() && old_.hash[cursor_] == next_.hash[i] && old_.ids.at(cursor_) == id) return cursor_++;
+    uint64_t b = find_in(base_, id, next_.hash[i], cursor_);
+    if (b != kNone) cursor_ = b + 1;
+    return b;
+  }
+
+ private:
+  const Snapshot& base_;
+  const StreamColumns& old_;
+  const StreamColumns& next_;
+  const bool same_;
+  uint64_t cursor_ = 0;
+};
+
+// Base server index -> next server index, for holders still registered under the same
+// incarnation; BERTH_NO_SERVER for the others. Both lists are sorted by id.
+std::vector<uint32_t> surviving_servers(const ServerColumns& base, const ServerColumns& next) {
+  std::vector<uint32_t> out(base.size(), BERTH_NO_SERVER);
+  for (uint32_t b = 0, j = 0; b < base.size(); ++b) {
+    std::string_view id = base.ids.at(b);
+    while (j < next.size() && next.ids.at(j) < id) ++j;
+    if (j < next.size() && next.ids.at(j) == id && next.incarnation_of(j) == base.incarnation_of(b)) out[b] = j;
+  }
+  return out;
+}
+
+// Marks, per base stream, a release that names its holder and token. Everything else is a late
+// or duplicate acknowledgement (or one for a stream the base does not know) and changes nothing.
+std::vector<bool> matching_releases(const Snapshot& base, const std::vector<Release>& releases, StepCounts& counts) {
+  std::vector<bool> released;
+  if (releases.empty()) return released;
+  released.assign(base.stream_count(), false);
+  for (const Release& r : releases) {
+    uint64_t b = base.holder.empty() ? kNone : find_in(base, r.stream, stream_hash(r.stream));
+    uint32_t holder = b == kNone ? BERTH_NO_SERVER : base.holder[b];
+    if (holder >= base.server_count() || released[b] || base.token[b] != r.token || base.servers->ids.at(holder) != r.server) {
+      ++counts.releases_ignored;
+      continue;
+    }
+    released[b] = true;
+  }
+  return released;
+}
+
+}  // namespace
+
+StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vector<Release>& releases, bool soft) {
+  StepCounts counts;
+  const uint64_t n = next.stream_count();
+  const uint32_t m = next.server_count();
+  const uint64_t version = next.meta.version;
+  next.holder.assign(n, BERTH_NO_SERVER);
+  next.token.assign(n, 0);
+
+  // Nothing is held in a base without holder columns (or without a base).
+  bool held_before = base != nullptr && !base->holder.empty() && base->stream_count() > 0;
+  if (!held_before) counts.releases_ignored = releases.size();
+  std::optional<BaseIndex> from;
+  std::vector<uint32_t> server_map;
+  std::vector<bool> released;
+  if (held_before) {
+    from.emplace(*base, *next.streams);
+    server_map = surviving_servers(*base->servers, *next.servers);
+    released = matching_releases(*base, releases, counts);
+  }
+  const uint32_t base_m = held_before ? base->server_count() : 0;
+
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint32_t owner = next.owner[i];
+    uint32_t holder = BERTH_NO_SERVER;
+    uint64_t token = 0;
+    bool was_released = false;
+    bool was_asked = false;  // the base already asked its holder to release it
+    uint64_t b = held_before ? from->of(i) : kNone;
+    if (b != kNone && base->holder[b] < base_m) {
+      uint32_t before = base->holder[b];
+      was_asked = base->owner[b] != before;
+      if (!released.empty() && released[b]) {
+        was_released = true;
+      } else if (server_map[before] == BERTH_NO_SERVER) {
+        ++counts.holders_lost;
+      } else {
+        holder = server_map[before];
+        token = base->token[b];
+      }
+    }
+    if (holder != BERTH_NO_SERVER && holder != owner) {
+      if (!was_asked) ++counts.handoffs_started;
+      if (soft) {
+        // The new owner takes it now; the previous holder's node asks its host to stop.
+        holder = BERTH_NO_SERVER;
+        was_released = true;
+      }
+    }
+    if (holder == BERTH_NO_SERVER && owner < m) {
+      holder = owner;
+      token = version;
+      ++counts.granted;
+      if (was_released) ++counts.handoffs_completed;
+    }
+    if (holder == BERTH_NO_SERVER) {
+      ++counts.unheld;
+      token = 0;
+    } else if (holder != owner) {
+      ++counts.releasing;
+    }
+    next.holder[i] = holder;
+    next.token[i] = token;
+  }
+  return counts;
+}
+
+}  // namespace berth::ownership

@@ -31,7 +31,10 @@ struct StepCounts {
 // `next.meta.version` is the token of every grant made. `base` may be null (nobody holds anything).
 // A holder in `base` is kept only when `next` has a server of the same id and incarnation. With
 // `soft`, a stream whose owner changed is granted to the new owner at once (the previous holder is
-// asked to release, but no longer holds it in the snapshot): breaks the guarantee; off by default.
+// asked to release, but no longer holds it in the snapshot), a hand-off started and completed in
+// one step: breaks the guarantee; off by default.
+// Versions strictly increase, so tokens do; the step does not check it. O(streams) when `next`
+// keeps the base's streams in their order (some removed, some added at the end), as a refresh does.
 StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vector<Release>& releases, bool soft = false);
 
 }  // namespace berth::ownership

@@ -113,6 +113,55 @@ TEST(Options, SyntaxErrorsAndUnknownSectionsNameTheLineAndKeepWhatWasThere) {
   EXPECT_NE(msg.find("/nonexistent/berth.toml"), std::string::npos);
 }
 
+TEST(Options, OwnershipAndIntakeRefreshDefaults) {
+  EngineOptions e = Options().resolve();
+  EXPECT_EQ(e.ownership.lease_margin, std::chrono::milliseconds(500));
+  EXPECT_FALSE(e.ownership.soft_handoff);
+  EXPECT_EQ(e.ownership.stall_after, std::chrono::seconds(30));
+  EXPECT_EQ(e.intake_refresh_delay, std::chrono::milliseconds(20));
+}
+
+TEST(Options, ReadsTheOwnershipSectionAndTheIntakeRefreshDelay) {
+  Options o;
+  o.load_string(R"(
+[engine]
+intake_refresh_delay = "5ms"
+
+[ownership]
+lease_margin = "750ms"
+soft_handoff = true
+stall_after = "2m"
+)",
+                "own.toml");
+  EngineOptions e = o.resolve();
+  EXPECT_EQ(e.intake_refresh_delay, std::chrono::milliseconds(5));
+  EXPECT_EQ(e.ownership.lease_margin, std::chrono::milliseconds(750));
+  EXPECT_TRUE(e.ownership.soft_handoff);
+  EXPECT_EQ(e.ownership.stall_after, std::chrono::minutes(2));
+  o.set("engine.intake_refresh_delay", "0");  // intake left to the periodic refresh
+  EXPECT_EQ(o.resolve().intake_refresh_delay, std::chrono::milliseconds(0));
+}
+
+TEST(Options, BadOwnershipValuesNameTheKeyAndWhereTheyCameFrom) {
+  Options o;
+  std::string msg = error_of([&] { o.load_string("[ownership]\n\nlease_margin = \"soon\"\n", "own.toml"); });
+  EXPECT_NE(msg.find("own.toml:3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("ownership.lease_margin"), std::string::npos) << msg;
+  msg = error_of([&] { o.set("ownership.lease_margin", "1ms", "--margin"); });
+  EXPECT_NE(msg.find("--margin"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("at least 10ms"), std::string::npos) << msg;
+  msg = error_of([&] { o.set("ownership.soft_handoff", "sometimes"); });
+  EXPECT_NE(msg.find("ownership.soft_handoff"), std::string::npos) << msg;
+  msg = error_of([&] { o.set("ownership.stall_after", "0"); });
+  EXPECT_NE(msg.find("ownership.stall_after"), std::string::npos) << msg;
+  msg = error_of([&] { o.set("ownership.lease", "1s"); });
+  EXPECT_NE(msg.find("lease_margin, soft_handoff, stall_after"), std::string::npos) << msg;
+  msg = error_of([&] { o.set("engine.intake_refresh_delay", "-1s", "--delay"); });
+  EXPECT_NE(msg.find("engine.intake_refresh_delay"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--delay"), std::string::npos) << msg;
+  EXPECT_TRUE(o.values().empty()) << "failed loads and sets left something behind";
+}
+
 TEST(Options, Durations) {
   EXPECT_EQ(parse_duration("120"), std::chrono::seconds(120));
   EXPECT_EQ(parse_duration("1.5s"), std::chrono::milliseconds(1500));
