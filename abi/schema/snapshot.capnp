@@ -77,7 +77,7 @@ struct Streams {
   # Tokens as a table, for tokens are versions and most streams share a few: then `token` is
   # empty and stream i's token is tokenTable[tokenIndex[i]].
   tokenTable @15 :List(UInt64);
-  tokenIndex @16 :List(UInt32);
+  tokenIndex @16 :List(UInt16);
 }
 
 enum StreamStatus {

@@ -100,8 +100,8 @@ constexpr uint32_t kMaxImplicitServers = 1u << 16;
 constexpr uint64_t kMaxExceptionShare = 4;
 
 // Tokens are versions, shared by the streams one version granted: a table of them, most common
-// first, with a small index per stream, packs to a fraction of a token per stream. Past this many
-// distinct tokens the indices are no smaller than the tokens themselves.
+// first, with a 16-bit index per stream, packs to a fraction of a token per stream (to nothing
+// when one version granted them all). Past this many distinct tokens the plain list is written.
 constexpr size_t kMaxTokenTable = 1u << 16;
 
 // The distinct tokens of `token`, most frequent first (ties: smaller first), and each stream's
@@ -109,7 +109,7 @@ constexpr size_t kMaxTokenTable = 1u << 16;
 // runs once per stream of every published snapshot.
 struct TokenTable {
   std::vector<uint64_t> values;
-  std::vector<uint32_t> index;
+  std::vector<uint16_t> index;
 };
 std::optional<TokenTable> token_table(const std::vector<uint64_t>& token) {
   constexpr uint32_t kEmpty = UINT32_MAX;
@@ -152,7 +152,7 @@ std::optional<TokenTable> token_table(const std::vector<uint64_t>& token) {
     out.values[r] = values[order[r]];
   }
   out.index.resize(token.size());
-  for (size_t i = 0; i < token.size(); ++i) out.index[i] = rank[first[i]];
+  for (size_t i = 0; i < token.size(); ++i) out.index[i] = static_cast<uint16_t>(rank[first[i]]);
   return out;
 }
 
@@ -380,7 +380,7 @@ void decode_holders(Snapshot& s, schema::Streams::Reader columns) {
     std::vector<uint64_t> values(table.size());
     for (unsigned v = 0; v < table.size(); ++v) values[v] = table[v];
     for (unsigned i = 0; i < n; ++i) {
-      uint32_t v = token_index[i];
+      const uint16_t v = token_index[i];
       if (v >= values.size())
         throw Error(BERTH_E_CORRUPT, "stream '" + std::string(s.streams->ids.at(i)) + "' names token #" +
                                          std::to_string(v) + " of a table of " + std::to_string(values.size()));
