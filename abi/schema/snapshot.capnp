@@ -30,6 +30,7 @@ struct Server {
   capacity @1 :Float64;
   state @2 :State;
   labels @3 :List(Label);
+  incarnation @4 :UInt64;        # of the server's registration (docs/ownership.md); 0: none known
 
   enum State {
     up @0;
@@ -62,6 +63,21 @@ struct Streams {
   ownersImplicit @7 :Bool;
   exceptionIndex @8 :List(UInt32);  # ascending indices of the streams not on their default owner
   exceptionOwner @9 :List(UInt32);  # per exception: its owner, an index into Snapshot.servers
+
+  # Ownership (docs/ownership.md): who holds each stream, under which fencing token. No holders
+  # and no tokens at all (every list below empty, holdersAreOwners false): nobody holds anything,
+  # as written by a leader predating ownership. Otherwise one holder and one token per stream.
+  holder @10 :List(UInt32);      # per stream: index into Snapshot.servers, or 0xFFFFFFFF (nobody)
+  token @11 :List(UInt64);       # per stream: its holder's fencing token; 0 exactly when nobody holds it
+  # Holders as the exceptions to the owners, since a stream is held by its owner except during a
+  # hand-off: then `holder` is empty and stream i is held by owner i unless listed below.
+  holdersAreOwners @12 :Bool;
+  holderExceptionIndex @13 :List(UInt32);   # ascending indices of the streams not held by their owner
+  holderExceptionServer @14 :List(UInt32);  # per exception: its holder, as in `holder`
+  # Tokens as a table, for tokens are versions and most streams share a few: then `token` is
+  # empty and stream i's token is tokenTable[tokenIndex[i]].
+  tokenTable @15 :List(UInt64);
+  tokenIndex @16 :List(UInt16);
 }
 
 enum StreamStatus {
@@ -89,9 +105,16 @@ struct Delta {
                                    # its tenant table and its tombstones; its streams are only those added since
                                    # the base (ids, tenant, load, owner), in order
   removed @4 :List(UInt32);        # base indices of streams gone since the base, ascending
-  changed @5 :List(UInt32);        # base indices of streams whose owner, load or tenant changed,
-                                   # ascending, none of them removed
+  changed @5 :List(UInt32);        # base indices of streams whose owner, load, tenant, holder or
+                                   # token changed, ascending, none of them removed
   changedOwner @6 :List(UInt32);   # per changed stream: index into the head's servers
   changedLoad @7 :List(Float32);   # per changed stream: its load
   changedTenant @8 :List(UInt32);  # per changed stream: index into the head's tenants
+  # Ownership: whether this version has holders and tokens (then the head's streams carry theirs,
+  # the unchanged streams keep the base's, and a stream whose holder or token changed is listed
+  # in `changed`), and per changed stream its holder (as Streams.holder, in the head's servers)
+  # and token. False: nobody holds anything in this version.
+  held @9 :Bool;
+  changedHolder @10 :List(UInt32);
+  changedToken @11 :List(UInt64);
 }

@@ -86,6 +86,8 @@ ZkFigures measure_zk(const BenchOptions& o, const Engine& engine) {
   copy.streams = current->streams;
   copy.load = current->load;
   copy.owner = current->owner;
+  copy.holder = current->holder;
+  copy.token = current->token;
   copy.meta.epoch = epoch;
   // Encoded as the engine's leader encodes it: with the policy's default owners, if it has them.
   std::optional<OwnerDefaults> defaults;

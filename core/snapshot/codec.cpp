@@ -99,6 +99,96 @@ constexpr uint32_t kMaxImplicitServers = 1u << 16;
 // of two or three bytes per stream (packed): worth it while at most a quarter are exceptions.
 constexpr uint64_t kMaxExceptionShare = 4;
 
+// Tokens are versions, shared by the streams one version granted: a table of them, most common
+// first, with a 16-bit index per stream, packs to a fraction of a token per stream (to nothing
+// when one version granted them all). Past this many distinct tokens the plain list is written.
+constexpr size_t kMaxTokenTable = 1u << 16;
+
+// The distinct tokens of `token`, most frequent first (ties: smaller first), and each stream's
+// index into them; nullopt past kMaxTokenTable distinct tokens. A flat open-addressed map: this
+// runs once per stream of every published snapshot.
+struct TokenTable {
+  std::vector<uint64_t> values;
+  std::vector<uint16_t> index;
+};
+std::optional<TokenTable> token_table(const std::vector<uint64_t>& token) {
+  constexpr uint32_t kEmpty = UINT32_MAX;
+  std::vector<uint64_t> values;
+  std::vector<uint64_t> counts;
+  std::vector<uint32_t> slots(1024, kEmpty);
+  auto slot_of = [&](uint64_t t) {
+    size_t mask = slots.size() - 1;
+    size_t at = static_cast<size_t>((t * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+    while (slots[at] != kEmpty && values[slots[at]] != t) at = (at + 1) & mask;
+    return at;
+  };
+  std::vector<uint32_t> first(token.size());
+  for (size_t i = 0; i < token.size(); ++i) {
+    size_t at = slot_of(token[i]);
+    if (slots[at] == kEmpty) {
+      if (values.size() == kMaxTokenTable) return std::nullopt;
+      slots[at] = static_cast<uint32_t>(values.size());
+      values.push_back(token[i]);
+      counts.push_back(0);
+      if (values.size() * 2 > slots.size()) {  // grow: rehash every distinct token
+        slots.assign(slots.size() * 2, kEmpty);
+        for (uint32_t v = 0; v < values.size(); ++v) slots[slot_of(values[v])] = v;
+      }
+      at = slot_of(token[i]);
+    }
+    first[i] = slots[at];
+    ++counts[slots[at]];
+  }
+  std::vector<uint32_t> order(values.size());
+  for (uint32_t v = 0; v < order.size(); ++v) order[v] = v;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return counts[a] != counts[b] ? counts[a] > counts[b] : values[a] < values[b];
+  });
+  std::vector<uint32_t> rank(values.size());
+  TokenTable out;
+  out.values.resize(values.size());
+  for (uint32_t r = 0; r < order.size(); ++r) {
+    rank[order[r]] = r;
+    out.values[r] = values[order[r]];
+  }
+  out.index.resize(token.size());
+  for (size_t i = 0; i < token.size(); ++i) out.index[i] = static_cast<uint16_t>(rank[first[i]]);
+  return out;
+}
+
+// Holders and tokens, one per stream (the caller checked), into `columns`.
+void encode_holders(schema::Streams::Builder columns, const Snapshot& s) {
+  const uint64_t n = s.holder.size();
+  std::vector<uint32_t> exceptions;
+  bool as_owners = true;
+  for (uint64_t i = 0; i < n && as_owners; ++i) {
+    if (s.holder[i] == s.owner[i]) continue;
+    exceptions.push_back(static_cast<uint32_t>(i));
+    as_owners = exceptions.size() <= n / kMaxExceptionShare;
+  }
+  if (as_owners) {
+    columns.setHoldersAreOwners(true);
+    auto index = columns.initHolderExceptionIndex(static_cast<unsigned>(exceptions.size()));
+    auto server = columns.initHolderExceptionServer(static_cast<unsigned>(exceptions.size()));
+    for (unsigned k = 0; k < exceptions.size(); ++k) {
+      index.set(k, exceptions[k]);
+      server.set(k, s.holder[exceptions[k]]);
+    }
+  } else {
+    auto holder = columns.initHolder(static_cast<unsigned>(n));
+    for (unsigned i = 0; i < n; ++i) holder.set(i, s.holder[i]);
+  }
+  if (std::optional<TokenTable> table = token_table(s.token)) {
+    auto values = columns.initTokenTable(static_cast<unsigned>(table->values.size()));
+    for (unsigned v = 0; v < table->values.size(); ++v) values.set(v, table->values[v]);
+    auto index = columns.initTokenIndex(static_cast<unsigned>(n));
+    for (unsigned i = 0; i < n; ++i) index.set(i, table->index[i]);
+  } else {
+    auto token = columns.initToken(static_cast<unsigned>(n));
+    for (unsigned i = 0; i < n; ++i) token.set(i, s.token[i]);
+  }
+}
+
 std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, uint64_t* owners_stored = nullptr) {
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<schema::Snapshot>();
@@ -123,6 +213,7 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
     srv.setCapacity(servers.capacity[j]);
     srv.setState(to_schema(servers.state[j]));
     set_labels(srv, servers.labels_of(j));
+    srv.setIncarnation(servers.incarnation_of(j));
   }
 
   const StreamColumns& streams = *s.streams;
@@ -177,6 +268,14 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
     auto owner = columns.initOwner(static_cast<unsigned>(n));
     for (unsigned i = 0; i < n; ++i) owner.set(i, s.owner[i]);
   }
+  if (!s.holder.empty() || !s.token.empty()) {
+    if (s.holder.size() != n || s.token.size() != n || s.owner.size() != n)
+      throw Error(BERTH_E_INVALID_ARGUMENT, "snapshot version " + std::to_string(s.meta.version) + " has " +
+                                                std::to_string(s.holder.size()) + " holders and " +
+                                                std::to_string(s.token.size()) + " tokens for " + std::to_string(n) +
+                                                " streams");
+    encode_holders(columns, s);
+  }
 
   kj::VectorOutputStream out(streams.ids.arena.size() + n * 16 + 4096);
   capnp::writePackedMessage(out, message);
@@ -225,6 +324,69 @@ void rebuild_owners(Snapshot& s, schema::Streams::Reader columns, const PolicyFi
     if (s.owner[i] == BERTH_NO_SERVER)
       throw Error(BERTH_E_CORRUPT, "stream '" + std::string(s.streams->ids.at(i)) + "' has no owner: " + who +
                                        " gives it none and it is not listed as an exception");
+}
+
+// Holders and tokens as encode_holders writes them: their lists are checked here, their values
+// (servers in range, tokens 0 exactly for nobody) by finish_snapshot.
+void decode_holders(Snapshot& s, schema::Streams::Reader columns) {
+  const uint64_t n = s.streams->size();
+  auto holder = columns.getHolder();
+  auto token = columns.getToken();
+  auto exception_index = columns.getHolderExceptionIndex();
+  auto exception_server = columns.getHolderExceptionServer();
+  auto table = columns.getTokenTable();
+  auto token_index = columns.getTokenIndex();
+  const bool as_owners = columns.getHoldersAreOwners();
+  const bool holders = as_owners || holder.size() > 0 || exception_index.size() > 0 || exception_server.size() > 0;
+  const bool tokens = token.size() > 0 || table.size() > 0 || token_index.size() > 0;
+  const std::string which = "snapshot version " + std::to_string(s.meta.version);
+  if (!holders && !tokens) return;  // written before ownership: nobody holds anything
+  if (holders != tokens && n > 0)
+    throw Error(BERTH_E_CORRUPT, which + " has " + (holders ? "holders without tokens" : "tokens without holders"));
+  if (as_owners && holder.size() > 0)
+    throw Error(BERTH_E_CORRUPT, which + " has both a holder list and holders left to the owners");
+  if (!as_owners && (exception_index.size() > 0 || exception_server.size() > 0))
+    throw Error(BERTH_E_CORRUPT, which + " lists holder exceptions but does not leave holders to the owners");
+  if (!as_owners && holder.size() != n)
+    throw Error(BERTH_E_CORRUPT, which + " has " + std::to_string(holder.size()) + " holders for " + std::to_string(n) +
+                                     " streams");
+  if (exception_index.size() != exception_server.size())
+    throw Error(BERTH_E_CORRUPT, which + " lists " + std::to_string(exception_index.size()) + " holder exceptions but " +
+                                     std::to_string(exception_server.size()) + " exception holders");
+  if (token.size() > 0 && (table.size() > 0 || token_index.size() > 0))
+    throw Error(BERTH_E_CORRUPT, which + " has both a token list and a token table");
+  if (token.size() > 0 ? token.size() != n : token_index.size() != n)
+    throw Error(BERTH_E_CORRUPT, which + " has " + std::to_string(token.size() > 0 ? token.size() : token_index.size()) +
+                                     " tokens for " + std::to_string(n) + " streams");
+  if (n == 0) return;
+
+  if (as_owners) {
+    s.holder = s.owner;
+    for (unsigned k = 0; k < exception_index.size(); ++k) {
+      if (exception_index[k] >= n || (k > 0 && exception_index[k] <= exception_index[k - 1]))
+        throw Error(BERTH_E_CORRUPT, "holder exception #" + std::to_string(k) + " names stream #" +
+                                         std::to_string(exception_index[k]) + " (of " + std::to_string(n) +
+                                         "; the list must ascend)");
+      s.holder[exception_index[k]] = exception_server[k];
+    }
+  } else {
+    s.holder.resize(n);
+    for (unsigned i = 0; i < n; ++i) s.holder[i] = holder[i];
+  }
+  s.token.resize(n);
+  if (token.size() > 0) {
+    for (unsigned i = 0; i < n; ++i) s.token[i] = token[i];
+  } else {
+    std::vector<uint64_t> values(table.size());
+    for (unsigned v = 0; v < table.size(); ++v) values[v] = table[v];
+    for (unsigned i = 0; i < n; ++i) {
+      const uint16_t v = token_index[i];
+      if (v >= values.size())
+        throw Error(BERTH_E_CORRUPT, "stream '" + std::string(s.streams->ids.at(i)) + "' names token #" +
+                                         std::to_string(v) + " of a table of " + std::to_string(values.size()));
+      s.token[i] = values[v];
+    }
+  }
 }
 
 }  // namespace
@@ -295,6 +457,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
       servers->capacity.push_back(capacity);
       servers->state.push_back(from_schema(srv.getState()));
       servers->labels.push_back(get_labels(srv, id));
+      servers->incarnation.push_back(srv.getIncarnation());
     }
 
     auto streams = std::make_shared<StreamColumns>();
@@ -345,6 +508,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
         throw Error(BERTH_E_CORRUPT, "snapshot version " + std::to_string(s.meta.version) + " lists stream '" +
                                          both->substr(0, 64) + "' both among its streams and as removed");
     if (implicit) rebuild_owners(s, columns, find_policy);
+    decode_holders(s, columns);
     // The reader's destructor skips what is left of the input and throws when the bytes end
     // early. Thrown after `return s` had built the result, that result would leak (found by the
     // fuzzer, tests/fuzz): destroy the reader first, while `s` is a local that unwinding frees.
@@ -365,6 +529,7 @@ std::string encode_server_info(const ServerInfo& info) {
   srv.setCapacity(info.capacity);
   srv.setState(to_schema(info.state));
   set_labels(srv, info.labels);
+  srv.setIncarnation(info.incarnation);
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
@@ -384,6 +549,7 @@ ServerInfo decode_server_info(std::string_view bytes) {
     info.capacity = srv.getCapacity();
     info.state = from_schema(srv.getState());
     info.labels = get_labels(srv, "");
+    info.incarnation = srv.getIncarnation();  // 0 in info written before ownership
     if (!std::isfinite(info.capacity) || info.capacity <= 0)
       throw Error(BERTH_E_CORRUPT, "server info has capacity " + std::to_string(info.capacity));
     return info;

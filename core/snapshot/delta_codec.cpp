@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <unordered_map>
+#include <utility>
 
 #include <capnp/message.h>
 #include <capnp/serialize-packed.h>
@@ -74,6 +75,8 @@ Snapshot bare_copy(const Snapshot& snapshot) {
   out.load = snapshot.load;
   out.owner = snapshot.owner;
   out.tombstones = snapshot.tombstones;
+  out.holder = snapshot.holder;
+  out.token = snapshot.token;
   return out;
 }
 
@@ -88,11 +91,21 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
 
   const std::vector<uint32_t> server_map = match_sorted(base.servers->ids, next.servers->ids);
   const std::vector<uint32_t> tenant_map = match_names(bs.tenants, ns.tenants);
+  // A base without holders (written before ownership) holds nothing: against it, every held
+  // stream of next changed.
+  const bool held = !next.holder.empty();
+  const bool base_held = base.holder.size() == nb && base.token.size() == nb && nb > 0;
+  auto held_was = [&](uint64_t j) {
+    if (!base_held || base.holder[j] == BERTH_NO_SERVER) return std::pair<uint32_t, uint64_t>{BERTH_NO_SERVER, 0};
+    return std::pair<uint32_t, uint64_t>{base.holder[j] < server_map.size() ? server_map[base.holder[j]] : kNone,
+                                         base.token[j]};
+  };
   // Raw sizes; packing rarely shrinks these lists much, so twice the budget is a safe early exit.
   const size_t give_up = budget_bytes * 2;
+  const size_t per_changed = held ? 28 : 16;
   std::vector<uint32_t> removed, changed;
   std::vector<uint64_t> changed_at;  // per changed stream: its index in next
-  auto over_budget = [&] { return changed.size() * 16 + removed.size() * 4 > give_up; };
+  auto over_budget = [&] { return changed.size() * per_changed + removed.size() * 4 > give_up; };
 
   // Walk both in order while next's streams are the base's (minus removals); from the first
   // stream out of that order on, next's streams are written whole.
@@ -100,7 +113,8 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
   while (i < nn && j < nb) {
     if (same_columns || (bs.hash[j] == ns.hash[i] && bs.ids.at(j) == ns.ids.at(i))) {
       uint32_t was = base.owner[j] < server_map.size() ? server_map[base.owner[j]] : kNone;
-      if (was != next.owner[i] || !same_bits(base.load[j], next.load[i]) || tenant_map[bs.tenant[j]] != ns.tenant[i]) {
+      if (was != next.owner[i] || !same_bits(base.load[j], next.load[i]) || tenant_map[bs.tenant[j]] != ns.tenant[i] ||
+          (held && held_was(j) != std::pair<uint32_t, uint64_t>{next.holder[i], next.token[i]})) {
         changed.push_back(static_cast<uint32_t>(j));
         changed_at.push_back(i);
         if (over_budget()) return std::nullopt;
@@ -134,6 +148,10 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
     added->tenant.push_back(ns.tenant[k]);
     head.load.push_back(next.load[k]);
     head.owner.push_back(next.owner[k]);
+    if (held) {
+      head.holder.push_back(next.holder[k]);
+      head.token.push_back(next.token[k]);
+    }
   }
   head.streams = std::move(added);
   std::string head_bytes = encode_snapshot(head);
@@ -162,8 +180,17 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
     out_load.set(k, next.load[at]);
     out_tenant.set(k, ns.tenant[at]);
   }
+  if (held) {
+    d.setHeld(true);
+    auto out_holder = d.initChangedHolder(nc);
+    auto out_token = d.initChangedToken(nc);
+    for (unsigned k = 0; k < nc; ++k) {
+      out_holder.set(k, next.holder[changed_at[k]]);
+      out_token.set(k, next.token[changed_at[k]]);
+    }
+  }
 
-  kj::VectorOutputStream out(head_bytes.size() + (removed.size() + changed.size() * 4) * 4 + 1024);
+  kj::VectorOutputStream out(head_bytes.size() + removed.size() * 4 + changed.size() * per_changed + 1024);
   capnp::writePackedMessage(out, message);
   auto bytes = out.getArray();
   if (bytes.size() > budget_bytes) return std::nullopt;
@@ -210,6 +237,15 @@ Delta decode_delta(std::string_view bytes) {
       corrupt("its changed columns have different lengths (" + std::to_string(changed.size()) + " streams, " +
               std::to_string(owner.size()) + " owners, " + std::to_string(load.size()) + " loads, " +
               std::to_string(tenant.size()) + " tenants)");
+    out.held = d.getHeld();
+    auto holder = d.getChangedHolder();
+    auto token = d.getChangedToken();
+    const size_t held_changed = out.held ? changed.size() : 0;
+    if (holder.size() != held_changed || token.size() != held_changed)
+      corrupt("it lists " + std::to_string(holder.size()) + " holders and " + std::to_string(token.size()) +
+              " tokens for " + std::to_string(held_changed) + " changed streams" + (out.held ? "" : " without holders"));
+    if (out.held != !out.head.holder.empty() && out.head.stream_count() > 0)
+      corrupt(std::string("its head's streams ") + (out.held ? "have no holders, its changed ones do" : "have holders, its changed ones do not"));
     const uint32_t servers = out.head.server_count();
     const uint64_t tenants = out.head.streams->tenants.size();
     out.removed.resize(removed.size());
@@ -218,6 +254,8 @@ Delta decode_delta(std::string_view bytes) {
     out.changed_owner.resize(changed.size());
     out.changed_load.resize(changed.size());
     out.changed_tenant.resize(changed.size());
+    out.changed_holder.resize(held_changed);
+    out.changed_token.resize(held_changed);
     for (unsigned k = 0, r = 0; k < changed.size(); ++k) {
       uint32_t index = changed[k];
       while (r < out.removed.size() && out.removed[r] < index) ++r;
@@ -235,6 +273,12 @@ Delta decode_delta(std::string_view bytes) {
       out.changed_owner[k] = owner[k];
       out.changed_load[k] = l;
       out.changed_tenant[k] = tenant[k];
+      if (!out.held) continue;
+      if (holder[k] >= servers && holder[k] != BERTH_NO_SERVER)
+        corrupt("base stream #" + std::to_string(index) + " is held by server #" + std::to_string(holder[k]) + " of " +
+                std::to_string(servers));
+      out.changed_holder[k] = holder[k];  // its token is checked against it by finish_snapshot
+      out.changed_token[k] = token[k];
     }
     message = nullptr;
     return out;
@@ -275,6 +319,13 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
   s.tombstones = d.head.tombstones;
   s.owner.resize(n);
   s.load.resize(n);
+  const bool base_held = !base.holder.empty();
+  if (base_held && (base.holder.size() != nb || base.token.size() != nb))
+    corrupt("the checkpoint's holders and tokens disagree on its streams");
+  if (d.held) {
+    s.holder.resize(n);
+    s.token.resize(n);
+  }
   std::shared_ptr<StreamColumns> columns;
   if (!share) {
     columns = std::make_shared<StreamColumns>();
@@ -290,11 +341,17 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
       continue;
     }
     uint32_t owner, tenant;
+    uint32_t holder = BERTH_NO_SERVER;
+    uint64_t token = 0;
     float load;
     if (c < d.changed.size() && d.changed[c] == j) {
       owner = d.changed_owner[c];
       load = d.changed_load[c];
       tenant = d.changed_tenant[c];
+      if (d.held) {
+        holder = d.changed_holder[c];
+        token = d.changed_token[c];
+      }
       ++c;
     } else {
       uint32_t was = base.owner[j];
@@ -310,9 +367,25 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
       if (tenant == kNone && !share)
         corrupt("stream '" + std::string(bs.ids.at(j)) + "' keeps tenant '" + std::string(bs.tenants.at(bs.tenant[j])) +
                 "', which version " + std::to_string(d.head.meta.version) + " does not list");
+      if (d.held && base_held && base.holder[j] != BERTH_NO_SERVER) {
+        const uint32_t was_holder = base.holder[j];
+        if (was_holder >= base_servers)
+          corrupt("the checkpoint's stream #" + std::to_string(j) + " is held by server #" + std::to_string(was_holder) +
+                  " of " + std::to_string(base_servers));
+        holder = server_map[was_holder];
+        if (holder == kNone)
+          corrupt("stream '" + std::string(bs.ids.at(j)) + "' stays held by server '" +
+                  std::string(base.servers->ids.at(was_holder)) + "', which version " +
+                  std::to_string(d.head.meta.version) + " does not have");
+        token = base.token[j];
+      }
     }
     s.owner[k] = owner;
     s.load[k] = load;
+    if (d.held) {
+      s.holder[k] = holder;
+      s.token[k] = token;
+    }
     if (!share) {
       columns->ids.push_back(bs.ids.at(j));
       columns->hash.push_back(bs.hash[j]);
@@ -323,6 +396,10 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
   for (uint64_t a = 0; a < head.size(); ++a, ++k) {
     s.owner[k] = d.head.owner[a];
     s.load[k] = d.head.load[a];
+    if (d.held) {
+      s.holder[k] = d.head.holder[a];
+      s.token[k] = d.head.token[a];
+    }
     columns->ids.push_back(head.ids.at(a));
     columns->hash.push_back(head.hash[a]);
     columns->tenant.push_back(head.tenant[a]);

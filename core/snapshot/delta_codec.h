@@ -32,6 +32,11 @@ struct Delta {
   std::vector<uint32_t> changed_owner;   // per changed stream: index into head.servers
   std::vector<float> changed_load;       // per changed stream
   std::vector<uint32_t> changed_tenant;  // per changed stream: index into head's tenants
+  // Whether the version has holders and tokens (then head has its streams', and every changed
+  // stream its own below); false: nobody holds anything in it.
+  bool held = false;
+  std::vector<uint32_t> changed_holder;  // per changed stream when held: index into head.servers, or BERTH_NO_SERVER
+  std::vector<uint64_t> changed_token;   // per changed stream when held
 };
 
 // What one delta holds, for logs and tests.
@@ -39,7 +44,8 @@ struct DeltaCounts {
   uint64_t changed = 0, added = 0, removed = 0;
 };
 
-// The published columns of `snapshot` only (provenance, servers, streams, loads, owners): what a
+// The published columns of `snapshot` only (provenance, servers, streams, loads, owners, holders
+// and tokens): what a
 // node keeps of a checkpoint to encode or apply deltas against it, without its lookup table.
 Snapshot bare_copy(const Snapshot& snapshot);
 

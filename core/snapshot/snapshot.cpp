@@ -81,6 +81,35 @@ std::shared_ptr<const LookupTable> table_for(const Snapshot& s, const Snapshot* 
                                              streams.ids.offsets.data());
 }
 
+// Holders and tokens: none at all, or per stream a server (or nobody) and a token that is 0
+// exactly when nobody holds the stream (docs/ownership.md).
+void check_holders(const Snapshot& s) {
+  const StreamColumns& streams = *s.streams;
+  const uint64_t n = streams.size();
+  const uint32_t m = s.servers->size();
+  if (s.holder.empty() && s.token.empty()) return;
+  if (s.holder.size() != n || s.token.size() != n)
+    throw Error(BERTH_E_CORRUPT, "snapshot version " + std::to_string(s.meta.version) + " has " +
+                                     std::to_string(s.holder.size()) + " holders and " + std::to_string(s.token.size()) +
+                                     " tokens for " + std::to_string(n) + " streams");
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint32_t h = s.holder[i];
+    const uint64_t t = s.token[i];
+    if (h == BERTH_NO_SERVER) {
+      if (t != 0)
+        throw Error(BERTH_E_CORRUPT, "stream '" + std::string(streams.ids.at(i)) + "' is held by nobody but has token " +
+                                         std::to_string(t));
+      continue;
+    }
+    if (h >= m)
+      throw Error(BERTH_E_CORRUPT, "stream '" + std::string(streams.ids.at(i)) + "' is held by server #" +
+                                       std::to_string(h) + " of " + std::to_string(m));
+    if (t == 0)
+      throw Error(BERTH_E_CORRUPT, "stream '" + std::string(streams.ids.at(i)) + "' is held by server '" +
+                                       std::string(s.servers->ids.at(h)) + "' with token 0");
+  }
+}
+
 }  // namespace
 
 void finish_snapshot(Snapshot& s, const Policy* policy, std::shared_ptr<ServerNames> names, const Snapshot* previous) {
@@ -104,6 +133,7 @@ void finish_snapshot(Snapshot& s, const Policy* policy, std::shared_ptr<ServerNa
     s.server_load[o] += s.load[i];
     ++s.server_streams[o];
   }
+  check_holders(s);
   s.balance = measure_balance(servers, s.server_load, s.load);
 
   s.server_name.resize(m);

@@ -66,8 +66,9 @@ struct Snapshot {
   uint32_t server_count() const noexcept { return servers->size(); }
 };
 
-// Checks the columns agree (sizes, owners in range) and computes the derived fields; the placer
-// comes from `policy` (may be null: then new streams cannot be placed). When `previous` has the
+// Checks the columns agree (sizes, owners and holders in range, a token exactly for each held
+// stream) and computes the derived fields; the placer comes from `policy` (may be null: then new
+// streams cannot be placed). When `previous` has the
 // same stream and server columns, its lookup table is shared (no owner changed) or copied and
 // patched (few did) instead of rebuilt. Throws Error(BERTH_E_CORRUPT).
 void finish_snapshot(Snapshot& snapshot, const Policy* policy, std::shared_ptr<ServerNames> names,

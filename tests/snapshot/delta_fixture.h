@@ -67,7 +67,15 @@ inline Snapshot next_version(const Snapshot& s, uint64_t version) {
   next.streams = s.streams;
   next.load = s.load;
   next.owner = s.owner;
+  next.holder = s.holder;
+  next.token = s.token;
   return next;
+}
+
+// Every stream held by its owner under `token`, as after a leader granted them all at once.
+inline void hold_by_owners(Snapshot& s, uint64_t token) {
+  s.holder = s.owner;
+  s.token.assign(s.owner.size(), token);
 }
 
 }  // namespace berth::test

@@ -3,7 +3,8 @@
 //  - default owners for the implicit-owner path (codec.h, OwnerDefaults) without loading a policy
 //    plugin: whatever policy a snapshot names, stream i's default owner is its hash modulo the
 //    number of servers;
-//  - the checkpoint the delta seeds are written against and the fuzzer applies deltas to.
+//  - the checkpoint the delta seeds are written against and the fuzzer applies deltas to (its
+//    streams have holders and tokens, so deltas change them).
 #pragma once
 
 #include <memory>
@@ -41,9 +42,27 @@ inline Snapshot make_snapshot(uint64_t streams, uint32_t servers, uint32_t tenan
   return s;
 }
 
-// The checkpoint of the delta seeds.
+// Ownership over `s`: every stream held by its owner under token `token`, but every 23rd held by
+// nobody (token 0), and servers with incarnations.
+inline void hold(Snapshot& s, uint64_t token) {
+  s.holder = s.owner;
+  s.token.assign(s.owner.size(), token);
+  for (uint64_t i = 0; i < s.holder.size(); i += 23) {
+    s.holder[i] = BERTH_NO_SERVER;
+    s.token[i] = 0;
+  }
+  auto servers = std::make_shared<ServerColumns>(*s.servers);
+  for (uint32_t j = 0; j < servers->size(); ++j) servers->incarnation.push_back(1000 + j);
+  s.servers = std::move(servers);
+}
+
+// The checkpoint of the delta seeds, with holders.
 inline const Snapshot& delta_base() {
-  static const Snapshot base = make_snapshot(300, 7, 5, 1);
+  static const Snapshot base = [] {
+    Snapshot s = make_snapshot(300, 7, 5, 1);
+    hold(s, 1);
+    return s;
+  }();
   return base;
 }
 

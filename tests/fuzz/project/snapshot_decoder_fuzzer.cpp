@@ -21,6 +21,8 @@ void check_columns(const berth::Snapshot& s) {
   if (s.load.size() != n || s.owner.size() != n || s.streams->tenant.size() != n ||
       s.streams->ids.offsets.size() != n + 1 || s.streams->ids.offsets.back() != s.streams->ids.arena.size())
     std::abort();
+  // Holders and tokens: none, or one each per stream (their values are finish_snapshot's to check).
+  if ((!s.holder.empty() && s.holder.size() != n) || s.token.size() != s.holder.size()) std::abort();
   for (uint64_t i = 0; i < n; ++i)
     if (s.streams->tenant[i] >= s.streams->tenants.size() || s.streams->ids.offsets[i] > s.streams->ids.offsets[i + 1])
       std::abort();
