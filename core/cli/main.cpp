@@ -5,6 +5,7 @@
 
 #include "berth/berth.h"
 #include "cli/bench.h"
+#include "cli/bench_handoffs.h"
 #include "cli/show.h"
 #include "cli/bench_policies.h"
 #include "cli/bench_rules.h"
@@ -80,6 +81,13 @@ int main(int argc, char** argv) {
   plan->add_option("--rules", rules_opts.file, "The rules script")->required();
   add_cluster_options(plan);
 
+  bool bench_handoffs = false;
+  berth::cli::HandoffBenchOptions handoff_bench;
+  bench_cmd->add_flag("--handoffs", bench_handoffs,
+                      "Time planned moves between two hosts (release acknowledged -> new owner acquires) and drains; "
+                      "--streams defaults to 10000 here, --zk for a real ensemble");
+  bench_cmd->add_option("--drains", handoff_bench.rounds, "Drains, with --handoffs (each moves every stream)")
+      ->capture_default_str();
   bool bench_rules = false;
   berth::cli::RulesBenchOptions rules_bench;
   bench_cmd->add_flag("--rules", bench_rules, "Time the evaluation of tenant rules (1M streams across 10k tenants)");
@@ -111,6 +119,12 @@ int main(int argc, char** argv) {
     if (*rules_check) return berth::cli::run_rules_check(rules_opts);
     if (*plan) return berth::cli::run_plan(rules_opts);
     if (*show) return berth::cli::run_show(show_opts);
+    if (*bench_cmd && bench_handoffs) {
+      if (bench_cmd->get_option("--streams")->count() > 0) handoff_bench.streams = bench.streams;
+      handoff_bench.zk = bench.zk;
+      handoff_bench.json = bench.json;
+      return berth::cli::run_handoff_bench(handoff_bench);
+    }
     if (*bench_cmd && bench_rules) {
       rules_bench.streams = bench.streams;
       rules_bench.servers = bench.servers;

@@ -48,7 +48,7 @@ struct EngineOptions {
   std::chrono::milliseconds intake_flush{20};          // batching of add/remove/report records
   // How soon after intake reaches the leader it refreshes (new streams granted, releases handed
   // on); 0: intake waits for the periodic refresh.
-  std::chrono::milliseconds intake_refresh_delay{20};
+  std::chrono::milliseconds intake_refresh_delay{2};
   // Snapshot deltas (when the backend keeps base versions): a publication is a delta against the
   // last checkpoint unless it would exceed this share of the checkpoint's bytes (0: never deltas)
   // or the checkpoint is `checkpoint_every` versions old; then a new full checkpoint.

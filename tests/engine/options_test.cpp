@@ -118,7 +118,7 @@ TEST(Options, OwnershipAndIntakeRefreshDefaults) {
   EXPECT_EQ(e.ownership.lease_margin, std::chrono::milliseconds(500));
   EXPECT_FALSE(e.ownership.soft_handoff);
   EXPECT_EQ(e.ownership.stall_after, std::chrono::seconds(30));
-  EXPECT_EQ(e.intake_refresh_delay, std::chrono::milliseconds(20));
+  EXPECT_EQ(e.intake_refresh_delay, std::chrono::milliseconds(2));
 }
 
 TEST(Options, ReadsTheOwnershipSectionAndTheIntakeRefreshDelay) {
