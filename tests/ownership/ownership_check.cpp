@@ -123,6 +123,7 @@ class Run {
   void kill_host(const std::string& server) {
     hosts_[server]->kill_hard();
     runner_.push_back(HistoryEvent{'K', server, "", 0, now_ns()});
+    kills_.push_back(runner_.back());
     hosts_.erase(server);
   }
   std::string pick_host() {
@@ -201,7 +202,35 @@ class Run {
       auto e = berth::testing::parse_history(in, path);
       events.insert(events.end(), e.begin(), e.end());
     }
+    measure_reacquire(events);
     return berth::testing::check_history(std::move(events), 0, now_ns());
+  }
+
+ public:
+  // Per SIGKILL: how long until every stream the killed host held was acquired again (by any
+  // other process, its own successor included). The bound: session timeout + 1 s.
+  uint64_t max_reacquire_ns = 0;
+
+ private:
+  void measure_reacquire(std::vector<HistoryEvent> events) {
+    std::stable_sort(events.begin(), events.end(), [](const HistoryEvent& a, const HistoryEvent& b) { return a.t_ns < b.t_ns; });
+    for (const HistoryEvent& kill : kills_) {
+      std::map<std::string, bool> held;  // streams the host held at the kill
+      for (const HistoryEvent& e : events) {
+        if (e.t_ns > kill.t_ns) break;
+        if (e.host != kill.host || e.kind == 'K') continue;
+        held[e.stream] = e.kind == 'A';
+      }
+      std::map<std::string, uint64_t> waiting;
+      for (const auto& [stream, is_held] : held)
+        if (is_held) waiting[stream] = 0;
+      for (const HistoryEvent& e : events) {
+        if (e.t_ns <= kill.t_ns || e.kind != 'A') continue;
+        auto it = waiting.find(e.stream);
+        if (it != waiting.end() && it->second == 0) it->second = e.t_ns - kill.t_ns;
+      }
+      for (const auto& [stream, delay] : waiting) max_reacquire_ns = std::max(max_reacquire_ns, delay);
+    }
   }
 
   const Settings& s_;
@@ -211,7 +240,8 @@ class Run {
   std::string connect_;
   std::map<std::string, std::unique_ptr<NodeProcess>> hosts_;
   std::vector<std::string> histories_;
-  std::vector<HistoryEvent> runner_;  // kills, as the runner saw them
+  std::vector<HistoryEvent> runner_;  // ends of hosts, as the runner saw them
+  std::vector<HistoryEvent> kills_;   // the SIGKILLs among them
   int next_server_ = 0;
   int starts_ = 0;
 };
@@ -243,14 +273,17 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  uint64_t violations = 0, max_unowned_ns = 0;
+  uint64_t violations = 0, max_unowned_ns = 0, max_reacquire_ns = 0;
   bool all_settled = true;
   for (int k = 0; k < s.seeds; ++k) {
     uint32_t seed = s.first_seed + static_cast<uint32_t>(k);
     berth::testing::HistoryVerdict v;
     bool settled = false;
+    uint64_t reacquire_ns = 0;
     try {
-      settled = Run(s, seed).go(v);
+      Run run(s, seed);
+      settled = run.go(v);
+      reacquire_ns = run.max_reacquire_ns;
     } catch (const std::exception& e) {
       std::printf("seed %u: failed: %s\n", seed, e.what());
     }
@@ -261,9 +294,14 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(v.intervals), static_cast<unsigned long long>(v.overlaps),
                 static_cast<unsigned long long>(v.token_regressions), static_cast<double>(v.max_unowned_ns) / 1e6);
     for (const std::string& example : v.examples) std::printf("  %s\n", example.c_str());
+    std::printf("seed %u: streams of a SIGKILLed host acquired again within %.0f ms (session timeout + 1 s: %lld ms)\n", seed,
+                static_cast<double>(reacquire_ns) / 1e6,
+                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(kSessionTimeout + 1s).count()));
+    max_reacquire_ns = std::max(max_reacquire_ns, reacquire_ns);
   }
   std::error_code ignored;
   if (violations == 0 && all_settled) std::filesystem::remove_all(s.work, ignored);
+  std::printf("every SIGKILLed host's streams were acquired again within %.0f ms\n", static_cast<double>(max_reacquire_ns) / 1e6);
   std::printf("ownership checker: %d seeds, %llu violations, max unowned window %.0f ms\n", s.seeds,
               static_cast<unsigned long long>(violations), static_cast<double>(max_unowned_ns) / 1e6);
   if (s.expect_violations) return violations > 0 ? 0 : 1;
