@@ -97,6 +97,10 @@ class ServerClaims {
   struct State;
   const std::string server_;
   const std::atomic<uint64_t>& lease_until_;
+  // The held table holds() probes, as one word: the address of its slots (64-byte aligned) with
+  // log2 of their count in the low 6 bits, so that a reader reaches a slot with a single load.
+  // State owns the tables and publishes each new one here.
+  std::atomic<uintptr_t> table_{0};
   std::unique_ptr<State> state_;
 };
 
