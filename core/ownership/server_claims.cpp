@@ -90,7 +90,6 @@ struct Slot {
   std::atomic<Entry*> entry{nullptr};
 };
 
-
 // Open addressing with linear probing, at most half full, so every probe sequence ends on an
 // empty slot. Slots are only ever filled, never emptied: a reader holding an old table sees a
 // subset of the entries of the current one, with the same (shared) tokens.
@@ -243,8 +242,7 @@ struct ServerClaims::State {
     stream.release_event = push(stream, Event{EventKind::release, stream.entry->id, stream.held, version, 0});
   }
 
-  // The claim ends: holds() turns false first, then the host is told, unless it was never told
-  // of the claim (its acquire is still queued), in which case it hears of neither.
+  // The claim ends; from the return on holds() answers false.
   void give_up(Stream& stream) {
     stream.entry->token.store(0, std::memory_order_release);
     --held_count;
@@ -253,6 +251,9 @@ struct ServerClaims::State {
     stream.release_asked = false;
   }
 
+  // holds() turns false first, then the host is told, unless it was never told of the claim (its
+  // acquire is still queued), in which case it hears of neither; a release request still queued
+  // is moot.
   void revoke(Stream& stream, uint64_t version, uint64_t ended_ns) {
     const uint64_t token = stream.held;
     give_up(stream);

@@ -5,6 +5,12 @@
 // Threads: holds() is lock-free and allocation-free and may run on any thread, concurrently with
 // everything; it reads the held set and the node's lease deadline (a shared atomic, CLOCK_MONOTONIC
 // ns, already reduced by the safety margin). Everything else serialises on a mutex.
+//
+// Memory: the held set is a table that only grows (a released stream keeps its slot, reused when
+// it is held again), and a table outgrown stays allocated until the ServerClaims is destroyed, so
+// that holds() never reads freed memory: it grows with the distinct streams this server held
+// while registered here (100 to 200 bytes each for ids of up to 15 bytes). What apply() and the
+// feed keep besides is bounded by the streams of the last snapshot and the events not delivered.
 #pragma once
 
 #include <atomic>
