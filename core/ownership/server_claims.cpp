@@ -8,6 +8,7 @@
 #include <deque>
 #include <list>
 #include <mutex>
+#include <new>
 #include <unordered_map>
 
 #include "berth/abi.h"
@@ -33,8 +34,56 @@ struct Entry {
   const std::string id;
 };
 
-// Never 0, so that 0 marks an empty slot.
-uint64_t tag_of(std::string_view stream) noexcept { return stream_hash(stream) | 1u; }
+// Equality of two ids of `size` bytes, inlined: the 64-bit tags already matched, so this almost
+// always confirms, and a call to memcmp would cost as much as the rest of holds().
+inline bool same_bytes(const char* a, const char* b, size_t size) noexcept {
+  const auto word = [](const char* p) noexcept {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  };
+  if (size >= 8) {
+    for (size_t i = 0; i + 8 <= size; i += 8) {
+      if (word(a + i) != word(b + i)) return false;
+    }
+    return word(a + size - 8) == word(b + size - 8);  // the tail, overlapping
+  }
+  for (size_t i = 0; i < size; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+__extension__ typedef unsigned __int128 Wide;
+
+// The held table's own hash (it never leaves this file), never 0 so that 0 marks an empty slot.
+// Ids of up to 16 bytes, the common case, take one 64x64->128 multiply of their first and last
+// bytes and a final mix, inlined; the stream hash (XXH3) does the same work behind a call and a
+// dispatch on the length, which holds() cannot afford. Longer ids use the stream hash.
+inline uint64_t tag_of(std::string_view stream) noexcept {
+  const size_t size = stream.size();
+  if (size > 16) return stream_hash(stream) | 1u;
+  const char* p = stream.data();
+  uint64_t first = 0;
+  uint64_t last = 0;
+  if (size >= 8) {
+    std::memcpy(&first, p, 8);
+    std::memcpy(&last, p + size - 8, 8);
+  } else if (size >= 4) {
+    std::memcpy(&first, p, 4);
+    std::memcpy(&last, p + size - 4, 4);
+  } else if (size > 0) {
+    first = static_cast<uint64_t>(static_cast<unsigned char>(p[0])) |
+            static_cast<uint64_t>(static_cast<unsigned char>(p[size / 2])) << 8 |
+            static_cast<uint64_t>(static_cast<unsigned char>(p[size - 1])) << 16;
+  }
+  const Wide product = static_cast<Wide>(first ^ 0xa0761d6478bd642fULL ^ size) * static_cast<Wide>(last ^ 0xe7037ed1a0b428dbULL);
+  uint64_t h = static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+  h ^= h >> 32;
+  h *= 0x9fb21c651e98df25ULL;
+  h ^= h >> 28;
+  return h | 1u;
+}
 
 struct Slot {
   std::atomic<uint64_t> tag{0};  // written last (release): a reader that sees it sees `entry`
@@ -44,13 +93,29 @@ struct Slot {
 // Open addressing with linear probing, at most half full, so every probe sequence ends on an
 // empty slot. Slots are only ever filled, never emptied: a reader holding an old table sees a
 // subset of the entries of the current one, with the same (shared) tokens.
-struct Table {
-  explicit Table(unsigned bits) : shift(64 - bits), mask((size_t{1} << bits) - 1), slots(new Slot[mask + 1]) {}
-  size_t capacity() const noexcept { return mask + 1; }
-  size_t start(uint64_t tag) const noexcept { return static_cast<size_t>(tag >> shift); }
-  const unsigned shift;
-  const size_t mask;
-  const std::unique_ptr<Slot[]> slots;
+class Table {
+ public:
+  static constexpr uintptr_t kBitsMask = 63;  // the low bits of a published word
+
+  explicit Table(unsigned bits) : bits_(bits), slots_(static_cast<Slot*>(::operator new(sizeof(Slot) << bits, kAlign))) {
+    for (size_t i = 0; i < capacity(); ++i) new (&slots_[i]) Slot();
+  }
+  ~Table() { ::operator delete(slots_, kAlign); }
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  unsigned bits() const noexcept { return bits_; }
+  size_t capacity() const noexcept { return size_t{1} << bits_; }
+  Slot* slots() const noexcept { return slots_; }
+  uintptr_t published() const noexcept { return reinterpret_cast<uintptr_t>(slots_) | bits_; }
+
+  // The first slot to probe for `tag` in a table of 2^bits slots: the tag's high bits.
+  static size_t start(uint64_t tag, unsigned bits) noexcept { return static_cast<size_t>(tag >> (64 - bits)); }
+
+ private:
+  static constexpr std::align_val_t kAlign{kBitsMask + 1};
+  const unsigned bits_;
+  Slot* const slots_;
 };
 
 constexpr unsigned kFirstTableBits = 4;
@@ -61,9 +126,14 @@ uint64_t coarse_now_ns() noexcept { return clock_ns(CLOCK_MONOTONIC_COARSE); }
 uint64_t monotonic_now_ns() noexcept { return clock_ns(CLOCK_MONOTONIC); }
 
 struct ServerClaims::State {
+  explicit State(std::atomic<uintptr_t>& published) : table(published) {
+    tables.push_back(std::make_unique<Table>(kFirstTableBits));
+    table.store(tables.back()->published(), std::memory_order_release);
+  }
+
   // What holds() reads: the newest table. Older tables stay allocated in `tables` until the
   // ServerClaims is destroyed, because a reader may still be probing one.
-  std::atomic<const Table*> table{nullptr};
+  std::atomic<uintptr_t>& table;
 
   // Everything below is guarded by `mutex`.
   mutable std::mutex mutex;
@@ -93,14 +163,10 @@ struct ServerClaims::State {
   uint64_t barred_incarnation = 0;
   bool closed = false;
 
-  State() {
-    tables.push_back(std::make_unique<Table>(kFirstTableBits));
-    table.store(tables.back().get(), std::memory_order_release);
-  }
-
   static void place(Table& table, Entry& entry) noexcept {
-    for (size_t i = table.start(entry.tag);; i = (i + 1) & table.mask) {
-      Slot& slot = table.slots[i];
+    const size_t mask = table.capacity() - 1;
+    for (size_t i = Table::start(entry.tag, table.bits());; i = (i + 1) & mask) {
+      Slot& slot = table.slots()[i];
       if (slot.tag.load(std::memory_order_relaxed) != 0) continue;
       slot.entry.store(&entry, std::memory_order_relaxed);
       slot.tag.store(entry.tag, std::memory_order_release);
@@ -110,8 +176,9 @@ struct ServerClaims::State {
 
   Entry* find_entry(std::string_view stream, uint64_t tag) const noexcept {
     const Table& current = *tables.back();
-    for (size_t i = current.start(tag);; i = (i + 1) & current.mask) {
-      const Slot& slot = current.slots[i];
+    const size_t mask = current.capacity() - 1;
+    for (size_t i = Table::start(tag, current.bits());; i = (i + 1) & mask) {
+      const Slot& slot = current.slots()[i];
       const uint64_t found = slot.tag.load(std::memory_order_relaxed);
       if (found == 0) return nullptr;
       Entry* entry = slot.entry.load(std::memory_order_relaxed);
@@ -125,8 +192,7 @@ struct ServerClaims::State {
     Entry& entry = entries.emplace_back(stream, tag);
     if ((entry_count + 1) * 2 > tables.back()->capacity()) {
       // Build the larger table completely, then publish it: readers switch with one load.
-      const unsigned bits = 64 - tables.back()->shift + 1;
-      auto grown = std::make_unique<Table>(bits);
+      auto grown = std::make_unique<Table>(tables.back()->bits() + 1);
       for (Entry& old : entries) {
         if (&old != &entry) place(*grown, old);
       }
@@ -134,7 +200,7 @@ struct ServerClaims::State {
     }
     place(*tables.back(), entry);
     ++entry_count;
-    table.store(tables.back().get(), std::memory_order_release);
+    table.store(tables.back()->published(), std::memory_order_release);
     return &entry;
   }
 
@@ -176,8 +242,7 @@ struct ServerClaims::State {
     stream.release_event = push(stream, Event{EventKind::release, stream.entry->id, stream.held, version, 0});
   }
 
-  // The claim ends: holds() turns false first, then the host is told, unless it was never told
-  // of the claim (its acquire is still queued), in which case it hears of neither.
+  // The claim ends; from the return on holds() answers false.
   void give_up(Stream& stream) {
     stream.entry->token.store(0, std::memory_order_release);
     --held_count;
@@ -186,6 +251,9 @@ struct ServerClaims::State {
     stream.release_asked = false;
   }
 
+  // holds() turns false first, then the host is told, unless it was never told of the claim (its
+  // acquire is still queued), in which case it hears of neither; a release request still queued
+  // is moot.
   void revoke(Stream& stream, uint64_t version, uint64_t ended_ns) {
     const uint64_t token = stream.held;
     give_up(stream);
@@ -215,22 +283,27 @@ struct ServerClaims::State {
 };
 
 ServerClaims::ServerClaims(std::string server, const std::atomic<uint64_t>& lease_until)
-    : server_(std::move(server)), lease_until_(lease_until), state_(std::make_unique<State>()) {}
+    : server_(std::move(server)), lease_until_(lease_until), state_(std::make_unique<State>(table_)) {}
 
 ServerClaims::~ServerClaims() = default;
 
 bool ServerClaims::holds(std::string_view stream, uint64_t* token) const noexcept {
+  // The clock first: nothing below depends on it, so its read overlaps the probe.
+  const uint64_t now = coarse_now_ns();
   const uint64_t tag = tag_of(stream);
-  const Table* table = state_->table.load(std::memory_order_acquire);
-  for (size_t i = table->start(tag);; i = (i + 1) & table->mask) {
-    const Slot& slot = table->slots[i];
+  const uintptr_t word = table_.load(std::memory_order_acquire);
+  const auto* slots = reinterpret_cast<const Slot*>(word & ~Table::kBitsMask);
+  const auto bits = static_cast<unsigned>(word & Table::kBitsMask);
+  const size_t mask = (size_t{1} << bits) - 1;
+  for (size_t i = Table::start(tag, bits);; i = (i + 1) & mask) {
+    const Slot& slot = slots[i];
     const uint64_t found = slot.tag.load(std::memory_order_acquire);
     if (found == 0) return false;
     if (found != tag) continue;
     const Entry* entry = slot.entry.load(std::memory_order_relaxed);
-    if (entry->id.size() != stream.size() || std::memcmp(entry->id.data(), stream.data(), stream.size()) != 0) continue;
+    if (entry->id.size() != stream.size() || !same_bytes(entry->id.data(), stream.data(), stream.size())) continue;
     const uint64_t held = entry->token.load(std::memory_order_acquire);
-    if (held == 0 || coarse_now_ns() >= lease_until_.load(std::memory_order_acquire)) return false;
+    if (held == 0 || now >= lease_until_.load(std::memory_order_acquire)) return false;
     if (token != nullptr) *token = held;
     return true;
   }

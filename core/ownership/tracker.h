@@ -73,7 +73,7 @@ class Tracker {
   void lapse(uint64_t ended_ns);  // with mutex_ held
   std::map<std::string, Registered, std::less<>> servers_;
   uint64_t session_ = 0;
-  bool lapsed_ = true;  // no lease yet, or the last one ended: claims need a new incarnation
+  bool lapsed_ = true;  // no lease held: none yet, or the last one ended (nothing is taken up)
 };
 
 }  // namespace berth::ownership

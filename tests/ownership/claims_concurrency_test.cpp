@@ -127,5 +127,65 @@ TEST(ClaimsConcurrencyTest, ReadersSeeConsistentClaimsWhileTheTableGrowsAndClaim
   EXPECT_EQ(claims.held_count(), 0u);
 }
 
+// Every apply() doubles the held set, so each one replaces the table by one twice its size while
+// readers look up streams taken up earlier: not one lookup may miss. A few rounds, each with a
+// new ServerClaims, because a replacement lasts only microseconds to a millisecond.
+TEST(ClaimsConcurrencyTest, NoHeldStreamIsMissedWhileTheTableIsReplaced) {
+  constexpr int kVersions = 12;
+  constexpr int kRounds = 4;
+  std::vector<Snapshot> versions;
+  std::vector<StreamRow> rows;
+  std::vector<std::string> ids;
+  for (int v = 0; v < kVersions; ++v) {
+    const int size = 16 << v;
+    for (int i = static_cast<int>(rows.size()); i < size; ++i) {
+      rows.push_back({grown_id(i), kA, kA, 1});
+      ids.push_back(grown_id(i));
+    }
+    versions.push_back(make_snapshot(1, {{"a", kIncarnation}}, rows));
+  }
+  std::atomic<uint64_t> lease{std::numeric_limits<uint64_t>::max()};
+
+  for (int round = 0; round < kRounds; ++round) {
+    ServerClaims claims("a", lease);
+    claims.apply(versions[0], kA, kIncarnation);
+    std::atomic<int> acquired{16};
+    std::atomic<int> started{0};
+    std::atomic<bool> done{false};
+    std::atomic<uint64_t> missed{0};
+    std::atomic<uint64_t> reads{0};
+    std::vector<std::thread> readers;
+    for (int r = 0; r < kReaders; ++r) {
+      readers.emplace_back([&, r] {
+        started++;
+        uint64_t step = static_cast<uint64_t>(r + 1) * 104729;
+        uint64_t count = 0;
+        while (!done.load(std::memory_order_acquire)) {
+          const int upto = acquired.load(std::memory_order_acquire);
+          step = step * 6364136223846793005u + 1442695040888963407u;
+          // Half the lookups go to the streams taken up last, which a new table receives last.
+          const int half = upto / 2;
+          const uint64_t pick = step >> 34;
+          const int i = (step >> 33) % 2 == 0 ? static_cast<int>(pick % static_cast<uint64_t>(upto))
+                                              : half + static_cast<int>(pick % static_cast<uint64_t>(upto - half));
+          if (!claims.holds(ids[static_cast<size_t>(i)], nullptr)) missed++;
+          ++count;
+        }
+        reads += count;
+      });
+    }
+    while (started.load() < kReaders) std::this_thread::yield();
+    for (int v = 1; v < kVersions; ++v) {
+      claims.apply(versions[static_cast<size_t>(v)], kA, kIncarnation);
+      acquired.store(16 << v, std::memory_order_release);
+    }
+    done.store(true, std::memory_order_release);
+    for (std::thread& reader : readers) reader.join();
+    EXPECT_GT(reads.load(), 0u) << "round " << round;
+    EXPECT_EQ(missed.load(), 0u) << "round " << round;
+    EXPECT_EQ(claims.held_count(), ids.size()) << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace berth::ownership

@@ -156,6 +156,18 @@ TEST(TrackerTest, AfterALossOnlyANewIncarnationTakesGrantsUp) {
   EXPECT_EQ(tracker.servers().at("a"), 8u);
 }
 
+TEST(TrackerTest, AfterALossGrantsMadeBeforeItAndNeverSeenAreNotTakenUp) {
+  Tracker tracker(kMargin);
+  auto a = tracker.add("a", 7);
+  ASSERT_FALSE(tracker.lease(true, kEndless, 1));
+  // The leader granted s1 to incarnation 7, but no version showing it was applied before the loss.
+  ASSERT_TRUE(tracker.lease(false, 0, 1));
+  ASSERT_FALSE(tracker.lease(true, kEndless, 2));
+  tracker.apply(grants(5, 7));
+  EXPECT_FALSE(a->holds("s1", nullptr));
+  EXPECT_TRUE(drain(*a).empty());
+}
+
 TEST(TrackerTest, RegisteringAgainUnderAnotherIncarnationEndsTheOldClaims) {
   Tracker tracker(kMargin);
   auto a = tracker.add("a", 7);
