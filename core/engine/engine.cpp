@@ -207,6 +207,7 @@ void Engine::drain(std::string_view server, bool draining) {
 // a large version must not let it lapse. A lapse (or a replaced session) ends every claim in the
 // tracker at once; the worker then registers the servers anew under new incarnations.
 void Engine::lease_loop() {
+  bool leased = false;
   std::unique_lock lock(wake_mutex_);
   while (!stop_) {
     lock.unlock();
@@ -222,6 +223,14 @@ void Engine::lease_loop() {
         register_again_.store(true);
       }
       if (register_again_.load() && l.held) wake(kWakeRegister);
+      // The tracker takes nothing up without a lease: grants the served version showed meanwhile
+      // (the first version, before the first lease) are taken up now, not at the next version.
+      bool now_leased = tracker_->lease_deadline().load() > ownership::monotonic_now_ns();
+      if (now_leased && !leased) {
+        std::lock_guard install_lock(install_mutex_);
+        if (auto served = cell_.shared()) tracker_->apply(*served);
+      }
+      leased = now_leased;
     } catch (const std::exception& e) {
       logger().warn("berth node {}: lease: {}", node_id_, e.what());
     }
