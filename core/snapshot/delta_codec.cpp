@@ -94,6 +94,8 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
   // A base without holders (written before ownership) holds nothing: against it, every held
   // stream of next changed.
   const bool held = !next.holder.empty();
+  if (held && (next.holder.size() != nn || next.token.size() != nn))
+    throw Error(BERTH_E_INVALID_ARGUMENT, "encode_delta: the next snapshot's holders or tokens are not one per stream");
   const bool base_held = base.holder.size() == nb && base.token.size() == nb && nb > 0;
   auto held_was = [&](uint64_t j) {
     if (!base_held || base.holder[j] == BERTH_NO_SERVER) return std::pair<uint32_t, uint64_t>{BERTH_NO_SERVER, 0};
@@ -245,7 +247,8 @@ Delta decode_delta(std::string_view bytes) {
       corrupt("it lists " + std::to_string(holder.size()) + " holders and " + std::to_string(token.size()) +
               " tokens for " + std::to_string(held_changed) + " changed streams" + (out.held ? "" : " without holders"));
     if (out.held != !out.head.holder.empty() && out.head.stream_count() > 0)
-      corrupt(std::string("its head's streams ") + (out.held ? "have no holders, its changed ones do" : "have holders, its changed ones do not"));
+      corrupt(out.held ? "it has holders but its head's streams have none"
+                       : "its head's streams have holders but it has none");
     const uint32_t servers = out.head.server_count();
     const uint64_t tenants = out.head.streams->tenants.size();
     out.removed.resize(removed.size());
@@ -322,6 +325,9 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
   const bool base_held = !base.holder.empty();
   if (base_held && (base.holder.size() != nb || base.token.size() != nb))
     corrupt("the checkpoint's holders and tokens disagree on its streams");
+  if (d.held && (d.changed_holder.size() != d.changed.size() || d.changed_token.size() != d.changed.size() ||
+                 d.head.holder.size() != head.size() || d.head.token.size() != head.size()))
+    corrupt("its holders and tokens disagree with its changed and added streams");
   if (d.held) {
     s.holder.resize(n);
     s.token.resize(n);
