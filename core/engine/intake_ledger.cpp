@@ -16,27 +16,30 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 }  // namespace
 
-bool IntakeLedger::record(IntakeOp op, std::string_view stream, std::string_view tenant, double load, uint64_t token) {
+bool IntakeLedger::record(IntakeOp op, std::string_view stream, std::string_view tenant, double load,
+                          const uint64_t* token) {
+  if (op == IntakeOp::release && token == nullptr)
+    throw Error(BERTH_E_INVALID_ARGUMENT, "a release record carries a token: record_release, not record");
   // Every record must fit a backend's record whatever its batch: a stream id or tenant of
   // megabytes would be refused by the backend at every flush, and hold back what follows it.
   if (stream.size() > kMaxIdBytes || tenant.size() > kMaxIdBytes)
     throw Error(BERTH_E_INVALID_ARGUMENT,
                 fmt::format("{} of {} bytes is longer than the limit of {} bytes (stream id starts '{}')",
-                            stream.size() > kMaxIdBytes ? "stream id" : "tenant",
+                            stream.size() > kMaxIdBytes ? "stream id" : token != nullptr ? "server id" : "tenant",
                             std::max(stream.size(), tenant.size()), kMaxIdBytes, stream.substr(0, 32)));
   std::lock_guard lock(mutex_);
   bool was_empty = batch_.empty() && full_.empty();
   if (was_empty) since_ = Clock::now();
   if (batch_.size() >= kIntakeBatchBytes) full_.push_back(std::exchange(batch_, {}));
-  if (op == IntakeOp::release)
-    append_release(batch_, stream, tenant, token);
+  if (token != nullptr)
+    append_release(batch_, stream, tenant, *token);
   else
     append_intake(batch_, op, stream, tenant, load);
   return was_empty;
 }
 
 bool IntakeLedger::record_release(std::string_view stream, std::string_view server, uint64_t token) {
-  return record(IntakeOp::release, stream, server, kNaN, token);
+  return record(IntakeOp::release, stream, server, kNaN, &token);
 }
 
 bool IntakeLedger::first_lookup(std::string_view stream) {

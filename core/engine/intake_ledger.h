@@ -41,8 +41,9 @@ class IntakeLedger {
   // Appends a record to the open batch; true when nothing was waiting before (the caller wakes
   // whoever flushes). Throws Error(BERTH_E_INVALID_ARGUMENT) for an id or tenant no backend
   // record could carry.
+  // A release carries a token: record_release, never record (Error(BERTH_E_INVALID_ARGUMENT)).
   bool record(IntakeOp op, std::string_view stream, std::string_view tenant, double load) {
-    return record(op, stream, tenant, load, 0);
+    return record(op, stream, tenant, load, nullptr);
   }
   // A holder's release of `stream` (docs/ownership.md), as record() does.
   bool record_release(std::string_view stream, std::string_view server, uint64_t token);
@@ -73,7 +74,8 @@ class IntakeLedger {
   void settle_published(const BackendRef& backend) noexcept;
 
  private:
-  bool record(IntakeOp op, std::string_view stream, std::string_view tenant, double load, uint64_t token);
+  // `token`: a release's (then `op` is release), or null for every other record.
+  bool record(IntakeOp op, std::string_view stream, std::string_view tenant, double load, const uint64_t* token);
   uint64_t apply(const std::vector<std::string>& batches);  // into pending_; returns the batches dropped
   std::vector<std::string> pending_as_batches() const;
 

@@ -4,6 +4,9 @@
 #include <optional>
 #include <string_view>
 
+#include <fmt/format.h>
+
+#include "common/error.h"
 #include "common/hash.h"
 
 namespace berth::ownership {
@@ -100,6 +103,15 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
   const uint64_t n = next.stream_count();
   const uint32_t m = next.server_count();
   const uint64_t version = next.meta.version;
+  if (!next.streams || !next.servers || next.streams->size() != n)
+    throw Error(BERTH_E_CORRUPT, fmt::format("version {}: stream columns disagree with its {} owners", version, n));
+  // Columns of the wrong size cannot say who holds what; granting as if nobody did could grant
+  // a stream twice.
+  if (base != nullptr && !base->holder.empty() &&
+      (base->holder.size() != base->stream_count() || base->token.size() != base->stream_count()))
+    throw Error(BERTH_E_CORRUPT, fmt::format("version {}: holder/token columns of {}/{} entries for {} streams",
+                                             base->meta.version, base->holder.size(), base->token.size(),
+                                             base->stream_count()));
   next.holder.assign(n, BERTH_NO_SERVER);
   next.token.assign(n, 0);
 

@@ -220,6 +220,8 @@ TEST_F(ReleaseIntake, ReleasesSurviveAFold) {
 
 TEST_F(ReleaseIntake, TheLedgerRecordsAReleaseWithItsToken) {
   IntakeLedger node(false, "node");
+  EXPECT_THROW(node.record(IntakeOp::release, "s1", "server-a", 1.0), Error) << "a release without its token";
+  EXPECT_FALSE(node.flush_due(std::chrono::milliseconds(0))) << "the refused record left something to flush";
   EXPECT_TRUE(node.record_release("s1", "server-a", UINT64_MAX));
   node.flush(ref_);
   IntakeLedger leader(false, "leader");

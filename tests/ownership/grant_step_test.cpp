@@ -1,6 +1,7 @@
 // The leader's grant step, row by row of docs/ownership.md's table, and the releases it ignores.
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "ownership/grant_step.h"
 #include "ownership/grant_step_fixture.h"
 
@@ -206,6 +207,22 @@ TEST(GrantStep, NoServersMeansNoGrants) {
   EXPECT_EQ(next.token[0], 0u);
   EXPECT_EQ(c.holders_lost, 1u);
   EXPECT_EQ(c.unheld, 1u);
+}
+
+TEST(GrantStep, ABaseWhoseHolderColumnsDisagreeIsRefusedRatherThanReadAsHoldingNothing) {
+  Versions v;
+  v.next(kAB, {{"s1", "a"}, {"s2", "b"}});
+  Snapshot base = v.now();
+  base.token.pop_back();
+  Snapshot next = v.now();
+  next.meta.version = 2;
+  try {
+    assign_holders(&base, next, {});
+    FAIL() << "a base with 2 holders and 1 token was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), BERTH_E_CORRUPT);
+    EXPECT_NE(std::string(e.what()).find("version 1"), std::string::npos) << e.what();
+  }
 }
 
 TEST(GrantStep, SoftHandOffGrantsTheNewOwnerAtOnce) {
