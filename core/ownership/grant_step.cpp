@@ -105,6 +105,13 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
   const uint64_t version = next.meta.version;
   if (!next.streams || !next.servers || next.streams->size() != n)
     throw Error(BERTH_E_CORRUPT, fmt::format("version {}: stream columns disagree with its {} owners", version, n));
+  // Version 0 is never published (plans, benchmarks, tools build such snapshots): it grants
+  // nothing, since 0 is no token.
+  if (version == 0) {
+    next.holder.clear();
+    next.token.clear();
+    return counts;
+  }
   // Columns of the wrong size cannot say who holds what; granting as if nobody did could grant
   // a stream twice.
   if (base != nullptr && !base->holder.empty() &&
