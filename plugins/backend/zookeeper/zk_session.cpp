@@ -24,6 +24,9 @@ void on_auth(int rc, const void* context) {
   events->wake.notify_all();
 }
 
+// The client requires a completion for every asynchronous call, even one nobody waits for.
+void ignore_answer(int, const void*) {}
+
 }  // namespace
 
 void ZkBackend::connect_locked() {
@@ -105,7 +108,12 @@ void ZkBackend::stopped_leading_locked() {
   intake_watched_ = false;
   // Asynchronous, answered by nobody: a watch that cannot be removed fires once, and the worker
   // drops what a follower's watch reports.
-  zoo_aremove_watches(zh_, intake_.c_str(), ZWATCHTYPE_CHILD, on_event, &events_, 0, nullptr, nullptr);
+  // Removing "all" child watches of intake/ (only this one is set on it by this client) removes
+  // it on the server too; removing one watcher by function only checks it there. The client
+  // declares the completion as void_completion_t* but stores and calls the pointer's value as the
+  // function itself (as for every other completion): pass the function's address.
+  zoo_aremove_all_watches(zh_, intake_.c_str(), ZWATCHTYPE_CHILD, 0,
+                          reinterpret_cast<void_completion_t*>(&ignore_answer), nullptr);
 }
 
 void ZkBackend::authenticate_locked() {
