@@ -214,6 +214,20 @@ TEST_F(MemoryBackendTest, ALeaveOrResignAfterExpiryNeedsNoSession) {
   EXPECT_EQ(a->leadership().is_leader, 1);
 }
 
+// A backend whose table ends before `lease` loads and works; the host is told it has no lease.
+TEST_F(MemoryBackendTest, ABackendWithoutTheLeaseLoadsAndSaysSo) {
+  PluginRegistry registry;
+  auto older = registry.load(BERTH_PLUGIN_BACKEND, BERTH_DRAIN_ONLY_BACKEND);
+  Backend backend(older, PluginConfig("backend", cluster_entries(unique_cluster_name("no-lease"))), nullptr);
+  backend.join("m", "x");
+  EXPECT_EQ(backend.members().size(), 1u);
+  EXPECT_FALSE(backend.supports_lease());
+  Failure failure = failure_of([&] { backend.lease(); });
+  EXPECT_EQ(failure.code, BERTH_E_STATE);
+  EXPECT_NE(failure.message.find("lease"), std::string::npos) << failure.message;
+  EXPECT_TRUE(plugin_->backend.lease != nullptr) << "the memory backend itself has one";
+}
+
 TEST_F(MemoryBackendTest, ExpiringASessionThatIsNotLiveIsAnError) {
   const std::string name = unique_cluster_name("expiry-none");
   auto a = open(name);
