@@ -106,12 +106,11 @@ void ZkBackend::became_leader_locked() {
 void ZkBackend::stopped_leading_locked() {
   if (!intake_watched_ || zh_ == nullptr) return;
   intake_watched_ = false;
-  // Asynchronous, answered by nobody: a watch that cannot be removed fires once, and the worker
-  // drops what a follower's watch reports.
-  // Removing "all" child watches of intake/ (only this one is set on it by this client) removes
-  // it on the server too; removing one watcher by function only checks it there. The client
-  // declares the completion as void_completion_t* but stores and calls the pointer's value as the
-  // function itself (as for every other completion): pass the function's address.
+  // Asynchronous, and nobody waits for the answer: a watch that could not be removed fires once,
+  // and the worker drops what it reports to a follower. Removing "all" child watches of intake/
+  // (this client sets no other there) removes it on the server too, where removing one watcher
+  // by function would only check it. The client declares the completion as void_completion_t*
+  // but stores and calls the pointer's value as the function, as for every other completion.
   zoo_aremove_all_watches(zh_, intake_.c_str(), ZWATCHTYPE_CHILD, 0,
                           reinterpret_cast<void_completion_t*>(&ignore_answer), nullptr);
 }
