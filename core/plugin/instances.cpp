@@ -286,4 +286,17 @@ void Backend::settle_intake(const std::vector<std::string>& keys) {
   });
 }
 
+bool Backend::supports_lease() const { return plugin_->backend.lease != nullptr; }
+
+Backend::Lease Backend::lease() const {
+  if (!supports_lease())
+    throw Error(BERTH_E_STATE, context_of(*plugin_, "lease") + ": this backend reports no lease (built before ABI 1.4)");
+  berth_lease out{};
+  out.struct_size = BERTH_SIZE_THROUGH(berth_lease, session);
+  call_plugin(*plugin_, "lease", [&](berth_status* st) { return plugin_->backend.lease(self_, &out, st); });
+  if (out.held != 0 && out.session == 0)
+    throw Error(BERTH_E_PLUGIN, context_of(*plugin_, "lease") + ": reports a held lease with session 0");
+  return {out.held != 0, out.valid_until_ns, out.session};
+}
+
 }  // namespace berth

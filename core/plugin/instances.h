@@ -143,6 +143,20 @@ class Backend {
   // Removes the records of `keys` that are still pending.
   void settle_intake(const std::vector<std::string>& keys);
 
+  // The lease (ABI 1.4): whether the backend reports one. Without it (a plugin built against an
+  // older minor) the host must derive one from leadership().connected.
+  bool supports_lease() const;
+  struct Lease {
+    bool held = false;
+    uint64_t valid_until_ns = 0;  // CLOCK_MONOTONIC; UINT64_MAX: ends only with this process
+    uint64_t session = 0;         // changes whenever the backend replaces its session
+  };
+  // Unlike every other call here, safe to make concurrently with any of them on the same
+  // Backend (the plugin promises it, and this wrapper reads only what never changes after
+  // construction), so a thread polling the lease needs no lock shared with the callers of the
+  // rest. Never blocks on the network. Error(BERTH_E_STATE) without supports_lease().
+  Lease lease() const;
+
   const LoadedPlugin& plugin() const { return *plugin_; }
 
  private:

@@ -1,4 +1,6 @@
 // Contract: every instance of a cluster is told about each kind of change.
+#include <thread>
+
 #include "backend/backend_contract.h"
 
 namespace berth::test {
@@ -57,26 +59,40 @@ TEST_P(BackendContract, NewVersionsNotifyEveryInstance) {
   EXPECT_TRUE(on_reader.wait_for(BERTH_CHANGED_SNAPSHOT, 2, settle()));
 }
 
-// The leader, the instance that submitted and one that only watches: each hears of every
-// submission (a one-shot watch, as ZooKeeper's, must be set again after each).
-TEST_P(BackendContract, SubmissionsNotifyEveryInstance) {
+// Submissions are the leader's alone: it hears of every one (a one-shot watch, as ZooKeeper's,
+// must be set again after each); the instance that submitted and one that only watches are never
+// woken by them (every node listing the intake on every submission is a herd).
+TEST_P(BackendContract, SubmissionsNotifyTheLeaderOnly) {
   WatchCounter on_leader, on_submitter, on_observer;
   auto leader = open(&on_leader);
   auto submitter = open(&on_submitter);
   auto observer = open(&on_observer);
   lead(*leader);
-  const struct {
-    const char* name;
-    const WatchCounter& counter;
-  } instances[] = {{"the leader", on_leader}, {"the submitter", on_submitter}, {"an observer", on_observer}};
-  for (int round = 1; round <= 2; ++round) {
-    int before[3];
-    for (int i = 0; i < 3; ++i) before[i] = instances[i].counter.count(BERTH_CHANGED_INTAKE);
+  for (int round = 1; round <= 3; ++round) {
+    const int before = on_leader.count(BERTH_CHANGED_INTAKE);
     submitter->submit("record " + std::to_string(round));
-    for (int i = 0; i < 3; ++i)
-      EXPECT_TRUE(instances[i].counter.wait_for(BERTH_CHANGED_INTAKE, before[i] + 1, settle()))
-          << instances[i].name << " was not told of submission " << round;
+    EXPECT_TRUE(on_leader.wait_for(BERTH_CHANGED_INTAKE, before + 1, settle()))
+        << "the leader was not told of submission " << round;
   }
+  // Anything a follower would be told comes by now: the leader heard of every record.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(on_submitter.count(BERTH_CHANGED_INTAKE), 0) << "the submitter follows";
+  EXPECT_EQ(on_observer.count(BERTH_CHANGED_INTAKE), 0) << "the observer follows";
+}
+
+// A new leader hears of records submitted while it followed (it did not watch them).
+TEST_P(BackendContract, ANewLeaderHearsOfPendingSubmissions) {
+  WatchCounter on_first, on_second;
+  auto first = open(&on_first);
+  auto second = open(&on_second);
+  lead(*first);
+  second->campaign();
+  second->submit("pending");
+  ASSERT_TRUE(on_first.wait_for(BERTH_CHANGED_INTAKE, 1, settle()));
+  first->resign();
+  ASSERT_TRUE(eventually([&] { return second->leadership().is_leader == 1; }));
+  EXPECT_TRUE(on_second.wait_for(BERTH_CHANGED_INTAKE, 1, settle()));
+  EXPECT_EQ(drain_until(*second, 1), std::vector<std::string>{"pending"});
 }
 
 TEST_P(BackendContract, AnInstanceWithoutAWatchWorks) {

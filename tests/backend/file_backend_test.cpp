@@ -263,8 +263,12 @@ TEST_F(FileBackendTest, ADirectoryThatGoesAwayIsReportedAsDisconnected) {
   auto a = open(&on_a);
   a->campaign();
   ASSERT_EQ(a->leadership().is_leader, 1);
+  const Backend::Lease held = a->lease();
+  EXPECT_TRUE(held.held);
+  EXPECT_EQ(held.valid_until_ns, UINT64_MAX) << "only the process dying or the session file going ends it";
   const std::string away = dir_ + ".away";
   ASSERT_EQ(::rename(dir_.c_str(), away.c_str()), 0);
+  EXPECT_FALSE(a->lease().held) << "its session lock is out of reach: what it registered may be taken";
   berth_leadership gone = a->leadership();
   EXPECT_EQ(gone.connected, 0);
   EXPECT_EQ(gone.is_leader, 0) << "nobody can be fenced-checked without the directory";
@@ -277,6 +281,8 @@ TEST_F(FileBackendTest, ADirectoryThatGoesAwayIsReportedAsDisconnected) {
   berth_leadership back = a->leadership();
   EXPECT_EQ(back.connected, 1);
   EXPECT_EQ(back.is_leader, 1) << "its session and candidacy came back with the directory";
+  EXPECT_FALSE(a->lease().held) << "a lease once lost stays lost: others may have acted on it meanwhile";
+  EXPECT_EQ(a->lease().session, held.session);
 }
 
 TEST_F(FileBackendTest, ARejectedInstanceCreatesNothing) {

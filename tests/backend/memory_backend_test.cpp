@@ -1,5 +1,6 @@
 // The backend contract for `memory`, plus what only an in-process backend promises: clusters are
 // shared by name within the process, kept apart by name, and end with their last instance.
+#include <algorithm>
 #include <thread>
 
 #include "backend/backend_contract.h"
@@ -27,6 +28,12 @@ class MemoryBackendTest : public ::testing::Test {
   std::unique_ptr<Backend> open(const std::string& cluster, const WatchCounter* counter = nullptr) {
     return std::make_unique<Backend>(plugin_, PluginConfig("backend", cluster_entries(cluster)),
                                      counter != nullptr ? counter->watch() : nullptr);
+  }
+
+  // Ends session `session` of `cluster` through the test hook (an instance opened with it).
+  void expire(const std::string& cluster, uint64_t session) {
+    Backend expirer(plugin_, PluginConfig("backend", {{"cluster", cluster, "t"}, {"expire_session", std::to_string(session), "t"}}),
+                    nullptr);
   }
 
   PluginRegistry registry_;
@@ -146,6 +153,88 @@ TEST_F(MemoryBackendTest, StressOpeningAndClosingInstancesAcrossClusters) {
     EXPECT_TRUE(anchor->members().empty()) << "every short-lived member went with its instance";
     EXPECT_EQ(anchor->leadership().is_leader, 0);
   }
+}
+
+// The test hook `expire_session` ends a session as an ensemble ends an expired one: the lease is
+// lost, the members and candidacy go, and the next join or campaign opens a new session that
+// registers them again.
+TEST_F(MemoryBackendTest, AnExpiredSessionLosesItsLeaseAndRegistrationsUntilItsNextJoin) {
+  const std::string name = unique_cluster_name("expiry");
+  WatchCounter on_a, on_b;
+  auto a = open(name, &on_a);
+  auto b = open(name, &on_b);
+  a->join("a-1", "x");
+  a->campaign();
+  b->campaign();
+  ASSERT_EQ(a->leadership().is_leader, 1);
+  const Backend::Lease before = a->lease();
+  ASSERT_TRUE(before.held);
+  EXPECT_EQ(before.valid_until_ns, UINT64_MAX);
+  const int connection_events = on_a.count(BERTH_CHANGED_CONNECTION);
+  const int member_events = on_b.count(BERTH_CHANGED_MEMBERS);
+
+  expire(name, before.session);
+
+  const Backend::Lease after = a->lease();
+  EXPECT_FALSE(after.held);
+  EXPECT_EQ(after.session, before.session) << "names the session that ended";
+  EXPECT_TRUE(b->members().empty()) << "its member went with the session";
+  EXPECT_EQ(b->leadership().is_leader, 1) << "its candidacy too: the next candidate leads";
+  EXPECT_EQ(a->leadership().is_leader, 0);
+  EXPECT_GT(on_a.count(BERTH_CHANGED_CONNECTION), connection_events) << "the instance hears of it";
+  EXPECT_GT(on_b.count(BERTH_CHANGED_MEMBERS), member_events) << "the others hear of the member going";
+  Failure fenced = failure_of([&] { a->publish(before.session, 9, "stale"); });
+  EXPECT_EQ(fenced.code, BERTH_E_FENCED);
+
+  a->join("a-2", "y");
+  const Backend::Lease renewed = a->lease();
+  EXPECT_TRUE(renewed.held);
+  EXPECT_NE(renewed.session, before.session) << "a new session";
+  std::vector<std::string> ids;
+  for (const auto& member : b->members()) ids.push_back(member.first);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"a-1", "a-2"})) << "registered again, as after a ZooKeeper expiry";
+  b.reset();
+  EXPECT_EQ(a->leadership().is_leader, 1) << "its candidacy came back too, behind b";
+}
+
+TEST_F(MemoryBackendTest, ALeaveOrResignAfterExpiryNeedsNoSession) {
+  const std::string name = unique_cluster_name("expiry-leave");
+  auto a = open(name);
+  auto b = open(name);
+  a->join("a-1", "x");
+  a->campaign();
+  expire(name, a->lease().session);
+  a->leave("a-1");
+  a->resign();
+  EXPECT_FALSE(a->lease().held) << "neither opens a new session";
+  a->campaign();
+  EXPECT_TRUE(a->lease().held);
+  EXPECT_TRUE(b->members().empty()) << "a member left while expired is not registered again";
+  EXPECT_EQ(a->leadership().is_leader, 1);
+}
+
+// A backend whose table ends before `lease` loads and works; the host is told it has no lease.
+TEST_F(MemoryBackendTest, ABackendWithoutTheLeaseLoadsAndSaysSo) {
+  PluginRegistry registry;
+  auto older = registry.load(BERTH_PLUGIN_BACKEND, BERTH_DRAIN_ONLY_BACKEND);
+  Backend backend(older, PluginConfig("backend", cluster_entries(unique_cluster_name("no-lease"))), nullptr);
+  backend.join("m", "x");
+  EXPECT_EQ(backend.members().size(), 1u);
+  EXPECT_FALSE(backend.supports_lease());
+  Failure failure = failure_of([&] { backend.lease(); });
+  EXPECT_EQ(failure.code, BERTH_E_STATE);
+  EXPECT_NE(failure.message.find("lease"), std::string::npos) << failure.message;
+  EXPECT_TRUE(plugin_->backend.lease != nullptr) << "the memory backend itself has one";
+}
+
+TEST_F(MemoryBackendTest, ExpiringASessionThatIsNotLiveIsAnError) {
+  const std::string name = unique_cluster_name("expiry-none");
+  auto a = open(name);
+  Failure failure = failure_of([&] { expire(name, 999999); });
+  EXPECT_NE(failure.code, BERTH_OK);
+  EXPECT_NE(failure.message.find("999999"), std::string::npos) << failure.message;
+  EXPECT_TRUE(a->lease().held);
 }
 
 }  // namespace

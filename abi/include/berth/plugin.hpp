@@ -271,6 +271,13 @@ struct Leadership {
   bool connected = true;    // false while the backend cannot be reached
 };
 
+// A backend instance's lease (ABI 1.4), turned into a berth_lease by the adapter; see berth_lease.
+struct Lease {
+  bool held = false;             // the session lives as far as this instance knows
+  uint64_t valid_until_ns = 0;   // CLOCK_MONOTONIC; UINT64_MAX while only this process can end it
+  uint64_t session = 0;          // names the session; never 0 while held
+};
+
 // The newest version, and the version it is based on (0: self-contained); see fetch_latest.
 struct Fetched {
   uint64_t version = 0;
@@ -298,6 +305,9 @@ struct Fetched {
 // uses drain()):
 //   void peek_intake(const Sink& out);               // out.item(key, record), oldest first, kept
 //   void settle_intake(const std::vector<std::string_view>& keys);  // removes those still pending
+// and, optionally (the lease, ABI 1.4: without it the host treats `connected` as the lease):
+//   Lease lease() const;  // called CONCURRENTLY with every other member function, from any
+//                         // thread: it must be thread-safe on its own and never block on I/O
 // Its destructor is destroy(): once it returns, `watch` must never be called again. A constructor
 // with side effects (connecting, registering) should call config.reject_unknown() before them.
 // Whether a backend class has the optional delta functions (C++17, like the rest of this header).
@@ -329,6 +339,13 @@ struct has_intake_keys {
                 "settle_intake(const std::vector<std::string_view>&)");
   static constexpr bool value = has_peek_intake<B>::value && has_settle_intake<B>::value;
 };
+
+// Whether a backend class has the optional lease (ABI 1.4).
+template <class B, class = void>
+struct has_lease : std::false_type {};
+template <class B>
+struct has_lease<B, std::void_t<decltype(std::declval<const B&>().lease())>>
+    : std::bool_constant<std::is_same_v<decltype(std::declval<const B&>().lease()), Lease>> {};
 
 template <class B>
 struct BackendAdapter {
@@ -493,7 +510,23 @@ struct BackendAdapter {
     });
   }
 
+  // The lease (ABI 1.4), only for a class that has it. The host calls it concurrently with the
+  // other functions: nothing here touches state of the instance beyond impl.lease().
+  static int32_t lease(void* self, berth_lease* out, berth_status* status) noexcept {
+    auto* s = static_cast<const Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      if (out == nullptr || out->struct_size < BERTH_SIZE_THROUGH(berth_lease, session))
+        throw Error(BERTH_E_INVALID_ARGUMENT, "lease: output struct is NULL or smaller than ABI 1.4's");
+      Lease now = s->impl.lease();
+      out->held = now.held ? 1 : 0;
+      out->valid_until_ns = now.valid_until_ns;
+      out->session = now.session;
+      return BERTH_OK;
+    });
+  }
+
   static constexpr berth_backend_functions table() {
+    // A table without the lease ends before it, as a plugin built against ABI 1.3 would.
     berth_backend_functions t{BERTH_SIZE_THROUGH(berth_backend_functions, settle_intake),
                               &create, &destroy, &join, &leave, &members, &campaign, &resign, &leadership,
                               &publish, &fetch, &submit, &drain, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
@@ -505,6 +538,10 @@ struct BackendAdapter {
     if constexpr (has_intake_keys<B>::value) {
       t.peek_intake = &peek_intake;
       t.settle_intake = &settle_intake;
+    }
+    if constexpr (has_lease<B>::value) {
+      t.struct_size = BERTH_SIZE_THROUGH(berth_backend_functions, lease);
+      t.lease = &lease;
     }
     return t;
   }

@@ -117,7 +117,7 @@ FileBackend::FileBackend(const berth_host_api* host, plugin::Config& config, con
     struct stat st {};
     if (::fstat(session_fd_.get(), &st) != 0) fail(BERTH_E_UNAVAILABLE, "cannot stat", dir_->session_file(session_), errno);
     FileStamp identity{static_cast<uint64_t>(st.st_ino), 0, 0};
-    watcher_ = std::make_unique<Watcher>(*dir_, session_, identity, relay_, poll_, host_);
+    watcher_ = std::make_unique<Watcher>(*dir_, session_, identity, relay_, poll_, host_, candidate_seq_);
   } catch (...) {
     end_session();
     throw;
@@ -138,6 +138,10 @@ void FileBackend::open_session() {
   char name[64];
   std::snprintf(name, sizeof name, "%d-%016llx", static_cast<int>(::getpid()), static_cast<unsigned long long>(nonce));
   session_ = name;
+  // FNV-1a of the unique session name: stable for the session, and never 0.
+  session_number_ = 1469598103934665603ull;
+  for (unsigned char c : session_) session_number_ = (session_number_ ^ c) * 1099511628211ull;
+  if (session_number_ == 0) session_number_ = 1;
   // Locked under tmp/ and only then renamed into sessions/: a liveness probe (a brief shared lock
   // taken without the directory lock) can never hold the file in the instant before it is ours.
   // Under the directory lock, so no reaper runs meanwhile either.
@@ -289,6 +293,12 @@ bool FileBackend::session_reachable() const {
   struct stat by_path {}, held {};
   return ::stat(dir_->session_file(session_).c_str(), &by_path) == 0 && ::fstat(session_fd_.get(), &held) == 0 &&
          by_path.st_ino == held.st_ino && by_path.st_dev == held.st_dev;
+}
+
+plugin::Lease FileBackend::lease() const {
+  if (!lost_.load() && !session_reachable()) lost_.store(true);
+  const bool held = !lost_.load();
+  return {held, held ? UINT64_MAX : 0, session_number_};
 }
 
 // While the directory cannot be reached this instance leads nothing and says it is disconnected
@@ -456,7 +466,8 @@ void FileBackend::submit(std::string_view record) {
     remove_file_quietly(temp);
     throw;
   }
-  relay_->notify(BERTH_CHANGED_INTAKE);
+  // Only the leader hears of records (the others' watchers do not even look at intake/).
+  if (watcher_->leads()) relay_->notify(BERTH_CHANGED_INTAKE);
 }
 
 // Every pending record, oldest first, for the leader only. Requires the directory lock.

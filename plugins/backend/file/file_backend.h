@@ -13,8 +13,13 @@
 //         are always kept)
 //   poll  how often the watcher looks even without an inotify event, default "100ms" (a dying
 //         process releases its locks without any file-system event)
+//
+// Lease: held while the session file at its path is the one this instance holds locked, without
+// end (only this process dying, or the session file being taken away, ends it); lost for good
+// once the file is not reachable. Only the leader watches intake/.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -53,6 +58,8 @@ class FileBackend : public backend::FullSnapshotCalls<FileBackend> {
   void drain(const plugin::Sink& out);
   void peek_intake(const plugin::Sink& out);
   void settle_intake(const std::vector<std::string_view>& keys);
+  // Safe concurrently with every other call: reads only what is fixed after construction.
+  plugin::Lease lease() const;
 
  private:
   void open_session();
@@ -74,7 +81,9 @@ class FileBackend : public backend::FullSnapshotCalls<FileBackend> {
   std::shared_ptr<backend::WatchRelay> relay_;
   std::string session_;
   Fd session_fd_;              // holds the session's flock
-  uint64_t candidate_seq_ = 0;  // this instance's candidacy; 0 while it does not campaign
+  uint64_t session_number_ = 0;  // the lease's `session`: derived from session_, never 0
+  mutable std::atomic<bool> lost_{false};  // the session was once unreachable: never held again
+  std::atomic<uint64_t> candidate_seq_{0};  // this instance's candidacy; 0 while it does not campaign
   uint64_t temp_counter_ = 0;
   std::unique_ptr<Watcher> watcher_;  // last: stopped first
 };

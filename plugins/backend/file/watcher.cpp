@@ -15,13 +15,15 @@ namespace berth::file {
 using plugin::Error;
 
 Watcher::Watcher(const StateDir& dir, std::string session, FileStamp session_identity,
-                 std::shared_ptr<backend::WatchRelay> relay, std::chrono::milliseconds poll, const berth_host_api* host)
+                 std::shared_ptr<backend::WatchRelay> relay, std::chrono::milliseconds poll, const berth_host_api* host,
+                 const std::atomic<uint64_t>& candidate_seq)
     : dir_(dir),
       session_(std::move(session)),
       session_identity_(session_identity),
       relay_(std::move(relay)),
       poll_(poll),
-      host_(host) {
+      host_(host),
+      candidate_seq_(candidate_seq) {
   int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) fail(BERTH_E_INTERNAL, "cannot create an eventfd for the watcher of", dir_.root(), errno);
   wake_ = Fd(wake);
@@ -38,8 +40,7 @@ Watcher::Watcher(const StateDir& dir, std::string session, FileStamp session_ide
         {&dir_.root(), 0},
         {&dir_.sessions_dir(), 0},
         {&dir_.members_dir(), BERTH_CHANGED_MEMBERS},
-        {&dir_.candidates_dir(), BERTH_CHANGED_LEADER},
-        {&dir_.intake_dir(), BERTH_CHANGED_INTAKE}};
+        {&dir_.candidates_dir(), BERTH_CHANGED_LEADER}};
     for (const auto& [path, bits] : watched) {
       int wd = ::inotify_add_watch(inotify_.get(), path->c_str(), kMask);
       if (wd >= 0 && bits != 0) event_bits_.emplace_back(wd, bits);
@@ -53,6 +54,7 @@ Watcher::Watcher(const StateDir& dir, std::string session, FileStamp session_ide
     }
   }
   last_ = fingerprint();
+  watch_intake(leads_.load());
   thread_ = std::thread([this] { run(); });
 }
 
@@ -95,6 +97,12 @@ void Watcher::run() noexcept {
       Fingerprint now = fingerprint();
       uint32_t changed = compare(now) | seen;
       last_ = std::move(now);
+      const bool leads = leads_.load();
+      watch_intake(leads);
+      // A new leader hears of the records that came while it followed; a follower of none.
+      if (leads && !led_) changed |= BERTH_CHANGED_INTAKE;
+      if (!leads) changed &= ~static_cast<uint32_t>(BERTH_CHANGED_INTAKE);
+      led_ = leads;
       if (!stop_.load()) relay_->notify(changed);
     } catch (const Error& e) {
       warn_once(e.what());
@@ -138,6 +146,8 @@ Watcher::Fingerprint Watcher::fingerprint() {
     Election election = dir_.settle(session_, nullptr);
     now.epoch = election.epoch;
     now.leader_seq = election.leader_seq;
+    const uint64_t mine = candidate_seq_.load();
+    leads_.store(mine != 0 && election.leader_seq == mine);
   } catch (const Error& e) {
     if (e.code() != BERTH_E_CORRUPT) throw;
     now.epoch = last_.epoch;
@@ -194,6 +204,24 @@ uint32_t Watcher::compare(const Fingerprint& now) {
   if (now.intake != last_.intake) changed |= BERTH_CHANGED_INTAKE;
   if (now.connected != last_.connected) changed |= BERTH_CHANGED_CONNECTION;
   return changed;
+}
+
+void Watcher::watch_intake(bool leads) {
+  if (!inotify_ || leads == (intake_wd_ >= 0)) return;
+  if (leads) {
+    constexpr uint32_t kMask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE;
+    intake_wd_ = ::inotify_add_watch(inotify_.get(), dir_.intake_dir().c_str(), kMask);
+    if (intake_wd_ < 0) {
+      // Polling still sees new records, every `poll`.
+      warn_once("cannot watch '" + dir_.intake_dir() + "' with inotify (errno " + std::to_string(errno) + ")");
+      return;
+    }
+    event_bits_.emplace_back(intake_wd_, BERTH_CHANGED_INTAKE);
+  } else {
+    ::inotify_rm_watch(inotify_.get(), intake_wd_);
+    std::erase_if(event_bits_, [&](const auto& entry) { return entry.first == intake_wd_; });
+    intake_wd_ = -1;
+  }
 }
 
 void Watcher::warn_once(const std::string& message) noexcept {

@@ -8,16 +8,15 @@ namespace berth::memory {
 
 using plugin::Error;
 
-SessionId Cluster::open_session(std::shared_ptr<backend::WatchRelay> watch) {
+SessionId Cluster::open_session(std::shared_ptr<backend::WatchRelay> watch, std::shared_ptr<SessionState> state) {
   std::lock_guard lock(mutex_);
   SessionId session = next_session_++;
-  watchers_.emplace(session, std::move(watch));
+  state->store(session);
+  sessions_.emplace(session, Session{std::move(watch), std::move(state)});
   return session;
 }
 
-void Cluster::close_session(SessionId session) noexcept {
-  std::unique_lock lock(mutex_);
-  watchers_.erase(session);
+uint32_t Cluster::remove_registrations(SessionId session) {
   uint32_t changed = withdraw(session);
   for (auto it = members_.begin(); it != members_.end();) {
     if (it->second.owner == session) {
@@ -27,12 +26,33 @@ void Cluster::close_session(SessionId session) noexcept {
       ++it;
     }
   }
+  return changed;
+}
+
+void Cluster::close_session(SessionId session) noexcept {
+  std::unique_lock lock(mutex_);
+  sessions_.erase(session);
+  uint32_t changed = remove_registrations(session);
   try {
     notify_all(lock, changed);
   } catch (...) {
     // Out of memory while collecting watchers: the state is already right; only the
     // notification is lost, and destroy() cannot report anything.
   }
+}
+
+void Cluster::expire_session(SessionId session) {
+  std::unique_lock lock(mutex_);
+  auto it = sessions_.find(session);
+  if (it == sessions_.end())
+    throw Error(BERTH_E_NOT_FOUND, "expire_session: cluster '" + name_ + "' has no live session " + std::to_string(session));
+  Session ended = std::move(it->second);
+  sessions_.erase(it);
+  // Marked ended before anyone can see its registrations gone: the lease is lost first.
+  ended.state->store(session | kSessionEnded);
+  uint32_t changed = remove_registrations(session);
+  notify_all(lock, changed);
+  if (ended.watch != nullptr) ended.watch->notify(changed | BERTH_CHANGED_CONNECTION);
 }
 
 void Cluster::join(SessionId session, std::string_view member, std::string_view info) {
@@ -189,12 +209,16 @@ std::string Cluster::describe_leader() const {
 
 void Cluster::notify_all(std::unique_lock<std::mutex>& lock, uint32_t what) {
   if (what == 0) return;
-  std::vector<std::shared_ptr<backend::WatchRelay>> targets;
-  targets.reserve(watchers_.size());
-  for (const auto& entry : watchers_)
-    if (entry.second != nullptr) targets.push_back(entry.second);
+  // A new leader hears of records already pending: nobody told it while it followed.
+  if ((what & BERTH_CHANGED_LEADER) != 0 && leader_ != 0 && !intake_.empty()) what |= BERTH_CHANGED_INTAKE;
+  std::vector<std::pair<std::shared_ptr<backend::WatchRelay>, uint32_t>> targets;
+  targets.reserve(sessions_.size());
+  for (const auto& [session, entry] : sessions_) {
+    const uint32_t bits = session == leader_ ? what : what & ~static_cast<uint32_t>(BERTH_CHANGED_INTAKE);
+    if (entry.watch != nullptr && bits != 0) targets.emplace_back(entry.watch, bits);
+  }
   lock.unlock();
-  for (const auto& target : targets) target->notify(what);
+  for (const auto& [target, bits] : targets) target->notify(bits);
 }
 
 }  // namespace berth::memory

@@ -5,6 +5,7 @@
 // registers (members, candidacy) lives exactly as long as the session.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,6 +23,11 @@ namespace berth::memory {
 
 using SessionId = uint64_t;  // 0 means "nobody"
 
+// A session's state as its backend instance reads it without any lock (the lease): the session
+// id while the session lives, or the id with kSessionEnded set once the cluster ended it.
+using SessionState = std::atomic<uint64_t>;
+constexpr uint64_t kSessionEnded = uint64_t{1} << 63;
+
 class Cluster {
  public:
   struct Published {
@@ -36,10 +42,17 @@ class Cluster {
 
   const std::string& name() const { return name_; }
 
-  // `watch` receives every change of the cluster until close_session().
-  SessionId open_session(std::shared_ptr<backend::WatchRelay> watch);
-  // Removes the session's members and candidacy, and its watch, and tells the others.
+  // `watch` receives every change of the cluster until the session ends; `state` is set to the
+  // new session's id, and marked kSessionEnded if the cluster ends the session (expire_session).
+  SessionId open_session(std::shared_ptr<backend::WatchRelay> watch, std::shared_ptr<SessionState> state);
+  // Removes the session's members and candidacy, and its watch, and tells the others. A session
+  // the cluster already ended is ignored.
   void close_session(SessionId session) noexcept;
+  // Ends a live session as a ZooKeeper ensemble ends an expired one: its members and candidacy
+  // go, its instance's state reads ended (its lease is lost) and its watch hears
+  // BERTH_CHANGED_CONNECTION; the instance opens a new session on its next join or campaign.
+  // A test hook (config key `expire_session`). BERTH_E_NOT_FOUND unless `session` is live.
+  void expire_session(SessionId session);
 
   void join(SessionId session, std::string_view member, std::string_view info);
   void leave(SessionId session, std::string_view member);
@@ -76,18 +89,25 @@ class Cluster {
     std::string info;
   };
 
+  struct Session {
+    std::shared_ptr<backend::WatchRelay> watch;
+    std::shared_ptr<SessionState> state;
+  };
+
   // The functions below require mutex_ to be held.
   uint32_t settle_leadership();
   uint32_t withdraw(SessionId session);
+  uint32_t remove_registrations(SessionId session);
   std::string describe(SessionId session) const;
   std::string describe_leader() const;
-  // Releases `lock`, then tells every watcher (collected while locked) that `what` changed.
+  // Releases `lock`, then tells every watcher (collected while locked) that `what` changed;
+  // BERTH_CHANGED_INTAKE goes to the leader only (followers have nothing to do with the intake).
   void notify_all(std::unique_lock<std::mutex>& lock, uint32_t what);
 
   const std::string name_;
   mutable std::mutex mutex_;
   SessionId next_session_ = 1;
-  std::map<SessionId, std::shared_ptr<backend::WatchRelay>> watchers_;
+  std::map<SessionId, Session> sessions_;
   std::map<std::string, Member, std::less<>> members_;
   std::vector<SessionId> candidates_;  // in the order they campaigned; the first one leads
   SessionId leader_ = 0;

@@ -1,5 +1,6 @@
 #include "memory_backend.h"
 
+#include <cstdint>
 #include <utility>
 
 #include "cluster_directory.h"
@@ -14,40 +15,90 @@ std::string cluster_name(plugin::Config& config) {
   return name;
 }
 
+SessionId session_to_expire(plugin::Config& config) {
+  const berth_kv* kv = config.find("expire_session");
+  if (kv == nullptr) return 0;
+  const double value = config.number("expire_session", 0, 1, 9007199254740992.0);
+  const auto session = static_cast<SessionId>(value);
+  if (static_cast<double>(session) != value)
+    throw plugin::Error(BERTH_E_CONFIG, config.where(*kv) + "'" + kv->value + "' is not a session number");
+  return session;
+}
+
 }  // namespace
 
-MemoryBackend::MemoryBackend(const berth_host_api* /*host*/, plugin::Config& config, const berth_backend_watch* watch) {
+MemoryBackend::MemoryBackend(const berth_host_api* host, plugin::Config& config, const berth_backend_watch* watch)
+    : host_(host) {
   std::string name = cluster_name(config);
+  const SessionId expire = session_to_expire(config);
   config.reject_unknown();  // before joining the cluster: a rejected instance leaves no trace
   watch_ = std::make_shared<backend::WatchRelay>(watch);
   cluster_ = find_or_create_cluster(name);
-  session_ = cluster_->open_session(watch_);
+  if (expire != 0) cluster_->expire_session(expire);
+  cluster_->open_session(watch_, state_);
 }
 
 // Silence our own watch first, so the host is never called once destroy() returns, then end the
 // session: the other instances see its members and candidacy go.
 MemoryBackend::~MemoryBackend() {
   watch_->close();
-  cluster_->close_session(session_);
+  if ((state_->load() & kSessionEnded) == 0) cluster_->close_session(session());
 }
 
-void MemoryBackend::join(std::string_view member, std::string_view info) { cluster_->join(session_, member, info); }
+plugin::Lease MemoryBackend::lease() const {
+  const uint64_t state = state_->load();
+  return {(state & kSessionEnded) == 0 && state != 0, UINT64_MAX, state & ~kSessionEnded};
+}
 
-void MemoryBackend::leave(std::string_view member) { cluster_->leave(session_, member); }
+SessionId MemoryBackend::live_session_locked() {
+  if ((state_->load() & kSessionEnded) == 0) return session();
+  const SessionId session = cluster_->open_session(watch_, state_);
+  for (const auto& [id, info] : joined_) {
+    try {
+      cluster_->join(session, id, info);
+    } catch (const plugin::Error& e) {
+      // As the zookeeper backend after a new session: someone else holds the id now.
+      plugin::log(host_, BERTH_LOG_WARN, std::string("memory backend, after a new session: ") + e.what());
+    }
+  }
+  if (campaigning_) cluster_->campaign(session);
+  return session;
+}
+
+void MemoryBackend::join(std::string_view member, std::string_view info) {
+  std::lock_guard lock(mutex_);
+  cluster_->join(live_session_locked(), member, info);
+  joined_.insert_or_assign(std::string(member), std::string(info));
+}
+
+void MemoryBackend::leave(std::string_view member) {
+  std::lock_guard lock(mutex_);
+  // With its session ended the member is gone already.
+  if ((state_->load() & kSessionEnded) == 0) cluster_->leave(session(), member);
+  if (auto it = joined_.find(member); it != joined_.end()) joined_.erase(it);
+}
 
 void MemoryBackend::members(const plugin::Sink& out) {
   for (const auto& [id, info] : cluster_->members()) out.item(id, info.data(), info.size());
 }
 
-void MemoryBackend::campaign() { cluster_->campaign(session_); }
+void MemoryBackend::campaign() {
+  std::lock_guard lock(mutex_);
+  cluster_->campaign(live_session_locked());
+  campaigning_ = true;
+}
 
-void MemoryBackend::resign() { cluster_->resign(session_); }
+void MemoryBackend::resign() {
+  std::lock_guard lock(mutex_);
+  campaigning_ = false;
+  if ((state_->load() & kSessionEnded) == 0) cluster_->resign(session());
+}
 
-plugin::Leadership MemoryBackend::leadership() { return cluster_->leadership(session_); }
+plugin::Leadership MemoryBackend::leadership() { return cluster_->leadership(session()); }
 
 void MemoryBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes) {
   // Copied before taking the cluster lock: a snapshot may be tens of megabytes.
-  cluster_->publish(session_, epoch, version, std::make_shared<const std::string>(bytes), base_version);
+  cluster_->publish(session(), epoch, version, std::make_shared<const std::string>(bytes), base_version);
 }
 
 plugin::Fetched MemoryBackend::fetch_latest(uint64_t known_version, const plugin::Sink& out) {
@@ -67,7 +118,7 @@ void MemoryBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
 void MemoryBackend::submit(std::string_view record) { cluster_->submit(std::string(record)); }
 
 void MemoryBackend::drain(const plugin::Sink& out) {
-  Cluster::Intake records = cluster_->take_intake(session_);
+  Cluster::Intake records = cluster_->take_intake(session());
   try {
     for (const auto& [seq, record] : records) out.item("", record->data(), record->size());
   } catch (...) {
@@ -78,7 +129,7 @@ void MemoryBackend::drain(const plugin::Sink& out) {
 }
 
 void MemoryBackend::peek_intake(const plugin::Sink& out) {
-  for (const auto& [seq, record] : cluster_->peek_intake(session_))
+  for (const auto& [seq, record] : cluster_->peek_intake(session()))
     out.item(backend::record_key(seq), record->data(), record->size());
 }
 

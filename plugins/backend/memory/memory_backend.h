@@ -1,9 +1,22 @@
 // The `memory` backend: membership, election, publication and intake shared by the backend
 // instances of one process that name the same cluster (config key `cluster`, default "default").
 // Nothing survives the process; it is the embedded default and the reference for the contract.
+//
+// Configuration:
+//   cluster         the cluster's name, default "default"
+//   expire_session  a test hook: opening an instance with it first ends the live session of that
+//                   number (what another instance's lease reports as `session`) in the cluster,
+//                   as an ensemble ends an expired ZooKeeper session. That instance's lease is
+//                   lost and its members and candidacy are gone; its next join or campaign opens
+//                   a new session and registers what it had joined and its candidacy again.
+//
+// Lease: held while the session lives, without end (only this process, or the hook, ends it).
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,11 +47,22 @@ class MemoryBackend : public backend::FullSnapshotCalls<MemoryBackend> {
   void drain(const plugin::Sink& out);
   void peek_intake(const plugin::Sink& out);
   void settle_intake(const std::vector<std::string_view>& keys);
+  // Lock-free: the session state the cluster marks when it ends the session.
+  plugin::Lease lease() const;
 
  private:
+  SessionId session() const { return state_->load() & ~kSessionEnded; }
+  // With mutex_ held: the live session, opening a new one (and registering again what this
+  // instance joined, and its candidacy) when the cluster ended the last one.
+  SessionId live_session_locked();
+
+  const berth_host_api* host_;
   std::shared_ptr<backend::WatchRelay> watch_;
   std::shared_ptr<Cluster> cluster_;
-  SessionId session_ = 0;
+  std::shared_ptr<SessionState> state_ = std::make_shared<SessionState>(0);
+  std::mutex mutex_;  // joined_, campaigning_ and replacing the session; taken before the cluster's
+  std::map<std::string, std::string, std::less<>> joined_;  // id -> info, for a new session
+  bool campaigning_ = false;
 };
 
 }  // namespace berth::memory

@@ -50,7 +50,10 @@ void on_event(zhandle_t*, int type, int state, const char* path, void* context) 
   std::string_view p = path != nullptr ? path : "";
   if (type == ZOO_SESSION_EVENT) {
     bits = BERTH_CHANGED_CONNECTION;
-    if (state == ZOO_EXPIRED_SESSION_STATE) bits |= kExpired;
+    if (state == ZOO_EXPIRED_SESSION_STATE) {
+      bits |= kExpired;
+      events->lease.end();  // at once: the host may poll the lease before the worker runs
+    }
   } else if (type == ZOO_NOTWATCHING_EVENT) {
     return;
   } else if (p == events->members) {

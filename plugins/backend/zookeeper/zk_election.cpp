@@ -111,13 +111,13 @@ void ZkBackend::create_candidate_locked() {
                       &acl_, ZOO_EPHEMERAL_SEQUENTIAL, created.data(), static_cast<int>(created.size()));
   if (rc != ZOK) fail(rc, "create a candidate under", election_);
   candidate_ = created.c_str();
-  my_epoch_ = 0;
+  set_epoch_locked(0);
 }
 
 void ZkBackend::resign() {
   std::lock_guard lock(mutex_);
   campaigning_ = false;
-  my_epoch_ = 0;
+  set_epoch_locked(0);
   if (candidate_.empty()) return;
   int rc = zoo_delete(handle(), candidate_.c_str(), -1);
   if (rc != ZOK && rc != ZNONODE) fail(rc, "delete", candidate_);
@@ -132,7 +132,7 @@ void ZkBackend::try_lead_locked() {
     auto it = std::find(candidates.begin(), candidates.end(), mine);
     if (it == candidates.end()) {  // our ephemeral candidacy is gone (session expiry)
       candidate_.clear();
-      my_epoch_ = 0;
+      set_epoch_locked(0);
       return;
     }
     if (it != candidates.begin()) {
@@ -142,7 +142,7 @@ void ZkBackend::try_lead_locked() {
       int rc = zoo_wexists(handle(), predecessor.c_str(), on_event, &events_, &stat);
       if (rc == ZNONODE) continue;
       if (rc != ZOK) fail(rc, "watch", predecessor);
-      my_epoch_ = 0;
+      set_epoch_locked(0);
       return;
     }
     std::string owner;
@@ -150,7 +150,7 @@ void ZkBackend::try_lead_locked() {
     if (!get_locked(epoch_, &owner, &stat))
       throw Error(BERTH_E_CORRUPT, "zookeeper: " + epoch_ + " is missing");
     if (owner == mine) {
-      my_epoch_ = static_cast<uint64_t>(stat.version);
+      set_epoch_locked(static_cast<uint64_t>(stat.version));
       return;
     }
     // Take over: a new epoch, only while our candidacy still exists.
@@ -160,7 +160,7 @@ void ZkBackend::try_lead_locked() {
     zoo_set_op_init(&ops[1], epoch_.c_str(), mine.data(), static_cast<int>(mine.size()), stat.version, nullptr);
     int rc = zoo_multi(handle(), 2, ops, results);
     if (rc == ZOK) {
-      my_epoch_ = static_cast<uint64_t>(stat.version) + 1;
+      set_epoch_locked(static_cast<uint64_t>(stat.version) + 1);
       last_epoch_ = my_epoch_;
       return;
     }
@@ -195,7 +195,7 @@ plugin::Leadership ZkBackend::leadership() {
     if (candidates.empty()) {
       if (!candidate_.empty()) {
         candidate_.clear();
-        my_epoch_ = 0;
+        set_epoch_locked(0);
       }
       last_epoch_ = 0;
       return now;
@@ -207,7 +207,7 @@ plugin::Leadership ZkBackend::leadership() {
     if (!get_locked(epoch_, &owner, &stat)) throw Error(BERTH_E_CORRUPT, "zookeeper: " + epoch_ + " is missing");
     now.epoch = static_cast<uint64_t>(stat.version);
     now.is_leader = my_epoch_ != 0 && my_epoch_ == now.epoch && owner == mine && candidates.front() == mine;
-    if (my_epoch_ != 0 && !now.is_leader) my_epoch_ = 0;
+    if (my_epoch_ != 0 && !now.is_leader) set_epoch_locked(0);
     last_epoch_ = now.epoch;
     return now;
   } catch (const Error& e) {

@@ -25,7 +25,7 @@ void ZkBackend::check_leads_locked(const char* operation) {
   Stat epoch_stat;
   std::string owner;
   if (!get_locked(epoch_, &owner, &epoch_stat) || static_cast<uint64_t>(epoch_stat.version) != my_epoch_) {
-    my_epoch_ = 0;
+    set_epoch_locked(0);
     throw Error(BERTH_E_STATE, std::string(operation) + ": this instance no longer leads (" + epoch_ + " moved on)");
   }
 }

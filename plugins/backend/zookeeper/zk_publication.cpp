@@ -75,11 +75,11 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
       bool have_epoch = get_locked(epoch_, &owner, &epoch_stat);
       if (candidate_rc == ZNONODE) {
         candidate_.clear();
-        my_epoch_ = 0;
+        set_epoch_locked(0);
         admission.fenced("this instance's candidacy is gone (its session expired)", describe_leader_locked());
       }
       if (!have_epoch || static_cast<uint64_t>(epoch_stat.version) != my_epoch_) {
-        my_epoch_ = 0;
+        set_epoch_locked(0);
         admission.fenced("a newer leader took over", describe_leader_locked());
       }
       throw Error(BERTH_E_STATE, "publish: " + latest_ + " changed while version " + std::to_string(version) +

@@ -24,6 +24,9 @@ void on_auth(int rc, const void* context) {
   events->wake.notify_all();
 }
 
+// The client requires a completion for every asynchronous call, even one nobody waits for.
+void ignore_answer(int, const void*) {}
+
 }  // namespace
 
 void ZkBackend::connect_locked() {
@@ -32,6 +35,7 @@ void ZkBackend::connect_locked() {
     events_.session_state = 0;
   }
   errno = 0;
+  const uint64_t sent_ns = monotonic_ns();  // the handshake is the lease's first round trip
   zh_ = zookeeper_init(connect_.c_str(), on_event, timeout_ms_, nullptr, &events_, 0);
   if (zh_ == nullptr) {
     int err = errno;
@@ -47,8 +51,7 @@ void ZkBackend::connect_locked() {
   });
   if (!up || events_.session_state != ZOO_CONNECTED_STATE) {
     lock.unlock();
-    zookeeper_close(zh_);
-    zh_ = nullptr;
+    close_locked();
     throw Error(BERTH_E_UNAVAILABLE, "zookeeper: could not connect to '" + connect_ + "' within " +
                                          std::to_string(wait.count()) + " ms");
   }
@@ -56,10 +59,60 @@ void ZkBackend::connect_locked() {
   try {
     authenticate_locked();
   } catch (...) {
-    zookeeper_close(zh_);
-    zh_ = nullptr;
+    close_locked();
     throw;
   }
+  events_.lease.start(session_id_locked(), sent_ns, zoo_recv_timeout(zh_));
+  intake_watched_ = false;
+  {
+    std::lock_guard beat(beat_mutex_);
+    beat_zh_ = zh_;
+  }
+  beat_wake_.notify_all();
+}
+
+void ZkBackend::close_locked() noexcept {
+  {
+    std::lock_guard beat(beat_mutex_);
+    beat_zh_ = nullptr;
+  }
+  events_.lease.end();
+  if (zh_ != nullptr) zookeeper_close(zh_);  // on our thread, never inside a callback
+  zh_ = nullptr;
+  intake_watched_ = false;
+}
+
+void ZkBackend::run_heartbeats() noexcept {
+  std::unique_lock lock(beat_mutex_);
+  for (;;) {
+    const int timeout_ms = std::max(events_.lease.timeout_ms(), 40);
+    beat_wake_.wait_for(lock, std::chrono::milliseconds(timeout_ms / 4), [&] { return beat_stop_; });
+    if (beat_stop_) return;
+    // Only while connected: a request queued during a disconnection would confirm nothing new.
+    if (beat_zh_ != nullptr && zoo_state(beat_zh_) == ZOO_CONNECTED_STATE)
+      send_heartbeat(beat_zh_, root_.c_str(), &events_.lease);
+  }
+}
+
+void ZkBackend::became_leader_locked() {
+  // The worker sets the watch and tells the host: records may already be pending.
+  {
+    std::lock_guard lock(events_.mutex);
+    events_.pending |= BERTH_CHANGED_INTAKE;
+  }
+  events_.wake.notify_all();
+}
+
+void ZkBackend::stopped_leading_locked() {
+  if (!intake_watched_ || zh_ == nullptr) return;
+  intake_watched_ = false;
+  // Asynchronous, and nobody waits for the answer: a watch that could not be removed fires once,
+  // and the worker drops what it reports to a follower. Removing "all" child watches of intake/
+  // (this client sets no other there) removes it on the server too, where removing one watcher
+  // by function would only check it. The client declares the completion as void_completion_t*
+  // but stores and calls the pointer's value as the function, as for every other completion.
+  zoo_aremove_all_watches(zh_, intake_.c_str(), ZWATCHTYPE_CHILD, 0,
+                          reinterpret_cast<void_completion_t*>(&ignore_answer), nullptr);
 }
 
 void ZkBackend::authenticate_locked() {
@@ -136,11 +189,13 @@ void ZkBackend::arm_watches_locked(uint32_t what) {
     rc = zoo_wexists(zh, latest_.c_str(), on_event, &events_, &stat);
     if (rc != ZOK) fail(rc, "watch", latest_);
   }
-  if ((what & BERTH_CHANGED_INTAKE) != 0) {
+  if ((what & BERTH_CHANGED_INTAKE) != 0 && my_epoch_ != 0) {
+    intake_watched_ = false;
     names = {};
     rc = zoo_wget_children(zh, intake_.c_str(), on_event, &events_, &names);
     if (rc == ZOK) deallocate_String_vector(&names);
     else fail(rc, "watch the children of", intake_);
+    intake_watched_ = true;
   }
 }
 
@@ -157,7 +212,7 @@ void ZkBackend::register_locked() {
     }
   }
   candidate_.clear();
-  my_epoch_ = 0;
+  set_epoch_locked(0);
   if (campaigning_) {  // a new candidacy, behind whoever campaigned meanwhile; a new epoch if it leads
     create_candidate_locked();
     try_lead_locked();
@@ -185,10 +240,9 @@ void ZkBackend::run_worker() noexcept {
       std::lock_guard lock(mutex_);
       if ((bits & kExpired) != 0 || need_session) {
         // The session is gone, and with it every ephemeral registration: start a new one.
-        if (zh_ != nullptr) zookeeper_close(zh_);  // on our thread, never inside a callback
-        zh_ = nullptr;
+        close_locked();
         candidate_.clear();
-        my_epoch_ = 0;
+        set_epoch_locked(0);
         need_session = true;
         connect_locked();
         need_session = false;
@@ -212,6 +266,11 @@ void ZkBackend::run_worker() noexcept {
         // followers do not poll).
         if ((want & (BERTH_CHANGED_LEADER | kPredecessor)) != 0 && campaigning_ && my_epoch_ == 0) try_lead_locked();
         unarmed = 0;
+        if (my_epoch_ != 0 && !intake_watched_) {
+          unarmed = BERTH_CHANGED_INTAKE;
+          arm_watches_locked(BERTH_CHANGED_INTAKE);
+          unarmed = 0;
+        }
       } else {
         unarmed |= bits & (kAllChanges | kPredecessor) & ~static_cast<uint32_t>(BERTH_CHANGED_CONNECTION);
       }
@@ -219,6 +278,13 @@ void ZkBackend::run_worker() noexcept {
       plugin::log(host_, BERTH_LOG_WARN, std::string("zookeeper: ") + e.what());
     } catch (...) {
     }
+    bool leads = false;
+    {
+      std::lock_guard lock(mutex_);
+      leads = my_epoch_ != 0;
+    }
+    // Submissions are the leader's business alone.
+    if (!leads) notify &= ~static_cast<uint32_t>(BERTH_CHANGED_INTAKE);
     relay_.notify(notify);
   }
 }

@@ -97,14 +97,20 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
     ensure_layout_locked();
     arm_watches_locked(kAllChanges);
   } catch (...) {
-    if (zh_ != nullptr) zookeeper_close(zh_);
-    zh_ = nullptr;
+    close_locked();
     throw;
   }
+  heartbeat_ = std::thread([this] { run_heartbeats(); });
   worker_ = std::thread([this] { run_worker(); });
 }
 
 ZkBackend::~ZkBackend() {
+  {
+    std::lock_guard lock(beat_mutex_);
+    beat_stop_ = true;
+  }
+  beat_wake_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
   {
     std::lock_guard lock(events_.mutex);
     events_.stop = true;
@@ -114,8 +120,7 @@ ZkBackend::~ZkBackend() {
   relay_.close();
   std::lock_guard lock(mutex_);
   // Closing the session removes its ephemeral members and candidacy at once.
-  if (zh_ != nullptr) zookeeper_close(zh_);
-  zh_ = nullptr;
+  close_locked();
 }
 
 zhandle_t* ZkBackend::handle() const {

@@ -29,11 +29,18 @@
 //                             delta the same of its base (a checkpoint), kept while named here
 //   snapshots/versions/<v>-<epoch>/<i>
 //                             persistent chunks of <= 512 KiB, so no request exceeds 1 MB
-//   intake/r_<seq>            PERSISTENT_SEQUENTIAL records for the leader
+//   intake/r_<seq>            PERSISTENT_SEQUENTIAL records for the leader; only the leader
+//                             watches intake/ (a child watch set when it takes the lead, removed
+//                             when it stops), so a submission wakes one node, not all
 // A publication writes its chunks first, then flips `latest` in ONE multi that also checks this
 // instance's candidate znode still exists and the epoch node's version is still its epoch: a
 // leader deposed by a session expiry (its ephemeral candidate is gone) or by a successor (the
 // epoch moved) can never overwrite what its successor published. Readers watch `latest` only.
+//
+// Lease (zk_lease.h): a heartbeat thread sends an exists request on root every quarter of the
+// negotiated session timeout, without the backend's mutex (a long publication never delays it);
+// each answer extends the lease to its send time plus the timeout. It ends when the session
+// expires or is closed, and `session` is the ZooKeeper session id, new after a replaced session.
 //
 // Threads: ZooKeeper's callbacks only record what changed (Events); a worker thread re-arms the
 // one-shot watches, advances the election, replaces an expired session, and then tells the host.
@@ -53,6 +60,7 @@
 #include "berth/plugin.hpp"
 #include "full_snapshot_calls.h"
 #include "watch_relay.h"
+#include "zk_lease.h"
 #include "zk_names.h"
 
 namespace berth::zk {
@@ -67,6 +75,7 @@ struct Events {
   int auth_rc = 1;  // the answer to zoo_add_auth (ZOK, ZAUTHFAILED, ...); 1 while none came
   // Paths the callback maps to change bits (set before the first watch, then read-only).
   std::string members, election, epoch, latest, intake;
+  LeaseClock lease;  // ended by the callback as soon as the session is reported expired
 };
 
 class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
@@ -91,11 +100,22 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   // Keys are the records' node names under intake/ (r_<sequence>).
   void peek_intake(const plugin::Sink& out);
   void settle_intake(const std::vector<std::string_view>& keys);
+  // Lock-free; see zk_lease.h.
+  plugin::Lease lease() const { return events_.lease.read(); }
 
  private:
   // All below with mutex_ held.
   zhandle_t* handle() const;                 // the live handle, or BERTH_E_UNAVAILABLE
   void connect_locked();                     // a new session; waits until connected
+  void close_locked() noexcept;              // ends the session (and the lease, and heartbeats)
+  void became_leader_locked();               // my_epoch_ just became non-zero: watch the intake
+  void stopped_leading_locked();             // my_epoch_ just became 0: stop watching it
+  void set_epoch_locked(uint64_t epoch) {    // every change of my_epoch_ goes through here
+    const bool led = my_epoch_ != 0;
+    my_epoch_ = epoch;
+    if (!led && epoch != 0) became_leader_locked();
+    if (led && epoch == 0) stopped_leading_locked();
+  }
   void authenticate_locked();                // sends auth_ on a new session; waits for the answer
   void ensure_layout_locked();
   void warn_if_open_locked();
@@ -117,6 +137,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   std::string describe_leader_locked();      // "leader: <candidate> at epoch <n>", for messages
 
   void run_worker() noexcept;
+  void run_heartbeats() noexcept;
 
   const berth_host_api* host_;
   std::string connect_;
@@ -137,8 +158,17 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   uint64_t my_epoch_ = 0;  // the epoch this instance took leadership at; 0 when not leading
   uint64_t last_epoch_ = 0;
   std::string description_;
+  bool intake_watched_ = false;  // a child watch on intake/ is set (only while leading)
+
+  // The heartbeat thread's view of the handle: set once a session is up, cleared before it is
+  // closed. Taken after mutex_ when both are needed, alone by the heartbeat thread.
+  std::mutex beat_mutex_;
+  std::condition_variable beat_wake_;
+  zhandle_t* beat_zh_ = nullptr;
+  bool beat_stop_ = false;
 
   std::thread worker_;  // last: started when everything else is ready
+  std::thread heartbeat_;
 };
 
 }  // namespace berth::zk

@@ -1,0 +1,72 @@
+#include "zk_lease.h"
+
+#include <time.h>
+
+#include <new>
+
+namespace berth::zk {
+namespace {
+
+struct Beat {
+  LeaseClock* lease;
+  int64_t session;
+  uint64_t sent_ns;
+};
+
+// On the client's completion thread; also called with ZCLOSING or ZCONNECTIONLOSS for requests
+// that never got an answer, so every Beat is freed here.
+void on_heartbeat(int rc, const Stat*, const void* data) {
+  const auto* beat = static_cast<const Beat*>(data);
+  // ZNONODE is an answer too: the server heard the request.
+  if (rc == ZOK || rc == ZNONODE) beat->lease->confirm(beat->session, beat->sent_ns);
+  delete beat;
+}
+
+}  // namespace
+
+uint64_t monotonic_ns() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
+}
+
+void LeaseClock::start(int64_t session, uint64_t sent_ns, int timeout_ms) {
+  std::lock_guard lock(write_);
+  timeout_ms_.store(timeout_ms);
+  valid_until_ns_.store(sent_ns + static_cast<uint64_t>(timeout_ms) * 1'000'000u);
+  session_.store(session);
+  held_session_.store(session);
+}
+
+void LeaseClock::confirm(int64_t session, uint64_t sent_ns) {
+  std::lock_guard lock(write_);
+  if (session == 0 || held_session_.load() != session) return;
+  const uint64_t until = sent_ns + static_cast<uint64_t>(timeout_ms_.load()) * 1'000'000u;
+  if (until > valid_until_ns_.load()) valid_until_ns_.store(until);
+}
+
+void LeaseClock::end() {
+  std::lock_guard lock(write_);
+  held_session_.store(0);
+}
+
+plugin::Lease LeaseClock::read() const {
+  // held_session_ last written, first read: a held lease is never paired with an older bound
+  // of another session (start() writes the bound before the session).
+  const int64_t held = held_session_.load();
+  plugin::Lease out;
+  out.held = held != 0;
+  out.valid_until_ns = out.held ? valid_until_ns_.load() : 0;
+  out.session = static_cast<uint64_t>(held != 0 ? held : session_.load());
+  return out;
+}
+
+int send_heartbeat(zhandle_t* zh, const char* path, LeaseClock* lease) {
+  auto* beat = new (std::nothrow) Beat{lease, lease->session(), monotonic_ns()};
+  if (beat == nullptr) return ZSYSTEMERROR;
+  int rc = zoo_aexists(zh, path, 0, on_heartbeat, beat);
+  if (rc != ZOK) delete beat;  // not queued: the completion never runs
+  return rc;
+}
+
+}  // namespace berth::zk
