@@ -168,7 +168,7 @@ static const char *berth_java_owner_name(int64_t owner) {
 /* ---- integers ---- */
 %apply long long { uint64_t };
 %apply int { uint32_t };
-%apply long long *OUTPUT { uint64_t *out_streams };
+%apply long long *OUTPUT { uint64_t *out_streams, uint64_t *out_token };
 %apply int *OUTPUT { uint32_t *out_owner };
 %apply double *OUTPUT { double *out_capacity, double *out_load };
 
@@ -201,6 +201,18 @@ BERTH_JAVA_HANDLE(berth_options)
 BERTH_JAVA_HANDLE(berth_engine)
 BERTH_JAVA_HANDLE(berth_snapshot)
 BERTH_JAVA_HANDLE(berth_events)
+BERTH_JAVA_HANDLE(berth_ownership)
+BERTH_JAVA_HANDLE(berth_held)
+
+/* ---- bytes out (an ownership event's stream): byte[] ---- */
+%typemap(jni) berth_bytes "jbyteArray"
+%typemap(jtype) berth_bytes "byte[]"
+%typemap(jstype) berth_bytes "byte[]"
+%typemap(javaout) berth_bytes { return $jnicall; }
+%typemap(out) berth_bytes {
+  $result = (*jenv)->NewByteArray(jenv, (jsize)$1.len);
+  if ($result && $1.len) (*jenv)->SetByteArrayRegion(jenv, $result, 0, (jsize)$1.len, (const jbyte *)$1.data);
+}
 
 /* ---- stream ids in ---- */
 %typemap(jni) (const char *stream, size_t stream_len) "jstring"

@@ -118,7 +118,13 @@ static int berth_py_stream_arg(PyObject *o, const char **text, size_t *len) {
 %typemap(freearg) char **out_text "berth_string_free(text_temp$argnum);"
 
 %apply double *OUTPUT { double *out_capacity, double *out_load };
-%apply unsigned long long *OUTPUT { uint64_t *out_streams };
+%apply unsigned long long *OUTPUT { uint64_t *out_streams, uint64_t *out_token };
+
+/* ---- bytes out (an ownership event's stream) ---- */
+%typemap(out) berth_bytes {
+  $result = PyBytes_FromStringAndSize($1.data ? $1.data : "", (Py_ssize_t)$1.len);
+  if (!$result) SWIG_fail;
+}
 %apply unsigned int *OUTPUT { uint32_t *out_owner };
 
 /* ---- batch lookup: a sequence of str/bytes in, a list of str out ---- */
@@ -212,3 +218,6 @@ BERTH_PY_NOGIL(berth_engine_join)
 BERTH_PY_NOGIL(berth_engine_join_labeled)
 BERTH_PY_NOGIL(berth_engine_leave)
 BERTH_PY_NOGIL(berth_events_poll)
+BERTH_PY_NOGIL(berth_ownership_poll)
+BERTH_PY_NOGIL(berth_ownership_release)
+BERTH_PY_NOGIL(berth_engine_drain)

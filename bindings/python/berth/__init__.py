@@ -9,6 +9,7 @@
 from .engine import (Engine, Metrics, Options, Server, Snapshot, Status, Stream, StreamId,
                      api_version, version)
 from .events import Event, EventKind, Events
+from .ownership import Ownership, OwnershipEvent, OwnershipKind
 from . import errors as _errors
 # BerthError and one subclass per result code (berth.errors is made from berth/result_codes.h).
 from .errors import *  # noqa: F401,F403
@@ -19,5 +20,6 @@ __all__ = [
     "Engine", "Options", "Snapshot", "Status", "Metrics", "Server", "Stream", "StreamId", "version",
     "api_version",
     "Event", "EventKind", "Events",
+    "Ownership", "OwnershipEvent", "OwnershipKind",
 ]
 __all__ += [name for name in _errors.__all__ if name != "error_for"]

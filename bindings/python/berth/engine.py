@@ -17,6 +17,7 @@ from .errors import StateError
 
 if TYPE_CHECKING:
     from .events import Events
+    from .ownership import Ownership
 
 StreamId = Union[str, bytes]
 OptionValue = Union[str, int, float, bool]
@@ -126,6 +127,15 @@ class Metrics:
     rules_problems: int      # in the last rules evaluation
     rules_kept_owner: int    # streams kept on their owner because a rule failed or allowed nothing
     rules_violations: int    # constrained streams placed outside their allowed servers
+    # Ownership: hand-offs are counted by the leader while it leads (0 on other nodes).
+    handoffs_started: int    # holders asked to release a stream
+    handoffs_completed: int  # ... whose stream was then granted to its new owner
+    handoffs_stalled: int    # hand-offs waiting longer than ownership.stall_after, ever
+    streams_releasing: int   # now: streams whose holder is asked to release them
+    streams_unheld: int      # now: streams nobody holds
+    unheld_stream_seconds: float  # the sum over time of streams_unheld
+    leases_lost: int         # times this node's lease ended
+    streams_held: int        # now: streams held by the servers joined through this node
 
 
 @dataclass(frozen=True)
@@ -311,7 +321,9 @@ class Engine:
         return Metrics(m.version, m.max_load, m.min_load, m.max_over_lb, m.refresh_ms, m.refresh_ok,
                        m.refresh_failed, m.moved_streams, m.moved_load_fraction, m.lookups_unknown,
                        m.oversized_streams, m.snapshots_rejected, m.intake_rejected, m.rules_hash,
-                       m.rules_refused, m.rules_problems, m.rules_kept_owner, m.rules_violations)
+                       m.rules_refused, m.rules_problems, m.rules_kept_owner, m.rules_violations,
+                       m.handoffs_started, m.handoffs_completed, m.handoffs_stalled, m.streams_releasing,
+                       m.streams_unheld, m.unheld_stream_seconds, m.leases_lost, m.streams_held)
 
     def metrics_text(self) -> str:
         """Prometheus text exposition of every metric."""
@@ -325,6 +337,18 @@ class Engine:
         """A new queue of change events (version, leadership, degraded mode) to poll."""
         from .events import Events
         return Events(self)
+
+    # -- ownership ------------------------------------------------------------------------
+    def ownership(self, server_id: str) -> "Ownership":
+        """The ownership feed of ``server_id``, a server joined through this engine (NotFoundError
+        otherwise): acquire / release / revoked events, ``release``, ``holds``, ``held``."""
+        from .ownership import Ownership
+        return Ownership(self, server_id)
+
+    def drain(self, server_id: str, draining: bool = True) -> None:
+        """Marks ``server_id`` (joined through this engine) draining: its streams are handed off
+        and it takes no new ones; ``False`` makes it take streams again."""
+        _c.berth_engine_drain(self._h(), server_id, 1 if draining else 0)
 
     # -- lifetime -------------------------------------------------------------------------
     def close(self) -> None:

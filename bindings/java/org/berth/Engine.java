@@ -21,12 +21,18 @@ public final class Engine implements AutoCloseable {
   public record Status(long version, long epoch, boolean isLeader, boolean degraded, int serverCount,
       long streamCount) {}
 
-  /** Balance and refresh metrics of this node. */
+  /**
+   * Balance, refresh and ownership metrics of this node. Hand-offs (started, completed, stalled)
+   * are counted by the leader while it leads; {@code streamsReleasing}, {@code streamsUnheld} and
+   * {@code streamsHeld} are current counts; {@code unheldStreamSeconds} sums streamsUnheld over time.
+   */
   public record Metrics(long version, double maxLoad, double minLoad, double maxOverLowerBound,
       double refreshMs, long refreshOk, long refreshFailed, long movedStreams,
       double movedLoadFraction, long lookupsUnknown, long oversizedStreams, long snapshotsRejected,
       long intakeRejected, long rulesHash, long rulesRefused, long rulesProblems, long rulesKeptOwner,
-      long rulesViolations) {}
+      long rulesViolations, long handoffsStarted, long handoffsCompleted, long handoffsStalled,
+      long streamsReleasing, long streamsUnheld, double unheldStreamSeconds, long leasesLost,
+      long streamsHeld) {}
 
   private final NativeHandle handle;
   private final Cleaner.Cleanable cleanable;
@@ -331,7 +337,9 @@ public final class Engine implements AutoCloseable {
           m.getMoved_load_fraction(), m.getLookups_unknown(), m.getOversized_streams(),
           m.getSnapshots_rejected(), m.getIntake_rejected(), m.getRules_hash(),
           m.getRules_refused(), m.getRules_problems(), m.getRules_kept_owner(),
-          m.getRules_violations());
+          m.getRules_violations(), m.getHandoffs_started(), m.getHandoffs_completed(),
+          m.getHandoffs_stalled(), m.getStreams_releasing(), m.getStreams_unheld(),
+          m.getUnheld_stream_seconds(), m.getLeases_lost(), m.getStreams_held());
     } finally {
       m.delete();
       Reference.reachabilityFence(this);
@@ -369,6 +377,34 @@ public final class Engine implements AutoCloseable {
       Reference.reachabilityFence(this);
     }
     return new Events(this, out[0]);
+  }
+
+  /**
+   * The ownership feed of {@code serverId}, a server joined through this engine
+   * ({@link NotFoundException} otherwise); close it when done. Several feeds of one server share
+   * its events: each event goes to one of them.
+   */
+  public Ownership ownership(String serverId) {
+    long[] out = new long[1];
+    try {
+      berth_swigJNI.berth_ownership_open(handle(), serverId, out);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+    return new Ownership(this, serverId, out[0]);
+  }
+
+  /**
+   * Marks {@code serverId} (joined through this engine) draining: its streams are handed off and it
+   * takes no new ones; {@code false} makes it take streams again. A graceful shutdown: drain, wait
+   * until the server's feed holds nothing, leave.
+   */
+  public void drain(String serverId, boolean draining) {
+    try {
+      berth_swigJNI.berth_engine_drain(handle(), serverId, draining ? 1 : 0);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
   }
 
   public boolean isClosed() {

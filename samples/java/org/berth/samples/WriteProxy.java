@@ -1,14 +1,19 @@
 package org.berth.samples;
 
 import java.io.BufferedReader;
+import java.io.FileOutputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.berth.Engine;
 import org.berth.Events;
 import org.berth.Options;
+import org.berth.Ownership;
+import org.berth.OwnershipRunner;
 import org.berth.StateException;
 
 /**
@@ -21,7 +26,18 @@ import org.berth.StateException;
  * java -Dberth.jni.library=.../libberthjni.so -cp berth.jar:berth-write-proxy.jar \
  *   org.berth.samples.WriteProxy --server proxy-1:8080 [--capacity 1.0] [--config berth.toml] \
  *   [--set section.key=value ...] [--wait-servers N] [--wait-ms 30000]
+ *   [--ownership [--log FILE] [--add-streams N] [--drain-ms 10000]]
  * </pre>
+ *
+ * <p>With {@code --ownership} it also serves streams: it opens a (simulated) writer for each
+ * stream its server acquires and closes it when the stream is released or revoked, through an
+ * {@link OwnershipRunner} on a small thread pool, logging {@code open STREAM TOKEN NANOS} and
+ * {@code close STREAM TOKEN NANOS} lines (NANOS: {@link System#nanoTime()}, CLOCK_MONOTONIC on
+ * Linux, shared by every process of the machine) to {@code --log} (default stderr). A release
+ * is acknowledged only after the writer is closed, so two proxies never have one stream's writer
+ * open at once. {@code --add-streams N} registers stream-0 ... stream-(N-1). At the end of stdin
+ * it shuts down gracefully: drain, wait (up to {@code --drain-ms}) until its streams moved
+ * elsewhere, close what is left, leave.
  *
  * With {@code --wait-servers N} it answers only once the snapshot it serves has N servers (a
  * proxy that waits for its cluster to form). Snapshot changes are logged to stderr by a thread
@@ -35,6 +51,10 @@ public final class WriteProxy {
     double capacity = 1.0;
     int waitServers = 0;
     long waitMillis = 30_000;
+    boolean ownership = false;
+    String logPath = null;
+    int addStreams = 0;
+    long drainMillis = 10_000;
     PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
     try (Options options = new Options()) {
       for (int i = 0; i < args.length; ++i) {
@@ -52,6 +72,13 @@ public final class WriteProxy {
           }
           case "--wait-servers" -> waitServers = Integer.parseInt(value);
           case "--wait-ms" -> waitMillis = Long.parseLong(value);
+          case "--ownership" -> {
+            ownership = true;
+            --i; // a flag: no value
+          }
+          case "--log" -> logPath = value;
+          case "--add-streams" -> addStreams = Integer.parseInt(value);
+          case "--drain-ms" -> drainMillis = Long.parseLong(value);
           default -> usage("unknown argument " + args[i]);
         }
         ++i;
@@ -62,17 +89,81 @@ public final class WriteProxy {
       options.set("engine.node_id", server);
       Engine engine = new Engine(options);
       Thread watcher = null;
+      Writers writers = null;
       try {
         engine.join(server, capacity);
         watcher = watchVersions(engine, server, err);
+        if (ownership) {
+          PrintStream log = logPath == null ? err
+              : new PrintStream(new FileOutputStream(logPath, true), true, StandardCharsets.UTF_8);
+          writers = new Writers(engine, server, log);
+        }
+        for (int i = 0; i < addStreams; ++i) {
+          engine.addStream("stream-" + i);
+        }
+        engine.flush();
         awaitServers(engine, waitServers, waitMillis);
         err.printf("%s: serving version %d with %d servers%n", server, engine.status().version(),
             engine.status().serverCount());
         answerOwners(engine);
+        if (writers != null) {
+          writers.shutDown(drainMillis);
+        }
       } finally {
         engine.close();  // leaves the cluster; the watcher's poll ends with a StateException
       }
       watcher.join(5_000);
+    }
+  }
+
+  /**
+   * The proxy's per-stream writers (simulated: a map of open writers, each with its token), opened
+   * and closed from the server's ownership feed by an OwnershipRunner.
+   */
+  private static final class Writers implements OwnershipRunner.Handler {
+    private final Engine engine;
+    private final String server;
+    private final PrintStream log;
+    private final java.util.Map<String, Long> open = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Ownership feed;
+    private final ExecutorService pool = Executors.newFixedThreadPool(4);
+    private final OwnershipRunner runner;
+
+    Writers(Engine engine, String server, PrintStream log) {
+      this.engine = engine;
+      this.server = server;
+      this.log = log;
+      this.feed = engine.ownership(server);
+      this.runner = OwnershipRunner.start(feed, pool, this);
+    }
+
+    @Override
+    public void start(String stream, long token) {
+      open.put(stream, token);
+      log.println("open " + stream + " " + token + " " + System.nanoTime());
+    }
+
+    @Override
+    public void stop(String stream, long token) {
+      // A real proxy finishes the writes in flight here, then closes the writer.
+      if (open.remove(stream, token)) {
+        log.println("close " + stream + " " + token + " " + System.nanoTime());
+      }
+    }
+
+    /** Drains the server, waits until its streams moved elsewhere, closes what is left. */
+    void shutDown(long drainMillis) throws InterruptedException {
+      engine.drain(server, true);
+      long deadline = System.nanoTime() + drainMillis * 1_000_000L;
+      while (!feed.held().isEmpty() && System.nanoTime() - deadline < 0) {
+        Thread.sleep(10);
+      }
+      runner.close();
+      for (var writer : open.entrySet()) {  // nowhere to move them: close before the claims end
+        stop(writer.getKey(), writer.getValue());
+      }
+      feed.close();
+      pool.shutdown();
     }
   }
 
@@ -132,7 +223,7 @@ public final class WriteProxy {
   private static void usage(String problem) {
     System.err.println("write-proxy: " + problem);
     System.err.println("usage: WriteProxy --server ID [--capacity C] [--config FILE] [--set section.key=value ...]"
-        + " [--wait-servers N] [--wait-ms MS]");
+        + " [--wait-servers N] [--wait-ms MS] [--ownership [--log FILE] [--add-streams N] [--drain-ms MS]]");
     System.exit(2);
   }
 }

@@ -1,0 +1,144 @@
+"""Ownership: when a server may serve a stream, with the promise that no two servers hold one
+stream at once (docs/ownership.md). A feed the host polls (no callback ever runs on a library
+thread):
+
+    with engine.ownership("proxy-1") as feed:
+        for event in feed:                 # blocks; ends when the engine closes or the server leaves
+            if event.kind is berth.OwnershipKind.ACQUIRE:
+                open_writer(event.stream, event.token)
+            elif event.kind is berth.OwnershipKind.RELEASE:
+                close_writer(event.stream)
+                feed.release(event.stream, event.token)   # only now may another server take it
+            else:                          # REVOKED: the claim already ended at event.ended_ns
+                close_writer(event.stream)
+
+``feed.holds(stream)`` (the token, or None) is lock-free: check it before each write.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+from . import _berth_swig as _c
+from . import berth_swig as _swig
+from .errors import StateError
+
+if TYPE_CHECKING:
+    from .engine import Engine, StreamId
+
+# A long wait is made of slices this long, so Ctrl-C (handled between slices) still works.
+_SLICE_S = 0.2
+_token = _c.berth_ownership_token
+
+
+class OwnershipKind(enum.IntEnum):
+    ACQUIRE = _c.BERTH_OWNERSHIP_ACQUIRE
+    """The server now holds ``stream`` under ``token``: start serving it."""
+    RELEASE = _c.BERTH_OWNERSHIP_RELEASE
+    """The leader moves ``stream`` elsewhere: stop, then :meth:`Ownership.release` it."""
+    REVOKED = _c.BERTH_OWNERSHIP_REVOKED
+    """The claim ended at ``ended_ns`` (``time.monotonic_ns()``'s clock): stop at once."""
+
+
+@dataclass(frozen=True)
+class OwnershipEvent:
+    kind: OwnershipKind
+    stream: str      # the id's UTF-8 decoded (undecodable bytes as surrogate escapes)
+    token: int       # the grant's fencing token: strictly increases per stream across grants
+    version: int     # the snapshot version that granted or asked for a release; 0 if none
+    ended_ns: int    # REVOKED: CLOCK_MONOTONIC ns at which the claim ended; else 0
+
+
+def _id(stream: "StreamId") -> "StreamId":
+    # A str decoded with surrogate escapes goes back to its exact bytes.
+    if isinstance(stream, str) and not stream.isascii():
+        return stream.encode("utf-8", "surrogateescape")
+    return stream
+
+
+class Ownership:
+    """The ownership feed of one server joined through an engine; a context manager and an
+    iterator (iterating yields events until the engine closes, the server leaves, or the feed is
+    closed). Closing the feed changes nothing the server holds. Keeps its engine reachable.
+    Calls may come from several threads, but not concurrently with :meth:`close`.
+    """
+
+    def __init__(self, engine: "Engine", server: str) -> None:
+        self._handle = None
+        self._engine = engine
+        self.server = server
+        self._handle = _c.berth_ownership_open(engine._h(), server)
+
+    def _h(self):
+        if self._handle is None:
+            raise StateError(f"the ownership feed of {self.server!r} is closed", None)
+        return self._handle
+
+    def poll(self, timeout: float | None = 0.0) -> OwnershipEvent | None:
+        """The next event, waiting up to ``timeout`` seconds (None: for ever); None if none came.
+        Raises :class:`~berth.StateError` once the engine is closed or the server left (after
+        their revocations were delivered)."""
+        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+        event = _swig.berth_ownership_event()
+        while True:
+            left = _SLICE_S if deadline is None else min(_SLICE_S, max(0.0, deadline - time.monotonic()))
+            _c.berth_ownership_poll(self._h(), math.ceil(left * 1000), event)
+            if event.kind != _c.BERTH_OWNERSHIP_NONE:
+                return OwnershipEvent(OwnershipKind(event.kind),
+                                      event.stream_bytes().decode("utf-8", "surrogateescape"),
+                                      event.token, event.version, event.ended_ns)
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+
+    def __iter__(self) -> Iterator[OwnershipEvent]:
+        while True:
+            try:
+                event = self.poll(None)
+            except StateError:
+                return
+            if event is not None:
+                yield event
+
+    def release(self, stream: "StreamId", token: int) -> None:
+        """The host stopped serving ``stream``: from the return on, :meth:`holds` is None for it and
+        the leader hears of it. StateError if the server does not hold it under ``token``."""
+        _c.berth_ownership_release(self._h(), _id(stream), int(token))
+
+    def holds(self, stream: "StreamId") -> int | None:
+        """The token under which the server holds ``stream`` now, or None (lock-free)."""
+        token = _token(self._h(), _id(stream))
+        return None if token < 0 else token
+
+    def held(self) -> dict[str, int]:
+        """What the server holds now: stream -> token, by stream id (a copy)."""
+        listing = _c.berth_ownership_held(self._h())
+        try:
+            out: dict[str, int] = {}
+            for i in range(_c.berth_held_count(listing)):
+                stream, token = _c.berth_held_stream(listing, i)
+                out[stream] = token
+            return out
+        finally:
+            _c.berth_held_free(listing)
+
+    def close(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            _c.berth_ownership_close(handle)
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def __enter__(self) -> "Ownership":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()

@@ -1,0 +1,329 @@
+package org.berth;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.Test;
+
+/**
+ * The ownership feed and OwnershipRunner from Java (the Python twin of the feed's tests is
+ * tests/bindings/python/test_ownership.py): engines on one memory cluster, one server each.
+ */
+public class OwnershipTest {
+  private static Map<String, String> settings(String cluster, String node) {
+    Map<String, String> s = EngineTest.settings(cluster, node);
+    s.put("engine.refresh_interval", "2s");
+    s.put("engine.refresh_on_change", "true");
+    s.put("engine.intake_flush", "2ms");
+    s.put("engine.intake_refresh_delay", "5ms");
+    s.put("policy.name", "sticky");
+    return s;
+  }
+
+  private static void await(String what, long timeoutMillis, BooleanSupplier done) throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() - deadline >= 0) {
+        fail(what + " did not happen within " + timeoutMillis + " ms");
+      }
+      Thread.sleep(2);
+    }
+  }
+
+  private static Map<String, Long> acquire(Ownership feed, int count) throws InterruptedException {
+    Map<String, Long> got = new HashMap<>();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (got.size() < count && System.nanoTime() < deadline) {
+      Ownership.Event e = feed.poll(100);
+      if (e != null) {
+        assertEquals(e.toString(), Ownership.Kind.ACQUIRE, e.kind());
+        got.put(e.stream(), e.token());
+      }
+    }
+    assertEquals(feed.server() + " acquired every stream within 10 s", count, got.size());
+    return got;
+  }
+
+  @Test
+  public void feedPollsHoldsReleasesAndLists() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own"), "n1"))) {
+      engine.join("srv-a");
+      assertTrue(engine.waitLeader(5000));
+      assertThrows(NotFoundException.class, () -> engine.ownership("srv-nobody"));
+      Ownership feed = engine.ownership("srv-a");
+      assertEquals("srv-a", feed.server());
+      for (String s : new String[] {"orders", "strüm-ß"}) {
+        engine.addStream(s);
+      }
+      engine.flush();
+      Map<String, Long> got = acquire(feed, 2);
+      long token = got.get("orders");
+      assertTrue(token > 0);
+      assertEquals(OptionalLong.of(token), feed.holds("orders"));
+      assertEquals(got.get("strüm-ß").longValue(), feed.token("strüm-ß"));
+      assertEquals(OptionalLong.empty(), feed.holds("never-added"));
+      assertEquals(-1, feed.token("never-added"));
+      assertEquals(got, feed.held());
+      assertEquals(2, engine.metrics().streamsHeld());
+      assertThrows(StateException.class, () -> feed.release("orders", token + 1));
+      feed.release("orders", token);
+      assertFalse(feed.holds("orders").isPresent());
+      assertFalse(feed.held().containsKey("orders"));
+      // Released while still its owner: granted again, under a higher token.
+      assertTrue(acquire(feed, 1).get("orders") > token);
+      engine.close();
+      assertFalse("closing the engine ends every claim", feed.holds("strüm-ß").isPresent());
+      feed.close();
+      assertTrue(feed.isClosed());
+      assertThrows(StateException.class, () -> feed.poll(0));
+    }
+  }
+
+  /** The host side of a server in the tests below: checks its callbacks' order as they run. */
+  private static final class Host implements OwnershipRunner.Handler {
+    final String server;
+    final Map<String, String> serving; // shared by every host: stream -> server serving it
+    final List<String> violations;
+    final Map<String, Long> started = new ConcurrentHashMap<>();
+    final Map<String, AtomicInteger> inside = new ConcurrentHashMap<>();
+    final AtomicInteger starts = new AtomicInteger();
+    final AtomicInteger stops = new AtomicInteger();
+    volatile int maxStartMillis;
+    volatile CountDownLatch stopGate = new CountDownLatch(0);
+
+    Host(String server, Map<String, String> serving, List<String> violations) {
+      this.server = server;
+      this.serving = serving;
+      this.violations = violations;
+    }
+
+    private void violation(String what) {
+      synchronized (violations) {
+        violations.add(server + ": " + what);
+      }
+    }
+
+    private AtomicInteger enter(String stream) {
+      AtomicInteger in = inside.computeIfAbsent(stream, k -> new AtomicInteger());
+      if (in.incrementAndGet() != 1) {
+        violation("two callbacks of " + stream + " at once");
+      }
+      return in;
+    }
+
+    @Override
+    public void start(String stream, long token) throws Exception {
+      AtomicInteger in = enter(stream);
+      try {
+        if (started.putIfAbsent(stream, token) != null) {
+          violation("start of " + stream + " while started");
+        }
+        String other = serving.putIfAbsent(stream, server);
+        if (other != null) {
+          violation("start of " + stream + " while " + other + " serves it");
+        }
+        int pause = maxStartMillis;
+        if (pause > 0) {
+          Thread.sleep(ThreadLocalRandom.current().nextInt(pause + 1));
+        }
+        starts.incrementAndGet();
+      } finally {
+        in.decrementAndGet();
+      }
+    }
+
+    @Override
+    public void stop(String stream, long token) throws Exception {
+      AtomicInteger in = enter(stream);
+      try {
+        stopGate.await();
+        Long was = started.remove(stream);
+        if (was == null || was != token) {
+          violation("stop of " + stream + " token " + token + " but started under " + was);
+        }
+        if (!serving.remove(stream, server)) {
+          violation("stop of " + stream + " it did not serve");
+        }
+        stops.incrementAndGet();
+      } finally {
+        in.decrementAndGet();
+      }
+    }
+
+    @Override
+    public void failed(String stream, long token, Throwable error) {
+      violation("callback of " + stream + " failed: " + error);
+    }
+  }
+
+  @Test
+  public void runnerReleasesOnlyAfterStopReturned() throws Exception {
+    String cluster = EngineTest.freshCluster("own-runner");
+    Map<String, String> serving = new ConcurrentHashMap<>();
+    List<String> violations = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try (Engine first = Engine.open(settings(cluster, "n1")); Engine second = Engine.open(settings(cluster, "n2"))) {
+      first.join("srv-a");
+      assertTrue(first.waitLeader(5000));
+      second.join("srv-b");
+      second.drain("srv-b", true); // every stream goes to srv-a first
+      Host a = new Host("srv-a", serving, violations);
+      Host b = new Host("srv-b", serving, violations);
+      try (Ownership feedA = first.ownership("srv-a"); Ownership feedB = second.ownership("srv-b")) {
+        OwnershipRunner runA = OwnershipRunner.start(feedA, pool, a);
+        OwnershipRunner runB = OwnershipRunner.start(feedB, pool, b);
+        for (int i = 0; i < 10; ++i) {
+          first.addStream("s" + i);
+        }
+        first.flush();
+        await("srv-a starting 10 streams", 10_000, () -> a.starts.get() == 10);
+        a.stopGate = new CountDownLatch(1);
+        second.drain("srv-b", false);
+        first.drain("srv-a", true);
+        await("a release request reaching srv-a's stop", 10_000, () -> a.inside.values().stream().anyMatch(n -> n.get() > 0));
+        Thread.sleep(300);
+        assertEquals("nothing moves while srv-a's stops are running", 0, b.starts.get());
+        assertTrue(feedB.held().isEmpty());
+        assertEquals(10, feedA.held().size());
+        a.stopGate.countDown();
+        await("srv-b starting the 10 streams", 10_000, () -> b.starts.get() == 10);
+        assertTrue(feedA.held().isEmpty());
+        assertEquals(10, a.stops.get());
+        runA.close();
+        runB.close();
+        assertFalse(runA.isPolling());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(List.of(), violations);
+  }
+
+  /**
+   * Streams bounce between two servers faster than their (slow, random) starts run, on a pool of
+   * several threads: each stream's callbacks still run one at a time and in the feed's order, and
+   * no stream is started on one server before the other stopped it.
+   */
+  @Test
+  public void runnerKeepsEachStreamsCallbacksInOrderOnAPoolOfThreads() throws Exception {
+    String cluster = EngineTest.freshCluster("own-order");
+    Map<String, String> serving = new ConcurrentHashMap<>();
+    List<String> violations = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    final int streams = 30;
+    try (Engine first = Engine.open(settings(cluster, "n1")); Engine second = Engine.open(settings(cluster, "n2"))) {
+      first.join("srv-a");
+      assertTrue(first.waitLeader(5000));
+      second.join("srv-b");
+      second.drain("srv-b", true);
+      Host a = new Host("srv-a", serving, violations);
+      Host b = new Host("srv-b", serving, violations);
+      a.maxStartMillis = 20;
+      b.maxStartMillis = 20;
+      try (Ownership feedA = first.ownership("srv-a"); Ownership feedB = second.ownership("srv-b")) {
+        OwnershipRunner runA = OwnershipRunner.start(feedA, pool, a);
+        OwnershipRunner runB = OwnershipRunner.start(feedB, pool, b);
+        for (int i = 0; i < streams; ++i) {
+          first.addStream("s" + i);
+        }
+        first.flush();
+        await("srv-a holding every stream", 10_000, () -> feedA.held().size() == streams);
+        for (int round = 0; round < 6; ++round) {
+          // Move everything to the other server as soon as the engine granted it, while starts run.
+          boolean toB = round % 2 == 0;
+          second.drain("srv-b", !toB);
+          first.drain("srv-a", toB);
+          Ownership target = toB ? feedB : feedA;
+          await("round " + round + " moving every stream", 15_000, () -> target.held().size() == streams);
+        }
+        runA.close();
+        runB.close();
+        assertEquals(a.starts.get() + b.starts.get() - streams, a.stops.get() + b.stops.get());
+        assertTrue("the streams moved back and forth", a.stops.get() >= 3 * streams && b.stops.get() >= 3 * streams);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(List.of(), violations);
+  }
+
+  @Test
+  public void closeStopsPollingAndWaitsForTheCallbacksSubmitted() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    List<String> violations = new ArrayList<>();
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-close"), "n1"))) {
+      engine.join("srv-a");
+      assertTrue(engine.waitLeader(5000));
+      Host a = new Host("srv-a", new ConcurrentHashMap<>(), violations);
+      a.maxStartMillis = 0;
+      CountDownLatch entered = new CountDownLatch(1);
+      CountDownLatch proceed = new CountDownLatch(1);
+      AtomicInteger finished = new AtomicInteger();
+      try (Ownership feed = engine.ownership("srv-a")) {
+        OwnershipRunner runner = OwnershipRunner.start(feed, pool, new OwnershipRunner.Handler() {
+          @Override
+          public void start(String stream, long token) throws Exception {
+            entered.countDown();
+            proceed.await();
+            a.start(stream, token);
+            finished.incrementAndGet();
+          }
+
+          @Override
+          public void stop(String stream, long token) throws Exception {
+            a.stop(stream, token);
+          }
+        });
+        assertTrue(runner.isPolling());
+        engine.addStream("s0");
+        engine.flush();
+        assertTrue(entered.await(10, TimeUnit.SECONDS));
+        Thread closer = new Thread(() -> {
+          try {
+            runner.close();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+        closer.start();
+        closer.join(500);
+        assertTrue("close() waits for a running callback", closer.isAlive());
+        proceed.countDown();
+        closer.join(5000);
+        assertFalse(closer.isAlive());
+        assertFalse(runner.isPolling());
+        assertEquals(1, finished.get());
+        // Events after close stay in the feed for whoever polls it next.
+        engine.addStream("s1");
+        engine.flush();
+        Ownership.Event e = null;
+        for (long until = System.nanoTime() + 10_000_000_000L; e == null && System.nanoTime() < until; ) {
+          e = feed.poll(100);
+        }
+        assertNotNull(e);
+        assertEquals("s1", e.stream());
+        assertEquals(1, a.starts.get());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(List.of(), violations);
+  }
+}
