@@ -327,7 +327,7 @@ std::optional<Event> ServerClaims::poll(std::chrono::steady_clock::time_point de
   std::unique_lock lock(s.mutex);
   const auto ready = [&] { return s.closed || cancel.load(std::memory_order_acquire) || !s.queue.empty(); };
   if (!s.wake.wait_until(lock, deadline, ready)) return std::nullopt;
-  if (s.closed || cancel.load(std::memory_order_acquire)) return std::nullopt;
+  if (cancel.load(std::memory_order_acquire) || s.queue.empty()) return std::nullopt;
   Event event = std::move(s.queue.front());
   auto it = s.streams.find(event.stream);
   if (it != s.streams.end()) {
@@ -456,8 +456,11 @@ void ServerClaims::close(uint64_t ended_ns) {
   std::lock_guard lock(s.mutex);
   s.revoke_all(ended_ns);
   s.closed = true;
-  s.queue.clear();
+  // The host still hears of every claim that ended (berth.h promises the revocations before the
+  // feed reports it closed); nothing else is news any more.
   s.streams.clear();
+  for (auto it = s.queue.begin(); it != s.queue.end();)
+    it = it->kind == EventKind::revoked ? std::next(it) : s.queue.erase(it);
   s.wake.notify_all();
 }
 

@@ -96,7 +96,8 @@ class ServerClaims {
   // Ends every claim at `ended_ns` (lease lost, session replaced, server left): revoked events,
   // holds() false, and no grant made before is ever taken up again (see apply()).
   void revoke_all(uint64_t ended_ns);
-  // revoke_all, then every poll returns at once with nothing (closed() is true).
+  // revoke_all, then polls deliver the revocations queued and after them return at once with
+  // nothing (closed() is true).
   void close(uint64_t ended_ns);
 
  private:

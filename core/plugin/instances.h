@@ -130,14 +130,6 @@ class Backend {
   // Keyed intake (ABI 1.3): whether the backend has peek_intake and settle_intake. Without them,
   // drain() is the only way to take submissions.
   bool supports_intake_keys() const;
-  // PROVISIONAL until the backend lease lands.
-  struct Lease {
-    bool held = false;
-    uint64_t valid_until_ns = 0;
-    uint64_t session = 0;
-  };
-  bool supports_lease() const { return false; }
-  Lease lease() { return {}; }
   // Every pending submission as (key, record), oldest first; the records stay pending.
   std::vector<std::pair<std::string, std::string>> peek_intake();
   // Removes the records of `keys` that are still pending.

@@ -327,6 +327,27 @@ TEST_F(ClaimsTest, ARevocationAfterTheLeaseEndedIsDatedAtTheLeaseEnd) {
   EXPECT_EQ(events[0].ended_ns, deadline);
 }
 
+TEST_F(ClaimsTest, CloseDeliversTheRevocationOfEveryDeliveredClaimThenNothing) {
+  claims.apply(version(5, {{"s1", kA, kA, 5}, {"s2", kA, kA, 5}}), kA, kIncarnation);
+  drain();
+  claims.apply(version(6, {{"s1", kB, kA, 5}, {"s2", kA, kA, 5}}), kA, kIncarnation);  // s1: release asked
+  const uint64_t ended = monotonic_now_ns();
+  claims.close(ended);
+  EXPECT_TRUE(claims.closed());
+  EXPECT_FALSE(claims.holds("s1", nullptr));
+  std::vector<std::string> revoked;
+  while (auto e = claims.poll(std::chrono::steady_clock::now(), cancel)) {
+    EXPECT_EQ(e->kind, EventKind::revoked) << e->stream;
+    EXPECT_EQ(e->ended_ns, ended);
+    revoked.push_back(e->stream);
+  }
+  std::sort(revoked.begin(), revoked.end());
+  EXPECT_EQ(revoked, (std::vector<std::string>{"s1", "s2"}));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(claims.poll(start + std::chrono::seconds(30), cancel).has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
 TEST_F(ClaimsTest, CloseEndsClaimsAndEveryPollReturnsAtOnce) {
   claims.apply(version(5, {{"s1", kA, kA, 5}}), kA, kIncarnation);
   claims.close(monotonic_now_ns());

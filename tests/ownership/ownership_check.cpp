@@ -4,7 +4,7 @@
 // (history.h) judges every host's log together.
 //
 //   ownership_check [--seeds N] [--first-seed S] [--hosts H] [--streams N] [--faults SECONDS]
-//                   [--soft] [--expect-violations] [--work DIR]
+//                   [--soft] [--expect-violations] [--no-ensemble-stops] [--work DIR]
 //
 // Faults, one every 0.5-2.5 s: SIGKILL a host (it comes back), SIGSTOP a host for longer than its
 // session and resume it, kill the ZooKeeper quorum leader (it comes back), stop the whole
@@ -58,6 +58,7 @@ struct Settings {
   int faults_seconds = 40;
   bool soft = false;
   bool expect_violations = false;
+  bool ensemble_stops = true;  // the whole ensemble stopped and restarted among the faults
   std::filesystem::path work;
 };
 
@@ -80,6 +81,19 @@ class Run {
   bool go(berth::testing::HistoryVerdict& verdict) {
     ZkEnsemble zk;
     connect_ = zk.connect_string();
+    bool settled = false;
+    try {
+      settled = faults_then_heal(zk);
+    } catch (const std::exception& e) {
+      std::printf("seed %u: FAILED: %s\n", seed_, e.what());
+    }
+    while (!hosts_.empty()) stop_host(hosts_.begin()->first);
+    verdict = judge();  // whatever happened, the history so far must hold
+    return settled;
+  }
+
+ private:
+  bool faults_then_heal(ZkEnsemble& zk) {
     for (int i = 0; i < s_.hosts; ++i) start_host("s" + std::to_string(next_server_++));
     hosts_.begin()->second->ask("add " + std::to_string(s_.streams), "ok add", 60s);
     bool settled = wait_all_held(90s);
@@ -99,22 +113,30 @@ class Run {
     if (settled) settled = wait_all_held(kSessionTimeout + 30s);
     double settle_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - healed).count();
     std::printf("seed %u: %s %.0f ms after healing\n", seed_, settled ? "every stream held again" : "NOT SETTLED", settle_ms);
-
-    while (!hosts_.empty()) stop_host(hosts_.begin()->first);
-    verdict = judge();
     return settled;
   }
 
- private:
+  // A host that cannot reach the ensemble in time (a loaded machine, an ensemble still electing)
+  // is started again, a few times, before the run gives up.
   void start_host(const std::string& server) {
-    std::string log = (dir_ / (server + "-" + std::to_string(starts_++) + ".history")).string();
-    std::vector<std::string> args{connect_, "/ownership-" + std::to_string(seed_), server, kSession, log};
-    if (s_.soft) args.push_back("soft");
-    auto p = std::make_unique<NodeProcess>(BERTH_OWNERSHIP_HOST, args, (dir_ / (server + ".stderr")).string());
-    if (!p->wait_line([](const std::string& l) { return l == "ready" || l.rfind("error", 0) == 0; }, 0, 60s))
-      std::printf("seed %u: host %s did not start\n", seed_, server.c_str());
-    histories_.push_back(log);
-    hosts_[server] = std::move(p);
+    for (int attempt = 1;; ++attempt) {
+      std::string name = server + "-" + std::to_string(starts_++);
+      std::string log = (dir_ / (name + ".history")).string();
+      std::vector<std::string> args{connect_, "/ownership-" + std::to_string(seed_), server, kSession, log};
+      if (s_.soft) args.push_back("soft");
+      auto p = std::make_unique<NodeProcess>(BERTH_OWNERSHIP_HOST, args, (dir_ / (name + ".stderr")).string());
+      auto first = p->wait_line([](const std::string& l) { return l == "ready" || l.rfind("error", 0) == 0; }, 0, 60s);
+      histories_.push_back(log);
+      if (first && *first == "ready") {
+        hosts_[server] = std::move(p);
+        return;
+      }
+      std::string why = first ? *first : "no answer in 60 s";
+      if (attempt == 3) throw std::runtime_error("host " + name + " did not start: " + why + "; " + p->log_tail(1500));
+      std::printf("seed %u: host %s did not start (%s); again\n", seed_, name.c_str(), why.substr(0, 200).c_str());
+      p.reset();
+      runner_.push_back(HistoryEvent{'K', server, "", 0, now_ns()});
+    }
   }
   void stop_host(const std::string& server) {
     hosts_.erase(server);  // EOF: it logs its end and closes; killed if it lingers
@@ -156,6 +178,7 @@ class Run {
         break;
       }
       case 3:
+        if (!s_.ensemble_stops) break;
         std::printf("seed %u: stop the whole ensemble\n", seed_);
         zk.kill_all();
         std::this_thread::sleep_for(1500ms);
@@ -249,6 +272,7 @@ class Run {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);  // a host that died while spoken to is an error to report, not our end
   Settings s;
   s.work = std::filesystem::temp_directory_path() / ("berth-ownership-" + std::to_string(::getpid()));
   for (int i = 1; i < argc; ++i) {
@@ -266,6 +290,7 @@ int main(int argc, char** argv) {
     else if (a == "--streams") s.streams = std::stoull(next());
     else if (a == "--faults") s.faults_seconds = std::stoi(next());
     else if (a == "--soft") s.soft = true;
+    else if (a == "--no-ensemble-stops") s.ensemble_stops = false;
     else if (a == "--expect-violations") s.expect_violations = true;
     else if (a == "--work") s.work = next();
     else {
@@ -285,7 +310,7 @@ int main(int argc, char** argv) {
       settled = run.go(v);
       reacquire_ns = run.max_reacquire_ns;
     } catch (const std::exception& e) {
-      std::printf("seed %u: failed: %s\n", seed, e.what());
+      std::printf("seed %u: FAILED: %s\n", seed, e.what());
     }
     all_settled = all_settled && settled;
     violations += v.violations;

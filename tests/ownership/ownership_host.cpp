@@ -102,7 +102,15 @@ int main(int argc, char** argv) {
   berth_engine* engine = nullptr;
   if (berth_engine_open(o, &engine, &err) != BERTH_OK) fail("open", err);
   berth_options_free(o);
-  if (berth_engine_join(engine, server.c_str(), 1.0, &err) != BERTH_OK) fail("join", err);
+  // A predecessor SIGKILLed a moment ago still holds the server's registration until its session
+  // expires: join again until it is gone.
+  for (auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);;) {
+    if (berth_engine_join(engine, server.c_str(), 1.0, &err) == BERTH_OK) break;
+    if (std::chrono::steady_clock::now() > give_up) fail("join", err);
+    berth_error_free(err);
+    err = nullptr;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   berth_ownership* feed = nullptr;
   if (berth_ownership_open(engine, server.c_str(), &feed, &err) != BERTH_OK) fail("feed", err);
   say("ready");

@@ -20,7 +20,8 @@ def test_java_and_python_agree_on_zookeeper(zookeeper, java_host):
     root = f"/berth-agreement-{os.getpid()}"
     backend = {"backend.name": "zookeeper", "backend.connect": zookeeper, "backend.root": root,
                "backend.session_timeout": "4s"}
-    s = dict(backend, **{"engine.node_id": "py-agreement", "engine.refresh_on_change": "false"})
+    s = dict(backend, **{"engine.node_id": "py-agreement", "engine.refresh_on_change": "false",
+                                "engine.intake_refresh_delay": "0"})  # unknown lookups must not publish
     with berth.Engine(s) as engine:
         for i in range(5):
             engine.join(f"srv-{i}", 1.0 + i % 2)

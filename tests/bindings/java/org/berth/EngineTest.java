@@ -35,6 +35,8 @@ public class EngineTest {
     s.put("backend.cluster", cluster);
     s.put("engine.node_id", node);
     s.put("engine.refresh_on_change", "false");
+    // Versions change only when a test refreshes (intake would otherwise wake the leader).
+    s.put("engine.intake_refresh_delay", "0");
     s.put("appraiser.name", "reported");
     return s;
   }
