@@ -162,6 +162,7 @@ int run_bench(const BenchOptions& o) {
   options.set("engine.node_id", "bench");
   options.set("engine.refresh_on_change", "false");
   options.set("engine.refresh_interval", "1h");
+  options.set("engine.intake_refresh_delay", "0");  // the bench decides when the leader refreshes
   Engine engine(options.resolve());
   for (const std::string& s : servers) engine.join(s, 1.0);
   for (uint64_t i = 0; i < o.streams; ++i) engine.add_stream(workload.stream_ids[i], "", workload.loads[i]);

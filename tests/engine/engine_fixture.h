@@ -45,6 +45,7 @@ inline std::unique_ptr<Engine> open_node(const std::string& cluster, const NodeS
   o.set("engine.refresh_on_change", spec.refresh_on_change ? "true" : "false");
   o.set("engine.refresh_interval", spec.refresh_interval);
   o.set("engine.intake_flush", "2ms");
+  o.set("engine.intake_refresh_delay", "0");  // versions only where a test refreshes
   return std::make_unique<Engine>(o.resolve());
 }
 

@@ -47,7 +47,8 @@ std::string text_of(berth_error* err) {
   return text;
 }
 
-berth_engine* open_engine(const std::string& cluster, const std::string& node, bool campaign, bool soft) {
+berth_engine* open_engine(const std::string& cluster, const std::string& node, bool campaign, bool soft,
+                          const std::string& refresh_interval = "250ms") {
   berth_options* o = nullptr;
   berth_error* err = nullptr;
   EXPECT_EQ(berth_options_new(&o, &err), BERTH_OK);
@@ -56,7 +57,7 @@ berth_engine* open_engine(const std::string& cluster, const std::string& node, b
                                               {"policy.name", "sticky"},
                                               {"engine.node_id", node},
                                               {"engine.campaign", campaign ? "true" : "false"},
-                                              {"engine.refresh_interval", "250ms"},
+                                              {"engine.refresh_interval", refresh_interval},
                                               {"engine.refresh_on_change", "true"},
                                               {"engine.intake_flush", "2ms"},
                                               {"engine.intake_refresh_delay", "5ms"},
@@ -233,6 +234,41 @@ TEST(OwnershipCluster, NoStreamHasTwoHoldersThroughDrainsCrashesAndLeaderRestart
                 static_cast<unsigned long long>(o.verdict.intervals), static_cast<unsigned long long>(o.verdict.violations),
                 static_cast<double>(o.verdict.max_unowned_ns) / 1e6);
   }
+}
+
+// The leader refreshes every hour here: only the intake can wake it. A stream a host first meets
+// through a lookup is held by nobody until the leader grants it, which must take milliseconds.
+TEST(OwnershipCluster, AStreamFirstSeenByALookupIsGrantedLongBeforeTheRefreshInterval) {
+  static std::atomic<int> runs{0};
+  const std::string cluster = "ownership-seen-" + std::to_string(::getpid()) + "-" + std::to_string(runs++);
+  berth_engine* leader = open_engine(cluster, "leader", true, false, "1h");
+  berth_error* err = nullptr;
+  berth_engine* host = open_engine(cluster, "host", false, false, "1h");
+  ASSERT_EQ(berth_engine_join(host, "s0", 1.0, &err), BERTH_OK) << text_of(err);
+  berth_ownership* feed = nullptr;
+  ASSERT_EQ(berth_ownership_open(host, "s0", &feed, &err), BERTH_OK) << text_of(err);
+  ASSERT_EQ(berth_engine_refresh(leader, &err), BERTH_OK) << text_of(err);  // a first version, no streams
+  ASSERT_EQ(berth_engine_wait_version(host, 1, 10000, &err), BERTH_OK) << text_of(err);
+
+  const std::string stream = "written-before-anyone-added-it";
+  const char* owner = nullptr;
+  ASSERT_EQ(berth_engine_lookup(host, stream.data(), stream.size(), &owner, &err), BERTH_OK) << text_of(err);
+  EXPECT_STREQ(owner, "s0");
+  EXPECT_EQ(berth_ownership_holds(feed, stream.data(), stream.size(), nullptr), 0) << "nobody holds it before a grant";
+  const auto looked_up = std::chrono::steady_clock::now();
+  berth_ownership_event e{};
+  e.struct_size = sizeof e;
+  do {
+    ASSERT_EQ(berth_ownership_poll(feed, 5000, &e, &err), BERTH_OK) << text_of(err);
+  } while (e.kind != BERTH_OWNERSHIP_ACQUIRE && e.kind != BERTH_OWNERSHIP_NONE);
+  const auto granted_after = std::chrono::steady_clock::now() - looked_up;
+  ASSERT_EQ(e.kind, BERTH_OWNERSHIP_ACQUIRE) << "no grant within 5 s of the lookup";
+  EXPECT_EQ(std::string(e.stream, e.stream_len), stream);
+  EXPECT_GT(e.token, 1u);
+  EXPECT_LT(granted_after, 2s) << "granted only after " << std::chrono::duration<double>(granted_after).count() << " s";
+  berth_ownership_close(feed);
+  berth_engine_close(host);
+  berth_engine_close(leader);
 }
 
 TEST(OwnershipCluster, SoftHandOffsThatGrantBeforeTheReleaseAreCaughtByTheChecker) {

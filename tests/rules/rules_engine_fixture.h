@@ -45,6 +45,7 @@ class RulesEngine : public ::testing::Test {
     o.set("engine.refresh_on_change", "false");
     o.set("engine.refresh_interval", "1h");
     o.set("engine.intake_flush", "2ms");
+    o.set("engine.intake_refresh_delay", "0");  // versions only where a test refreshes
     return o;
   }
 

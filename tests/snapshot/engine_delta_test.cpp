@@ -39,6 +39,7 @@ class EngineDelta : public ::testing::Test {
     o.set("engine.refresh_on_change", "false");
     o.set("engine.refresh_interval", "1h");
     o.set("engine.intake_flush", "2ms");
+    o.set("engine.intake_refresh_delay", "0");  // versions only where a test refreshes
     o.set("engine.checkpoint_every", node.checkpoint_every);
     o.set("engine.checkpoint_ratio", node.checkpoint_ratio);
     o.set("engine.implicit_owners", implicit_owners ? "true" : "false");

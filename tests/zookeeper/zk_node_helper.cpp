@@ -109,7 +109,8 @@ int run(int argc, char** argv) {
                                    {"backend.session_timeout", argv[4]},
                                    {"engine.node_id", node},
                                    {"engine.refresh_interval", "3600s"},  // the test says when
-                                   {"engine.intake_flush", "5ms"}}) {
+                                   {"engine.intake_flush", "5ms"},
+                                   {"engine.intake_refresh_delay", "0"}}) {  // nor intake
     if (berth_options_set(options, key.c_str(), value.c_str(), &error) != BERTH_OK) {
       say(error_line(error));
       return 2;

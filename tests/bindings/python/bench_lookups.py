@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--floor-batch", type=float, default=0.0, help="millions of lookups/s")
     args = p.parse_args(argv)
 
-    s = {"backend.cluster": "bench", "engine.node_id": "bench", "engine.refresh_on_change": "false"}
+    s = {"backend.cluster": "bench", "engine.node_id": "bench", "engine.refresh_on_change": "false",
+         "engine.intake_refresh_delay": "0"}  # unknown lookups must not make the leader publish mid-run
     with berth.Engine(s) as engine:
         for i in range(args.servers):
             engine.join(f"srv-{i}")

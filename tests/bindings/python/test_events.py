@@ -20,6 +20,7 @@ def settings(cluster: str, node: str, campaign: bool = True) -> dict[str, str]:
         "backend.cluster": cluster,
         "engine.node_id": node,
         "engine.refresh_on_change": "false",
+        "engine.intake_refresh_delay": "0",  # versions only where a test refreshes
         "engine.campaign": "true" if campaign else "false",
     }
 

@@ -23,7 +23,7 @@ def published(tmp_path_factory):
     """A leader on a file directory with 4 servers and 300 streams, published once."""
     directory = tmp_path_factory.mktemp("tools")
     s = {"backend.name": "file", "backend.dir": str(directory), "engine.node_id": "tools-leader",
-         "engine.refresh_on_change": "false", "appraiser.name": "reported"}
+         "engine.refresh_on_change": "false", "engine.intake_refresh_delay": "0", "appraiser.name": "reported"}
     with berth.Engine(s) as engine:
         for sid, capacity in SERVERS.items():
             engine.join(sid, capacity)

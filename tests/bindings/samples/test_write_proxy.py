@@ -20,7 +20,9 @@ def start_proxy(directory: str, server: str) -> subprocess.Popen:
     return subprocess.Popen(
         [env["BERTH_JAVA"], f"-Dberth.jni.library={env['BERTH_JNI_LIBRARY']}", "-cp", classpath,
          "org.berth.samples.WriteProxy", "--server", server,
-         "--set", "backend.name=file", "--set", f"backend.dir={directory}", "--wait-servers", "2"],
+         "--set", "backend.name=file", "--set", f"backend.dir={directory}",
+         # Both must answer from one version: no intake-woken publication in between.
+         "--set", "engine.intake_refresh_delay=0", "--wait-servers", "2"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")
 
 

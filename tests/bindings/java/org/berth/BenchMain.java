@@ -45,7 +45,7 @@ public final class BenchMain {
       }
     }
     try (Engine engine = Engine.open(Map.of("backend.cluster", "bench", "engine.node_id", "bench",
-        "engine.refresh_on_change", "false"))) {
+        "engine.refresh_on_change", "false", "engine.intake_refresh_delay", "0"))) {
       for (int i = 0; i < servers; ++i) {
         engine.join("srv-" + i);
       }
