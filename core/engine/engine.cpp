@@ -161,27 +161,36 @@ void Engine::join(std::string_view server, double capacity, const Labels& labels
   if (server.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "server id is empty");
   if (!std::isfinite(capacity) || capacity <= 0)
     throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("server '{}': capacity {} is not a positive number", server, capacity));
+  std::lock_guard registering(registration_mutex_);
   const bool first = !registrations_.find(server);
   ServerInfo info = registrations_.joining(server, capacity, labels);
-  // Known to the tracker before the leader can see the registration, so no grant to this
-  // incarnation can come in a version the tracker does not take up.
+  // Recorded, and known to the tracker, before the leader can see the registration: no grant to
+  // this incarnation can come in a version the tracker does not take up, and nothing registers
+  // the server again under an older incarnation.
+  registrations_.registered(server, info);
   tracker_->add(server, info.incarnation);
   try {
     backend().call([&](Backend& b) { b.join(server, encode_server_info(info)); });
   } catch (...) {
-    if (first) tracker_->remove(server);
+    if (first) {
+      tracker_->remove(server);
+      registrations_.forget(server);
+    }
     throw;
   }
-  registrations_.registered(server, info);
 }
 
 void Engine::leave(std::string_view server) {
+  std::lock_guard registering(registration_mutex_);
   tracker_->remove(server);  // its host stops serving before anyone else may be granted its streams
-  backend().call([&](Backend& b) { b.leave(server); });
   registrations_.forget(server);
+  backend().call([&](Backend& b) { b.leave(server); });
 }
 
 std::shared_ptr<ownership::ServerClaims> Engine::claims(std::string_view server) {
+  if (!backend_->supports_lease())
+    throw Error(BERTH_E_STATE, fmt::format("backend '{}' reports no lease (plugin ABI before 1.4): ownership needs one",
+                                           backend_->plugin().name));
   auto claims = tracker_->find(server);
   if (!claims) throw Error(BERTH_E_NOT_FOUND, fmt::format("node {}: server '{}' was not joined through this engine", node_id_, server));
   return claims;
@@ -196,6 +205,7 @@ void Engine::release(std::string_view server, std::string_view stream, uint64_t 
 }
 
 void Engine::drain(std::string_view server, bool draining) {
+  std::lock_guard registering(registration_mutex_);  // never under an incarnation a lease loss retired
   std::optional<ServerInfo> info = registrations_.find(server);
   if (!info) throw Error(BERTH_E_NOT_FOUND, fmt::format("node {}: server '{}' was not joined through this engine", node_id_, server));
   info->state = draining ? BERTH_SERVER_DRAINING : BERTH_SERVER_UP;
@@ -212,8 +222,8 @@ void Engine::lease_loop() {
   while (!stop_) {
     lock.unlock();
     try {
-      Backend::Lease l = backend_->supports_lease() ? backend_->lease()
-                                                    : Backend::Lease{connected_.load(), UINT64_MAX, 1};
+      // Without a lease nothing can say when a claim ends: nothing is ever held (claims() refuses).
+      Backend::Lease l = backend_->supports_lease() ? backend_->lease() : Backend::Lease{false, 0, 0};
       if (tracker_->lease(l.held, l.valid_until_ns, l.session)) {
         {
           std::lock_guard counters(counters_mutex_);
@@ -241,12 +251,13 @@ void Engine::lease_loop() {
 
 void Engine::register_again() {
   if (!register_again_.exchange(false)) return;
+  std::lock_guard registering(registration_mutex_);
   try {
     for (auto& [server, info] : registrations_.all()) {
       info.incarnation = Registrations::new_incarnation();
+      registrations_.registered(server, info);             // a drain meanwhile keeps it
       tracker_->set_incarnation(server, info.incarnation);  // before the leader can see it
       backend().call([&](Backend& b) { b.join(server, encode_server_info(info)); });
-      registrations_.registered(server, info);
     }
   } catch (...) {
     register_again_.store(true);  // the next lease poll wakes the worker again

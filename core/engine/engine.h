@@ -147,6 +147,10 @@ class Engine {
   std::unique_ptr<Follower> follower_;
   std::unique_ptr<IntakeLedger> intake_;
   Registrations registrations_;  // servers joined through this engine
+  // One registration change at a time (join, leave, drain, registering anew after a lease loss),
+  // each recorded before the backend hears of it: a drain never writes back an incarnation a
+  // lease loss retired.
+  std::mutex registration_mutex_;
   // Their claims; fed with every installed version and the lease. Shared with the hosts' feeds,
   // which may outlive the engine (their holds() reads the tracker's lease deadline).
   std::shared_ptr<ownership::Tracker> tracker_ = std::make_shared<ownership::Tracker>(

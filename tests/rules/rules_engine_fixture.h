@@ -61,7 +61,9 @@ class RulesEngine : public ::testing::Test {
     if (std::filesystem::exists(rules_file_)) leader.set("rules.file", rules_file_.string());
     for (const auto& [k, v] : settings) leader.set(k, v);
     leader_ = std::make_unique<Engine>(leader.resolve());
-    ASSERT_TRUE(eventually([&] { return leader_->status().is_leader; }));
+    // Leading, and done with the refresh it runs on taking the lead, so that refresh never races
+    // the servers and streams a test adds next.
+    ASSERT_TRUE(eventually([&] { return leader_->status().is_leader && leader_->status().version >= 1; }));
   }
 
   // Six servers in zones a, b, c (two each, racks r1 and r2); the zone c pair is tier=gold.

@@ -15,9 +15,9 @@ struct Beat {
 
 // On the client's completion thread; also called with ZCLOSING or ZCONNECTIONLOSS for requests
 // that never got an answer, so every Beat is freed here.
-void on_heartbeat(int rc, const Stat*, const void* data) {
+void on_heartbeat(int rc, const char*, const void* data) {
   const auto* beat = static_cast<const Beat*>(data);
-  // ZNONODE is an answer too: the server heard the request.
+  // ZNONODE is an answer too: the quorum heard the request.
   if (rc == ZOK || rc == ZNONODE) beat->lease->confirm(beat->session, beat->sent_ns);
   delete beat;
 }
@@ -64,7 +64,10 @@ plugin::Lease LeaseClock::read() const {
 int send_heartbeat(zhandle_t* zh, const char* path, LeaseClock* lease) {
   auto* beat = new (std::nothrow) Beat{lease, lease->session(), monotonic_ns()};
   if (beat == nullptr) return ZSYSTEMERROR;
-  int rc = zoo_aexists(zh, path, 0, on_heartbeat, beat);
+  // A sync, not a read: a server answers it only through the quorum leader, which is what expires
+  // sessions. A read would be answered by a server cut off from the quorum, whose leader may
+  // already have expired this session.
+  int rc = zoo_async(zh, path, on_heartbeat, beat);
   if (rc != ZOK) delete beat;  // not queued: the completion never runs
   return rc;
 }
