@@ -4,8 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <random>
 #include <string_view>
 
@@ -178,8 +176,10 @@ TEST(GrantStepHistory, SoftHandOffBreaksTheGuaranteeAsDocumented) {
 }
 
 // The step runs in every refresh: it must stay a small part of one at a million streams.
-TEST(GrantStepHistory, AMillionStreamsTakeMilliseconds) {
-  constexpr uint64_t kStreams = 1'000'000;
+// The counts of the step over many streams, for the three shapes of change a leader meets; the
+// time each takes is measured by bench/grant_step_bench.cpp.
+TEST(GrantStepHistory, ManyStreamsAreCountedRightWhenOwnersMoveStreamsChangeOrAllReorder) {
+  constexpr uint64_t kStreams = 100'000;
   constexpr uint32_t kServers = 100;
   std::vector<Member> members;
   for (uint32_t j = 0; j < kServers; ++j) members.push_back({fmt::format("server-{:03}", j), 1});
@@ -200,22 +200,11 @@ TEST(GrantStepHistory, AMillionStreamsTakeMilliseconds) {
   assign_holders(nullptr, *base, {});
   finish_snapshot(*base, nullptr, names);
 
-  // The best of five runs: the machine may be shared, and the step is pure (each run redoes it).
-  auto time_ms = [](auto&& fn, int runs = 5) {
-    double best = 1e300;
-    for (int run = 0; run < runs; ++run) {
-      auto start = std::chrono::steady_clock::now();
-      fn();
-      best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-    }
-    return best;
-  };
   // Same stream columns, 1% of the owners changed, 1000 releases.
   auto same = build(2, base->streams, 1);
   std::vector<Release> releases;
   for (uint64_t i = 0; i < 1000; ++i) releases.push_back({ids[i * 7], std::string(base->servers->ids.at(base->holder[i * 7])), 1});
-  StepCounts same_counts;
-  double same_ms = time_ms([&] { same_counts = assign_holders(base.get(), *same, releases); });
+  StepCounts same_counts = assign_holders(base.get(), *same, releases);
   EXPECT_EQ(same_counts.handoffs_started, kStreams / 100 - 10);  // 10 of the moved streams were released too
   EXPECT_EQ(same_counts.handoffs_completed, 1000u);
   EXPECT_EQ(same_counts.granted, 1000u);
@@ -223,18 +212,14 @@ TEST(GrantStepHistory, AMillionStreamsTakeMilliseconds) {
   std::vector<std::string> changed(ids.begin() + 1, ids.end());
   changed.push_back("tenant/stream-new");
   auto moved = build(2, testing::stream_columns(changed), 0);
-  StepCounts moved_counts;
-  double moved_ms = time_ms([&] { moved_counts = assign_holders(base.get(), *moved, {}); });
+  StepCounts moved_counts = assign_holders(base.get(), *moved, {});
   EXPECT_EQ(moved_counts.granted, 1u);
   // Every stream in another place: each one found through the base's lookup table.
   std::vector<std::string> reversed(ids.rbegin(), ids.rend());
   auto shuffled = build(2, testing::stream_columns(reversed), 0);
-  StepCounts shuffled_counts;
-  double shuffled_ms = time_ms([&] { shuffled_counts = assign_holders(base.get(), *shuffled, {}); }, 2);
+  StepCounts shuffled_counts = assign_holders(base.get(), *shuffled, {});
   EXPECT_EQ(shuffled_counts.unheld, 0u);
-  std::printf("assign_holders over %llu streams: %.1f ms (same columns, 1%% moved, 1000 releases), %.1f ms (a stream "
-              "removed and one added), %.1f ms (every stream reordered)\n",
-              static_cast<unsigned long long>(kStreams), same_ms, moved_ms, shuffled_ms);
+  EXPECT_EQ(shuffled_counts.granted, 0u);
 }
 
 }  // namespace
