@@ -31,6 +31,7 @@ struct Server {
   state @2 :State;
   labels @3 :List(Label);
   incarnation @4 :UInt64;        # of the server's registration (docs/ownership.md); 0: none known
+  serving @5 :Bool;              # a host serves its streams (opened its ownership feed): only then is it granted any
 
   enum State {
     up @0;

@@ -139,6 +139,13 @@ class Cluster {
     return r;
   }
 
+  // A server joins the fleet, and its host serves it (opens its claims), so the leader grants it
+  // streams and its moves are hand-offs.
+  void join_served(const std::string& server) {
+    fleet_->join(server, 1.0);
+    fleet_->claims(server);
+  }
+
   // The hosts of the fleet's servers stop serving whatever they are asked to release, at once
   // (a proxy with nothing in flight); the leader refreshes until nothing waits for a release and
   // every stream is held again. Returns false when that takes more than `rounds` refreshes.
@@ -224,7 +231,7 @@ int run_simulate(const SimulateOptions& o) {
     std::cout << fmt::format("berth simulate: {} servers, {} {} streams, policy {}, appraiser {}, backend {}, {} nodes\n\n",
                              o.servers, o.streams, o.dist, o.policy, o.appraiser,
                              o.zk.empty() ? o.backend : "zookeeper at " + o.zk, o.nodes);
-  for (uint32_t i = 0; i < o.servers; ++i) cluster.fleet().join(server_ids[i], 1.0);
+  for (uint32_t i = 0; i < o.servers; ++i) cluster.join_served(server_ids[i]);
   for (uint64_t i = 0; i < o.streams; ++i) cluster.fleet().add_stream(workload.stream_ids[i], "", workload.loads[i]);
   cluster.fleet().flush();
   cluster.open_nodes();
@@ -252,10 +259,10 @@ int run_simulate(const SimulateOptions& o) {
   refresh("initial placement");
 
   uint32_t next_server = o.servers;
-  cluster.fleet().join(server_ids[next_server], 1.0);
+  cluster.join_served(server_ids[next_server]);
   joined.push_back(server_ids[next_server]);
   refresh("add " + server_ids[next_server++]);
-  cluster.fleet().join(server_ids[next_server], 1.0);
+  cluster.join_served(server_ids[next_server]);
   joined.push_back(server_ids[next_server]);
   refresh("add " + server_ids[next_server++]);
 

@@ -164,6 +164,7 @@ void Engine::join(std::string_view server, double capacity, const Labels& labels
   std::lock_guard registering(registration_mutex_);
   const bool first = !registrations_.find(server);
   ServerInfo info = registrations_.joining(server, capacity, labels);
+  info.serving = tracker_->find(server) != nullptr;  // joined again while its host serves it
   // Recorded, and known to the tracker, before the leader can see the registration: no grant to
   // this incarnation can come in a version the tracker does not take up, and nothing registers
   // the server again under an older incarnation.
@@ -192,8 +193,25 @@ std::shared_ptr<ownership::ServerClaims> Engine::claims(std::string_view server)
     throw Error(BERTH_E_STATE, fmt::format("backend '{}' reports no lease (plugin ABI before 1.4): ownership needs one",
                                            backend_->plugin().name));
   auto claims = tracker_->find(server);
-  if (!claims) throw Error(BERTH_E_NOT_FOUND, fmt::format("node {}: server '{}' was not joined through this engine", node_id_, server));
+  if (!claims) {
+    // First asked for: kept from now on, starting from the version served (installs wait).
+    std::lock_guard install_lock(install_mutex_);
+    claims = tracker_->open(server, cell_.shared().get());
+    if (!claims) throw Error(BERTH_E_NOT_FOUND, fmt::format("node {}: server '{}' was not joined through this engine", node_id_, server));
+  }
+  serve(server);
   return claims;
+}
+
+// The registration says a host serves the server, so the leader starts granting it streams
+// (until then it only routes to it). Once per registration; the claims are open before.
+void Engine::serve(std::string_view server) {
+  std::lock_guard registering(registration_mutex_);
+  std::optional<ServerInfo> info = registrations_.find(server);
+  if (!info || info->serving) return;
+  info->serving = true;
+  backend().call([&](Backend& b) { b.join(server, encode_server_info(*info)); });
+  registrations_.registered(server, *info);
 }
 
 void Engine::release(std::string_view server, std::string_view stream, uint64_t token) {
@@ -415,6 +433,7 @@ std::shared_ptr<const ServerColumns> Engine::members_as_servers() {
       servers->state.push_back(info.state);
       servers->labels.push_back(std::move(info.labels));
       servers->incarnation.push_back(info.incarnation);
+      servers->serving.push_back(info.serving ? 1 : 0);
     } catch (const Error& e) {
       logger().warn("berth node {}: member '{}' left out: {}", node_id_, id, e.what());
     }

@@ -72,7 +72,9 @@ class Engine {
   void leave(std::string_view server);
 
   // Ownership (docs/ownership.md). The claims of a server joined through this engine: its feed and
-  // its lock-free holds(). Throws Error(BERTH_E_NOT_FOUND) for a server not joined here.
+  // its lock-free holds(). The first call says the server is served (its registration is
+  // written again): the leader grants streams only to servers a host serves. Throws
+  // Error(BERTH_E_NOT_FOUND) for a server not joined here.
   std::shared_ptr<ownership::ServerClaims> claims(std::string_view server);
   // What the claims stand on: keep it alive as long as any claims object is used.
   std::shared_ptr<ownership::Tracker> tracker() const { return tracker_; }
@@ -107,6 +109,7 @@ class Engine {
   void notify_change() { versions_.notify_change(); }
 
  private:
+  void serve(std::string_view server);
   const char* place_unknown(const Snapshot& s, uint64_t hash, std::string_view stream);
   static void on_watch(void* context, uint32_t what);
   void wake(uint32_t bits);

@@ -32,7 +32,8 @@ uint64_t HandoffWatch::observe(const Snapshot& s, Clock::time_point now, Clock::
   if (s.holder.size() == s.stream_count()) {
     for (uint64_t i = 0; i < s.stream_count(); ++i) {
       if (s.holder[i] == BERTH_NO_SERVER) {
-        ++figures_.unheld;
+        // A stream of a server nobody serves is routed, not held: it waits for no one.
+        if (s.owner[i] >= s.server_count() || s.servers->serving_of(s.owner[i])) ++figures_.unheld;
         continue;
       }
       if (s.holder[i] == s.owner[i]) continue;

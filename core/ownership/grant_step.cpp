@@ -162,14 +162,16 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
         was_released = true;
       }
     }
-    if (holder == BERTH_NO_SERVER && owner < m) {
+    // A server nobody serves is granted nothing: it only routes (docs/ownership.md).
+    const bool serves = owner < m && next.servers->serving_of(owner);
+    if (holder == BERTH_NO_SERVER && serves) {
       holder = owner;
       token = version;
       ++counts.granted;
       if (was_released) ++counts.handoffs_completed;
     }
     if (holder == BERTH_NO_SERVER) {
-      ++counts.unheld;
+      if (serves || owner >= m) ++counts.unheld;
       token = 0;
     } else if (holder != owner) {
       ++counts.releasing;

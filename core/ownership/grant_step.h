@@ -25,7 +25,7 @@ struct StepCounts {
   uint64_t releases_ignored = 0;    // releases that named no current holder/token (late, duplicate)
   uint64_t holders_lost = 0;        // claims ended because the holder's member went or re-registered
   uint64_t releasing = 0;           // streams whose holder is asked to release (owner != holder), after this step
-  uint64_t unheld = 0;              // streams nobody holds after this step
+  uint64_t unheld = 0;              // streams nobody holds after this step, of servers that serve (or of none)
 };
 
 // `next.meta.version` is the token of every grant made. `base` may be null (nobody holds anything).

@@ -367,6 +367,15 @@ size_t ServerClaims::held_count() const {
 }
 
 void ServerClaims::apply(const Snapshot& snapshot, uint32_t index, uint64_t incarnation) {
+  std::vector<uint64_t> rows;
+  if (index != BERTH_NO_SERVER)
+    for (uint64_t i = 0; i < snapshot.holder.size(); ++i)
+      if (snapshot.holder[i] == index) rows.push_back(i);
+  apply(snapshot, index, incarnation, rows);
+}
+
+void ServerClaims::apply(const Snapshot& snapshot, uint32_t index, uint64_t incarnation,
+                         std::span<const uint64_t> held_rows) {
   State& s = *state_;
   std::lock_guard lock(s.mutex);
   if (s.closed) return;
@@ -396,8 +405,8 @@ void ServerClaims::apply(const Snapshot& snapshot, uint32_t index, uint64_t inca
   };
 
   if (columns) {
-    for (uint64_t i = 0; i < count; ++i) {
-      if (snapshot.holder[i] != index) continue;
+    for (const uint64_t i : held_rows) {
+      if (i >= count || snapshot.holder[i] != index) continue;
       const std::string_view id = streams->ids.at(i);
       const uint64_t token = snapshot.token[i];
       const bool owned = snapshot.owner[i] == index;

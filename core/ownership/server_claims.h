@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -93,6 +94,9 @@ class ServerClaims {
   // token or no such stream (versions only grow, so that grant can never be shown again): the
   // memory is bounded by the streams of the snapshot.
   void apply(const Snapshot& snapshot, uint32_t index, uint64_t incarnation);
+  // The same, told the rows of `snapshot` whose holder is `index` (ascending), so that a node
+  // tracking many servers reads the holder column once per version, not once per server.
+  void apply(const Snapshot& snapshot, uint32_t index, uint64_t incarnation, std::span<const uint64_t> held_rows);
   // Ends every claim at `ended_ns` (lease lost, session replaced, server left): revoked events,
   // holds() false, and no grant made before is ever taken up again (see apply()).
   void revoke_all(uint64_t ended_ns);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "berth/abi.h"
 
@@ -39,19 +40,30 @@ Tracker::Tracker(uint64_t margin_ns) : margin_ns_(margin_ns) {}
 
 Tracker::~Tracker() = default;
 
-std::shared_ptr<ServerClaims> Tracker::add(std::string_view server, uint64_t incarnation) {
+void Tracker::add(std::string_view server, uint64_t incarnation) {
   std::lock_guard lock(mutex_);
   auto it = servers_.find(server);
   if (it == servers_.end()) {
     auto claims = std::make_shared<ServerClaims>(std::string(server), deadline_);
     servers_.emplace(std::string(server), Registered{incarnation, claims});
-    return claims;
+    return;
   }
   Registered& registered = it->second;
   if (registered.incarnation != incarnation) {
     registered.claims->revoke_all(end_time(deadline_));
     registered.incarnation = incarnation;
     registered.stale = false;
+  }
+}
+
+std::shared_ptr<ServerClaims> Tracker::open(std::string_view server, const Snapshot* current) {
+  std::lock_guard lock(mutex_);
+  auto it = servers_.find(server);
+  if (it == servers_.end()) return nullptr;
+  Registered& registered = it->second;
+  if (!registered.opened) {
+    registered.opened = true;
+    if (current != nullptr) apply_locked(*current, &registered);
   }
   return registered.claims;
 }
@@ -76,7 +88,7 @@ void Tracker::remove(std::string_view server) {
 std::shared_ptr<ServerClaims> Tracker::find(std::string_view server) const {
   std::lock_guard lock(mutex_);
   auto it = servers_.find(server);
-  return it == servers_.end() ? nullptr : it->second.claims;
+  return it == servers_.end() || !it->second.opened ? nullptr : it->second.claims;
 }
 
 std::map<std::string, uint64_t, std::less<>> Tracker::servers() const {
@@ -88,13 +100,36 @@ std::map<std::string, uint64_t, std::less<>> Tracker::servers() const {
 
 void Tracker::apply(const Snapshot& snapshot) {
   std::lock_guard lock(mutex_);
+  apply_locked(snapshot, nullptr);
+}
+
+void Tracker::apply_locked(const Snapshot& snapshot, const Registered* only) {
   const uint64_t deadline = deadline_.load(std::memory_order_acquire);
   const bool leased = !lapsed_ && monotonic_now_ns() < deadline;
+  // Each opened server's index in the snapshot, and its rows found in one pass over the holders.
+  struct Target {
+    const Registered* registered;
+    uint32_t index;
+    std::vector<uint64_t> rows;
+  };
+  std::vector<Target> targets;
+  const uint32_t server_count = snapshot.servers != nullptr ? snapshot.servers->size() : 0;
+  std::vector<uint32_t> target_of(server_count, UINT32_MAX);
   for (const auto& [id, registered] : servers_) {
+    if (!registered.opened || (only != nullptr && only != &registered)) continue;
     const uint32_t index = snapshot.servers != nullptr ? index_of(*snapshot.servers, id) : BERTH_NO_SERVER;
+    if (index < server_count) target_of[index] = static_cast<uint32_t>(targets.size());
+    targets.push_back({&registered, index, {}});
+  }
+  if (targets.empty()) return;
+  for (uint64_t i = 0; i < snapshot.holder.size(); ++i) {
+    const uint32_t holder = snapshot.holder[i];
+    if (holder < server_count && target_of[holder] != UINT32_MAX) targets[target_of[holder]].rows.push_back(i);
+  }
+  for (const Target& t : targets) {
     // Incarnation 0 takes nothing up, and ends the claims the snapshot shows (they lapse anyway).
-    const uint64_t incarnation = leased && !registered.stale ? registered.incarnation : 0;
-    registered.claims->apply(snapshot, index, incarnation);
+    const uint64_t incarnation = leased && !t.registered->stale ? t.registered->incarnation : 0;
+    t.registered->claims->apply(snapshot, t.index, incarnation, t.rows);
   }
 }
 

@@ -24,10 +24,16 @@ class Tracker {
   explicit Tracker(uint64_t margin_ns);
   ~Tracker();
 
-  // A server registered (or registered again) through this node under `incarnation`. Returns its
-  // claims (the same object for as long as the server stays registered here). Registered again
-  // under another incarnation, it is as set_incarnation().
-  std::shared_ptr<ServerClaims> add(std::string_view server, uint64_t incarnation);
+  // A server registered (or registered again) through this node under `incarnation`. Registered
+  // again under another incarnation, it is as set_incarnation(). Its claims are kept from open()
+  // on: until a host asks for them, nobody can serve the server's streams on this node, so
+  // nothing is taken up for it (a node that joins a thousand servers only to route pays nothing).
+  void add(std::string_view server, uint64_t incarnation);
+  // The server's claims, kept in line with every version from now on and with `current` (the
+  // version served, or null) at once if this is the first open(); the same object for as long as
+  // the server stays registered here. Null when the server is not registered through this node.
+  // Call it with the version installs serialised (current must not be older than the last apply()).
+  std::shared_ptr<ServerClaims> open(std::string_view server, const Snapshot* current);
   // A new incarnation for a server still registered (after revoke_all): later grants to the old
   // one are never taken up. Claims still held under the old one end now (the leader drops them
   // once it sees the new registration). After lease() ended the claims, a server takes nothing up
@@ -35,7 +41,7 @@ class Tracker {
   void set_incarnation(std::string_view server, uint64_t incarnation);
   // The server left through this node: its claims end now and its feed closes.
   void remove(std::string_view server);
-  // The server's claims, or null when it is not registered through this node.
+  // The server's claims once open()ed, else null.
   std::shared_ptr<ServerClaims> find(std::string_view server) const;
   // Every registered server with its incarnation (for re-registration after a lease loss).
   std::map<std::string, uint64_t, std::less<>> servers() const;
@@ -68,9 +74,12 @@ class Tracker {
   struct Registered {
     uint64_t incarnation;
     std::shared_ptr<ServerClaims> claims;
-    bool stale = false;  // claims ended by a lease loss: needs a new incarnation
+    bool stale = false;   // claims ended by a lease loss: needs a new incarnation
+    bool opened = false;  // a host asked for the claims: versions are applied to them
   };
   void lapse(uint64_t ended_ns);  // with mutex_ held
+  // Applies `snapshot` to the opened servers (all of them, or only `only`), with mutex_ held.
+  void apply_locked(const Snapshot& snapshot, const Registered* only);
   std::map<std::string, Registered, std::less<>> servers_;
   uint64_t session_ = 0;
   bool lapsed_ = true;  // no lease held: none yet, or the last one ended (nothing is taken up)

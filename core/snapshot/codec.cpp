@@ -214,6 +214,7 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
     srv.setState(to_schema(servers.state[j]));
     set_labels(srv, servers.labels_of(j));
     srv.setIncarnation(servers.incarnation_of(j));
+    srv.setServing(servers.serving_of(j));
   }
 
   const StreamColumns& streams = *s.streams;
@@ -458,6 +459,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
       servers->state.push_back(from_schema(srv.getState()));
       servers->labels.push_back(get_labels(srv, id));
       servers->incarnation.push_back(srv.getIncarnation());
+      servers->serving.push_back(srv.getServing() ? 1 : 0);
     }
 
     auto streams = std::make_shared<StreamColumns>();
@@ -530,6 +532,7 @@ std::string encode_server_info(const ServerInfo& info) {
   srv.setState(to_schema(info.state));
   set_labels(srv, info.labels);
   srv.setIncarnation(info.incarnation);
+  srv.setServing(info.serving);
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
@@ -550,6 +553,7 @@ ServerInfo decode_server_info(std::string_view bytes) {
     info.state = from_schema(srv.getState());
     info.labels = get_labels(srv, "");
     info.incarnation = srv.getIncarnation();  // 0 in info written before ownership
+    info.serving = srv.getServing();
     if (!std::isfinite(info.capacity) || info.capacity <= 0)
       throw Error(BERTH_E_CORRUPT, "server info has capacity " + std::to_string(info.capacity));
     return info;

@@ -53,6 +53,7 @@ struct ServerInfo {
   int32_t state = BERTH_SERVER_UP;
   Labels labels{};  // (initialised so ServerInfo{capacity, state} stays warning-free)
   uint64_t incarnation = 0;
+  bool serving = false;  // a host opened the server's ownership feed (docs/ownership.md)
 };
 std::string encode_server_info(const ServerInfo& info);
 ServerInfo decode_server_info(std::string_view bytes);  // throws Error(BERTH_E_CORRUPT)

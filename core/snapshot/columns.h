@@ -40,8 +40,13 @@ struct ServerColumns {
   // Per server, like labels may be shorter: the incarnation of the registration (ServerInfo), so
   // a grant made to one registration is never taken up by the next one of the same id. 0: none.
   std::vector<uint64_t> incarnation;
+  // Per server: 1 when a host serves its streams (ServerInfo::serving), so the grant step grants
+  // it streams; a server only routed to is granted nothing and hands nothing off. Columns built
+  // without registrations (tools, plans, tests of the grant step) leave it empty: every server serves.
+  std::vector<uint8_t> serving;
 
   uint64_t incarnation_of(uint32_t i) const noexcept { return i < incarnation.size() ? incarnation[i] : 0; }
+  bool serving_of(uint32_t i) const noexcept { return serving.empty() || (i < serving.size() && serving[i] != 0); }
 
   const Labels& labels_of(uint32_t i) const noexcept {
     static const Labels none;

@@ -278,6 +278,90 @@ TEST(OwnershipCluster, AStreamFirstSeenByALookupIsGrantedLongBeforeTheRefreshInt
   berth_engine_close(leader);
 }
 
+// A server a host joined but serves no feed of is only routed to: the leader grants it nothing,
+// its streams wait for nobody (no unheld stream, no hand-off), until a feed is opened for it.
+TEST(OwnershipCluster, AServerWithoutAFeedIsGrantedNothingUntilOneIsOpened) {
+  static std::atomic<int> runs{0};
+  const std::string cluster = "ownership-routed-" + std::to_string(::getpid()) + "-" + std::to_string(runs++);
+  berth_engine* leader = open_engine(cluster, "leader", true, false);
+  berth_engine* host = open_engine(cluster, "host", false, false);
+  berth_error* err = nullptr;
+  ASSERT_EQ(berth_engine_join(host, "served", 1.0, &err), BERTH_OK) << text_of(err);
+  ASSERT_EQ(berth_engine_join(host, "routed", 1.0, &err), BERTH_OK) << text_of(err);
+  berth_ownership* served = nullptr;
+  ASSERT_EQ(berth_ownership_open(host, "served", &served, &err), BERTH_OK) << text_of(err);
+  constexpr int kStreams = 40;
+  for (int i = 0; i < kStreams; ++i) {
+    const std::string id = "stream-" + std::to_string(i);
+    ASSERT_EQ(berth_engine_add_stream(host, id.data(), id.size(), "", 1.0, &err), BERTH_OK) << text_of(err);
+  }
+  ASSERT_EQ(berth_engine_flush(host, &err), BERTH_OK) << text_of(err);
+
+  // Settled: every stream placed, the served server holds what it owns, nothing else is held.
+  auto owned_by = [&](const char* server) {
+    int n = 0;
+    for (int i = 0; i < kStreams; ++i) {
+      const std::string id = "stream-" + std::to_string(i);
+      const char* owner = nullptr;
+      if (berth_engine_lookup(host, id.data(), id.size(), &owner, nullptr) == BERTH_OK && std::string(owner) == server) ++n;
+    }
+    return n;
+  };
+  auto held_by = [&](berth_ownership* feed) {
+    berth_held* held = nullptr;
+    EXPECT_EQ(berth_ownership_held(feed, &held, &err), BERTH_OK) << text_of(err);
+    uint64_t n = held != nullptr ? berth_held_count(held) : 0;
+    berth_held_free(held);
+    return static_cast<int>(n);
+  };
+  berth_metrics m{};
+  m.struct_size = sizeof m;
+  auto until = std::chrono::steady_clock::now() + 10s;
+  int routed_owns = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(20ms);
+    ASSERT_EQ(berth_engine_metrics_get(leader, &m, &err), BERTH_OK) << text_of(err);
+    berth_engine_status status{};
+    status.struct_size = sizeof status;
+    ASSERT_EQ(berth_engine_status_get(host, &status, &err), BERTH_OK) << text_of(err);
+    routed_owns = owned_by("routed");
+    if (status.stream_count == static_cast<uint64_t>(kStreams) && routed_owns > 0 && held_by(served) == owned_by("served")) break;
+  }
+  ASSERT_EQ(held_by(served), owned_by("served"));
+  ASSERT_GT(routed_owns, 0) << "the policy placed nothing on the routed server: the test shows nothing";
+  EXPECT_EQ(m.streams_unheld, 0u) << "the routed server's streams count as waiting for a holder";
+  EXPECT_EQ(m.streams_releasing, 0u);
+
+  // Draining the routed server moves its streams to the served one at once: no holder to wait for.
+  ASSERT_EQ(berth_engine_drain(host, "routed", 1, &err), BERTH_OK) << text_of(err);
+  until = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < until && held_by(served) < kStreams) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(held_by(served), kStreams) << "the routed server's streams did not reach the served one; it owns " << owned_by("served");
+  ASSERT_EQ(berth_engine_metrics_get(leader, &m, &err), BERTH_OK) << text_of(err);
+  EXPECT_EQ(m.streams_releasing, 0u);
+
+  // Up again with a feed: it is granted streams again.
+  ASSERT_EQ(berth_engine_drain(host, "routed", 0, &err), BERTH_OK) << text_of(err);
+  berth_ownership* routed = nullptr;
+  ASSERT_EQ(berth_ownership_open(host, "routed", &routed, &err), BERTH_OK) << text_of(err);
+  for (int i = kStreams; i < 2 * kStreams; ++i) {
+    const std::string id = "stream-" + std::to_string(i);
+    ASSERT_EQ(berth_engine_add_stream(host, id.data(), id.size(), "", 1.0, &err), BERTH_OK) << text_of(err);
+  }
+  ASSERT_EQ(berth_engine_flush(host, &err), BERTH_OK) << text_of(err);
+  // Streams moving back to it stay with the served server until it releases them (nobody does
+  // here): every stream is held, by one server.
+  until = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < until && (held_by(routed) == 0 || held_by(served) + held_by(routed) < 2 * kStreams))
+    std::this_thread::sleep_for(20ms);
+  EXPECT_GT(held_by(routed), 0) << "opening the feed did not bring the server any grant";
+  EXPECT_EQ(held_by(served) + held_by(routed), 2 * kStreams);
+  berth_ownership_close(routed);
+  berth_ownership_close(served);
+  berth_engine_close(host);
+  berth_engine_close(leader);
+}
+
 TEST(OwnershipCluster, SoftHandOffsThatGrantBeforeTheReleaseAreCaughtByTheChecker) {
   Outcome o = run_schedule(1, true, 1000, 3s);
   EXPECT_GT(o.verdict.overlaps, 0u) << "the checker saw no overlap where soft hand-offs must make some";

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <limits>
+#include <memory>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,6 +29,12 @@ std::vector<Event> drain(ServerClaims& claims) {
   return out;
 }
 
+// Registers the server and opens its claims, as a host does before serving.
+std::shared_ptr<ServerClaims> join(Tracker& tracker, std::string_view server, uint64_t incarnation) {
+  tracker.add(server, incarnation);
+  return tracker.open(server, nullptr);
+}
+
 // Servers a (incarnation `a`), b (incarnation `b`); s1 granted to a, s2 to b, at version 5.
 Snapshot grants(uint64_t version, uint64_t a, uint64_t b = 3, uint64_t token = 5) {
   return make_snapshot(version, {{"a", a}, {"b", b}}, {{"s1", 0, 0, token}, {"s2", 1, 1, token}});
@@ -44,8 +52,8 @@ TEST(TrackerTest, AppliesTheMarginAndKeepsAnEndlessLeaseEndless) {
 
 TEST(TrackerTest, EachServerTakesUpItsOwnGrants) {
   Tracker tracker(kMargin);
-  auto a = tracker.add("a", 7);
-  auto b = tracker.add("b", 3);
+  auto a = join(tracker, "a", 7);
+  auto b = join(tracker, "b", 3);
   ASSERT_FALSE(tracker.lease(true, kEndless, 1));
   tracker.apply(grants(5, 7));
   uint64_t token = 0;
@@ -55,7 +63,7 @@ TEST(TrackerTest, EachServerTakesUpItsOwnGrants) {
   EXPECT_TRUE(b->holds("s2", nullptr));
   EXPECT_EQ(tracker.find("a"), a);
   EXPECT_EQ(tracker.find("c"), nullptr);
-  EXPECT_EQ(tracker.add("a", 7), a);
+  EXPECT_EQ(join(tracker, "a", 7), a);
   EXPECT_TRUE(a->holds("s1", nullptr));
   const std::map<std::string, uint64_t, std::less<>> expected{{"a", 7}, {"b", 3}};
   EXPECT_EQ(tracker.servers(), expected);
@@ -63,7 +71,7 @@ TEST(TrackerTest, EachServerTakesUpItsOwnGrants) {
 
 TEST(TrackerTest, TakesNothingUpWithoutALeaseAndEverythingOnceItHasOne) {
   Tracker tracker(kMargin);
-  auto a = tracker.add("a", 7);
+  auto a = join(tracker, "a", 7);
   tracker.apply(grants(5, 7));
   EXPECT_FALSE(a->holds("s1", nullptr));
   EXPECT_TRUE(drain(*a).empty());
@@ -79,7 +87,7 @@ TEST(TrackerTest, TakesNothingUpWithoutALeaseAndEverythingOnceItHasOne) {
 
 TEST(TrackerTest, ALeaseEndingByTheClockEndsHoldsWithoutAnyCallThenRevokesAtItsDeadline) {
   Tracker tracker(kMargin);
-  auto a = tracker.add("a", 7);
+  auto a = join(tracker, "a", 7);
   ASSERT_FALSE(tracker.lease(true, monotonic_now_ns() + kMargin + 100'000'000, 1));
   const uint64_t deadline = tracker.lease_deadline().load();
   tracker.apply(grants(5, 7));
@@ -102,7 +110,7 @@ TEST(TrackerTest, ALeaseEndingByTheClockEndsHoldsWithoutAnyCallThenRevokesAtItsD
 
 TEST(TrackerTest, ALostLeaseRevokesEverythingOnceAtTheEarlierOfDeadlineAndNow) {
   Tracker tracker(kMargin);
-  auto a = tracker.add("a", 7);
+  auto a = join(tracker, "a", 7);
   ASSERT_FALSE(tracker.lease(true, monotonic_now_ns() + 10 * kSecond, 1));
   tracker.apply(grants(5, 7));
   drain(*a);
@@ -121,7 +129,7 @@ TEST(TrackerTest, ALostLeaseRevokesEverythingOnceAtTheEarlierOfDeadlineAndNow) {
 
 TEST(TrackerTest, ASessionChangeEndsTheClaims) {
   Tracker tracker(kMargin);
-  auto a = tracker.add("a", 7);
+  auto a = join(tracker, "a", 7);
   ASSERT_FALSE(tracker.lease(true, kEndless, 1));
   tracker.apply(grants(5, 7));
   ASSERT_TRUE(a->holds("s1", nullptr));
@@ -131,7 +139,7 @@ TEST(TrackerTest, ASessionChangeEndsTheClaims) {
 
 TEST(TrackerTest, AfterALossOnlyANewIncarnationTakesGrantsUp) {
   Tracker tracker(kMargin);
-  auto a = tracker.add("a", 7);
+  auto a = join(tracker, "a", 7);
   ASSERT_FALSE(tracker.lease(true, kEndless, 1));
   tracker.apply(grants(5, 7));
   ASSERT_TRUE(tracker.lease(false, 0, 1));
@@ -158,7 +166,7 @@ TEST(TrackerTest, AfterALossOnlyANewIncarnationTakesGrantsUp) {
 
 TEST(TrackerTest, AfterALossGrantsMadeBeforeItAndNeverSeenAreNotTakenUp) {
   Tracker tracker(kMargin);
-  auto a = tracker.add("a", 7);
+  auto a = join(tracker, "a", 7);
   ASSERT_FALSE(tracker.lease(true, kEndless, 1));
   // The leader granted s1 to incarnation 7, but no version showing it was applied before the loss.
   ASSERT_TRUE(tracker.lease(false, 0, 1));
@@ -170,11 +178,11 @@ TEST(TrackerTest, AfterALossGrantsMadeBeforeItAndNeverSeenAreNotTakenUp) {
 
 TEST(TrackerTest, RegisteringAgainUnderAnotherIncarnationEndsTheOldClaims) {
   Tracker tracker(kMargin);
-  auto a = tracker.add("a", 7);
+  auto a = join(tracker, "a", 7);
   ASSERT_FALSE(tracker.lease(true, kEndless, 1));
   tracker.apply(grants(5, 7));
   drain(*a);
-  EXPECT_EQ(tracker.add("a", 9), a);
+  EXPECT_EQ(join(tracker, "a", 9), a);
   EXPECT_FALSE(a->holds("s1", nullptr));
   const auto events = drain(*a);
   ASSERT_EQ(events.size(), 1u);
@@ -185,7 +193,7 @@ TEST(TrackerTest, RegisteringAgainUnderAnotherIncarnationEndsTheOldClaims) {
 
 TEST(TrackerTest, RemoveClosesTheServersFeed) {
   Tracker tracker(kMargin);
-  auto a = tracker.add("a", 7);
+  auto a = join(tracker, "a", 7);
   ASSERT_FALSE(tracker.lease(true, kEndless, 1));
   tracker.apply(grants(5, 7));
   tracker.remove("a");
@@ -194,13 +202,13 @@ TEST(TrackerTest, RemoveClosesTheServersFeed) {
   EXPECT_EQ(tracker.find("a"), nullptr);
   tracker.apply(grants(6, 7, 3, 6));
   EXPECT_FALSE(a->holds("s1", nullptr));
-  EXPECT_NE(tracker.add("a", 7), a);
+  EXPECT_NE(join(tracker, "a", 7), a);
 }
 
 TEST(TrackerTest, CloseAllEndsEveryClaim) {
   Tracker tracker(kMargin);
-  auto a = tracker.add("a", 7);
-  auto b = tracker.add("b", 3);
+  auto a = join(tracker, "a", 7);
+  auto b = join(tracker, "b", 3);
   ASSERT_FALSE(tracker.lease(true, kEndless, 1));
   tracker.apply(grants(5, 7));
   tracker.close_all(monotonic_now_ns());
@@ -212,12 +220,40 @@ TEST(TrackerTest, CloseAllEndsEveryClaim) {
 
 TEST(TrackerTest, AServerAbsentFromAVersionLosesItsClaims) {
   Tracker tracker(kMargin);
-  auto a = tracker.add("a", 7);
+  auto a = join(tracker, "a", 7);
   ASSERT_FALSE(tracker.lease(true, kEndless, 1));
   tracker.apply(grants(5, 7));
   ASSERT_TRUE(a->holds("s1", nullptr));
   tracker.apply(make_snapshot(6, {{"b", 3}}, {{"s1", 0, kNobody, 0}, {"s2", 0, 0, 5}}));
   EXPECT_FALSE(a->holds("s1", nullptr));
+}
+
+TEST(TrackerTest, ServersNobodyOpenedTakeNothingUpAndTheFirstOpenTakesUpTheCurrentVersion) {
+  Tracker tracker(kMargin);
+  tracker.add("a", 7);
+  tracker.add("b", 3);
+  ASSERT_FALSE(tracker.lease(true, kEndless, 1));
+  const Snapshot five = grants(5, 7);
+  tracker.apply(five);
+  EXPECT_EQ(tracker.find("a"), nullptr) << "claims nobody opened are not handed out";
+  auto a = tracker.open("a", &five);
+  ASSERT_NE(a, nullptr);
+  uint64_t token = 0;
+  EXPECT_TRUE(a->holds("s1", &token)) << "the first open takes up what the current version grants";
+  EXPECT_EQ(token, 5u);
+  const auto events = drain(*a);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, EventKind::acquire);
+  EXPECT_EQ(tracker.open("a", &five), a);
+  EXPECT_TRUE(drain(*a).empty()) << "opened again, the same claims, nothing delivered twice";
+  EXPECT_EQ(tracker.open("c", &five), nullptr);
+  // b was never opened: its grant was not taken up, and its claims hold nothing until opened.
+  tracker.apply(grants(6, 7, 3, 6));
+  auto b = tracker.open("b", nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->held_count(), 0u);
+  tracker.apply(grants(7, 7, 3, 7));
+  EXPECT_TRUE(b->holds("s2", nullptr));
 }
 
 }  // namespace
