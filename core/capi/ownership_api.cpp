@@ -84,13 +84,13 @@ BERTH_API int32_t berth_ownership_poll(berth_ownership* feed, uint32_t timeout_m
   });
 }
 
-BERTH_API int32_t berth_ownership_release(berth_ownership* feed, const char* stream, size_t stream_len,
-                                          uint64_t token, berth_error** err) {
+BERTH_API int32_t berth_ownership_release_stream(berth_ownership* feed, const char* stream, size_t stream_len,
+                                                 uint64_t token, berth_error** err) {
   return berth::capi::guard(err, [&] {
-    BERTH_REQUIRE_ARG(feed != nullptr, "berth_ownership_release: feed is NULL");
-    std::string_view id = bytes_arg(stream, stream_len, "berth_ownership_release: stream");
+    BERTH_REQUIRE_ARG(feed != nullptr, "berth_ownership_release_stream: feed is NULL");
+    std::string_view id = bytes_arg(stream, stream_len, "berth_ownership_release_stream: stream");
     berth::capi::EventGate& gate = *feed->gate;
-    if (!gate.enter()) throw berth::Error(BERTH_E_STATE, "berth_ownership_release: the engine was closed");
+    if (!gate.enter()) throw berth::Error(BERTH_E_STATE, "berth_ownership_release_stream: the engine was closed");
     struct Leave {
       berth::capi::EventGate& gate;
       ~Leave() { gate.leave(); }
@@ -108,11 +108,11 @@ BERTH_API int32_t berth_ownership_holds(const berth_ownership* feed, const char*
   return 1;
 }
 
-BERTH_API int32_t berth_ownership_held(berth_ownership* feed, berth_held** out, berth_error** err) {
+BERTH_API int32_t berth_held_new(berth_ownership* feed, berth_held** out, berth_error** err) {
   return berth::capi::guard(err, [&] {
-    BERTH_REQUIRE_ARG(out != nullptr, "berth_ownership_held: out is NULL");
+    BERTH_REQUIRE_ARG(out != nullptr, "berth_held_new: out is NULL");
     *out = nullptr;
-    BERTH_REQUIRE_ARG(feed != nullptr, "berth_ownership_held: feed is NULL");
+    BERTH_REQUIRE_ARG(feed != nullptr, "berth_held_new: feed is NULL");
     auto held = std::make_unique<berth_held>();
     held->streams = feed->claims->held();
     std::sort(held->streams.begin(), held->streams.end());

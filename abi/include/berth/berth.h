@@ -265,7 +265,8 @@ int32_t berth_events_poll(berth_events *events, uint32_t timeout_ms, berth_event
  *   - ACQUIRE: start serving `stream`; pass `token` to the storage it writes to (tokens strictly
  *     increase per stream across grants, so storage can refuse a stale holder's writes);
  *   - RELEASE: the leader moves `stream` elsewhere; finish what is in flight, stop, and call
- *     berth_ownership_release. The stream stays this server's until then (or until the lease ends);
+ *     berth_ownership_release_stream. The stream stays this server's until then (or until the
+ *     lease ends);
  *   - REVOKED: the claim already ended at `ended_ns` (CLOCK_MONOTONIC): the node's lease ran out,
  *     the server left, the engine closed, or the leader gave the stream away after losing track
  *     of the server. Stop at once.
@@ -306,8 +307,8 @@ int32_t berth_ownership_poll(berth_ownership *feed, uint32_t timeout_ms, berth_o
                              berth_error **err);
 /* The host stopped serving `stream` (asked to or not): from the return on, holds() is false, and
    the leader hears of it. BERTH_E_STATE when the server does not hold it under `token`. */
-int32_t berth_ownership_release(berth_ownership *feed, const char *stream, size_t stream_len,
-                                uint64_t token, berth_error **err);
+int32_t berth_ownership_release_stream(berth_ownership *feed, const char *stream, size_t stream_len,
+                                       uint64_t token, berth_error **err);
 /* 1 when the server holds `stream` now (its token written to *out_token unless NULL), else 0.
    Lock-free and allocation-free; safe on any thread, even after berth_engine_close (then 0). */
 int32_t berth_ownership_holds(const berth_ownership *feed, const char *stream, size_t stream_len,
@@ -316,7 +317,7 @@ int32_t berth_ownership_holds(const berth_ownership *feed, const char *stream, s
 /* What a server holds, copied for the caller. */
 typedef struct berth_held berth_held;
 
-int32_t berth_ownership_held(berth_ownership *feed, berth_held **out, berth_error **err);
+int32_t berth_held_new(berth_ownership *feed, berth_held **out, berth_error **err);
 uint64_t berth_held_count(const berth_held *held);
 /* `*out_stream` (out_stream_len bytes) stays valid until berth_held_free. */
 int32_t berth_held_stream(const berth_held *held, uint64_t index, const char **out_stream,

@@ -106,7 +106,7 @@ class Ownership:
     def release(self, stream: "StreamId", token: int) -> None:
         """The host stopped serving ``stream``: from the return on, :meth:`holds` is None for it and
         the leader hears of it. StateError if the server does not hold it under ``token``."""
-        _c.berth_ownership_release(self._h(), _id(stream), int(token))
+        _c.berth_ownership_release_stream(self._h(), _id(stream), int(token))
 
     def holds(self, stream: "StreamId") -> int | None:
         """The token under which the server holds ``stream`` now, or None (lock-free)."""
@@ -115,7 +115,7 @@ class Ownership:
 
     def held(self) -> dict[str, int]:
         """What the server holds now: stream -> token, by stream id (a copy)."""
-        listing = _c.berth_ownership_held(self._h())
+        listing = _c.berth_held_new(self._h())
         try:
             out: dict[str, int] = {}
             for i in range(_c.berth_held_count(listing)):

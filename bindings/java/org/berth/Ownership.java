@@ -131,7 +131,7 @@ public final class Ownership implements AutoCloseable {
    */
   public void release(String stream, long token) {
     try {
-      berth_swig.berth_ownership_release(handle(), stream, token);
+      berth_swig.berth_ownership_release_stream(handle(), stream, token);
     } finally {
       Reference.reachabilityFence(this);
     }
@@ -158,7 +158,7 @@ public final class Ownership implements AutoCloseable {
   /** What the server holds now: stream to token, by stream id (a copy). */
   public Map<String, Long> held() {
     long[] out = new long[1];
-    berth_swigJNI.berth_ownership_held(handle(), out);
+    berth_swigJNI.berth_held_new(handle(), out);
     long list = out[0];
     try {
       long n = berth_swigJNI.berth_held_count(list);
