@@ -3,9 +3,12 @@ package org.berth;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.berth.internal.berth_ownership_event;
 import org.berth.internal.berth_swig;
 import org.berth.internal.berth_swigJNI;
@@ -53,13 +56,11 @@ public final class Ownership implements AutoCloseable {
    */
   public record Event(Kind kind, String stream, long token, long version, long endedNanos) {}
 
-  // A long wait is made of native waits this long, so Thread.interrupt() is noticed between them.
-  private static final long SLICE_MILLIS = 200;
-
   private final Engine engine;
   private final String server;
   private final NativeHandle handle;
   private final Cleaner.Cleanable cleanable;
+  private final ReentrantLock polling = new ReentrantLock();
 
   Ownership(Engine engine, String server, long handle) {
     this.engine = engine;
@@ -77,34 +78,47 @@ public final class Ownership implements AutoCloseable {
   }
 
   /**
-   * The next event, waiting up to {@code timeoutMillis} (0: does not wait); null if none came in
-   * time.
+   * The next event, waiting up to {@code timeout}; null if none came in time (as
+   * {@link java.util.concurrent.BlockingQueue#poll}). Threads polling one feed take turns (the
+   * time spent waiting for a turn counts), and each event goes to one of them.
    *
    * @throws StateException once the engine is closed or the server left (after their revocations
-   *     were delivered), or this feed is closed
+   *     were delivered), or when this feed is closed
    * @throws InterruptedException if the thread is interrupted while waiting
    */
+  public Event poll(Duration timeout) throws InterruptedException {
+    return pollNanos(SlicedPoll.nanos(timeout));
+  }
+
+  /**
+   * {@link #poll(Duration)} with the timeout in milliseconds (0: does not wait; Long.MAX_VALUE: for
+   * ever).
+   */
   public Event poll(long timeoutMillis) throws InterruptedException {
-    long deadline = System.nanoTime() + Math.max(0, timeoutMillis) * 1_000_000L;
+    return pollNanos(TimeUnit.MILLISECONDS.toNanos(timeoutMillis)); // saturates, never wraps
+  }
+
+  private Event pollNanos(long timeoutNanos) throws InterruptedException {
+    // The native feed refuses a second poll while one runs (the event's bytes live in the feed
+    // until its next poll); Java pollers wait for their turn instead, and copy the bytes in it.
+    long start = System.nanoTime();
+    if (!polling.tryLock(Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS)) {
+      return null;
+    }
     berth_ownership_event e = new berth_ownership_event();
     try {
-      while (true) {
-        if (Thread.interrupted()) {
-          throw new InterruptedException();
-        }
-        long left = Math.max(0, (deadline - System.nanoTime() + 999_999L) / 1_000_000L); // rounded up
-        berth_swig.berth_ownership_poll(handle(), (int) Math.min(left, SLICE_MILLIS), e);
+      return SlicedPoll.poll(timeoutNanos - (System.nanoTime() - start), millis -> {
+        berth_swig.berth_ownership_poll(handle(), millis, e);
         int kind = e.getKind();
-        if (kind != berth_swig.BERTH_OWNERSHIP_NONE) {
-          return new Event(kindOf(kind), new String(e.stream_bytes(), StandardCharsets.UTF_8), e.getToken(),
-              e.getVersion(), e.getEnded_ns());
-        }
-        if (System.nanoTime() - deadline >= 0) {
+        if (kind == berth_swig.BERTH_OWNERSHIP_NONE) {
           return null;
         }
-      }
+        return new Event(kindOf(kind), new String(e.stream_bytes(), StandardCharsets.UTF_8), e.getToken(),
+            e.getVersion(), e.getEnded_ns());
+      });
     } finally {
       e.delete();
+      polling.unlock();
       Reference.reachabilityFence(this);
     }
   }

@@ -3,6 +3,7 @@ package org.berth;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -93,6 +94,12 @@ public final class OwnershipRunner implements AutoCloseable {
 
   /** Starts polling {@code feed} and running {@code handler}'s callbacks on {@code executor}. */
   public static OwnershipRunner start(Ownership feed, Executor executor, Handler handler) {
+    Objects.requireNonNull(feed, "OwnershipRunner.start: feed is null");
+    Objects.requireNonNull(executor, "OwnershipRunner.start: executor is null");
+    Objects.requireNonNull(handler, "OwnershipRunner.start: handler is null");
+    if (feed.isClosed()) {
+      throw new StateException("OwnershipRunner.start: the ownership feed of '" + feed.server() + "' is closed");
+    }
     OwnershipRunner runner = new OwnershipRunner(feed, executor, handler);
     runner.poller.start();
     return runner;

@@ -96,6 +96,108 @@ public class OwnershipTest {
     }
   }
 
+  /**
+   * The native feed refuses a second poll while one runs; the Java feed makes its pollers take
+   * turns instead: no poller sees an exception, and every event goes to exactly one of them.
+   */
+  @Test
+  public void threadsPollingOneFeedTakeTurnsAndEachEventGoesToOne() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-turns"), "n1"))) {
+      engine.join("srv-a");
+      assertTrue(engine.waitLeader(5000));
+      Ownership feed = engine.ownership("srv-a");
+      List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+      List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      List<Thread> pollers = new ArrayList<>();
+      for (int i = 0; i < 3; ++i) {
+        Thread t = new Thread(() -> {
+          try {
+            while (!stop.get()) {
+              Ownership.Event e = feed.poll(50);
+              if (e != null) {
+                seen.add(e.stream());
+              }
+            }
+          } catch (Throwable e) {
+            errors.add(e);
+          }
+        });
+        t.start();
+        pollers.add(t);
+      }
+      int count = 30;
+      for (int i = 0; i < count; ++i) {
+        engine.addStream("turn-" + i);
+      }
+      engine.flush();
+      await(count + " acquisitions", 10_000, () -> seen.size() >= count || !errors.isEmpty());
+      stop.set(true);
+      for (Thread t : pollers) {
+        t.join();
+      }
+      assertEquals(List.of(), errors);
+      assertEquals("an event was lost or seen twice", count, new java.util.HashSet<>(seen).size());
+      assertEquals(count, seen.size());
+      feed.close();
+    }
+  }
+
+  /** A timeout too long to count in nanoseconds waits for ever, as BlockingQueue.poll does. */
+  @Test
+  public void aPollForEverWaitsUntilInterrupted() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-forever"), "n1"))) {
+      engine.join("srv-a");
+      Ownership feed = engine.ownership("srv-a");
+      for (java.util.concurrent.Callable<Ownership.Event> forever : List.<java.util.concurrent.Callable<Ownership.Event>>of(
+               () -> feed.poll(Long.MAX_VALUE), () -> feed.poll(java.time.Duration.ofSeconds(Long.MAX_VALUE)))) {
+        java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(() -> {
+          try {
+            outcome.set(forever.call());
+          } catch (Throwable e) {
+            outcome.set(e);
+          }
+        });
+        t.start();
+        t.join(300);
+        assertTrue("a poll for ever returned at once: " + outcome.get(), t.isAlive());
+        t.interrupt();
+        t.join(2000);
+        assertFalse(t.isAlive());
+        assertTrue("ended by " + outcome.get(), outcome.get() instanceof InterruptedException);
+      }
+      feed.close();
+    }
+  }
+
+  @Test
+  public void aRunnerRefusesMissingArgumentsByName() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-args"), "n1"))) {
+      engine.join("srv-a");
+      Ownership feed = engine.ownership("srv-a");
+      OwnershipRunner.Handler handler = new OwnershipRunner.Handler() {
+        @Override
+        public void start(String stream, long token) {}
+
+        @Override
+        public void stop(String stream, long token) {}
+      };
+      Runnable[] bad = {
+          () -> OwnershipRunner.start(null, Runnable::run, handler),
+          () -> OwnershipRunner.start(feed, null, handler),
+          () -> OwnershipRunner.start(feed, Runnable::run, null)};
+      String[] named = {"feed", "executor", "handler"};
+      for (int i = 0; i < bad.length; ++i) {
+        NullPointerException e = assertThrows(NullPointerException.class, bad[i]::run);
+        assertEquals("OwnershipRunner.start: " + named[i] + " is null", e.getMessage());
+      }
+      feed.close();
+      StateException closed = assertThrows(StateException.class, () -> OwnershipRunner.start(feed, Runnable::run, handler));
+      assertTrue(closed.getMessage(), closed.getMessage().contains("'srv-a' is closed"));
+    }
+  }
+
   /** The host side of a server in the tests below: checks its callbacks' order as they run. */
   private static final class Host implements OwnershipRunner.Handler {
     final String server;
