@@ -63,8 +63,9 @@ class Ownership:
     """The ownership feed of one server joined through an engine; a context manager and an
     iterator (iterating yields events until the engine closes, the server leaves, or the feed is
     closed). Closing the feed changes nothing the server holds. Keeps its engine reachable.
-    Calls may come from several threads, but not concurrently with :meth:`close`; threads polling
-    one feed take turns, and each event goes to one of them.
+    Calls may come from several threads; only :meth:`poll` may run concurrently with
+    :meth:`close` (it ends). Threads polling one feed take turns, and each event goes to one of
+    them.
     """
 
     def __init__(self, engine: "Engine", server: str) -> None:
@@ -74,6 +75,7 @@ class Ownership:
         # The native feed refuses a second poll while one runs (the event's bytes live in the feed
         # until its next poll); Python pollers wait for their turn instead, and copy the bytes in it.
         self._polling = threading.Lock()
+        self._closing = False  # a running poll stops at its next native wait
         self._handle = _c.berth_ownership_open(engine._h(), server)
 
     def _h(self):
@@ -99,6 +101,8 @@ class Ownership:
         event = _swig.berth_ownership_event()
 
         def once(ms: int) -> OwnershipEvent | None:
+            if self._closing:
+                raise StateError(f"the ownership feed of {self.server!r} is closed", None)
             _c.berth_ownership_poll(self._h(), ms, event)
             if event.kind == _c.BERTH_OWNERSHIP_NONE:
                 return None
@@ -136,13 +140,18 @@ class Ownership:
             _c.berth_held_free(listing)
 
     def close(self) -> None:
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _c.berth_ownership_close(handle)
+        """Frees the feed; what the server holds is unchanged. A poll running on another thread
+        ends first, with StateError, within one native wait (0.2 s)."""
+        self._closing = True
+        with self._polling:
+            handle, self._handle = self._handle, None
+            if handle is not None:
+                _c.berth_ownership_close(handle)
 
     @property
     def closed(self) -> bool:
-        return self._handle is None
+        """True from the moment :meth:`close` begins."""
+        return self._closing or self._handle is None
 
     def __enter__(self) -> "Ownership":
         return self

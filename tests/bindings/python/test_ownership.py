@@ -225,3 +225,29 @@ def test_a_poll_waiting_for_its_turn_gives_up_at_its_timeout(cluster):
         waiting.join()
         assert 0.05 <= took < 0.6, f"a 0.1 s poll behind a 1 s one took {took:.3f} s"
         feed.close()
+
+
+def test_closing_a_feed_ends_a_poll_running_on_another_thread(cluster):
+    import threading
+
+    with berth.Engine(settings(cluster, "n1")) as engine:
+        engine.join("srv-a")
+        feed = engine.ownership("srv-a")
+        outcome: list[object] = []
+
+        def poll_for_ever() -> None:
+            try:
+                outcome.append(feed.poll(None))
+            except BaseException as e:  # noqa: BLE001 - the test looks at what ended it
+                outcome.append(e)
+
+        t = threading.Thread(target=poll_for_ever)
+        t.start()
+        time.sleep(0.1)
+        start = time.monotonic()
+        feed.close()
+        t.join(2.0)
+        assert not t.is_alive(), "the poll did not end after close"
+        assert time.monotonic() - start < 1.0
+        assert len(outcome) == 1 and isinstance(outcome[0], berth.StateError), outcome
+        assert "'srv-a' is closed" in str(outcome[0])

@@ -29,9 +29,10 @@ import org.berth.internal.berth_swigJNI;
  *
  * <p>{@link #holds} answers "do I hold this stream now, with which token" without a lock: checking
  * it before each write keeps a host inside its claim even when the feed is polled late. Calls may
- * come from any thread, but not concurrently with {@link #close()}. Closing the feed changes nothing
- * the server holds. Closing the engine revokes every claim: the revocations are delivered, then
- * {@link #poll} throws {@link StateException}. The feed keeps its engine reachable.
+ * come from any thread; only {@link #poll} may run concurrently with {@link #close()} (it ends).
+ * Closing the feed changes nothing the server holds. Closing the engine revokes every claim: the
+ * revocations are delivered, then {@link #poll} throws {@link StateException}. The feed keeps its
+ * engine reachable.
  */
 public final class Ownership implements AutoCloseable {
   /** What happened to a stream. */
@@ -61,6 +62,7 @@ public final class Ownership implements AutoCloseable {
   private final NativeHandle handle;
   private final Cleaner.Cleanable cleanable;
   private final ReentrantLock polling = new ReentrantLock();
+  private volatile boolean closing; // a running poll stops at its next native wait
 
   Ownership(Engine engine, String server, long handle) {
     this.engine = engine;
@@ -108,6 +110,9 @@ public final class Ownership implements AutoCloseable {
     berth_ownership_event e = new berth_ownership_event();
     try {
       return SlicedPoll.poll(timeoutNanos - (System.nanoTime() - start), millis -> {
+        if (closing) {
+          throw new StateException("the ownership feed of '" + server + "' is closed");
+        }
         berth_swig.berth_ownership_poll(handle(), millis, e);
         int kind = e.getKind();
         if (kind == berth_swig.BERTH_OWNERSHIP_NONE) {
@@ -200,13 +205,23 @@ public final class Ownership implements AutoCloseable {
     return engine;
   }
 
+  /** True from the moment {@link #close()} begins. */
   public boolean isClosed() {
-    return handle.get() == 0;
+    return closing || handle.get() == 0;
   }
 
-  /** Frees the feed; what the server holds is unchanged. Idempotent. */
+  /**
+   * Frees the feed; what the server holds is unchanged. Idempotent. A poll running on another
+   * thread ends first, with {@link StateException}, within one native wait (200 ms).
+   */
   @Override
   public void close() {
-    cleanable.clean();
+    closing = true;
+    polling.lock();
+    try {
+      cleanable.clean();
+    } finally {
+      polling.unlock();
+    }
   }
 }

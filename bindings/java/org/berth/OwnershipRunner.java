@@ -30,8 +30,11 @@ import java.util.concurrent.RejectedExecutionException;
  * }
  * </pre>
  *
- * Close the runner before its feed. When the engine closes, the runner delivers the revocations
- * (stops) and its poll thread ends; {@link #close()} then only waits for the callbacks.
+ * Close the runner before its feed (try-with-resources does, as above): a feed closed first stops
+ * the poll thread, leaves the releases asked for unacknowledged (their hand-offs stall until the
+ * lease ends), and makes {@link #close()} throw. When the engine closes, the runner delivers the
+ * revocations (stops) and its poll thread ends; {@link #close()} then only waits for the
+ * callbacks.
  */
 public final class OwnershipRunner implements AutoCloseable {
   /** The host's side: what to do when a stream is acquired or must stop. */
@@ -127,7 +130,12 @@ public final class OwnershipRunner implements AutoCloseable {
         }
       }
     } catch (StateException ended) {
-      // the engine closed or the server left: every revocation was delivered
+      if (feed.isClosed()) {
+        // Nobody acknowledges the releases asked for from now on: their hand-offs would stall.
+        pollFailure = new IllegalStateException("the ownership feed of '" + feed.server()
+            + "' was closed before its runner; close the runner first", ended);
+      }
+      // else the engine closed or the server left: every revocation was delivered
     } catch (InterruptedException interrupted) {
       // close() asked the thread to end
     } catch (RuntimeException | Error e) {
@@ -139,7 +147,10 @@ public final class OwnershipRunner implements AutoCloseable {
     try {
       feed.release(stream, token);
     } catch (StateException revoked) {
-      // revoked meanwhile (or the engine closed): nothing is held any more
+      if (feed.isClosed()) {
+        throw revoked; // the stream is still held, and nobody can acknowledge it now: reported
+      }
+      // else revoked meanwhile (or the engine closed): nothing is held any more
     }
   }
 
@@ -202,7 +213,8 @@ public final class OwnershipRunner implements AutoCloseable {
     }
     Throwable failure = pollFailure;
     if (failure != null) {
-      throw new IllegalStateException("the ownership poll thread of '" + feed.server() + "' failed", failure);
+      throw new IllegalStateException(
+          "the ownership poll thread of '" + feed.server() + "' failed: " + failure.getMessage(), failure);
     }
   }
 }

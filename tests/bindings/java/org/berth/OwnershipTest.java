@@ -171,6 +171,55 @@ public class OwnershipTest {
     }
   }
 
+  /** close() on one thread ends a poll waiting for ever on another, before the feed is freed. */
+  @Test
+  public void closingAFeedEndsAPollRunningOnAnotherThread() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-close-poll"), "n1"))) {
+      engine.join("srv-a");
+      Ownership feed = engine.ownership("srv-a");
+      java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+      Thread t = new Thread(() -> {
+        try {
+          outcome.set(feed.poll(Long.MAX_VALUE));
+        } catch (Throwable e) {
+          outcome.set(e);
+        }
+      });
+      t.start();
+      Thread.sleep(100);
+      long start = System.nanoTime();
+      feed.close();
+      t.join(2000);
+      long tookMillis = (System.nanoTime() - start) / 1_000_000;
+      assertFalse("the poll did not end after close", t.isAlive());
+      assertTrue("ended by " + outcome.get(), outcome.get() instanceof StateException);
+      assertTrue(((StateException) outcome.get()).getMessage(),
+          ((StateException) outcome.get()).getMessage().contains("'srv-a' is closed"));
+      assertTrue("close took " + tookMillis + " ms", tookMillis < 1000);
+    }
+  }
+
+  /** A feed closed under its runner leaves releases unacknowledged: the runner says so on close. */
+  @Test
+  public void aFeedClosedBeforeItsRunnerIsReported() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-close-order"), "n1"))) {
+      engine.join("srv-a");
+      Ownership feed = engine.ownership("srv-a");
+      OwnershipRunner runner = OwnershipRunner.start(feed, Runnable::run, new OwnershipRunner.Handler() {
+        @Override
+        public void start(String stream, long token) {}
+
+        @Override
+        public void stop(String stream, long token) {}
+      });
+      Thread.sleep(50);
+      feed.close();
+      await("the runner's poll thread to end", 2000, () -> !runner.isPolling());
+      IllegalStateException e = assertThrows(IllegalStateException.class, runner::close);
+      assertTrue(e.getMessage(), e.getMessage().contains("'srv-a' was closed before its runner"));
+    }
+  }
+
   @Test
   public void aRunnerRefusesMissingArgumentsByName() throws Exception {
     try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-args"), "n1"))) {
