@@ -1,6 +1,6 @@
 // berth_ownership_*, berth_held_*, berth_engine_drain: ownership through the host C API
 // (docs/ownership.md). A feed holds its server's claims and the tracker they stand on, so it may
-// outlive the engine: polls and holds() never touch the engine; release() does, through the
+// outlive the engine: polls and holds() never touch the engine; release_stream() does, through the
 // handle's gate, like event polls.
 #include <algorithm>
 #include <atomic>
@@ -44,8 +44,7 @@ bool id_acceptable(const char* data, size_t len) noexcept {
 std::string_view stream_arg(const char* data, size_t len, const char* function) {
   if (id_acceptable(data, len)) return {data, len};
   if (data == nullptr)
-    throw berth::Error(BERTH_E_INVALID_ARGUMENT,
-                       fmt::format("{}: stream is NULL (stream_len {})", function, len));
+    throw berth::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: stream is NULL (stream_len {})", function, len));
   if (len == 0) throw berth::Error(BERTH_E_INVALID_ARGUMENT, std::string(function) + ": stream is empty");
   throw berth::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: stream_len {} exceeds the longest stream id ({} bytes)",
                                                            function, len, berth::kMaxIdBytes));
@@ -66,9 +65,9 @@ class PollTurn {
  public:
   explicit PollTurn(berth_ownership& feed) : feed_(feed) {
     if (feed_.polling.exchange(true, std::memory_order_acquire))
-      throw berth::Error(BERTH_E_STATE, "berth_ownership_poll: another poll of the feed of server '" +
-                                            feed_.claims->server() +
-                                            "' is running (one poll per feed at a time: open a feed per polling thread)");
+      throw berth::Error(BERTH_E_STATE,
+                         "berth_ownership_poll: another poll of the feed of server '" + feed_.claims->server() +
+                             "' is running (one poll per feed at a time: open a feed per polling thread)");
   }
   ~PollTurn() { feed_.polling.store(false, std::memory_order_release); }
   PollTurn(const PollTurn&) = delete;

@@ -131,7 +131,8 @@ TEST_F(OwnershipCapi, AGrantIsHeldListedAndReleasedOnce) {
 
   ASSERT_EQ(berth_ownership_release_stream(feed_, "orders", 6, token, &err), BERTH_OK) << text_of(err);
   EXPECT_EQ(berth_ownership_holds(feed_, "orders", 6, nullptr), 0) << "still held after its release returned";
-  Failure again = failure_of([&](berth_error** e) { return berth_ownership_release_stream(feed_, "orders", 6, token, e); });
+  Failure again =
+      failure_of([&](berth_error** e) { return berth_ownership_release_stream(feed_, "orders", 6, token, e); });
   EXPECT_EQ(again.code, BERTH_E_STATE);
   EXPECT_NE(again.message.find("berth_ownership_release_stream: "), std::string::npos) << again.message;
   EXPECT_NE(again.message.find("'s0'"), std::string::npos) << again.message;
@@ -149,7 +150,8 @@ TEST_F(OwnershipCapi, ReleaseRefusesAnEmptyStream) {
   Failure f = failure_of([&](berth_error** e) { return berth_ownership_release_stream(feed_, "", 0, 1, e); });
   EXPECT_EQ(f.code, BERTH_E_INVALID_ARGUMENT);
   EXPECT_EQ(f.message, "berth_ownership_release_stream: stream is empty");
-  Failure null_empty = failure_of([&](berth_error** e) { return berth_ownership_release_stream(feed_, nullptr, 0, 1, e); });
+  Failure null_empty =
+      failure_of([&](berth_error** e) { return berth_ownership_release_stream(feed_, nullptr, 0, 1, e); });
   EXPECT_EQ(null_empty.code, BERTH_E_INVALID_ARGUMENT);
   EXPECT_EQ(null_empty.message, "berth_ownership_release_stream: stream is NULL (stream_len 0)");
 }
@@ -180,9 +182,11 @@ TEST_F(OwnershipCapi, HoldsAnswersNoForWhatItRefusesWithoutReadingIt) {
 }
 
 TEST_F(OwnershipCapi, ReleaseOfAStreamNotHeldNamesServerStreamAndToken) {
-  Failure f = failure_of([&](berth_error** e) { return berth_ownership_release_stream(feed_, "never-granted", 13, 42, e); });
+  Failure f =
+      failure_of([&](berth_error** e) { return berth_ownership_release_stream(feed_, "never-granted", 13, 42, e); });
   EXPECT_EQ(f.code, BERTH_E_STATE);
-  EXPECT_EQ(f.message, "berth_ownership_release_stream: server 's0' does not hold stream 'never-granted' under token 42");
+  EXPECT_EQ(f.message,
+            "berth_ownership_release_stream: server 's0' does not hold stream 'never-granted' under token 42");
 }
 
 TEST_F(OwnershipCapi, ReleaseAfterTheEngineClosedNamesTheServer) {
@@ -215,11 +219,16 @@ TEST_F(OwnershipCapi, PollRefusesAnUnsetStructSize) {
 // overwrite the bytes the first caller is about to read. It is refused instead.
 TEST_F(OwnershipCapi, ASecondConcurrentPollOfOneFeedIsRefused) {
   std::atomic<bool> waiting_done{false};
+  std::atomic<bool> main_refused{false};
   int32_t waiting_rc = -1;
   std::thread waiter([&] {
     berth_ownership_event e{};
     e.struct_size = sizeof e;
-    waiting_rc = berth_ownership_poll(feed_, 1500, &e, nullptr);
+    // The short polls below may hold the feed at the moment this one starts: it tries again
+    // until it is the one waiting.
+    do {
+      waiting_rc = berth_ownership_poll(feed_, 1500, &e, nullptr);
+    } while (waiting_rc == BERTH_E_STATE && !main_refused.load());
     waiting_done = true;
   });
   Failure refused;
@@ -227,7 +236,10 @@ TEST_F(OwnershipCapi, ASecondConcurrentPollOfOneFeedIsRefused) {
   e.struct_size = sizeof e;
   while (!waiting_done.load()) {
     refused = failure_of([&](berth_error** err) { return berth_ownership_poll(feed_, 0, &e, err); });
-    if (refused.code != BERTH_OK) break;
+    if (refused.code != BERTH_OK) {
+      main_refused = true;
+      break;
+    }
     std::this_thread::sleep_for(1ms);
   }
   waiter.join();

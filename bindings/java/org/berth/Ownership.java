@@ -147,6 +147,7 @@ public final class Ownership implements AutoCloseable {
    *
    * @throws StateException when the server does not hold the stream under {@code token} (e.g. it
    *     was revoked meanwhile), or the engine is closed
+   * @throws InvalidArgumentException for a null or empty id, or one over 64 KiB in UTF-8
    */
   public void release(String stream, long token) {
     try {

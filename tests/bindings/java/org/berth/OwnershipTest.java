@@ -7,18 +7,24 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.Test;
 
@@ -106,9 +112,9 @@ public class OwnershipTest {
       engine.join("srv-a");
       assertTrue(engine.waitLeader(5000));
       Ownership feed = engine.ownership("srv-a");
-      List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
-      List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
-      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      List<String> seen = Collections.synchronizedList(new ArrayList<>());
+      List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
+      AtomicBoolean stop = new AtomicBoolean();
       List<Thread> pollers = new ArrayList<>();
       for (int i = 0; i < 3; ++i) {
         Thread t = new Thread(() -> {
@@ -137,7 +143,7 @@ public class OwnershipTest {
         t.join();
       }
       assertEquals(List.of(), errors);
-      assertEquals("an event was lost or seen twice", count, new java.util.HashSet<>(seen).size());
+      assertEquals("an event was lost or seen twice", count, new HashSet<>(seen).size());
       assertEquals(count, seen.size());
       feed.close();
     }
@@ -149,9 +155,10 @@ public class OwnershipTest {
     try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-forever"), "n1"))) {
       engine.join("srv-a");
       Ownership feed = engine.ownership("srv-a");
-      for (java.util.concurrent.Callable<Ownership.Event> forever : List.<java.util.concurrent.Callable<Ownership.Event>>of(
-               () -> feed.poll(Long.MAX_VALUE), () -> feed.poll(java.time.Duration.ofSeconds(Long.MAX_VALUE)))) {
-        java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+      List<Callable<Ownership.Event>> forevers =
+          List.of(() -> feed.poll(Long.MAX_VALUE), () -> feed.poll(Duration.ofSeconds(Long.MAX_VALUE)));
+      for (Callable<Ownership.Event> forever : forevers) {
+        AtomicReference<Object> outcome = new AtomicReference<>();
         Thread t = new Thread(() -> {
           try {
             outcome.set(forever.call());
@@ -177,7 +184,7 @@ public class OwnershipTest {
     try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-close-poll"), "n1"))) {
       engine.join("srv-a");
       Ownership feed = engine.ownership("srv-a");
-      java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+      AtomicReference<Object> outcome = new AtomicReference<>();
       Thread t = new Thread(() -> {
         try {
           outcome.set(feed.poll(Long.MAX_VALUE));
@@ -242,7 +249,8 @@ public class OwnershipTest {
         assertEquals("OwnershipRunner.start: " + named[i] + " is null", e.getMessage());
       }
       feed.close();
-      StateException closed = assertThrows(StateException.class, () -> OwnershipRunner.start(feed, Runnable::run, handler));
+      StateException closed =
+          assertThrows(StateException.class, () -> OwnershipRunner.start(feed, Runnable::run, handler));
       assertTrue(closed.getMessage(), closed.getMessage().contains("'srv-a' is closed"));
     }
   }
