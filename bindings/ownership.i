@@ -43,13 +43,13 @@ berth_result berth_ownership_open(berth_engine *engine, const char *server_id, b
 void berth_ownership_close(berth_ownership *feed);
 berth_result berth_ownership_poll(berth_ownership *feed, uint32_t timeout_ms, berth_ownership_event *out,
                                   berth_error **err);
-berth_result berth_ownership_release(berth_ownership *feed, const char *stream, size_t stream_len,
+berth_result berth_ownership_release_stream(berth_ownership *feed, const char *stream, size_t stream_len,
                                      uint64_t token, berth_error **err);
 int32_t berth_ownership_holds(const berth_ownership *feed, const char *stream, size_t stream_len,
                               uint64_t *out_token);
 int64_t berth_ownership_token(const berth_ownership *feed, const char *stream, size_t stream_len);
 
-berth_result berth_ownership_held(berth_ownership *feed, berth_held **out, berth_error **err);
+berth_result berth_held_new(berth_ownership *feed, berth_held **out, berth_error **err);
 uint64_t berth_held_count(const berth_held *held);
 berth_result berth_held_stream(const berth_held *held, uint64_t index, const char **out_id,
                                size_t *out_id_len, uint64_t *out_token, berth_error **err);

@@ -1,16 +1,20 @@
 // berth_ownership_*, berth_held_*, berth_engine_drain: ownership through the host C API
 // (docs/ownership.md). A feed holds its server's claims and the tracker they stand on, so it may
-// outlive the engine: polls and holds() never touch the engine; release() does, through the
+// outlive the engine: polls and holds() never touch the engine; release_stream() does, through the
 // handle's gate, like event polls.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "capi/capi_support.h"
 #include "capi/engine_handle.h"
+#include "engine/intake.h"
 #include "ownership/tracker.h"
 
 struct berth_ownership {
@@ -20,6 +24,7 @@ struct berth_ownership {
   std::shared_ptr<berth::ownership::ServerClaims> claims;
   std::string last_stream;  // the bytes the last polled event points at
   std::atomic<bool> cancel{false};
+  std::atomic<bool> polling{false};  // one poll at a time: a second would overwrite last_stream
 };
 
 struct berth_held {
@@ -30,10 +35,47 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string_view bytes_arg(const char* data, size_t len, const char* what) {
-  BERTH_REQUIRE_ARG(data != nullptr || len == 0, std::string(what) + " is NULL");
-  return {data, len};
+// A stream id as the C API takes it, checked before any of its bytes is read: nothing longer than
+// the longest id a host may give can be held, and a length that is garbage must not be followed.
+bool id_acceptable(const char* data, size_t len) noexcept {
+  return data != nullptr && len != 0 && len <= berth::kMaxIdBytes;
 }
+
+std::string_view stream_arg(const char* data, size_t len, const char* function) {
+  if (id_acceptable(data, len)) return {data, len};
+  if (data == nullptr)
+    throw berth::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: stream is NULL (stream_len {})", function, len));
+  if (len == 0) throw berth::Error(BERTH_E_INVALID_ARGUMENT, std::string(function) + ": stream is empty");
+  throw berth::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: stream_len {} exceeds the longest stream id ({} bytes)",
+                                                           function, len, berth::kMaxIdBytes));
+}
+
+// Errors the engine raises, prefixed with the C function that met them.
+template <class Body>
+void naming(const char* function, Body&& body) {
+  try {
+    body();
+  } catch (const berth::Error& e) {
+    throw berth::Error(e.code(), std::string(function) + ": " + e.what());
+  }
+}
+
+// Counts a poll in for as long as it runs; a second poll of the same feed is refused.
+class PollTurn {
+ public:
+  explicit PollTurn(berth_ownership& feed) : feed_(feed) {
+    if (feed_.polling.exchange(true, std::memory_order_acquire))
+      throw berth::Error(BERTH_E_STATE,
+                         "berth_ownership_poll: another poll of the feed of server '" + feed_.claims->server() +
+                             "' is running (one poll per feed at a time: open a feed per polling thread)");
+  }
+  ~PollTurn() { feed_.polling.store(false, std::memory_order_release); }
+  PollTurn(const PollTurn&) = delete;
+  PollTurn& operator=(const PollTurn&) = delete;
+
+ private:
+  berth_ownership& feed_;
+};
 
 }  // namespace
 
@@ -50,7 +92,7 @@ BERTH_API int32_t berth_ownership_open(berth_engine* engine, const char* server_
     feed->engine = engine->engine.get();
     feed->gate = engine->events;
     feed->tracker = engine->engine->tracker();
-    feed->claims = engine->engine->claims(server_id);
+    naming("berth_ownership_open", [&] { feed->claims = engine->engine->claims(server_id); });
     *out = feed.release();
   });
 }
@@ -64,6 +106,7 @@ BERTH_API int32_t berth_ownership_poll(berth_ownership* feed, uint32_t timeout_m
     BERTH_REQUIRE_ARG(out != nullptr, "berth_ownership_poll: out is NULL");
     BERTH_REQUIRE_ARG(out->struct_size >= BERTH_SIZE_THROUGH(berth_ownership_event, kind),
                       "berth_ownership_poll: out->struct_size is not set");
+    PollTurn turn(*feed);
     berth_ownership_event full{};
     full.struct_size = out->struct_size;
     full.kind = BERTH_OWNERSHIP_NONE;
@@ -84,35 +127,38 @@ BERTH_API int32_t berth_ownership_poll(berth_ownership* feed, uint32_t timeout_m
   });
 }
 
-BERTH_API int32_t berth_ownership_release(berth_ownership* feed, const char* stream, size_t stream_len,
-                                          uint64_t token, berth_error** err) {
+BERTH_API int32_t berth_ownership_release_stream(berth_ownership* feed, const char* stream, size_t stream_len,
+                                                 uint64_t token, berth_error** err) {
+  static constexpr const char* kFunction = "berth_ownership_release_stream";
   return berth::capi::guard(err, [&] {
-    BERTH_REQUIRE_ARG(feed != nullptr, "berth_ownership_release: feed is NULL");
-    std::string_view id = bytes_arg(stream, stream_len, "berth_ownership_release: stream");
+    BERTH_REQUIRE_ARG(feed != nullptr, std::string(kFunction) + ": feed is NULL");
+    std::string_view id = stream_arg(stream, stream_len, kFunction);
     berth::capi::EventGate& gate = *feed->gate;
-    if (!gate.enter()) throw berth::Error(BERTH_E_STATE, "berth_ownership_release: the engine was closed");
+    if (!gate.enter())
+      throw berth::Error(BERTH_E_STATE, fmt::format("{}: server '{}': the engine was closed (its claims ended with it)",
+                                                    kFunction, feed->claims->server()));
     struct Leave {
       berth::capi::EventGate& gate;
       ~Leave() { gate.leave(); }
     } leave{gate};
-    feed->engine->release(feed->claims->server(), id, token);
+    naming(kFunction, [&] { feed->engine->release(feed->claims->server(), id, token); });
   });
 }
 
 BERTH_API int32_t berth_ownership_holds(const berth_ownership* feed, const char* stream, size_t stream_len,
                                         uint64_t* out_token) {
-  if (feed == nullptr || (stream == nullptr && stream_len != 0)) return 0;
+  if (feed == nullptr || !id_acceptable(stream, stream_len)) return 0;
   uint64_t token = 0;
   if (!feed->claims->holds(std::string_view(stream, stream_len), &token)) return 0;
   if (out_token != nullptr) *out_token = token;
   return 1;
 }
 
-BERTH_API int32_t berth_ownership_held(berth_ownership* feed, berth_held** out, berth_error** err) {
+BERTH_API int32_t berth_held_new(berth_ownership* feed, berth_held** out, berth_error** err) {
   return berth::capi::guard(err, [&] {
-    BERTH_REQUIRE_ARG(out != nullptr, "berth_ownership_held: out is NULL");
+    BERTH_REQUIRE_ARG(out != nullptr, "berth_held_new: out is NULL");
     *out = nullptr;
-    BERTH_REQUIRE_ARG(feed != nullptr, "berth_ownership_held: feed is NULL");
+    BERTH_REQUIRE_ARG(feed != nullptr, "berth_held_new: feed is NULL");
     auto held = std::make_unique<berth_held>();
     held->streams = feed->claims->held();
     std::sort(held->streams.begin(), held->streams.end());
@@ -143,7 +189,7 @@ BERTH_API int32_t berth_engine_drain(berth_engine* engine, const char* server_id
     BERTH_REQUIRE_ARG(engine != nullptr && engine->engine, "berth_engine_drain: engine is NULL");
     BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_drain: server_id is NULL");
     BERTH_REQUIRE_ARG(draining == 0 || draining == 1, "berth_engine_drain: draining must be 0 or 1");
-    engine->engine->drain(server_id, draining != 0);
+    naming("berth_engine_drain", [&] { engine->engine->drain(server_id, draining != 0); });
   });
 }
 

@@ -102,7 +102,7 @@ class Host {
   uint64_t held() {
     berth_held* h = nullptr;
     berth_error* err = nullptr;
-    if (berth_ownership_held(feed_, &h, &err) != BERTH_OK) {
+    if (berth_held_new(feed_, &h, &err) != BERTH_OK) {
       ADD_FAILURE() << text_of(err);
       return 0;
     }
@@ -131,7 +131,7 @@ class Host {
       } else if (e.kind == BERTH_OWNERSHIP_RELEASE) {
         std::this_thread::sleep_for(std::chrono::microseconds(ack_delay_us(rng_)));  // finishing in-flight work
         history_.add(HistoryEvent{'R', server_, stream, e.token, now_ns()});
-        int32_t rc = berth_ownership_release(feed_, stream.data(), stream.size(), e.token, &err);
+        int32_t rc = berth_ownership_release_stream(feed_, stream.data(), stream.size(), e.token, &err);
         // A claim revoked meanwhile is no longer there to release.
         if (rc != BERTH_OK && rc != BERTH_E_STATE) ADD_FAILURE() << server_ << ": " << text_of(err);
         else berth_error_free(err);

@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(std::chrono::microseconds(finish_us(rng)));
         log.add({'R', server, stream, e.token, now_ns()});
         berth_error* release_err = nullptr;
-        int32_t rc = berth_ownership_release(feed, stream.data(), stream.size(), e.token, &release_err);
+        int32_t rc = berth_ownership_release_stream(feed, stream.data(), stream.size(), e.token, &release_err);
         if (rc == BERTH_OK) --held;
         else if (rc != BERTH_E_STATE) say("error release: " + message(release_err));
         else berth_error_free(release_err);  // revoked meanwhile: its revocation follows
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
       }
       if (e.kind != BERTH_OWNERSHIP_NONE) continue;  // report once the feed is quiet
       berth_held* h = nullptr;
-      if (berth_ownership_held(feed, &h, nullptr) == BERTH_OK) {
+      if (berth_held_new(feed, &h, nullptr) == BERTH_OK) {
         held = berth_held_count(h);
         berth_held_free(h);
       }

@@ -264,14 +264,19 @@ int32_t berth_events_poll(berth_events *events, uint32_t timeout_ms, berth_event
  * from a thread of its own (no callbacks on library threads):
  *   - ACQUIRE: start serving `stream`; pass `token` to the storage it writes to (tokens strictly
  *     increase per stream across grants, so storage can refuse a stale holder's writes);
- *   - RELEASE: the leader moves `stream` elsewhere; finish what is in flight, stop, and call
- *     berth_ownership_release. The stream stays this server's until then (or until the lease ends);
+ *   - RELEASE: the leader moves `stream` elsewhere; finish what is in flight, stop, and
+ *     acknowledge with berth_ownership_release_stream. The stream stays this server's until then
+ *     (or until the lease ends);
  *   - REVOKED: the claim already ended at `ended_ns` (CLOCK_MONOTONIC): the node's lease ran out,
  *     the server left, the engine closed, or the leader gave the stream away after losing track
  *     of the server. Stop at once.
  * berth_ownership_holds answers "do I hold `stream` now, with which token" from the same state,
  * without a lock or an allocation: checking it before each write keeps a host inside its claim
  * even when its feed is polled late (a process stopped and resumed finds its claims lapsed).
+ *
+ * Stream ids cross as bytes + length, as in lookups. A NULL id with a nonzero length, an empty id
+ * or one longer than 64 KiB (longer than any stream's) is refused with BERTH_E_INVALID_ARGUMENT
+ * before its bytes are read; berth_ownership_holds, which cannot fail, answers 0 for them.
  */
 typedef struct berth_ownership berth_ownership;
 
@@ -284,47 +289,62 @@ typedef struct berth_ownership_event {
   uint32_t struct_size;
   int32_t kind;           /* BERTH_OWNERSHIP_* */
   const char *stream;     /* not NUL-terminated: stream_len bytes; valid until the next poll of
-                             this feed or its close */
+                             this feed or its close; NULL for BERTH_OWNERSHIP_NONE */
   size_t stream_len;
   uint64_t token;         /* the grant's fencing token */
   uint64_t version;       /* the snapshot version that granted it or asked for its release; 0 for a
                              revocation no version caused */
-  uint64_t ended_ns;      /* REVOKED: CLOCK_MONOTONIC ns at which the claim ended */
+  uint64_t ended_ns;      /* REVOKED: CLOCK_MONOTONIC ns at which the claim ended; else 0 */
 } berth_ownership_event;
 
-/* The feed of a server joined through `engine` (BERTH_E_NOT_FOUND otherwise). Several feeds of
-   one server share its events: each event goes to one of them. */
+/* The feed of a server joined through `engine`: BERTH_E_NOT_FOUND for a server not joined here,
+   BERTH_E_STATE when the backend has no lease (ownership needs one). Several feeds of one server
+   share its events: each event goes to one of them. A feed lasts as long as the server's
+   registration here: once the server left (or the engine closed) it only delivers the last
+   revocations; after joining again, open a new one. A lost lease does not end a feed (its claims
+   are revoked, and the server is granted streams again once registered anew). */
 int32_t berth_ownership_open(berth_engine *engine, const char *server_id, berth_ownership **out,
                              berth_error **err);
 /* May be called before or after berth_engine_close, but not while a call on this feed runs. NULL
    is ignored. Closing a feed changes nothing the server holds. */
 void berth_ownership_close(berth_ownership *feed);
 /* Waits up to `timeout_ms` (0: does not wait) for an event; kind BERTH_OWNERSHIP_NONE when the
-   time ran out (still BERTH_OK). `out->struct_size` must be set by the caller. Once the engine is
-   closed (or the server left), pending revocations are delivered, then BERTH_E_STATE. */
+   time ran out (still BERTH_OK). `out->struct_size` must be set by the caller; fields past it are
+   not written. One poll of a feed at a time (the event's stream lives in the feed until its next
+   poll): a poll while another of the same feed runs fails with BERTH_E_STATE; a second polling
+   thread opens a feed of its own. Once the engine is closed (or the server left), pending
+   revocations are delivered, then BERTH_E_STATE. */
 int32_t berth_ownership_poll(berth_ownership *feed, uint32_t timeout_ms, berth_ownership_event *out,
                              berth_error **err);
 /* The host stopped serving `stream` (asked to or not): from the return on, holds() is false, and
-   the leader hears of it. BERTH_E_STATE when the server does not hold it under `token`. */
-int32_t berth_ownership_release(berth_ownership *feed, const char *stream, size_t stream_len,
-                                uint64_t token, berth_error **err);
-/* 1 when the server holds `stream` now (its token written to *out_token unless NULL), else 0.
-   Lock-free and allocation-free; safe on any thread, even after berth_engine_close (then 0). */
+   the leader hears of it (the acknowledgement a RELEASE waits for). BERTH_E_STATE when the server
+   does not hold `stream` under `token` (e.g. it was revoked meanwhile) or the engine was closed. */
+int32_t berth_ownership_release_stream(berth_ownership *feed, const char *stream, size_t stream_len,
+                                       uint64_t token, berth_error **err);
+/* 1 when the server holds `stream` now (its token written to *out_token unless NULL), else 0
+   (also for a NULL feed or an id refused as above). Lock-free and allocation-free; safe on any
+   thread, even after berth_engine_close (then 0). */
 int32_t berth_ownership_holds(const berth_ownership *feed, const char *stream, size_t stream_len,
                               uint64_t *out_token);
 
-/* What a server holds, copied for the caller. */
+/* What a server holds: a copy made by berth_held_new, sorted by stream id (bytewise), unchanged by
+   later grants and releases; freed with berth_held_free. */
 typedef struct berth_held berth_held;
 
-int32_t berth_ownership_held(berth_ownership *feed, berth_held **out, berth_error **err);
+int32_t berth_held_new(berth_ownership *feed, berth_held **out, berth_error **err);
+/* 0 for NULL. */
 uint64_t berth_held_count(const berth_held *held);
-/* `*out_stream` (out_stream_len bytes) stays valid until berth_held_free. */
+/* The stream at `index` (< berth_held_count, else BERTH_E_INVALID_ARGUMENT) and its token; any
+   out pointer may be NULL. `*out_stream` (out_stream_len bytes, not NUL-terminated) stays valid
+   until berth_held_free. */
 int32_t berth_held_stream(const berth_held *held, uint64_t index, const char **out_stream,
                           size_t *out_stream_len, uint64_t *out_token, berth_error **err);
+/* NULL is ignored. */
 void berth_held_free(berth_held *held);
 
 /* Marks a server joined through `engine` draining (1: its streams are handed off and it takes no
-   new ones) or up again (0). A graceful shutdown: drain, wait until the feed holds nothing, leave. */
+   new ones) or up again (0); any other value is BERTH_E_INVALID_ARGUMENT, a server not joined here
+   BERTH_E_NOT_FOUND. A graceful shutdown: drain, wait until the feed holds nothing, leave. */
 int32_t berth_engine_drain(berth_engine *engine, const char *server_id, int32_t draining, berth_error **err);
 
 /* ---------------------------------------------------------------------------- snapshot ---- */

@@ -13,20 +13,16 @@ when it was opened.
 from __future__ import annotations
 
 import enum
-import math
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from . import _berth_swig as _c
 from . import berth_swig as _swig
+from ._poll import poll_sliced, until_closed
 from .errors import StateError
 
 if TYPE_CHECKING:
     from .engine import Engine
-
-# A long wait is made of slices this long, so Ctrl-C (handled between slices) still works.
-_SLICE_S = 0.2
 
 
 class EventKind(enum.IntEnum):
@@ -68,26 +64,20 @@ class Events:
 
     def poll(self, timeout: float | None = 0.0) -> Event | None:
         """The next change, waiting up to ``timeout`` seconds (None: for ever); None if none came."""
-        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
         event = _swig.berth_event()
-        while True:
-            left = _SLICE_S if deadline is None else min(_SLICE_S, max(0.0, deadline - time.monotonic()))
-            _c.berth_events_poll(self._h(), math.ceil(left * 1000), event)
-            if event.kind != _c.BERTH_EVENT_NONE:
-                return Event(EventKind(event.kind), event.old_version, event.version, event.old_epoch,
-                             event.epoch, bool(event.is_leader), bool(event.degraded))
-            if deadline is not None and time.monotonic() >= deadline:
+
+        def once(ms: int) -> Event | None:
+            _c.berth_events_poll(self._h(), ms, event)
+            if event.kind == _c.BERTH_EVENT_NONE:
                 return None
+            return Event(EventKind(event.kind), event.old_version, event.version, event.old_epoch,
+                         event.epoch, bool(event.is_leader), bool(event.degraded))
+
+        return poll_sliced(once, timeout)
 
     def __iter__(self) -> Iterator[Event]:
         """Every change as it comes, until the engine (or this queue) is closed."""
-        while True:
-            try:
-                event = self.poll(None)
-            except StateError:
-                return
-            if event is not None:
-                yield event
+        return until_closed(self.poll)
 
     def close(self) -> None:
         handle, self._handle = self._handle, None

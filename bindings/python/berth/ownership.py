@@ -18,20 +18,19 @@ thread):
 from __future__ import annotations
 
 import enum
-import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from . import _berth_swig as _c
 from . import berth_swig as _swig
+from ._poll import poll_sliced, until_closed
 from .errors import StateError
 
 if TYPE_CHECKING:
     from .engine import Engine, StreamId
 
-# A long wait is made of slices this long, so Ctrl-C (handled between slices) still works.
-_SLICE_S = 0.2
 _token = _c.berth_ownership_token
 
 
@@ -64,13 +63,19 @@ class Ownership:
     """The ownership feed of one server joined through an engine; a context manager and an
     iterator (iterating yields events until the engine closes, the server leaves, or the feed is
     closed). Closing the feed changes nothing the server holds. Keeps its engine reachable.
-    Calls may come from several threads, but not concurrently with :meth:`close`.
+    Calls may come from several threads; only :meth:`poll` may run concurrently with
+    :meth:`close` (it ends). Threads polling one feed take turns, and each event goes to one of
+    them.
     """
 
     def __init__(self, engine: "Engine", server: str) -> None:
         self._handle = None
         self._engine = engine
         self.server = server
+        # The native feed refuses a second poll while one runs (the event's bytes live in the feed
+        # until its next poll); Python pollers wait for their turn instead, and copy the bytes in it.
+        self._polling = threading.Lock()
+        self._closing = False  # a running poll stops at its next native wait
         self._handle = _c.berth_ownership_open(engine._h(), server)
 
     def _h(self):
@@ -81,32 +86,41 @@ class Ownership:
     def poll(self, timeout: float | None = 0.0) -> OwnershipEvent | None:
         """The next event, waiting up to ``timeout`` seconds (None: for ever); None if none came.
         Raises :class:`~berth.StateError` once the engine is closed or the server left (after
-        their revocations were delivered)."""
-        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+        their revocations were delivered). Time spent waiting for another thread's poll of this
+        feed to end counts."""
+        start = time.monotonic()
+        if not self._polling.acquire(timeout=-1 if timeout is None else min(max(0.0, timeout), threading.TIMEOUT_MAX)):
+            return None
+        try:
+            left = None if timeout is None else timeout - (time.monotonic() - start)
+            return self._poll_turn(left)
+        finally:
+            self._polling.release()
+
+    def _poll_turn(self, timeout: float | None) -> OwnershipEvent | None:
         event = _swig.berth_ownership_event()
-        while True:
-            left = _SLICE_S if deadline is None else min(_SLICE_S, max(0.0, deadline - time.monotonic()))
-            _c.berth_ownership_poll(self._h(), math.ceil(left * 1000), event)
-            if event.kind != _c.BERTH_OWNERSHIP_NONE:
-                return OwnershipEvent(OwnershipKind(event.kind),
-                                      event.stream_bytes().decode("utf-8", "surrogateescape"),
-                                      event.token, event.version, event.ended_ns)
-            if deadline is not None and time.monotonic() >= deadline:
+
+        def once(ms: int) -> OwnershipEvent | None:
+            if self._closing:
+                raise StateError(f"the ownership feed of {self.server!r} is closed", None)
+            _c.berth_ownership_poll(self._h(), ms, event)
+            if event.kind == _c.BERTH_OWNERSHIP_NONE:
                 return None
+            return OwnershipEvent(OwnershipKind(event.kind),
+                                  event.stream_bytes().decode("utf-8", "surrogateescape"),
+                                  event.token, event.version, event.ended_ns)
+
+        return poll_sliced(once, timeout)
 
     def __iter__(self) -> Iterator[OwnershipEvent]:
-        while True:
-            try:
-                event = self.poll(None)
-            except StateError:
-                return
-            if event is not None:
-                yield event
+        """Every event as it comes, until the engine closes, the server leaves or the feed is
+        closed."""
+        return until_closed(self.poll)
 
     def release(self, stream: "StreamId", token: int) -> None:
         """The host stopped serving ``stream``: from the return on, :meth:`holds` is None for it and
         the leader hears of it. StateError if the server does not hold it under ``token``."""
-        _c.berth_ownership_release(self._h(), _id(stream), int(token))
+        _c.berth_ownership_release_stream(self._h(), _id(stream), int(token))
 
     def holds(self, stream: "StreamId") -> int | None:
         """The token under which the server holds ``stream`` now, or None (lock-free)."""
@@ -115,7 +129,7 @@ class Ownership:
 
     def held(self) -> dict[str, int]:
         """What the server holds now: stream -> token, by stream id (a copy)."""
-        listing = _c.berth_ownership_held(self._h())
+        listing = _c.berth_held_new(self._h())
         try:
             out: dict[str, int] = {}
             for i in range(_c.berth_held_count(listing)):
@@ -126,13 +140,18 @@ class Ownership:
             _c.berth_held_free(listing)
 
     def close(self) -> None:
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _c.berth_ownership_close(handle)
+        """Frees the feed; what the server holds is unchanged. A poll running on another thread
+        ends first, with StateError, within one native wait (0.2 s)."""
+        self._closing = True
+        with self._polling:
+            handle, self._handle = self._handle, None
+            if handle is not None:
+                _c.berth_ownership_close(handle)
 
     @property
     def closed(self) -> bool:
-        return self._handle is None
+        """True from the moment :meth:`close` begins."""
+        return self._closing or self._handle is None
 
     def __enter__(self) -> "Ownership":
         return self

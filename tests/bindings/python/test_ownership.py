@@ -169,3 +169,85 @@ def test_drain_moves_every_stream_to_the_other_server_only_after_each_release(cl
             assert all(moved[s] > held_a[s] for s in moved), "tokens increase across owners"
             assert a.held() == {} and set(b.held()) == set(STREAMS)
             first.drain("srv-a", False)
+
+
+def test_threads_polling_one_feed_take_turns_and_each_event_goes_to_one(cluster):
+    """The native feed refuses a second poll while one runs; the Python feed makes its pollers
+    wait for their turn instead, so neither sees an error and no event is seen twice."""
+    import threading
+
+    with berth.Engine(settings(cluster, "n1")) as engine:
+        engine.join("srv-a")
+        assert engine.wait_leader(5.0)
+        feed = engine.ownership("srv-a")
+        seen: list[str] = []
+        errors: list[BaseException] = []
+        stop = threading.Event()
+
+        def poller() -> None:
+            try:
+                while not stop.is_set():
+                    event = feed.poll(0.05)
+                    if event is not None:
+                        seen.append(event.stream)
+            except BaseException as e:  # noqa: BLE001 - every failure is the test's
+                errors.append(e)
+
+        threads = [threading.Thread(target=poller) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for s in STREAMS:
+            engine.add_stream(s)
+        engine.flush()
+        deadline = time.monotonic() + 10.0
+        while len(seen) < len(STREAMS) and time.monotonic() < deadline and not errors:
+            time.sleep(0.01)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert sorted(seen) == sorted(STREAMS), "an event was lost or seen twice"
+        feed.close()
+
+
+def test_a_poll_waiting_for_its_turn_gives_up_at_its_timeout(cluster):
+    import threading
+
+    with berth.Engine(settings(cluster, "n1")) as engine:
+        engine.join("srv-a")
+        feed = engine.ownership("srv-a")
+        waiting = threading.Thread(target=feed.poll, args=(1.0,))
+        waiting.start()
+        time.sleep(0.1)
+        start = time.monotonic()
+        assert feed.poll(0.1) is None
+        took = time.monotonic() - start
+        waiting.join()
+        assert 0.05 <= took < 0.6, f"a 0.1 s poll behind a 1 s one took {took:.3f} s"
+        feed.close()
+
+
+def test_closing_a_feed_ends_a_poll_running_on_another_thread(cluster):
+    import threading
+
+    with berth.Engine(settings(cluster, "n1")) as engine:
+        engine.join("srv-a")
+        feed = engine.ownership("srv-a")
+        outcome: list[object] = []
+
+        def poll_for_ever() -> None:
+            try:
+                outcome.append(feed.poll(None))
+            except BaseException as e:  # noqa: BLE001 - the test looks at what ended it
+                outcome.append(e)
+
+        t = threading.Thread(target=poll_for_ever)
+        t.start()
+        time.sleep(0.1)
+        start = time.monotonic()
+        feed.close()
+        t.join(2.0)
+        assert not t.is_alive(), "the poll did not end after close"
+        assert time.monotonic() - start < 1.0
+        assert len(outcome) == 1 and isinstance(outcome[0], berth.StateError), outcome
+        assert "'srv-a' is closed" in str(outcome[0])

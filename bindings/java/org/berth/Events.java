@@ -32,9 +32,6 @@ public final class Events implements AutoCloseable {
   public record Event(Kind kind, long oldVersion, long version, long oldEpoch, long epoch, boolean leader,
       boolean degraded) {}
 
-  // A long wait is made of native waits this long, so Thread.interrupt() is noticed between them.
-  private static final long SLICE_MILLIS = 200;
-
   private final Engine engine;
   private final NativeHandle handle;
   private final Cleaner.Cleanable cleanable;
@@ -61,23 +58,16 @@ public final class Events implements AutoCloseable {
    * @throws InterruptedException if the thread is interrupted while waiting
    */
   public Event poll(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
     berth_event e = new berth_event();
     try {
-      while (true) {
-        if (Thread.interrupted()) {
-          throw new InterruptedException();
-        }
-        long left = Math.max(0, (deadline - System.nanoTime() + 999_999L) / 1_000_000L); // rounded up
-        berth_swig.berth_events_poll(handle(), (int) Math.min(left, SLICE_MILLIS), e);
-        if (e.getKind() != berth_swig.BERTH_EVENT_NONE) {
-          return new Event(Kind.values()[e.getKind() - 1], e.getOld_version(), e.getVersion(), e.getOld_epoch(),
-              e.getEpoch(), e.getIs_leader() != 0, e.getDegraded() != 0);
-        }
-        if (System.nanoTime() - deadline >= 0) {
+      return SlicedPoll.poll(SlicedPoll.nanos(timeout), millis -> {
+        berth_swig.berth_events_poll(handle(), millis, e);
+        if (e.getKind() == berth_swig.BERTH_EVENT_NONE) {
           return null;
         }
-      }
+        return new Event(Kind.values()[e.getKind() - 1], e.getOld_version(), e.getVersion(), e.getOld_epoch(),
+            e.getEpoch(), e.getIs_leader() != 0, e.getDegraded() != 0);
+      });
     } finally {
       e.delete();
       Reference.reachabilityFence(this);

@@ -3,9 +3,12 @@ package org.berth;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.berth.internal.berth_ownership_event;
 import org.berth.internal.berth_swig;
 import org.berth.internal.berth_swigJNI;
@@ -26,9 +29,10 @@ import org.berth.internal.berth_swigJNI;
  *
  * <p>{@link #holds} answers "do I hold this stream now, with which token" without a lock: checking
  * it before each write keeps a host inside its claim even when the feed is polled late. Calls may
- * come from any thread, but not concurrently with {@link #close()}. Closing the feed changes nothing
- * the server holds. Closing the engine revokes every claim: the revocations are delivered, then
- * {@link #poll} throws {@link StateException}. The feed keeps its engine reachable.
+ * come from any thread; only {@link #poll} may run concurrently with {@link #close()} (it ends).
+ * Closing the feed changes nothing the server holds. Closing the engine revokes every claim: the
+ * revocations are delivered, then {@link #poll} throws {@link StateException}. The feed keeps its
+ * engine reachable.
  */
 public final class Ownership implements AutoCloseable {
   /** What happened to a stream. */
@@ -53,13 +57,12 @@ public final class Ownership implements AutoCloseable {
    */
   public record Event(Kind kind, String stream, long token, long version, long endedNanos) {}
 
-  // A long wait is made of native waits this long, so Thread.interrupt() is noticed between them.
-  private static final long SLICE_MILLIS = 200;
-
   private final Engine engine;
   private final String server;
   private final NativeHandle handle;
   private final Cleaner.Cleanable cleanable;
+  private final ReentrantLock polling = new ReentrantLock();
+  private volatile boolean closing; // a running poll stops at its next native wait
 
   Ownership(Engine engine, String server, long handle) {
     this.engine = engine;
@@ -77,34 +80,50 @@ public final class Ownership implements AutoCloseable {
   }
 
   /**
-   * The next event, waiting up to {@code timeoutMillis} (0: does not wait); null if none came in
-   * time.
+   * The next event, waiting up to {@code timeout}; null if none came in time (as
+   * {@link java.util.concurrent.BlockingQueue#poll}). Threads polling one feed take turns (the
+   * time spent waiting for a turn counts), and each event goes to one of them.
    *
    * @throws StateException once the engine is closed or the server left (after their revocations
-   *     were delivered), or this feed is closed
+   *     were delivered), or when this feed is closed
    * @throws InterruptedException if the thread is interrupted while waiting
    */
+  public Event poll(Duration timeout) throws InterruptedException {
+    return pollNanos(SlicedPoll.nanos(timeout));
+  }
+
+  /**
+   * {@link #poll(Duration)} with the timeout in milliseconds (0: does not wait; Long.MAX_VALUE: for
+   * ever).
+   */
   public Event poll(long timeoutMillis) throws InterruptedException {
-    long deadline = System.nanoTime() + Math.max(0, timeoutMillis) * 1_000_000L;
+    return pollNanos(TimeUnit.MILLISECONDS.toNanos(timeoutMillis)); // saturates, never wraps
+  }
+
+  private Event pollNanos(long timeoutNanos) throws InterruptedException {
+    // The native feed refuses a second poll while one runs (the event's bytes live in the feed
+    // until its next poll); Java pollers wait for their turn instead, and copy the bytes in it.
+    long start = System.nanoTime();
+    if (!polling.tryLock(Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS)) {
+      return null;
+    }
     berth_ownership_event e = new berth_ownership_event();
     try {
-      while (true) {
-        if (Thread.interrupted()) {
-          throw new InterruptedException();
+      return SlicedPoll.poll(timeoutNanos - (System.nanoTime() - start), millis -> {
+        if (closing) {
+          throw new StateException("the ownership feed of '" + server + "' is closed");
         }
-        long left = Math.max(0, (deadline - System.nanoTime() + 999_999L) / 1_000_000L); // rounded up
-        berth_swig.berth_ownership_poll(handle(), (int) Math.min(left, SLICE_MILLIS), e);
+        berth_swig.berth_ownership_poll(handle(), millis, e);
         int kind = e.getKind();
-        if (kind != berth_swig.BERTH_OWNERSHIP_NONE) {
-          return new Event(kindOf(kind), new String(e.stream_bytes(), StandardCharsets.UTF_8), e.getToken(),
-              e.getVersion(), e.getEnded_ns());
-        }
-        if (System.nanoTime() - deadline >= 0) {
+        if (kind == berth_swig.BERTH_OWNERSHIP_NONE) {
           return null;
         }
-      }
+        return new Event(kindOf(kind), new String(e.stream_bytes(), StandardCharsets.UTF_8), e.getToken(),
+            e.getVersion(), e.getEnded_ns());
+      });
     } finally {
       e.delete();
+      polling.unlock();
       Reference.reachabilityFence(this);
     }
   }
@@ -128,10 +147,11 @@ public final class Ownership implements AutoCloseable {
    *
    * @throws StateException when the server does not hold the stream under {@code token} (e.g. it
    *     was revoked meanwhile), or the engine is closed
+   * @throws InvalidArgumentException for a null or empty id, or one over 64 KiB in UTF-8
    */
   public void release(String stream, long token) {
     try {
-      berth_swig.berth_ownership_release(handle(), stream, token);
+      berth_swig.berth_ownership_release_stream(handle(), stream, token);
     } finally {
       Reference.reachabilityFence(this);
     }
@@ -158,7 +178,7 @@ public final class Ownership implements AutoCloseable {
   /** What the server holds now: stream to token, by stream id (a copy). */
   public Map<String, Long> held() {
     long[] out = new long[1];
-    berth_swigJNI.berth_ownership_held(handle(), out);
+    berth_swigJNI.berth_held_new(handle(), out);
     long list = out[0];
     try {
       long n = berth_swigJNI.berth_held_count(list);
@@ -186,13 +206,23 @@ public final class Ownership implements AutoCloseable {
     return engine;
   }
 
+  /** True from the moment {@link #close()} begins. */
   public boolean isClosed() {
-    return handle.get() == 0;
+    return closing || handle.get() == 0;
   }
 
-  /** Frees the feed; what the server holds is unchanged. Idempotent. */
+  /**
+   * Frees the feed; what the server holds is unchanged. Idempotent. A poll running on another
+   * thread ends first, with {@link StateException}, within one native wait (200 ms).
+   */
   @Override
   public void close() {
-    cleanable.clean();
+    closing = true;
+    polling.lock();
+    try {
+      cleanable.clean();
+    } finally {
+      polling.unlock();
+    }
   }
 }

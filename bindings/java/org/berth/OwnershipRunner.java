@@ -3,6 +3,7 @@ package org.berth;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -29,8 +30,11 @@ import java.util.concurrent.RejectedExecutionException;
  * }
  * </pre>
  *
- * Close the runner before its feed. When the engine closes, the runner delivers the revocations
- * (stops) and its poll thread ends; {@link #close()} then only waits for the callbacks.
+ * Close the runner before its feed (try-with-resources does, as above): a feed closed first stops
+ * the poll thread, leaves the releases asked for unacknowledged (their hand-offs stall until the
+ * lease ends), and makes {@link #close()} throw. When the engine closes, the runner delivers the
+ * revocations (stops) and its poll thread ends; {@link #close()} then only waits for the
+ * callbacks.
  */
 public final class OwnershipRunner implements AutoCloseable {
   /** The host's side: what to do when a stream is acquired or must stop. */
@@ -93,6 +97,12 @@ public final class OwnershipRunner implements AutoCloseable {
 
   /** Starts polling {@code feed} and running {@code handler}'s callbacks on {@code executor}. */
   public static OwnershipRunner start(Ownership feed, Executor executor, Handler handler) {
+    Objects.requireNonNull(feed, "OwnershipRunner.start: feed is null");
+    Objects.requireNonNull(executor, "OwnershipRunner.start: executor is null");
+    Objects.requireNonNull(handler, "OwnershipRunner.start: handler is null");
+    if (feed.isClosed()) {
+      throw new StateException("OwnershipRunner.start: the ownership feed of '" + feed.server() + "' is closed");
+    }
     OwnershipRunner runner = new OwnershipRunner(feed, executor, handler);
     runner.poller.start();
     return runner;
@@ -120,7 +130,12 @@ public final class OwnershipRunner implements AutoCloseable {
         }
       }
     } catch (StateException ended) {
-      // the engine closed or the server left: every revocation was delivered
+      if (feed.isClosed()) {
+        // Nobody acknowledges the releases asked for from now on: their hand-offs would stall.
+        pollFailure = new IllegalStateException("the ownership feed of '" + feed.server()
+            + "' was closed before its runner; close the runner first", ended);
+      }
+      // else the engine closed or the server left: every revocation was delivered
     } catch (InterruptedException interrupted) {
       // close() asked the thread to end
     } catch (RuntimeException | Error e) {
@@ -132,7 +147,10 @@ public final class OwnershipRunner implements AutoCloseable {
     try {
       feed.release(stream, token);
     } catch (StateException revoked) {
-      // revoked meanwhile (or the engine closed): nothing is held any more
+      if (feed.isClosed()) {
+        throw revoked; // the stream is still held, and nobody can acknowledge it now: reported
+      }
+      // else revoked meanwhile (or the engine closed): nothing is held any more
     }
   }
 
@@ -195,7 +213,8 @@ public final class OwnershipRunner implements AutoCloseable {
     }
     Throwable failure = pollFailure;
     if (failure != null) {
-      throw new IllegalStateException("the ownership poll thread of '" + feed.server() + "' failed", failure);
+      throw new IllegalStateException(
+          "the ownership poll thread of '" + feed.server() + "' failed: " + failure.getMessage(), failure);
     }
   }
 }

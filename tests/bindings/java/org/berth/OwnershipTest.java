@@ -7,18 +7,24 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.Test;
 
@@ -93,6 +99,159 @@ public class OwnershipTest {
       feed.close();
       assertTrue(feed.isClosed());
       assertThrows(StateException.class, () -> feed.poll(0));
+    }
+  }
+
+  /**
+   * The native feed refuses a second poll while one runs; the Java feed makes its pollers take
+   * turns instead: no poller sees an exception, and every event goes to exactly one of them.
+   */
+  @Test
+  public void threadsPollingOneFeedTakeTurnsAndEachEventGoesToOne() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-turns"), "n1"))) {
+      engine.join("srv-a");
+      assertTrue(engine.waitLeader(5000));
+      Ownership feed = engine.ownership("srv-a");
+      List<String> seen = Collections.synchronizedList(new ArrayList<>());
+      List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
+      AtomicBoolean stop = new AtomicBoolean();
+      List<Thread> pollers = new ArrayList<>();
+      for (int i = 0; i < 3; ++i) {
+        Thread t = new Thread(() -> {
+          try {
+            while (!stop.get()) {
+              Ownership.Event e = feed.poll(50);
+              if (e != null) {
+                seen.add(e.stream());
+              }
+            }
+          } catch (Throwable e) {
+            errors.add(e);
+          }
+        });
+        t.start();
+        pollers.add(t);
+      }
+      int count = 30;
+      for (int i = 0; i < count; ++i) {
+        engine.addStream("turn-" + i);
+      }
+      engine.flush();
+      await(count + " acquisitions", 10_000, () -> seen.size() >= count || !errors.isEmpty());
+      stop.set(true);
+      for (Thread t : pollers) {
+        t.join();
+      }
+      assertEquals(List.of(), errors);
+      assertEquals("an event was lost or seen twice", count, new HashSet<>(seen).size());
+      assertEquals(count, seen.size());
+      feed.close();
+    }
+  }
+
+  /** A timeout too long to count in nanoseconds waits for ever, as BlockingQueue.poll does. */
+  @Test
+  public void aPollForEverWaitsUntilInterrupted() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-forever"), "n1"))) {
+      engine.join("srv-a");
+      Ownership feed = engine.ownership("srv-a");
+      List<Callable<Ownership.Event>> forevers =
+          List.of(() -> feed.poll(Long.MAX_VALUE), () -> feed.poll(Duration.ofSeconds(Long.MAX_VALUE)));
+      for (Callable<Ownership.Event> forever : forevers) {
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+          try {
+            outcome.set(forever.call());
+          } catch (Throwable e) {
+            outcome.set(e);
+          }
+        });
+        t.start();
+        t.join(300);
+        assertTrue("a poll for ever returned at once: " + outcome.get(), t.isAlive());
+        t.interrupt();
+        t.join(2000);
+        assertFalse(t.isAlive());
+        assertTrue("ended by " + outcome.get(), outcome.get() instanceof InterruptedException);
+      }
+      feed.close();
+    }
+  }
+
+  /** close() on one thread ends a poll waiting for ever on another, before the feed is freed. */
+  @Test
+  public void closingAFeedEndsAPollRunningOnAnotherThread() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-close-poll"), "n1"))) {
+      engine.join("srv-a");
+      Ownership feed = engine.ownership("srv-a");
+      AtomicReference<Object> outcome = new AtomicReference<>();
+      Thread t = new Thread(() -> {
+        try {
+          outcome.set(feed.poll(Long.MAX_VALUE));
+        } catch (Throwable e) {
+          outcome.set(e);
+        }
+      });
+      t.start();
+      Thread.sleep(100);
+      long start = System.nanoTime();
+      feed.close();
+      t.join(2000);
+      long tookMillis = (System.nanoTime() - start) / 1_000_000;
+      assertFalse("the poll did not end after close", t.isAlive());
+      assertTrue("ended by " + outcome.get(), outcome.get() instanceof StateException);
+      assertTrue(((StateException) outcome.get()).getMessage(),
+          ((StateException) outcome.get()).getMessage().contains("'srv-a' is closed"));
+      assertTrue("close took " + tookMillis + " ms", tookMillis < 1000);
+    }
+  }
+
+  /** A feed closed under its runner leaves releases unacknowledged: the runner says so on close. */
+  @Test
+  public void aFeedClosedBeforeItsRunnerIsReported() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-close-order"), "n1"))) {
+      engine.join("srv-a");
+      Ownership feed = engine.ownership("srv-a");
+      OwnershipRunner runner = OwnershipRunner.start(feed, Runnable::run, new OwnershipRunner.Handler() {
+        @Override
+        public void start(String stream, long token) {}
+
+        @Override
+        public void stop(String stream, long token) {}
+      });
+      Thread.sleep(50);
+      feed.close();
+      await("the runner's poll thread to end", 2000, () -> !runner.isPolling());
+      IllegalStateException e = assertThrows(IllegalStateException.class, runner::close);
+      assertTrue(e.getMessage(), e.getMessage().contains("'srv-a' was closed before its runner"));
+    }
+  }
+
+  @Test
+  public void aRunnerRefusesMissingArgumentsByName() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-args"), "n1"))) {
+      engine.join("srv-a");
+      Ownership feed = engine.ownership("srv-a");
+      OwnershipRunner.Handler handler = new OwnershipRunner.Handler() {
+        @Override
+        public void start(String stream, long token) {}
+
+        @Override
+        public void stop(String stream, long token) {}
+      };
+      Runnable[] bad = {
+          () -> OwnershipRunner.start(null, Runnable::run, handler),
+          () -> OwnershipRunner.start(feed, null, handler),
+          () -> OwnershipRunner.start(feed, Runnable::run, null)};
+      String[] named = {"feed", "executor", "handler"};
+      for (int i = 0; i < bad.length; ++i) {
+        NullPointerException e = assertThrows(NullPointerException.class, bad[i]::run);
+        assertEquals("OwnershipRunner.start: " + named[i] + " is null", e.getMessage());
+      }
+      feed.close();
+      StateException closed =
+          assertThrows(StateException.class, () -> OwnershipRunner.start(feed, Runnable::run, handler));
+      assertTrue(closed.getMessage(), closed.getMessage().contains("'srv-a' is closed"));
     }
   }
 
