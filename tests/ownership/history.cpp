@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <istream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
@@ -130,6 +131,11 @@ HistoryVerdict check_history(std::vector<HistoryEvent> events, const HistoryBoun
     } else if (auto it = open.find(key); it != open.end() && it->second.first == e.token) {
       close(it, e.t_ns);
     }
+  }
+  {
+    std::set<std::string> held;
+    for (const auto& [claim, grant] : open) held.insert(claim.second);
+    v.held_at_end = held.size();
   }
   for (auto it = open.begin(); it != open.end();) it = close(it, bounds.end_ns);
 

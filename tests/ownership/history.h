@@ -58,6 +58,7 @@ struct HistoryVerdict {
   uint64_t max_unowned_ns = 0;       // longest gap between one holder's end and the next start
   uint64_t max_reacquire_ns = 0;     // longest kill -> acquired elsewhere (a never means end_ns)
   uint64_t settled_ns = 0;           // healed -> the last stream held again (never: end_ns)
+  uint64_t held_at_end = 0;          // streams some host held when the history ended
   std::vector<std::string> examples; // the first few violations, described
 };
 

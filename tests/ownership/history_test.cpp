@@ -73,6 +73,13 @@ TEST(HistoryChecker, AServerJoinedAgainByANewProcessIsAnotherHost) {
   EXPECT_EQ(v.overlaps, 1u);
 }
 
+TEST(HistoryChecker, CountsTheStreamsHeldWhenTheHistoryEnds) {
+  auto v = check_history({ev('A', "a", "s", 1, 10), ev('A', "b", "t", 1, 10), ev('A', "c", "u", 1, 10), ev('R', "a", "s", 1, 20),
+                          ev('X', "b", "", 0, 30)},
+                         0, 100);
+  EXPECT_EQ(v.held_at_end, 1u);
+}
+
 TEST(HistoryChecker, KilledHostsStreamsAcquiredElsewhereWithinTheBoundPass) {
   auto v = check_history({ev('A', "a", "s", 1, 10), ev('A', "a", "t", 1, 10), ev('X', "a", "", 0, 20),
                           ev('A', "b", "s", 2, 45), ev('A', "c", "t", 2, 50)},
