@@ -6,7 +6,8 @@
 //   ownership_host CONNECT ROOT SERVER HOST SESSION_TIMEOUT LOG [soft]
 //
 // HOST names this process in the history: a server joined again by a new process is another host.
-// Prints "ready" once joined, then "held <n>" whenever the number of streams it holds changes.
+// Prints "ready" once joined, then "held <n>" whenever the number of streams it holds changes,
+// and "leader 1" / "leader 0" when its engine starts or stops leading.
 // Commands on stdin, one per line: "add N" (streams stream-<i>, i < N; answers "ok add"),
 // "drain", "undrain" (answer "ok drain" / "ok undrain"). EOF: it stops serving (logged), closes
 // its engine and exits. A stream is taken up when the feed delivers its acquire and holds()
@@ -169,6 +170,7 @@ int main(int argc, char** argv) {
 
   std::thread watching([&] {
     std::string last;
+    int32_t leading = 0;
     while (!stop.load()) {
       berth_engine_status st{};
       st.struct_size = sizeof st;
@@ -180,6 +182,8 @@ int main(int argc, char** argv) {
                           std::to_string(m.refresh_failed) + " " + std::to_string(static_cast<int64_t>(m.refresh_ms));
         if (now != last) std::fprintf(stderr, "status %s %llu\n", now.c_str(), static_cast<unsigned long long>(monotonic_ns()));
         last = now;
+        if (st.is_leader != leading) say("leader " + std::to_string(st.is_leader));
+        leading = st.is_leader;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
