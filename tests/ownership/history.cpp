@@ -160,6 +160,7 @@ HistoryVerdict check_history(std::vector<HistoryEvent> events, const HistoryBoun
 
   // A killed host's streams: the first start by another host after the kill.
   if (bounds.reacquire_ns != 0) {
+    std::set<std::pair<std::string, uint64_t>> late_kill;
     for (const Orphan& o : orphans) {
       uint64_t delay = bounds.end_ns > o.killed_ns ? bounds.end_ns - o.killed_ns : 0;
       bool taken = false;
@@ -171,6 +172,7 @@ HistoryVerdict check_history(std::vector<HistoryEvent> events, const HistoryBoun
       }
       v.max_reacquire_ns = std::max(v.max_reacquire_ns, delay);
       if (delay > bounds.reacquire_ns) {
+        if (late_kill.insert(std::make_pair(o.host, o.killed_ns)).second) ++v.late_kills;
         ++v.late_reacquires;
         note("stream " + o.stream + ": held by " + o.host + " when it was killed, " +
              (taken ? "acquired elsewhere only after " + ms(delay) : "never acquired elsewhere (" + ms(delay) + ")") +
@@ -198,7 +200,7 @@ HistoryVerdict check_history(std::vector<HistoryEvent> events, const HistoryBoun
       }
     }
   }
-  v.violations = v.overlaps + v.token_regressions + v.late_reacquires + v.unsettled;
+  v.violations = v.overlaps + v.token_regressions + v.late_kills + (v.unsettled > 0 ? 1 : 0);
   return v;
 }
 

@@ -48,10 +48,12 @@ struct HistoryBounds {
 };
 
 struct HistoryVerdict {
-  uint64_t violations = 0;           // the sum of the four kinds below
+  // overlaps + token regressions + SIGKILLs with a late stream + 1 if a stream did not settle
+  uint64_t violations = 0;
   uint64_t overlaps = 0;             // two hosts serving one stream at once (beyond the margin)
   uint64_t token_regressions = 0;    // an acquire whose token is not above every earlier one
   uint64_t late_reacquires = 0;      // a SIGKILLed host's stream not acquired elsewhere in time
+  uint64_t late_kills = 0;           // SIGKILLs with at least one such stream
   uint64_t unsettled = 0;            // a stream not held again within the bound after healing
   uint64_t intervals = 0;
   uint64_t kills = 0;                // X events judged

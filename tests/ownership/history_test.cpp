@@ -90,10 +90,13 @@ TEST(HistoryChecker, KilledHostsStreamsAcquiredElsewhereWithinTheBoundPass) {
 }
 
 TEST(HistoryChecker, KilledHostsStreamAcquiredLateIsAViolation) {
-  auto v = check_history({ev('A', "a", "s", 1, 10), ev('X', "a", "", 0, 20), ev('A', "b", "s", 2, 51)}, judged(100, 30));
-  EXPECT_EQ(v.late_reacquires, 1u);
-  EXPECT_EQ(v.violations, 1u);
-  EXPECT_EQ(v.max_reacquire_ns, 31u);
+  auto v = check_history({ev('A', "a", "s", 1, 10), ev('A', "a", "t", 1, 10), ev('X', "a", "", 0, 20),
+                          ev('A', "b", "s", 2, 51), ev('A', "b", "t", 2, 52)},
+                         judged(100, 30));
+  EXPECT_EQ(v.late_reacquires, 2u);
+  EXPECT_EQ(v.late_kills, 1u);
+  EXPECT_EQ(v.violations, 1u) << "one kill, however many of its streams came late";
+  EXPECT_EQ(v.max_reacquire_ns, 32u);
 }
 
 TEST(HistoryChecker, KilledHostsStreamNeverAcquiredElsewhereIsAViolation) {

@@ -366,11 +366,12 @@ int main(int argc, char** argv) {
     std::printf("seed %u: %llu intervals, %llu overlaps, %llu token regressions, max unowned window %.1f ms\n", seed,
                 static_cast<unsigned long long>(v.intervals), static_cast<unsigned long long>(v.overlaps),
                 static_cast<unsigned long long>(v.token_regressions), static_cast<double>(v.max_unowned_ns) / 1e6);
-    std::printf("seed %u: %llu SIGKILLs, their streams acquired elsewhere within %.0f ms (bound %lld ms, %llu late); "
-                "every stream held %.0f ms after healing (bound %lld ms, %llu late); %.0f s\n",
+    std::printf("seed %u: %llu SIGKILLs, their streams acquired elsewhere within %.0f ms (bound %lld ms; %llu late, "
+                "%llu streams); every stream held %.0f ms after healing (bound %lld ms, %llu late); %.0f s\n",
                 seed, static_cast<unsigned long long>(v.kills), static_cast<double>(v.max_reacquire_ns) / 1e6,
                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(kReacquire).count()),
-                static_cast<unsigned long long>(v.late_reacquires), static_cast<double>(v.settled_ns) / 1e6,
+                static_cast<unsigned long long>(v.late_kills), static_cast<unsigned long long>(v.late_reacquires),
+                static_cast<double>(v.settled_ns) / 1e6,
                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(kSettle).count()),
                 static_cast<unsigned long long>(v.unsettled),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
