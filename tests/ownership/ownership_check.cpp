@@ -4,9 +4,13 @@
 // (history.h) judges every host's log together.
 //
 //   ownership_check [--seeds N] [--first-seed S] [--hosts H] [--streams N] [--faults SECONDS]
-//                   [--soft] [--expect-violations] [--no-ensemble-stops] [--work DIR]
+//                   [--soft] [--expect-violations] [--no-ensemble-stops] [--work DIR] [--keep]
 //
-// Faults, one every 0.5-2.5 s: SIGKILL a host (it comes back), SIGSTOP a host for longer than its
+// The work directory (histories, each host's stderr with its status lines) is removed after a
+// clean run unless --keep is given.
+//
+// Faults, one every 0.5-2.5 s: SIGKILL a host (it comes back; half the time the host whose engine
+// leads), SIGSTOP a host for longer than its
 // session and resume it, kill the ZooKeeper quorum leader (it comes back), stop the whole
 // ensemble and restart it, drain a host and restart it gracefully, a server joining (a new host)
 // or leaving (a host drained and stopped). Then everything heals. Every process is a host of its
@@ -69,6 +73,7 @@ struct Settings {
   bool soft = false;
   bool expect_violations = false;
   bool ensemble_stops = true;  // the whole ensemble stopped and restarted among the faults
+  bool keep = false;           // the work directory, even after a clean run
   std::filesystem::path work;
 };
 
@@ -339,6 +344,7 @@ int main(int argc, char** argv) {
     else if (a == "--no-ensemble-stops") s.ensemble_stops = false;
     else if (a == "--expect-violations") s.expect_violations = true;
     else if (a == "--work") s.work = next();
+    else if (a == "--keep") s.keep = true;
     else {
       std::fprintf(stderr, "ownership_check: unknown argument '%s'\n", a.c_str());
       return 2;
@@ -379,7 +385,8 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::error_code ignored;
-  if (violations == 0 && all_settled) std::filesystem::remove_all(s.work, ignored);
+  if (violations == 0 && all_settled && !s.keep) std::filesystem::remove_all(s.work, ignored);
+  else std::printf("histories and host logs: %s\n", s.work.c_str());
   std::printf("SIGKILLed hosts' streams acquired elsewhere within %.0f ms at most; every stream held again %.0f ms "
               "after healing at most\n",
               static_cast<double>(max_reacquire_ns) / 1e6, static_cast<double>(max_settled_ns) / 1e6);
