@@ -3,43 +3,38 @@
 // as one server, campaigns, and serves what its feed says, logging every start and stop to a
 // history file (history.h's lines) by CLOCK_MONOTONIC, which every process of the machine shares.
 //
-//   ownership_host CONNECT ROOT SERVER SESSION_TIMEOUT LOG [soft]
+//   ownership_host CONNECT ROOT SERVER HOST SESSION_TIMEOUT LOG [soft]
 //
-// Prints "ready" once joined, then "held <n>" whenever the number of streams it holds changes.
+// HOST names this process in the history: a server joined again by a new process is another host.
+// Prints "ready" once joined, then "held <n>" whenever the number of streams it holds changes,
+// and "leader 1" / "leader 0" when its engine starts or stops leading.
 // Commands on stdin, one per line: "add N" (streams stream-<i>, i < N; answers "ok add"),
 // "drain", "undrain" (answer "ok drain" / "ok undrain"). EOF: it stops serving (logged), closes
-// its engine and exits. A release request is acknowledged after a short random pause, as a
-// proxy finishing in-flight writes would.
+// its engine and exits. A stream is taken up when the feed delivers its acquire and holds()
+// confirms the token: the interval logged starts then. A release request is acknowledged after
+// a short random pause, as a proxy finishing in-flight writes would. On stderr, beside the
+// engine's log: "status <version> <epoch> <leader> <degraded> <refreshes ok> <refreshes failed>
+// <last refresh ms> <monotonic ns>" whenever one of them changes, to line up with the history
+// when a fault takes long to heal.
 #include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
 
 #include "berth/berth.h"
+#include "common/child_io.h"
 #include "history.h"
 
 namespace {
 
-std::mutex g_out;
-
-void say(const std::string& line) {
-  std::lock_guard lock(g_out);
-  std::fputs((line + "\n").c_str(), stdout);
-  std::fflush(stdout);
-}
-
-uint64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
-}
+using berth::test::monotonic_ns;
+using berth::test::say;
 
 std::string message(berth_error* err) {
   std::string text = err != nullptr ? berth_error_message(err) : "";
@@ -74,13 +69,14 @@ class Log {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 6) {
-    std::fprintf(stderr, "usage: ownership_host CONNECT ROOT SERVER SESSION_TIMEOUT LOG [soft]\n");
+  if (argc < 7) {
+    std::fprintf(stderr, "usage: ownership_host CONNECT ROOT SERVER HOST SESSION_TIMEOUT LOG [soft]\n");
     return 2;
   }
   const std::string server = argv[3];
-  const bool soft = argc > 6 && std::string(argv[6]) == "soft";
-  Log log(argv[5]);
+  const std::string host = argv[4];
+  const bool soft = argc > 7 && std::string(argv[7]) == "soft";
+  Log log(argv[6]);
   berth_error* err = nullptr;
   berth_options* o = nullptr;
   if (berth_options_new(&o, &err) != BERTH_OK) fail("options", err);
@@ -88,7 +84,7 @@ int main(int argc, char** argv) {
       {"backend.name", "zookeeper"},
       {"backend.connect", argv[1]},
       {"backend.root", argv[2]},
-      {"backend.session_timeout", argv[4]},
+      {"backend.session_timeout", argv[5]},
       {"engine.node_id", "host-" + server},
       {"engine.refresh_interval", "2s"},
       {"engine.refresh_on_change", "true"},
@@ -117,7 +113,7 @@ int main(int argc, char** argv) {
 
   std::atomic<bool> stop{false};
   std::thread serving([&] {
-    std::mt19937 rng(static_cast<uint32_t>(now_ns()));
+    std::mt19937 rng(static_cast<uint32_t>(monotonic_ns()));
     std::uniform_int_distribution<int> finish_us(0, 5000);
     uint64_t held = 0, reported = UINT64_MAX;
     while (!stop.load()) {
@@ -130,18 +126,33 @@ int main(int argc, char** argv) {
       }
       std::string stream(e.stream != nullptr ? e.stream : "", e.stream_len);
       if (e.kind == BERTH_OWNERSHIP_ACQUIRE) {
-        log.add({'A', server, stream, e.token, now_ns()});
-        ++held;
+        // Served only once holds() confirms the grant: a claim that lapsed since its delivery
+        // is never taken up (its revocation follows).
+        uint64_t token = 0;
+        if (berth_ownership_holds(feed, stream.data(), stream.size(), &token) == 1 && token == e.token) {
+          log.add({'A', host, stream, e.token, monotonic_ns()});
+          ++held;
+        }
       } else if (e.kind == BERTH_OWNERSHIP_RELEASE) {
         std::this_thread::sleep_for(std::chrono::microseconds(finish_us(rng)));
-        log.add({'R', server, stream, e.token, now_ns()});
+        // It served until `stopped` only if it still held the stream then: a process stopped
+        // while finishing (SIGSTOP past its lease) lost the claim at the lease's end, which the
+        // revocation that follows tells; it neither served nor acknowledges after that.
+        const uint64_t stopped = monotonic_ns();
+        uint64_t token = 0;
+        if (berth_ownership_holds(feed, stream.data(), stream.size(), &token) != 1 || token != e.token) continue;
         berth_error* release_err = nullptr;
         int32_t rc = berth_ownership_release_stream(feed, stream.data(), stream.size(), e.token, &release_err);
-        if (rc == BERTH_OK) --held;
-        else if (rc != BERTH_E_STATE) say("error release: " + message(release_err));
-        else berth_error_free(release_err);  // revoked meanwhile: its revocation follows
+        if (rc == BERTH_OK) {
+          log.add({'R', host, stream, e.token, stopped});
+          --held;
+        } else if (rc != BERTH_E_STATE) {
+          say("error release: " + message(release_err));
+        } else {
+          berth_error_free(release_err);  // revoked meanwhile: its revocation follows
+        }
       } else if (e.kind == BERTH_OWNERSHIP_REVOKED) {
-        log.add({'V', server, stream, e.token, e.ended_ns});
+        log.add({'V', host, stream, e.token, e.ended_ns});
         if (held > 0) --held;
       }
       if (e.kind != BERTH_OWNERSHIP_NONE) continue;  // report once the feed is quiet
@@ -154,6 +165,27 @@ int main(int argc, char** argv) {
         reported = held;
         say("held " + std::to_string(held));
       }
+    }
+  });
+
+  std::thread watching([&] {
+    std::string last;
+    int32_t leading = 0;
+    while (!stop.load()) {
+      berth_engine_status st{};
+      st.struct_size = sizeof st;
+      berth_metrics m{};
+      m.struct_size = sizeof m;
+      if (berth_engine_status_get(engine, &st, nullptr) == BERTH_OK && berth_engine_metrics_get(engine, &m, nullptr) == BERTH_OK) {
+        std::string now = std::to_string(st.version) + " " + std::to_string(st.epoch) + " " + std::to_string(st.is_leader) +
+                          " " + std::to_string(st.degraded) + " " + std::to_string(m.refresh_ok) + " " +
+                          std::to_string(m.refresh_failed) + " " + std::to_string(static_cast<int64_t>(m.refresh_ms));
+        if (now != last) std::fprintf(stderr, "status %s %llu\n", now.c_str(), static_cast<unsigned long long>(monotonic_ns()));
+        last = now;
+        if (st.is_leader != leading) say("leader " + std::to_string(st.is_leader));
+        leading = st.is_leader;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   });
 
@@ -178,7 +210,8 @@ int main(int argc, char** argv) {
   }
   stop.store(true);
   serving.join();
-  log.add({'K', server, "", 0, now_ns()});
+  watching.join();
+  log.add({'K', host, "", 0, monotonic_ns()});
   berth_ownership_close(feed);
   berth_engine_close(engine);
   return 0;

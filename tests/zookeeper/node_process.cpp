@@ -13,10 +13,6 @@
 
 namespace berth::test {
 
-int64_t monotonic_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 std::optional<NodeState> parse_state(const std::string& line) {
   std::istringstream in(line);
   std::string word;

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/child_io.h"  // monotonic_ms(): the clock the helpers print
+
 namespace berth::test {
 
 // A parsed "state <version> <epoch> <is_leader> <degraded> <fingerprint> <monotonic ms>" line.
@@ -28,8 +30,6 @@ struct NodeState {
 };
 std::optional<NodeState> parse_state(const std::string& line);
 
-// The test's steady clock in the unit the helper prints.
-int64_t monotonic_ms();
 
 class NodeProcess {
  public:

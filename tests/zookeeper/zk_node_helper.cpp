@@ -30,20 +30,12 @@
 #include <thread>
 
 #include "berth/berth.h"
+#include "common/child_io.h"
 
 namespace {
 
-std::mutex g_out;
-
-void say(const std::string& line) {
-  std::lock_guard lock(g_out);
-  std::fputs((line + "\n").c_str(), stdout);
-  std::fflush(stdout);
-}
-
-int64_t monotonic_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+using berth::test::monotonic_ms;
+using berth::test::say;
 
 uint64_t fnv(uint64_t h, const char* data, size_t size) {
   for (size_t i = 0; i < size; ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 1099511628211ull;
