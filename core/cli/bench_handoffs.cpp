@@ -66,13 +66,17 @@ class Host {
         std::lock_guard lock(mutex_);
         acquired_[e->stream] = Clock::now();
       } else if (e->kind == ownership::EventKind::release) {
-        auto at = Clock::now();
+        // Recorded before the release returns: the drain counts as done once nothing is held,
+        // and every release of it must be in the map by then.
+        {
+          std::lock_guard lock(mutex_);
+          released_[e->stream] = Clock::now();
+        }
         try {
           engine_->release(server_, e->stream, e->token);
-          std::lock_guard lock(mutex_);
-          released_[e->stream] = at;
         } catch (const Error&) {
-          // revoked meanwhile
+          std::lock_guard lock(mutex_);  // revoked meanwhile: not a hand-off
+          released_.erase(e->stream);
         }
       }
     }
