@@ -88,6 +88,9 @@ int main(int argc, char** argv) {
                       "--streams defaults to 10000 here, --zk for a real ensemble");
   bench_cmd->add_option("--drains", handoff_bench.rounds, "Drains, with --handoffs (each moves every stream)")
       ->capture_default_str();
+  bench_cmd->add_option("--background", handoff_bench.background,
+                        "With --handoffs: streams on a third host that is never drained")
+      ->capture_default_str();
   bool bench_rules = false;
   berth::cli::RulesBenchOptions rules_bench;
   bench_cmd->add_flag("--rules", bench_rules, "Time the evaluation of tenant rules (1M streams across 10k tenants)");

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "engine/grant_refresh.h"
 #include "snapshot/codec.h"
 
 namespace berth {
@@ -352,7 +353,7 @@ void Engine::handle(uint32_t bits) {
   if (bits & kWakeRegister) register_again();
   if (bits & kWakeFlushNow) flush_intake();
   if (bits & BERTH_CHANGED_SNAPSHOT) install_latest();
-  if ((bits & BERTH_CHANGED_INTAKE) && is_leader_.load()) schedule_intake_refresh();
+  if ((bits & BERTH_CHANGED_INTAKE) && is_leader_.load()) intake_refresh();
   if ((bits & BERTH_CHANGED_MEMBERS) && options_.refresh_on_change && is_leader_.load()) refresh_if_leading();
   if (is_leader_.load() && Clock::now() >= next_refresh_.load()) refresh_if_leading();
   if (rules_ && is_leader_.load() && rules_->poll()) refresh_if_leading();  // a changed rules file
@@ -496,21 +497,70 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
 void Engine::refresh() {
   std::lock_guard refresh_lock(refresh_mutex_);
   auto started = Clock::now();
-  auto fail = [&](const Error& e) {
-    std::lock_guard lock(counters_mutex_);
-    ++counters_.refresh_failed;
-    counters_.refresh_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    throw e;
-  };
   berth_leadership l = backend().call([](Backend& b) { return b.leadership(); });
   if (!l.is_leader) {
     next_refresh_ = Clock::now() + options_.refresh_interval;
     deposed_locked(l.epoch);
     throw Error(BERTH_E_STATE, fmt::format("node {} is not the leader (epoch {})", node_id_, l.epoch));
   }
+  publish_refresh_locked(l.epoch, started, [&] { return build_refresh(l.epoch); }, true);
+}
+
+// Intake woke the leader. Releases alone are granted at once by a grant-only version on the newest
+// base (engine/grant_refresh.h); stream changes bring the full refresh forward; nothing new
+// (the leader's own settling of published records wakes it too) publishes nothing.
+void Engine::intake_refresh() {
+  if (options_.intake_refresh_delay.count() <= 0) return;
+  std::lock_guard refresh_lock(refresh_mutex_);
+  if (!is_leader_.load()) return;
+  // The epoch this node leads at, as last seen: the publication is fenced by it in the backend,
+  // so a stale one only fails there (then this node is deposed like any fenced leader).
+  const uint64_t epoch = epoch_.load();
+  bool stream_changes = false;
+  auto build = [&]() -> RefreshResult {
+    install_latest();  // on the newest published version, whoever published it
+    if (uint64_t rejected = intake_->take(backend(), epoch); rejected != 0) {
+      std::lock_guard lock(counters_mutex_);
+      counters_.intake_rejected += rejected;
+    }
+    const PendingChanges& pending = intake_->pending();
+    std::shared_ptr<const Snapshot> base = cell_.shared();
+    if (!pending.no_stream_changes()) stream_changes = true;
+    if (stream_changes || pending.releases().empty() || !base) return {};
+    Provenance meta;
+    meta.version = std::max(base->meta.version, versions_.latest_seen()) + 1;
+    meta.epoch = epoch;
+    meta.leader = node_id_;
+    meta.created_unix_ms = unix_ms();
+    return compute_grant_refresh(*base, pending.releases(), policy_.get(), std::move(meta), names_,
+                                 options_.ownership.soft_handoff);
+  };
+  try {
+    publish_refresh_locked(epoch, Clock::now(), build, false);
+  } catch (const std::exception& e) {
+    logger().warn("berth node {}: grant refresh failed: {}", node_id_, e.what());
+  }
+  if (stream_changes) schedule_intake_refresh();
+}
+
+// Builds (with `build`, again when another node's newer version overtook it) and publishes the
+// next version, installs it, settles the intake it includes and times the hand-offs. A `full`
+// refresh also reschedules the periodic one and updates the refresh counters; a build that
+// returns no snapshot publishes nothing. Requires refresh_mutex_.
+void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
+                                    const std::function<RefreshResult()>& build, bool full) {
+  auto fail = [&](const Error& e) {
+    if (full) {
+      std::lock_guard lock(counters_mutex_);
+      ++counters_.refresh_failed;
+      counters_.refresh_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    }
+    throw e;
+  };
   bool published = false;  // from then on the pending records are in a version: never failed()
   try {
-    RefreshResult result = build_refresh(l.epoch);
+    RefreshResult result = build();
+    if (!result.snapshot) return;
     // A newer version was served while this one was built (another node published it): build
     // again on top of it, a few times, rather than publish a version below the one served.
     for (int again = 1; !versions_.begin_publishing(result.snapshot->meta.version); ++again) {
@@ -518,7 +568,8 @@ void Engine::refresh() {
         throw Error(BERTH_E_STATE, fmt::format("node {}: version {} overtaken by served version {} {} times while "
                                                "building on it; another node publishes",
                                                node_id_, result.snapshot->meta.version, versions_.served(), again));
-      result = build_refresh(l.epoch);
+      result = build();
+      if (!result.snapshot) return;
     }
     const uint64_t version = result.snapshot->meta.version;
     // Whatever happens below, the publication ends: a version this node published but could not
@@ -529,7 +580,7 @@ void Engine::refresh() {
       ~EndPublishing() { versions.end_publishing(version); }
     } end_publishing{versions_, version};
     try {
-      publish_locked(*result.snapshot, l.epoch, published);
+      publish_locked(*result.snapshot, epoch, published);
     } catch (...) {
       wake(BERTH_CHANGED_SNAPSHOT);  // whoever published this version (this node included), fetch it
       throw;
@@ -542,6 +593,7 @@ void Engine::refresh() {
     }
     intake_->settle_published(backend());  // a backend round trip: only once the version is served
     observe_handoffs(*result.snapshot);
+    if (!full) return;
     next_refresh_ = Clock::now() + options_.refresh_interval;
     last_refresh_took_.store(Clock::now() - started);
     if (result.rules.problem_count > 0 || !result.rules.refused.empty())
@@ -560,14 +612,14 @@ void Engine::refresh() {
     counters_.new_streams = result.new_streams;
     record_rules(counters_, std::move(result.rules));
   } catch (const Error& e) {
-    next_refresh_ = Clock::now() + options_.refresh_interval;
+    if (full) next_refresh_ = Clock::now() + options_.refresh_interval;
     if (e.code() == BERTH_E_FENCED)
-      deposed_locked(l.epoch);  // the new leader gets what this one drained (drain() backends)
+      deposed_locked(epoch);  // the new leader gets what this one drained (drain() backends)
     else if (!published)
       intake_->failed(backend());
     fail(e);
   } catch (const std::exception& e) {
-    next_refresh_ = Clock::now() + options_.refresh_interval;
+    if (full) next_refresh_ = Clock::now() + options_.refresh_interval;
     if (!published) intake_->failed(backend());
     fail(Error(BERTH_E_INTERNAL, std::string("refresh failed: ") + e.what()));
   }

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -126,6 +127,9 @@ class Engine {
   void register_again();  // after a lease loss: new incarnations, registered anew
   void observe_handoffs(const Snapshot& published);
   void schedule_intake_refresh();
+  void intake_refresh();  // leader only: a grant-only version for releases, or a full refresh soon
+  void publish_refresh_locked(uint64_t epoch, std::chrono::steady_clock::time_point started,
+                              const std::function<RefreshResult()>& build, bool full);
   void flush_intake();
   void return_pending();
   void record_intake(IntakeOp op, std::string_view stream, std::string_view tenant, double load);

@@ -1,5 +1,8 @@
 // The zookeeper backend's intake: records are PERSISTENT_SEQUENTIAL nodes under intake/, taken
 // (or peeked and settled) by the leader only.
+#include <algorithm>
+#include <vector>
+
 #include "zk_client.h"
 #include "zookeeper_backend.h"
 
@@ -79,10 +82,21 @@ void ZkBackend::settle_intake(const std::vector<std::string_view>& keys) {
                                                 std::string(key.substr(0, 64)) + "' is not a record under " + intake_);
   }
   std::lock_guard lock(mutex_);
-  for (std::string_view key : keys) {
-    const std::string path = intake_ + "/" + std::string(key);
-    int rc = zoo_delete(handle(), path.c_str(), -1);
-    if (rc != ZOK && rc != ZNONODE) fail(rc, "delete", path);
+  // In multis of a bounded size (one request stays far below jute.maxbuffer); a multi refused
+  // (a record settled already is ZNONODE, and fails it whole) is done again one record at a time.
+  constexpr size_t kPerMulti = 256;
+  for (size_t from = 0; from < keys.size(); from += kPerMulti) {
+    const size_t count = std::min(kPerMulti, keys.size() - from);
+    std::vector<std::string> paths;
+    for (size_t i = from; i < from + count; ++i) paths.push_back(intake_ + "/" + std::string(keys[i]));
+    std::vector<zoo_op_t> ops(count);
+    std::vector<zoo_op_result_t> results(count);
+    for (size_t i = 0; i < count; ++i) zoo_delete_op_init(&ops[i], paths[i].c_str(), -1);
+    if (zoo_multi(handle(), static_cast<int>(count), ops.data(), results.data()) == ZOK) continue;
+    for (const std::string& path : paths) {
+      int rc = zoo_delete(handle(), path.c_str(), -1);
+      if (rc != ZOK && rc != ZNONODE) fail(rc, "delete", path);
+    }
   }
 }
 

@@ -41,8 +41,56 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
       break;
   }
 
-  // 1. The chunks, under a node no other publication can share.
   const std::string dir = versions_ + "/" + version_node_name(version, epoch);
+  const std::string pointer = format_latest(next);
+  // The multi was refused because a check failed (ZNONODE, ZBADVERSION): which one? Trust only
+  // the return code, so look again. Throws.
+  const auto refused = [&] {
+    Stat stat;
+    int candidate_rc = zoo_exists(handle(), candidate_.c_str(), 0, &stat);
+    std::string owner;
+    Stat epoch_stat;
+    bool have_epoch = get_locked(epoch_, &owner, &epoch_stat);
+    if (candidate_rc == ZNONODE) {
+      candidate_.clear();
+      set_epoch_locked(0);
+      admission.fenced("this instance's candidacy is gone (its session expired)", describe_leader_locked());
+    }
+    if (!have_epoch || static_cast<uint64_t>(epoch_stat.version) != my_epoch_) {
+      set_epoch_locked(0);
+      admission.fenced("a newer leader took over", describe_leader_locked());
+    }
+    throw Error(BERTH_E_STATE, "publish: " + latest_ + " changed while version " + std::to_string(version) +
+                                   " was being written; nothing was published");
+  };
+
+  // A version of one chunk (a delta, a small snapshot) in one round trip: its node, its chunk and
+  // the pointer, committed together only while this instance is a candidate at its epoch and
+  // `latest` is unchanged since it was read.
+  if (next.chunks <= 1) {
+    zoo_op_t ops[5];
+    zoo_op_result_t results[5];
+    int n = 0;
+    zoo_check_op_init(&ops[n++], candidate_.c_str(), -1);
+    zoo_check_op_init(&ops[n++], epoch_.c_str(), static_cast<int>(my_epoch_));
+    zoo_create_op_init(&ops[n++], dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
+    const std::string chunk_path = dir + "/0";
+    if (next.chunks == 1)
+      zoo_create_op_init(&ops[n++], chunk_path.c_str(), bytes.data(), static_cast<int>(bytes.size()), &acl_,
+                         ZOO_PERSISTENT, nullptr, 0);
+    zoo_set_op_init(&ops[n++], latest_.c_str(), pointer.data(), static_cast<int>(pointer.size()), latest_data_version,
+                    nullptr);
+    int rc = zoo_multi(handle(), n, ops, results);
+    if (rc == ZNONODE || rc == ZBADVERSION) refused();
+    // ZNODEEXISTS: a leftover of an earlier failed attempt of ours, cleared by the path below.
+    if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "publish (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
+    if (rc == ZOK) {
+      collect_garbage_best_effort_locked();
+      return;
+    }
+  }
+
+  // 1. The chunks, under a node no other publication can share.
   delete_tree_locked(dir);  // a leftover of an earlier failed attempt of ours
   bool committed = false;
   try {
@@ -56,7 +104,6 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
       if (rc != ZOK) fail(rc, "create", chunk_path);
     }
     // 2. One multi: still a candidate, still at our epoch, and latest unchanged since we read it.
-    const std::string pointer = format_latest(next);
     zoo_op_t ops[3];
     zoo_op_result_t results[3];
     zoo_check_op_init(&ops[0], candidate_.c_str(), -1);
@@ -67,23 +114,7 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     if (rc == ZOK) {
       committed = true;
     } else if (rc == ZNONODE || rc == ZBADVERSION) {
-      // Which check failed? Trust only the return code, so look again.
-      Stat stat;
-      int candidate_rc = zoo_exists(handle(), candidate_.c_str(), 0, &stat);
-      std::string owner;
-      Stat epoch_stat;
-      bool have_epoch = get_locked(epoch_, &owner, &epoch_stat);
-      if (candidate_rc == ZNONODE) {
-        candidate_.clear();
-        set_epoch_locked(0);
-        admission.fenced("this instance's candidacy is gone (its session expired)", describe_leader_locked());
-      }
-      if (!have_epoch || static_cast<uint64_t>(epoch_stat.version) != my_epoch_) {
-        set_epoch_locked(0);
-        admission.fenced("a newer leader took over", describe_leader_locked());
-      }
-      throw Error(BERTH_E_STATE, "publish: " + latest_ + " changed while version " + std::to_string(version) +
-                                     " was being written; nothing was published");
+      refused();
     } else {
       fail(rc, "publish (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
     }
@@ -97,7 +128,11 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     }
     throw;
   }
-  // 3. Old versions go (best effort: a failure here does not undo the publication).
+  collect_garbage_best_effort_locked();
+}
+
+// Old versions go (best effort: a failure here does not undo the publication).
+void ZkBackend::collect_garbage_best_effort_locked() {
   try {
     collect_garbage_locked();
   } catch (const Error& e) {

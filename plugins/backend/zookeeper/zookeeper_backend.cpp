@@ -166,6 +166,18 @@ void ZkBackend::delete_tree_locked(const std::string& path) {
   std::vector<std::string> children;
   for (int32_t i = 0; i < names.count; ++i) children.emplace_back(names.data[i]);
   deallocate_String_vector(&names);
+  // A flat node of a few children (a version's chunks) goes in one round trip; anything else
+  // (a child of its own, one deleted meanwhile) one node at a time below.
+  constexpr size_t kDeleteInOneMulti = 64;
+  if (children.size() < kDeleteInOneMulti) {
+    std::vector<std::string> paths;
+    for (const std::string& child : children) paths.push_back(path + "/" + child);
+    paths.push_back(path);
+    std::vector<zoo_op_t> ops(paths.size());
+    std::vector<zoo_op_result_t> results(paths.size());
+    for (size_t i = 0; i < paths.size(); ++i) zoo_delete_op_init(&ops[i], paths[i].c_str(), -1);
+    if (zoo_multi(handle(), static_cast<int>(ops.size()), ops.data(), results.data()) == ZOK) return;
+  }
   for (const std::string& child : children) {
     std::string child_path = path + "/" + child;
     rc = zoo_delete(handle(), child_path.c_str(), -1);

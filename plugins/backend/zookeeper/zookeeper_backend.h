@@ -129,6 +129,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   void check_leads_locked(const char* operation);
   void delete_tree_locked(const std::string& path);
   void collect_garbage_locked();
+  void collect_garbage_best_effort_locked();  // logs what fails
   // BERTH_E_CORRUPT when missing or unreadable; `data_version` receives the node's data version.
   Latest read_latest_locked(int32_t* data_version = nullptr);
   bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes);
