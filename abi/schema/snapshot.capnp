@@ -23,6 +23,16 @@ struct Snapshot {
   tombstones @11 :List(Text);    # streams removed on purpose, oldest first, at most 65536: a
                                  # lookup or a load report does not bring them back, an add does.
                                  # A delta carries them in its head.
+  softHandoff @12 :Bool;         # the publisher grants moved streams before their release
+                                 # (ownership.soft_handoff: no at-most-one guarantee)
+  removedHolds @13 :List(RemovedHold);  # streams removed while held, still held (docs/ownership.md);
+                                        # each is among `tombstones`; a delta carries them in its head
+}
+
+struct RemovedHold {
+  stream @0 :Text;
+  holder @1 :UInt32;             # index into Snapshot.servers
+  token @2 :UInt64;              # the holder's fencing token (not 0)
 }
 
 struct Server {

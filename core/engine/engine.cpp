@@ -395,6 +395,7 @@ void Engine::install(std::shared_ptr<const Snapshot> snapshot) {
   cell_.store(std::move(snapshot));
   intake_->new_version();  // streams still unknown in this version are recorded again
   versions_.served_now(version);
+  handoff_mode_.installed(installed.meta);
   tracker_->apply(installed);  // in version order, like the installs (the cell keeps it alive)
 }
 
@@ -484,14 +485,28 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
     counters_.intake_rejected += rejected;
   }
   std::shared_ptr<const Snapshot> base = cell_.shared();
+  const uint64_t base_version = base ? base->meta.version : 0;
+  const uint64_t latest = versions_.latest_seen();
   Provenance meta;
   // On top of the newest version anyone published, even one this node could not read.
-  meta.version = std::max(base ? base->meta.version : 0, versions_.latest_seen()) + 1;
+  meta.version = std::max(base_version, latest) + 1;
   meta.epoch = epoch;
   meta.leader = node_id_;
   meta.created_unix_ms = unix_ms();
+  // Holders come from the latest version only (docs/ownership.md): one this node cannot read may
+  // have granted what the base shows free, and a base without holder data shows nothing held.
+  const bool stale = latest > base_version;
+  const bool holderless = base && base->stream_count() > 0 && base->holder.empty();
+  if (stale)
+    logger().warn("berth node {}: version {} is built on version {}, older than the latest published version {} "
+                  "(unreadable here): it grants nothing",
+                  node_id_, meta.version, base_version, latest);
+  else if (holderless)
+    logger().warn("berth node {}: version {} is built on version {}, which has no holder data (a leader of an earlier "
+                  "release): it grants nothing",
+                  node_id_, meta.version, base_version);
   return compute_refresh(base.get(), members_as_servers(), intake_->pending(), *appraiser_, *policy_, std::move(meta),
-                         names_, rules_.get(), options_.ownership.soft_handoff);
+                         names_, rules_.get(), options_.ownership.soft_handoff, !stale && !holderless);
 }
 
 void Engine::refresh() {
@@ -595,6 +610,10 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
     observe_handoffs(*result.snapshot);
     if (!full) return;
     next_refresh_ = Clock::now() + options_.refresh_interval;
+    // A version that granted nothing is followed soon by one that grants, once nodes had a
+    // moment to install it (docs/ownership.md).
+    if (result.ownership.withheld > 0)
+      next_refresh_ = std::min(next_refresh_.load(), Clock::now() + options_.ownership.lease_margin);
     last_refresh_took_.store(Clock::now() - started);
     if (result.rules.problem_count > 0 || !result.rules.refused.empty())
       logger().warn("berth node {}: tenant rules: {} problem(s){}{}", node_id_, result.rules.problem_count,

@@ -25,6 +25,7 @@
 
 #include "config/options.h"
 #include "engine/follower.h"
+#include "engine/handoff_mode.h"
 #include "engine/handoff_watch.h"
 #include "engine/intake_ledger.h"
 #include "engine/metrics.h"
@@ -167,6 +168,7 @@ class Engine {
   std::atomic<std::chrono::steady_clock::duration> last_refresh_took_{};  // spaces out intake-triggered refreshes
 
   std::mutex install_mutex_;  // installs happen in version order, each once
+  HandoffMode handoff_mode_{options_.ownership.soft_handoff, node_id_};  // under install_mutex_
   std::atomic<uint64_t> epoch_{0};
   std::atomic<bool> is_leader_{false};
   std::atomic<bool> connected_{true};

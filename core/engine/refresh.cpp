@@ -145,7 +145,7 @@ uint64_t count_violations(const rules::Constraints& constraints, const std::vect
 
 RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns> servers, const PendingChanges& pending,
                       Appraiser& appraiser, const Policy& policy, Provenance meta, std::shared_ptr<ServerNames> names,
-                      const RulesStep& apply_rules, bool soft_handoff) {
+                      const RulesStep& apply_rules, bool soft_handoff, bool grant) {
   NextStreams next = next_streams(base, pending);
   const StreamColumns& streams = *next.columns;
   uint64_t n = streams.size();
@@ -224,6 +224,7 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
   auto snapshot = std::make_shared<Snapshot>();
   meta.policy = policy.plugin().name;
   meta.behaviour_version = policy.behaviour_version();
+  meta.soft_handoff = soft_handoff;
   snapshot->meta = std::move(meta);
   snapshot->servers = std::move(servers);
   snapshot->streams = next.columns;
@@ -233,7 +234,7 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
   snapshot->tombstones = next_tombstones(base, pending);
   // Who holds what follows the owners just decided (docs/ownership.md), before the snapshot is
   // finished, so that finish_snapshot sees every column.
-  ownership::StepCounts ownership = ownership::assign_holders(base, *snapshot, pending.releases(), soft_handoff);
+  ownership::StepCounts ownership = ownership::assign_holders(base, *snapshot, pending.releases(), soft_handoff, grant);
   finish_snapshot(*snapshot, &policy, std::move(names), base);
 
   RefreshResult result;
@@ -263,17 +264,17 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
 RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                               const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
                               Provenance meta, std::shared_ptr<ServerNames> names, rules::RulesSource* rules,
-                              bool soft_handoff) {
+                              bool soft_handoff, bool grant) {
   RulesStep step;
   if (rules != nullptr) step = [rules](const rules::Input& input) { return rules->evaluate(input); };
   return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step,
-                 soft_handoff);
+                 soft_handoff, grant);
 }
 
 RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                                    const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
                                    Provenance meta, std::shared_ptr<ServerNames> names, rules::RuleSet* rules,
-                                   bool soft_handoff) {
+                                   bool soft_handoff, bool grant) {
   RulesStep step;
   if (rules != nullptr)
     step = [rules](const rules::Input& input) {
@@ -283,7 +284,7 @@ RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const S
       return out;
     };
   return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step,
-                 soft_handoff);
+                 soft_handoff, grant);
 }
 
 }  // namespace berth

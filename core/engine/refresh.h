@@ -47,16 +47,18 @@ struct RefreshResult {
 // Holders and tokens come from the grant step (ownership/grant_step.h) over `base`, the owners
 // decided here and the releases in `pending`; `meta.version` is the token of every grant, so it
 // must exceed the base's. Without a base every stream is granted to its owner.
-// `soft_handoff`: ownership.soft_handoff (breaks the guarantee; see grant_step.h).
+// `soft_handoff`: ownership.soft_handoff (breaks the guarantee; see grant_step.h), recorded in
+// the snapshot's provenance. Without `grant`, nothing is granted (a base that may not be the
+// latest version, docs/ownership.md).
 RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                               const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
                               Provenance meta, std::shared_ptr<ServerNames> names,
-                              rules::RulesSource* rules = nullptr, bool soft_handoff = false);
+                              rules::RulesSource* rules = nullptr, bool soft_handoff = false, bool grant = true);
 
 // The same with a rule set given directly (the CLI's `plan`, tests): no reload.
 RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                                    const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
                                    Provenance meta, std::shared_ptr<ServerNames> names, rules::RuleSet* rules,
-                                   bool soft_handoff = false);
+                                   bool soft_handoff = false, bool grant = true);
 
 }  // namespace berth

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -47,22 +48,31 @@ uint64_t find_in(const Snapshot& base, std::string_view id, uint64_t hash, uint6
 class BaseIndex {
  public:
   BaseIndex(const Snapshot& base, const StreamColumns& next)
-      : base_(base), old_(*base.streams), next_(next), same_(&old_ == &next) {}
+      : base_(base), old_(*base.streams), next_(next), same_(&old_ == &next), kept_(same_ ? 0 : old_.size(), false) {}
 
   uint64_t of(uint64_t i) {
     if (same_) return i;
     std::string_view id = next_.ids.at(i);
-    if (cursor_ < old_.size() && old_.hash[cursor_] == next_.hash[i] && old_.ids.at(cursor_) == id) return cursor_++;
-    uint64_t b = find_in(base_, id, next_.hash[i], cursor_);
-    if (b != kNone) cursor_ = b + 1;
+    uint64_t b = kNone;
+    if (cursor_ < old_.size() && old_.hash[cursor_] == next_.hash[i] && old_.ids.at(cursor_) == id) {
+      b = cursor_++;
+    } else {
+      b = find_in(base_, id, next_.hash[i], cursor_);
+      if (b != kNone) cursor_ = b + 1;
+    }
+    if (b != kNone) kept_[b] = true;
     return b;
   }
+
+  // Whether base stream `b` is in next (after every next stream was asked for).
+  bool kept(uint64_t b) const { return same_ || kept_[b]; }
 
  private:
   const Snapshot& base_;
   const StreamColumns& old_;
   const StreamColumns& next_;
   const bool same_;
+  std::vector<bool> kept_;
   uint64_t cursor_ = 0;
 };
 
@@ -80,11 +90,20 @@ std::vector<uint32_t> surviving_servers(const ServerColumns& base, const ServerC
 
 // Marks, per base stream, a release that names its holder and token. Everything else is a late
 // or duplicate acknowledgement (or one for a stream the base does not know) and changes nothing.
-std::vector<bool> matching_releases(const Snapshot& base, const std::vector<Release>& releases, StepCounts& counts) {
+// `removed` (the base's removed holds by stream) gets the releases of removed streams: erased.
+std::vector<bool> matching_releases(const Snapshot& base, const std::vector<Release>& releases, StepCounts& counts,
+                                    std::unordered_map<std::string_view, size_t>& removed) {
   std::vector<bool> released;
   if (releases.empty()) return released;
   released.assign(base.stream_count(), false);
   for (const Release& r : releases) {
+    if (auto it = removed.find(r.stream); it != removed.end()) {
+      const RemovedHold& h = base.removed_holds[it->second];
+      if (h.token == r.token && h.holder < base.server_count() && base.servers->ids.at(h.holder) == r.server) {
+        removed.erase(it);
+        continue;
+      }
+    }
     uint64_t b = base.holder.empty() ? kNone : find_in(base, r.stream, stream_hash(r.stream));
     uint32_t holder = b == kNone ? BERTH_NO_SERVER : base.holder[b];
     if (holder >= base.server_count() || released[b] || base.token[b] != r.token || base.servers->ids.at(holder) != r.server) {
@@ -98,13 +117,15 @@ std::vector<bool> matching_releases(const Snapshot& base, const std::vector<Rele
 
 }  // namespace
 
-StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vector<Release>& releases, bool soft) {
+StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vector<Release>& releases, bool soft,
+                          bool grant) {
   StepCounts counts;
   const uint64_t n = next.stream_count();
   const uint32_t m = next.server_count();
   const uint64_t version = next.meta.version;
   if (!next.streams || !next.servers || next.streams->size() != n)
     throw Error(BERTH_E_CORRUPT, fmt::format("version {}: stream columns disagree with its {} owners", version, n));
+  next.removed_holds.clear();
   // Version 0 is never published (plans, benchmarks, tools build such snapshots): it grants
   // nothing, since 0 is no token.
   if (version == 0) {
@@ -123,17 +144,23 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
   next.token.assign(n, 0);
 
   // Nothing is held in a base without holder columns (or without a base).
-  bool held_before = base != nullptr && !base->holder.empty() && base->stream_count() > 0;
+  // (Removed holds exist only where holders do, also when no stream is left.)
+  bool held_before =
+      base != nullptr && (!base->holder.empty() || (base->stream_count() == 0 && !base->removed_holds.empty()));
   if (!held_before) counts.releases_ignored = releases.size();
   std::optional<BaseIndex> from;
   std::vector<uint32_t> server_map;
   std::vector<bool> released;
+  std::unordered_map<std::string_view, size_t> removed;  // the base's removed holds not released
   if (held_before) {
     from.emplace(*base, *next.streams);
     server_map = surviving_servers(*base->servers, *next.servers);
-    released = matching_releases(*base, releases, counts);
+    for (size_t k = 0; k < base->removed_holds.size(); ++k) removed.emplace(base->removed_holds[k].stream, k);
+    released = matching_releases(*base, releases, counts, removed);
   }
   const uint32_t base_m = held_before ? base->server_count() : 0;
+  // The holder a removed hold names, if it is still registered as it was.
+  auto surviving = [&](const RemovedHold& h) { return h.holder < base_m ? server_map[h.holder] : BERTH_NO_SERVER; };
 
   for (uint64_t i = 0; i < n; ++i) {
     const uint32_t owner = next.owner[i];
@@ -141,6 +168,7 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
     uint64_t token = 0;
     bool was_released = false;
     bool was_asked = false;  // the base already asked its holder to release it
+    bool regrant = false;    // added again while its holder kept it: back to that holder first
     uint64_t b = held_before ? from->of(i) : kNone;
     if (b != kNone && base->holder[b] < base_m) {
       uint32_t before = base->holder[b];
@@ -153,10 +181,28 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
         holder = server_map[before];
         token = base->token[b];
       }
+    } else if (b == kNone && !removed.empty()) {
+      if (auto it = removed.find(next.streams->ids.at(i)); it != removed.end()) {
+        const RemovedHold& h = base->removed_holds[it->second];
+        removed.erase(it);
+        if (surviving(h) == BERTH_NO_SERVER) {
+          ++counts.holders_lost;
+        } else {
+          holder = surviving(h);
+          token = h.token;
+          regrant = grant;
+        }
+      }
+    }
+    if (regrant) {
+      // A new grant to the holder it had (tokens only grow per stream): whether or not its node
+      // saw the removal, nobody else can hold it.
+      token = version;
+      if (!soft || holder == owner) ++counts.granted;  // soft: granted to the owner below instead
     }
     if (holder != BERTH_NO_SERVER && holder != owner) {
       if (!was_asked) ++counts.handoffs_started;
-      if (soft) {
+      if (soft && grant) {
         // The new owner takes it now; the previous holder's node asks its host to stop.
         holder = BERTH_NO_SERVER;
         was_released = true;
@@ -165,10 +211,14 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
     // A server nobody serves is granted nothing: it only routes (docs/ownership.md).
     const bool serves = owner < m && next.servers->serving_of(owner);
     if (holder == BERTH_NO_SERVER && serves) {
-      holder = owner;
-      token = version;
-      ++counts.granted;
-      if (was_released) ++counts.handoffs_completed;
+      if (grant) {
+        holder = owner;
+        token = version;
+        ++counts.granted;
+        if (was_released) ++counts.handoffs_completed;
+      } else {
+        ++counts.withheld;
+      }
     }
     if (holder == BERTH_NO_SERVER) {
       if (serves || owner >= m) ++counts.unheld;
@@ -179,6 +229,27 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
     next.holder[i] = holder;
     next.token[i] = token;
   }
+
+  // Held streams removed, and removed ones still held, keep their holder while they stay removed.
+  if (held_before) {
+    auto keep = [&](std::string_view id, uint32_t holder, uint64_t token) {
+      if (holder == BERTH_NO_SERVER) {
+        ++counts.holders_lost;
+      } else if (next.tombstones && next.tombstones->contains(id)) {
+        next.removed_holds.push_back(RemovedHold{std::string(id), holder, token});
+      }
+    };
+    for (size_t k = 0; k < base->removed_holds.size(); ++k) {
+      const RemovedHold& h = base->removed_holds[k];
+      auto it = removed.find(h.stream);
+      if (it != removed.end() && it->second == k) keep(h.stream, surviving(h), h.token);
+    }
+    for (uint64_t b = 0; b < base->stream_count() && base->streams != next.streams; ++b) {
+      if (from->kept(b) || base->holder[b] >= base_m || (!released.empty() && released[b])) continue;
+      keep(base->streams->ids.at(b), server_map[base->holder[b]], base->token[b]);
+    }
+  }
+  counts.removed_held = next.removed_holds.size();
   return counts;
 }
 

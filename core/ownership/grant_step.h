@@ -26,6 +26,8 @@ struct StepCounts {
   uint64_t holders_lost = 0;        // claims ended because the holder's member went or re-registered
   uint64_t releasing = 0;           // streams whose holder is asked to release (owner != holder), after this step
   uint64_t unheld = 0;              // streams nobody holds after this step, of servers that serve (or of none)
+  uint64_t withheld = 0;            // streams left unheld because this step grants nothing
+  uint64_t removed_held = 0;        // streams removed while held whose holder keeps them, after this step
 };
 
 // `next.meta.version` is the token of every grant made. `base` may be null (nobody holds anything).
@@ -33,8 +35,14 @@ struct StepCounts {
 // `soft`, a stream whose owner changed is granted to the new owner at once (the previous holder is
 // asked to release, but no longer holds it in the snapshot), a hand-off started and completed in
 // one step: breaks the guarantee; off by default.
+// Without `grant` (a base that may not be the latest version, docs/ownership.md) nothing is
+// granted: holders are kept or dropped as above, and a stream nobody holds stays so.
+// A held stream removed (absent from `next` and among its tombstones) stays with its holder in
+// `next.removed_holds` while its holder keeps its registration and has not released it; added
+// again, it is granted to that holder (who is then asked to release it if it is not the owner).
 // Versions strictly increase, so tokens do; the step does not check it. O(streams) when `next`
 // keeps the base's streams in their order (some removed, some added at the end), as a refresh does.
-StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vector<Release>& releases, bool soft = false);
+StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vector<Release>& releases, bool soft = false,
+                          bool grant = true);
 
 }  // namespace berth::ownership

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string_view>
+#include <unordered_set>
 
 #include <capnp/message.h>
 #include <capnp/serialize-packed.h>
@@ -199,6 +201,16 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
   root.setRulesHash(s.meta.rules_hash);
   root.setCreatedUnixMs(s.meta.created_unix_ms);
   root.setLeader(s.meta.leader);
+  root.setSoftHandoff(s.meta.soft_handoff);
+  if (!s.removed_holds.empty()) {
+    auto out = root.initRemovedHolds(static_cast<unsigned>(s.removed_holds.size()));
+    for (unsigned k = 0; k < s.removed_holds.size(); ++k) {
+      const RemovedHold& h = s.removed_holds[k];
+      set_text(out[k].initStream(static_cast<unsigned>(h.stream.size())), h.stream);
+      out[k].setHolder(h.holder);
+      out[k].setToken(h.token);
+    }
+  }
   if (s.tombstones && s.tombstones->size() > 0) {
     const std::vector<std::string>& dead = s.tombstones->ids();
     auto out = root.initTombstones(static_cast<unsigned>(dead.size()));
@@ -327,6 +339,30 @@ void rebuild_owners(Snapshot& s, schema::Streams::Reader columns, const PolicyFi
                                        " gives it none and it is not listed as an exception");
 }
 
+// Streams removed while held: each among the tombstones (so bounded by them), once, held by one
+// of the servers under a token.
+void decode_removed_holds(Snapshot& s, schema::Snapshot::Reader root) {
+  if (!root.hasRemovedHolds()) return;
+  auto in = root.getRemovedHolds();
+  const size_t dead = s.tombstones ? s.tombstones->size() : 0;
+  if (in.size() > dead)
+    throw Error(BERTH_E_CORRUPT, "snapshot lists " + std::to_string(in.size()) + " removed streams still held but only " +
+                                     std::to_string(dead) + " removed streams");
+  std::unordered_set<std::string_view> seen;
+  s.removed_holds.reserve(in.size());
+  for (auto h : in) {
+    const std::string where = "removed stream still held #" + std::to_string(s.removed_holds.size());
+    std::string_view id = text(h.getStream());
+    if (!s.tombstones->contains(id)) throw Error(BERTH_E_CORRUPT, where + " is not among the removed streams");
+    if (h.getHolder() >= s.server_count())
+      throw Error(BERTH_E_CORRUPT, where + " names server #" + std::to_string(h.getHolder()) + " of " +
+                                       std::to_string(s.server_count()));
+    if (h.getToken() == 0) throw Error(BERTH_E_CORRUPT, where + " has token 0");
+    if (!seen.insert(id).second) throw Error(BERTH_E_CORRUPT, where + " names a stream listed before");
+    s.removed_holds.push_back(RemovedHold{std::string(id), h.getHolder(), h.getToken()});
+  }
+}
+
 // Holders and tokens as encode_holders writes them: their lists are checked here, their values
 // (servers in range, tokens 0 exactly for nobody) by finish_snapshot.
 void decode_holders(Snapshot& s, schema::Streams::Reader columns) {
@@ -419,6 +455,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
     s.meta.rules_hash = root.getRulesHash();
     s.meta.created_unix_ms = root.getCreatedUnixMs();
     s.meta.leader = text(root.getLeader());
+    s.meta.soft_handoff = root.getSoftHandoff();
     if (root.hasTombstones()) {
       auto in = root.getTombstones();
       if (in.size() > kMaxTombstones)
@@ -511,6 +548,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
                                          both->substr(0, 64) + "' both among its streams and as removed");
     if (implicit) rebuild_owners(s, columns, find_policy);
     decode_holders(s, columns);
+    decode_removed_holds(s, root);
     // The reader's destructor skips what is left of the input and throws when the bytes end
     // early. Thrown after `return s` had built the result, that result would leak (found by the
     // fuzzer, tests/fuzz): destroy the reader first, while `s` is a local that unwinding frees.

@@ -77,6 +77,7 @@ Snapshot bare_copy(const Snapshot& snapshot) {
   out.tombstones = snapshot.tombstones;
   out.holder = snapshot.holder;
   out.token = snapshot.token;
+  out.removed_holds = snapshot.removed_holds;
   return out;
 }
 
@@ -141,6 +142,7 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
   head.meta = next.meta;
   head.servers = next.servers;
   head.tombstones = next.tombstones;
+  head.removed_holds = next.removed_holds;
   auto added = std::make_shared<StreamColumns>();
   added->tenants = ns.tenants;
   added->ids.reserve(nn - first_added, ns.ids.offsets[nn] - ns.ids.offsets[first_added]);
@@ -320,6 +322,7 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
   s.meta = d.head.meta;
   s.servers = d.head.servers;
   s.tombstones = d.head.tombstones;
+  s.removed_holds = d.head.removed_holds;
   s.owner.resize(n);
   s.load.resize(n);
   const bool base_held = !base.holder.empty();

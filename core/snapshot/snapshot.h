@@ -26,6 +26,16 @@ struct Provenance {
   uint64_t rules_hash = 0;
   int64_t created_unix_ms = 0;
   std::string leader;
+  bool soft_handoff = false;  // the publisher's ownership.soft_handoff
+};
+
+// A stream removed while held (docs/ownership.md): its holder keeps it until the holder releases
+// it or its registration is gone, while the stream stays removed; added again, the stream is
+// granted to that holder before anyone else.
+struct RemovedHold {
+  std::string stream;
+  uint32_t holder = 0;  // server index
+  uint64_t token = 0;   // the holder's fencing token
 };
 
 // Balance figures, all per unit of capacity.
@@ -50,6 +60,7 @@ struct Snapshot {
   // was built without it) and nobody holds anything.
   std::vector<uint32_t> holder;  // per stream: server index, or BERTH_NO_SERVER while nobody holds it
   std::vector<uint64_t> token;   // per stream: the holder's fencing token (the version that granted it); 0: no holder
+  std::vector<RemovedHold> removed_holds;  // each stream among `tombstones`, each holder a server
 
   // Derived by finish_snapshot().
   std::vector<double> server_load;

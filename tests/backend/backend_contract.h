@@ -37,6 +37,16 @@ struct BackendUnderTest {
   std::chrono::milliseconds settle = std::chrono::seconds(10);
   // Operations per thread in the stress tests.
   int stress_rounds = 300;
+
+  // An instance whose session a test can end without the instance's cooperation, as a crash or a
+  // session expiry does: the configuration to open it with (the cluster's, adapted) and the call
+  // that ends its session while the instance lives on. Every backend needs one: the lease tests
+  // fail without it.
+  struct Severable {
+    std::vector<PluginConfig::Entry> entries;
+    std::function<void(Backend& victim)> sever;
+  };
+  std::function<Severable(const std::vector<PluginConfig::Entry>& cluster)> severable;
 };
 
 void PrintTo(const BackendUnderTest& backend, std::ostream* os);

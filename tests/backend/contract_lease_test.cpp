@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "backend/backend_contract.h"
 
@@ -63,23 +66,59 @@ TEST_P(BackendContract, TheLeaseDeadlineNeverGoesBackWithinASession) {
   }
 }
 
-// Another instance looking at the members while the first holds a valid lease always sees its
-// member; the lease is read before each look, so a member missing while the deadline read just
-// before lies ahead would be a breach.
+// An instance's session ends without its cooperation (GetParam().severable); another instance
+// watches its member go. No lease the instance reported may outlast that: a reading with a
+// deadline must end no later than the moment the member was seen gone, and an endless one
+// (valid until the instance says otherwise) must have been read before it.
 TEST_P(BackendContract, AMemberIsNotSeenGoneWhileItsLeaseIsValid) {
-  auto a = open();
+  ASSERT_TRUE(GetParam().severable) << "backend '" << GetParam().plugin << "' gives the contract no way to end a session";
   auto b = open();
+  const BackendUnderTest::Severable severable = GetParam().severable(cluster_);
+  auto a = std::make_unique<Backend>(plugin_, PluginConfig("backend", severable.entries), nullptr);
   a->join("a-1", "x");
   ASSERT_TRUE(eventually([&] { return has_member(*b, "a-1"); }));
-  for (int i = 0; i < 100; ++i) {
+  const uint64_t session = a->lease().session;
+
+  struct Reading {
+    uint64_t at;
+    Backend::Lease lease;
+  };
+  std::vector<Reading> readings;
+  auto read = [&] {
     const Backend::Lease lease = a->lease();
-    const uint64_t looked_at = now_ns();
+    readings.push_back({now_ns(), lease});
+  };
+  for (int i = 0; i < 5; ++i) read();
+  ASSERT_TRUE(a->lease().held);
+  severable.sever(*a);
+  uint64_t gone_at = 0;
+  const auto give_up = std::chrono::steady_clock::now() + settle();
+  while (gone_at == 0 && std::chrono::steady_clock::now() < give_up) {
+    read();
     const bool present = has_member(*b, "a-1");
-    if (lease.held && lease.valid_until_ns > looked_at) {
-      ASSERT_TRUE(present) << "look " << i << ": gone " << (lease.valid_until_ns - looked_at) / 1000
-                           << " us before the lease ends";
+    const uint64_t looked = now_ns();
+    if (!present) gone_at = looked;
+    else std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_NE(gone_at, 0u) << "the member never went after its session was ended";
+  for (int i = 0; i < 5; ++i) read();
+
+  size_t held = 0;
+  for (size_t i = 0; i < readings.size(); ++i) {
+    const Reading& r = readings[i];
+    if (!r.lease.held || r.lease.session != session) continue;
+    ++held;
+    if (r.lease.valid_until_ns == UINT64_MAX) {
+      EXPECT_LT(r.at, gone_at) << "reading " << i << " of " << readings.size() << ": an endless lease reported "
+                               << (r.at - gone_at) / 1000 << " us after the member was seen gone";
+    } else {
+      EXPECT_LE(r.lease.valid_until_ns, gone_at) << "reading " << i << " of " << readings.size()
+                                                 << ": the member was seen gone "
+                                                 << (r.lease.valid_until_ns - gone_at) / 1000
+                                                 << " us before the lease it reported ends";
     }
   }
+  EXPECT_GE(held, 5u) << "the leases read before the session ended were held";
 }
 
 // The lease may be read from any thread while the instance is busy with other calls.

@@ -22,6 +22,28 @@ BackendUnderTest file_backend() {
   };
   backend.settle = std::chrono::seconds(10);
   backend.stress_rounds = 300;
+  // A session lives as long as its lock file: removing it ends the session for everyone.
+  backend.severable = [](const std::vector<PluginConfig::Entry>& cluster) {
+    BackendUnderTest::Severable out;
+    out.entries = cluster;
+    std::string dir;
+    for (const PluginConfig::Entry& e : cluster)
+      if (e.key == "dir") dir = e.value;
+    out.sever = [dir](Backend& victim) {
+      const uint64_t session = victim.lease().session;
+      for (const auto& entry : std::filesystem::directory_iterator(dir + "/sessions")) {
+        // The lease's session number is FNV-1a of the session's name (the lock file's stem).
+        uint64_t number = 1469598103934665603ull;
+        for (unsigned char c : entry.path().stem().string()) number = (number ^ c) * 1099511628211ull;
+        if (number == session) {
+          std::filesystem::remove(entry.path());
+          return;
+        }
+      }
+      FAIL() << "no lock file in " << dir << "/sessions for session " << session;
+    };
+    return out;
+  };
   return backend;
 }
 

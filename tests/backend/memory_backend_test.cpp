@@ -18,6 +18,18 @@ BackendUnderTest memory_backend() {
   backend.fresh_cluster = [] { return cluster_entries(unique_cluster_name("contract")); };
   backend.settle = std::chrono::seconds(2);  // changes show at once; this only bounds a failure
   backend.stress_rounds = 2000;
+  // The test hook `expire_session`, given to another instance, ends a session as an expiry does.
+  backend.severable = [](const std::vector<PluginConfig::Entry>& cluster) {
+    BackendUnderTest::Severable out;
+    out.entries = cluster;
+    out.sever = [cluster](Backend& victim) {
+      std::vector<PluginConfig::Entry> entries = cluster;
+      entries.push_back({"expire_session", std::to_string(victim.lease().session), "memory_backend_test"});
+      PluginRegistry registry;
+      Backend expirer(registry.load(BERTH_PLUGIN_BACKEND, "memory"), PluginConfig("backend", std::move(entries)), nullptr);
+    };
+    return out;
+  };
   return backend;
 }
 

@@ -44,6 +44,18 @@ void ignore_auth_answer(int, const void*) {}
 
 const std::string& zk_connect() { return g_connect; }
 
+BackendUnderTest::Severable zk_severable(const std::vector<PluginConfig::Entry>& cluster) {
+  const size_t colon = g_connect.rfind(':');
+  auto proxy = std::make_shared<TcpProxy>(g_connect.substr(0, colon), std::stoi(g_connect.substr(colon + 1)));
+  BackendUnderTest::Severable out;
+  for (const PluginConfig::Entry& e : cluster)
+    if (e.key != "connect" && e.key != "session_timeout") out.entries.push_back(e);
+  out.entries.push_back({"connect", proxy->connect_string(), "zk_severable"});
+  out.entries.push_back({"session_timeout", "1s", "zk_severable"});
+  out.sever = [proxy](Backend&) { proxy->set_blocked(true); };
+  return out;
+}
+
 std::string fresh_zk_root() { return "/berth-test/" + unique_cluster_name("t"); }
 
 RawClient::RawClient(const std::string& auth) {

@@ -9,10 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "backend/backend_contract.h"
+
 namespace berth::test {
 
 // host:port of the server every test of this binary uses (set before the first test runs).
 const std::string& zk_connect();
+
+// An instance of `cluster` that connects through a proxy, with a 1 s session: severing blocks the
+// proxy, and the server expires the session while the instance lives on.
+BackendUnderTest::Severable zk_severable(const std::vector<PluginConfig::Entry>& cluster);
 
 // A root znode no other test uses: "/berth-test/<prefix>-<test>-<n>".
 std::string fresh_zk_root();

@@ -30,6 +30,7 @@ BackendUnderTest zookeeper_with_acl() {
   };
   backend.settle = std::chrono::seconds(10);
   backend.stress_rounds = 100;
+  backend.severable = zk_severable;
   return backend;
 }
 

@@ -27,6 +27,7 @@ BackendUnderTest zookeeper_backend() {
   };
   backend.settle = std::chrono::seconds(10);
   backend.stress_rounds = 100;
+  backend.severable = zk_severable;
   return backend;
 }
 

@@ -19,6 +19,7 @@
 #include "common/hash.h"
 #include "ownership/grant_step.h"
 #include "snapshot/snapshot.h"
+#include "snapshot/tombstones.h"
 
 namespace berth::ownership::testing {
 
@@ -29,6 +30,11 @@ struct Member {
 
 using Owners = std::vector<std::pair<std::string, std::string>>;  // stream id -> owner's server id, in stream order
 using StepFn = StepCounts (*)(const Snapshot*, Snapshot&, const std::vector<Release>&, bool);
+
+// The grant step as a leader runs it (grants allowed).
+inline StepCounts leader_step(const Snapshot* base, Snapshot& next, const std::vector<Release>& releases, bool soft) {
+  return assign_holders(base, next, releases, soft);
+}
 
 inline std::shared_ptr<const ServerColumns> server_columns(std::vector<Member> members) {
   std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) { return a.id < b.id; });
@@ -68,11 +74,12 @@ inline uint64_t stream_index(const Snapshot& s, std::string_view id) {
 // A leader's successive versions, numbered 1, 2, ...
 class Versions {
  public:
-  explicit Versions(StepFn step = &assign_holders) : step_(step) {}
+  explicit Versions(StepFn step = &leader_step) : step_(step) {}
 
   // The next version: `owners` (every stream of it, in order) over `members`. Streams listed in
   // the same order as the last version's share its columns, as a refresh that added and removed
-  // nothing does.
+  // nothing does. Every stream of an earlier version that it lacks is among its tombstones, as
+  // when a host removed it.
   StepCounts next(const std::vector<Member>& members, const Owners& owners, const std::vector<Release>& releases = {},
                   bool soft = false) {
     auto s = std::make_shared<Snapshot>();
@@ -84,7 +91,12 @@ class Versions {
     for (const auto& [stream, owner] : owners) {
       s->owner.push_back(server_index(*s->servers, owner));
       s->load.push_back(1.0f);
+      ever_.insert(stream);
     }
+    std::vector<std::string> removed;
+    for (const std::string& id : ever_)
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) removed.push_back(id);
+    if (!removed.empty()) s->tombstones = std::make_shared<const Tombstones>(std::move(removed));
     StepCounts counts = step_(now_.get(), *s, releases, soft);
     finish_snapshot(*s, nullptr, names_, now_.get());
     now_ = std::move(s);
@@ -116,6 +128,7 @@ class Versions {
   }
 
   StepFn step_;
+  std::set<std::string> ever_;  // every stream of every version
   uint64_t version_ = 0;
   std::shared_ptr<Snapshot> now_;
   std::shared_ptr<ServerNames> names_ = std::make_shared<ServerNames>();
@@ -123,9 +136,10 @@ class Versions {
 
 // Follows, version after version, which claims are live in the world the versions describe: a
 // claim starts with a grant (a holder with a token not seen before) and ends when a release
-// naming it reached the leader, when its server's registration (id and incarnation) is gone
-// from a version, or when its stream is (its node revokes it at once). Reports, per version:
-// two live claims on one stream (a grant while another claim lives), a token that does not
+// naming it reached the leader, or when its server's registration (id and incarnation) is gone
+// from a version. A removed stream's claim lives on: its node may not have installed the
+// removal yet. Reports, per version: two live claims on one stream (a grant while another
+// claim lives; a new grant to the same registration replaces its claim), a token that does not
 // exceed every earlier token of its stream, and a stream nobody holds though it is free.
 class HistoryChecker {
  public:
@@ -143,7 +157,7 @@ class HistoryChecker {
       const auto& [stream, claim] = *it;
       auto member = members.find(claim.server);
       bool ends = acknowledged.count({stream, claim.server, claim.token}) != 0 || member == members.end() ||
-                  member->second != claim.incarnation || present.count(stream) == 0;
+                  member->second != claim.incarnation;
       it = ends ? live_.erase(it) : std::next(it);
     }
 
@@ -166,7 +180,9 @@ class HistoryChecker {
         continue;
       }
       Claim claim{std::string(next.servers->ids.at(h)), next.servers->incarnation_of(h), next.token[i]};
-      if (live != live_.end()) {
+      const bool regrant = live != live_.end() && live->second.server == claim.server &&
+                           live->second.incarnation == claim.incarnation && claim.token > live->second.token;
+      if (live != live_.end() && !regrant) {
         if (live->second.server != claim.server || live->second.token != claim.token)
           problems.push_back(fmt::format("version {}: {} granted to {} (token {}) while {} still holds it (token {})",
                                          next.meta.version, stream, claim.server, claim.token, live->second.server,

@@ -137,7 +137,7 @@ constexpr int kSteps = 60;
 
 TEST(GrantStepHistory, NoStreamEverHasTwoLiveHoldersAndTokensOnlyGrow) {
   for (uint32_t seed = 1; seed <= kSeeds; ++seed) {
-    std::vector<std::string> problems = run_history(seed, kSteps, &assign_holders);
+    std::vector<std::string> problems = run_history(seed, kSteps, &testing::leader_step);
     ASSERT_TRUE(problems.empty()) << problems.size() << " problem(s), first: " << problems.front();
   }
 }
@@ -171,7 +171,7 @@ TEST(GrantStepHistory, TheCheckerCatchesAHolderKeptAcrossANewRegistration) {
 }
 
 TEST(GrantStepHistory, SoftHandOffBreaksTheGuaranteeAsDocumented) {
-  std::string problem = first_problem(&assign_holders, /*soft=*/true);
+  std::string problem = first_problem(&testing::leader_step, /*soft=*/true);
   EXPECT_NE(problem.find(kTwoHolders), std::string::npos) << problem;
 }
 
