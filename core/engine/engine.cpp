@@ -193,6 +193,9 @@ std::shared_ptr<ownership::ServerClaims> Engine::claims(std::string_view server)
   if (!backend_->supports_lease())
     throw Error(BERTH_E_STATE, fmt::format("backend '{}' reports no lease (plugin ABI before 1.4): ownership needs one",
                                            backend_->plugin().name));
+  // One registration throughout: a leave and a join between the open and serve_locked() would
+  // mark a registration nobody opened as served.
+  std::lock_guard registering(registration_mutex_);
   auto claims = tracker_->find(server);
   if (!claims) {
     // First asked for: kept from now on, starting from the version served (installs wait).
@@ -200,14 +203,14 @@ std::shared_ptr<ownership::ServerClaims> Engine::claims(std::string_view server)
     claims = tracker_->open(server, cell_.shared().get());
     if (!claims) throw Error(BERTH_E_NOT_FOUND, fmt::format("node {}: server '{}' was not joined through this engine", node_id_, server));
   }
-  serve(server);
+  serve_locked(server);
   return claims;
 }
 
 // The registration says a host serves the server, so the leader starts granting it streams
 // (until then it only routes to it). Once per registration; the claims are open before.
-void Engine::serve(std::string_view server) {
-  std::lock_guard registering(registration_mutex_);
+// Requires registration_mutex_.
+void Engine::serve_locked(std::string_view server) {
   std::optional<ServerInfo> info = registrations_.find(server);
   if (!info || info->serving) return;
   info->serving = true;
@@ -217,7 +220,11 @@ void Engine::serve(std::string_view server) {
 
 void Engine::release(std::string_view server, std::string_view stream, uint64_t token) {
   if (stream.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "stream id is empty");
-  if (!claims(server)->release(stream, token))
+  // Only claims a host opened hold anything (a release never opens them, nor marks a server served).
+  auto opened = tracker_->find(server);
+  if (!opened)
+    throw Error(BERTH_E_NOT_FOUND, fmt::format("node {}: server '{}' has no open claims here (joined elsewhere, left, or no feed opened)", node_id_, server));
+  if (!opened->release(stream, token))
     throw Error(BERTH_E_STATE, fmt::format("server '{}' does not hold stream '{}' under token {}", server, stream, token));
   intake_->record_release(stream, server, token);
   wake(kWakeFlushNow);
@@ -542,6 +549,12 @@ void Engine::intake_refresh() {
     std::shared_ptr<const Snapshot> base = cell_.shared();
     if (!pending.no_stream_changes()) stream_changes = true;
     if (stream_changes || pending.releases().empty() || !base) return {};
+    // Grants stand only on the latest version, and on one with holder data (build_refresh): on
+    // any other base the full refresh decides, soon.
+    if (versions_.latest_seen() > base->meta.version || (base->stream_count() > 0 && base->holder.empty())) {
+      stream_changes = true;
+      return {};
+    }
     Provenance meta;
     meta.version = std::max(base->meta.version, versions_.latest_seen()) + 1;
     meta.epoch = epoch;

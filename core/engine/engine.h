@@ -111,7 +111,7 @@ class Engine {
   void notify_change() { versions_.notify_change(); }
 
  private:
-  void serve(std::string_view server);
+  void serve_locked(std::string_view server);
   const char* place_unknown(const Snapshot& s, uint64_t hash, std::string_view stream);
   static void on_watch(void* context, uint32_t what);
   void wake(uint32_t bits);

@@ -16,6 +16,7 @@ RefreshResult compute_grant_refresh(const Snapshot& base, const std::vector<owne
   meta.policy = base.meta.policy;
   meta.behaviour_version = base.meta.behaviour_version;
   meta.rules_hash = base.meta.rules_hash;
+  meta.soft_handoff = soft_handoff;
   next->meta = std::move(meta);
   next->servers = base.servers;
   next->streams = base.streams;
