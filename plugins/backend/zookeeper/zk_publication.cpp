@@ -64,15 +64,21 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
                                    " was being written; nothing was published");
   };
 
+  // A commit whose reply was lost (the connection dropped or timed out) may have happened: what
+  // it wrote may be the version `latest` names, so nothing of it is deleted.
+  const auto outcome_unknown = [](int rc) { return rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT; };
+
   // A version of one chunk (a delta, a small snapshot) in one round trip: its node, its chunk and
   // the pointer, committed together only while this instance is a candidate at its epoch and
-  // `latest` is unchanged since it was read.
+  // `latest` is unchanged since it was read. The checks come first, so a node already there
+  // (ZNODEEXISTS) is known not to be what `latest` names: a leftover of a failed attempt.
   if (next.chunks <= 1) {
-    zoo_op_t ops[5];
-    zoo_op_result_t results[5];
+    zoo_op_t ops[6];
+    zoo_op_result_t results[6];
     int n = 0;
     zoo_check_op_init(&ops[n++], candidate_.c_str(), -1);
     zoo_check_op_init(&ops[n++], epoch_.c_str(), static_cast<int>(my_epoch_));
+    zoo_check_op_init(&ops[n++], latest_.c_str(), latest_data_version);
     zoo_create_op_init(&ops[n++], dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
     const std::string chunk_path = dir + "/0";
     if (next.chunks == 1)
@@ -90,9 +96,21 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     }
   }
 
-  // 1. The chunks, under a node no other publication can share.
-  delete_tree_locked(dir);  // a leftover of an earlier failed attempt of ours
+  // 1. The chunks, under a node no other publication can share. One already there is a leftover
+  // of an earlier failed attempt only while `latest` is unchanged since it was read: else it may
+  // be what `latest` names now, and this publication is refused before anything is deleted.
+  {
+    struct Stat stat{};
+    if (zoo_exists(handle(), dir.c_str(), 0, &stat) == ZOK) {
+      struct Stat latest_stat{};
+      int rc = zoo_exists(handle(), latest_.c_str(), 0, &latest_stat);
+      if (rc != ZOK) fail(rc, "exists", latest_);
+      if (latest_stat.version != latest_data_version) refused();
+      delete_tree_locked(dir);
+    }
+  }
   bool committed = false;
+  bool unknown = false;
   try {
     int rc = zoo_create(handle(), dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
     if (rc != ZOK) fail(rc, "create", dir);
@@ -111,6 +129,7 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     zoo_set_op_init(&ops[2], latest_.c_str(), pointer.data(), static_cast<int>(pointer.size()), latest_data_version,
                     nullptr);
     rc = zoo_multi(handle(), 3, ops, results);
+    unknown = outcome_unknown(rc);
     if (rc == ZOK) {
       committed = true;
     } else if (rc == ZNONODE || rc == ZBADVERSION) {
@@ -119,7 +138,7 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
       fail(rc, "publish (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
     }
   } catch (...) {
-    if (!committed) {
+    if (!committed && !unknown) {
       try {
         delete_tree_locked(dir);
       } catch (...) {
