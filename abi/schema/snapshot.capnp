@@ -81,9 +81,10 @@ struct Streams {
   holder @10 :List(UInt32);      # per stream: index into Snapshot.servers, or 0xFFFFFFFF (nobody)
   token @11 :List(UInt64);       # per stream: its holder's fencing token; 0 exactly when nobody holds it
   # Holders as the exceptions to the owners, since a stream is held by its owner except during a
-  # hand-off: then `holder` is empty and stream i is held by owner i unless listed below.
+  # hand-off: then `holder` is empty and stream i is held by owner i if that server is `serving`
+  # (else by nobody) unless listed below.
   holdersAreOwners @12 :Bool;
-  holderExceptionIndex @13 :List(UInt32);   # ascending indices of the streams not held by their owner
+  holderExceptionIndex @13 :List(UInt32);   # ascending indices of the streams held otherwise
   holderExceptionServer @14 :List(UInt32);  # per exception: its holder, as in `holder`
   # Tokens as a table, for tokens are versions and most streams share a few: then `token` is
   # empty and stream i's token is tokenTable[tokenIndex[i]].

@@ -158,13 +158,20 @@ std::optional<TokenTable> token_table(const std::vector<uint64_t>& token) {
   return out;
 }
 
+// Who holds stream i unless listed as an exception: its owner, if a host serves the owner
+// (ServerColumns::serving), else nobody (a server only routed to holds nothing).
+uint32_t implicit_holder(const Snapshot& s, uint64_t i) {
+  const uint32_t owner = s.owner[i];
+  return owner < s.server_count() && s.servers->serving_of(owner) ? owner : BERTH_NO_SERVER;
+}
+
 // Holders and tokens, one per stream (the caller checked), into `columns`.
 void encode_holders(schema::Streams::Builder columns, const Snapshot& s) {
   const uint64_t n = s.holder.size();
   std::vector<uint32_t> exceptions;
   bool as_owners = true;
   for (uint64_t i = 0; i < n && as_owners; ++i) {
-    if (s.holder[i] == s.owner[i]) continue;
+    if (s.holder[i] == implicit_holder(s, i)) continue;
     exceptions.push_back(static_cast<uint32_t>(i));
     as_owners = exceptions.size() <= n / kMaxExceptionShare;
   }
@@ -398,7 +405,8 @@ void decode_holders(Snapshot& s, schema::Streams::Reader columns) {
   if (n == 0) return;
 
   if (as_owners) {
-    s.holder = s.owner;
+    s.holder.resize(n);
+    for (uint64_t i = 0; i < n; ++i) s.holder[i] = implicit_holder(s, i);
     for (unsigned k = 0; k < exception_index.size(); ++k) {
       if (exception_index[k] >= n || (k > 0 && exception_index[k] <= exception_index[k - 1]))
         throw Error(BERTH_E_CORRUPT, "holder exception #" + std::to_string(k) + " names stream #" +

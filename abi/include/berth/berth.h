@@ -199,7 +199,7 @@ typedef struct berth_metrics {
   uint64_t handoffs_completed; /* ... whose stream was then granted to its new owner */
   uint64_t handoffs_stalled;   /* hand-offs waiting longer than ownership.stall_after, ever */
   uint64_t streams_releasing;  /* now: streams whose holder is asked to release them */
-  uint64_t streams_unheld;     /* now: streams nobody holds (new, or their holder was lost) */
+  uint64_t streams_unheld;     /* now: streams of served servers nobody holds (new, or their holder was lost) */
   double unheld_stream_seconds; /* the sum over time of streams_unheld */
   uint64_t leases_lost;        /* times this node's lease ended, and every claim of its servers */
   uint64_t streams_held;       /* now: streams held by the servers joined through this node */
