@@ -314,6 +314,9 @@ bool ServerClaims::release(std::string_view stream, uint64_t token) {
   std::lock_guard lock(s.mutex);
   auto it = s.streams.find(stream);
   if (it == s.streams.end() || it->second.held == 0 || it->second.held != token) return false;
+  // Past the lease deadline the claim has already ended (holds() says so): nothing is left to
+  // release, and the revocation the lease loop delivers tells the host when it ended.
+  if (coarse_now_ns() >= lease_until_.load(std::memory_order_acquire)) return false;
   State::Stream& record = it->second;
   s.give_up(record);
   // The host let go by itself: what it was not told yet about this claim no longer matters.

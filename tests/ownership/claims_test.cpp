@@ -66,6 +66,19 @@ TEST_F(ClaimsTest, TakesUpAGrantToItsIncarnationAndDeliversOneAcquire) {
   EXPECT_EQ(token_of("s1"), 5u);
 }
 
+TEST_F(ClaimsTest, AReleaseAfterTheLeaseDeadlineIsRefusedAndTheClaimIsRevokedLater) {
+  claims.apply(version(5, {{"s1", kA, kA, 5}}), kA, kIncarnation);
+  drain();
+  lease.store(1);  // the deadline passed long ago; the lease loop has not revoked anything yet
+  EXPECT_FALSE(claims.holds("s1", nullptr));
+  EXPECT_FALSE(claims.release("s1", 5)) << "a claim that already ended was released";
+  claims.revoke_all(1);
+  const auto events = drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, EventKind::revoked) << "the host is not told its claim ended";
+  EXPECT_EQ(events[0].ended_ns, 1u);
+}
+
 TEST_F(ClaimsTest, NeverTakesUpAGrantToAnotherIncarnation) {
   // The snapshot still shows this server's earlier registration (incarnation 6).
   claims.apply(version(5, {{"s1", kA, kA, 5}}, 6), kA, kIncarnation);
