@@ -89,6 +89,13 @@ class ClusterFixture : public ::testing::Test {
   void add_servers(int count, const std::string& prefix = "server-") {
     for (int i = 0; i < count; ++i) fleet_->join(prefix + std::to_string(i), 1.0);
   }
+  // Servers whose host serves them (their claims opened), so the leader grants them streams.
+  void add_served_servers(int count, const std::string& prefix = "server-") {
+    for (int i = 0; i < count; ++i) {
+      fleet_->join(prefix + std::to_string(i), 1.0);
+      fleet_->claims(prefix + std::to_string(i));
+    }
+  }
 
   void add_streams(int count, double load = 1.0, const std::string& prefix = "stream-") {
     for (int i = 0; i < count; ++i) fleet_->add_stream(prefix + std::to_string(i), "", load);

@@ -309,7 +309,7 @@ TEST(OwnershipCluster, AServerWithoutAFeedIsGrantedNothingUntilOneIsOpened) {
   };
   auto held_by = [&](berth_ownership* feed) {
     berth_held* held = nullptr;
-    EXPECT_EQ(berth_ownership_held(feed, &held, &err), BERTH_OK) << text_of(err);
+    EXPECT_EQ(berth_held_new(feed, &held, &err), BERTH_OK) << text_of(err);
     uint64_t n = held != nullptr ? berth_held_count(held) : 0;
     berth_held_free(held);
     return static_cast<int>(n);
@@ -363,8 +363,11 @@ TEST(OwnershipCluster, AServerWithoutAFeedIsGrantedNothingUntilOneIsOpened) {
 }
 
 TEST(OwnershipCluster, SoftHandOffsThatGrantBeforeTheReleaseAreCaughtByTheChecker) {
-  Outcome o = run_schedule(1, true, 1000, 3s);
-  EXPECT_GT(o.verdict.overlaps, 0u) << "the checker saw no overlap where soft hand-offs must make some";
+  // A schedule moves streams at random moments; a soft hand-off overlaps only when the old host
+  // is still serving as the new one starts, so a loaded machine may need more than one schedule.
+  uint64_t overlaps = 0;
+  for (uint32_t seed = 1; seed <= 4 && overlaps == 0; ++seed) overlaps += run_schedule(seed, true, 1000, 3s).verdict.overlaps;
+  EXPECT_GT(overlaps, 0u) << "the checker saw no overlap in 4 schedules where soft hand-offs must make some";
 }
 
 }  // namespace
