@@ -130,7 +130,10 @@ TEST_F(OwnershipCapi, AGrantIsHeldListedAndReleasedOnce) {
   berth_held_free(held);
 
   ASSERT_EQ(berth_ownership_release_stream(feed_, "orders", 6, token, &err), BERTH_OK) << text_of(err);
-  EXPECT_EQ(berth_ownership_holds(feed_, "orders", 6, nullptr), 0) << "still held after its release returned";
+  // Still its owner, the stream may be granted again at once: never again under the released token.
+  uint64_t after = 0;
+  const int32_t still = berth_ownership_holds(feed_, "orders", 6, &after);
+  EXPECT_TRUE(still == 0 || after > token) << "still held under token " << after << " after releasing " << token;
   Failure again =
       failure_of([&](berth_error** e) { return berth_ownership_release_stream(feed_, "orders", 6, token, e); });
   EXPECT_EQ(again.code, BERTH_E_STATE);

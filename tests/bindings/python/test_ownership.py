@@ -106,8 +106,11 @@ def test_release_ends_the_claim_and_a_wrong_token_is_refused(cluster):
                 feed.release("orders", token + 1)
             assert feed.holds("orders") == token
             feed.release("orders", token)
-            assert feed.holds("orders") is None
-            assert "orders" not in feed.held()
+            # Still its owner, the stream may be granted again at once (a grant-only version takes
+            # well under a millisecond): never again under the released token.
+            after = feed.holds("orders")
+            assert after is None or after > token, f"still held under {after} after releasing {token}"
+            assert feed.held().get("orders", 0) != token
             # Released while still its owner: the leader grants it again, under a higher token.
             again = acquire_all(feed, 1)["orders"]
             assert again > token

@@ -2,6 +2,7 @@ package org.berth;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
@@ -90,8 +91,11 @@ public class OwnershipTest {
       assertEquals(2, engine.metrics().streamsHeld());
       assertThrows(StateException.class, () -> feed.release("orders", token + 1));
       feed.release("orders", token);
-      assertFalse(feed.holds("orders").isPresent());
-      assertFalse(feed.held().containsKey("orders"));
+      // Still its owner, the stream may be granted again at once (a grant-only version takes well
+      // under a millisecond): never again under the released token.
+      OptionalLong after = feed.holds("orders");
+      assertTrue("still held under " + after + " after releasing " + token, !after.isPresent() || after.getAsLong() > token);
+      assertNotEquals(Long.valueOf(token), feed.held().get("orders"));
       // Released while still its owner: granted again, under a higher token.
       assertTrue(acquire(feed, 1).get("orders") > token);
       engine.close();
