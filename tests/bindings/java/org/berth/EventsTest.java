@@ -159,21 +159,7 @@ public class EventsTest {
   public void aPollForEverWaitsUntilInterrupted() throws Exception {
     try (Engine engine = Engine.open(settings(EngineTest.freshCluster("events-forever"), "n1", false));
         Events events = engine.events()) {
-      AtomicReference<Object> outcome = new AtomicReference<>();
-      Thread t = new Thread(() -> {
-        try {
-          outcome.set(events.poll(Duration.ofSeconds(Long.MAX_VALUE)));
-        } catch (Throwable e) {
-          outcome.set(e);
-        }
-      });
-      t.start();
-      t.join(300);
-      assertTrue("a poll for ever returned at once: " + outcome.get(), t.isAlive());
-      t.interrupt();
-      t.join(2000);
-      assertFalse(t.isAlive());
-      assertTrue("ended by " + outcome.get(), outcome.get() instanceof InterruptedException);
+      Background.start(() -> events.poll(Duration.ofSeconds(Long.MAX_VALUE))).assertWaitsUntilInterrupted();
     }
   }
 }

@@ -25,7 +25,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.Test;
 
@@ -161,23 +160,7 @@ public class OwnershipTest {
       Ownership feed = engine.ownership("srv-a");
       List<Callable<Ownership.Event>> forevers =
           List.of(() -> feed.poll(Long.MAX_VALUE), () -> feed.poll(Duration.ofSeconds(Long.MAX_VALUE)));
-      for (Callable<Ownership.Event> forever : forevers) {
-        AtomicReference<Object> outcome = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-          try {
-            outcome.set(forever.call());
-          } catch (Throwable e) {
-            outcome.set(e);
-          }
-        });
-        t.start();
-        t.join(300);
-        assertTrue("a poll for ever returned at once: " + outcome.get(), t.isAlive());
-        t.interrupt();
-        t.join(2000);
-        assertFalse(t.isAlive());
-        assertTrue("ended by " + outcome.get(), outcome.get() instanceof InterruptedException);
-      }
+      for (Callable<Ownership.Event> forever : forevers) Background.start(forever).assertWaitsUntilInterrupted();
       feed.close();
     }
   }
@@ -188,24 +171,16 @@ public class OwnershipTest {
     try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-close-poll"), "n1"))) {
       engine.join("srv-a");
       Ownership feed = engine.ownership("srv-a");
-      AtomicReference<Object> outcome = new AtomicReference<>();
-      Thread t = new Thread(() -> {
-        try {
-          outcome.set(feed.poll(Long.MAX_VALUE));
-        } catch (Throwable e) {
-          outcome.set(e);
-        }
-      });
-      t.start();
+      Background poll = Background.start(() -> feed.poll(Long.MAX_VALUE));
       Thread.sleep(100);
       long start = System.nanoTime();
       feed.close();
-      t.join(2000);
+      poll.thread.join(2000);
       long tookMillis = (System.nanoTime() - start) / 1_000_000;
-      assertFalse("the poll did not end after close", t.isAlive());
-      assertTrue("ended by " + outcome.get(), outcome.get() instanceof StateException);
-      assertTrue(((StateException) outcome.get()).getMessage(),
-          ((StateException) outcome.get()).getMessage().contains("'srv-a' is closed"));
+      assertFalse("the poll did not end after close", poll.thread.isAlive());
+      assertTrue("ended by " + poll.outcome(), poll.outcome() instanceof StateException);
+      assertTrue(((StateException) poll.outcome()).getMessage(),
+          ((StateException) poll.outcome()).getMessage().contains("'srv-a' is closed"));
       assertTrue("close took " + tookMillis + " ms", tookMillis < 1000);
     }
   }
