@@ -1,5 +1,5 @@
-// The engine's hot paths at several sizes: lookups of known and new streams, a full refresh,
-// snapshot encode and decode.
+// The engine's hot paths at several sizes: lookups of known and new streams, a full refresh (and
+// the first one after an empty version), snapshot encode and decode.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -98,6 +98,35 @@ void BM_FullRefresh(benchmark::State& state) {
   state.counters["streams"] = static_cast<double>(state.range(0));
 }
 BENCHMARK(BM_FullRefresh)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(5);
+
+// The first placement of many streams on top of a version published before any server joined
+// (a cluster started empty, then filled): every stream is new since a base whose placer has
+// nowhere to put anything.
+void BM_FirstPlacementAfterEmptyVersion(benchmark::State& state) {
+  const uint64_t streams = static_cast<uint64_t>(state.range(0));
+  Workload workload = make_workload(streams, LoadDistribution::lognormal, 7);
+  for (auto _ : state) {
+    state.PauseTiming();
+    Options o;
+    o.set("backend.cluster", "engine-bench-empty-" + std::to_string(getpid()));
+    o.set("appraiser.name", "reported");
+    o.set("engine.refresh_on_change", "false");
+    o.set("engine.refresh_interval", "1h");
+    auto engine = std::make_unique<Engine>(o.resolve());
+    while (!engine->status().is_leader) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    engine->refresh();  // a version with no server and no stream
+    for (const std::string& s : make_server_ids(100)) engine->join(s, 1.0);
+    for (uint64_t i = 0; i < streams; ++i) engine->add_stream(workload.stream_ids[i], "", workload.loads[i]);
+    engine->flush();
+    state.ResumeTiming();
+    engine->refresh();
+    state.PauseTiming();
+    engine.reset();
+    state.ResumeTiming();
+  }
+  state.counters["streams"] = static_cast<double>(streams);
+}
+BENCHMARK(BM_FirstPlacementAfterEmptyVersion)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(5);
 
 void BM_EncodeSnapshot(benchmark::State& state) {
   Fixture& f = Fixture::get(static_cast<uint64_t>(state.range(0)));

@@ -170,15 +170,19 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
       while (j < m && servers->ids.at(j) < id) ++j;
       if (j < m && servers->ids.at(j) == id) base_to_new[b] = j;
     }
+    // A placer with nowhere to place one stream has nowhere for any (its servers are fixed), and
+    // each refusal is an exception on both sides of the plugin ABI: ask no more after the first.
+    bool base_placer_can_place = base->placer != nullptr;
     for (uint64_t i = 0; i < n; ++i) {
       if (next.base_index[i] != UINT64_MAX) {
         previous[i] = base_to_new[base->owner[next.base_index[i]]];
-      } else if (base->placer) {
+      } else if (base_placer_can_place) {
         try {
           uint32_t placed = base->placer->place(streams.hash[i], kNaN);
           if (placed < base_to_new.size()) previous[i] = base_to_new[placed];
-        } catch (const Error&) {
+        } catch (const Error& e) {
           // Could not have been answered before either: no previous owner.
+          if (e.code() == BERTH_E_NO_SERVERS) base_placer_can_place = false;
         }
       }
     }
