@@ -2,7 +2,6 @@ package org.berth;
 
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -34,6 +33,11 @@ import org.berth.internal.berth_swigJNI;
  * Closing the feed changes nothing the server holds. Closing the engine revokes every claim: the
  * revocations are delivered, then {@link #poll} throws {@link StateException}. The feed keeps its
  * engine reachable.
+ *
+ * <p>Stream ids are bytes: one that is not valid UTF-8 (another host may add such a stream) comes
+ * as a String holding each stray byte as the lone surrogate U+DC80..U+DCFF, as Python's
+ * "surrogateescape" does. Handing that String back to {@link #release}, {@link #holds} or
+ * {@link Engine#lookup} sends the exact bytes again.
  */
 public final class Ownership implements AutoCloseable {
   /** What happened to a stream. */
@@ -50,7 +54,7 @@ public final class Ownership implements AutoCloseable {
    * One ownership event.
    *
    * @param kind what happened
-   * @param stream the stream id
+   * @param stream the stream id (stray bytes as U+DC80..U+DCFF, as above)
    * @param token the grant's fencing token: it strictly increases per stream across grants
    * @param version the snapshot version that granted the stream or asked for its release; 0 for a
    *     revocation no version caused
@@ -117,8 +121,8 @@ public final class Ownership implements AutoCloseable {
         if (kind == berth_swig.BERTH_OWNERSHIP_NONE) {
           return null;
         }
-        return new Event(kindOf(kind), new String(e.stream_bytes(), StandardCharsets.UTF_8), e.getToken(),
-            e.getVersion(), e.getEnded_ns());
+        return new Event(kindOf(kind), Utf8.decode(e.stream_bytes()), e.getToken(), e.getVersion(),
+            e.getEnded_ns());
       });
     } finally {
       e.delete();

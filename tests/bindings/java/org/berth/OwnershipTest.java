@@ -106,6 +106,34 @@ public class OwnershipTest {
   }
 
   /**
+   * An id that is not valid UTF-8 (bytes "raw-\xff\xfe-id": U+DCFF U+DCFE escape those bytes in
+   * a Java String) comes from the feed spelled the same way, and that String names the same bytes
+   * for holds(), held() and release(). Decoded lossily (U+FFFD), its release would be refused and
+   * its hand-off stall. The Python host writing such bytes itself: test_raw_stream_ids.py.
+   */
+  @Test
+  public void anIdThatIsNotUtf8RoundTripsThroughTheFeedAndIsReleasedByIt() throws Exception {
+    String raw = "raw-\uDCFF\uDCFE-id";
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-raw"), "n1"))) {
+      engine.join("srv-a");
+      assertTrue(engine.waitLeader(5000));
+      Ownership feed = engine.ownership("srv-a");
+      engine.addStream(raw);
+      engine.flush();
+      Map<String, Long> got = acquire(feed, 1);
+      assertEquals("the id as the feed spells it", Collections.singleton(raw), got.keySet());
+      long token = got.get(raw);
+      assertEquals(OptionalLong.of(token), feed.holds(raw));
+      assertEquals(got, feed.held());
+      assertEquals("srv-a", engine.lookup(raw));
+      feed.release(raw, token);
+      OptionalLong after = feed.holds(raw);
+      assertTrue("still held under " + after + " after releasing " + token, !after.isPresent() || after.getAsLong() > token);
+      feed.close();
+    }
+  }
+
+  /**
    * The native feed refuses a second poll while one runs; the Java feed makes its pollers take
    * turns instead: no poller sees an exception, and every event goes to exactly one of them.
    */
@@ -328,7 +356,7 @@ public class OwnershipTest {
         OwnershipRunner runA = OwnershipRunner.start(feedA, pool, a);
         OwnershipRunner runB = OwnershipRunner.start(feedB, pool, b);
         for (int i = 0; i < 10; ++i) {
-          first.addStream("s" + i);
+          first.addStream(i == 9 ? "raw-\uDCFF-" + i : "s" + i); // one id is not valid UTF-8
         }
         first.flush();
         await("srv-a starting 10 streams", 10_000, () -> a.starts.get() == 10);
