@@ -148,7 +148,8 @@ public final class OwnershipRunner implements AutoCloseable {
     try {
       feed.release(stream, token);
     } catch (StateException refused) {
-      if (feed.isClosed() || feed.token(stream) == token) {
+      // held(), unlike token(), may run while the host closes the feed.
+      if (feed.isClosed() || Long.valueOf(token).equals(feed.held().get(stream))) {
         // Still held under this token, and unacknowledged: the hand-off stalls until the lease
         // ends. Reported (Handler.failed), never taken for a revocation.
         throw refused;
