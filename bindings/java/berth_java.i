@@ -45,7 +45,9 @@ static void berth_java_throw(JNIEnv *jenv, int32_t code, const berth_error *e) {
 }
 
 /* Standard UTF-8 (not JNI's modified UTF-8) both ways, so Java and Python send the same bytes for
-   every stream id. Lone surrogates become U+FFFD. */
+   every stream id. Bytes outside valid UTF-8 cross as the lone surrogates U+DC80..U+DCFF and back
+   (Python's "surrogateescape"), so an id written as arbitrary bytes round-trips exactly; other
+   lone surrogates become U+FFFD. org.berth.Utf8 does the same in Java. */
 static size_t berth_java_encode(const jchar *u, jsize n, char *dst) {
   size_t o = 0;
   jsize i;
@@ -58,6 +60,9 @@ static size_t berth_java_encode(const jchar *u, jsize n, char *dst) {
     if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && u[i + 1] >= 0xDC00 && u[i + 1] <= 0xDFFF) {
       c = 0x10000 + ((c - 0xD800) << 10) + (u[i + 1] - 0xDC00u);
       ++i;
+    } else if (c >= 0xDC80 && c <= 0xDCFF) {
+      dst[o++] = (char)(c - 0xDC00); /* an escaped byte */
+      continue;
     } else if (c >= 0xD800 && c <= 0xDFFF) {
       c = 0xFFFD;
     }
@@ -97,7 +102,7 @@ static const char *berth_java_utf8(JNIEnv *jenv, jstring s, char *buf, size_t ca
   return dst;
 }
 
-/* A java.lang.String from UTF-8 bytes (invalid sequences become U+FFFD). */
+/* A java.lang.String from UTF-8 bytes; each byte outside a valid sequence becomes U+DC80..U+DCFF. */
 static jstring berth_java_string(JNIEnv *jenv, const char *text, size_t len) {
   const unsigned char *p = (const unsigned char *)text;
   size_t i = 0, o = 0;
@@ -116,14 +121,14 @@ static jstring berth_java_string(JNIEnv *jenv, const char *text, size_t len) {
     if ((c & 0xE0) == 0xC0) { need = 1; c &= 0x1F; min = 0x80; }
     else if ((c & 0xF0) == 0xE0) { need = 2; c &= 0x0F; min = 0x800; }
     else if ((c & 0xF8) == 0xF0) { need = 3; c &= 0x07; min = 0x10000; }
-    else { ++i; u[o++] = 0xFFFD; continue; }
+    else { u[o++] = (jchar)(0xDC00 + p[i]); ++i; continue; }
     {
       uint32_t k, ok = 1;
       for (k = 1; k <= need; ++k) {
         if (i + k >= len || (p[i + k] & 0xC0) != 0x80) { ok = 0; break; }
         c = (c << 6) | (p[i + k] & 0x3F);
       }
-      if (!ok || c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) { u[o++] = 0xFFFD; ++i; continue; }
+      if (!ok || c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) { u[o++] = (jchar)(0xDC00 + p[i]); ++i; continue; }
       i += need + 1;
     }
     if (c >= 0x10000) {

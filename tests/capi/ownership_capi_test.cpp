@@ -254,22 +254,44 @@ TEST_F(OwnershipCapi, ASecondConcurrentPollOfOneFeedIsRefused) {
       << "a poll after the other returned is still refused";
 }
 
+// The one-poll-at-a-time rule is per feed: while the first feed's poll waits in the library,
+// a poll of the second returns at once (neither refused nor queued behind it), and the first poll
+// is still waiting afterwards, until the event it then receives ends it.
 TEST_F(OwnershipCapi, TwoFeedsOfOneServerMayPollAtOnce) {
   berth_ownership* second = nullptr;
   berth_error* err = nullptr;
   ASSERT_EQ(berth_ownership_open(engine_, "s0", &second, &err), BERTH_OK) << text_of(err);
+  std::atomic<bool> waiting_done{false};
   int32_t waiting_rc = -1;
+  int32_t waiting_kind = -1;
+  std::string waiting_stream;
   std::thread waiter([&] {
     berth_ownership_event e{};
     e.struct_size = sizeof e;
-    waiting_rc = berth_ownership_poll(feed_, 300, &e, nullptr);
+    waiting_rc = berth_ownership_poll(feed_, 10000, &e, nullptr);
+    waiting_kind = e.kind;
+    if (e.stream != nullptr) waiting_stream.assign(e.stream, e.stream_len);
+    waiting_done = true;
   });
-  std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(100ms);
+  ASSERT_FALSE(waiting_done.load()) << "the first poll returned before any event (rc " << waiting_rc << ")";
   berth_ownership_event e{};
   e.struct_size = sizeof e;
+  const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(berth_ownership_poll(second, 0, &e, &err), BERTH_OK) << text_of(err);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(e.kind, BERTH_OWNERSHIP_NONE);
+  EXPECT_FALSE(waiting_done.load()) << "the second feed's poll returned only after the first one";
+  EXPECT_LT(took, 1s) << "the second feed's poll waited for the first one";
+
+  // The first poll was a live wait all along: the next event ends it.
+  EXPECT_EQ(berth_engine_add_stream(engine_, "wakes", 5, "", 1.0, &err), BERTH_OK) << text_of(err);
+  EXPECT_EQ(berth_engine_flush(engine_, &err), BERTH_OK) << text_of(err);
   waiter.join();
   EXPECT_EQ(waiting_rc, BERTH_OK);
+  EXPECT_EQ(waiting_kind, BERTH_OWNERSHIP_ACQUIRE);
+  EXPECT_EQ(waiting_stream, "wakes");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 9s) << "the first poll ended at its timeout, not with the event";
   berth_ownership_close(second);
 }
 

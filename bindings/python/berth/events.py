@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from . import _berth_swig as _c
 from . import berth_swig as _swig
-from ._poll import poll_sliced, until_closed
-from .errors import StateError
+from ._poll import NativeHandle, poll_sliced, until_closed
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -49,44 +48,44 @@ class Events:
     """An event queue of one engine; a context manager and an iterator.
 
     Keeps its engine reachable. Closing the engine makes a waiting :meth:`poll` (and every later
-    one) raise :class:`~berth.StateError`, and ends iteration.
+    one) raise :class:`~berth.StateError`, and ends iteration. Polls may run on several threads at
+    once, and while another thread closes the queue (they end with StateError first).
     """
 
-    def __init__(self, engine: "Engine") -> None:
-        self._handle = None
-        self._engine = engine
-        self._handle = _c.berth_events_open(engine._h())
+    _queue = None
 
-    def _h(self):
-        if self._handle is None:
-            raise StateError("the event queue is closed", None)
-        return self._handle
+    def __init__(self, engine: "Engine") -> None:
+        self._engine = engine
+        self._queue = NativeHandle(_c.berth_events_open(engine._h()), _c.berth_events_close,
+                                   "the event queue is closed")
 
     def poll(self, timeout: float | None = 0.0) -> Event | None:
         """The next change, waiting up to ``timeout`` seconds (None: for ever); None if none came."""
         event = _swig.berth_event()
 
-        def once(ms: int) -> Event | None:
-            _c.berth_events_poll(self._h(), ms, event)
+        def once(handle, ms: int) -> Event | None:
+            _c.berth_events_poll(handle, ms, event)
             if event.kind == _c.BERTH_EVENT_NONE:
                 return None
             return Event(EventKind(event.kind), event.old_version, event.version, event.old_epoch,
                          event.epoch, bool(event.is_leader), bool(event.degraded))
 
-        return poll_sliced(once, timeout)
+        return poll_sliced(once, timeout, self._queue)
 
     def __iter__(self) -> Iterator[Event]:
         """Every change as it comes, until the engine (or this queue) is closed."""
         return until_closed(self.poll)
 
     def close(self) -> None:
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _c.berth_events_close(handle)
+        """Frees the queue. A poll running on another thread ends first, with StateError, within
+        one native wait (0.2 s)."""
+        if self._queue is not None:
+            self._queue.close()
 
     @property
     def closed(self) -> bool:
-        return self._handle is None
+        """True from the moment :meth:`close` begins."""
+        return self._queue is None or self._queue.closed
 
     def __enter__(self) -> "Events":
         return self

@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from . import _berth_swig as _c
 from . import berth_swig as _swig
-from ._poll import poll_sliced, until_closed
-from .errors import StateError
+from ._poll import NativeHandle, poll_sliced, until_closed
 
 if TYPE_CHECKING:
     from .engine import Engine, StreamId
@@ -63,25 +62,21 @@ class Ownership:
     """The ownership feed of one server joined through an engine; a context manager and an
     iterator (iterating yields events until the engine closes, the server leaves, or the feed is
     closed). Closing the feed changes nothing the server holds. Keeps its engine reachable.
-    Calls may come from several threads; only :meth:`poll` may run concurrently with
-    :meth:`close` (it ends). Threads polling one feed take turns, and each event goes to one of
-    them.
+    Calls may come from several threads, and all but :meth:`holds` may run concurrently with
+    :meth:`close` (a poll ends; the feed is freed once they returned). Threads polling one feed
+    take turns, and each event goes to one of them.
     """
 
+    _feed = None
+
     def __init__(self, engine: "Engine", server: str) -> None:
-        self._handle = None
         self._engine = engine
         self.server = server
         # The native feed refuses a second poll while one runs (the event's bytes live in the feed
         # until its next poll); Python pollers wait for their turn instead, and copy the bytes in it.
         self._polling = threading.Lock()
-        self._closing = False  # a running poll stops at its next native wait
-        self._handle = _c.berth_ownership_open(engine._h(), server)
-
-    def _h(self):
-        if self._handle is None:
-            raise StateError(f"the ownership feed of {self.server!r} is closed", None)
-        return self._handle
+        self._feed = NativeHandle(_c.berth_ownership_open(engine._h(), server), _c.berth_ownership_close,
+                                  f"the ownership feed of {server!r} is closed")
 
     def poll(self, timeout: float | None = 0.0) -> OwnershipEvent | None:
         """The next event, waiting up to ``timeout`` seconds (None: for ever); None if none came.
@@ -100,17 +95,15 @@ class Ownership:
     def _poll_turn(self, timeout: float | None) -> OwnershipEvent | None:
         event = _swig.berth_ownership_event()
 
-        def once(ms: int) -> OwnershipEvent | None:
-            if self._closing:
-                raise StateError(f"the ownership feed of {self.server!r} is closed", None)
-            _c.berth_ownership_poll(self._h(), ms, event)
+        def once(handle, ms: int) -> OwnershipEvent | None:
+            _c.berth_ownership_poll(handle, ms, event)
             if event.kind == _c.BERTH_OWNERSHIP_NONE:
                 return None
             return OwnershipEvent(OwnershipKind(event.kind),
                                   event.stream_bytes().decode("utf-8", "surrogateescape"),
                                   event.token, event.version, event.ended_ns)
 
-        return poll_sliced(once, timeout)
+        return poll_sliced(once, timeout, self._feed)
 
     def __iter__(self) -> Iterator[OwnershipEvent]:
         """Every event as it comes, until the engine closes, the server leaves or the feed is
@@ -120,16 +113,17 @@ class Ownership:
     def release(self, stream: "StreamId", token: int) -> None:
         """The host stopped serving ``stream``: from the return on, :meth:`holds` is None for it and
         the leader hears of it. StateError if the server does not hold it under ``token``."""
-        _c.berth_ownership_release_stream(self._h(), _id(stream), int(token))
+        raw = _id(stream)
+        self._feed.use(lambda handle: _c.berth_ownership_release_stream(handle, raw, int(token)))
 
     def holds(self, stream: "StreamId") -> int | None:
         """The token under which the server holds ``stream`` now, or None (lock-free)."""
-        token = _token(self._h(), _id(stream))
+        token = _token(self._feed.get(), _id(stream))
         return None if token < 0 else token
 
     def held(self) -> dict[str, int]:
         """What the server holds now: stream -> token, by stream id (a copy)."""
-        listing = _c.berth_held_new(self._h())
+        listing = self._feed.use(_c.berth_held_new)
         try:
             out: dict[str, int] = {}
             for i in range(_c.berth_held_count(listing)):
@@ -142,16 +136,13 @@ class Ownership:
     def close(self) -> None:
         """Frees the feed; what the server holds is unchanged. A poll running on another thread
         ends first, with StateError, within one native wait (0.2 s)."""
-        self._closing = True
-        with self._polling:
-            handle, self._handle = self._handle, None
-            if handle is not None:
-                _c.berth_ownership_close(handle)
+        if self._feed is not None:
+            self._feed.close()
 
     @property
     def closed(self) -> bool:
         """True from the moment :meth:`close` begins."""
-        return self._closing or self._handle is None
+        return self._feed is None or self._feed.closed
 
     def __enter__(self) -> "Ownership":
         return self

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -121,6 +123,49 @@ def test_closing_the_engine_wakes_a_waiting_poll_with_a_state_error(cluster):
     events.close()
     with pytest.raises(berth.StateError, match="event queue is closed"):
         events.poll(0)
+
+
+# Run in a process of its own: a queue freed under a waiting poll crashes the interpreter, which
+# should fail this test, not end the suite.
+_CLOSE_DURING_POLL = """
+import sys, threading, time
+import berth
+engine = berth.Engine({"backend.name": "memory", "backend.cluster": sys.argv[1], "engine.node_id": "n1",
+                       "engine.campaign": "false"})
+for round in range(5):
+    events = engine.events()
+    outcomes = []
+    def poll():
+        try:
+            outcomes.append(events.poll(None))
+        except BaseException as e:
+            outcomes.append(e)
+    threads = [threading.Thread(target=poll) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.1)  # each poll is inside a native wait (or about to enter the next)
+    assert all(t.is_alive() for t in threads), outcomes
+    start = time.monotonic()
+    events.close()
+    took = time.monotonic() - start
+    assert events.closed
+    for t in threads:
+        t.join(2.0)
+        assert not t.is_alive(), f"round {round}: a poll did not end after close"
+    assert len(outcomes) == 3 and all(isinstance(o, berth.StateError) for o in outcomes), outcomes
+    assert all(str(o) == "the event queue is closed" for o in outcomes), outcomes
+    assert took < 1.0, f"close took {took:.3f} s"
+engine.status()
+engine.close()
+print("clean")
+"""
+
+
+def test_closing_the_queue_ends_polls_running_on_other_threads_before_freeing_it(cluster):
+    proc = subprocess.run([sys.executable, "-c", _CLOSE_DURING_POLL, cluster], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "clean", \
+        f"exit status {proc.returncode}; stdout {proc.stdout!r}; stderr {proc.stderr[-2000:]!r}"
 
 
 def test_iteration_yields_events_as_they_come(cluster):

@@ -14,8 +14,9 @@ import org.berth.internal.berth_swigJNI;
  * <p>The queue coalesces: a slow consumer sees each kind of change once, with the newest state
  * (versions 3 -> 7 in one event), so it never holds a backlog. It starts from the engine's state
  * when it was opened. Closing the engine makes a waiting {@link #poll} (and every later one) throw
- * {@link StateException}. Polls may run on several threads, but not concurrently with close().
- * The queue keeps its engine reachable.
+ * {@link StateException}. Polls may run on several threads at once, and concurrently with
+ * {@link #close()}: the queue is freed only after every running poll ended. The queue keeps its
+ * engine reachable.
  */
 public final class Events implements AutoCloseable {
   /** What changed. */
@@ -38,30 +39,23 @@ public final class Events implements AutoCloseable {
 
   Events(Engine engine, long handle) {
     this.engine = engine;
-    this.handle = new NativeHandle(handle, berth_swigJNI::berth_events_close);
+    this.handle = new NativeHandle(handle, berth_swigJNI::berth_events_close, "the event queue is closed");
     this.cleanable = NativeHandle.CLEANER.register(this, this.handle);
-  }
-
-  private long handle() {
-    long h = handle.get();
-    if (h == 0) {
-      throw new StateException("the event queue is closed");
-    }
-    return h;
   }
 
   /**
    * The next change, waiting up to {@code timeout}; null if none came in time (as
    * {@link java.util.concurrent.BlockingQueue#poll}).
    *
-   * @throws StateException once the engine (or this queue) is closed
+   * @throws StateException once the engine (or this queue) is closed; a poll running when
+   *     {@link #close()} begins ends with it within one native wait (200 ms)
    * @throws InterruptedException if the thread is interrupted while waiting
    */
   public Event poll(Duration timeout) throws InterruptedException {
     berth_event e = new berth_event();
     try {
-      return SlicedPoll.poll(SlicedPoll.nanos(timeout), millis -> {
-        berth_swig.berth_events_poll(handle(), millis, e);
+      return SlicedPoll.poll(SlicedPoll.nanos(timeout), handle, (h, millis) -> {
+        berth_swig.berth_events_poll(h, millis, e);
         if (e.getKind() == berth_swig.BERTH_EVENT_NONE) {
           return null;
         }
@@ -79,10 +73,15 @@ public final class Events implements AutoCloseable {
     return engine;
   }
 
+  /** True from the moment {@link #close()} begins. */
   public boolean isClosed() {
-    return handle.get() == 0;
+    return handle.isClosed();
   }
 
+  /**
+   * Frees the queue. Idempotent. A poll running on another thread ends first, with
+   * {@link StateException}, within one native wait (200 ms).
+   */
   @Override
   public void close() {
     cleanable.clean();

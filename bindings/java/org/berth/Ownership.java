@@ -2,7 +2,6 @@ package org.berth;
 
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,10 +28,16 @@ import org.berth.internal.berth_swigJNI;
  *
  * <p>{@link #holds} answers "do I hold this stream now, with which token" without a lock: checking
  * it before each write keeps a host inside its claim even when the feed is polled late. Calls may
- * come from any thread; only {@link #poll} may run concurrently with {@link #close()} (it ends).
+ * come from any thread; all but {@link #holds} and {@link #token} may run concurrently with
+ * {@link #close()} (a poll ends; the feed is freed once they returned).
  * Closing the feed changes nothing the server holds. Closing the engine revokes every claim: the
  * revocations are delivered, then {@link #poll} throws {@link StateException}. The feed keeps its
  * engine reachable.
+ *
+ * <p>Stream ids are bytes: one that is not valid UTF-8 (another host may add such a stream) comes
+ * as a String holding each stray byte as the lone surrogate U+DC80..U+DCFF, as Python's
+ * "surrogateescape" does. Handing that String back to {@link #release}, {@link #holds} or
+ * {@link Engine#lookup} sends the exact bytes again.
  */
 public final class Ownership implements AutoCloseable {
   /** What happened to a stream. */
@@ -49,7 +54,7 @@ public final class Ownership implements AutoCloseable {
    * One ownership event.
    *
    * @param kind what happened
-   * @param stream the stream id
+   * @param stream the stream id (stray bytes as U+DC80..U+DCFF, as above)
    * @param token the grant's fencing token: it strictly increases per stream across grants
    * @param version the snapshot version that granted the stream or asked for its release; 0 for a
    *     revocation no version caused
@@ -62,18 +67,19 @@ public final class Ownership implements AutoCloseable {
   private final NativeHandle handle;
   private final Cleaner.Cleanable cleanable;
   private final ReentrantLock polling = new ReentrantLock();
-  private volatile boolean closing; // a running poll stops at its next native wait
 
   Ownership(Engine engine, String server, long handle) {
     this.engine = engine;
     this.server = server;
-    this.handle = new NativeHandle(handle, berth_swigJNI::berth_ownership_close);
+    this.handle = new NativeHandle(handle, berth_swigJNI::berth_ownership_close,
+        "the ownership feed of '" + server + "' is closed");
     this.cleanable = NativeHandle.CLEANER.register(this, this.handle);
   }
 
+  /** For the lock-free calls, which must not run concurrently with close(). */
   private long handle() {
     long h = handle.get();
-    if (h == 0) {
+    if (h == 0 || handle.isClosed()) {
       throw new StateException("the ownership feed of '" + server + "' is closed");
     }
     return h;
@@ -109,17 +115,14 @@ public final class Ownership implements AutoCloseable {
     }
     berth_ownership_event e = new berth_ownership_event();
     try {
-      return SlicedPoll.poll(timeoutNanos - (System.nanoTime() - start), millis -> {
-        if (closing) {
-          throw new StateException("the ownership feed of '" + server + "' is closed");
-        }
-        berth_swig.berth_ownership_poll(handle(), millis, e);
+      return SlicedPoll.poll(timeoutNanos - (System.nanoTime() - start), handle, (h, millis) -> {
+        berth_swig.berth_ownership_poll(h, millis, e);
         int kind = e.getKind();
         if (kind == berth_swig.BERTH_OWNERSHIP_NONE) {
           return null;
         }
-        return new Event(kindOf(kind), new String(e.stream_bytes(), StandardCharsets.UTF_8), e.getToken(),
-            e.getVersion(), e.getEnded_ns());
+        return new Event(kindOf(kind), Utf8.decode(e.stream_bytes()), e.getToken(), e.getVersion(),
+            e.getEnded_ns());
       });
     } finally {
       e.delete();
@@ -151,7 +154,10 @@ public final class Ownership implements AutoCloseable {
    */
   public void release(String stream, long token) {
     try {
-      berth_swig.berth_ownership_release_stream(handle(), stream, token);
+      handle.use(h -> {
+        berth_swig.berth_ownership_release_stream(h, stream, token);
+        return null;
+      });
     } finally {
       Reference.reachabilityFence(this);
     }
@@ -178,7 +184,10 @@ public final class Ownership implements AutoCloseable {
   /** What the server holds now: stream to token, by stream id (a copy). */
   public Map<String, Long> held() {
     long[] out = new long[1];
-    berth_swigJNI.berth_held_new(handle(), out);
+    handle.use(h -> {
+      berth_swigJNI.berth_held_new(h, out);
+      return null;
+    });
     long list = out[0];
     try {
       long n = berth_swigJNI.berth_held_count(list);
@@ -208,7 +217,7 @@ public final class Ownership implements AutoCloseable {
 
   /** True from the moment {@link #close()} begins. */
   public boolean isClosed() {
-    return closing || handle.get() == 0;
+    return handle.isClosed();
   }
 
   /**
@@ -217,12 +226,6 @@ public final class Ownership implements AutoCloseable {
    */
   @Override
   public void close() {
-    closing = true;
-    polling.lock();
-    try {
-      cleanable.clean();
-    } finally {
-      polling.unlock();
-    }
+    cleanable.clean();
   }
 }

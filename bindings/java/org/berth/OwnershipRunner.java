@@ -21,7 +21,8 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Callbacks of one stream run one at a time, in the order of the feed's events (a stream's
  * start never runs concurrently with, or after, a later stop of it); callbacks of different
  * streams run in parallel as the executor allows. A callback that throws is reported to
- * {@link Handler#failed}; a stop that throws still counts as stopped (its release follows).
+ * {@link Handler#failed}; a stop that throws still counts as stopped (its release follows). A
+ * release the feed refuses while the stream is still held under the token is reported there too.
  *
  * <pre>
  * try (Ownership feed = engine.ownership("proxy-1");
@@ -146,11 +147,14 @@ public final class OwnershipRunner implements AutoCloseable {
   private void release(String stream, long token) {
     try {
       feed.release(stream, token);
-    } catch (StateException revoked) {
-      if (feed.isClosed()) {
-        throw revoked; // the stream is still held, and nobody can acknowledge it now: reported
+    } catch (StateException refused) {
+      // held(), unlike token(), may run while the host closes the feed.
+      if (feed.isClosed() || Long.valueOf(token).equals(feed.held().get(stream))) {
+        // Still held under this token, and unacknowledged: the hand-off stalls until the lease
+        // ends. Reported (Handler.failed), never taken for a revocation.
+        throw refused;
       }
-      // else revoked meanwhile (or the engine closed): nothing is held any more
+      // else revoked meanwhile (or the engine closed): nothing is held under this token any more
     }
   }
 

@@ -8,6 +8,8 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.Test;
@@ -151,6 +153,50 @@ public class EventsTest {
       } catch (InterruptedException expected) {
         assertFalse(Thread.currentThread().isInterrupted());
       }
+    }
+  }
+
+  /**
+   * close() on one thread while polls wait in native code on others: each poll ends with the
+   * queue's StateException, and only then is the queue freed (a queue freed under a waiting poll
+   * crashes the JVM or hangs the poll). Several rounds, since a free racing a poll does not
+   * always crash at once.
+   */
+  @Test
+  public void closingTheQueueEndsPollsRunningOnOtherThreadsBeforeFreeingIt() throws Exception {
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("events-close-poll"), "n1", false))) {
+      for (int round = 0; round < 5; ++round) {
+        Events events = engine.events();
+        List<Background> polls = new ArrayList<>();
+        for (int i = 0; i < 3; ++i) {
+          polls.add(Background.start(() -> events.poll(Duration.ofSeconds(Long.MAX_VALUE))));
+        }
+        Thread.sleep(100); // each poll is inside a native wait (or about to enter the next)
+        for (Background poll : polls) {
+          assertTrue("a poll for ever returned at once: " + poll.outcome(), poll.thread.isAlive());
+        }
+        long start = System.nanoTime();
+        events.close();
+        long closeMillis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(events.isClosed());
+        for (Background poll : polls) {
+          poll.thread.join(2000);
+          assertFalse("round " + round + ": a poll did not end after close", poll.thread.isAlive());
+          Object outcome = poll.outcome();
+          assertTrue("round " + round + ": ended by " + outcome, outcome instanceof StateException);
+          assertEquals("the event queue is closed", ((StateException) outcome).getMessage());
+        }
+        assertTrue("close took " + closeMillis + " ms", closeMillis < 1000);
+        try {
+          events.poll(Duration.ZERO);
+          fail("a poll after close must throw");
+        } catch (StateException expected) {
+          assertEquals("the event queue is closed", expected.getMessage());
+        }
+        events.close(); // idempotent
+      }
+      assertFalse("the engine lives on", engine.isClosed());
+      engine.status();
     }
   }
 

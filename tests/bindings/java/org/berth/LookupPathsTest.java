@@ -18,7 +18,7 @@ import org.junit.Test;
  */
 public class LookupPathsTest {
   private static final String[] ODD = {
-    "plain", "nul\u0000inside", "lone-high-\uD800", "lone-low-\uDC00x", "pair-\uD83D\uDE00", "é-ü", "流",
+    "plain", "nul\u0000inside", "lone-high-\uD800", "lone-low-\uDC00x", "escaped-\uDCFF\uDC80", "pair-\uD83D\uDE00", "é-ü", "流",
     "x".repeat(5000), "y".repeat(300) + "é",
   };
 

@@ -106,6 +106,41 @@ public class OwnershipTest {
   }
 
   /**
+   * Ids that are not valid UTF-8 (each U+DC80..U+DCFF below escapes one byte in a Java String: a
+   * stray byte, an overlong NUL, an encoded surrogate, a cut sequence, one past U+10FFFF) come
+   * from the feed spelled the same way, and that String names the same bytes for holds(), held()
+   * and release(). Decoded lossily (U+FFFD), a release would be refused and its hand-off stall.
+   * The Python host writing such bytes itself: test_raw_stream_ids.py.
+   */
+  @Test
+  public void idsThatAreNotUtf8RoundTripThroughTheFeedAndAreReleasedByThem() throws Exception {
+    List<String> raw = List.of("raw-\uDCFF\uDCFE-id", "overlong-\uDCC0\uDC80", "surrogate-\uDCED\uDCA0\uDC80",
+        "cut-\uDCE2\uDC82", "cut-then-ascii-\uDCE2\uDC82A", "past-max-\uDCF5\uDC80\uDC80\uDC80");
+    try (Engine engine = Engine.open(settings(EngineTest.freshCluster("own-raw"), "n1"))) {
+      engine.join("srv-a");
+      assertTrue(engine.waitLeader(5000));
+      Ownership feed = engine.ownership("srv-a");
+      for (String id : raw) {
+        engine.addStream(id);
+      }
+      engine.flush();
+      Map<String, Long> got = acquire(feed, raw.size());
+      assertEquals("the ids as the feed spells them", new HashSet<>(raw), got.keySet());
+      assertEquals("held() decodes as the feed does", got, feed.held());
+      for (String id : raw) {
+        long token = got.get(id);
+        assertEquals(id, OptionalLong.of(token), feed.holds(id));
+        assertEquals(id, "srv-a", engine.lookup(id));
+        feed.release(id, token);
+        OptionalLong after = feed.holds(id);
+        assertTrue(id + " still held under " + after + " after releasing " + token,
+            !after.isPresent() || after.getAsLong() > token);
+      }
+      feed.close();
+    }
+  }
+
+  /**
    * The native feed refuses a second poll while one runs; the Java feed makes its pollers take
    * turns instead: no poller sees an exception, and every event goes to exactly one of them.
    */
@@ -328,7 +363,7 @@ public class OwnershipTest {
         OwnershipRunner runA = OwnershipRunner.start(feedA, pool, a);
         OwnershipRunner runB = OwnershipRunner.start(feedB, pool, b);
         for (int i = 0; i < 10; ++i) {
-          first.addStream("s" + i);
+          first.addStream(i == 9 ? "raw-\uDCFF-" + i : "s" + i); // one id is not valid UTF-8
         }
         first.flush();
         await("srv-a starting 10 streams", 10_000, () -> a.starts.get() == 10);
