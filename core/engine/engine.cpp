@@ -23,7 +23,8 @@ constexpr uint32_t kWakeFlushNow = 1u << 17;   // a release acknowledgement: to 
 constexpr uint32_t kWakeRegister = 1u << 18;   // a lease was lost: register the servers anew
 constexpr auto kLeasePoll = std::chrono::milliseconds(20);
 // A new leader whose first refresh failed tries again this soon, not at the refresh interval: a
-// crashed leader's streams wait for that publication.
+// crashed leader's streams wait for that publication. Doubled after each failure (a cause that
+// lasts, such as no servers yet, is not retried at this pace), up to the refresh interval.
 constexpr auto kFirstRefreshRetry = std::chrono::milliseconds(50);
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -386,7 +387,8 @@ bool Engine::sync_leadership() {
   if (l.is_leader && !was_leader) {
     logger().info("berth node {}: leading at epoch {}", node_id_, l.epoch);
     // Publish under the new epoch straight away, on the leadership just read (the publication is
-    // fenced by its epoch in the backend); until one succeeds, again every kFirstRefreshRetry.
+    // fenced by its epoch in the backend); until one succeeds, again after kFirstRefreshRetry.
+    first_refresh_failures_.store(0);
     first_refresh_due_.store(true);
     return refresh_if_leading(&l);
   }
@@ -468,7 +470,8 @@ bool Engine::refresh_if_leading(const berth_leadership* known) {
   } catch (const std::exception& e) {
     logger().warn("berth node {}: refresh failed: {}", node_id_, e.what());
     if (first_refresh_due_.load() && is_leader_.load()) {
-      auto soon = Clock::now() + kFirstRefreshRetry;
+      const int doublings = std::min(first_refresh_failures_.fetch_add(1), 16);
+      auto soon = Clock::now() + kFirstRefreshRetry * (1 << doublings);
       if (soon < next_refresh_.load()) next_refresh_.store(soon);
     }
     return false;

@@ -179,6 +179,7 @@ class Engine {
   // When the leader refreshes next (steady clock); read by the worker without the refresh lock.
   std::atomic<std::chrono::steady_clock::time_point> next_refresh_;
   std::atomic<bool> first_refresh_due_{false};  // leading, and no refresh published since elected
+  std::atomic<int> first_refresh_failures_{0};  // since elected
 
   mutable std::mutex counters_mutex_;
   EngineCounters counters_;  // lookups_unknown excepted: counted apart, without the lock
