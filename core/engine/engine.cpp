@@ -22,6 +22,10 @@ constexpr uint32_t kWakeIntake = 1u << 16;     // intake records wait to be flus
 constexpr uint32_t kWakeFlushNow = 1u << 17;   // a release acknowledgement: to the leader at once
 constexpr uint32_t kWakeRegister = 1u << 18;   // a lease was lost: register the servers anew
 constexpr auto kLeasePoll = std::chrono::milliseconds(20);
+// A new leader whose first refresh failed tries again this soon, not at the refresh interval: a
+// crashed leader's streams wait for that publication. Doubled after each failure (a cause that
+// lasts, such as no servers yet, is not retried at this pace), up to the refresh interval.
+constexpr auto kFirstRefreshRetry = std::chrono::milliseconds(50);
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string default_node_id() {
@@ -356,12 +360,16 @@ void Engine::worker_loop() {
 }
 
 void Engine::handle(uint32_t bits) {
-  if (bits & (BERTH_CHANGED_LEADER | BERTH_CHANGED_CONNECTION)) sync_leadership();
+  // A refresh made on election read the members after these bits were taken: a membership change
+  // among them is in it.
+  bool refreshed = false;
+  if (bits & (BERTH_CHANGED_LEADER | BERTH_CHANGED_CONNECTION)) refreshed = sync_leadership();
   if (bits & kWakeRegister) register_again();
   if (bits & kWakeFlushNow) flush_intake();
   if (bits & BERTH_CHANGED_SNAPSHOT) install_latest();
   if ((bits & BERTH_CHANGED_INTAKE) && is_leader_.load()) intake_refresh();
-  if ((bits & BERTH_CHANGED_MEMBERS) && options_.refresh_on_change && is_leader_.load()) refresh_if_leading();
+  if ((bits & BERTH_CHANGED_MEMBERS) && options_.refresh_on_change && is_leader_.load() && !refreshed)
+    refresh_if_leading();
   if (is_leader_.load() && Clock::now() >= next_refresh_.load()) refresh_if_leading();
   if (rules_ && is_leader_.load() && rules_->poll()) refresh_if_leading();  // a changed rules file
   auto intake_due = intake_->flush_due(options_.intake_flush);
@@ -369,7 +377,7 @@ void Engine::handle(uint32_t bits) {
   cell_.collect();
 }
 
-void Engine::sync_leadership() {
+bool Engine::sync_leadership() {
   berth_leadership l = backend().call([](Backend& b) { return b.leadership(); });
   bool was_leader = is_leader_.exchange(l.is_leader != 0);
   epoch_.store(l.epoch);
@@ -378,10 +386,14 @@ void Engine::sync_leadership() {
   if (was_leader && !l.is_leader) return_pending();
   if (l.is_leader && !was_leader) {
     logger().info("berth node {}: leading at epoch {}", node_id_, l.epoch);
-    refresh_if_leading();  // publish under the new epoch straight away
-  } else if (!l.is_leader && was_leader) {
-    logger().info("berth node {}: no longer leading (epoch {})", node_id_, l.epoch);
+    // Publish under the new epoch straight away, on the leadership just read (the publication is
+    // fenced by its epoch in the backend); until one succeeds, again after kFirstRefreshRetry.
+    first_refresh_failures_.store(0);
+    first_refresh_due_.store(true);
+    return refresh_if_leading(&l);
   }
+  if (!l.is_leader && was_leader) logger().info("berth node {}: no longer leading (epoch {})", node_id_, l.epoch);
+  return false;
 }
 
 void Engine::install_latest() {
@@ -450,11 +462,19 @@ std::shared_ptr<const ServerColumns> Engine::members_as_servers() {
   return servers;
 }
 
-void Engine::refresh_if_leading() {
+bool Engine::refresh_if_leading(const berth_leadership* known) {
   try {
-    refresh();
+    refresh_as(known);
+    first_refresh_due_.store(false);
+    return true;
   } catch (const std::exception& e) {
     logger().warn("berth node {}: refresh failed: {}", node_id_, e.what());
+    if (first_refresh_due_.load() && is_leader_.load()) {
+      const int doublings = std::min(first_refresh_failures_.fetch_add(1), 16);
+      auto soon = Clock::now() + kFirstRefreshRetry * (1 << doublings);
+      if (soon < next_refresh_.load()) next_refresh_.store(soon);
+    }
+    return false;
   }
 }
 
@@ -516,10 +536,12 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
                          names_, rules_.get(), options_.ownership.soft_handoff, !stale && !holderless);
 }
 
-void Engine::refresh() {
+void Engine::refresh() { refresh_as(nullptr); }
+
+void Engine::refresh_as(const berth_leadership* known) {
   std::lock_guard refresh_lock(refresh_mutex_);
   auto started = Clock::now();
-  berth_leadership l = backend().call([](Backend& b) { return b.leadership(); });
+  berth_leadership l = known != nullptr ? *known : backend().call([](Backend& b) { return b.leadership(); });
   if (!l.is_leader) {
     next_refresh_ = Clock::now() + options_.refresh_interval;
     deposed_locked(l.epoch);

@@ -117,13 +117,15 @@ class Engine {
   void wake(uint32_t bits);
   void worker_loop();
   void handle(uint32_t bits);
-  void sync_leadership();
+  bool sync_leadership();  // true when this node started leading and its first refresh published
   void install_latest();
   RefreshResult build_refresh(uint64_t epoch);  // the next version, on the newest one; requires refresh_mutex_
   void publish_locked(const Snapshot& snapshot, uint64_t epoch, bool& published);  // refresh's publication
   void deposed_locked(uint64_t epoch);
   void install(std::shared_ptr<const Snapshot> snapshot);
-  void refresh_if_leading();
+  // False when the refresh failed (logged). `known`: the leadership just read, else asked.
+  bool refresh_if_leading(const berth_leadership* known = nullptr);
+  void refresh_as(const berth_leadership* known);  // refresh(), on `known` when given
   void lease_loop();
   void register_again();  // after a lease loss: new incarnations, registered anew
   void observe_handoffs(const Snapshot& published);
@@ -176,6 +178,8 @@ class Engine {
   std::mutex refresh_mutex_;  // one refresh at a time; guards the leader side of intake_
   // When the leader refreshes next (steady clock); read by the worker without the refresh lock.
   std::atomic<std::chrono::steady_clock::time_point> next_refresh_;
+  std::atomic<bool> first_refresh_due_{false};  // leading, and no refresh published since elected
+  std::atomic<int> first_refresh_failures_{0};  // since elected
 
   mutable std::mutex counters_mutex_;
   EngineCounters counters_;  // lookups_unknown excepted: counted apart, without the lock

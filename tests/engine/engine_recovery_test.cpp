@@ -165,6 +165,28 @@ TEST_F(EngineRecovery, AnUnreadablePublishedVersionDoesNotStopTheNextLeader) {
   EXPECT_EQ(successor->snapshot()->stream_count(), 5u) << "built on the last good snapshot";
 }
 
+// A crashed leader's streams wait for its successor's first publication: a first refresh that
+// fails (here: no servers yet) is tried again within moments, not at the refresh interval (1 h).
+TEST(EngineElection, AFailedFirstRefreshIsTriedAgainWithinMoments) {
+  const std::string cluster = unique_cluster("first-refresh");
+  NodeSpec writer_spec;
+  writer_spec.node_id = "writer";
+  writer_spec.campaign = false;
+  auto writer = open_node(cluster, writer_spec);
+  writer->add_stream("s-1", "", 1.0);
+  writer->flush();
+  NodeSpec spec;
+  spec.node_id = "first-refresh";
+  auto node = open_node(cluster, spec);
+  ASSERT_TRUE(eventually([&] { return node->status().is_leader && node->metrics().refresh_failed >= 1; }))
+      << "a leader with a stream and no servers: its first refresh fails (leading " << node->status().is_leader
+      << ", version " << node->status().version << ", refreshes failed " << node->metrics().refresh_failed << ")";
+  EXPECT_EQ(node->status().version, 0u);
+  node->join("s1", 1.0, {});
+  EXPECT_TRUE(eventually([&] { return node->status().version > 0; }, 5s))
+      << "no version 5 s after the first server joined (refreshes failed: " << node->metrics().refresh_failed << ")";
+}
+
 // Nobody calls flush(): the engine's own timer (intake_flush = 2ms here) sends the record. The
 // bound is far above 2 ms, for loaded machines and sanitizer builds, and far below the worker's
 // 1 s heartbeat, which would also take the record along if the timer were broken.

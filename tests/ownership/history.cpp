@@ -171,6 +171,11 @@ HistoryVerdict check_history(std::vector<HistoryEvent> events, const HistoryBoun
         break;
       }
       v.max_reacquire_ns = std::max(v.max_reacquire_ns, delay);
+      auto kill = std::find_if(v.kill_delays.begin(), v.kill_delays.end(), [&](const HistoryVerdict::Kill& k) {
+        return k.host == o.host && k.killed_ns == o.killed_ns;
+      });
+      if (kill == v.kill_delays.end()) kill = v.kill_delays.insert(v.kill_delays.end(), {o.host, o.killed_ns, 0});
+      kill->reacquire_ns = std::max(kill->reacquire_ns, delay);
       if (delay > bounds.reacquire_ns) {
         if (late_kill.insert(std::make_pair(o.host, o.killed_ns)).second) ++v.late_kills;
         ++v.late_reacquires;

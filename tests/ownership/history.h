@@ -61,6 +61,14 @@ struct HistoryVerdict {
   uint64_t max_reacquire_ns = 0;     // longest kill -> acquired elsewhere (a never means end_ns)
   uint64_t settled_ns = 0;           // healed -> the last stream held again (never: end_ns)
   uint64_t held_at_end = 0;          // streams some host held when the history ended
+  // Per X judged, in the order of the history: the host killed, when, and how long its last
+  // stream waited to be acquired elsewhere (a never means end_ns).
+  struct Kill {
+    std::string host;
+    uint64_t killed_ns = 0;
+    uint64_t reacquire_ns = 0;
+  };
+  std::vector<Kill> kill_delays;
   std::vector<std::string> examples; // the first few violations, described
 };
 

@@ -5,7 +5,7 @@
 //
 //   ownership_check [--seeds N] [--first-seed S] [--hosts H] [--streams N] [--faults SECONDS]
 //                   [--soft] [--expect-violations] [--no-ensemble-stops] [--work DIR] [--keep]
-//                   [--reacquire-bound MS] [--settle-bound MS]
+//                   [--reacquire-bound MS] [--settle-bound MS] [--plan KIND,...]
 //
 // The work directory (histories, each host's stderr with its status lines) is removed after a
 // clean run unless --keep is given.
@@ -21,7 +21,11 @@
 // stream not acquired by another host within session timeout + 1 s (a SIGKILL waits for every
 // stream to be held first, up to 10 s, and the next fault for that bound; --reacquire-bound
 // judges against another bound, for runs on a machine too loaded for the floor), a stream not held
-// again within kSettle of the faults healing. The last line printed is
+// again within kSettle of the faults healing. --plan replaces the random schedule by the faults
+// named, in order (kill, kill-leader, stop, zk-leader, restart-ensemble, drain, join, leave), e.g.
+// `--plan restart-ensemble,kill-leader` for a leader's crash soon after the ensemble restarted.
+// Every SIGKILL's re-acquire time is printed, and before the verdict their distribution, the
+// kills of the leading host apart. The last line printed is
 //   ownership checker: N seeds, V violations, max unowned window X ms
 // Exit status 0 when V is 0 and every seed settled (with --expect-violations: when two hosts held
 // one stream at once, the proof that the checker catches the broken variant --soft).
@@ -78,7 +82,29 @@ struct Settings {
   bool keep = false;           // the work directory, even after a clean run
   std::chrono::milliseconds reacquire = std::chrono::duration_cast<std::chrono::milliseconds>(kReacquire);
   std::chrono::milliseconds settle = std::chrono::duration_cast<std::chrono::milliseconds>(kSettle);
+  std::vector<int> plan;  // fault kinds in order instead of a random schedule
   std::filesystem::path work;
+};
+
+// Fault kinds (Run::fault); kKillLeader is a SIGKILL of the leading host, never of another.
+constexpr int kKillLeader = 7;
+const char* const kFaultNames[] = {"kill", "stop", "zk-leader", "restart-ensemble", "drain", "join", "leave", "kill-leader"};
+
+std::vector<int> parse_plan(const std::string& text) {
+  std::vector<int> plan;
+  std::istringstream in(text);
+  for (std::string name; std::getline(in, name, ',');) {
+    auto it = std::find(std::begin(kFaultNames), std::end(kFaultNames), name);
+    if (it == std::end(kFaultNames)) throw std::invalid_argument("--plan: unknown fault '" + name + "'");
+    plan.push_back(static_cast<int>(it - std::begin(kFaultNames)));
+  }
+  return plan;
+}
+
+// A SIGKILL as judged: whether it hit the leading host, and its streams' longest wait.
+struct KillFigure {
+  bool leading = false;
+  double ms = 0;
 };
 
 // The complete lines of a host's history file so far (a line is written with one write(2), but a
@@ -132,7 +158,11 @@ class Run {
     // A drain first: it moves every stream of a host, so each run has hand-offs to judge (and the
     // broken variant has grants before releases to be caught at).
     if (settled) fault(zk, 4);
-    while (settled && std::chrono::steady_clock::now() < end) {
+    for (size_t i = 0; settled && i < s_.plan.size(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500 + rng_() % 2000));
+      fault(zk, s_.plan[i]);
+    }
+    while (settled && s_.plan.empty() && std::chrono::steady_clock::now() < end) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500 + rng_() % 2000));
       fault(zk);
     }
@@ -199,20 +229,24 @@ class Run {
     const std::string host = hosts_.at(server).name;
     NodeProcess& process = *hosts_.at(server).process;
     switch (kind >= 0 ? kind : static_cast<int>(rng_() % 7)) {
-      case 0: {
+      case 0:
+      case kKillLeader: {
         // A crash of a host in a cluster at rest: the bound is not about faults still healing.
         // Half of them hit the leader's host: its streams then wait for an election as well.
         wait_all_held(10s);
-        if (rng_() % 2 == 0)
+        if (kind == kKillLeader || rng_() % 2 == 0)
           for (const auto& [id, h] : hosts_)
             if (leads(*h.process)) server = id;
-        announce("SIGKILL " + hosts_.at(server).name + (leads(*hosts_.at(server).process) ? " (leading)" : ""));
+        const bool leading = leads(*hosts_.at(server).process);
+        announce("SIGKILL " + hosts_.at(server).name + (leading ? " (leading)" : ""));
+        killed_leading_[hosts_.at(server).name] = leading;
         uint64_t killed = kill_host(server);
         start_host(server);
         // Nothing else happens until the bound on re-acquiring its streams has passed: each
         // kill is judged on its own.
         uint64_t judged = killed + ns(s_.reacquire);
         if (monotonic_ns() < judged) std::this_thread::sleep_for(std::chrono::nanoseconds(judged - monotonic_ns()));
+        if (leading) phases_after(killed, server);
         break;
       }
       case 1:
@@ -261,6 +295,72 @@ class Run {
     std::fflush(stdout);
   }
 
+  // A host's "status" lines on stderr (ownership_host.cpp), in order.
+  struct Status {
+    uint64_t version = 0, epoch = 0;
+    bool leader = false;
+    double refresh_ms = 0;
+    uint64_t t_ns = 0;
+  };
+  std::vector<Status> statuses(const std::string& name) const {
+    std::ifstream in(dir_ / (name + ".stderr"));
+    std::vector<Status> out;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("status ", 0) != 0) continue;
+      std::istringstream f(line.substr(7));
+      Status st;
+      int leader = 0, degraded = 0;
+      uint64_t ok = 0, failed = 0;
+      if (f >> st.version >> st.epoch >> leader >> degraded >> ok >> failed >> st.refresh_ms >> st.t_ns) {
+        st.leader = leader != 0;
+        out.push_back(st);
+      }
+    }
+    return out;
+  }
+
+  // Where the time went after the leading host was killed at `killed`, by the other hosts'
+  // status lines: a new leader elected, its first publication (and how long that refresh took),
+  // every other host that was running serving it (`restarted`, the killed host's server started
+  // again, apart).
+  void phases_after(uint64_t killed, const std::string& restarted) {
+    auto ms = [&](uint64_t t) { return static_cast<double>(t - killed) / 1e6; };
+    std::string leader;
+    Status elected, published;
+    for (const auto& [server, h] : hosts_)
+      for (const Status& st : statuses(h.name))
+        if (st.t_ns > killed && st.leader) {
+          if (leader.empty() || st.t_ns < elected.t_ns) leader = h.name, elected = st;
+          break;
+        }
+    if (leader.empty()) {
+      std::printf("seed %u: no host led within %lld ms of the kill\n", seed_, static_cast<long long>(s_.reacquire.count()));
+      return;
+    }
+    for (const Status& st : statuses(leader))
+      if (st.t_ns >= elected.t_ns && st.version > elected.version) {
+        published = st;
+        break;
+      }
+    if (published.t_ns == 0) {
+      std::printf("seed %u: %s led %.0f ms after the kill and published nothing before the bound\n", seed_,
+                  leader.c_str(), ms(elected.t_ns));
+      return;
+    }
+    uint64_t installed = published.t_ns;
+    for (const auto& [server, h] : hosts_)
+      if (server != restarted)
+        for (const Status& st : statuses(h.name))
+          if (st.t_ns > killed && st.version >= published.version) {
+            installed = std::max(installed, st.t_ns);
+            break;
+          }
+    std::printf("seed %u: after the kill: %s leads at %.0f ms, publishes version %llu at %.0f ms (its refresh %.0f ms), "
+                "every host serves it at %.0f ms\n",
+                seed_, leader.c_str(), ms(elected.t_ns), static_cast<unsigned long long>(published.version),
+                ms(published.t_ns), published.refresh_ms, ms(installed));
+  }
+
   // Until the host of `server` holds nothing, by its history.
   void wait_drained(const std::string& server, std::chrono::milliseconds timeout) {
     const std::string& name = hosts_.at(server).name;
@@ -293,6 +393,21 @@ class Run {
     return events;
   }
 
+
+ public:
+  // Each SIGKILL judged in `v`, in the order they happened.
+  std::vector<KillFigure> kill_figures(const berth::testing::HistoryVerdict& v) const {
+    std::vector<KillFigure> out;
+    for (const auto& k : v.kill_delays) {
+      auto it = killed_leading_.find(k.host);
+      out.push_back(KillFigure{it != killed_leading_.end() && it->second, static_cast<double>(k.reacquire_ns) / 1e6});
+      std::printf("seed %u: SIGKILL %s%s: its streams acquired elsewhere within %.0f ms\n", seed_, k.host.c_str(),
+                  out.back().leading ? " (leading)" : "", out.back().ms);
+    }
+    return out;
+  }
+
+ private:
   // With `settled`: every stream must be held again within kSettle of the healing.
   berth::testing::HistoryVerdict judge(bool settled) {
     std::vector<HistoryEvent> events = history();
@@ -319,6 +434,7 @@ class Run {
   std::map<std::string, Host> hosts_;  // by server id
   std::vector<std::string> histories_;
   std::vector<HistoryEvent> runner_;  // ends of hosts (closed or killed), as the runner saw them
+  std::map<std::string, bool> killed_leading_;  // SIGKILLed hosts: whether each led when killed
   uint64_t healed_ns_ = 0;
   int next_server_ = 0;
   int starts_ = 0;
@@ -351,6 +467,14 @@ int main(int argc, char** argv) {
     else if (a == "--keep") s.keep = true;
     else if (a == "--reacquire-bound") s.reacquire = std::chrono::milliseconds(std::stoll(next()));
     else if (a == "--settle-bound") s.settle = std::chrono::milliseconds(std::stoll(next()));
+    else if (a == "--plan") {
+      try {
+        s.plan = parse_plan(next());
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "ownership_check: %s\n", e.what());
+        return 2;
+      }
+    }
     else {
       std::fprintf(stderr, "ownership_check: unknown argument '%s'\n", a.c_str());
       return 2;
@@ -358,6 +482,7 @@ int main(int argc, char** argv) {
   }
   uint64_t violations = 0, overlaps = 0, max_unowned_ns = 0, max_reacquire_ns = 0, max_settled_ns = 0;
   bool all_settled = true;
+  std::vector<KillFigure> kills;
   for (int k = 0; k < s.seeds; ++k) {
     uint32_t seed = s.first_seed + static_cast<uint32_t>(k);
     berth::testing::HistoryVerdict v;
@@ -366,6 +491,8 @@ int main(int argc, char** argv) {
     try {
       Run run(s, seed);
       settled = run.go(v);
+      auto figures = run.kill_figures(v);
+      kills.insert(kills.end(), figures.begin(), figures.end());
     } catch (const std::exception& e) {
       std::printf("seed %u: FAILED: %s\n", seed, e.what());
     }
@@ -396,6 +523,16 @@ int main(int argc, char** argv) {
   std::printf("SIGKILLed hosts' streams acquired elsewhere within %.0f ms at most; every stream held again %.0f ms "
               "after healing at most\n",
               static_cast<double>(max_reacquire_ns) / 1e6, static_cast<double>(max_settled_ns) / 1e6);
+  for (bool leading : {false, true}) {
+    std::vector<double> ms;
+    for (const KillFigure& k : kills)
+      if (k.leading == leading) ms.push_back(k.ms);
+    std::sort(ms.begin(), ms.end());
+    std::string list;
+    for (double m : ms) list += (list.empty() ? "" : " ") + std::to_string(static_cast<long long>(m));
+    std::printf("SIGKILLs of %s hosts: %zu, re-acquired within (ms, sorted): %s\n", leading ? "leading" : "other",
+                ms.size(), ms.empty() ? "-" : list.c_str());
+  }
   std::printf("ownership checker: %d seeds, %llu violations, max unowned window %.0f ms\n", s.seeds,
               static_cast<unsigned long long>(violations), static_cast<double>(max_unowned_ns) / 1e6);
   if (s.expect_violations) return overlaps > 0 ? 0 : 1;

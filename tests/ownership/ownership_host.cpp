@@ -12,7 +12,9 @@
 // "drain", "undrain" (answer "ok drain" / "ok undrain"). EOF: it stops serving (logged), closes
 // its engine and exits. A stream is taken up when the feed delivers its acquire and holds()
 // confirms the token: the interval logged starts then. A release request is acknowledged after
-// a short random pause, as a proxy finishing in-flight writes would. On stderr, beside the
+// a short random pause, as a proxy finishing in-flight writes would, each stream on its own: the
+// feed keeps being served meanwhile, so acquires queued behind many release requests do not wait
+// for their pauses one after another. On stderr, beside the
 // engine's log: "status <version> <epoch> <leader> <degraded> <refreshes ok> <refreshes failed>
 // <last refresh ms> <monotonic ns>" whenever one of them changes, to line up with the history
 // when a fault takes long to heal.
@@ -23,6 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -116,11 +119,41 @@ int main(int argc, char** argv) {
     std::mt19937 rng(static_cast<uint32_t>(monotonic_ns()));
     std::uniform_int_distribution<int> finish_us(0, 5000);
     uint64_t held = 0, reported = UINT64_MAX;
+    // Release requests being finished: (when done, by monotonic_ns) -> (stream, token).
+    std::multimap<uint64_t, std::pair<std::string, uint64_t>> finishing;
+    auto acknowledge_finished = [&] {
+      while (!finishing.empty() && finishing.begin()->first <= monotonic_ns()) {
+        auto [stream, granted] = finishing.begin()->second;
+        finishing.erase(finishing.begin());
+        // It served until `stopped` only if it still held the stream then: a process stopped
+        // while finishing (SIGSTOP past its lease) lost the claim at the lease's end, which the
+        // revocation tells; it neither served nor acknowledges after that.
+        const uint64_t stopped = monotonic_ns();
+        uint64_t token = 0;
+        if (berth_ownership_holds(feed, stream.data(), stream.size(), &token) != 1 || token != granted) continue;
+        berth_error* release_err = nullptr;
+        int32_t rc = berth_ownership_release_stream(feed, stream.data(), stream.size(), granted, &release_err);
+        if (rc == BERTH_OK) {
+          log.add({'R', host, stream, granted, stopped});
+          --held;
+        } else if (rc != BERTH_E_STATE) {
+          say("error release: " + message(release_err));
+        } else {
+          berth_error_free(release_err);  // revoked meanwhile: its revocation follows
+        }
+      }
+    };
     while (!stop.load()) {
+      acknowledge_finished();
+      uint32_t wait_ms = 20;
+      if (!finishing.empty()) {
+        uint64_t now = monotonic_ns(), next = finishing.begin()->first;
+        wait_ms = next <= now ? 0 : static_cast<uint32_t>(std::min<uint64_t>(20, (next - now + 999999) / 1000000));
+      }
       berth_ownership_event e{};
       e.struct_size = sizeof e;
       berth_error* poll_err = nullptr;
-      if (berth_ownership_poll(feed, 20, &e, &poll_err) != BERTH_OK) {
+      if (berth_ownership_poll(feed, wait_ms, &e, &poll_err) != BERTH_OK) {
         say("error poll: " + message(poll_err));
         return;
       }
@@ -134,28 +167,12 @@ int main(int argc, char** argv) {
           ++held;
         }
       } else if (e.kind == BERTH_OWNERSHIP_RELEASE) {
-        std::this_thread::sleep_for(std::chrono::microseconds(finish_us(rng)));
-        // It served until `stopped` only if it still held the stream then: a process stopped
-        // while finishing (SIGSTOP past its lease) lost the claim at the lease's end, which the
-        // revocation that follows tells; it neither served nor acknowledges after that.
-        const uint64_t stopped = monotonic_ns();
-        uint64_t token = 0;
-        if (berth_ownership_holds(feed, stream.data(), stream.size(), &token) != 1 || token != e.token) continue;
-        berth_error* release_err = nullptr;
-        int32_t rc = berth_ownership_release_stream(feed, stream.data(), stream.size(), e.token, &release_err);
-        if (rc == BERTH_OK) {
-          log.add({'R', host, stream, e.token, stopped});
-          --held;
-        } else if (rc != BERTH_E_STATE) {
-          say("error release: " + message(release_err));
-        } else {
-          berth_error_free(release_err);  // revoked meanwhile: its revocation follows
-        }
+        finishing.emplace(monotonic_ns() + static_cast<uint64_t>(finish_us(rng)) * 1000, std::make_pair(stream, e.token));
       } else if (e.kind == BERTH_OWNERSHIP_REVOKED) {
         log.add({'V', host, stream, e.token, e.ended_ns});
         if (held > 0) --held;
       }
-      if (e.kind != BERTH_OWNERSHIP_NONE) continue;  // report once the feed is quiet
+      if (e.kind != BERTH_OWNERSHIP_NONE || !finishing.empty()) continue;  // report once all is quiet
       berth_held* h = nullptr;
       if (berth_held_new(feed, &h, nullptr) == BERTH_OK) {
         held = berth_held_count(h);
