@@ -12,17 +12,13 @@ const Options& options_of(const berth_options* options);
 }
 
 using berth::capi::guard;
+using berth::capi::stream_arg;
 
 namespace {
 
 berth::Engine& engine_of(berth_engine* e, const char* function) {
   if (e == nullptr || !e->engine) throw berth::Error(BERTH_E_INVALID_ARGUMENT, std::string(function) + ": engine is NULL");
   return *e->engine;
-}
-
-std::string_view stream_arg(const char* stream, size_t len, const char* function) {
-  BERTH_REQUIRE_ARG(stream != nullptr || len == 0, std::string(function) + ": stream is NULL");
-  return {stream, len};
 }
 
 }  // namespace
@@ -77,10 +73,10 @@ BERTH_API int32_t berth_engine_lookup_batch(berth_engine* engine, const char* co
     for (size_t base = 0; base < count; base += kChunk) {
       size_t n = std::min(kChunk, count - base);
       for (size_t i = 0; i < n; ++i) {
-        if (streams[base + i] == nullptr || stream_lens[base + i] == 0) {
+        if (!berth::capi::id_acceptable(streams[base + i], stream_lens[base + i])) {
           lookups.batch(views, i, out_owners + base);  // owners before the bad one are filled
-          throw berth::Error(BERTH_E_INVALID_ARGUMENT,
-                             "berth_engine_lookup_batch: stream #" + std::to_string(base + i) + " is NULL or empty");
+          const std::string function = "berth_engine_lookup_batch: stream #" + std::to_string(base + i);
+          stream_arg(streams[base + i], stream_lens[base + i], function);  // throws, naming what is wrong
         }
         views[i] = std::string_view(streams[base + i], stream_lens[base + i]);
       }

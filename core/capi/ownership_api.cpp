@@ -33,22 +33,9 @@ struct berth_held {
 
 namespace {
 
+using berth::capi::id_acceptable;
+using berth::capi::stream_arg;
 using Clock = std::chrono::steady_clock;
-
-// A stream id as the C API takes it, checked before any of its bytes is read: nothing longer than
-// the longest id a host may give can be held, and a length that is garbage must not be followed.
-bool id_acceptable(const char* data, size_t len) noexcept {
-  return data != nullptr && len != 0 && len <= berth::kMaxIdBytes;
-}
-
-std::string_view stream_arg(const char* data, size_t len, const char* function) {
-  if (id_acceptable(data, len)) return {data, len};
-  if (data == nullptr)
-    throw berth::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: stream is NULL (stream_len {})", function, len));
-  if (len == 0) throw berth::Error(BERTH_E_INVALID_ARGUMENT, std::string(function) + ": stream is empty");
-  throw berth::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: stream_len {} exceeds the longest stream id ({} bytes)",
-                                                           function, len, berth::kMaxIdBytes));
-}
 
 // Errors the engine raises, prefixed with the C function that met them.
 template <class Body>
