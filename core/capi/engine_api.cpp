@@ -29,7 +29,7 @@ BERTH_API int32_t berth_engine_open(const berth_options* options, berth_engine**
   return guard(err, [&] {
     BERTH_REQUIRE_ARG(out != nullptr, "berth_engine_open: out is NULL");
     *out = nullptr;
-    berth::EngineOptions resolved = options != nullptr ? berth::capi::options_of(options).resolve() : berth::EngineOptions{};
+    berth::EngineOptions resolved = options != nullptr ? berth::capi::options_of(options).resolve_for_open() : berth::EngineOptions{};
     auto handle = std::make_unique<berth_engine>();
     handle->engine = std::make_unique<berth::Engine>(std::move(resolved));
     *out = handle.release();
