@@ -51,6 +51,13 @@ inline bool id_acceptable(const char* data, size_t len) noexcept {
 // The id as a view, or Error(BERTH_E_INVALID_ARGUMENT) naming `function` and what was wrong.
 std::string_view stream_arg(const char* data, size_t len, std::string_view function);
 
+// The longest server id any backend takes (berth.h): one limit, whichever backend is configured.
+inline constexpr size_t kMaxServerIdBytes = 4096;
+
+// A NUL-terminated server id, read no further than one byte past the limit: a view of it, or
+// Error(BERTH_E_INVALID_ARGUMENT) naming `function` when it is NULL, empty or too long.
+std::string_view server_arg(const char* id, std::string_view function);
+
 #define BERTH_REQUIRE_ARG(cond, what)                                             \
   do {                                                                            \
     if (!(cond)) throw ::berth::Error(BERTH_E_INVALID_ARGUMENT, what);            \

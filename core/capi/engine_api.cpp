@@ -87,29 +87,29 @@ BERTH_API int32_t berth_engine_lookup_batch(berth_engine* engine, const char* co
 
 BERTH_API int32_t berth_engine_join(berth_engine* engine, const char* server_id, double capacity, berth_error** err) {
   return guard(err, [&] {
-    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_join: server_id is NULL");
-    engine_of(engine, "berth_engine_join").join(server_id, capacity);
+    std::string_view id = berth::capi::server_arg(server_id, "berth_engine_join");
+    engine_of(engine, "berth_engine_join").join(id, capacity);
   });
 }
 
 BERTH_API int32_t berth_engine_join_labeled(berth_engine* engine, const char* server_id, double capacity,
                                             const char* labels, berth_error** err) {
   return guard(err, [&] {
-    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_join_labeled: server_id is NULL");
+    std::string_view id = berth::capi::server_arg(server_id, "berth_engine_join_labeled");
     berth::Labels parsed;
     try {
       parsed = berth::parse_labels(labels != nullptr ? labels : "");
     } catch (const berth::Error& e) {
-      throw berth::Error(e.code(), std::string("server '") + server_id + "': " + e.what());
+      throw berth::Error(e.code(), "server '" + std::string(id) + "': " + e.what());
     }
-    engine_of(engine, "berth_engine_join_labeled").join(server_id, capacity, parsed);
+    engine_of(engine, "berth_engine_join_labeled").join(id, capacity, parsed);
   });
 }
 
 BERTH_API int32_t berth_engine_leave(berth_engine* engine, const char* server_id, berth_error** err) {
   return guard(err, [&] {
-    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_leave: server_id is NULL");
-    engine_of(engine, "berth_engine_leave").leave(server_id);
+    std::string_view id = berth::capi::server_arg(server_id, "berth_engine_leave");
+    engine_of(engine, "berth_engine_leave").leave(id);
   });
 }
 

@@ -48,6 +48,16 @@ std::string_view stream_arg(const char* data, size_t len, std::string_view funct
               fmt::format("{}: stream_len {} exceeds the longest stream id ({} bytes)", function, len, kMaxIdBytes));
 }
 
+std::string_view server_arg(const char* id, std::string_view function) {
+  if (id == nullptr) throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: server_id is NULL", function));
+  const size_t len = ::strnlen(id, kMaxServerIdBytes + 1);
+  if (len == 0) throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: server_id is empty", function));
+  if (len > kMaxServerIdBytes)
+    throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: server_id is longer than a server id may be ({} bytes)",
+                                                      function, kMaxServerIdBytes));
+  return {id, len};
+}
+
 char* copy_string(std::string_view text) {
   char* out = static_cast<char*>(std::malloc(text.size() + 1));
   if (out == nullptr) throw std::bad_alloc();

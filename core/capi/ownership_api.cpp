@@ -74,12 +74,12 @@ BERTH_API int32_t berth_ownership_open(berth_engine* engine, const char* server_
     BERTH_REQUIRE_ARG(out != nullptr, "berth_ownership_open: out is NULL");
     *out = nullptr;
     BERTH_REQUIRE_ARG(engine != nullptr && engine->engine, "berth_ownership_open: engine is NULL");
-    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_ownership_open: server_id is NULL");
+    std::string_view id = berth::capi::server_arg(server_id, "berth_ownership_open");
     auto feed = std::make_unique<berth_ownership>();
     feed->engine = engine->engine.get();
     feed->gate = engine->events;
     feed->tracker = engine->engine->tracker();
-    naming("berth_ownership_open", [&] { feed->claims = engine->engine->claims(server_id); });
+    naming("berth_ownership_open", [&] { feed->claims = engine->engine->claims(id); });
     *out = feed.release();
   });
 }
@@ -174,9 +174,9 @@ BERTH_API void berth_held_free(berth_held* held) { delete held; }
 BERTH_API int32_t berth_engine_drain(berth_engine* engine, const char* server_id, int32_t draining, berth_error** err) {
   return berth::capi::guard(err, [&] {
     BERTH_REQUIRE_ARG(engine != nullptr && engine->engine, "berth_engine_drain: engine is NULL");
-    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_drain: server_id is NULL");
+    std::string_view id = berth::capi::server_arg(server_id, "berth_engine_drain");
     BERTH_REQUIRE_ARG(draining == 0 || draining == 1, "berth_engine_drain: draining must be 0 or 1");
-    naming("berth_engine_drain", [&] { engine->engine->drain(server_id, draining != 0); });
+    naming("berth_engine_drain", [&] { engine->engine->drain(id, draining != 0); });
   });
 }
 

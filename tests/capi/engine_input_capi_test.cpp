@@ -150,4 +150,34 @@ TEST_F(EngineInputCapi, AnOversizedIdIsRefusedEveryTime) {
   EXPECT_STREQ(owner, "s0");
 }
 
+TEST_F(EngineInputCapi, ServerIdsOverTheDocumentedLimitAreRefusedOnEveryCall) {
+  constexpr size_t kLongestServerId = 4096;  // berth.h: one limit, whichever the backend
+  const std::string too_long(kLongestServerId + 1, 's');
+  Failure join = failure_of([&](berth_error** e) { return berth_engine_join(engine_, too_long.c_str(), 1.0, e); });
+  Failure labeled = failure_of(
+      [&](berth_error** e) { return berth_engine_join_labeled(engine_, too_long.c_str(), 1.0, "zone=a", e); });
+  Failure leave = failure_of([&](berth_error** e) { return berth_engine_leave(engine_, too_long.c_str(), e); });
+  Failure drain = failure_of([&](berth_error** e) { return berth_engine_drain(engine_, too_long.c_str(), 1, e); });
+  berth_ownership* feed = nullptr;
+  Failure feed_open =
+      failure_of([&](berth_error** e) { return berth_ownership_open(engine_, too_long.c_str(), &feed, e); });
+  EXPECT_EQ(feed, nullptr);
+  for (const auto& [f, function] :
+       {std::pair{join, "berth_engine_join"}, std::pair{labeled, "berth_engine_join_labeled"},
+        std::pair{leave, "berth_engine_leave"}, std::pair{drain, "berth_engine_drain"},
+        std::pair{feed_open, "berth_ownership_open"}}) {
+    EXPECT_EQ(f.code, BERTH_E_INVALID_ARGUMENT) << function << ": " << f.message.substr(0, 200);
+    EXPECT_EQ(f.message, std::string(function) + ": server_id is longer than a server id may be (4096 bytes)");
+  }
+  const std::string longest(kLongestServerId, 's');
+  berth_error* err = nullptr;
+  EXPECT_EQ(berth_engine_join(engine_, longest.c_str(), 1.0, &err), BERTH_OK) << text_of(err);
+}
+
+TEST_F(EngineInputCapi, AnEmptyServerIdIsRefusedNamingTheFunction) {
+  Failure f = failure_of([&](berth_error** e) { return berth_engine_join(engine_, "", 1.0, e); });
+  EXPECT_EQ(f.code, BERTH_E_INVALID_ARGUMENT);
+  EXPECT_EQ(f.message, "berth_engine_join: server_id is empty");
+}
+
 }  // namespace
