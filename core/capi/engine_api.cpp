@@ -12,17 +12,13 @@ const Options& options_of(const berth_options* options);
 }
 
 using berth::capi::guard;
+using berth::capi::stream_arg;
 
 namespace {
 
 berth::Engine& engine_of(berth_engine* e, const char* function) {
   if (e == nullptr || !e->engine) throw berth::Error(BERTH_E_INVALID_ARGUMENT, std::string(function) + ": engine is NULL");
   return *e->engine;
-}
-
-std::string_view stream_arg(const char* stream, size_t len, const char* function) {
-  BERTH_REQUIRE_ARG(stream != nullptr || len == 0, std::string(function) + ": stream is NULL");
-  return {stream, len};
 }
 
 }  // namespace
@@ -33,7 +29,7 @@ BERTH_API int32_t berth_engine_open(const berth_options* options, berth_engine**
   return guard(err, [&] {
     BERTH_REQUIRE_ARG(out != nullptr, "berth_engine_open: out is NULL");
     *out = nullptr;
-    berth::EngineOptions resolved = options != nullptr ? berth::capi::options_of(options).resolve() : berth::EngineOptions{};
+    berth::EngineOptions resolved = options != nullptr ? berth::capi::options_of(options).resolve_for_open() : berth::EngineOptions{};
     auto handle = std::make_unique<berth_engine>();
     handle->engine = std::make_unique<berth::Engine>(std::move(resolved));
     *out = handle.release();
@@ -77,10 +73,10 @@ BERTH_API int32_t berth_engine_lookup_batch(berth_engine* engine, const char* co
     for (size_t base = 0; base < count; base += kChunk) {
       size_t n = std::min(kChunk, count - base);
       for (size_t i = 0; i < n; ++i) {
-        if (streams[base + i] == nullptr || stream_lens[base + i] == 0) {
+        if (!berth::capi::id_acceptable(streams[base + i], stream_lens[base + i])) {
           lookups.batch(views, i, out_owners + base);  // owners before the bad one are filled
-          throw berth::Error(BERTH_E_INVALID_ARGUMENT,
-                             "berth_engine_lookup_batch: stream #" + std::to_string(base + i) + " is NULL or empty");
+          const std::string function = "berth_engine_lookup_batch: stream #" + std::to_string(base + i);
+          stream_arg(streams[base + i], stream_lens[base + i], function);  // throws, naming what is wrong
         }
         views[i] = std::string_view(streams[base + i], stream_lens[base + i]);
       }
@@ -91,29 +87,29 @@ BERTH_API int32_t berth_engine_lookup_batch(berth_engine* engine, const char* co
 
 BERTH_API int32_t berth_engine_join(berth_engine* engine, const char* server_id, double capacity, berth_error** err) {
   return guard(err, [&] {
-    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_join: server_id is NULL");
-    engine_of(engine, "berth_engine_join").join(server_id, capacity);
+    std::string_view id = berth::capi::server_arg(server_id, "berth_engine_join");
+    engine_of(engine, "berth_engine_join").join(id, capacity);
   });
 }
 
 BERTH_API int32_t berth_engine_join_labeled(berth_engine* engine, const char* server_id, double capacity,
                                             const char* labels, berth_error** err) {
   return guard(err, [&] {
-    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_join_labeled: server_id is NULL");
+    std::string_view id = berth::capi::server_arg(server_id, "berth_engine_join_labeled");
     berth::Labels parsed;
     try {
       parsed = berth::parse_labels(labels != nullptr ? labels : "");
     } catch (const berth::Error& e) {
-      throw berth::Error(e.code(), std::string("server '") + server_id + "': " + e.what());
+      throw berth::Error(e.code(), "server '" + std::string(id) + "': " + e.what());
     }
-    engine_of(engine, "berth_engine_join_labeled").join(server_id, capacity, parsed);
+    engine_of(engine, "berth_engine_join_labeled").join(id, capacity, parsed);
   });
 }
 
 BERTH_API int32_t berth_engine_leave(berth_engine* engine, const char* server_id, berth_error** err) {
   return guard(err, [&] {
-    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_leave: server_id is NULL");
-    engine_of(engine, "berth_engine_leave").leave(server_id);
+    std::string_view id = berth::capi::server_arg(server_id, "berth_engine_leave");
+    engine_of(engine, "berth_engine_leave").leave(id);
   });
 }
 

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <fmt/format.h>
+
 extern "C" {
 
 BERTH_API int32_t berth_error_code(const berth_error* error) { return error != nullptr ? error->code : BERTH_OK; }
@@ -35,6 +37,25 @@ int32_t store_error(berth_error** err, int32_t code, std::string message) noexce
     }
   }
   return code;
+}
+
+std::string_view stream_arg(const char* data, size_t len, std::string_view function) {
+  if (id_acceptable(data, len)) return {data, len};
+  if (data == nullptr)
+    throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: stream is NULL (stream_len {})", function, len));
+  if (len == 0) throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: stream is empty", function));
+  throw Error(BERTH_E_INVALID_ARGUMENT,
+              fmt::format("{}: stream_len {} exceeds the longest stream id ({} bytes)", function, len, kMaxIdBytes));
+}
+
+std::string_view server_arg(const char* id, std::string_view function) {
+  if (id == nullptr) throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: server_id is NULL", function));
+  const size_t len = ::strnlen(id, kMaxServerIdBytes + 1);
+  if (len == 0) throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: server_id is empty", function));
+  if (len > kMaxServerIdBytes)
+    throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: server_id is longer than a server id may be ({} bytes)",
+                                                      function, kMaxServerIdBytes));
+  return {id, len};
 }
 
 char* copy_string(std::string_view text) {

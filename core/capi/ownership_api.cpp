@@ -33,22 +33,9 @@ struct berth_held {
 
 namespace {
 
+using berth::capi::id_acceptable;
+using berth::capi::stream_arg;
 using Clock = std::chrono::steady_clock;
-
-// A stream id as the C API takes it, checked before any of its bytes is read: nothing longer than
-// the longest id a host may give can be held, and a length that is garbage must not be followed.
-bool id_acceptable(const char* data, size_t len) noexcept {
-  return data != nullptr && len != 0 && len <= berth::kMaxIdBytes;
-}
-
-std::string_view stream_arg(const char* data, size_t len, const char* function) {
-  if (id_acceptable(data, len)) return {data, len};
-  if (data == nullptr)
-    throw berth::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: stream is NULL (stream_len {})", function, len));
-  if (len == 0) throw berth::Error(BERTH_E_INVALID_ARGUMENT, std::string(function) + ": stream is empty");
-  throw berth::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: stream_len {} exceeds the longest stream id ({} bytes)",
-                                                           function, len, berth::kMaxIdBytes));
-}
 
 // Errors the engine raises, prefixed with the C function that met them.
 template <class Body>
@@ -87,12 +74,12 @@ BERTH_API int32_t berth_ownership_open(berth_engine* engine, const char* server_
     BERTH_REQUIRE_ARG(out != nullptr, "berth_ownership_open: out is NULL");
     *out = nullptr;
     BERTH_REQUIRE_ARG(engine != nullptr && engine->engine, "berth_ownership_open: engine is NULL");
-    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_ownership_open: server_id is NULL");
+    std::string_view id = berth::capi::server_arg(server_id, "berth_ownership_open");
     auto feed = std::make_unique<berth_ownership>();
     feed->engine = engine->engine.get();
     feed->gate = engine->events;
     feed->tracker = engine->engine->tracker();
-    naming("berth_ownership_open", [&] { feed->claims = engine->engine->claims(server_id); });
+    naming("berth_ownership_open", [&] { feed->claims = engine->engine->claims(id); });
     *out = feed.release();
   });
 }
@@ -187,9 +174,9 @@ BERTH_API void berth_held_free(berth_held* held) { delete held; }
 BERTH_API int32_t berth_engine_drain(berth_engine* engine, const char* server_id, int32_t draining, berth_error** err) {
   return berth::capi::guard(err, [&] {
     BERTH_REQUIRE_ARG(engine != nullptr && engine->engine, "berth_engine_drain: engine is NULL");
-    BERTH_REQUIRE_ARG(server_id != nullptr, "berth_engine_drain: server_id is NULL");
+    std::string_view id = berth::capi::server_arg(server_id, "berth_engine_drain");
     BERTH_REQUIRE_ARG(draining == 0 || draining == 1, "berth_engine_drain: draining must be 0 or 1");
-    naming("berth_engine_drain", [&] { engine->engine->drain(server_id, draining != 0); });
+    naming("berth_engine_drain", [&] { engine->engine->drain(id, draining != 0); });
   });
 }
 

@@ -1,15 +1,19 @@
 #include "config/options.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include "berth/duration.hpp"
 #include "common/error.h"
+#include "plugin/loader.h"
 
 namespace berth {
 namespace {
@@ -36,8 +40,127 @@ bool known_section(std::string_view s) {
   return false;
 }
 
+// A value as messages show it: quoted, and cut (at a character boundary) after kShown bytes,
+// with its length, so a huge value never makes a huge message.
+constexpr size_t kShown = 64;
+// Control characters are written as \xNN so the message stays one readable line.
+std::string shown(std::string_view text) {
+  size_t cut = text.size();
+  if (cut > kShown) {
+    cut = kShown;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  }
+  std::string out = "'";
+  for (char c : text.substr(0, cut)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
+    else out += c;
+  }
+  out += cut < text.size() ? fmt::format("...' ({} bytes)", text.size()) : "'";
+  return out;
+}
+
+// A key or section name for messages: as written unless it is too long to echo.
+std::string name_shown(std::string_view name) { return name.size() <= kShown ? std::string(name) : shown(name); }
+
 [[noreturn]] void bad(const std::string& key, const Options::Value& v, const std::string& why) {
-  throw Error(BERTH_E_CONFIG, fmt::format("{}: {}: {}", v.where, key, why));
+  throw Error(BERTH_E_CONFIG, fmt::format("{}: {}: {}", v.where, name_shown(key), why));
+}
+
+const char* type_name(Options::Kind kind) {
+  switch (kind) {
+    case Options::Kind::string: return "a string";
+    case Options::Kind::integer: return "an integer";
+    case Options::Kind::floating: return "a float";
+    case Options::Kind::boolean: return "a boolean";
+    case Options::Kind::array: return "an array";
+    case Options::Kind::text: break;
+  }
+  return "text";
+}
+
+// A value from a file must have one of `kinds` (overrides are text: each key's parser judges them).
+void expect(const std::string& key, const Options::Value& v, std::initializer_list<Options::Kind> kinds,
+            std::string_view what) {
+  if (v.kind == Options::Kind::text) return;
+  for (Options::Kind k : kinds)
+    if (k == v.kind) return;
+  bad(key, v, fmt::format("expected {}, found {}", what, type_name(v.kind)));
+}
+
+using K = Options::Kind;
+constexpr std::string_view kDurationWhat = "a duration (a string such as \"500ms\" or \"2m\", or a number of seconds)";
+
+Options::Kind kind_of(const toml::node& node) {
+  if (node.is_string()) return K::string;
+  if (node.is_integer()) return K::integer;
+  if (node.is_floating_point()) return K::floating;
+  if (node.is_boolean()) return K::boolean;
+  if (node.is_array()) return K::array;
+  return K::text;
+}
+
+// The first byte of `text` that is not valid UTF-8 (overlong forms and surrogates included), or npos.
+size_t invalid_utf8_at(std::string_view text) {
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = b[i];
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (c < 0x80) len = 1;
+    else if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      const unsigned char lower = k == 1 ? lo : 0x80, upper = k == 1 ? hi : 0xBF;
+      if (b[i + k] < lower || b[i + k] > upper) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+// "section.key" for a "key = ..." line `line` (1-based) of `text`, under the last [section]
+// above it; empty when the line is not one.
+std::string key_on_line(std::string_view text, uint32_t line) {
+  std::string section, key;
+  uint32_t at = 1;
+  size_t start = 0;
+  while (start <= text.size() && at <= line) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view l = text.substr(start, end - start);
+    size_t first = l.find_first_not_of(" \t");
+    if (first != std::string_view::npos) {
+      l = l.substr(first);
+      if (l.front() == '[') {
+        size_t close = l.find(']');
+        if (close != std::string_view::npos && at < line) section = std::string(l.substr(1, close - 1));
+      } else if (at == line) {
+        size_t eq = l.find('=');
+        if (eq != std::string_view::npos) {
+          std::string_view k = l.substr(0, eq);
+          while (!k.empty() && (k.back() == ' ' || k.back() == '\t')) k.remove_suffix(1);
+          if (!k.empty() && k.size() <= kShown) key = section.empty() ? std::string(k) : section + "." + std::string(k);
+        }
+      }
+    }
+    start = end + 1;
+    ++at;
+  }
+  return key;
 }
 
 std::string where_of(std::string_view origin, const toml::node& node) {
@@ -51,7 +174,8 @@ std::string scalar_text(const std::string& key, const toml::node& node, const st
   if (auto i = node.as_integer()) return std::to_string(i->get());
   if (auto f = node.as_floating_point()) return fmt::format("{}", f->get());
   if (auto b = node.as_boolean()) return b->get() ? "true" : "false";
-  throw Error(BERTH_E_CONFIG, fmt::format("{}: {}: expected a string, number or boolean", where, key));
+  throw Error(BERTH_E_CONFIG, fmt::format("{}: {}: expected a string, number or boolean, found {}", where, key,
+                                          node.is_table() ? "a table" : node.is_array() ? "an array" : "a date or time"));
 }
 
 // A count, with an optional binary suffix for sizes: "1000000", "64MiB", "512KiB", "1GiB".
@@ -65,17 +189,20 @@ uint64_t parse_count(const std::string& key, const Options::Value& v, bool sizes
   else if (sizes && (unit == "GiB" || unit == "G")) scale = uint64_t{1} << 30;
   else if (!unit.empty()) ec = std::errc::invalid_argument;
   if (ec != std::errc() || end == v.text.data() || number == 0 || number > UINT64_MAX / scale)
-    bad(key, v, fmt::format("'{}' is not a positive {}", v.text, sizes ? "size (e.g. 67108864 or 64MiB)" : "whole number"));
+    bad(key, v, fmt::format("{} is not a positive {}", shown(v.text), sizes ? "size (e.g. 67108864 or 64MiB)" : "whole number"));
   return number * scale;
 }
 
 void resolve_rules_key(const std::string& key, const std::string& name, const Options::Value& v, RulesOptions& out) {
   if (name == "file") {
+    expect(key, v, {K::string}, "a string (a path)");
     out.file = v.text;
   } else if (name == "instruction_limit") {
+    expect(key, v, {K::integer}, "an integer");
     out.limits.instructions = parse_count(key, v, false);
     if (out.limits.instructions < 1000) bad(key, v, "must be at least 1000");
   } else if (name == "memory_limit") {
+    expect(key, v, {K::integer, K::string}, "a size (an integer, or a string such as \"64MiB\")");
     out.limits.memory_bytes = parse_count(key, v, true);
     if (out.limits.memory_bytes < (uint64_t{1} << 20)) bad(key, v, "must be at least 1MiB (Lua itself needs some)");
   } else {
@@ -84,12 +211,15 @@ void resolve_rules_key(const std::string& key, const std::string& name, const Op
 }
 
 bool parse_bool(const std::string& key, const Options::Value& v) {
+  expect(key, v, {K::boolean}, "a boolean (true or false)");
   if (v.text == "true" || v.text == "1" || v.text == "yes") return true;
   if (v.text == "false" || v.text == "0" || v.text == "no") return false;
-  bad(key, v, fmt::format("'{}' is not a boolean (true or false)", v.text));
+  bad(key, v, fmt::format("{} is not a boolean (true or false)", shown(v.text)));
 }
 
 std::chrono::milliseconds duration_of(const std::string& key, const Options::Value& v) {
+  expect(key, v, {K::string, K::integer, K::floating}, kDurationWhat);
+  if (v.text.size() > kShown) bad(key, v, fmt::format("{} is not a duration", shown(v.text)));
   try {
     return parse_duration(v.text);
   } catch (const Error& e) {
@@ -135,11 +265,23 @@ void Options::load_file(const std::filesystem::path& path) {
 }
 
 void Options::load_string(std::string_view text, std::string_view origin) {
+  // Checked here, not by the parser, so the line named is the one the bad byte is on.
+  if (size_t bad_byte = invalid_utf8_at(text); bad_byte != std::string_view::npos) {
+    const size_t line_start = text.rfind('\n', bad_byte == 0 ? 0 : bad_byte - 1);
+    const size_t column = bad_byte - (line_start == std::string_view::npos || bad_byte == 0 ? 0 : line_start + 1) + 1;
+    const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad_byte), '\n') + 1;
+    throw Error(BERTH_E_CONFIG, fmt::format("{}:{}: invalid UTF-8 (byte 0x{:02x} at column {})", origin, line,
+                                            static_cast<unsigned char>(text[bad_byte]), column));
+  }
   toml::table root;
   try {
     root = toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
-    throw Error(BERTH_E_CONFIG, fmt::format("{}:{}: {}", origin, e.source().begin.line, e.description()));
+    const uint32_t line = e.source().begin.line;
+    const std::string key = key_on_line(text, line);
+    std::string description(e.description());
+    if (description.size() > 256) description = description.substr(0, 256) + "...";
+    throw Error(BERTH_E_CONFIG, fmt::format("{}:{}: {}{}", origin, line, key.empty() ? "" : key + ": ", description));
   }
   // Parse everything first: a bad file changes nothing.
   std::map<std::string, Value> parsed;
@@ -147,7 +289,7 @@ void Options::load_string(std::string_view text, std::string_view origin) {
     std::string section(section_key.str());
     std::string where = where_of(origin, node);
     if (!known_section(section))
-      throw Error(BERTH_E_CONFIG, fmt::format("{}: unknown section [{}] (expected {})", where, section, kSectionList));
+      throw Error(BERTH_E_CONFIG, fmt::format("{}: unknown section [{}] (expected {})", where, name_shown(section), kSectionList));
     const toml::table* table = node.as_table();
     if (table == nullptr)
       throw Error(BERTH_E_CONFIG, fmt::format("{}: {} must be a table ([{}])", where, section, section));
@@ -155,18 +297,23 @@ void Options::load_string(std::string_view text, std::string_view origin) {
       std::string full = section + "." + std::string(key.str());
       std::string value_where = where_of(origin, value);
       if (const toml::array* array = value.as_array()) {
-        // Lists (plugin_path) travel as ':'-separated text.
+        // Lists (plugin_path) are lists of strings and travel as ':'-separated text.
         std::string joined;
+        size_t index = 0;
         for (const auto& item : *array) {
+          if (!item.is_string())
+            throw Error(BERTH_E_CONFIG, fmt::format("{}: {}: expected an array of strings, found {} at item {}",
+                                                    value_where, full, type_name(kind_of(item)), index));
           std::string element = scalar_text(full, item, value_where);
           if (element.find(':') != std::string::npos)
-            throw Error(BERTH_E_CONFIG, fmt::format("{}: {}: '{}' contains ':', which separates list items", value_where,
-                                                    full, element));
+            throw Error(BERTH_E_CONFIG, fmt::format("{}: {}: {} contains ':', which separates list items", value_where,
+                                                    full, shown(element)));
           joined += (joined.empty() ? "" : ":") + element;
+          ++index;
         }
-        parsed[full] = {joined, value_where};
+        parsed[full] = {joined, value_where, K::array};
       } else {
-        parsed[full] = {scalar_text(full, value, value_where), value_where};
+        parsed[full] = {scalar_text(full, value, value_where), value_where, kind_of(value)};
       }
     }
   }
@@ -181,7 +328,7 @@ void Options::set(std::string_view key, std::string_view value, std::string_view
   auto dot = key.find('.');
   if (dot == std::string_view::npos || dot == 0 || dot + 1 == key.size() || !known_section(key.substr(0, dot)))
     throw Error(BERTH_E_CONFIG,
-                fmt::format("{}: '{}' is not a key of the form section.key with section {}", where, key, kSectionList));
+                fmt::format("{}: {} is not a key of the form section.key with section {}", where, shown(key), kSectionList));
   Options next = *this;
   next.values_[std::string(key)] = {std::string(value), std::string(where)};
   next.resolve();  // engine keys are checked now, not at open: a bad set changes nothing
@@ -194,6 +341,8 @@ EngineOptions Options::resolve() const {
   for (const auto& [key, v] : values_) {
     auto dot = key.find('.');
     std::string section = key.substr(0, dot), name = key.substr(dot + 1);
+    if (v.text.size() > kMaxValueBytes)
+      bad(key, v, fmt::format("a value of {} bytes is longer than any key takes ({} bytes)", v.text.size(), kMaxValueBytes));
     if (section == "rules") {
       resolve_rules_key(key, name, v, out.rules);
       continue;
@@ -205,14 +354,24 @@ EngineOptions Options::resolve() const {
     if (section != "engine") {
       if (name == "name") {
         PluginChoice& choice = section == "appraiser" ? out.appraiser : section == "policy" ? out.policy : out.backend;
+        expect(key, v, {K::string}, "a string (a plugin name or a path to a .so)");
         if (v.text.empty()) bad(key, v, "plugin name is empty");
         choice.name = v.text;
       } else {
+        // Plugins receive text; a list has no text form they agree on.
+        expect(key, v, {K::string, K::integer, K::floating, K::boolean}, "a string, number or boolean");
         plugin_entries[section].push_back({name, v.text, v.where});
       }
       continue;
     }
     if (name == "node_id") {
+      expect(key, v, {K::string}, "a string");
+      if (v.text.size() > kMaxNodeIdBytes)
+        bad(key, v, fmt::format("{} is longer than a node id may be ({} bytes)", shown(v.text), kMaxNodeIdBytes));
+      for (size_t i = 0; i < v.text.size(); ++i)
+        if (static_cast<unsigned char>(v.text[i]) < 0x20 || v.text[i] == 0x7f)
+          bad(key, v, fmt::format("{} has a control character (0x{:02x}) at byte {}", shown(v.text),
+                                  static_cast<unsigned char>(v.text[i]), i));
       out.node_id = v.text;
     } else if (name == "campaign") {
       out.campaign = parse_bool(key, v);
@@ -231,18 +390,21 @@ EngineOptions Options::resolve() const {
         out.intake_refresh_delay = d;
       }
     } else if (name == "checkpoint_ratio") {
+      expect(key, v, {K::floating, K::integer}, "a number between 0 and 1");
       double ratio = 0;
       auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), ratio);
       if (ec != std::errc() || end != v.text.data() + v.text.size() || !(ratio >= 0 && ratio <= 1))
-        bad(key, v, fmt::format("'{}' is not a share between 0 (never deltas) and 1", v.text));
+        bad(key, v, fmt::format("{} is not a share between 0 (never deltas) and 1", shown(v.text)));
       out.checkpoint_ratio = ratio;
     } else if (name == "checkpoint_every") {
+      expect(key, v, {K::integer}, "an integer");
       uint64_t every = 0;
       auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), every);
       if (ec != std::errc() || end != v.text.data() + v.text.size() || every < 1)
-        bad(key, v, fmt::format("'{}' is not a whole number of versions >= 1 (1: every publication is full)", v.text));
+        bad(key, v, fmt::format("{} is not a whole number of versions >= 1 (1: every publication is full)", shown(v.text)));
       out.checkpoint_every = every;
     } else if (name == "plugin_path") {
+      expect(key, v, {K::array, K::string}, "an array of directories");
       std::stringstream parts(v.text);
       for (std::string dir; std::getline(parts, dir, ':');)
         if (!dir.empty()) out.plugin_path.emplace_back(dir);
@@ -253,6 +415,31 @@ EngineOptions Options::resolve() const {
   out.appraiser.config = PluginConfig("appraiser", plugin_entries["appraiser"]);
   out.policy.config = PluginConfig("policy", plugin_entries["policy"]);
   out.backend.config = PluginConfig("backend", plugin_entries["backend"]);
+  return out;
+}
+
+EngineOptions Options::resolve_for_open() const {
+  EngineOptions out = resolve();
+  std::vector<std::filesystem::path> dirs = out.plugin_path;
+  dirs.push_back(builtin_plugin_dir());
+  const PluginRegistry registry(std::move(dirs));
+  const std::tuple<int32_t, const PluginChoice*, const char*> choices[] = {
+      {BERTH_PLUGIN_APPRAISER, &out.appraiser, "appraiser.name"},
+      {BERTH_PLUGIN_POLICY, &out.policy, "policy.name"},
+      {BERTH_PLUGIN_BACKEND, &out.backend, "backend.name"}};
+  for (const auto& [kind, choice, key] : choices) {
+    auto given = values_.find(key);
+    if (given == values_.end()) continue;  // a built-in default
+    std::filesystem::path file;
+    try {
+      file = registry.locate(kind, choice->name);
+    } catch (const Error& e) {
+      throw Error(e.code(), fmt::format("{}: {}: {}", given->second.where, key, e.what()));
+    }
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec))
+      throw Error(BERTH_E_NOT_FOUND, fmt::format("{}: {}: plugin {}: no such file", given->second.where, key, shown(file.string())));
+  }
   return out;
 }
 

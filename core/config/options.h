@@ -69,9 +69,13 @@ struct EngineOptions {
 
 class Options {
  public:
+  // What a value was written as: TOML files carry types, overrides (flags, berth_options_set)
+  // are text parsed by the key's own rules.
+  enum class Kind { text, string, integer, floating, boolean, array };
   struct Value {
     std::string text;
     std::string where;  // "berth.toml:12" or "override"
+    Kind kind = Kind::text;
   };
 
   void load_file(const std::filesystem::path& path);
@@ -82,12 +86,20 @@ class Options {
   // Validates everything and produces the engine's options. Throws Error(BERTH_E_CONFIG) naming
   // the key and where it came from.
   EngineOptions resolve() const;
+  // resolve(), then each plugin named (not given by path) must be found in the search path
+  // (engine.plugin_path, then the built-ins): Error(BERTH_E_NOT_FOUND) naming the key and where
+  // it came from otherwise. Apart from resolve() because the search path may be set after a name.
+  EngineOptions resolve_for_open() const;
 
   const std::map<std::string, Value>& values() const { return values_; }
 
  private:
   std::map<std::string, Value> values_;  // "section.key" -> value
 };
+
+// The longest value a key takes (more is refused, whatever the key), and the longest node_id.
+inline constexpr size_t kMaxValueBytes = size_t{64} << 10;
+inline constexpr size_t kMaxNodeIdBytes = 4096;
 
 // "120s", "500ms", "2m", or a plain number of seconds.
 std::chrono::milliseconds parse_duration(std::string_view text);

@@ -145,9 +145,13 @@ void Engine::Lookups::batch(const std::string_view* streams, size_t count, const
 }
 
 // A stream the snapshot does not know: placed as a pure function of this snapshot, so every
-// node answers the same, and recorded so the leader's next refresh includes it.
+// node answers the same, and recorded so the leader's next refresh includes it. An id longer than
+// any stream may have is refused first, every time, and nothing of it is kept.
 const char* Engine::place_unknown(const Snapshot& snapshot, uint64_t h, std::string_view stream) {
   if (stream.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "stream id is empty");
+  if (stream.size() > kMaxIdBytes)
+    throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("stream id of {} bytes exceeds the longest stream id ({} bytes)",
+                                                      stream.size(), kMaxIdBytes));
   const Snapshot* s = &snapshot;
   if (!s->placer) throw Error(s->placer_error_code, fmt::format("stream '{}': {}", stream, s->placer_error));
   uint32_t server = s->placer->place(h, kNaN);

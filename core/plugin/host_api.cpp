@@ -51,6 +51,18 @@ void log(const berth_host_api* host, int32_t level, const char* message, size_t 
   }
 }
 
+// Whether berth/result_codes.h defines `code`.
+bool defined_code(int32_t code) {
+  switch (code) {
+#define BERTH_RESULT_CODE(symbol, name) case symbol:
+#include "berth/result_codes.inc"
+#undef BERTH_RESULT_CODE
+    return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 berth_host_api make_host_api(const std::string* plugin_name) {
@@ -68,6 +80,12 @@ berth_host_api make_host_api(const std::string* plugin_name) {
 
 void check_plugin_call(int32_t code, const berth_status& status, std::string_view context) {
   if (code == BERTH_OK) return;
+  if (!defined_code(code)) {
+    // Hosts switch on the codes berth.h lists: one a plugin made up is the plugin misbehaving.
+    throw Error(BERTH_E_PLUGIN, std::string(context) + ": returned code " + std::to_string(code) +
+                                    ", which berth/result_codes.h does not define" +
+                                    (status.message.empty() ? std::string(" (no message)") : ": " + status.message));
+  }
   std::string message = status.message.empty() ? std::string("failed with code ") + std::to_string(code) +
                                                      " (" + code_name(code) + ") and no message"
                                                : status.message;

@@ -25,7 +25,8 @@ namespace berth {
 berth_host_api make_host_api(const std::string* plugin_name);
 
 // Throws Error(code, context + ": " + status message) when code is not BERTH_OK. A plugin that
-// fails without saying why, or says why but returns OK, is reported as such.
+// fails without saying why, or says why but returns OK, is reported as such; a code
+// berth/result_codes.h does not define becomes BERTH_E_PLUGIN naming it.
 void check_plugin_call(int32_t code, const berth_status& status, std::string_view context);
 
 }  // namespace berth

@@ -62,6 +62,10 @@ class PluginRegistry {
 
   const std::vector<std::filesystem::path>& search_dirs() const { return dirs_; }
 
+  // The file load() would open for `name_or_path`, without opening it; throws as load() does
+  // when a name is found in no search directory.
+  std::filesystem::path locate(int32_t kind, std::string_view name_or_path) const { return resolve(kind, name_or_path); }
+
  private:
   std::filesystem::path resolve(int32_t kind, std::string_view name_or_path) const;
 

@@ -98,7 +98,7 @@ int32_t berth_options_set(berth_options *options, const char *key, const char *v
 
 typedef struct berth_engine berth_engine;
 
-/* Loads the plugins, connects the backend, joins the election (unless engine.campaign = false). */
+/* Loads the plugins, connects the backend, joins the election (unless engine.campaign = false). NULL options: every default (the in-process memory backend, cluster "default"). */
 int32_t berth_engine_open(const berth_options *options, berth_engine **out, berth_error **err);
 /* Leaves membership and the election and frees everything. NULL is ignored. */
 void berth_engine_close(berth_engine *engine);
@@ -107,8 +107,8 @@ void berth_engine_close(berth_engine *engine);
  * The server that owns `stream`. Known streams are answered from the current snapshot without a
  * lock or an allocation. An unknown stream is placed by the policy as a pure function of the
  * current snapshot and the stream id (every node gives the same answer until the next version)
- * and is recorded so the leader's next refresh includes it.
- * *out_owner stays valid until berth_engine_close.
+ * and is recorded so the leader's next refresh includes it. stream_len is checked before a byte
+ * is read: 0, or over 64 KiB, is BERTH_E_INVALID_ARGUMENT. *out_owner stays valid until close.
  */
 int32_t berth_engine_lookup(berth_engine *engine, const char *stream, size_t stream_len,
                             const char **out_owner, berth_error **err);
@@ -116,12 +116,12 @@ int32_t berth_engine_lookup(berth_engine *engine, const char *stream, size_t str
 /*
  * The owners of `count` streams at once, all answered from one snapshot. Faster per stream than
  * single calls on large clusters (the table probes of a batch overlap). On error, owners before
- * the failing stream are filled and the error names it.
+ * the failing stream are filled and the error names it (its index; lengths are checked as above).
  */
 int32_t berth_engine_lookup_batch(berth_engine *engine, const char *const *streams, const size_t *stream_lens,
                                   size_t count, const char **out_owners, berth_error **err);
 
-/* Register a server (a member that can own streams) for as long as this engine is open. */
+/* Register a server while this engine is open. Server ids (here and in every call) are 1 to 4096 bytes on every backend. */
 int32_t berth_engine_join(berth_engine *engine, const char *server_id, double capacity,
                           berth_error **err);
 /*
