@@ -95,6 +95,7 @@ void ZkBackend::run_heartbeats() noexcept {
 }
 
 void ZkBackend::became_leader_locked() {
+  intake_listed_.clear();  // everything pending is news to a new leader
   // The worker sets the watch and tells the host: records may already be pending.
   {
     std::lock_guard lock(events_.mutex);
@@ -104,6 +105,7 @@ void ZkBackend::became_leader_locked() {
 }
 
 void ZkBackend::stopped_leading_locked() {
+  intake_read_.clear();
   if (!intake_watched_ || zh_ == nullptr) return;
   intake_watched_ = false;
   // Asynchronous, and nobody waits for the answer: a watch that could not be removed fires once,
@@ -193,8 +195,15 @@ void ZkBackend::arm_watches_locked(uint32_t what) {
     intake_watched_ = false;
     names = {};
     rc = zoo_wget_children(zh, intake_.c_str(), on_event, &events_, &names);
-    if (rc == ZOK) deallocate_String_vector(&names);
-    else fail(rc, "watch the children of", intake_);
+    if (rc != ZOK) fail(rc, "watch the children of", intake_);
+    std::set<std::string> listed;
+    for (int32_t i = 0; i < names.count; ++i) listed.emplace(names.data[i]);
+    deallocate_String_vector(&names);
+    ++intake_listings_;
+    intake_news_ = intake_news_ || std::any_of(listed.begin(), listed.end(), [&](const std::string& name) {
+                     return intake_listed_.count(name) == 0;
+                   });
+    intake_listed_ = std::move(listed);
     intake_watched_ = true;
   }
 }
@@ -254,6 +263,8 @@ void ZkBackend::run_worker() noexcept {
         notify |= kAllChanges;
       } else if (zh_ != nullptr && zoo_state(zh_) == ZOO_CONNECTED_STATE) {
         uint32_t want = bits | unarmed;
+        intake_news_ = false;
+        const uint64_t listings = intake_listings_;
         if ((bits & BERTH_CHANGED_CONNECTION) != 0 || unarmed != 0) {
           // Back from a disconnection: every watch again (the client drops a duplicate), and the
           // host looks at the snapshot and the election, in case a change fell into the gap.
@@ -270,6 +281,12 @@ void ZkBackend::run_worker() noexcept {
           unarmed = BERTH_CHANGED_INTAKE;
           arm_watches_locked(BERTH_CHANGED_INTAKE);
           unarmed = 0;
+        }
+        // The intake was listed: the host hears of it exactly when a record is new to the
+        // listings (a change that only removed records is no news).
+        if (intake_listings_ != listings) {
+          if (intake_news_) notify |= BERTH_CHANGED_INTAKE;
+          else notify &= ~static_cast<uint32_t>(BERTH_CHANGED_INTAKE);
         }
       } else {
         unarmed |= bits & (kAllChanges | kPredecessor) & ~static_cast<uint32_t>(BERTH_CHANGED_CONNECTION);

@@ -52,6 +52,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -128,8 +129,8 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   // Throws BERTH_E_STATE unless this instance still leads (its epoch is the current one).
   void check_leads_locked(const char* operation);
   void delete_tree_locked(const std::string& path);
-  void collect_garbage_locked();
-  void collect_garbage_best_effort_locked();  // logs what fails
+  // Starts removing old versions once `committed` is the pointer (zk_cleanup.cpp); returns at once.
+  void collect_garbage_after_locked(const Latest& committed);
   // BERTH_E_CORRUPT when missing or unreadable; `data_version` receives the node's data version.
   Latest read_latest_locked(int32_t* data_version = nullptr);
   bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes);
@@ -160,6 +161,13 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   uint64_t last_epoch_ = 0;
   std::string description_;
   bool intake_watched_ = false;  // a child watch on intake/ is set (only while leading)
+  // The records under intake/ when its watch was last set, and whether a listing since the
+  // worker's last notification held one not listed before: a change that only removed records
+  // (the leader settling them) wakes nobody. intake_listings_ counts the listings.
+  std::set<std::string> intake_listed_;
+  bool intake_news_ = false;
+  uint64_t intake_listings_ = 0;
+  std::map<std::string, std::string> intake_read_;  // records peek_intake read: name -> bytes
 
   // The heartbeat thread's view of the handle: set once a session is up, cleared before it is
   // closed. Taken after mutex_ when both are needed, alone by the heartbeat thread.
