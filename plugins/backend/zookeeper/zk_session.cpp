@@ -27,6 +27,18 @@ void on_auth(int rc, const void* context) {
 // The client requires a completion for every asynchronous call, even one nobody waits for.
 void ignore_answer(int, const void*) {}
 
+// The answer to re-arming the watch on `latest`: a failure is reported as a change to look at,
+// so the worker sets it again and the host reads the pointer once more.
+void on_latest_rearmed(int rc, const Stat*, const void* context) {
+  if (rc == ZOK) return;
+  auto* events = static_cast<Events*>(const_cast<void*>(context));
+  {
+    std::lock_guard lock(events->mutex);
+    events->pending |= BERTH_CHANGED_SNAPSHOT;
+  }
+  events->wake.notify_all();
+}
+
 }  // namespace
 
 void ZkBackend::connect_locked() {
@@ -173,7 +185,7 @@ void ZkBackend::warn_if_open_locked() {
                                            "change it; backend.auth protects only clusters created with it");
 }
 
-void ZkBackend::arm_watches_locked(uint32_t what) {
+void ZkBackend::arm_watches_locked(uint32_t what, bool host_reads_latest) {
   zhandle_t* zh = handle();
   Stat stat;
   String_vector names{};
@@ -187,7 +199,12 @@ void ZkBackend::arm_watches_locked(uint32_t what) {
     rc = zoo_wexists(zh, epoch_.c_str(), on_event, &events_, &stat);
     if (rc != ZOK) fail(rc, "watch", epoch_);
   }
-  if ((what & BERTH_CHANGED_SNAPSHOT) != 0) {
+  if ((what & BERTH_CHANGED_SNAPSHOT) != 0 && host_reads_latest) {
+    // Without waiting: the host's read of `latest` follows this request on the same session, so
+    // the server sets the watch first, and a change in between is what that read returns.
+    rc = zoo_awexists(zh, latest_.c_str(), on_event, &events_, on_latest_rearmed, &events_);
+    if (rc != ZOK) fail(rc, "watch", latest_);
+  } else if ((what & BERTH_CHANGED_SNAPSHOT) != 0) {
     rc = zoo_wexists(zh, latest_.c_str(), on_event, &events_, &stat);
     if (rc != ZOK) fail(rc, "watch", latest_);
   }
@@ -272,7 +289,8 @@ void ZkBackend::run_worker() noexcept {
           notify |= BERTH_CHANGED_SNAPSHOT | BERTH_CHANGED_LEADER;
         }
         unarmed = want & (kAllChanges | kPredecessor);
-        arm_watches_locked(want);
+        // The host is told of the snapshot whenever its watch is set here, and reads it after.
+        arm_watches_locked(want, (notify & BERTH_CHANGED_SNAPSHOT) != 0);
         // The predecessor went, or the epoch moved: look at the election again (only then, so
         // followers do not poll).
         if ((want & (BERTH_CHANGED_LEADER | kPredecessor)) != 0 && campaigning_ && my_epoch_ == 0) try_lead_locked();

@@ -120,7 +120,9 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   void authenticate_locked();                // sends auth_ on a new session; waits for the answer
   void ensure_layout_locked();
   void warn_if_open_locked();
-  void arm_watches_locked(uint32_t what);
+  // `host_reads_latest`: the host is told of the snapshot and reads `latest` after this returns,
+  // so its watch is set without waiting for the answer.
+  void arm_watches_locked(uint32_t what, bool host_reads_latest = false);
   void create_candidate_locked();            // a new EPHEMERAL_SEQUENTIAL candidate
   void try_lead_locked();                    // advance this instance's candidacy
   void register_locked();                    // after a new session: members and candidacy again
