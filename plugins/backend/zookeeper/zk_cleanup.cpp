@@ -89,6 +89,23 @@ void on_versions(int rc, const String_vector* names, const void* data) {
 }  // namespace
 
 void ZkBackend::collect_garbage_after_locked(const Latest& committed) {
+  // Once publications pause for kQuiet, and at the latest kMaxDelay after the first of them.
+  constexpr int64_t kQuiet = 100'000'000, kMaxDelay = 1'000'000'000;
+  const int64_t now = static_cast<int64_t>(monotonic_ns());
+  if (!collect_after_) collect_first_ns_ = now;
+  collect_after_ = committed;
+  collect_due_ns_.store(std::min(now + kQuiet, collect_first_ns_ + kMaxDelay));
+  {
+    std::lock_guard lock(events_.mutex);  // the worker waits until then
+  }
+  events_.wake.notify_all();
+}
+
+void ZkBackend::collect_garbage_if_due_locked() {
+  if (!collect_after_ || static_cast<int64_t>(monotonic_ns()) < collect_due_ns_.load()) return;
+  const Latest committed = *collect_after_;
+  collect_after_.reset();
+  collect_due_ns_.store(0);
   auto* pass = new Pass{handle(), host_, versions_, committed.version, committed.base};
   int rc = zoo_aget_children(pass->zh, versions_.c_str(), 0, on_versions, pass);
   if (rc != ZOK) {

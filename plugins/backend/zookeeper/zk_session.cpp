@@ -256,7 +256,13 @@ void ZkBackend::run_worker() noexcept {
     {
       std::unique_lock lock(events_.mutex);
       const bool retry = need_session || unarmed != 0;
-      events_.wake.wait_for(lock, std::chrono::milliseconds(retry ? 250 : 1000), [&] { return events_.stop || events_.pending != 0; });
+      auto wait = std::chrono::nanoseconds(std::chrono::milliseconds(retry ? 250 : 1000));
+      if (const int64_t due = collect_due_ns_.load(); due != 0)
+        wait = std::min(wait, std::chrono::nanoseconds(std::max<int64_t>(due - static_cast<int64_t>(monotonic_ns()), 0)));
+      events_.wake.wait_for(lock, wait, [&] {
+        return events_.stop || events_.pending != 0 ||
+               (collect_due_ns_.load() != 0 && static_cast<int64_t>(monotonic_ns()) >= collect_due_ns_.load());
+      });
       if (events_.stop) return;
       bits = events_.pending;
       events_.pending = 0;
@@ -264,6 +270,10 @@ void ZkBackend::run_worker() noexcept {
     uint32_t notify = bits & kAllChanges;
     try {
       std::lock_guard lock(mutex_);
+      if (!need_session && (bits & kExpired) == 0 && zh_ != nullptr && zoo_state(zh_) == ZOO_CONNECTED_STATE)
+        collect_garbage_if_due_locked();
+      else if (collect_due_ns_.load() != 0)  // once connected again, not in a loop meanwhile
+        collect_due_ns_.store(static_cast<int64_t>(monotonic_ns()) + 250'000'000);
       if ((bits & kExpired) != 0 || need_session) {
         // The session is gone, and with it every ephemeral registration: start a new one.
         close_locked();

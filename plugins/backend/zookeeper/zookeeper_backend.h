@@ -50,7 +50,9 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <atomic>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -131,8 +133,10 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   // Throws BERTH_E_STATE unless this instance still leads (its epoch is the current one).
   void check_leads_locked(const char* operation);
   void delete_tree_locked(const std::string& path);
-  // Starts removing old versions once `committed` is the pointer (zk_cleanup.cpp); returns at once.
-  void collect_garbage_after_locked(const Latest& committed);
+  // Old versions go once publications pause (zk_cleanup.cpp): a pass's deletions are writes on
+  // this session, which the server would otherwise order before the next hand-off's reads.
+  void collect_garbage_after_locked(const Latest& committed);  // records what may go, returns
+  void collect_garbage_if_due_locked();                       // starts the pass when it is due
   // BERTH_E_CORRUPT when missing or unreadable; `data_version` receives the node's data version.
   Latest read_latest_locked(int32_t* data_version = nullptr);
   bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes);
@@ -170,6 +174,9 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   bool intake_news_ = false;
   uint64_t intake_listings_ = 0;
   std::map<std::string, std::string> intake_read_;  // records peek_intake read: name -> bytes
+  std::optional<Latest> collect_after_;  // the newest committed pointer, while its pass is due
+  int64_t collect_first_ns_ = 0;         // when the first publication since the last pass committed
+  std::atomic<int64_t> collect_due_ns_{0};  // monotonic ns the worker starts the pass at; 0: none
 
   // The heartbeat thread's view of the handle: set once a session is up, cleared before it is
   // closed. Taken after mutex_ when both are needed, alone by the heartbeat thread.
