@@ -1,7 +1,6 @@
-// The zookeeper backend's collection of old snapshot versions, run after a publication commits:
-// asynchronous calls whose answers arrive on the client's completion thread, so neither the
-// publication nor the backend's mutex waits for it (the next publication, the watches and the
-// reads go on meanwhile). What fails stays for the next pass.
+// The zookeeper backend's collection of old snapshot versions, started by the worker once
+// publications pause: asynchronous calls whose answers arrive on the client's completion thread,
+// so neither a publication nor the backend's mutex waits for it. What fails stays for the next pass.
 //
 // What may go: a version below the one the committed pointer names, other than its base. Every
 // later pointer names a newer version, based on the version or the base this one names (the
