@@ -34,6 +34,14 @@ class ZooKeeperDeltaTest : public ::testing::Test {
     text.resize(len < 0 ? 0 : static_cast<size_t>(len));
     return text;
   }
+  // The version nodes once the collection after the last publication is done (it runs on the
+  // client's completion thread), i.e. once there are `count` of them; what is there at the end.
+  std::vector<std::string> versions_once(RawClient& raw, size_t count) {
+    std::vector<std::string> versions;
+    for (int i = 0; i < 2000 && (versions = raw.children(root_ + "/snapshots/versions")).size() != count; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return versions;
+  }
 
   PluginRegistry registry_;
   std::shared_ptr<const LoadedPlugin> plugin_ = registry_.load(BERTH_PLUGIN_BACKEND, "zookeeper");
@@ -50,7 +58,7 @@ TEST_F(ZooKeeperDeltaTest, TheBasesChunksStayWhileThePointerNamesItAndGoAfter) {
   ASSERT_NE(raw.zh(), nullptr);
   std::string text = pointer(raw);
   EXPECT_EQ(text.rfind("berth-zk-latest 2 6 ", 0), 0u) << "format 2, which older readers refuse: " << text;
-  std::vector<std::string> versions = raw.children(root_ + "/snapshots/versions");
+  std::vector<std::string> versions = versions_once(raw, 3);
   ASSERT_EQ(versions.size(), 3u) << "the newest two and the base";
   EXPECT_EQ(versions.front().substr(0, 20), "00000000000000000001");
   EXPECT_EQ(raw.children(root_ + "/snapshots/versions/" + versions.front()).size(), 3u);
@@ -59,11 +67,45 @@ TEST_F(ZooKeeperDeltaTest, TheBasesChunksStayWhileThePointerNamesItAndGoAfter) {
   leader->publish(epoch, 7, "checkpoint seven");
   leader->publish_based(epoch, 8, 7, "delta eight");
   EXPECT_EQ(pointer(raw).rfind("berth-zk-latest 2 8 ", 0), 0u);
-  versions = raw.children(root_ + "/snapshots/versions");
+  versions = versions_once(raw, 2);
   ASSERT_EQ(versions.size(), 2u) << "version 1 is collected once nothing is based on it";
   EXPECT_EQ(versions.front().substr(0, 20), "00000000000000000007");
   leader->publish(epoch, 9, "full nine");
   EXPECT_EQ(pointer(raw).rfind("berth-zk-latest 1 9 ", 0), 0u) << "a self-contained version keeps format 1";
+}
+
+// Nodes of versions above the latest (a commit whose reply was lost and that did not happen, a
+// deposed leader's attempt) sort above what the pointer names: the collection still keeps the
+// latest and its base, whatever the number of such nodes, and removes them only once a pointer
+// names a newer version.
+TEST_F(ZooKeeperDeltaTest, TheCollectionNeverRemovesWhatThePointerNamesWhateverLiesAboveIt) {
+  auto leader = open();
+  uint64_t epoch = lead(*leader);
+  leader->publish(epoch, 1, "checkpoint one");
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  for (const char* leftover : {"00000000000000000004-00000000000000000999", "00000000000000000005-00000000000000000999"}) {
+    const std::string dir = root_ + "/snapshots/versions/" + leftover;
+    ASSERT_EQ(zoo_create(raw.zh(), dir.c_str(), "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr, 0), ZOK);
+    ASSERT_EQ(zoo_create(raw.zh(), (dir + "/0").c_str(), "x", 1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr, 0), ZOK);
+  }
+  leader->publish_based(epoch, 2, 1, "delta two");
+  leader->publish_based(epoch, 3, 1, "delta three");
+  // Versions 1 (the base), 2, 3 (the latest) and the two leftovers: only 2 may go.
+  std::vector<std::string> versions = versions_once(raw, 4);
+  ASSERT_EQ(versions.size(), 4u);
+  EXPECT_EQ(versions[0].substr(0, 20), "00000000000000000001");
+  EXPECT_EQ(versions[1].substr(0, 20), "00000000000000000003");
+  EXPECT_EQ(leader->fetch_version(1), "checkpoint one");
+  EXPECT_EQ(leader->fetch_version(3), "delta three");
+  EXPECT_EQ(leader->fetch(0).second, "delta three");
+
+  leader->publish(epoch, 6, "checkpoint six");
+  leader->publish(epoch, 7, "checkpoint seven");
+  versions = versions_once(raw, 2);
+  ASSERT_EQ(versions.size(), 2u) << "below a pointer naming version 7, the leftovers go too";
+  EXPECT_EQ(versions[0].substr(0, 20), "00000000000000000006");
+  EXPECT_EQ(leader->fetch(0).second, "checkpoint seven");
 }
 
 }  // namespace

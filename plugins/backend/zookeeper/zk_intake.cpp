@@ -1,8 +1,10 @@
 // The zookeeper backend's intake: records are PERSISTENT_SEQUENTIAL nodes under intake/, taken
 // (or peeked and settled) by the leader only.
 #include <algorithm>
+#include <map>
 #include <vector>
 
+#include "zk_async.h"
 #include "zk_client.h"
 #include "zookeeper_backend.h"
 
@@ -55,18 +57,48 @@ void ZkBackend::drain(const plugin::Sink& out) {
   for (const std::string& record : records) out.item("", record.data(), record.size());
 }
 
+// Two round trips: the epoch and the list together, then every record not read before at once.
+// A record never changes, and its name is never given again, so what was read stays true.
 void ZkBackend::peek_intake(const plugin::Sink& out) {
   std::vector<std::pair<std::string, std::string>> records;
   {
     std::lock_guard lock(mutex_);
-    check_leads_locked("peek_intake");
+    if (candidate_.empty() || my_epoch_ == 0)
+      throw Error(BERTH_E_STATE, "peek_intake: only the leader takes submissions, and this instance does not lead");
+    zhandle_t* zh = handle();
+    Outstanding listing;
+    DataAnswer epoch;
+    ChildrenAnswer children;
+    get_async(zh, epoch_, listing, epoch);
+    children_async(zh, intake_, listing, children);
+    listing.wait();
+    if (epoch.rc != ZOK && epoch.rc != ZNONODE) fail(epoch.rc, "read", epoch_);
+    if (epoch.rc == ZNONODE || static_cast<uint64_t>(epoch.stat.version) != my_epoch_) {
+      set_epoch_locked(0);
+      throw Error(BERTH_E_STATE, "peek_intake: this instance no longer leads (" + epoch_ + " moved on)");
+    }
+    if (children.rc != ZOK) fail(children.rc, "list the children of", intake_);
     // Sorted names are oldest first: r_ and a zero-padded sequence number (ZooKeeper's counter
     // wraps past 2^31 creations under intake/; as for drain(), order is then lost once).
-    for (const std::string& name : children_locked(intake_)) {
-      std::string record;
-      Stat stat;
-      if (get_locked(intake_ + "/" + name, &record, &stat)) records.emplace_back(name, std::move(record));
+    std::sort(children.names.begin(), children.names.end());
+    std::map<std::string, std::string> known;
+    std::vector<std::pair<std::string, DataAnswer>> unread;
+    for (const std::string& name : children.names) {
+      auto it = intake_read_.find(name);
+      if (it != intake_read_.end()) known.insert(intake_read_.extract(it));
+      else unread.emplace_back(name, DataAnswer{});
     }
+    Outstanding reading;
+    for (auto& [name, answer] : unread) get_async(zh, intake_ + "/" + name, reading, answer);
+    reading.wait();
+    for (auto& [name, answer] : unread) {
+      if (answer.rc == ZNONODE) continue;  // settled meanwhile
+      if (answer.rc != ZOK) fail(answer.rc, "read", intake_ + "/" + name);
+      known.emplace(name, std::move(answer.value));
+    }
+    intake_read_ = std::move(known);  // what is no longer listed is settled: forgotten
+    for (const std::string& name : children.names)
+      if (auto it = intake_read_.find(name); it != intake_read_.end()) records.emplace_back(name, it->second);
   }
   for (const auto& [name, record] : records) out.item(name, record.data(), record.size());
 }

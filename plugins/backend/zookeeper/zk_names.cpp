@@ -1,9 +1,11 @@
 #include "zk_names.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <utility>
 
 #include "decimal.h"
 
@@ -103,6 +105,20 @@ std::optional<Latest> parse_latest(std::string_view text) {
   if (in >> rest) return std::nullopt;
   if (format == "2" && (latest.base == 0 || latest.base >= latest.version)) return std::nullopt;
   return latest;
+}
+
+std::vector<std::string> versions_to_remove(std::vector<std::string> names, uint64_t latest, uint64_t base) {
+  std::vector<std::pair<uint64_t, std::string>> versions;
+  for (std::string& name : names)
+    if (auto v = version_of_node_name(name)) versions.emplace_back(*v, std::move(name));
+  std::sort(versions.begin(), versions.end());
+  constexpr size_t kKeepVersions = 2;  // the newest stay too, for readers who just read the pointer
+  std::vector<std::string> doomed;
+  for (size_t i = 0; i + kKeepVersions < versions.size(); ++i) {
+    const auto& [version, name] = versions[i];
+    if (version < latest && version != base) doomed.push_back(name);
+  }
+  return doomed;
 }
 
 }  // namespace berth::zk

@@ -12,7 +12,6 @@ namespace {
 using plugin::Error;
 
 constexpr size_t kChunkBytes = 512u << 10;  // a chunk and its request stay well below 1 MB
-constexpr size_t kKeepVersions = 2;
 
 }  // namespace
 
@@ -91,7 +90,7 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     // ZNODEEXISTS: a leftover of an earlier failed attempt of ours, cleared by the path below.
     if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "publish (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
     if (rc == ZOK) {
-      collect_garbage_best_effort_locked();
+      collect_garbage_after_locked(next);
       return;
     }
   }
@@ -147,34 +146,7 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     }
     throw;
   }
-  collect_garbage_best_effort_locked();
-}
-
-// Old versions go (best effort: a failure here does not undo the publication).
-void ZkBackend::collect_garbage_best_effort_locked() {
-  try {
-    collect_garbage_locked();
-  } catch (const Error& e) {
-    plugin::log(host_, BERTH_LOG_WARN, std::string("zookeeper: removing old snapshot versions: ") + e.what());
-  }
-}
-
-// Keeps the newest kKeepVersions versions and the base of the latest, as the pointer names it now
-// (read again, so a successor's newer publication is respected).
-void ZkBackend::collect_garbage_locked() {
-  std::string text;
-  Stat stat;
-  if (!get_locked(latest_, &text, &stat)) return;
-  auto latest = parse_latest(text);
-  if (!latest) return;
-  const std::string base = latest->base != 0 ? version_node_name(latest->base, latest->base_epoch) : std::string();
-  std::vector<std::pair<uint64_t, std::string>> versions;
-  for (const std::string& name : children_locked(versions_))
-    if (auto v = version_of_node_name(name)) versions.emplace_back(*v, name);
-  std::sort(versions.begin(), versions.end());
-  if (versions.size() <= kKeepVersions) return;
-  for (size_t i = 0; i + kKeepVersions < versions.size(); ++i)
-    if (versions[i].second != base) delete_tree_locked(versions_ + "/" + versions[i].second);
+  collect_garbage_after_locked(next);
 }
 
 // The chunks of one version node; false when some are gone (collected after a newer publication).

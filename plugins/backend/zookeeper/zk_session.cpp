@@ -27,6 +27,18 @@ void on_auth(int rc, const void* context) {
 // The client requires a completion for every asynchronous call, even one nobody waits for.
 void ignore_answer(int, const void*) {}
 
+// The answer to re-arming the watch on `latest`: a failure is reported as a change to look at,
+// so the worker sets it again and the host reads the pointer once more.
+void on_latest_rearmed(int rc, const Stat*, const void* context) {
+  if (rc == ZOK) return;
+  auto* events = static_cast<Events*>(const_cast<void*>(context));
+  {
+    std::lock_guard lock(events->mutex);
+    events->pending |= BERTH_CHANGED_SNAPSHOT;
+  }
+  events->wake.notify_all();
+}
+
 }  // namespace
 
 void ZkBackend::connect_locked() {
@@ -95,6 +107,7 @@ void ZkBackend::run_heartbeats() noexcept {
 }
 
 void ZkBackend::became_leader_locked() {
+  intake_listed_.clear();  // everything pending is news to a new leader
   // The worker sets the watch and tells the host: records may already be pending.
   {
     std::lock_guard lock(events_.mutex);
@@ -104,6 +117,7 @@ void ZkBackend::became_leader_locked() {
 }
 
 void ZkBackend::stopped_leading_locked() {
+  intake_read_.clear();
   if (!intake_watched_ || zh_ == nullptr) return;
   intake_watched_ = false;
   // Asynchronous, and nobody waits for the answer: a watch that could not be removed fires once,
@@ -171,7 +185,7 @@ void ZkBackend::warn_if_open_locked() {
                                            "change it; backend.auth protects only clusters created with it");
 }
 
-void ZkBackend::arm_watches_locked(uint32_t what) {
+void ZkBackend::arm_watches_locked(uint32_t what, bool host_reads_latest) {
   zhandle_t* zh = handle();
   Stat stat;
   String_vector names{};
@@ -185,7 +199,12 @@ void ZkBackend::arm_watches_locked(uint32_t what) {
     rc = zoo_wexists(zh, epoch_.c_str(), on_event, &events_, &stat);
     if (rc != ZOK) fail(rc, "watch", epoch_);
   }
-  if ((what & BERTH_CHANGED_SNAPSHOT) != 0) {
+  if ((what & BERTH_CHANGED_SNAPSHOT) != 0 && host_reads_latest) {
+    // Without waiting: the host's read of `latest` follows this request on the same session, so
+    // the server sets the watch first, and a change in between is what that read returns.
+    rc = zoo_awexists(zh, latest_.c_str(), on_event, &events_, on_latest_rearmed, &events_);
+    if (rc != ZOK) fail(rc, "watch", latest_);
+  } else if ((what & BERTH_CHANGED_SNAPSHOT) != 0) {
     rc = zoo_wexists(zh, latest_.c_str(), on_event, &events_, &stat);
     if (rc != ZOK) fail(rc, "watch", latest_);
   }
@@ -193,8 +212,15 @@ void ZkBackend::arm_watches_locked(uint32_t what) {
     intake_watched_ = false;
     names = {};
     rc = zoo_wget_children(zh, intake_.c_str(), on_event, &events_, &names);
-    if (rc == ZOK) deallocate_String_vector(&names);
-    else fail(rc, "watch the children of", intake_);
+    if (rc != ZOK) fail(rc, "watch the children of", intake_);
+    std::set<std::string> listed;
+    for (int32_t i = 0; i < names.count; ++i) listed.emplace(names.data[i]);
+    deallocate_String_vector(&names);
+    ++intake_listings_;
+    intake_news_ = intake_news_ || std::any_of(listed.begin(), listed.end(), [&](const std::string& name) {
+                     return intake_listed_.count(name) == 0;
+                   });
+    intake_listed_ = std::move(listed);
     intake_watched_ = true;
   }
 }
@@ -230,7 +256,13 @@ void ZkBackend::run_worker() noexcept {
     {
       std::unique_lock lock(events_.mutex);
       const bool retry = need_session || unarmed != 0;
-      events_.wake.wait_for(lock, std::chrono::milliseconds(retry ? 250 : 1000), [&] { return events_.stop || events_.pending != 0; });
+      auto wait = std::chrono::nanoseconds(std::chrono::milliseconds(retry ? 250 : 1000));
+      if (const int64_t due = collect_due_ns_.load(); due != 0)
+        wait = std::min(wait, std::chrono::nanoseconds(std::max<int64_t>(due - static_cast<int64_t>(monotonic_ns()), 0)));
+      events_.wake.wait_for(lock, wait, [&] {
+        return events_.stop || events_.pending != 0 ||
+               (collect_due_ns_.load() != 0 && static_cast<int64_t>(monotonic_ns()) >= collect_due_ns_.load());
+      });
       if (events_.stop) return;
       bits = events_.pending;
       events_.pending = 0;
@@ -238,6 +270,10 @@ void ZkBackend::run_worker() noexcept {
     uint32_t notify = bits & kAllChanges;
     try {
       std::lock_guard lock(mutex_);
+      if (!need_session && (bits & kExpired) == 0 && zh_ != nullptr && zoo_state(zh_) == ZOO_CONNECTED_STATE)
+        collect_garbage_if_due_locked();
+      else if (collect_due_ns_.load() != 0)  // once connected again, not in a loop meanwhile
+        collect_due_ns_.store(static_cast<int64_t>(monotonic_ns()) + 250'000'000);
       if ((bits & kExpired) != 0 || need_session) {
         // The session is gone, and with it every ephemeral registration: start a new one.
         close_locked();
@@ -254,6 +290,8 @@ void ZkBackend::run_worker() noexcept {
         notify |= kAllChanges;
       } else if (zh_ != nullptr && zoo_state(zh_) == ZOO_CONNECTED_STATE) {
         uint32_t want = bits | unarmed;
+        intake_news_ = false;
+        const uint64_t listings = intake_listings_;
         if ((bits & BERTH_CHANGED_CONNECTION) != 0 || unarmed != 0) {
           // Back from a disconnection: every watch again (the client drops a duplicate), and the
           // host looks at the snapshot and the election, in case a change fell into the gap.
@@ -261,7 +299,8 @@ void ZkBackend::run_worker() noexcept {
           notify |= BERTH_CHANGED_SNAPSHOT | BERTH_CHANGED_LEADER;
         }
         unarmed = want & (kAllChanges | kPredecessor);
-        arm_watches_locked(want);
+        // The host is told of the snapshot whenever its watch is set here, and reads it after.
+        arm_watches_locked(want, (notify & BERTH_CHANGED_SNAPSHOT) != 0);
         // The predecessor went, or the epoch moved: look at the election again (only then, so
         // followers do not poll).
         if ((want & (BERTH_CHANGED_LEADER | kPredecessor)) != 0 && campaigning_ && my_epoch_ == 0) try_lead_locked();
@@ -270,6 +309,12 @@ void ZkBackend::run_worker() noexcept {
           unarmed = BERTH_CHANGED_INTAKE;
           arm_watches_locked(BERTH_CHANGED_INTAKE);
           unarmed = 0;
+        }
+        // The intake was listed: the host hears of it exactly when a record is new to the
+        // listings (a change that only removed records is no news).
+        if (intake_listings_ != listings) {
+          if (intake_news_) notify |= BERTH_CHANGED_INTAKE;
+          else notify &= ~static_cast<uint32_t>(BERTH_CHANGED_INTAKE);
         }
       } else {
         unarmed |= bits & (kAllChanges | kPredecessor) & ~static_cast<uint32_t>(BERTH_CHANGED_CONNECTION);

@@ -50,8 +50,11 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <atomic>
 #include <map>
+#include <optional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -119,7 +122,9 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   void authenticate_locked();                // sends auth_ on a new session; waits for the answer
   void ensure_layout_locked();
   void warn_if_open_locked();
-  void arm_watches_locked(uint32_t what);
+  // `host_reads_latest`: the host is told of the snapshot and reads `latest` after this returns,
+  // so its watch is set without waiting for the answer.
+  void arm_watches_locked(uint32_t what, bool host_reads_latest = false);
   void create_candidate_locked();            // a new EPHEMERAL_SEQUENTIAL candidate
   void try_lead_locked();                    // advance this instance's candidacy
   void register_locked();                    // after a new session: members and candidacy again
@@ -128,8 +133,10 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   // Throws BERTH_E_STATE unless this instance still leads (its epoch is the current one).
   void check_leads_locked(const char* operation);
   void delete_tree_locked(const std::string& path);
-  void collect_garbage_locked();
-  void collect_garbage_best_effort_locked();  // logs what fails
+  // Old versions go once publications pause (zk_cleanup.cpp): a pass's deletions are writes on
+  // this session, which the server would otherwise order before the next hand-off's reads.
+  void collect_garbage_after_locked(const Latest& committed);  // records what may go, returns
+  void collect_garbage_if_due_locked();                       // starts the pass when it is due
   // BERTH_E_CORRUPT when missing or unreadable; `data_version` receives the node's data version.
   Latest read_latest_locked(int32_t* data_version = nullptr);
   bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes);
@@ -160,6 +167,16 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   uint64_t last_epoch_ = 0;
   std::string description_;
   bool intake_watched_ = false;  // a child watch on intake/ is set (only while leading)
+  // The records under intake/ when its watch was last set, and whether a listing since the
+  // worker's last notification held one not listed before: a change that only removed records
+  // (the leader settling them) wakes nobody. intake_listings_ counts the listings.
+  std::set<std::string> intake_listed_;
+  bool intake_news_ = false;
+  uint64_t intake_listings_ = 0;
+  std::map<std::string, std::string> intake_read_;  // records peek_intake read: name -> bytes
+  std::optional<Latest> collect_after_;  // the newest committed pointer, while its pass is due
+  int64_t collect_first_ns_ = 0;         // when the first publication since the last pass committed
+  std::atomic<int64_t> collect_due_ns_{0};  // monotonic ns the worker starts the pass at; 0: none
 
   // The heartbeat thread's view of the handle: set once a session is up, cleared before it is
   // closed. Taken after mutex_ when both are needed, alone by the heartbeat thread.
