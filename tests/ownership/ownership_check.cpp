@@ -272,13 +272,22 @@ class Run {
         zk.start_all();
         announce("the ensemble serves again");
         break;
-      case 4:
-        announce("drain and restart " + host);
-        process.ask("drain", "ok drain", 30s);
+      case 4: {
+        // Under soft hand-offs (the broken variant) a drained host's claims end when its own node
+        // installs the version that grants them elsewhere, so two hosts hold a stream only while
+        // the new holder's node is ahead of the drained one's. The leader's node installs first:
+        // the broken variant drains another host, or it would show nothing.
+        if (s_.soft && leads(*hosts_.at(server).process))
+          for (const auto& [id, h] : hosts_)
+            if (!leads(*h.process)) server = id;
+        NodeProcess& drained = *hosts_.at(server).process;
+        announce("drain and restart " + hosts_.at(server).name);
+        drained.ask("drain", "ok drain", 30s);
         wait_drained(server, 20s);
         stop_host(server);
         start_host(server);
         break;
+      }
       case 5:
         if (hosts_.size() >= static_cast<size_t>(s_.hosts) + 1) break;
         announce("a server joins");
