@@ -78,7 +78,7 @@ ZkFigures measure_zk(const BenchOptions& o, const Engine& engine) {
   follower_options.set("policy.name", o.policy);
   follower_options.set("engine.node_id", "bench-follower");
   follower_options.set("engine.campaign", "false");
-  Engine follower(follower_options.resolve());
+  Engine follower(follower_options.resolve_for_open());
 
   Snapshot copy;  // the published columns only: encoding needs nothing derived
   copy.meta = current->meta;
@@ -163,7 +163,7 @@ int run_bench(const BenchOptions& o) {
   options.set("engine.refresh_on_change", "false");
   options.set("engine.refresh_interval", "1h");
   options.set("engine.intake_refresh_delay", "0");  // the bench decides when the leader refreshes
-  Engine engine(options.resolve());
+  Engine engine(options.resolve_for_open());
   for (const std::string& s : servers) engine.join(s, 1.0);
   for (uint64_t i = 0; i < o.streams; ++i) engine.add_stream(workload.stream_ids[i], "", workload.loads[i]);
   engine.flush();

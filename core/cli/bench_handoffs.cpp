@@ -34,7 +34,7 @@ class Host {
   Host(Options options, std::string server, double capacity = 1.0) : server_(std::move(server)) {
     options.set("engine.node_id", "bench-" + server_, "bench");
     options.set("engine.campaign", "false", "bench");
-    engine_ = std::make_unique<Engine>(options.resolve());
+    engine_ = std::make_unique<Engine>(options.resolve_for_open());
     engine_->join(server_, capacity);
     claims_ = engine_->claims(server_);
     thread_ = std::thread([this] { serve(); });
@@ -118,7 +118,7 @@ int run_handoff_bench(const HandoffBenchOptions& o) {
 
   Options leader_options = base;
   leader_options.set("engine.node_id", "bench-leader", "bench");
-  Engine leader(leader_options.resolve());
+  Engine leader(leader_options.resolve_for_open());
   Host a(base, "server-a");
   Host b(base, "server-b");
   // The bystander: a server of the capacity of the background streams, so the two drained in

@@ -109,7 +109,7 @@ int run_plan(const RulesCommandOptions& o) {
   tools::Cluster cluster = tools::load_cluster(o.cluster, registry, o.policy);
   auto rules = compile_or_report(o, cluster.options);
   if (!rules) return 1;
-  EngineOptions resolved = cluster.options.resolve();
+  EngineOptions resolved = cluster.options.resolve_for_open();
   const Snapshot& base = *cluster.snapshot;
   // The base's loads as reported loads: what the next refresh would start from.
   Appraiser appraiser(registry.load(BERTH_PLUGIN_APPRAISER, "reported"), PluginConfig("appraiser", {}));

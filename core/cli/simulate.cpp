@@ -69,7 +69,7 @@ class Cluster {
     Options fleet = base_;
     fleet.set("engine.node_id", "fleet", "simulate");
     fleet.set("engine.campaign", "false", "simulate");
-    fleet_ = std::make_unique<Engine>(fleet.resolve());
+    fleet_ = std::make_unique<Engine>(fleet.resolve_for_open());
   }
 
   // The nodes open once the fleet has reported, so the first leader's first refresh already sees
@@ -83,7 +83,7 @@ class Cluster {
   std::unique_ptr<Engine> open_node(uint32_t i) {
     Options node = base_;
     node.set("engine.node_id", fmt::format("node-{}", i), "simulate");
-    return std::make_unique<Engine>(node.resolve());
+    return std::make_unique<Engine>(node.resolve_for_open());
   }
 
   Engine& fleet() { return *fleet_; }

@@ -142,7 +142,10 @@ typedef struct berth_policy_functions {
    */
   int32_t (*placer_create)(void *self, const berth_server_set *servers, const double *server_load,
                            void **out_placer, berth_status *status);
-  /* Place one new stream. May be called concurrently from many threads on one placer. */
+  /*
+   * Place one new stream. May be called concurrently from many threads on one placer.
+   * BERTH_E_NO_SERVERS says the placer can place no stream at all: the host may stop asking it.
+   */
   int32_t (*place)(const void *placer, uint64_t stream_hash, double load, uint32_t *out_server,
                    berth_status *status);
   void (*placer_destroy)(void *placer);
