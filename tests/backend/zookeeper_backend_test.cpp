@@ -3,8 +3,11 @@
 // of its own. BERTH_TEST_ZK=host:port uses a running server instead.
 #include <zookeeper/zookeeper.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
+#include <thread>
 
 #include "backend/backend_contract.h"
 #include "backend/watch_counter.h"
@@ -136,6 +139,21 @@ TEST_F(ZooKeeperBackendTest, SettlingWakesNobodyAndTheNextRecordStillDoes) {
   EXPECT_TRUE(on_leader.wait_for(BERTH_CHANGED_INTAKE, woken + 1, std::chrono::seconds(10)));
   ASSERT_TRUE(eventually([&] { return leader.peek_intake().size() == 1; }));
   EXPECT_EQ(leader.peek_intake()[0].second, "three");
+}
+
+// `latest` deleted from outside: the watch on it is set again (exists() sets it on a missing node
+// too), so the host hears of the deletion once, not in a loop of failed re-arms.
+TEST_F(ZooKeeperBackendTest, ADeletedLatestIsReportedOnceNotInALoop) {
+  WatchCounter on_reader;
+  Backend reader(plugin_, PluginConfig("backend", {{"connect", zk_connect(), "test"}, {"root", root_, "test"}}),
+                 on_reader.watch());
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  const int before = on_reader.count(BERTH_CHANGED_SNAPSHOT);
+  ASSERT_EQ(zoo_delete(raw.zh(), (root_ + "/snapshots/latest").c_str(), -1), ZOK);
+  EXPECT_TRUE(on_reader.wait_for(BERTH_CHANGED_SNAPSHOT, before + 1, std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_LE(on_reader.count(BERTH_CHANGED_SNAPSHOT) - before, 5) << "snapshot notifications in 1 s after the deletion";
 }
 
 TEST_F(ZooKeeperBackendTest, ALeaderWhoseCandidacyVanishedIsFenced) {
