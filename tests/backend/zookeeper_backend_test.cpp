@@ -156,6 +156,52 @@ TEST_F(ZooKeeperBackendTest, ADeletedLatestIsReportedOnceNotInALoop) {
   EXPECT_LE(on_reader.count(BERTH_CHANGED_SNAPSHOT) - before, 5) << "snapshot notifications in 1 s after the deletion";
 }
 
+// An operator rolls `latest` back to an older version (based on another) after a publication and
+// before its collection runs: the collection reads `latest` again and keeps what it names.
+TEST_F(ZooKeeperBackendTest, TheCollectionKeepsWhatALatestRolledBackNames) {
+  auto leader = open();
+  ASSERT_TRUE(leader->supports_deltas());
+  leader->campaign();
+  ASSERT_TRUE(eventually([&] { return leader->leadership().is_leader == 1; }));
+  const uint64_t epoch = leader->leadership().epoch;
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  const std::string latest = root_ + "/snapshots/latest";
+  leader->publish(epoch, 1, "one");
+  leader->publish_based(epoch, 2, 1, "two");
+  std::string rolled_back(256, '\0');
+  int length = static_cast<int>(rolled_back.size());
+  ASSERT_EQ(zoo_get(raw.zh(), latest.c_str(), 0, rolled_back.data(), &length, nullptr), ZOK);
+  rolled_back.resize(static_cast<size_t>(length));
+  for (uint64_t v = 3; v <= 5; ++v) leader->publish(epoch, v, "v" + std::to_string(v));
+  // Within the collection's quiet period (100 ms after the last publication).
+  ASSERT_EQ(zoo_set(raw.zh(), latest.c_str(), rolled_back.data(), static_cast<int>(rolled_back.size()), -1), ZOK);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the collection is due within 1 s
+  EXPECT_EQ(leader->fetch_version(2), "two") << "the version `latest` names";
+  EXPECT_EQ(leader->fetch_version(1), "one") << "its base";
+  const Backend::Latest now = leader->fetch_latest(0);
+  EXPECT_EQ(now.version, 2u);
+  EXPECT_EQ(now.base_version, 1u);
+  EXPECT_EQ(now.bytes, "two");
+}
+
+// `latest` overwritten with something unreadable before the collection runs: what it needs is
+// unknown, so the collection removes nothing.
+TEST_F(ZooKeeperBackendTest, TheCollectionRemovesNothingWhileLatestIsUnreadable) {
+  auto leader = open();
+  leader->campaign();
+  ASSERT_TRUE(eventually([&] { return leader->leadership().is_leader == 1; }));
+  const uint64_t epoch = leader->leadership().epoch;
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  for (uint64_t v = 1; v <= 5; ++v) leader->publish(epoch, v, "v" + std::to_string(v));
+  const std::string garbage = "not a pointer";
+  ASSERT_EQ(zoo_set(raw.zh(), (root_ + "/snapshots/latest").c_str(), garbage.data(), static_cast<int>(garbage.size()), -1),
+            ZOK);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the collection is due within 1 s
+  EXPECT_EQ(raw.children(root_ + "/snapshots/versions").size(), 5u);
+}
+
 TEST_F(ZooKeeperBackendTest, ALeaderWhoseCandidacyVanishedIsFenced) {
   // What a session expiry does to a leader: its ephemeral candidate znode is gone. The publish's
   // multi-op must notice, even though the instance has not heard about it yet.
