@@ -129,8 +129,18 @@ TEST_F(ZooKeeperBackendTest, SettlingWakesNobodyAndTheNextRecordStillDoes) {
   ASSERT_TRUE(on_leader.wait_for(BERTH_CHANGED_INTAKE, woken + 1, std::chrono::seconds(10)));
   std::vector<std::pair<std::string, std::string>> pending;
   ASSERT_TRUE(eventually([&] { return (pending = leader.peek_intake()).size() == 2; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // every wake-up of the submissions is in
+  // Every wake-up of the submissions is in once the count has stood still for 300 ms; a loaded
+  // machine may deliver one late, so a fixed sleep would not do.
   woken = on_leader.count(BERTH_CHANGED_INTAKE);
+  for (auto still_since = std::chrono::steady_clock::now(), give_up = still_since + std::chrono::seconds(10);
+       std::chrono::steady_clock::now() - still_since < std::chrono::milliseconds(300);) {
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the submissions kept waking the leader";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (const int now = on_leader.count(BERTH_CHANGED_INTAKE); now != woken) {
+      woken = now;
+      still_since = std::chrono::steady_clock::now();
+    }
+  }
   leader.settle_intake({pending[0].first, pending[1].first});
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(on_leader.count(BERTH_CHANGED_INTAKE), woken) << "removing records woke the leader";
