@@ -3,8 +3,11 @@
 // of its own. BERTH_TEST_ZK=host:port uses a running server instead.
 #include <zookeeper/zookeeper.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
+#include <thread>
 
 #include "backend/backend_contract.h"
 #include "backend/watch_counter.h"
@@ -126,8 +129,18 @@ TEST_F(ZooKeeperBackendTest, SettlingWakesNobodyAndTheNextRecordStillDoes) {
   ASSERT_TRUE(on_leader.wait_for(BERTH_CHANGED_INTAKE, woken + 1, std::chrono::seconds(10)));
   std::vector<std::pair<std::string, std::string>> pending;
   ASSERT_TRUE(eventually([&] { return (pending = leader.peek_intake()).size() == 2; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // every wake-up of the submissions is in
+  // Every wake-up of the submissions is in once the count has stood still for 300 ms; a loaded
+  // machine may deliver one late, so a fixed sleep would not do.
   woken = on_leader.count(BERTH_CHANGED_INTAKE);
+  for (auto still_since = std::chrono::steady_clock::now(), give_up = still_since + std::chrono::seconds(10);
+       std::chrono::steady_clock::now() - still_since < std::chrono::milliseconds(300);) {
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the submissions kept waking the leader";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (const int now = on_leader.count(BERTH_CHANGED_INTAKE); now != woken) {
+      woken = now;
+      still_since = std::chrono::steady_clock::now();
+    }
+  }
   leader.settle_intake({pending[0].first, pending[1].first});
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(on_leader.count(BERTH_CHANGED_INTAKE), woken) << "removing records woke the leader";
@@ -136,6 +149,67 @@ TEST_F(ZooKeeperBackendTest, SettlingWakesNobodyAndTheNextRecordStillDoes) {
   EXPECT_TRUE(on_leader.wait_for(BERTH_CHANGED_INTAKE, woken + 1, std::chrono::seconds(10)));
   ASSERT_TRUE(eventually([&] { return leader.peek_intake().size() == 1; }));
   EXPECT_EQ(leader.peek_intake()[0].second, "three");
+}
+
+// `latest` deleted from outside: the watch on it is set again (exists() sets it on a missing node
+// too), so the host hears of the deletion once, not in a loop of failed re-arms.
+TEST_F(ZooKeeperBackendTest, ADeletedLatestIsReportedOnceNotInALoop) {
+  WatchCounter on_reader;
+  Backend reader(plugin_, PluginConfig("backend", {{"connect", zk_connect(), "test"}, {"root", root_, "test"}}),
+                 on_reader.watch());
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  const int before = on_reader.count(BERTH_CHANGED_SNAPSHOT);
+  ASSERT_EQ(zoo_delete(raw.zh(), (root_ + "/snapshots/latest").c_str(), -1), ZOK);
+  EXPECT_TRUE(on_reader.wait_for(BERTH_CHANGED_SNAPSHOT, before + 1, std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_LE(on_reader.count(BERTH_CHANGED_SNAPSHOT) - before, 5) << "snapshot notifications in 1 s after the deletion";
+}
+
+// An operator rolls `latest` back to an older version (based on another) after a publication and
+// before its collection runs: the collection reads `latest` again and keeps what it names.
+TEST_F(ZooKeeperBackendTest, TheCollectionKeepsWhatALatestRolledBackNames) {
+  auto leader = open();
+  ASSERT_TRUE(leader->supports_deltas());
+  leader->campaign();
+  ASSERT_TRUE(eventually([&] { return leader->leadership().is_leader == 1; }));
+  const uint64_t epoch = leader->leadership().epoch;
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  const std::string latest = root_ + "/snapshots/latest";
+  leader->publish(epoch, 1, "one");
+  leader->publish_based(epoch, 2, 1, "two");
+  std::string rolled_back(256, '\0');
+  int length = static_cast<int>(rolled_back.size());
+  ASSERT_EQ(zoo_get(raw.zh(), latest.c_str(), 0, rolled_back.data(), &length, nullptr), ZOK);
+  rolled_back.resize(static_cast<size_t>(length));
+  for (uint64_t v = 3; v <= 5; ++v) leader->publish(epoch, v, "v" + std::to_string(v));
+  // Within the collection's quiet period (100 ms after the last publication).
+  ASSERT_EQ(zoo_set(raw.zh(), latest.c_str(), rolled_back.data(), static_cast<int>(rolled_back.size()), -1), ZOK);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the collection is due within 1 s
+  EXPECT_EQ(leader->fetch_version(2), "two") << "the version `latest` names";
+  EXPECT_EQ(leader->fetch_version(1), "one") << "its base";
+  const Backend::Latest now = leader->fetch_latest(0);
+  EXPECT_EQ(now.version, 2u);
+  EXPECT_EQ(now.base_version, 1u);
+  EXPECT_EQ(now.bytes, "two");
+}
+
+// `latest` overwritten with something unreadable before the collection runs: what it needs is
+// unknown, so the collection removes nothing.
+TEST_F(ZooKeeperBackendTest, TheCollectionRemovesNothingWhileLatestIsUnreadable) {
+  auto leader = open();
+  leader->campaign();
+  ASSERT_TRUE(eventually([&] { return leader->leadership().is_leader == 1; }));
+  const uint64_t epoch = leader->leadership().epoch;
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  for (uint64_t v = 1; v <= 5; ++v) leader->publish(epoch, v, "v" + std::to_string(v));
+  const std::string garbage = "not a pointer";
+  ASSERT_EQ(zoo_set(raw.zh(), (root_ + "/snapshots/latest").c_str(), garbage.data(), static_cast<int>(garbage.size()), -1),
+            ZOK);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the collection is due within 1 s
+  EXPECT_EQ(raw.children(root_ + "/snapshots/versions").size(), 5u);
 }
 
 TEST_F(ZooKeeperBackendTest, ALeaderWhoseCandidacyVanishedIsFenced) {

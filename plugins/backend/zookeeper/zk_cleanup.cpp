@@ -2,13 +2,18 @@
 // publications pause: asynchronous calls whose answers arrive on the client's completion thread,
 // so neither a publication nor the backend's mutex waits for it. What fails stays for the next pass.
 //
-// What may go: a version below the one the committed pointer names, other than its base. Every
-// later pointer names a newer version, based on the version or the base this one names (the
-// publication admission's rule 3), so nothing a pointer names, now or later, is ever below that
-// floor: a pass started after any commit may run beside any later publication. A version of a
-// commit whose reply was lost is never below the pointer that was committed before it.
+// What may go: a version below both the one the committed pointer names and the one `latest`
+// names when the pass lists the versions, other than the base of either. Every later pointer a
+// publication writes names a newer version, based on the version or the base the one before names
+// (the publication admission's rule 3), so nothing such a pointer names is ever below that floor:
+// a pass started after any commit may run beside any later publication. `latest` is read again in
+// the listing's round trip because an operator may roll it back to an older version meanwhile;
+// when it cannot be read or parsed, the pass deletes nothing. A version of a commit whose reply
+// was lost is never below the pointer that was committed before it.
 #include <algorithm>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -31,12 +36,25 @@ struct Pass {
   zhandle_t* zh;
   const berth_host_api* host;
   std::string versions;  // the versions/ node
-  uint64_t latest;       // what the committed pointer names
-  uint64_t base;         // 0: none
+  std::string latest;    // the snapshots/latest node
+  uint64_t committed;    // what the committed pointer names
+  uint64_t base;         // its base; 0: none
 
   void warn(int rc, const std::string& what) const {
     if (!quiet(rc)) plugin::log(host, BERTH_LOG_WARN, "zookeeper: removing old snapshot versions: " + what + ": " + zerror(rc));
   }
+};
+
+// The pass's two reads, sent together: the versions/ listing and `latest`. Whichever answer
+// comes last decides and frees it.
+struct Reads {
+  std::shared_ptr<const Pass> pass;
+  std::mutex mutex;
+  int waiting = 2;
+  int list_rc = ZSYSTEMERROR;
+  std::vector<std::string> names;
+  int latest_rc = ZSYSTEMERROR;
+  std::string latest_text;
 };
 
 // One version's node and its chunks, deleted in one multi (chunks first).
@@ -70,19 +88,60 @@ void on_chunks(int rc, const String_vector* names, const void* data) {
   if (rc != ZOK) on_removed(rc, pending);  // never queued: no answer will come
 }
 
-void on_versions(int rc, const String_vector* names, const void* data) {
-  std::shared_ptr<const Pass> pass(static_cast<const Pass*>(data));
-  if (rc != ZOK) return pass->warn(rc, "list the children of " + pass->versions);
-  std::vector<std::string> doomed = versions_to_remove(
-      std::vector<std::string>(names->data, names->data + names->count), pass->latest, pass->base);
-  for (std::string& name : doomed) {
+void remove_versions(const std::shared_ptr<const Pass>& pass, const std::vector<std::string>& doomed) {
+  for (const std::string& name : doomed) {
     auto* removal = new Removal{pass, pass->versions + "/" + name, {}, {}, {}};
-    rc = zoo_aget_children(pass->zh, removal->dir.c_str(), 0, on_chunks, removal);
+    int rc = zoo_aget_children(pass->zh, removal->dir.c_str(), 0, on_chunks, removal);
     if (rc != ZOK) {
       pass->warn(rc, "list the children of " + removal->dir);
       delete removal;
     }
   }
+}
+
+void decide(std::unique_ptr<Reads> reads) {
+  const Pass& pass = *reads->pass;
+  if (reads->list_rc != ZOK) return pass.warn(reads->list_rc, "list the children of " + pass.versions);
+  // Unless `latest` names a version now, nothing is known of what it needs: nothing goes.
+  if (reads->latest_rc == ZNONODE)
+    return plugin::log(pass.host, BERTH_LOG_WARN,
+                       "zookeeper: removing old snapshot versions: " + pass.latest + " is missing; nothing removed");
+  if (reads->latest_rc != ZOK) return pass.warn(reads->latest_rc, "read " + pass.latest);
+  const std::optional<Latest> current = parse_latest(reads->latest_text);
+  if (!current || current->version == 0)
+    return plugin::log(pass.host, BERTH_LOG_WARN,
+                       "zookeeper: removing old snapshot versions: " + pass.latest +
+                           " names no version it can read; nothing removed");
+  const uint64_t floor = std::min(pass.committed, current->version);
+  remove_versions(reads->pass, versions_to_remove(std::move(reads->names), floor, {pass.base, current->base}));
+}
+
+void finish(Reads* raw) {
+  {
+    std::lock_guard lock(raw->mutex);
+    if (--raw->waiting > 0) return;
+  }
+  decide(std::unique_ptr<Reads>(raw));
+}
+
+void on_versions(int rc, const String_vector* names, const void* data) {
+  auto* reads = static_cast<Reads*>(const_cast<void*>(data));
+  {
+    std::lock_guard lock(reads->mutex);
+    reads->list_rc = rc;
+    if (rc == ZOK && names != nullptr) reads->names.assign(names->data, names->data + names->count);
+  }
+  finish(reads);
+}
+
+void on_latest(int rc, const char* value, int length, const Stat*, const void* data) {
+  auto* reads = static_cast<Reads*>(const_cast<void*>(data));
+  {
+    std::lock_guard lock(reads->mutex);
+    reads->latest_rc = rc;
+    if (rc == ZOK && value != nullptr && length > 0) reads->latest_text.assign(value, static_cast<size_t>(length));
+  }
+  finish(reads);
 }
 
 }  // namespace
@@ -105,12 +164,14 @@ void ZkBackend::collect_garbage_if_due_locked() {
   const Latest committed = *collect_after_;
   collect_after_.reset();
   collect_due_ns_.store(0);
-  auto* pass = new Pass{handle(), host_, versions_, committed.version, committed.base};
-  int rc = zoo_aget_children(pass->zh, versions_.c_str(), 0, on_versions, pass);
-  if (rc != ZOK) {
-    pass->warn(rc, "list the children of " + versions_);
-    delete pass;
-  }
+  auto* reads = new Reads{};
+  reads->pass = std::make_shared<const Pass>(Pass{handle(), host_, versions_, latest_, committed.version, committed.base});
+  zhandle_t* zh = reads->pass->zh;
+  // In one round trip; the second answer frees `reads`, so it is not touched once both are queued.
+  int rc = zoo_aget(zh, latest_.c_str(), 0, on_latest, reads);
+  if (rc != ZOK) on_latest(rc, nullptr, 0, nullptr, reads);  // never queued: no answer will come
+  rc = zoo_aget_children(zh, versions_.c_str(), 0, on_versions, reads);
+  if (rc != ZOK) on_versions(rc, nullptr, reads);
 }
 
 }  // namespace berth::zk

@@ -107,7 +107,8 @@ std::optional<Latest> parse_latest(std::string_view text) {
   return latest;
 }
 
-std::vector<std::string> versions_to_remove(std::vector<std::string> names, uint64_t latest, uint64_t base) {
+std::vector<std::string> versions_to_remove(std::vector<std::string> names, uint64_t floor,
+                                            const std::vector<uint64_t>& bases) {
   std::vector<std::pair<uint64_t, std::string>> versions;
   for (std::string& name : names)
     if (auto v = version_of_node_name(name)) versions.emplace_back(*v, std::move(name));
@@ -116,7 +117,7 @@ std::vector<std::string> versions_to_remove(std::vector<std::string> names, uint
   std::vector<std::string> doomed;
   for (size_t i = 0; i + kKeepVersions < versions.size(); ++i) {
     const auto& [version, name] = versions[i];
-    if (version < latest && version != base) doomed.push_back(name);
+    if (version < floor && std::find(bases.begin(), bases.end(), version) == bases.end()) doomed.push_back(name);
   }
   return doomed;
 }

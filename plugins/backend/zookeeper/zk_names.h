@@ -21,9 +21,10 @@ std::string version_node_name(uint64_t version, uint64_t epoch);
 // The version in such a name; nullopt for anything else.
 std::optional<uint64_t> version_of_node_name(std::string_view name);
 
-// Of the version nodes `names` (other names are ignored), those a pointer naming `latest` based on
-// `base` (0: none) lets go: below `latest`, not `base`, and not among the two newest.
-std::vector<std::string> versions_to_remove(std::vector<std::string> names, uint64_t latest, uint64_t base);
+// Of the version nodes `names` (other names are ignored), those that may go below `floor`: below
+// it, none of `bases` (0s are ignored), and not among the two newest.
+std::vector<std::string> versions_to_remove(std::vector<std::string> names, uint64_t floor,
+                                            const std::vector<uint64_t>& bases);
 
 // The parsed content of snapshots/latest: "berth-zk-latest 1 <version> <epoch> <chunks> <size>",
 // or for a version based on another (a snapshot delta) "berth-zk-latest 2 <version> <epoch>

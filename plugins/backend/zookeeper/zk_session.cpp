@@ -28,9 +28,10 @@ void on_auth(int rc, const void* context) {
 void ignore_answer(int, const void*) {}
 
 // The answer to re-arming the watch on `latest`: a failure is reported as a change to look at,
-// so the worker sets it again and the host reads the pointer once more.
+// so the worker sets it again and the host reads the pointer once more. A missing node is no
+// failure: exists() sets the watch on it all the same, and its creation fires it.
 void on_latest_rearmed(int rc, const Stat*, const void* context) {
-  if (rc == ZOK) return;
+  if (rc == ZOK || rc == ZNONODE) return;
   auto* events = static_cast<Events*>(const_cast<void*>(context));
   {
     std::lock_guard lock(events->mutex);
@@ -206,7 +207,7 @@ void ZkBackend::arm_watches_locked(uint32_t what, bool host_reads_latest) {
     if (rc != ZOK) fail(rc, "watch", latest_);
   } else if ((what & BERTH_CHANGED_SNAPSHOT) != 0) {
     rc = zoo_wexists(zh, latest_.c_str(), on_event, &events_, &stat);
-    if (rc != ZOK) fail(rc, "watch", latest_);
+    if (rc != ZOK && rc != ZNONODE) fail(rc, "watch", latest_);
   }
   if ((what & BERTH_CHANGED_INTAKE) != 0 && my_epoch_ != 0) {
     intake_watched_ = false;
