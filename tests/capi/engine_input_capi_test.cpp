@@ -3,7 +3,6 @@
 // and errors name the function and what was wrong.
 #include <gtest/gtest.h>
 
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,50 +11,15 @@
 #include <vector>
 
 #include "berth/berth.h"
+#include "capi_test_support.h"
 
 namespace {
 
-constexpr size_t kLongestId = size_t{64} << 10;  // berth.h: ids longer than 64 KiB are refused
-
-struct Failure {
-  int32_t code = BERTH_OK;
-  std::string message;
-};
-
-template <class Call>
-Failure failure_of(Call&& call) {
-  berth_error* err = nullptr;
-  Failure f;
-  f.code = call(&err);
-  if (err != nullptr) {
-    f.message = berth_error_message(err);
-    berth_error_free(err);
-  }
-  return f;
-}
-
-std::string text_of(berth_error* err) {
-  std::string text = err != nullptr ? berth_error_message(err) : "";
-  berth_error_free(err);
-  return text;
-}
-
-// A page nobody may read: a call that reads an id placed here dies of SIGSEGV.
-class Unreadable {
- public:
-  Unreadable() {
-    page_ = ::mmap(nullptr, size_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    EXPECT_NE(page_, MAP_FAILED) << "mmap of a PROT_NONE page failed";
-  }
-  ~Unreadable() {
-    if (page_ != MAP_FAILED) ::munmap(page_, size_);
-  }
-  const char* data() const { return static_cast<const char*>(page_); }
-
- private:
-  size_t size_ = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  void* page_;
-};
+using berth_capi_test::failure_of;
+using berth_capi_test::Failure;
+using berth_capi_test::kLongestId;
+using berth_capi_test::text_of;
+using berth_capi_test::Unreadable;
 
 // One engine on its own memory cluster that leads, has server "s0" and has published a version.
 class EngineInputCapi : public ::testing::Test {
