@@ -27,6 +27,41 @@ struct Snapshot {
                                  # (ownership.soft_handoff: no at-most-one guarantee)
   removedHolds @13 :List(RemovedHold);  # streams removed while held, still held (docs/ownership.md);
                                         # each is among `tombstones`; a delta carries them in its head
+  # The catalogue (docs/catalogue.md). Each is absent (or empty) in a version without it; a delta
+  # carries them in its head.
+  operatorServers @14 :List(OperatorServer);  # what operators set on servers, by server id
+  catalogue @15 :Catalogue;      # migrations, extra read locations and purges
+  sharedRules @16 :SharedRules;  # the tenant rules every leader applies
+  weighting @17 :Weighting;      # dynamic weights: the signals heard and the weights they gave
+}
+
+# What an operator set on one server (docs/catalogue.md, "Servers an operator manages"): a
+# registered server persists without a member; the other fields override what its member says.
+struct OperatorServer {
+  id @0 :Text;
+  registered @1 :Bool;
+}
+
+# Per-stream catalogue entries beyond owner and holder (docs/catalogue.md, "The catalogue").
+struct Catalogue {
+  migrations @0 :List(Migration);
+}
+
+struct Migration {
+  stream @0 :Text;
+  source @1 :Text;               # server id
+  destination @2 :Text;          # server id
+}
+
+# Tenant rules stored in the backend (docs/catalogue.md, "Rules every node shares").
+struct SharedRules {
+  version @0 :UInt64;            # grows by one with every accepted push; 0: none pushed
+  script @1 :Text;
+}
+
+# Dynamic weights (docs/catalogue.md, "Dynamic weights").
+struct Weighting {
+  plugin @0 :Text;               # the weigher that computed them
 }
 
 struct RemovedHold {
@@ -95,6 +130,7 @@ struct Streams {
 enum StreamStatus {
   active @0;
   migrating @1;
+  deleting @2;
 }
 
 # A version published as its changes against a base: an earlier full snapshot (a checkpoint).

@@ -573,7 +573,7 @@ void Engine::intake_refresh() {
     }
     const PendingChanges& pending = intake_->pending();
     std::shared_ptr<const Snapshot> base = cell_.shared();
-    if (!pending.no_stream_changes()) stream_changes = true;
+    if (!pending.no_stream_changes() || !pending.catalogue().empty()) stream_changes = true;
     if (stream_changes || pending.releases().empty() || !base) return {};
     // Grants stand only on the latest version, and on one with holder data (build_refresh): on
     // any other base the full refresh decides, soon.

@@ -23,6 +23,7 @@ RefreshResult compute_grant_refresh(const Snapshot& base, const std::vector<owne
   next->load = base.load;
   next->owner = base.owner;
   next->tombstones = base.tombstones;
+  carry_catalogue(*next, base);
   RefreshResult result;
   result.ownership = ownership::assign_holders(&base, *next, releases, soft_handoff);
   finish_snapshot(*next, policy, std::move(names), &base);  // owners unchanged: the base's table is shared

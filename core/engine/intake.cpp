@@ -74,7 +74,7 @@ std::vector<IntakeRecord> parse_intake(std::string_view batch) {
   while (!in.done()) {
     try {
       auto op = static_cast<uint8_t>(in.take(1, "op")[0]);
-      if (op < 1 || op > 5) throw Error(BERTH_E_CORRUPT, "unknown op " + std::to_string(op));
+      if (op < 1 || op > kLastIntakeOp) throw Error(BERTH_E_CORRUPT, "unknown op " + std::to_string(op));
       IntakeRecord r;
       r.op = static_cast<IntakeOp>(op);
       r.stream = in.take(in.u32("stream length"), "stream");

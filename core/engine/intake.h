@@ -20,7 +20,25 @@ namespace berth {
 // report: a measured load. seen: a lookup met a stream the snapshot did not know; it exists, but
 // says nothing about its tenant, so it never overrides what an add said. release: a holder's
 // host acknowledged it stopped serving the stream under a grant (docs/ownership.md).
-enum class IntakeOp : uint8_t { add = 1, remove = 2, report = 3, seen = 4, release = 5 };
+// The catalogue's records (docs/catalogue.md) follow, each op described where it is applied.
+enum class IntakeOp : uint8_t {
+  add = 1,
+  remove = 2,
+  report = 3,
+  seen = 4,
+  release = 5,
+  server_set = 6,         // an operator's change to a server (catalogue/operator_servers.h)
+  server_remove = 7,
+  migrate = 8,            // a migration asked for, its copy done or failed, a purge done
+  migration_done = 9,     // (catalogue/migrations.h)
+  migration_failed = 10,
+  purged = 11,
+  delete_stream = 12,
+  signal = 13,            // a server signal for dynamic weights (catalogue/weighting.h)
+  rules = 14,             // a tenant rules script pushed to the cluster (scripting/shared_rules.h)
+};
+inline constexpr uint8_t kLastIntakeOp = 14;
+constexpr bool is_catalogue_op(IntakeOp op) { return static_cast<uint8_t>(op) >= static_cast<uint8_t>(IntakeOp::server_set); }
 
 struct IntakeRecord {
   IntakeOp op;

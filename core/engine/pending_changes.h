@@ -27,6 +27,11 @@ struct StreamChange {
 class PendingChanges {
  public:
   void apply(const IntakeRecord& r) {
+    if (is_catalogue_op(r.op)) {
+      // Operators' and hosts' catalogue records, each applied by its own step in the order heard.
+      catalogue_.push_back(r);
+      return;
+    }
     if (r.op == IntakeOp::release) {
       // Checked against the holder by the grant step: one for a stream removed since, or
       // never known, or a duplicate, changes nothing there.
@@ -65,11 +70,13 @@ class PendingChanges {
       case IntakeOp::seen:
       case IntakeOp::release:
         break;
+      default:  // catalogue records return above
+        break;
     }
     c.seen_only = false;
   }
-  // Nothing heard at all (no stream change, no release).
-  bool empty() const { return changes_.empty() && releases_.empty(); }
+  // Nothing heard at all (no stream change, no release, no catalogue record).
+  bool empty() const { return changes_.empty() && releases_.empty() && catalogue_.empty(); }
   bool no_stream_changes() const { return changes_.empty(); }
   const StreamChange* find(std::string_view id) const {
     auto it = changes_.find(std::string(id));
@@ -79,17 +86,21 @@ class PendingChanges {
   const std::unordered_map<std::string, StreamChange>& all() const { return changes_; }
   // In the order heard, duplicates included.
   const std::vector<ownership::Release>& releases() const { return releases_; }
+  // The catalogue's records (IntakeOp::server_set and after), in the order heard.
+  const std::vector<IntakeRecord>& catalogue() const { return catalogue_; }
   // Releases the memory too: after a million additions the buckets would otherwise stay.
   void clear() {
     std::unordered_map<std::string, StreamChange>().swap(changes_);
     std::vector<std::string>().swap(order_);
     std::vector<ownership::Release>().swap(releases_);
+    std::vector<IntakeRecord>().swap(catalogue_);
   }
 
  private:
   std::unordered_map<std::string, StreamChange> changes_;
   std::vector<std::string> order_;
   std::vector<ownership::Release> releases_;
+  std::vector<IntakeRecord> catalogue_;
 };
 
 }  // namespace berth

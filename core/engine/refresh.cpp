@@ -236,6 +236,7 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
   for (uint64_t i = 0; i < n; ++i) snapshot->load[i] = static_cast<float>(load[i]);
   snapshot->owner = std::move(owner);
   snapshot->tombstones = next_tombstones(base, pending);
+  if (base != nullptr) carry_catalogue(*snapshot, *base);
   // Who holds what follows the owners just decided (docs/ownership.md), before the snapshot is
   // finished, so that finish_snapshot sees every column.
   ownership::StepCounts ownership = ownership::assign_holders(base, *snapshot, pending.releases(), soft_handoff, grant);

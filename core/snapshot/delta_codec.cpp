@@ -78,6 +78,7 @@ Snapshot bare_copy(const Snapshot& snapshot) {
   out.holder = snapshot.holder;
   out.token = snapshot.token;
   out.removed_holds = snapshot.removed_holds;
+  carry_catalogue(out, snapshot);
   return out;
 }
 
@@ -143,6 +144,7 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
   head.servers = next.servers;
   head.tombstones = next.tombstones;
   head.removed_holds = next.removed_holds;
+  carry_catalogue(head, next);
   auto added = std::make_shared<StreamColumns>();
   added->tenants = ns.tenants;
   added->ids.reserve(nn - first_added, ns.ids.offsets[nn] - ns.ids.offsets[first_added]);
@@ -323,6 +325,7 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
   s.servers = d.head.servers;
   s.tombstones = d.head.tombstones;
   s.removed_holds = d.head.removed_holds;
+  carry_catalogue(s, d.head);
   s.owner.resize(n);
   s.load.resize(n);
   const bool base_held = !base.holder.empty();

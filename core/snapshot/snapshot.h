@@ -18,6 +18,13 @@
 
 namespace berth {
 
+// The catalogue's parts (docs/catalogue.md), each defined in its own header of this layer and
+// shared between versions while unchanged.
+struct OperatorServers;   // snapshot/operator_servers.h
+struct CatalogueEntries;  // snapshot/catalogue_entries.h
+struct SharedRules;       // snapshot/shared_rules.h
+struct Weighting;         // snapshot/weighting.h
+
 struct Provenance {
   uint64_t version = 0;
   uint64_t epoch = 0;
@@ -61,6 +68,12 @@ struct Snapshot {
   std::vector<uint32_t> holder;  // per stream: server index, or BERTH_NO_SERVER while nobody holds it
   std::vector<uint64_t> token;   // per stream: the holder's fencing token (the version that granted it); 0: no holder
   std::vector<RemovedHold> removed_holds;  // each stream among `tombstones`, each holder a server
+  // The catalogue (docs/catalogue.md): null when the version has none. Every version built from
+  // this one carries them on unless its own step changed them.
+  std::shared_ptr<const OperatorServers> operator_servers;
+  std::shared_ptr<const CatalogueEntries> catalogue;
+  std::shared_ptr<const SharedRules> shared_rules;
+  std::shared_ptr<const Weighting> weighting;
 
   // Derived by finish_snapshot().
   std::vector<double> server_load;
@@ -76,6 +89,15 @@ struct Snapshot {
   uint64_t stream_count() const noexcept { return owner.size(); }
   uint32_t server_count() const noexcept { return servers->size(); }
 };
+
+// Gives `to` the catalogue parts of `from` (shared, not copied): what every version built from
+// another carries on unless its own step changes them.
+inline void carry_catalogue(Snapshot& to, const Snapshot& from) {
+  to.operator_servers = from.operator_servers;
+  to.catalogue = from.catalogue;
+  to.shared_rules = from.shared_rules;
+  to.weighting = from.weighting;
+}
 
 // Checks the columns agree (sizes, owners and holders in range, a token exactly for each held
 // stream) and computes the derived fields; the placer comes from `policy` (may be null: then new

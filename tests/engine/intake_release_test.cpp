@@ -65,12 +65,13 @@ TEST(IntakeRelease, MalformedReleasesNameTheRecordAndTheField) {
     EXPECT_NE(std::string(e.what()).find("token"), std::string::npos) << e.what();
   }
   std::string unknown = batch;
-  unknown[3 + 1 + 4 + 2 + 4 + 0 + 8] = 6;  // the second record's op
+  unknown[3 + 1 + 4 + 2 + 4 + 0 + 8] = kLastIntakeOp + 1;  // the second record's op
+  const std::string op = "unknown op " + std::to_string(kLastIntakeOp + 1);
   try {
     parse_intake(unknown);
-    FAIL() << "op 6 was accepted";
+    FAIL() << op << " was accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown op 6"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(op), std::string::npos) << e.what();
   }
   std::string ignored;
   EXPECT_THROW(append_intake(ignored, IntakeOp::release, "s1", "a", 1.0), Error);
@@ -229,6 +230,23 @@ TEST_F(ReleaseIntake, TheLedgerRecordsAReleaseWithItsToken) {
   ASSERT_EQ(leader.take(ref_, 1), 0u);
   ASSERT_EQ(leader.pending().releases().size(), 1u);
   EXPECT_EQ(leader.pending().releases()[0].token, UINT64_MAX);
+}
+
+
+TEST(IntakeRelease, CatalogueRecordsTravelAndStayApartFromStreamChanges) {
+  std::string batch;
+  append_intake(batch, IntakeOp::server_set, "srv-1", "settings", std::numeric_limits<double>::quiet_NaN());
+  append_intake(batch, IntakeOp::migrate, "s1", "srv-2", std::numeric_limits<double>::quiet_NaN());
+  PendingChanges pending;
+  for (const IntakeRecord& r : parse_intake(batch)) pending.apply(r);
+  EXPECT_TRUE(pending.no_stream_changes());
+  EXPECT_FALSE(pending.empty());
+  ASSERT_EQ(pending.catalogue().size(), 2u);
+  EXPECT_EQ(pending.catalogue()[0].op, IntakeOp::server_set);
+  EXPECT_EQ(pending.catalogue()[1].stream, "s1");
+  EXPECT_EQ(pending.catalogue()[1].tenant, "srv-2");
+  pending.clear();
+  EXPECT_TRUE(pending.empty());
 }
 
 }  // namespace
