@@ -58,11 +58,10 @@ uint32_t server_index(const berth::Snapshot& s, std::string_view id) {
   return lo < s.server_count() && ids.at(lo) == id ? lo : UINT32_MAX;
 }
 
-// A server without a member is one only an operator's registration brings: no incarnation, not served.
 uint32_t origin_of(const berth::Snapshot& s, uint32_t index, const berth::OperatorServer* o) {
   const bool registered = o != nullptr && o->registered;
-  const bool member = !(registered && s.servers->incarnation_of(index) == 0 && !s.servers->serving_of(index));
-  return (member ? BERTH_SERVER_ORIGIN_MEMBER : 0u) | (registered ? BERTH_SERVER_ORIGIN_REGISTERED : 0u);
+  return (berth::has_member(*s.servers, index, o) ? BERTH_SERVER_ORIGIN_MEMBER : 0u) |
+         (registered ? BERTH_SERVER_ORIGIN_REGISTERED : 0u);
 }
 
 void check_out(const berth_server_entry* out, const char* function) {

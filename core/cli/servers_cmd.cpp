@@ -62,7 +62,7 @@ std::unique_ptr<Engine> open_engine(const Source& source) {
 
 const char* origin_name(const Snapshot& s, uint32_t i, const OperatorServer* o) {
   const bool registered = o != nullptr && o->registered;
-  const bool member = !(registered && s.servers->incarnation_of(i) == 0 && !s.servers->serving_of(i));
+  const bool member = has_member(*s.servers, i, o);
   return registered && member ? "both" : registered ? "registered" : "member";
 }
 

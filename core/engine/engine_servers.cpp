@@ -1,5 +1,7 @@
 // The engine's part in servers an operator manages (docs/catalogue.md): a node sends changes as
 // intake records; the leader applies them in its refresh (catalogue/operator_servers_step.h).
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "common/error.h"

@@ -16,6 +16,11 @@ const OperatorServer* OperatorServers::find(std::string_view id) const noexcept 
   return it != servers.end() && it->id == id ? &*it : nullptr;
 }
 
+bool has_member(const ServerColumns& servers, uint32_t index, const OperatorServer* entry) noexcept {
+  const bool registered = entry != nullptr && entry->registered;
+  return !(registered && servers.incarnation_of(index) == 0 && !servers.serving_of(index));
+}
+
 std::string operator_server_problem(const OperatorServer& server) {
   if (server.id.empty()) return "a server id is empty";
   if (server.id.size() > kMaxOperatorServerIdBytes)

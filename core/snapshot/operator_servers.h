@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/labels.h"
+#include "snapshot/columns.h"
 
 namespace berth {
 
@@ -35,6 +36,10 @@ struct OperatorServers {
   const OperatorServer* find(std::string_view id) const noexcept;
   friend bool operator==(const OperatorServers&, const OperatorServers&) = default;
 };
+
+// Whether server `index` of `servers` has a member: every server does but one an operator
+// registered that no host joined (no incarnation, not served), given its entry `entry` (or null).
+bool has_member(const ServerColumns& servers, uint32_t index, const OperatorServer* entry) noexcept;
 
 // What is wrong with one entry (empty id, id too long, capacity not finite or <= 0, unknown
 // state, labels parse_labels would refuse), naming the server; empty when nothing is.
