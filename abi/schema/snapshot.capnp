@@ -37,9 +37,16 @@ struct Snapshot {
 
 # What an operator set on one server (docs/catalogue.md, "Servers an operator manages"): a
 # registered server persists without a member; the other fields override what its member says.
+# Each optional part is present only when its has-flag is set (an unset part leaves the member's).
 struct OperatorServer {
   id @0 :Text;
-  registered @1 :Bool;
+  registered @1 :Bool;           # persists without a member (serving nothing, routed to)
+  hasCapacity @2 :Bool;
+  capacity @3 :Float64;          # finite, > 0
+  hasState @4 :Bool;
+  state @5 :Server.State;
+  hasLabels @6 :Bool;
+  labels @7 :List(Label);
 }
 
 # Per-stream catalogue entries beyond owner and holder (docs/catalogue.md, "The catalogue").

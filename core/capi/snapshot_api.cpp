@@ -8,7 +8,8 @@ struct berth_snapshot {
 
 namespace berth::capi {
 std::shared_ptr<const Snapshot> snapshot_of(berth_engine* engine);
-}
+const Snapshot* snapshot_in(const berth_snapshot* s) { return s != nullptr ? s->snapshot.get() : nullptr; }
+}  // namespace berth::capi
 
 using berth::capi::guard;
 

@@ -10,6 +10,7 @@
 #include "cli/bench_policies.h"
 #include "cli/bench_rules.h"
 #include "cli/rules_cmd.h"
+#include "cli/servers_cmd.h"
 #include "cli/simulate.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -102,6 +103,8 @@ int main(int argc, char** argv) {
   show->add_option("--set", show_opts.source.settings, "Override one setting: section.key=value (repeatable)");
   show->add_option("--timeout", show_opts.source.timeout_s, "Seconds to wait for a snapshot")->capture_default_str();
   show->add_flag("--json", show_opts.json, "One JSON object");
+
+  berth::cli::add_servers_commands(app);
 
   CLI::App* plugins = app.add_subcommand("plugins", "List the built-in plugins");
   CLI::App* version = app.add_subcommand("version", "Print the version");

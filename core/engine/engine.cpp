@@ -536,8 +536,12 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
     logger().warn("berth node {}: version {} is built on version {}, which has no holder data (a leader of an earlier "
                   "release): it grants nothing",
                   node_id_, meta.version, base_version);
-  return compute_refresh(base.get(), members_as_servers(), intake_->pending(), *appraiser_, *policy_, std::move(meta),
-                         names_, rules_.get(), options_.ownership.soft_handoff, !stale && !holderless);
+  std::shared_ptr<const OperatorServers> operators = next_operator_servers(base.get());
+  RefreshResult result = compute_refresh(base.get(), merge_operator_servers(members_as_servers(), operators.get()),
+                                         intake_->pending(), *appraiser_, *policy_, std::move(meta), names_,
+                                         rules_.get(), options_.ownership.soft_handoff, !stale && !holderless);
+  result.snapshot->operator_servers = std::move(operators);
+  return result;
 }
 
 void Engine::refresh() { refresh_as(nullptr); }
@@ -565,6 +569,7 @@ void Engine::intake_refresh() {
   // so a stale one only fails there (then this node is deposed like any fenced leader).
   const uint64_t epoch = epoch_.load();
   bool stream_changes = false;
+  bool at_once = false;  // a server drained or sealed: placement changes from the next version
   auto build = [&]() -> RefreshResult {
     install_latest();  // on the newest published version, whoever published it
     if (uint64_t rejected = intake_->take(backend(), epoch); rejected != 0) {
@@ -574,6 +579,7 @@ void Engine::intake_refresh() {
     const PendingChanges& pending = intake_->pending();
     std::shared_ptr<const Snapshot> base = cell_.shared();
     if (!pending.no_stream_changes() || !pending.catalogue().empty()) stream_changes = true;
+    at_once = drains_or_seals(pending);
     if (stream_changes || pending.releases().empty() || !base) return {};
     // Grants stand only on the latest version, and on one with holder data (build_refresh): on
     // any other base the full refresh decides, soon.
@@ -595,6 +601,7 @@ void Engine::intake_refresh() {
     logger().warn("berth node {}: grant refresh failed: {}", node_id_, e.what());
   }
   if (stream_changes) schedule_intake_refresh();
+  if (at_once) next_refresh_.store(Clock::now());
 }
 
 // Builds (with `build`, again when another node's newer version overtook it) and publishes the

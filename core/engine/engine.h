@@ -23,6 +23,7 @@
 #include <string_view>
 #include <thread>
 
+#include "catalogue/operator_servers_step.h"
 #include "config/options.h"
 #include "engine/follower.h"
 #include "engine/handoff_mode.h"
@@ -93,6 +94,15 @@ class Engine {
   void report_load(std::string_view stream, double load);
   void flush();
 
+  // --- Servers an operator manages (docs/catalogue.md; engine/engine_servers.cpp) ---
+  // Sends an operator's change of a server to the leader (IntakeOp::server_set), from any node;
+  // it takes effect at the leader's next refresh, at once when it drains or seals. Throws
+  // Error(BERTH_E_INVALID_ARGUMENT) for a change server_change_problem refuses.
+  void set_server(const ServerChange& change);
+  // Drops what operators set on `server` (a registered server without a member leaves). Throws
+  // Error(BERTH_E_NOT_FOUND) when the snapshot served here has no operator entry for it.
+  void remove_server(std::string_view server);
+
   void refresh();  // leader only; throws Error(BERTH_E_STATE) on a follower
   void resign();
   void wait_version(uint64_t version, std::chrono::milliseconds timeout);
@@ -137,6 +147,10 @@ class Engine {
   void return_pending();
   void record_intake(IntakeOp op, std::string_view stream, std::string_view tenant, double load);
   std::shared_ptr<const ServerColumns> members_as_servers();
+  // The next version's operator entries: the base's with the pending server records applied
+  // (refused ones logged and counted). Requires refresh_mutex_.
+  std::shared_ptr<const OperatorServers> next_operator_servers(const Snapshot* base);
+  static bool drains_or_seals(const PendingChanges& pending);  // a pending server_set stops placement
   BackendRef backend() { return BackendRef{*backend_, backend_mutex_}; }
   EngineStatus status_of(const Snapshot* served) const;
 

@@ -27,7 +27,11 @@ enum class IntakeOp : uint8_t {
   report = 3,
   seen = 4,
   release = 5,
-  server_set = 6,         // an operator's change to a server (catalogue/operator_servers.h)
+  // An operator's change to a server (catalogue/operator_servers_step.h). server_set: stream =
+  // the server id, tenant = server_change_payload (a byte of fields, a byte of state, the
+  // labels), load = the capacity (NaN unless the capacity field is set). server_remove: stream =
+  // the server id, tenant empty, load NaN.
+  server_set = 6,
   server_remove = 7,
   migrate = 8,            // a migration asked for, its copy done or failed, a purge done
   migration_done = 9,     // (catalogue/migrations.h)

@@ -14,6 +14,7 @@
 #include "berth/snapshot.capnp.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "snapshot/operator_servers.h"
 
 namespace berth {
 namespace {
@@ -42,7 +43,8 @@ void set_text(capnp::Text::Builder into, std::string_view text) { std::memcpy(in
 // Not cStr(): hostile bytes need not NUL-terminate their text, and that is not ours to assert.
 std::string_view text(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
 
-void set_labels(schema::Server::Builder srv, const Labels& labels) {
+template <typename Builder>
+void set_labels(Builder srv, const Labels& labels) {
   if (labels.empty()) return;
   auto out = srv.initLabels(static_cast<unsigned>(labels.size()));
   for (unsigned k = 0; k < labels.size(); ++k) {
@@ -53,7 +55,8 @@ void set_labels(schema::Server::Builder srv, const Labels& labels) {
 
 // Read back through the same checks a host's join goes through, so a rule never sees a label a
 // host could not have written.
-Labels get_labels(schema::Server::Reader srv, std::string_view server) {
+template <typename Reader>
+Labels get_labels(Reader srv, std::string_view server) {
   if (!srv.hasLabels()) return {};
   std::string joined;
   for (auto l : srv.getLabels()) {
@@ -66,6 +69,52 @@ Labels get_labels(schema::Server::Reader srv, std::string_view server) {
   } catch (const Error& e) {
     throw Error(BERTH_E_CORRUPT, "server '" + std::string(server) + "': " + e.what());
   }
+}
+
+// What operators set on servers (snapshot/operator_servers.h); nothing when none is set.
+void encode_operator_servers(schema::Snapshot::Builder root, const Snapshot& s) {
+  if (!s.operator_servers || s.operator_servers->servers.empty()) return;
+  const std::vector<OperatorServer>& in = s.operator_servers->servers;
+  auto out = root.initOperatorServers(static_cast<unsigned>(in.size()));
+  for (unsigned k = 0; k < in.size(); ++k) {
+    const OperatorServer& o = in[k];
+    set_text(out[k].initId(static_cast<unsigned>(o.id.size())), o.id);
+    out[k].setRegistered(o.registered);
+    out[k].setHasCapacity(o.capacity.has_value());
+    if (o.capacity) out[k].setCapacity(*o.capacity);
+    out[k].setHasState(o.state.has_value());
+    if (o.state) out[k].setState(to_schema(*o.state));
+    out[k].setHasLabels(o.labels.has_value());
+    if (o.labels) set_labels(out[k], *o.labels);
+  }
+}
+
+// Never trusts the bytes: ids sorted and unique, every part valid, no entry that sets nothing.
+void decode_operator_servers(Snapshot& s, schema::Snapshot::Reader root) {
+  if (!root.hasOperatorServers() || root.getOperatorServers().size() == 0) return;
+  auto result = std::make_shared<OperatorServers>();
+  for (auto in : root.getOperatorServers()) {
+    OperatorServer o;
+    o.id = std::string(text(in.getId()));
+    const std::string where = "operator server #" + std::to_string(result->servers.size()) + " '" + o.id.substr(0, 64) + "'";
+    if (!result->servers.empty() && !(result->servers.back().id < o.id))
+      throw Error(BERTH_E_CORRUPT, where + ": operator servers are not sorted by unique id");
+    o.registered = in.getRegistered();
+    if (in.getHasCapacity()) o.capacity = in.getCapacity();
+    if (in.getHasState()) {
+      const auto state = in.getState();
+      if (state != schema::Server::State::UP && state != schema::Server::State::DRAINING &&
+          state != schema::Server::State::READ_ONLY)
+        throw Error(BERTH_E_CORRUPT, where + ": unknown state " + std::to_string(static_cast<int>(state)));
+      o.state = from_schema(state);
+    }
+    if (in.getHasLabels()) o.labels = get_labels(in, o.id);
+    if (std::string problem = operator_server_problem(o); !problem.empty())
+      throw Error(BERTH_E_CORRUPT, where + ": " + problem);
+    if (o.empty()) throw Error(BERTH_E_CORRUPT, where + " sets nothing");
+    result->servers.push_back(std::move(o));
+  }
+  s.operator_servers = std::move(result);
 }
 
 // Generous for real snapshots (packing rarely shrinks them 4x), tight enough that a hostile header
@@ -218,6 +267,7 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
       out[k].setToken(h.token);
     }
   }
+  encode_operator_servers(root, s);
   if (s.tombstones && s.tombstones->size() > 0) {
     const std::vector<std::string>& dead = s.tombstones->ids();
     auto out = root.initTombstones(static_cast<unsigned>(dead.size()));
@@ -557,6 +607,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
     if (implicit) rebuild_owners(s, columns, find_policy);
     decode_holders(s, columns);
     decode_removed_holds(s, root);
+    decode_operator_servers(s, root);
     // The reader's destructor skips what is left of the input and throws when the bytes end
     // early. Thrown after `return s` had built the result, that result would leak (found by the
     // fuzzer, tests/fuzz): destroy the reader first, while `s` is a local that unwinding frees.

@@ -208,3 +208,24 @@ FROZEN_FIELD(berth_ownership_event, stream_len, 16, 8);
 FROZEN_FIELD(berth_ownership_event, token, 24, 8);
 FROZEN_FIELD(berth_ownership_event, version, 32, 8);
 FROZEN_FIELD(berth_ownership_event, ended_ns, 40, 8);
+
+/* servers an operator manages (API 1.6) */
+FROZEN_SIZE(berth_server_change, 48);
+FROZEN_FIELD(berth_server_change, struct_size, 0, 4);
+FROZEN_FIELD(berth_server_change, fields, 4, 4);
+FROZEN_FIELD(berth_server_change, id, 8, 8);
+FROZEN_FIELD(berth_server_change, id_len, 16, 8);
+FROZEN_FIELD(berth_server_change, capacity, 24, 8);
+FROZEN_FIELD(berth_server_change, state, 32, 4);
+FROZEN_FIELD(berth_server_change, labels, 40, 8);
+
+FROZEN_SIZE(berth_server_entry, 56);
+FROZEN_FIELD(berth_server_entry, struct_size, 0, 4);
+FROZEN_FIELD(berth_server_entry, fields, 4, 4);
+FROZEN_FIELD(berth_server_entry, id, 8, 8);
+FROZEN_FIELD(berth_server_entry, capacity, 16, 8);
+FROZEN_FIELD(berth_server_entry, state, 24, 4);
+FROZEN_FIELD(berth_server_entry, origin, 28, 4);
+FROZEN_FIELD(berth_server_entry, labels, 32, 8);
+FROZEN_FIELD(berth_server_entry, streams, 40, 8);
+FROZEN_FIELD(berth_server_entry, load, 48, 8);

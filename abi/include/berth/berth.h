@@ -374,6 +374,63 @@ int32_t berth_snapshot_stream(const berth_snapshot *snapshot, uint64_t index, co
                               size_t *out_id_len, uint32_t *out_owner, double *out_load,
                               berth_error **err);
 
+/* --- servers an operator manages (API 1.6) --- */
+/* docs/catalogue.md, "Servers an operator manages": besides members (a host joins them), servers
+   an operator registers (they persist without a member), weighs, labels, drains and seals, from
+   any node. A change goes to the leader and takes effect at its next refresh (at once for a
+   drain or a seal): wait for a version that shows it. */
+
+/* The parts of a server a change sets (berth_server_change.fields), also the parts an operator
+   entry sets (berth_server_entry.fields). */
+#define BERTH_SERVER_SET_REGISTER 1u /* registered: it persists without a member */
+#define BERTH_SERVER_SET_CAPACITY 2u
+#define BERTH_SERVER_SET_STATE 4u
+#define BERTH_SERVER_SET_LABELS 8u
+
+typedef struct berth_server_change {
+  uint32_t struct_size; /* BERTH_SIZE_THROUGH(berth_server_change, labels) */
+  uint32_t fields;      /* BERTH_SERVER_SET_* bits, at least one */
+  const char *id;       /* id_len bytes (1 to 4096), not NUL-terminated */
+  size_t id_len;
+  double capacity;      /* with BERTH_SERVER_SET_CAPACITY: finite, > 0 */
+  int32_t state;        /* with BERTH_SERVER_SET_STATE: BERTH_SERVER_UP / _DRAINING / _READ_ONLY */
+  const char *labels;   /* with BERTH_SERVER_SET_LABELS: "zone=a,ssd" (NULL or "": none) */
+} berth_server_change;
+
+/* Sends the change to the leader. A bad change (no field, an unknown bit, a bad value) is
+   BERTH_E_INVALID_ARGUMENT naming what is wrong; nothing is sent. */
+int32_t berth_engine_server_set(berth_engine *engine, const berth_server_change *change, berth_error **err);
+/* Drops everything operators set on the server (a registered server without a member leaves
+   the cluster; a member keeps what its host says). BERTH_E_NOT_FOUND when the snapshot this
+   engine serves has no operator entry for it. */
+int32_t berth_engine_server_remove(berth_engine *engine, const char *server_id, berth_error **err);
+
+/* Where a server comes from (berth_server_entry.origin, bits). */
+#define BERTH_SERVER_ORIGIN_MEMBER 1u     /* a host joined it */
+#define BERTH_SERVER_ORIGIN_REGISTERED 2u /* an operator registered it */
+
+typedef struct berth_server_entry {
+  uint32_t struct_size; /* set by the caller; fields past it are not written */
+  uint32_t fields;      /* the parts an operator set (BERTH_SERVER_SET_*); 0: none */
+  const char *id;       /* NUL-terminated, valid while the snapshot is held */
+  double capacity;      /* NaN for an operator entry that sets none */
+  int32_t state;        /* -1 for an operator entry that sets none */
+  uint32_t origin;      /* BERTH_SERVER_ORIGIN_* bits; 0: an entry for a server not in the version */
+  char *labels;         /* malloc'ed, freed with berth_string_free; NULL for an entry that sets none */
+  uint64_t streams;     /* streams the server owns in this version */
+  double load;
+} berth_server_entry;
+
+/* What operators set, sorted by server id: count, then each entry (its capacity, state and labels
+   as set; origin, streams and load from the version's server of the same id, if any). */
+uint32_t berth_snapshot_operator_server_count(const berth_snapshot *snapshot);
+int32_t berth_snapshot_operator_server(const berth_snapshot *snapshot, uint32_t index, berth_server_entry *out,
+                                       berth_error **err);
+/* The server at `index` (< berth_snapshot_server_count) as placement sees it: what its member
+   says overridden by what operators set, and where it comes from. */
+int32_t berth_snapshot_server_entry(const berth_snapshot *snapshot, uint32_t index, berth_server_entry *out,
+                                    berth_error **err);
+
 #ifdef __cplusplus
 }
 #endif
