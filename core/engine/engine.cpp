@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "engine/catalogue_step.h"
 #include "engine/grant_refresh.h"
 #include "snapshot/codec.h"
 
@@ -537,7 +538,8 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
                   "release): it grants nothing",
                   node_id_, meta.version, base_version);
   return compute_refresh(base.get(), members_as_servers(), intake_->pending(), *appraiser_, *policy_, std::move(meta),
-                         names_, rules_.get(), options_.ownership.soft_handoff, !stale && !holderless);
+                         names_, rules_.get(), options_.ownership.soft_handoff, !stale && !holderless,
+                         catalogue_settings(options_.catalogue));
 }
 
 void Engine::refresh() { refresh_as(nullptr); }
