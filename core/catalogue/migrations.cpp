@@ -94,12 +94,14 @@ class Step {
     for (const Migration& m : migrations_) wanted.insert(m.stream);
     for (const QueuedMigration& q : queued_) wanted.insert(q.stream);
     for (const StreamAt& a : sealed_) wanted.insert(a.stream);
+    for (const RecentMigration& r : recent_) wanted.insert(r.stream);
     index_.emplace(*in_.streams, in_.base, wanted);
 
     for (const Request& r : in_.requests) apply(r);
     end_migrations();
     start_queued();
     for (const Migration& m : migrations_) owner_[*index_->find(m.stream)] = *server_index(servers_, m.destination);
+    keep_migrated();
     update_sealed_reads();
     erase_if_any(purges_, [&](const StreamAt& a) { return !server_index(servers_, a.server); });
     erase_if_any(recent_, [&](const RecentMigration& r) {
@@ -306,6 +308,18 @@ class Step {
     std::sort(draining.begin(), draining.end());
     draining.erase(std::unique(draining.begin(), draining.end()), draining.end());
     return in_.rebalance_draining(draining);
+  }
+
+  // A stream that finished a migration keeps its write location for the interval (the policy
+  // does not undo an operator's move), while that server stays up.
+  void keep_migrated() {
+    for (const RecentMigration& r : recent_) {
+      if (in_.now_ms - r.done_unix_ms >= in_.settings.migration_interval_ms) continue;
+      std::optional<uint64_t> i = find(r.stream);
+      if (!i) continue;
+      uint32_t p = (*in_.previous)[*i];
+      if (p != BERTH_NO_SERVER && up(p)) owner_[*i] = p;
+    }
   }
 
   // Sealed servers stay read locations of the streams that moved off them, while they exist and

@@ -1,7 +1,8 @@
 // The leader's catalogue step for migrations and deletions (docs/catalogue.md, "The catalogue"):
 // (the base's catalogue, the requests heard, the next version's servers and streams, the owners
 // the policy decided) -> the next catalogue, and the owners it pins (a running migration's
-// stream is written at its destination).
+// stream is written at its destination; a stream that finished one stays there for
+// migration_interval while that server is up).
 //
 // Requests are applied in the order heard; one that does not apply (an unknown stream, a
 // destination not up, a stream migrating already or migrated within the interval, a report of a
