@@ -208,3 +208,30 @@ FROZEN_FIELD(berth_ownership_event, stream_len, 16, 8);
 FROZEN_FIELD(berth_ownership_event, token, 24, 8);
 FROZEN_FIELD(berth_ownership_event, version, 32, 8);
 FROZEN_FIELD(berth_ownership_event, ended_ns, 40, 8);
+
+/* berth/berth.h, the catalogue (API 1.6) */
+FROZEN_SIZE(berth_location, 104);
+FROZEN_FIELD(berth_location, struct_size, 0, 4);
+FROZEN_FIELD(berth_location, status, 4, 4);
+FROZEN_FIELD(berth_location, version, 8, 8);
+FROZEN_FIELD(berth_location, owner, 16, 8);
+FROZEN_FIELD(berth_location, holder, 24, 8);
+FROZEN_FIELD(berth_location, token, 32, 8);
+FROZEN_FIELD(berth_location, tenant, 40, 8);
+FROZEN_FIELD(berth_location, load, 48, 8);
+FROZEN_FIELD(berth_location, read_locations, 56, 8);
+FROZEN_FIELD(berth_location, read_location_count, 64, 4);
+FROZEN_FIELD(berth_location, known, 68, 4);
+FROZEN_FIELD(berth_location, migration_source, 72, 8);
+FROZEN_FIELD(berth_location, migration_destination, 80, 8);
+FROZEN_FIELD(berth_location, migration_queued, 88, 4);
+FROZEN_FIELD(berth_location, queued_destination, 96, 8);
+
+FROZEN_SIZE(berth_catalogue_event, 48);
+FROZEN_FIELD(berth_catalogue_event, struct_size, 0, 4);
+FROZEN_FIELD(berth_catalogue_event, kind, 4, 4);
+FROZEN_FIELD(berth_catalogue_event, stream, 8, 8);
+FROZEN_FIELD(berth_catalogue_event, stream_len, 16, 8);
+FROZEN_FIELD(berth_catalogue_event, source, 24, 8);
+FROZEN_FIELD(berth_catalogue_event, version, 32, 8);
+FROZEN_FIELD(berth_catalogue_event, attempt, 40, 4);
