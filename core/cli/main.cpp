@@ -9,6 +9,7 @@
 #include "cli/show.h"
 #include "cli/bench_policies.h"
 #include "cli/bench_rules.h"
+#include "cli/catalogue_cmd.h"
 #include "cli/rules_cmd.h"
 #include "cli/simulate.h"
 #include "common/error.h"
@@ -103,6 +104,8 @@ int main(int argc, char** argv) {
   show->add_option("--timeout", show_opts.source.timeout_s, "Seconds to wait for a snapshot")->capture_default_str();
   show->add_flag("--json", show_opts.json, "One JSON object");
 
+  const std::function<int()> run_catalogue = berth::cli::add_catalogue_commands(app);
+
   CLI::App* plugins = app.add_subcommand("plugins", "List the built-in plugins");
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
@@ -122,6 +125,7 @@ int main(int argc, char** argv) {
     if (*rules_check) return berth::cli::run_rules_check(rules_opts);
     if (*plan) return berth::cli::run_plan(rules_opts);
     if (*show) return berth::cli::run_show(show_opts);
+    if (int code = run_catalogue(); code >= 0) return code;
     if (*bench_cmd && bench_handoffs) {
       if (bench_cmd->get_option("--streams")->count() > 0) handoff_bench.streams = bench.streams;
       handoff_bench.zk = bench.zk;

@@ -99,12 +99,12 @@ class Engine {
   // unknown stream or server, BERTH_E_STATE for one in the wrong state, with what and why), then
   // goes to the leader, which checks it again at its next refresh.
   catalogue::StreamLocation locate(std::string_view stream) const;  // Error(BERTH_E_UNAVAILABLE) before the first snapshot
-  // `destination` "": the policy chooses.
-  void migrate(std::string_view stream, std::string_view destination);
+  // `destination` "": the policy chooses. `check_only`: the checks, nothing sent (a dry run).
+  void migrate(std::string_view stream, std::string_view destination, bool check_only = false);
   // The destination's host finished copying `stream` (ok), or failed to (it stays migrating).
   void migration_done(std::string_view stream, std::string_view server, bool ok);
   // Removes the stream (as remove_stream) and lists every location it had to purge.
-  void delete_stream(std::string_view stream);
+  void delete_stream(std::string_view stream, bool check_only = false);
   void purged(std::string_view stream, std::string_view server);
   // --- end of the catalogue's block
 

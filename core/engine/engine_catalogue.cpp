@@ -40,7 +40,7 @@ catalogue::StreamLocation Engine::locate(std::string_view stream) const {
   return catalogue::locate(*served(cell_.shared()), stream);
 }
 
-void Engine::migrate(std::string_view stream, std::string_view destination) {
+void Engine::migrate(std::string_view stream, std::string_view destination, bool check_only) {
   check_id(stream, "stream");
   if (!destination.empty()) check_id(destination, "destination server");
   std::shared_ptr<const Snapshot> s = served(cell_.shared());
@@ -72,7 +72,7 @@ void Engine::migrate(std::string_view stream, std::string_view destination) {
     if (s->server_name[d] == at.owner)
       throw Error(BERTH_E_STATE, fmt::format("migrate: stream '{}' is written at '{}' already", cut(stream), cut(destination)));
   }
-  record_intake(IntakeOp::migrate, stream, destination, kNaN);
+  if (!check_only) record_intake(IntakeOp::migrate, stream, destination, kNaN);
 }
 
 void Engine::migration_done(std::string_view stream, std::string_view server, bool ok) {
@@ -86,7 +86,7 @@ void Engine::migration_done(std::string_view stream, std::string_view server, bo
   record_intake(ok ? IntakeOp::migration_done : IntakeOp::migration_failed, stream, server, kNaN);
 }
 
-void Engine::delete_stream(std::string_view stream) {
+void Engine::delete_stream(std::string_view stream, bool check_only) {
   check_id(stream, "stream");
   std::shared_ptr<const Snapshot> s = served(cell_.shared());
   catalogue::StreamLocation at = catalogue::locate(*s, stream);
@@ -94,6 +94,7 @@ void Engine::delete_stream(std::string_view stream) {
     throw Error(BERTH_E_NOT_FOUND, fmt::format("delete_stream: stream '{}' is not in version {} ({})", cut(stream),
                                                s->meta.version,
                                                at.status == CatalogueStatus::deleting ? "it is being deleted already" : "unknown"));
+  if (check_only) return;
   // The removal first: the leader finds the stream gone, and the delete lists where it was.
   record_intake(IntakeOp::remove, stream, "", kNaN);
   record_intake(IntakeOp::delete_stream, stream, "", kNaN);
