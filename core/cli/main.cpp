@@ -6,6 +6,7 @@
 #include "berth/berth.h"
 #include "cli/bench.h"
 #include "cli/bench_handoffs.h"
+#include "cli/bench_migrations.h"
 #include "cli/show.h"
 #include "cli/bench_policies.h"
 #include "cli/bench_rules.h"
@@ -92,6 +93,13 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--background", handoff_bench.background,
                         "With --handoffs: streams on a third host that is never drained")
       ->capture_default_str();
+  bool bench_migrations = false;
+  berth::cli::MigrationBenchOptions migration_bench;
+  bench_cmd->add_flag("--migrations", bench_migrations,
+                      "Time the catalogue under concurrent migrations: publication per version and follower lag "
+                      "(--streams defaults to 1000000 here, --zk for a real ensemble)");
+  bench_cmd->add_option("--concurrent", migration_bench.migrations, "Migrations asked at once, with --migrations")
+      ->capture_default_str();
   bool bench_rules = false;
   berth::cli::RulesBenchOptions rules_bench;
   bench_cmd->add_flag("--rules", bench_rules, "Time the evaluation of tenant rules (1M streams across 10k tenants)");
@@ -131,6 +139,12 @@ int main(int argc, char** argv) {
       handoff_bench.zk = bench.zk;
       handoff_bench.json = bench.json;
       return berth::cli::run_handoff_bench(handoff_bench);
+    }
+    if (*bench_cmd && bench_migrations) {
+      if (bench_cmd->get_option("--streams")->count() > 0) migration_bench.streams = bench.streams;
+      migration_bench.zk = bench.zk;
+      migration_bench.json = bench.json;
+      return berth::cli::run_migration_bench(migration_bench);
     }
     if (*bench_cmd && bench_rules) {
       rules_bench.streams = bench.streams;
