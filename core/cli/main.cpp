@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   berth::cli::MigrationBenchOptions migration_bench;
   bench_cmd->add_flag("--migrations", bench_migrations,
                       "Time the catalogue under concurrent migrations: publication per version and follower lag "
-                      "(--streams defaults to 1000000 here, --zk for a real ensemble)");
+                      "(--streams defaults to 1000000 here, --repetitions rounds, --zk for a real ensemble)");
   bench_cmd->add_option("--concurrent", migration_bench.migrations, "Migrations asked at once, with --migrations")
       ->capture_default_str();
   bool bench_rules = false;
@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
     }
     if (*bench_cmd && bench_migrations) {
       if (bench_cmd->get_option("--streams")->count() > 0) migration_bench.streams = bench.streams;
+      if (bench_cmd->get_option("--repetitions")->count() > 0) migration_bench.rounds = bench.repetitions;
       migration_bench.zk = bench.zk;
       migration_bench.json = bench.json;
       return berth::cli::run_migration_bench(migration_bench);
