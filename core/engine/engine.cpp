@@ -670,6 +670,7 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
     counters_.moved_load = result.moved_load;
     counters_.moved_load_fraction = result.moved_load_fraction;
     counters_.new_streams = result.new_streams;
+    counters_.intake_rejected += result.catalogue.rejected;  // catalogue records the leader refused (logged)
     record_rules(counters_, std::move(result.rules));
   } catch (const Error& e) {
     if (full) next_refresh_ = Clock::now() + options_.refresh_interval;

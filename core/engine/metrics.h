@@ -33,7 +33,7 @@ struct EngineCounters {
   uint64_t new_streams = 0;      // added by the last refresh
   uint64_t lookups_unknown = 0;
   uint64_t snapshots_rejected = 0;  // published bytes that failed to decode
-  uint64_t intake_rejected = 0;     // intake batches that failed to parse
+  uint64_t intake_rejected = 0;     // intake batches that failed to parse, catalogue records refused
   // Tenant rules (scripting/): the last evaluation on this node, and what happened to changed
   // rule files over the node's life.
   RulesReport rules;

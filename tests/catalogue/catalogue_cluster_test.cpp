@@ -70,6 +70,28 @@ TEST_F(CatalogueCluster, AFollowersLocateAgreesWithTheLeadersThroughAMigrationAn
   EXPECT_THROW(f.migration_done("stream-3", dest, true), Error) << "no migration runs after the delete";
 }
 
+TEST_F(CatalogueCluster, TwoNodesMigratingOneStreamAtOnceGetOneMigrationAndTheOtherIsCountedRefused) {
+  start(2, sticky());
+  add_servers(3);
+  add_streams(6);
+  refresh_and_converge();
+  Engine& l = leader();
+  Engine& f = follower();
+  const std::string owner = l.locate("stream-1").owner;
+  const std::string one = owner == "server-0" ? "server-1" : "server-0";
+  const std::string two = owner == "server-2" ? "server-1" : "server-2";
+  const uint64_t rejected = l.metrics().intake_rejected;
+  f.migrate("stream-1", one);  // both pass their node's checks: no version shows the other yet
+  f.flush();
+  l.migrate("stream-1", two);
+  l.flush();
+  refresh_and_converge();
+  catalogue::StreamLocation at = f.locate("stream-1");
+  EXPECT_EQ(at.status, CatalogueStatus::migrating);
+  EXPECT_EQ(std::string(at.destination), one) << "the first heard wins";
+  EXPECT_EQ(l.metrics().intake_rejected, rejected + 1);
+}
+
 TEST_F(CatalogueCluster, ANewLeaderKeepsEveryMigrationAndPurge) {
   start(2, sticky());
   add_servers(3);
