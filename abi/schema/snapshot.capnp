@@ -50,14 +50,38 @@ struct OperatorServer {
 }
 
 # Per-stream catalogue entries beyond owner and holder (docs/catalogue.md, "The catalogue").
+# The Catalogue lists are the source of truth for status and read locations (Streams.status and
+# readLocations stay unwritten): they hold the few streams not plainly active on their owner, and
+# travel whole in every delta's head.
 struct Catalogue {
-  migrations @0 :List(Migration);
+  migrations @0 :List(Migration);      # running: write to destination, read from both
+  queued @1 :List(QueuedMigration);    # asked for, waiting for a concurrency bound, in order
+  sealedReads @2 :List(StreamAt);      # a read-only server a stream moved off, still read
+  purges @3 :List(StreamAt);           # locations of deleted streams not yet purged
+  recent @4 :List(RecentMigration);    # streams that finished a migration within the interval
 }
 
 struct Migration {
   stream @0 :Text;
   source @1 :Text;               # server id
   destination @2 :Text;          # server id
+  sinceVersion @3 :UInt64;       # the version that started it
+  failures @4 :UInt32;           # copies reported failed
+}
+
+struct QueuedMigration {
+  stream @0 :Text;
+  destination @1 :Text;          # server id; empty: the policy chooses
+}
+
+struct StreamAt {
+  stream @0 :Text;
+  server @1 :Text;
+}
+
+struct RecentMigration {
+  stream @0 :Text;
+  doneUnixMs @1 :Int64;
 }
 
 # Tenant rules stored in the backend (docs/catalogue.md, "Rules every node shares").

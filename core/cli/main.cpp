@@ -6,9 +6,11 @@
 #include "berth/berth.h"
 #include "cli/bench.h"
 #include "cli/bench_handoffs.h"
+#include "cli/bench_migrations.h"
 #include "cli/show.h"
 #include "cli/bench_policies.h"
 #include "cli/bench_rules.h"
+#include "cli/catalogue_cmd.h"
 #include "cli/rules_cmd.h"
 #include "cli/servers_cmd.h"
 #include "cli/simulate.h"
@@ -92,6 +94,13 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--background", handoff_bench.background,
                         "With --handoffs: streams on a third host that is never drained")
       ->capture_default_str();
+  bool bench_migrations = false;
+  berth::cli::MigrationBenchOptions migration_bench;
+  bench_cmd->add_flag("--migrations", bench_migrations,
+                      "Time the catalogue under concurrent migrations: publication per version and follower lag "
+                      "(--streams defaults to 1000000 here, --repetitions rounds, --zk for a real ensemble)");
+  bench_cmd->add_option("--concurrent", migration_bench.migrations, "Migrations asked at once, with --migrations")
+      ->capture_default_str();
   bool bench_rules = false;
   berth::cli::RulesBenchOptions rules_bench;
   bench_cmd->add_flag("--rules", bench_rules, "Time the evaluation of tenant rules (1M streams across 10k tenants)");
@@ -105,6 +114,7 @@ int main(int argc, char** argv) {
   show->add_flag("--json", show_opts.json, "One JSON object");
 
   berth::cli::add_servers_commands(app);
+  const std::function<int()> run_catalogue = berth::cli::add_catalogue_commands(app);
 
   CLI::App* plugins = app.add_subcommand("plugins", "List the built-in plugins");
   CLI::App* version = app.add_subcommand("version", "Print the version");
@@ -125,11 +135,19 @@ int main(int argc, char** argv) {
     if (*rules_check) return berth::cli::run_rules_check(rules_opts);
     if (*plan) return berth::cli::run_plan(rules_opts);
     if (*show) return berth::cli::run_show(show_opts);
+    if (int code = run_catalogue(); code >= 0) return code;
     if (*bench_cmd && bench_handoffs) {
       if (bench_cmd->get_option("--streams")->count() > 0) handoff_bench.streams = bench.streams;
       handoff_bench.zk = bench.zk;
       handoff_bench.json = bench.json;
       return berth::cli::run_handoff_bench(handoff_bench);
+    }
+    if (*bench_cmd && bench_migrations) {
+      if (bench_cmd->get_option("--streams")->count() > 0) migration_bench.streams = bench.streams;
+      if (bench_cmd->get_option("--repetitions")->count() > 0) migration_bench.rounds = bench.repetitions;
+      migration_bench.zk = bench.zk;
+      migration_bench.json = bench.json;
+      return berth::cli::run_migration_bench(migration_bench);
     }
     if (*bench_cmd && bench_rules) {
       rules_bench.streams = bench.streams;

@@ -1,11 +1,14 @@
 #include "cli/show.h"
 
 #include <iostream>
+#include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/labels.h"
+#include "snapshot/catalogue_entries.h"
 
 namespace berth::cli {
 namespace {
@@ -16,6 +19,13 @@ const char* state_name(int32_t state) {
     case BERTH_SERVER_READ_ONLY: return "read-only";
     default: return "up";
   }
+}
+
+// Streams deleted with purges outstanding.
+size_t deleting(const CatalogueEntries& c) {
+  std::set<std::string_view> streams;
+  for (const StreamAt& p : c.purges) streams.insert(p.stream);
+  return streams.size();
 }
 
 void print_json(const tools::Cluster& cluster) {
@@ -40,6 +50,12 @@ void print_json(const tools::Cluster& cluster) {
                       {"total_load", s.balance.total_load},
                       {"max_over_lb", s.balance.max_over_lb},
                       {"oversized_streams", s.balance.oversized_streams},
+                      {"catalogue", s.catalogue ? nlohmann::json{{"migrating", s.catalogue->migrations.size()},
+                                                                 {"deleting", deleting(*s.catalogue)},
+                                                                 {"queued", s.catalogue->queued.size()},
+                                                                 {"purges", s.catalogue->purges.size()},
+                                                                 {"sealed_reads", s.catalogue->sealed_reads.size()}}
+                                                : nlohmann::json::object()},
                       {"servers", std::move(servers)}};
   std::cout << j.dump() << std::endl;
 }
@@ -53,6 +69,9 @@ void print_table(const tools::Cluster& cluster) {
                            s.server_count(), s.balance.total_load, s.balance.max_over_lb);
   if (s.balance.oversized_streams > 0)
     std::cout << fmt::format(" ({} stream(s) larger than a fair share)", s.balance.oversized_streams);
+  if (const CatalogueEntries* c = s.catalogue.get())
+    std::cout << fmt::format("\ncatalogue: {} migrating, {} deleting, {} queued, {} purges outstanding", c->migrations.size(),
+                             deleting(*c), c->queued.size(), c->purges.size());
   std::cout << "\n\n"
             << fmt::format("{:<24} {:<9} {:>8} {:>10} {:>12} {:>9}  {}\n", "server", "state", "capacity", "streams",
                            "load", "vs fair", "labels");

@@ -18,14 +18,15 @@
 namespace berth {
 namespace {
 
-constexpr std::string_view kSections[] = {"engine", "appraiser", "policy", "backend", "rules", "ownership"};
+constexpr std::string_view kSections[] = {"engine", "appraiser", "policy", "backend", "rules", "ownership", "catalogue"};
 constexpr std::string_view kRulesKeys[] = {"file", "instruction_limit", "memory_limit"};
 constexpr std::string_view kEngineKeys[] = {"node_id",          "campaign",         "refresh_interval",
                                             "refresh_on_change", "intake_flush",     "intake_refresh_delay",
                                             "plugin_path",      "checkpoint_ratio", "checkpoint_every",
                                             "implicit_owners"};
 constexpr std::string_view kOwnershipKeys[] = {"lease_margin", "soft_handoff", "stall_after"};
-constexpr std::string_view kSectionList = "engine, appraiser, policy, backend, rules or ownership";
+constexpr std::string_view kCatalogueKeys[] = {"max_migrations", "max_migrations_per_server", "migration_interval"};
+constexpr std::string_view kSectionList = "engine, appraiser, policy, backend, rules, ownership or catalogue";
 
 template <size_t N>
 std::string listed(const std::string_view (&keys)[N]) {
@@ -243,6 +244,20 @@ void resolve_ownership_key(const std::string& key, const std::string& name, cons
   }
 }
 
+void resolve_catalogue_key(const std::string& key, const std::string& name, const Options::Value& v,
+                           CatalogueOptions& out) {
+  if (name == "max_migrations" || name == "max_migrations_per_server") {
+    expect(key, v, {K::integer}, "an integer");
+    uint64_t n = parse_count(key, v, false);
+    if (n < 1 || n > 1000000) bad(key, v, "must be between 1 and 1000000");
+    (name == "max_migrations" ? out.max_migrations : out.max_migrations_per_server) = static_cast<uint32_t>(n);
+  } else if (name == "migration_interval") {
+    out.migration_interval = duration_of(key, v);
+  } else {
+    bad(key, v, "unknown key (catalogue keys are " + listed(kCatalogueKeys) + ")");
+  }
+}
+
 }  // namespace
 
 std::chrono::milliseconds parse_duration(std::string_view text) {
@@ -349,6 +364,10 @@ EngineOptions Options::resolve() const {
     }
     if (section == "ownership") {
       resolve_ownership_key(key, name, v, out.ownership);
+      continue;
+    }
+    if (section == "catalogue") {
+      resolve_catalogue_key(key, name, v, out.catalogue);
       continue;
     }
     if (section != "engine") {

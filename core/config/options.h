@@ -40,6 +40,13 @@ struct OwnershipOptions {
   std::chrono::milliseconds stall_after{30000};
 };
 
+// Migrations ([catalogue], docs/catalogue.md).
+struct CatalogueOptions {
+  uint32_t max_migrations = 1000;            // running at once, in total
+  uint32_t max_migrations_per_server = 100;  // running at once with one server as source or destination
+  std::chrono::milliseconds migration_interval{600000};  // no stream migrates again this soon
+};
+
 struct EngineOptions {
   std::string node_id;  // empty: "<host>-<pid>-<n>"
   bool campaign = true;
@@ -65,6 +72,7 @@ struct EngineOptions {
   PluginChoice backend{"memory", PluginConfig("backend", {})};
   RulesOptions rules;
   OwnershipOptions ownership;
+  CatalogueOptions catalogue;
 };
 
 class Options {

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "engine/catalogue_step.h"
 #include "engine/grant_refresh.h"
 #include "snapshot/codec.h"
 
@@ -539,7 +540,8 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
   std::shared_ptr<const OperatorServers> operators = next_operator_servers(base.get());
   RefreshResult result = compute_refresh(base.get(), merge_operator_servers(members_as_servers(), operators.get()),
                                          intake_->pending(), *appraiser_, *policy_, std::move(meta), names_,
-                                         rules_.get(), options_.ownership.soft_handoff, !stale && !holderless);
+                                         rules_.get(), options_.ownership.soft_handoff, !stale && !holderless,
+                                         catalogue_settings(options_.catalogue));
   result.snapshot->operator_servers = std::move(operators);
   return result;
 }
@@ -675,6 +677,7 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
     counters_.moved_load = result.moved_load;
     counters_.moved_load_fraction = result.moved_load_fraction;
     counters_.new_streams = result.new_streams;
+    counters_.intake_rejected += result.catalogue.rejected;  // catalogue records the leader refused (logged)
     record_rules(counters_, std::move(result.rules));
   } catch (const Error& e) {
     if (full) next_refresh_ = Clock::now() + options_.refresh_interval;

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "catalogue/operator_servers_step.h"
+#include "catalogue/locate.h"
 #include "config/options.h"
 #include "engine/follower.h"
 #include "engine/handoff_mode.h"
@@ -102,6 +103,19 @@ class Engine {
   // Drops what operators set on `server` (a registered server without a member leaves). Throws
   // Error(BERTH_E_NOT_FOUND) when the snapshot served here has no operator entry for it.
   void remove_server(std::string_view server);
+  // --- The catalogue: locations, migrations, deletions (engine_catalogue.cpp, docs/catalogue.md).
+  // Each change is checked against the snapshot served here (Error: BERTH_E_NOT_FOUND for an
+  // unknown stream or server, BERTH_E_STATE for one in the wrong state, with what and why), then
+  // goes to the leader, which checks it again at its next refresh.
+  catalogue::StreamLocation locate(std::string_view stream) const;  // Error(BERTH_E_UNAVAILABLE) before the first snapshot
+  // `destination` "": the policy chooses. `check_only`: the checks, nothing sent (a dry run).
+  void migrate(std::string_view stream, std::string_view destination, bool check_only = false);
+  // The destination's host finished copying `stream` (ok), or failed to (it stays migrating).
+  void migration_done(std::string_view stream, std::string_view server, bool ok);
+  // Removes the stream (as remove_stream) and lists every location it had to purge.
+  void delete_stream(std::string_view stream, bool check_only = false);
+  void purged(std::string_view stream, std::string_view server);
+  // --- end of the catalogue's block
 
   void refresh();  // leader only; throws Error(BERTH_E_STATE) on a follower
   void resign();

@@ -33,8 +33,12 @@ enum class IntakeOp : uint8_t {
   // the server id, tenant empty, load NaN.
   server_set = 6,
   server_remove = 7,
+  // Ops 8..12 (catalogue/migrations.h) carry the stream and, in the tenant field, a server id:
+  // migrate: the destination ("": the policy chooses); migration_done / migration_failed: the
+  // destination whose copy finished; purged: the server that purged it; delete_stream: "".
+  // The 8-byte slot is NaN. delete_stream always follows a remove of the same stream.
   migrate = 8,            // a migration asked for, its copy done or failed, a purge done
-  migration_done = 9,     // (catalogue/migrations.h)
+  migration_done = 9,
   migration_failed = 10,
   purged = 11,
   delete_stream = 12,

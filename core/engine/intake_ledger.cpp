@@ -169,6 +169,10 @@ std::vector<std::string> IntakeLedger::pending_as_batches() const {
     if (batches.back().size() >= kIntakeBatchBytes) batches.emplace_back();
     append_release(batches.back(), r.stream, r.server, r.token);
   }
+  for (const IntakeRecord& r : pending_.catalogue()) {
+    if (batches.back().size() >= kIntakeBatchBytes) batches.emplace_back();
+    append_intake(batches.back(), r.op, r.stream, r.tenant, r.load);
+  }
   if (batches.back().empty()) batches.pop_back();
   return batches;
 }

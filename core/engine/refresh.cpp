@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "engine/catalogue_step.h"
 
 namespace berth {
 namespace {
@@ -145,7 +146,8 @@ uint64_t count_violations(const rules::Constraints& constraints, const std::vect
 
 RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns> servers, const PendingChanges& pending,
                       Appraiser& appraiser, const Policy& policy, Provenance meta, std::shared_ptr<ServerNames> names,
-                      const RulesStep& apply_rules, bool soft_handoff, bool grant) {
+                      const RulesStep& apply_rules, bool soft_handoff, bool grant,
+                      const catalogue::Settings& catalogue_settings) {
   NextStreams next = next_streams(base, pending);
   const StreamColumns& streams = *next.columns;
   uint64_t n = streams.size();
@@ -192,6 +194,8 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
   RulesReport rules_report;
   rules::SourceOutcome rules_outcome;
   berth_server_set server_view = servers->view();
+  const std::vector<int32_t> policy_states = catalogue::policy_states(*servers);  // sealed servers drain
+  if (!policy_states.empty()) server_view.state = policy_states.data();
   berth_stream_set stream_view = streams.view(next.reported.data());
   if (apply_rules) {
     auto started = std::chrono::steady_clock::now();
@@ -214,16 +218,18 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
   const double* policy_load = evaluation.load.empty() ? load.data() : evaluation.load.data();
 
   std::vector<uint32_t> owner(n, BERTH_NO_SERVER);
+  const berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, constraints), &server_view,
+                                        &stream_view, policy_load, previous.data(),
+                                        rules_outcome.evaluation.constraints.view()};
   if (n > 0) {
-    berth_rebalance_request request{BERTH_SIZE_THROUGH(berth_rebalance_request, constraints), &server_view,
-                                    &stream_view, policy_load, previous.data(),
-                                    rules_outcome.evaluation.constraints.view()};
     policy.rebalance(request, owner.data());
     for (uint64_t i = 0; i < n; ++i)
       if (owner[i] >= m)
         throw Error(BERTH_E_PLUGIN, fmt::format("policy '{}' assigned stream '{}' to server #{} of {}", policy.plugin().name,
                                                 streams.ids.at(i), owner[i], m));
   }
+  catalogue::StepResult catalogue =
+      run_catalogue_step(base, *servers, streams, previous, pending, meta, catalogue_settings, policy, request, owner);
 
   auto snapshot = std::make_shared<Snapshot>();
   meta.policy = policy.plugin().name;
@@ -237,6 +243,7 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
   snapshot->owner = std::move(owner);
   snapshot->tombstones = next_tombstones(base, pending);
   if (base != nullptr) carry_catalogue(*snapshot, *base);
+  snapshot->catalogue = std::move(catalogue.catalogue);
   // Who holds what follows the owners just decided (docs/ownership.md), before the snapshot is
   // finished, so that finish_snapshot sees every column.
   ownership::StepCounts ownership = ownership::assign_holders(base, *snapshot, pending.releases(), soft_handoff, grant);
@@ -244,6 +251,7 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
 
   RefreshResult result;
   result.ownership = ownership;
+  result.catalogue = catalogue.counts;
   if (rules_report.evaluated && evaluation.constraints.stream_count() == n)
     rules_report.violations = count_violations(evaluation.constraints, snapshot->owner);
   result.rules = std::move(rules_report);
@@ -269,11 +277,11 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
 RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                               const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
                               Provenance meta, std::shared_ptr<ServerNames> names, rules::RulesSource* rules,
-                              bool soft_handoff, bool grant) {
+                              bool soft_handoff, bool grant, const catalogue::Settings& catalogue) {
   RulesStep step;
   if (rules != nullptr) step = [rules](const rules::Input& input) { return rules->evaluate(input); };
   return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step,
-                 soft_handoff, grant);
+                 soft_handoff, grant, catalogue);
 }
 
 RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
@@ -289,7 +297,7 @@ RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const S
       return out;
     };
   return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step,
-                 soft_handoff, grant);
+                 soft_handoff, grant, catalogue::Settings{});
 }
 
 }  // namespace berth

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "catalogue/migrations.h"
 #include "engine/pending_changes.h"
 #include "ownership/grant_step.h"
 #include "scripting/rules_source.h"
@@ -38,6 +39,7 @@ struct RefreshResult {
   uint64_t removed_streams = 0;
   RulesReport rules;
   ownership::StepCounts ownership;     // what the grant step did (holders and tokens)
+  catalogue::StepCounts catalogue;     // what the migration step did (catalogue/migrations.h)
 };
 
 // `base` may be null (first refresh). `meta` carries version, epoch, leader, time; the policy's
@@ -49,11 +51,12 @@ struct RefreshResult {
 // must exceed the base's. Without a base every stream is granted to its owner.
 // `soft_handoff`: ownership.soft_handoff (breaks the guarantee; see grant_step.h), recorded in
 // the snapshot's provenance. Without `grant`, nothing is granted (a base that may not be the
-// latest version, docs/ownership.md).
+// latest version, docs/ownership.md). `catalogue`: the bounds of the migration step.
 RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                               const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
                               Provenance meta, std::shared_ptr<ServerNames> names,
-                              rules::RulesSource* rules = nullptr, bool soft_handoff = false, bool grant = true);
+                              rules::RulesSource* rules = nullptr, bool soft_handoff = false, bool grant = true,
+                              const catalogue::Settings& catalogue = {});
 
 // The same with a rule set given directly (the CLI's `plan`, tests): no reload.
 RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,

@@ -13,6 +13,7 @@
 
 #include "berth/snapshot.capnp.h"
 #include "common/error.h"
+#include "snapshot/catalogue_codec.h"
 #include "common/hash.h"
 #include "snapshot/operator_servers.h"
 
@@ -258,6 +259,7 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
   root.setCreatedUnixMs(s.meta.created_unix_ms);
   root.setLeader(s.meta.leader);
   root.setSoftHandoff(s.meta.soft_handoff);
+  encode_catalogue(root, s);
   if (!s.removed_holds.empty()) {
     auto out = root.initRemovedHolds(static_cast<unsigned>(s.removed_holds.size()));
     for (unsigned k = 0; k < s.removed_holds.size(); ++k) {
@@ -608,6 +610,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
     decode_holders(s, columns);
     decode_removed_holds(s, root);
     decode_operator_servers(s, root);
+    decode_catalogue(root, s);
     // The reader's destructor skips what is left of the input and throws when the bytes end
     // early. Thrown after `return s` had built the result, that result would leak (found by the
     // fuzzer, tests/fuzz): destroy the reader first, while `s` is a local that unwinding frees.

@@ -431,6 +431,85 @@ int32_t berth_snapshot_operator_server(const berth_snapshot *snapshot, uint32_t 
 int32_t berth_snapshot_server_entry(const berth_snapshot *snapshot, uint32_t index, berth_server_entry *out,
                                     berth_error **err);
 
+/* --- the catalogue: locations, migrations, deletions (API 1.6) --- */
+/* docs/catalogue.md. Per stream: a write location (the owner), read locations and a status. */
+
+#define BERTH_STREAM_ACTIVE 0
+#define BERTH_STREAM_MIGRATING 1 /* written at the destination, read from both */
+#define BERTH_STREAM_DELETING 2  /* deleted; read_locations are still to purge */
+
+typedef struct berth_location {
+  uint32_t struct_size;
+  int32_t status;                /* BERTH_STREAM_* */
+  uint64_t version;              /* of the snapshot that answered */
+  const char *owner;             /* write location; NULL while deleting or when no server can
+                                    take the stream */
+  const char *holder;            /* who holds it now (docs/ownership.md); NULL: nobody */
+  uint64_t token;                /* the holder's fencing token; 0 without a holder */
+  const char *tenant;            /* "" for an unknown stream */
+  double load;
+  const char *const *read_locations; /* read_location_count server ids, the owner first */
+  uint32_t read_location_count;
+  int32_t known;                 /* 1: in the assignment; 0: unknown (owner: where a lookup places
+                                    it) or deleting */
+  const char *migration_source;  /* while migrating, else NULL */
+  const char *migration_destination;
+  int32_t migration_queued;      /* 1: a migration waits for a concurrency bound */
+  const char *queued_destination; /* of the queued migration; "": the policy chooses */
+} berth_location;
+
+/* Everything the served snapshot says of `stream`. `out->struct_size` must be set; fields past it
+   are not written. Server ids stay valid while the engine is open; tenant, read_locations and
+   queued_destination until the next berth_locate on the same thread. BERTH_E_UNAVAILABLE before
+   the first snapshot. */
+int32_t berth_locate(berth_engine *engine, const char *stream, size_t stream_len, berth_location *out,
+                     berth_error **err);
+/* Asks the leader to migrate `stream` to `destination` (NULL or "": the policy chooses, as if the
+   source were draining). Checked here against the served snapshot first: BERTH_E_NOT_FOUND for
+   an unknown stream or destination, BERTH_E_STATE for a destination not up, a stream migrating
+   or queued already, or migrated within catalogue.migration_interval (the message says how long
+   is left). The leader checks again. */
+int32_t berth_stream_migrate(berth_engine *engine, const char *stream, size_t stream_len,
+                             const char *destination, berth_error **err);
+/* The destination's host finished copying `stream` (ok 1: active there only) or failed to (ok 0:
+   it stays migrating, read from both, and the copy is offered again). BERTH_E_STATE when no
+   migration of the stream to `server` runs in the served snapshot. */
+int32_t berth_migration_done(berth_engine *engine, const char *stream, size_t stream_len, const char *server,
+                             int32_t ok, berth_error **err);
+/* Deletes `stream`: cancels its migration, removes it (nothing but an add brings it back) and
+   lists every location it had to purge. BERTH_E_NOT_FOUND for a stream not in the snapshot. */
+int32_t berth_stream_delete(berth_engine *engine, const char *stream, size_t stream_len, berth_error **err);
+/* `server`'s host purged `stream`. BERTH_E_STATE when no such purge is outstanding. */
+int32_t berth_stream_purged(berth_engine *engine, const char *stream, size_t stream_len, const char *server,
+                            berth_error **err);
+
+/* The work a server's host must do, from each version the engine installs. */
+typedef struct berth_catalogue_feed berth_catalogue_feed;
+
+#define BERTH_CATALOGUE_NONE 0     /* the timeout passed with nothing new */
+#define BERTH_CATALOGUE_COPY_IN 1  /* copy `stream` from `source`; then berth_migration_done */
+#define BERTH_CATALOGUE_PURGE 2    /* delete the stream's data; then berth_stream_purged */
+
+typedef struct berth_catalogue_event {
+  uint32_t struct_size;
+  int32_t kind;                  /* BERTH_CATALOGUE_* */
+  const char *stream;            /* stream_len bytes, not NUL-terminated; valid until the next
+                                    poll of this feed or its close */
+  size_t stream_len;
+  const char *source;            /* COPY_IN: the server to copy from; else NULL */
+  uint64_t version;              /* the version that asked for it */
+  uint32_t attempt;              /* COPY_IN: failed copies before this one */
+} berth_catalogue_event;
+
+/* The feed of server `server_id` (any server id: a storage node need not be joined here). */
+int32_t berth_catalogue_open(berth_engine *engine, const char *server_id, berth_catalogue_feed **out,
+                             berth_error **err);
+/* Waits up to `timeout_ms` for work not delivered yet; each piece once (a failed copy again).
+   One poll of a feed at a time; BERTH_E_STATE once the engine is closed. */
+int32_t berth_catalogue_poll(berth_catalogue_feed *feed, uint32_t timeout_ms, berth_catalogue_event *out,
+                             berth_error **err);
+void berth_catalogue_close(berth_catalogue_feed *feed);
+
 #ifdef __cplusplus
 }
 #endif
