@@ -14,6 +14,7 @@
 #include "berth/snapshot.capnp.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "snapshot/shared_rules_codec.h"
 
 namespace berth {
 namespace {
@@ -209,6 +210,7 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
   root.setCreatedUnixMs(s.meta.created_unix_ms);
   root.setLeader(s.meta.leader);
   root.setSoftHandoff(s.meta.soft_handoff);
+  encode_shared_rules(root, s);
   if (!s.removed_holds.empty()) {
     auto out = root.initRemovedHolds(static_cast<unsigned>(s.removed_holds.size()));
     for (unsigned k = 0; k < s.removed_holds.size(); ++k) {
@@ -557,6 +559,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
     if (implicit) rebuild_owners(s, columns, find_policy);
     decode_holders(s, columns);
     decode_removed_holds(s, root);
+    decode_shared_rules(s, root);
     // The reader's destructor skips what is left of the input and throws when the bytes end
     // early. Thrown after `return s` had built the result, that result would leak (found by the
     // fuzzer, tests/fuzz): destroy the reader first, while `s` is a local that unwinding frees.
