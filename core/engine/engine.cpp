@@ -536,8 +536,7 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
     logger().warn("berth node {}: version {} is built on version {}, which has no holder data (a leader of an earlier "
                   "release): it grants nothing",
                   node_id_, meta.version, base_version);
-  return compute_refresh(base.get(), members_as_servers(), intake_->pending(), *appraiser_, *policy_, std::move(meta),
-                         names_, rules_.get(), options_.ownership.soft_handoff, !stale && !holderless);
+  return refresh_with_rules(base.get(), std::move(meta), !stale && !holderless);
 }
 
 void Engine::refresh() { refresh_as(nullptr); }
