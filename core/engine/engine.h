@@ -111,6 +111,8 @@ class Engine {
   // when it does not compile or fails on this cluster, Error(BERTH_E_UNAVAILABLE) before the
   // first snapshot.
   RulesPush push_rules(std::string_view script);
+  // The same checks, submitting nothing (a dry run).
+  RulesPush check_rules(std::string_view script);
   // Waits until the served snapshot's shared rules have `hash` and returns their version.
   // Throws Error(BERTH_E_TIMEOUT) naming what is in force instead.
   uint64_t wait_rules(uint64_t hash, std::chrono::milliseconds timeout);

@@ -10,13 +10,13 @@
 
 namespace berth {
 
-Engine::RulesPush Engine::push_rules(std::string_view script) {
-  if (script.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "rules push: the script is empty (write a comment for no rules)");
+Engine::RulesPush Engine::check_rules(std::string_view script) {
+  if (script.empty()) throw Error(BERTH_E_INVALID_ARGUMENT, "rules: the script is empty (write a comment for no rules)");
   if (script.size() > kMaxRulesScriptBytes)
-    throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("rules push: the script has {} bytes, more than the limit of {}",
+    throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("rules: the script has {} bytes, more than the limit of {}",
                                                       script.size(), kMaxRulesScriptBytes));
   std::shared_ptr<const Snapshot> s = cell_.shared();
-  if (!s) throw Error(BERTH_E_UNAVAILABLE, fmt::format("rules push: node {} has no snapshot yet to check the script against", node_id_));
+  if (!s) throw Error(BERTH_E_UNAVAILABLE, fmt::format("rules: node {} has no snapshot yet to check the script against", node_id_));
   RulesPush push;
   push.hash = shared_rules_hash(script);
   if (s->shared_rules) {
@@ -32,13 +32,16 @@ Engine::RulesPush Engine::push_rules(std::string_view script) {
   rules::Input input{&servers, &s->servers->labels, &streams, load.data(), n == s->owner.size() ? s->owner.data() : nullptr};
   rules::Evaluation evaluation = rules->evaluate(input);
   if (evaluation.has_errors())
-    throw Error(BERTH_E_CONFIG, fmt::format("rules push refused: {} problem(s) against version {} ({} servers, {} streams):\n{}",
+    throw Error(BERTH_E_CONFIG, fmt::format("rules refused: {} problem(s) against version {} ({} servers, {} streams):\n{}",
                                             evaluation.problem_count, s->meta.version, s->server_count(), n,
                                             evaluation.report()));
-  if (push.replaces_hash == push.hash) {
-    push.unchanged = true;
-    return push;
-  }
+  push.unchanged = push.replaces_hash == push.hash;
+  return push;
+}
+
+Engine::RulesPush Engine::push_rules(std::string_view script) {
+  RulesPush push = check_rules(script);
+  if (push.unchanged) return push;
   record_intake(IntakeOp::rules, node_id_, script, rules_record_hash_bits(push.hash));
   flush_intake();
   return push;
