@@ -184,6 +184,17 @@ PlanRules plan_rules(const RulesCommandOptions& o, const tools::Cluster& cluster
   return out;
 }
 
+// Per server: capacity, load and streams (the plan's before and after, for --json).
+nlohmann::json servers_json(const Snapshot& s) {
+  nlohmann::json out = nlohmann::json::array();
+  for (uint32_t j = 0; j < s.server_count(); ++j)
+    out.push_back({{"id", s.servers->ids.at(j)},
+                   {"capacity", s.servers->capacity[j]},
+                   {"load", s.server_load[j]},
+                   {"streams", s.server_streams[j]}});
+  return out;
+}
+
 std::string describe_change(const RulesCommandOptions& o, const std::string& rules_name, const std::string& policy_from,
                             const std::string& policy_to) {
   std::vector<std::string> parts;
@@ -268,6 +279,10 @@ int run_plan(const RulesCommandOptions& o) {
                         {"tenants", tenants},
                         {"servers", servers},
                         {"moves", listed},
+                        {"before", servers_json(live)},
+                        {"after", servers_json(planned)},
+                        {"largest_stream_load",
+                         planned.load.empty() ? 0.0 : static_cast<double>(*std::max_element(planned.load.begin(), planned.load.end()))},
                         {"problems", problems_json(r.problems)}};
     std::cout << j.dump() << std::endl;
     return ok ? 0 : 1;
