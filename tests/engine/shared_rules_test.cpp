@@ -242,6 +242,7 @@ TEST(SharedRulesFile, OnceRulesArePushedTheLeadersOwnFileIsIgnored) {
   leader.refresh();
   EXPECT_TRUE(owners_in("b")) << "the file is not in force before any push";
   EXPECT_EQ(leader.snapshot()->meta.rules_hash, shared_rules_hash(kZoneB));
+  fleet.wait_version(leader.status().version, 5s);  // the push is checked against the version it serves
   fleet.push_rules(kZoneA);
   leader.refresh();
   EXPECT_TRUE(owners_in("a"));
