@@ -20,6 +20,9 @@ struct SharedRules {
   uint64_t version = 0;  // grows by one with every accepted push
   uint64_t hash = 0;     // XXH3-64 of `script` (scripting/rule_set.h: rules_hash), as rulesHash records it
   std::string script;
+  // A delta's head only: the script is the base's, left out of the head (apply_delta takes it
+  // from the base; finish_snapshot refuses a snapshot still marked so).
+  bool in_base = false;
 };
 
 // The hash of a script's text: XXH3-64, with 0 (which means "no rules" in rulesHash) read as 1;

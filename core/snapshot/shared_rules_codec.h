@@ -14,4 +14,12 @@ void encode_shared_rules(schema::Snapshot::Builder root, const Snapshot& s);
 // script over kMaxRulesScriptBytes or a hash that is not the script's throws Error(BERTH_E_CORRUPT).
 void decode_shared_rules(Snapshot& s, schema::Snapshot::Reader root);
 
+// For a delta's head: the shared rules of `next`, marked in_base (script left out) when `base`
+// carries the same version and hash.
+std::shared_ptr<const SharedRules> shared_rules_for_head(const Snapshot& base, const Snapshot& next);
+
+// For apply_delta: replaces rules marked in_base in `s` (built from a head) by the base's, which
+// must have the same version and hash, else Error(BERTH_E_CORRUPT).
+void shared_rules_from_base(Snapshot& s, const Snapshot& base);
+
 }  // namespace berth

@@ -257,6 +257,57 @@ TEST(SharedRulesFile, OnceRulesArePushedTheLeadersOwnFileIsIgnored) {
   std::filesystem::remove(file);
 }
 
+// A delta whose base carries the same shared rules leaves the script out of its head; applied to
+// that base it has the script again, and applied to a base with other rules it is refused.
+TEST_F(SharedRulesTest, ADeltaRepeatsTheScriptOnlyWhenItDiffersFromTheBases) {
+  start_cluster();
+  std::string big = kZoneA;
+  uint64_t x = 12345;
+  for (int line = 0; line < 400; ++line) {
+    big += "-- ";
+    for (int c = 0; c < 60; ++c) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      big += static_cast<char>('a' + (x >> 33) % 26);
+    }
+    big += "\n";
+  }
+  ASSERT_LT(big.size(), kMaxRulesScriptBytes);
+  std::shared_ptr<const Snapshot> without = leader().snapshot();
+  leader().push_rules(big);
+  refresh_and_converge();
+  std::shared_ptr<const Snapshot> base = leader().snapshot();
+  ASSERT_TRUE(base->shared_rules);
+  fleet_->add_stream("acme-new", "acme", 1.0);
+  fleet_->flush();
+  refresh_and_converge();
+  std::shared_ptr<const Snapshot> next = leader().snapshot();
+  ASSERT_EQ(next->shared_rules, base->shared_rules);
+
+  std::optional<std::string> same = encode_delta(*base, *next, size_t{1} << 20);
+  ASSERT_TRUE(same);
+  EXPECT_LT(same->size(), big.size() / 4) << "the head repeats the script its base carries";
+  Snapshot applied = apply_delta(bare_copy(*base), decode_delta(*same));
+  ASSERT_TRUE(applied.shared_rules);
+  EXPECT_EQ(applied.shared_rules->script, big);
+  EXPECT_FALSE(applied.shared_rules->in_base);
+
+  std::optional<std::string> changed = encode_delta(*without, *next, size_t{1} << 20);
+  ASSERT_TRUE(changed);
+  EXPECT_GT(changed->size(), big.size() / 2) << "a delta whose base has no shared rules must carry the script";
+  EXPECT_EQ(apply_delta(bare_copy(*without), decode_delta(*changed)).shared_rules->script, big);
+
+  // The head of `same` names the base's script: on a base without it, it is refused.
+  Delta d = decode_delta(*same);
+  Snapshot other = bare_copy(*base);
+  other.shared_rules = nullptr;
+  other.meta = base->meta;
+  EXPECT_EQ(code_of([&] { apply_delta(other, d); }), BERTH_E_CORRUPT);
+  // And read on its own as a full snapshot, it cannot be finished.
+  Snapshot head = d.head;
+  ASSERT_TRUE(head.shared_rules && head.shared_rules->in_base);
+  EXPECT_EQ(code_of([&] { finish_snapshot(head, nullptr, std::make_shared<ServerNames>(), nullptr); }), BERTH_E_CORRUPT);
+}
+
 TEST(SharedRulesCodec, DecodeRefusesAHashThatIsNotTheScriptsAndAnOversizedScript) {
   Snapshot s;
   s.servers = std::make_shared<ServerColumns>();
