@@ -85,9 +85,13 @@ struct RecentMigration {
 }
 
 # Tenant rules stored in the backend (docs/catalogue.md, "Rules every node shares").
+# Absent until the first accepted push; from then on in every version.
 struct SharedRules {
-  version @0 :UInt64;            # grows by one with every accepted push; 0: none pushed
-  script @1 :Text;
+  version @0 :UInt64;            # grows by one with every accepted push (>= 1)
+  script @1 :Text;               # at most 64 KiB (docs/limits.md)
+  hash @2 :UInt64;               # XXH3-64 of the script (never 0), what rulesHash records
+  inBase @3 :Bool;               # a delta's head only: the script is its base's (same version and
+                                 # hash) and is not repeated here
 }
 
 # Dynamic weights (docs/catalogue.md, "Dynamic weights").

@@ -1,10 +1,6 @@
 // berth_snapshot_*: read access to an immutable snapshot the caller holds.
 #include "capi/capi_support.h"
-#include "snapshot/snapshot.h"
-
-struct berth_snapshot {
-  std::shared_ptr<const berth::Snapshot> snapshot;
-};
+#include "capi/snapshot_handle.h"
 
 namespace berth::capi {
 std::shared_ptr<const Snapshot> snapshot_of(berth_engine* engine);

@@ -80,8 +80,13 @@ int main(int argc, char** argv) {
   CLI::App* rules_check = rules_cmd->add_subcommand("check", "Compile FILE and evaluate it against a cluster; report problems");
   rules_check->add_option("FILE", rules_opts.file, "The rules script")->required();
   add_cluster_options(rules_check);
-  CLI::App* plan = app.add_subcommand("plan", "Show what would move if a rules file were in force, without applying it");
-  plan->add_option("--rules", rules_opts.file, "The rules script")->required();
+  auto rules_share = berth::cli::add_rules_share_commands(*rules_cmd);
+  CLI::App* plan = app.add_subcommand("plan", "Show which streams would move under a change (rules, servers), measured "
+                                                "against the live assignment, without applying it");
+  plan->add_option("--rules", rules_opts.file, "A rules script to put in force (default: the rules in force)");
+  plan->add_option("--add-server", rules_opts.add_servers, "A server to add: ID or ID=CAPACITY (repeatable)");
+  plan->add_option("--remove-server", rules_opts.remove_servers, "A server to remove (repeatable)");
+  plan->add_option("--limit", rules_opts.limit, "Moves listed in the text report (--json lists all)")->capture_default_str();
   add_cluster_options(plan);
 
   bool bench_handoffs = false;
@@ -133,6 +138,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*rules_check) return berth::cli::run_rules_check(rules_opts);
+    if (auto rc = rules_share()) return *rc;
     if (*plan) return berth::cli::run_plan(rules_opts);
     if (*show) return berth::cli::run_show(show_opts);
     if (int code = run_catalogue(); code >= 0) return code;

@@ -538,10 +538,8 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
                   "release): it grants nothing",
                   node_id_, meta.version, base_version);
   std::shared_ptr<const OperatorServers> operators = next_operator_servers(base.get());
-  RefreshResult result = compute_refresh(base.get(), merge_operator_servers(members_as_servers(), operators.get()),
-                                         intake_->pending(), *appraiser_, *policy_, std::move(meta), names_,
-                                         rules_.get(), options_.ownership.soft_handoff, !stale && !holderless,
-                                         catalogue_settings(options_.catalogue));
+  RefreshResult result = refresh_with_rules(base.get(), merge_operator_servers(members_as_servers(), operators.get()),
+                                            std::move(meta), !stale && !holderless);
   result.snapshot->operator_servers = std::move(operators);
   return result;
 }

@@ -33,6 +33,7 @@
 #include "engine/metrics.h"
 #include "engine/refresh.h"
 #include "engine/registrations.h"
+#include "engine/shared_rules_step.h"
 #include "engine/snapshot_policies.h"
 #include "engine/version_state.h"
 #include "ownership/tracker.h"
@@ -121,6 +122,25 @@ class Engine {
   void resign();
   void wait_version(uint64_t version, std::chrono::milliseconds timeout);
 
+  // --- Rules every node shares (docs/catalogue.md; engine/engine_rules.cpp) ---
+  struct RulesPush {
+    uint64_t replaces_version = 0;  // the shared rules version in force when pushed (0: none)
+    uint64_t replaces_hash = 0;     // and its hash
+    uint64_t hash = 0;              // of the script pushed
+    bool unchanged = false;         // it is the script in force: nothing was submitted
+  };
+  // Compiles `script` and evaluates it against the current snapshot, then submits it to the
+  // leader (flushed at once), which checks it again. Throws Error(BERTH_E_INVALID_ARGUMENT) for an
+  // empty script or one over kMaxRulesScriptBytes, Error(BERTH_E_CONFIG) listing its problems
+  // when it does not compile or fails on this cluster, Error(BERTH_E_UNAVAILABLE) before the
+  // first snapshot.
+  RulesPush push_rules(std::string_view script);
+  // The same checks, submitting nothing (a dry run).
+  RulesPush check_rules(std::string_view script);
+  // Waits until the served snapshot's shared rules have `hash` and returns their version.
+  // Throws Error(BERTH_E_TIMEOUT) naming what is in force instead.
+  uint64_t wait_rules(uint64_t hash, std::chrono::milliseconds timeout);
+
   EngineStatus status() const;
   EngineMetrics metrics() const;
   std::shared_ptr<const Snapshot> snapshot() const { return cell_.shared(); }
@@ -143,7 +163,11 @@ class Engine {
   void handle(uint32_t bits);
   bool sync_leadership();  // true when this node started leading and its first refresh published
   void install_latest();
-  RefreshResult build_refresh(uint64_t epoch);  // the next version, on the newest one; requires refresh_mutex_
+  RefreshResult build_refresh(uint64_t epoch);
+  // compute_refresh on `base` with `servers`, under the shared rules or the [rules] file
+  // (engine_rules.cpp); requires refresh_mutex_.
+  RefreshResult refresh_with_rules(const Snapshot* base, std::shared_ptr<const ServerColumns> servers, Provenance meta,
+                                   bool grant);
   void publish_locked(const Snapshot& snapshot, uint64_t epoch, bool& published);  // refresh's publication
   void deposed_locked(uint64_t epoch);
   void install(std::shared_ptr<const Snapshot> snapshot);
@@ -176,6 +200,8 @@ class Engine {
   std::unique_ptr<SnapshotPolicies> snapshot_policies_;  // rebuild the owners snapshots leave implicit
   std::optional<OwnerDefaults> own_defaults_;            // policy_'s, when it has default owners
   std::unique_ptr<rules::RulesSource> rules_;  // [rules] file; null without one
+  SharedRulesStep shared_rules_{options_.rules.limits};  // under refresh_mutex_
+  uint64_t file_ignored_warned_ = 0;  // the shared rules version the warning about the file named
   // Shared with every snapshot: a server id handed out stays valid while anything holds either.
   std::shared_ptr<ServerNames> names_ = std::make_shared<ServerNames>();
   SnapshotCell cell_;

@@ -43,7 +43,8 @@ enum class IntakeOp : uint8_t {
   purged = 11,
   delete_stream = 12,
   signal = 13,            // a server signal for dynamic weights (catalogue/weighting.h)
-  rules = 14,             // a tenant rules script pushed to the cluster (scripting/shared_rules.h)
+  rules = 14,             // a tenant rules script pushed to the cluster (engine/shared_rules_step.h):
+                          // tenant = the script, stream = the pushing node, 8 bytes = the script's hash
 };
 inline constexpr uint8_t kLastIntakeOp = 14;
 constexpr bool is_catalogue_op(IntakeOp op) { return static_cast<uint8_t>(op) >= static_cast<uint8_t>(IntakeOp::server_set); }

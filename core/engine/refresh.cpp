@@ -131,8 +131,6 @@ NextStreams next_streams(const Snapshot* base, const PendingChanges& pending) {
   return next;
 }
 
-using RulesStep = std::function<rules::SourceOutcome(const rules::Input&)>;
-
 // Constrained streams the policy placed outside their allowed servers (the ABI lets it keep a
 // previous owner when no allowed server can take a stream; the host counts it either way).
 uint64_t count_violations(const rules::Constraints& constraints, const std::vector<uint32_t>& owner) {
@@ -298,6 +296,14 @@ RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const S
     };
   return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step,
                  soft_handoff, grant, catalogue::Settings{});
+}
+
+RefreshResult compute_refresh_step(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
+                                   const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
+                                   Provenance meta, std::shared_ptr<ServerNames> names, const RulesStep& rules,
+                                   bool soft_handoff, bool grant, const catalogue::Settings& catalogue) {
+  return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), rules,
+                 soft_handoff, grant, catalogue);
 }
 
 }  // namespace berth

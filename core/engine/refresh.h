@@ -3,6 +3,7 @@
 // publication; the benchmarks call it directly.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,17 @@ RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const Server
                               Provenance meta, std::shared_ptr<ServerNames> names,
                               rules::RulesSource* rules = nullptr, bool soft_handoff = false, bool grant = true,
                               const catalogue::Settings& catalogue = {});
+
+// What the rules give one refresh: the evaluation of those in force (and whether they changed).
+using RulesStep = std::function<rules::SourceOutcome(const rules::Input&)>;
+
+// The same with the rules as a step (the engine's shared rules, engine/shared_rules_step.h);
+// an empty step applies no rules.
+RefreshResult compute_refresh_step(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
+                                   const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
+                                   Provenance meta, std::shared_ptr<ServerNames> names, const RulesStep& rules,
+                                   bool soft_handoff = false, bool grant = true,
+                                   const catalogue::Settings& catalogue = {});
 
 // The same with a rule set given directly (the CLI's `plan`, tests): no reload.
 RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,

@@ -16,6 +16,7 @@
 #include "snapshot/catalogue_codec.h"
 #include "common/hash.h"
 #include "snapshot/operator_servers.h"
+#include "snapshot/shared_rules_codec.h"
 
 namespace berth {
 namespace {
@@ -260,6 +261,7 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
   root.setLeader(s.meta.leader);
   root.setSoftHandoff(s.meta.soft_handoff);
   encode_catalogue(root, s);
+  encode_shared_rules(root, s);
   if (!s.removed_holds.empty()) {
     auto out = root.initRemovedHolds(static_cast<unsigned>(s.removed_holds.size()));
     for (unsigned k = 0; k < s.removed_holds.size(); ++k) {
@@ -611,6 +613,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
     decode_removed_holds(s, root);
     decode_operator_servers(s, root);
     decode_catalogue(root, s);
+    decode_shared_rules(s, root);
     // The reader's destructor skips what is left of the input and throws when the bytes end
     // early. Thrown after `return s` had built the result, that result would leak (found by the
     // fuzzer, tests/fuzz): destroy the reader first, while `s` is a local that unwinding frees.

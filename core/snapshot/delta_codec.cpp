@@ -14,6 +14,8 @@
 #include "berth/snapshot.capnp.h"
 #include "common/error.h"
 #include "snapshot/codec.h"
+#include "snapshot/shared_rules.h"
+#include "snapshot/shared_rules_codec.h"
 
 namespace berth {
 namespace {
@@ -145,6 +147,7 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
   head.tombstones = next.tombstones;
   head.removed_holds = next.removed_holds;
   carry_catalogue(head, next);
+  head.shared_rules = shared_rules_for_head(base, next);  // the script only when it changed
   auto added = std::make_shared<StreamColumns>();
   added->tenants = ns.tenants;
   added->ids.reserve(nn - first_added, ns.ids.offsets[nn] - ns.ids.offsets[first_added]);
@@ -326,6 +329,7 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
   s.tombstones = d.head.tombstones;
   s.removed_holds = d.head.removed_holds;
   carry_catalogue(s, d.head);
+  shared_rules_from_base(s, base);
   s.owner.resize(n);
   s.load.resize(n);
   const bool base_held = !base.holder.empty();

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/error.h"
+#include "snapshot/shared_rules.h"
 
 namespace berth {
 
@@ -114,6 +115,8 @@ void check_holders(const Snapshot& s) {
 
 void finish_snapshot(Snapshot& s, const Policy* policy, std::shared_ptr<ServerNames> names, const Snapshot* previous) {
   if (!s.servers || !s.streams) throw Error(BERTH_E_CORRUPT, "snapshot has no server or stream columns");
+  if (s.shared_rules && s.shared_rules->in_base)
+    throw Error(BERTH_E_CORRUPT, "snapshot's shared rules name a base's script, and it is no delta applied to its base");
   const ServerColumns& servers = *s.servers;
   const StreamColumns& streams = *s.streams;
   uint64_t n = streams.size();

@@ -509,6 +509,31 @@ int32_t berth_catalogue_open(berth_engine *engine, const char *server_id, berth_
 int32_t berth_catalogue_poll(berth_catalogue_feed *feed, uint32_t timeout_ms, berth_catalogue_event *out,
                              berth_error **err);
 void berth_catalogue_close(berth_catalogue_feed *feed);
+/* --- rules every node shares (API 1.6) --- */
+
+/* Tenant rules stored in the backend (docs/catalogue.md, "Rules every node shares"): whichever node
+ * leads applies the same rules. The longest script is 65,536 bytes (docs/limits.md). */
+
+/* Compiles `script` and evaluates it against the snapshot this engine serves, then submits it to
+ * the leader, which checks it again in its next refresh and, if it passes there too, publishes it
+ * as the shared rules' next version. BERTH_E_INVALID_ARGUMENT: NULL, empty or too long;
+ * BERTH_E_CONFIG: it does not compile or fails on this cluster (the message lists every problem);
+ * BERTH_E_NOT_FOUND: no snapshot yet. `out_replaces_version` (may be NULL): the shared rules
+ * version in force when pushed (0: none); `out_hash` (may be NULL): the script's hash, for
+ * berth_engine_rules_wait. Pushing the script in force submits nothing. */
+int32_t berth_engine_rules_push(berth_engine *engine, const char *script, size_t script_len,
+                                uint64_t *out_replaces_version, uint64_t *out_hash, berth_error **err);
+
+/* Waits until this engine serves shared rules with `hash`; `out_version` (may be NULL): their
+ * version. BERTH_E_TIMEOUT after `timeout_ms`: the leader refused them or has not refreshed. */
+int32_t berth_engine_rules_wait(berth_engine *engine, uint64_t hash, uint32_t timeout_ms,
+                                uint64_t *out_version, berth_error **err);
+
+/* The shared rules a snapshot carries: version (0 and an empty script when none was pushed), hash
+ * and script text (not NUL-terminated inside; valid while the snapshot is held). Any out pointer
+ * may be NULL. */
+int32_t berth_snapshot_rules(const berth_snapshot *snapshot, uint64_t *out_version, uint64_t *out_hash,
+                             const char **out_script, size_t *out_script_len, berth_error **err);
 
 #ifdef __cplusplus
 }

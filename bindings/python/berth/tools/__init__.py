@@ -3,8 +3,8 @@
 - ``show``: the current snapshot of any backend as a table (servers, loads, stream counts,
   the most loaded server over the lower bound);
 - ``chart``: a PNG of per-server load (matplotlib, Agg backend);
-- ``what-if``: adds or removes servers, or switches the policy, on an in-process copy of the
-  current snapshot and prints what would move.
+- ``what-if``: adds or removes servers, or switches the policy, and prints the streams that
+  would move from the live assignment (``berth plan`` on the same backend).
 
 Each reads the cluster as a non-campaigning observer that joins nothing, so running a tool never
 changes the cluster it looks at.

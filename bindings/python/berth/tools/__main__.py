@@ -18,7 +18,7 @@ from ..errors import BerthError
 from .chart import write_chart
 from .cluster import observe
 from .show import as_dict, as_json, as_table
-from .whatif import Change, WhatIfResult, what_if
+from .whatif import Change, PlanError, WhatIfResult, what_if
 
 
 def _add_source(p: argparse.ArgumentParser) -> None:
@@ -62,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
     chart.add_argument("-o", "--output", default="berth-load.png", help="the PNG to write (default berth-load.png)")
     chart.add_argument("--title", help="the chart's title")
 
-    whatif = sub.add_parser("what-if", help="simulate a change on a copy of the current snapshot")
+    whatif = sub.add_parser("what-if", help="the streams a change would move, from the live assignment")
     _add_source(whatif)
     whatif.add_argument("--add-server", metavar="ID[=CAPACITY]", action="append", default=[], type=_server_arg,
                         help="a server to add (capacity 1 unless given)")
@@ -100,9 +100,6 @@ def _report(result: WhatIfResult, change: Change, limit: int) -> str:
         lines.append(f"  {m.stream}: {m.source} -> {m.target} (load {m.load:g})")
     if len(result.moves) > limit:
         lines.append(f"  ... and {len(result.moves) - limit} more")
-    if result.baseline_differs:
-        lines.append(f"note: the simulated starting point places {result.baseline_differs} streams elsewhere than "
-                     f"the live snapshot (it is placed afresh)")
     return "\n".join(lines)
 
 
@@ -137,7 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"berth.tools: cannot remove {', '.join(unknown)}: not in version {view.version}", file=sys.stderr)
                 return 2
             change = Change(args.add_server, args.remove_server, args.policy, dict(args.policy_set))
-            result = what_if(view, change, args.timeout)
+            try:
+                result = what_if(view, change, args.timeout, config=args.config, settings=args.settings)
+            except PlanError as e:
+                print(f"berth.tools what-if: {e}", file=sys.stderr)
+                return e.code
             print(_as_json(result, change, args.limit) if args.json else _report(result, change, args.limit))
         return 0
     except (BerthError, ValueError, OSError) as e:

@@ -1,25 +1,23 @@
-"""What-if: a change (servers added or removed, another policy) played on an in-process copy of a
-snapshot, and what it would move.
+"""What-if: a change (servers added or removed, another policy or its settings) measured against
+the live assignment, and the streams it would move.
 
-The copy is a private ``memory`` cluster: the snapshot's servers (same capacities) and streams
-(same loads, through the ``reported`` appraiser) are published once with the snapshot's policy
-(the *before*), then the change is applied and the leader refreshes (the *after*). Moves are
-counted between the two, so they show how the policy itself reacts, stickiness included. The
-before is placed afresh, so it can differ from the live assignment; ``baseline_differs`` says by
-how many streams.
+The plan is ``berth plan --json`` on the same backend: the snapshot the cluster serves is the
+base, its owners are the previous owners the policy sees and its rules stay in force, so the plan
+is the leader's next refresh with the change, and with no change it moves only what that refresh
+would move anyway (nothing, once the policy has settled). The ``berth`` command is found through
+``BERTH_CLI`` or ``PATH``.
 """
 
 from __future__ import annotations
 
-import itertools
+import json
 import os
-from dataclasses import dataclass, field
-from typing import Mapping
+import shutil
+import subprocess
+from dataclasses import dataclass, field, replace
+from typing import Mapping, Sequence
 
-from ..engine import Engine
-from .cluster import ClusterView, view_of
-
-_runs = itertools.count()
+from .cluster import ClusterView, ServerRow, StreamRow, observe
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class Change:
         if self.policy and self.policy != current_policy:
             parts.append(f"policy {current_policy} -> {self.policy}")
         parts += [f"policy.{k}={v}" for k, v in self.policy_settings.items()]
-        return ", ".join(parts) or "nothing (a fresh placement of the same snapshot)"
+        return ", ".join(parts) or "nothing (the next refresh of the live assignment)"
 
 
 @dataclass(frozen=True)
@@ -48,10 +46,10 @@ class Move:
 @dataclass(frozen=True)
 class WhatIfResult:
     live: ClusterView
-    before: ClusterView
+    before: ClusterView  # the live assignment
     after: ClusterView
     moves: list[Move]
-    baseline_differs: int  # streams whose simulated "before" owner is not their live owner
+    baseline_differs: int = 0  # the plan starts from the live owners: always 0
 
     @property
     def moved_load(self) -> float:
@@ -67,78 +65,64 @@ class WhatIfResult:
         return len(self.moves) / self.before.stream_count if self.before.stream_count else 0.0
 
 
-def _settings(cluster: str, node: str, policy: str, policy_settings: Mapping[str, str]) -> dict[str, str]:
-    s = {
-        "backend.name": "memory",
-        "backend.cluster": cluster,
-        "engine.node_id": node,
-        "engine.refresh_on_change": "false",
-        "engine.refresh_interval": "3600s",  # only the refreshes asked for below
-        "appraiser.name": "reported",
-        "policy.name": policy,
-    }
-    s.update({f"policy.{k}": str(v) for k, v in policy_settings.items()})
-    return s
+class PlanError(RuntimeError):
+    """``berth plan`` refused the change; ``code`` is its exit code (2: a bad argument or backend)."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
 
 
-def _refresh(engine: Engine) -> ClusterView:
-    engine.refresh()
-    with engine.snapshot() as snapshot:
-        return view_of(snapshot)
+def berth_command() -> str:
+    found = os.environ.get("BERTH_CLI") or shutil.which("berth")
+    if not found:
+        raise PlanError("the what-if runs `berth plan`: set BERTH_CLI to the berth command or put it on PATH", 2)
+    return found
 
 
-def _settle(engine: Engine, rounds: int = 20) -> ClusterView:
-    """Refreshes until nothing moves. The leader may have refreshed on its own while the servers
-    were joining, and a policy with a move budget (sticky) then needs more than one refresh to
-    reach its balance; a *before* that is still converging would show those moves as the change's."""
-    view = _refresh(engine)
-    for _ in range(rounds):
-        again = _refresh(engine)
-        if again.owners() == view.owners():
-            return again
-        view = again
-    return view
+def _plan_args(change: Change, config: str | None, settings: Sequence[str], timeout: float) -> list[str]:
+    args = ["plan", "--json", "--timeout", str(timeout)]
+    if config:
+        args += ["--config", config]
+    for item in settings:
+        args += ["--set", item]
+    for sid, capacity in change.add:
+        args += ["--add-server", f"{sid}={capacity!r}"]
+    for sid in change.remove:
+        args += ["--remove-server", sid]
+    if change.policy:
+        args += ["--policy", change.policy]
+    for key, value in change.policy_settings.items():
+        args += ["--set", f"policy.{key}={value}"]
+    return args
 
 
-def what_if(live: ClusterView, change: Change, timeout: float = 10.0) -> WhatIfResult:
-    """Plays ``change`` on a private copy of ``live`` and returns what would move."""
-    cluster = f"what-if-{os.getpid()}-{next(_runs)}"
-    policy = change.policy or live.policy
-    # The starting point uses the snapshot's own policy; its settings change only if asked to
-    # for that same policy.
-    base_settings = change.policy_settings if policy == live.policy else {}
-    with Engine(_settings(cluster, "what-if-before", live.policy, base_settings)) as first:
-        if not first.wait_leader(timeout):
-            raise RuntimeError("the simulation's engine did not become leader")
-        for server in live.servers:
-            first.join(server.id, server.capacity)
-        for stream in live.streams:
-            first.add_stream(stream.id, "", stream.load)
-        first.flush()
-        before = _settle(first)
-        live_owners = live.owners()
-        baseline_differs = sum(1 for s in before.streams if live_owners.get(s.id) != s.owner)
+def _run_plan(change: Change, config: str | None, settings: Sequence[str], timeout: float) -> dict:
+    r = subprocess.run([berth_command(), *_plan_args(change, config, settings, timeout)], capture_output=True, text=True,
+                       timeout=timeout + 60)
+    if r.returncode != 0:
+        problem = r.stderr.strip() or r.stdout.strip()
+        raise PlanError(f"berth plan failed (exit {r.returncode}): {problem}", r.returncode)
+    return json.loads(r.stdout)
 
-        second: Engine | None = None
-        try:
-            leader = first
-            if policy != live.policy:
-                # Another policy takes over the same cluster, as it would on a rolling restart.
-                second = Engine(_settings(cluster, "what-if-after", policy, change.policy_settings))
-                first.resign()
-                if not second.wait_leader(timeout):
-                    raise RuntimeError("the simulation's second engine did not become leader")
-                leader = second
-            for sid, capacity in change.add:
-                first.join(sid, capacity)
-            for sid in change.remove:
-                first.leave(sid)
-            after = _refresh(leader)
-        finally:
-            if second is not None:
-                second.close()
 
-    before_owner = before.owners()
-    moves = [Move(s.id, before_owner.get(s.id), s.owner, s.load)
-             for s in after.streams if before_owner.get(s.id) != s.owner]
-    return WhatIfResult(live, before, after, moves, baseline_differs)
+def _after(live: ClusterView, plan: dict, policy: str) -> ClusterView:
+    servers = [ServerRow(s["id"], s["capacity"], s["load"], s["streams"]) for s in plan["after"]]
+    moved = {m["stream"]: m["to"] for m in plan["moves"]}
+    streams = [StreamRow(s.id, moved.get(s.id, s.owner), s.load) for s in live.streams]
+    return replace(live, version=live.version + 1, policy=policy, servers=servers, streams=streams)
+
+
+def what_if(live: ClusterView, change: Change, timeout: float = 10.0, *, config: str | None = None,
+            settings: Sequence[str] = ()) -> WhatIfResult:
+    """What ``change`` would move from ``live``, the snapshot the backend that ``config`` and
+    ``settings`` name serves (read again if a newer version is published meanwhile)."""
+    for _ in range(3):
+        plan = _run_plan(change, config, settings, timeout)
+        if plan["live_version"] == live.version:
+            break
+        live = observe(config, settings, timeout)
+    else:
+        raise PlanError(f"the cluster kept publishing new versions while planning (at version {live.version})", 1)
+    moves = [Move(m["stream"], m["from"], m["to"], m["load"]) for m in plan["moves"]]
+    return WhatIfResult(live, live, _after(live, plan, plan["policy"]), moves)
