@@ -60,6 +60,7 @@ Engine::Engine(EngineOptions options)
   follower_ = std::make_unique<Follower>(checkpoints_, *policy_, names_, node_id_);
   if (!options_.rules.file.empty())
     rules_ = std::make_unique<rules::RulesSource>(options_.rules.file, options_.rules.limits);
+  open_weigher();
   watch_ = berth_backend_watch{BERTH_SIZE_THROUGH(berth_backend_watch, changed), this, &Engine::on_watch};
   backend_ = std::make_unique<Backend>(registry_.load(BERTH_PLUGIN_BACKEND, options_.backend.name),
                                        options_.backend.config, &watch_);
@@ -536,8 +537,13 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
     logger().warn("berth node {}: version {} is built on version {}, which has no holder data (a leader of an earlier "
                   "release): it grants nothing",
                   node_id_, meta.version, base_version);
-  return compute_refresh(base.get(), members_as_servers(), intake_->pending(), *appraiser_, *policy_, std::move(meta),
-                         names_, rules_.get(), options_.ownership.soft_handoff, !stale && !holderless);
+  std::shared_ptr<const Weighting> weighting;
+  std::shared_ptr<const ServerColumns> servers = weigh_servers(base.get(), members_as_servers(), weighting);
+  RefreshResult result = compute_refresh(base.get(), std::move(servers), intake_->pending(), *appraiser_, *policy_,
+                                         std::move(meta), names_, rules_.get(), options_.ownership.soft_handoff,
+                                         !stale && !holderless);
+  result.snapshot->weighting = std::move(weighting);
+  return result;
 }
 
 void Engine::refresh() { refresh_as(nullptr); }

@@ -14,6 +14,7 @@
 #include "berth/snapshot.capnp.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "snapshot/weighting_codec.h"
 
 namespace berth {
 namespace {
@@ -209,6 +210,7 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
   root.setCreatedUnixMs(s.meta.created_unix_ms);
   root.setLeader(s.meta.leader);
   root.setSoftHandoff(s.meta.soft_handoff);
+  if (s.weighting) encode_weighting(root, *s.weighting);
   if (!s.removed_holds.empty()) {
     auto out = root.initRemovedHolds(static_cast<unsigned>(s.removed_holds.size()));
     for (unsigned k = 0; k < s.removed_holds.size(); ++k) {
@@ -549,6 +551,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
     }
     if (previous_end != ids.size()) throw Error(BERTH_E_CORRUPT, "stream id bytes do not end where the last id ends");
     s.servers = std::move(servers);
+    s.weighting = decode_weighting(root, *s.servers);
     s.streams = std::move(streams);
     if (s.tombstones)
       if (const std::string* both = first_present(*s.tombstones, *s.streams))
