@@ -97,6 +97,19 @@ struct SharedRules {
 # Dynamic weights (docs/catalogue.md, "Dynamic weights").
 struct Weighting {
   plugin @0 :Text;               # the weigher that computed them
+  servers @1 :List(Weighed);     # by id, ascending: every server of the version
+
+  struct Weighed {
+    id @0 :Text;
+    capacity @1 :Float64;        # configured (what its member or operator says), > 0
+    factor @2 :Float64;          # effective: the version's capacity is capacity * factor
+    signals @3 :List(Signal);    # smoothed, by name, ascending
+  }
+
+  struct Signal {
+    name @0 :Text;
+    value @1 :Float64;           # finite
+  }
 }
 
 struct RemovedHold {

@@ -4,6 +4,7 @@
 
 namespace berth::capi {
 std::shared_ptr<const Snapshot> snapshot_of(berth_engine* engine);
+// What a handle holds, for the C API's other files (null for a NULL handle).
 const Snapshot* snapshot_in(const berth_snapshot* s) { return s != nullptr ? s->snapshot.get() : nullptr; }
 }  // namespace berth::capi
 

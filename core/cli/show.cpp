@@ -9,6 +9,7 @@
 
 #include "common/labels.h"
 #include "snapshot/catalogue_entries.h"
+#include "snapshot/weighting.h"
 
 namespace berth::cli {
 namespace {
@@ -35,6 +36,7 @@ void print_json(const tools::Cluster& cluster) {
     servers.push_back({{"id", s.servers->ids.at(j)},
                        {"state", state_name(s.servers->state[j])},
                        {"capacity", s.servers->capacity[j]},
+                       {"weight", weighed_server(s, j) ? nlohmann::json(weighed_server(s, j)->factor) : nlohmann::json()},
                        {"labels", format_labels(s.servers->labels_of(j))},
                        {"streams", s.server_streams[j]},
                        {"load", s.server_load[j]}});
@@ -73,16 +75,19 @@ void print_table(const tools::Cluster& cluster) {
     std::cout << fmt::format("\ncatalogue: {} migrating, {} deleting, {} queued, {} purges outstanding", c->migrations.size(),
                              deleting(*c), c->queued.size(), c->purges.size());
   std::cout << "\n\n"
-            << fmt::format("{:<24} {:<9} {:>8} {:>10} {:>12} {:>9}  {}\n", "server", "state", "capacity", "streams",
-                           "load", "vs fair", "labels");
+            << fmt::format("{:<24} {:<9} {:>8} {:>7} {:>10} {:>12} {:>9}  {}\n", "server", "state", "capacity", "weight",
+                           "streams", "load", "vs fair", "labels");
   // "vs fair": the server's load per unit of capacity against the cluster's, 1.00 being its share.
   double capacity = 0;
   for (uint32_t j = 0; j < s.server_count(); ++j) capacity += s.servers->capacity[j];
   const double level = capacity > 0 ? s.balance.total_load / capacity : 0;
   for (uint32_t j = 0; j < s.server_count(); ++j) {
     const double relative = level > 0 ? s.server_load[j] / s.servers->capacity[j] / level : 0;
-    std::cout << fmt::format("{:<24} {:<9} {:>8.3g} {:>10} {:>12.6g} {:>9.3f}  {}\n", s.servers->ids.at(j),
-                             state_name(s.servers->state[j]), s.servers->capacity[j], s.server_streams[j],
+    // capacity is the effective one: the configured capacity times the weight (docs/catalogue.md).
+    const WeighedServer* w = weighed_server(s, j);
+    std::cout << fmt::format("{:<24} {:<9} {:>8.3g} {:>7} {:>10} {:>12.6g} {:>9.3f}  {}\n", s.servers->ids.at(j),
+                             state_name(s.servers->state[j]), s.servers->capacity[j],
+                             w ? fmt::format("{:.3g}", w->factor) : std::string("-"), s.server_streams[j],
                              s.server_load[j], relative, format_labels(s.servers->labels_of(j)));
   }
 }

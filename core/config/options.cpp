@@ -18,7 +18,8 @@
 namespace berth {
 namespace {
 
-constexpr std::string_view kSections[] = {"engine", "appraiser", "policy", "backend", "rules", "ownership", "catalogue"};
+constexpr std::string_view kSections[] = {"engine",    "appraiser", "policy",  "backend",
+                                             "rules",     "ownership", "catalogue", "weigher"};
 constexpr std::string_view kRulesKeys[] = {"file", "instruction_limit", "memory_limit"};
 constexpr std::string_view kEngineKeys[] = {"node_id",          "campaign",         "refresh_interval",
                                             "refresh_on_change", "intake_flush",     "intake_refresh_delay",
@@ -26,7 +27,8 @@ constexpr std::string_view kEngineKeys[] = {"node_id",          "campaign",     
                                             "implicit_owners"};
 constexpr std::string_view kOwnershipKeys[] = {"lease_margin", "soft_handoff", "stall_after"};
 constexpr std::string_view kCatalogueKeys[] = {"max_migrations", "max_migrations_per_server", "migration_interval"};
-constexpr std::string_view kSectionList = "engine, appraiser, policy, backend, rules, ownership or catalogue";
+constexpr std::string_view kSectionList = "engine, appraiser, policy, backend, rules, ownership, catalogue or weigher";
+constexpr std::string_view kWeigherHostKeys[] = {"smoothing", "min_factor", "max_factor", "hysteresis"};
 
 template <size_t N>
 std::string listed(const std::string_view (&keys)[N]) {
@@ -258,6 +260,29 @@ void resolve_catalogue_key(const std::string& key, const std::string& name, cons
   }
 }
 
+// A [weigher] key the host reads; false for a key of the weigher plugin's.
+bool resolve_weigher_key(const std::string& key, const std::string& name, const Options::Value& v, WeigherOptions& out) {
+  double* into = name == "smoothing"    ? &out.smoothing
+                 : name == "min_factor" ? &out.min_factor
+                 : name == "max_factor" ? &out.max_factor
+                 : name == "hysteresis" ? &out.hysteresis
+                                        : nullptr;
+  if (into == nullptr) return false;
+  expect(key, v, {K::floating, K::integer}, "a number");
+  double value = 0;
+  auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), value);
+  if (ec != std::errc() || end != v.text.data() + v.text.size() || !std::isfinite(value))
+    bad(key, v, fmt::format("{} is not a finite number", shown(v.text)));
+  if (name == "smoothing" && !(value > 0 && value <= 1))
+    bad(key, v, "must be in (0, 1] (the weight of a new report; 1: no smoothing)");
+  if ((name == "min_factor" || name == "max_factor") && !(value > 0 && value <= 1e6))
+    bad(key, v, "must be a factor in (0, 1e6]");
+  if (name == "hysteresis" && !(value >= 0 && value <= 10))
+    bad(key, v, "must be in [0, 10] (a share of the effective factor)");
+  *into = value;
+  return true;
+}
+
 }  // namespace
 
 std::chrono::milliseconds parse_duration(std::string_view text) {
@@ -370,6 +395,13 @@ EngineOptions Options::resolve() const {
       resolve_catalogue_key(key, name, v, out.catalogue);
       continue;
     }
+    if (section == "weigher" && name != "name" && resolve_weigher_key(key, name, v, out.weigher)) continue;
+    if (section == "weigher" && name == "name") {
+      expect(key, v, {K::string}, "a string (a plugin name or a path to a .so)");
+      if (v.text.empty()) bad(key, v, "plugin name is empty");
+      out.weigher.name = v.text;
+      continue;
+    }
     if (section != "engine") {
       if (name == "name") {
         PluginChoice& choice = section == "appraiser" ? out.appraiser : section == "policy" ? out.policy : out.backend;
@@ -434,6 +466,15 @@ EngineOptions Options::resolve() const {
   out.appraiser.config = PluginConfig("appraiser", plugin_entries["appraiser"]);
   out.policy.config = PluginConfig("policy", plugin_entries["policy"]);
   out.backend.config = PluginConfig("backend", plugin_entries["backend"]);
+  out.weigher.config = PluginConfig("weigher", plugin_entries["weigher"]);
+  if (out.weigher.min_factor > out.weigher.max_factor) {
+    const Value& v = values_.at("weigher.min_factor");
+    bad("weigher.min_factor", v, fmt::format("{} is above weigher.max_factor ({})", shown(v.text), out.weigher.max_factor));
+  }
+  if (out.weigher.name.empty() && !plugin_entries["weigher"].empty()) {
+    const PluginConfig::Entry& e = plugin_entries["weigher"].front();
+    throw Error(BERTH_E_CONFIG, fmt::format("{}: weigher.{}: the [weigher] section names no plugin (weigher.name)", e.where, e.key));
+  }
   return out;
 }
 
@@ -445,13 +486,14 @@ EngineOptions Options::resolve_for_open() const {
   const std::tuple<int32_t, const PluginChoice*, const char*> choices[] = {
       {BERTH_PLUGIN_APPRAISER, &out.appraiser, "appraiser.name"},
       {BERTH_PLUGIN_POLICY, &out.policy, "policy.name"},
-      {BERTH_PLUGIN_BACKEND, &out.backend, "backend.name"}};
+      {BERTH_PLUGIN_BACKEND, &out.backend, "backend.name"},
+      {BERTH_PLUGIN_WEIGHER, nullptr, "weigher.name"}};
   for (const auto& [kind, choice, key] : choices) {
     auto given = values_.find(key);
     if (given == values_.end()) continue;  // a built-in default
     std::filesystem::path file;
     try {
-      file = registry.locate(kind, choice->name);
+      file = registry.locate(kind, choice != nullptr ? choice->name : out.weigher.name);
     } catch (const Error& e) {
       throw Error(e.code(), fmt::format("{}: {}: {}", given->second.where, key, e.what()));
     }

@@ -47,6 +47,17 @@ struct CatalogueOptions {
   std::chrono::milliseconds migration_interval{600000};  // no stream migrates again this soon
 };
 
+// Dynamic weights ([weigher], docs/catalogue.md "Dynamic weights"). Without a name nothing is
+// weighed. The host's keys are below; every other key of the section is the weigher plugin's.
+struct WeigherOptions {
+  std::string name;  // a built-in name, or a path to a .so; empty: no weigher
+  PluginConfig config{"weigher", {}};
+  double smoothing = 0.1;    // in (0, 1]: the weight of a new report in a signal's EWMA
+  double min_factor = 0.1;   // > 0: the effective factor's bounds
+  double max_factor = 10;    // >= min_factor
+  double hysteresis = 0.15;  // >= 0: how far (relative) the target must be before the factor moves
+};
+
 struct EngineOptions {
   std::string node_id;  // empty: "<host>-<pid>-<n>"
   bool campaign = true;
@@ -73,6 +84,9 @@ struct EngineOptions {
   RulesOptions rules;
   OwnershipOptions ownership;
   CatalogueOptions catalogue;
+};
+
+  WeigherOptions weigher;
 };
 
 class Options {

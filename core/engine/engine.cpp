@@ -61,6 +61,7 @@ Engine::Engine(EngineOptions options)
   follower_ = std::make_unique<Follower>(checkpoints_, *policy_, names_, node_id_);
   if (!options_.rules.file.empty())
     rules_ = std::make_unique<rules::RulesSource>(options_.rules.file, options_.rules.limits);
+  open_weigher();
   watch_ = berth_backend_watch{BERTH_SIZE_THROUGH(berth_backend_watch, changed), this, &Engine::on_watch};
   backend_ = std::make_unique<Backend>(registry_.load(BERTH_PLUGIN_BACKEND, options_.backend.name),
                                        options_.backend.config, &watch_);
@@ -538,9 +539,13 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
                   "release): it grants nothing",
                   node_id_, meta.version, base_version);
   std::shared_ptr<const OperatorServers> operators = next_operator_servers(base.get());
-  RefreshResult result = refresh_with_rules(base.get(), merge_operator_servers(members_as_servers(), operators.get()),
-                                            std::move(meta), !stale && !holderless);
+  // The operators' word first, then the weights (which multiply what the columns then say).
+  std::shared_ptr<const Weighting> weighting;
+  std::shared_ptr<const ServerColumns> servers =
+      weigh_servers(base.get(), merge_operator_servers(members_as_servers(), operators.get()), weighting);
+  RefreshResult result = refresh_with_rules(base.get(), std::move(servers), std::move(meta), !stale && !holderless);
   result.snapshot->operator_servers = std::move(operators);
+  result.snapshot->weighting = std::move(weighting);
   return result;
 }
 

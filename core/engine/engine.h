@@ -154,6 +154,22 @@ class Engine {
   }
   void notify_change() { versions_.notify_change(); }
 
+  // --- Dynamic weights (docs/catalogue.md "Dynamic weights"; engine/engine_weights.cpp) ---
+  // A signal of `server` (a named number, e.g. "cpu_load") for the leader's weigher. Throws
+  // Error(BERTH_E_INVALID_ARGUMENT) naming what is wrong: an empty or overlong server id, a
+  // signal name that is empty, longer than kMaxSignalNameBytes or has a control character, a
+  // value that is not finite.
+  void report_signal(std::string_view server, std::string_view name, double value);
+
+ private:
+  void open_weigher();  // options_.weigher; nothing without a name
+  // The servers with their effective capacities; `next` gets the version's weighting (null
+  // without a weigher, and then the servers are returned as they are). Requires refresh_mutex_.
+  std::shared_ptr<const ServerColumns> weigh_servers(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
+                                                     std::shared_ptr<const Weighting>& next);
+  std::unique_ptr<Weigher> weigher_;  // null without [weigher]
+  // --- end of dynamic weights ---
+
  private:
   void serve_locked(std::string_view server);
   const char* place_unknown(const Snapshot& s, uint64_t hash, std::string_view stream);

@@ -42,7 +42,9 @@ enum class IntakeOp : uint8_t {
   migration_failed = 10,
   purged = 11,
   delete_stream = 12,
-  signal = 13,            // a server signal for dynamic weights (catalogue/weighting.h)
+  signal = 13,            // a server signal for dynamic weights (catalogue/weighting_step.h):
+                          // stream = the server id, tenant = the signal name, 8 bytes = its value
+                          // (f64, finite)
   rules = 14,             // a tenant rules script pushed to the cluster (engine/shared_rules_step.h):
                           // tenant = the script, stream = the pushing node, 8 bytes = the script's hash
 };

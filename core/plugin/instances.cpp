@@ -1,5 +1,8 @@
 #include "plugin/instances.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string_view>
 #include <tuple>
 #include <unordered_set>
@@ -130,6 +133,37 @@ std::shared_ptr<const Placer> Policy::make_placer(const berth_server_set& server
   });
   if (placer == nullptr) throw Error(BERTH_E_PLUGIN, context_of(*plugin_, "placer_create") + ": returned OK but no placer");
   return std::make_shared<const Placer>(shared_from_this(), placer);
+}
+
+Weigher::Weigher(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig& config)
+    : plugin_(std::move(plugin)) {
+  self_ = create_with(*plugin_, [&](void** out, berth_status* st) {
+    return plugin_->weigher.create(&plugin_->host, config.view(), out, st);
+  });
+}
+
+Weigher::~Weigher() {
+  destroy_quietly(*plugin_, "destroy", [&] { plugin_->weigher.destroy(self_); });
+}
+
+void Weigher::weigh(const berth_server_set& servers, const berth_signal_set& signals, double* out_factor) const {
+  std::vector<double> factor(servers.count, std::numeric_limits<double>::quiet_NaN());
+  try {
+    call_plugin(*plugin_, "weigh", [&](berth_status* st) {
+      return plugin_->weigher.weigh(self_, &servers, &signals, factor.data(), st);
+    });
+  } catch (const Error& e) {
+    // Whatever code it chose, a weigher that cannot weigh is the plugin failing: the host keeps
+    // the weights it had.
+    throw Error(BERTH_E_PLUGIN, std::string(e.what()) + " (code " + std::to_string(e.code()) + ")");
+  }
+  for (uint32_t i = 0; i < servers.count; ++i)
+    if (!std::isfinite(factor[i]) || factor[i] <= 0)
+      throw Error(BERTH_E_PLUGIN, context_of(*plugin_, "weigh") + ": gave server '" +
+                                      std::string(servers.id_arena + servers.id_offsets[i],
+                                                  servers.id_offsets[i + 1] - servers.id_offsets[i]) +
+                                      "' the factor " + std::to_string(factor[i]) + " (a factor is > 0 and finite)");
+  std::copy(factor.begin(), factor.end(), out_factor);
 }
 
 Placer::~Placer() {

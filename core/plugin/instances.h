@@ -91,6 +91,24 @@ class Policy : public std::enable_shared_from_this<Policy> {
   void* self_ = nullptr;
 };
 
+// A weigher (ABI 1.5): signals in, one target weight factor per server out.
+class Weigher {
+ public:
+  Weigher(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig& config);
+  ~Weigher();
+  Weigher(const Weigher&) = delete;
+  Weigher& operator=(const Weigher&) = delete;
+
+  // out_factor[i] for each of servers.count servers. Throws Error(BERTH_E_PLUGIN) naming the
+  // weigher when the call fails or a factor is not > 0 and finite; out_factor is then unchanged.
+  void weigh(const berth_server_set& servers, const berth_signal_set& signals, double* out_factor) const;
+  const LoadedPlugin& plugin() const { return *plugin_; }
+
+ private:
+  std::shared_ptr<const LoadedPlugin> plugin_;
+  void* self_ = nullptr;
+};
+
 class Backend {
  public:
   // `watch` must stay valid until the Backend is destroyed.

@@ -16,6 +16,7 @@ const char* kind_name(int32_t kind) noexcept {
     case BERTH_PLUGIN_APPRAISER: return "appraiser";
     case BERTH_PLUGIN_POLICY: return "policy";
     case BERTH_PLUGIN_BACKEND: return "backend";
+    case BERTH_PLUGIN_WEIGHER: return "weigher";
     default: return "unknown-kind";
   }
 }
@@ -119,6 +120,13 @@ void validate_functions(LoadedPlugin& p, const void* functions) {
       for (const auto& [fn, name] : fns) require(p.path, fn, name);
       break;
     }
+    case BERTH_PLUGIN_WEIGHER:
+      copy_table(p.path, "weigher function table", functions, BERTH_SIZE_THROUGH(berth_weigher_functions, weigh),
+                 &p.weigher);
+      require(p.path, reinterpret_cast<const void*>(p.weigher.create), "create");
+      require(p.path, reinterpret_cast<const void*>(p.weigher.destroy), "destroy");
+      require(p.path, reinterpret_cast<const void*>(p.weigher.weigh), "weigh");
+      break;
     default:
       reject(p.path, "unknown plugin kind " + std::to_string(p.kind));
   }
@@ -215,7 +223,7 @@ std::vector<PluginRegistry::Available> PluginRegistry::available() const {
       std::string file = path.filename().string();
       if (file.rfind("berth_", 0) != 0 || path.extension() != ".so") continue;
       std::string stem = path.stem().string().substr(6);
-      for (int32_t kind : {BERTH_PLUGIN_APPRAISER, BERTH_PLUGIN_POLICY, BERTH_PLUGIN_BACKEND}) {
+      for (int32_t kind : {BERTH_PLUGIN_APPRAISER, BERTH_PLUGIN_POLICY, BERTH_PLUGIN_BACKEND, BERTH_PLUGIN_WEIGHER}) {
         std::string prefix = std::string(kind_name(kind)) + "_";
         if (stem.rfind(prefix, 0) == 0) out.push_back({kind, stem.substr(prefix.size()), path});
       }

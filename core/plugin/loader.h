@@ -30,13 +30,14 @@ struct LoadedPlugin {
   berth_appraiser_functions appraiser{};
   berth_policy_functions policy{};
   berth_backend_functions backend{};
+  berth_weigher_functions weigher{};
 
   LoadedPlugin() = default;
   LoadedPlugin(const LoadedPlugin&) = delete;
   LoadedPlugin& operator=(const LoadedPlugin&) = delete;
 };
 
-const char* kind_name(int32_t kind) noexcept;  // "appraiser", "policy", "backend"
+const char* kind_name(int32_t kind) noexcept;  // "appraiser", "policy", "backend", "weigher"
 
 // Where the built-in plugins are: next to the image holding the core (lib/berth/plugins, or
 // ../lib/berth/plugins from a bin/ directory). No environment variable needed.

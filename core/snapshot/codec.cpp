@@ -17,6 +17,7 @@
 #include "common/hash.h"
 #include "snapshot/operator_servers.h"
 #include "snapshot/shared_rules_codec.h"
+#include "snapshot/weighting_codec.h"
 
 namespace berth {
 namespace {
@@ -262,6 +263,7 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
   root.setSoftHandoff(s.meta.soft_handoff);
   encode_catalogue(root, s);
   encode_shared_rules(root, s);
+  if (s.weighting) encode_weighting(root, *s.weighting);
   if (!s.removed_holds.empty()) {
     auto out = root.initRemovedHolds(static_cast<unsigned>(s.removed_holds.size()));
     for (unsigned k = 0; k < s.removed_holds.size(); ++k) {
@@ -603,6 +605,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
     }
     if (previous_end != ids.size()) throw Error(BERTH_E_CORRUPT, "stream id bytes do not end where the last id ends");
     s.servers = std::move(servers);
+    s.weighting = decode_weighting(root, *s.servers);
     s.streams = std::move(streams);
     if (s.tombstones)
       if (const std::string* both = first_present(*s.tombstones, *s.streams))

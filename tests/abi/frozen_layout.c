@@ -151,6 +151,20 @@ FROZEN_FIELD(berth_lease, held, 4, 4);
 FROZEN_FIELD(berth_lease, valid_until_ns, 8, 8);
 FROZEN_FIELD(berth_lease, session, 16, 8);
 
+FROZEN_SIZE(berth_signal_set, 40);
+FROZEN_FIELD(berth_signal_set, struct_size, 0, 4);
+FROZEN_FIELD(berth_signal_set, server_count, 4, 4);
+FROZEN_FIELD(berth_signal_set, signal_begin, 8, 8);
+FROZEN_FIELD(berth_signal_set, name_arena, 16, 8);
+FROZEN_FIELD(berth_signal_set, name_offsets, 24, 8);
+FROZEN_FIELD(berth_signal_set, value, 32, 8);
+
+FROZEN_SIZE(berth_weigher_functions, 32);
+FROZEN_FIELD(berth_weigher_functions, struct_size, 0, 4);
+FROZEN_FIELD(berth_weigher_functions, create, 8, 8);
+FROZEN_FIELD(berth_weigher_functions, destroy, 16, 8);
+FROZEN_FIELD(berth_weigher_functions, weigh, 24, 8);
+
 /* berth/berth.h */
 FROZEN_SIZE(berth_engine_status, 48);
 FROZEN_FIELD(berth_engine_status, struct_size, 0, 4);

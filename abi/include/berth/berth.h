@@ -534,6 +534,27 @@ int32_t berth_engine_rules_wait(berth_engine *engine, uint64_t hash, uint32_t ti
  * may be NULL. */
 int32_t berth_snapshot_rules(const berth_snapshot *snapshot, uint64_t *out_version, uint64_t *out_hash,
                              const char **out_script, size_t *out_script_len, berth_error **err);
+/* --- dynamic weights (API 1.6) --- */
+
+/* A signal of a server (a named number such as "cpu_load" or "free_capacity") for the leader's
+   weigher (docs/catalogue.md, "Dynamic weights"); it counts from the leader's next refresh.
+   server_id and name are NUL-terminated; name is 1 to 64 bytes without control characters;
+   value is finite. Anything else is BERTH_E_INVALID_ARGUMENT naming what is wrong. */
+int32_t berth_engine_report_signal(berth_engine *engine, const char *server_id, const char *name,
+                                   double value, berth_error **err);
+/* The weigher a snapshot's weights come from, or NULL when it has none (capacities as their
+   servers say). Valid while the snapshot is held. */
+const char *berth_snapshot_weigher(const berth_snapshot *snapshot);
+/* Server `index`'s weight: its configured capacity, its effective factor (its capacity in
+   berth_snapshot_server is their product) and how many signals it has. In a snapshot without a
+   weigher: its capacity, factor 1, no signals. Any out pointer may be NULL. */
+int32_t berth_snapshot_server_weight(const berth_snapshot *snapshot, uint32_t index,
+                                     double *out_configured_capacity, double *out_factor,
+                                     uint32_t *out_signal_count, berth_error **err);
+/* Signal `k` of server `index` as the leader smoothed it (names ascending); the name is valid
+   while the snapshot is held. */
+int32_t berth_snapshot_server_signal(const berth_snapshot *snapshot, uint32_t index, uint32_t k,
+                                     const char **out_name, double *out_value, berth_error **err);
 
 #ifdef __cplusplus
 }

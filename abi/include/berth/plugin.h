@@ -1,5 +1,5 @@
 /*
- * Berth plugin ABI: appraisers, placement policies and state backends.
+ * Berth plugin ABI: appraisers, placement policies, state backends and weighers.
  *
  * A plugin is a shared object exporting exactly one symbol, BERTH_PLUGIN_ENTRY_SYMBOL, a function
  * returning a pointer to a static berth_plugin_descriptor. The host copies the descriptor and the
@@ -25,6 +25,7 @@ extern "C" {
 #define BERTH_PLUGIN_APPRAISER 1
 #define BERTH_PLUGIN_POLICY 2
 #define BERTH_PLUGIN_BACKEND 3
+#define BERTH_PLUGIN_WEIGHER 4 /* ABI 1.5 */
 
 /* The one symbol a plugin exports. */
 #define BERTH_PLUGIN_ENTRY_SYMBOL "berth_plugin_entry"
@@ -33,11 +34,12 @@ typedef struct berth_plugin_descriptor {
   uint32_t struct_size;
   uint16_t abi_major;     /* must equal the host's BERTH_ABI_MAJOR */
   uint16_t abi_minor;     /* must be <= the host's BERTH_ABI_MINOR */
-  int32_t kind;           /* BERTH_PLUGIN_APPRAISER / _POLICY / _BACKEND */
+  int32_t kind;           /* BERTH_PLUGIN_APPRAISER / _POLICY / _BACKEND / _WEIGHER */
   const char *name;       /* e.g. "least_load"; what configurations name */
   const char *version;    /* the plugin's own release, e.g. "1.0.0" */
-  const void *functions;  /* berth_appraiser_functions, berth_policy_functions or
-                             berth_backend_functions, according to `kind` */
+  const void *functions;  /* berth_appraiser_functions, berth_policy_functions,
+                             berth_backend_functions or berth_weigher_functions, according
+                             to `kind` */
 } berth_plugin_descriptor;
 
 typedef const berth_plugin_descriptor *(*berth_plugin_entry_fn)(void);
@@ -292,6 +294,41 @@ typedef struct berth_backend_functions {
    */
   int32_t (*lease)(void *self, berth_lease *out, berth_status *status);
 } berth_backend_functions;
+
+/* ------------------------------------------------------------------------- weighers ---- */
+
+/*
+ * ABI 1.5. What hosts reported about each server of a berth_server_set, as named numbers
+ * ("cpu_load", "free_capacity", or any name a host chooses), smoothed by the host. Server i's
+ * signals are entries k in signal_begin[i] .. signal_begin[i + 1]: name
+ * name_arena[name_offsets[k] .. name_offsets[k + 1]) and value[k], finite, names ascending and
+ * distinct within a server. A server nobody reported on has no entries.
+ */
+typedef struct berth_signal_set {
+  uint32_t struct_size;
+  uint32_t server_count;          /* the server set's count */
+  const uint64_t *signal_begin;   /* server_count + 1 offsets into the entries */
+  const char *name_arena;
+  const uint64_t *name_offsets;   /* (number of entries) + 1 offsets into name_arena */
+  const double *value;            /* per entry */
+} berth_signal_set;
+
+/*
+ * A weigher turns signals into a target weight factor per server: the host multiplies each
+ * server's configured capacity by its effective factor, which follows the target only within
+ * the operator's bounds and past a hysteresis threshold (docs/catalogue.md, "Dynamic weights").
+ */
+typedef struct berth_weigher_functions {
+  uint32_t struct_size;
+  int32_t (*create)(const berth_host_api *host, const berth_config *config, void **out_self,
+                    berth_status *status);
+  void (*destroy)(void *self);
+  /* Fill out_factor[i] (> 0, finite) for every server, from its signals; a missing signal must
+     be handled (a neutral value), not an error. Deterministic: the same input gives the same
+     factors on every node. */
+  int32_t (*weigh)(void *self, const berth_server_set *servers, const berth_signal_set *signals,
+                   double *out_factor, berth_status *status);
+} berth_weigher_functions;
 
 #ifdef __cplusplus
 }

@@ -257,6 +257,40 @@ struct PolicyAdapter {
   }
 };
 
+// -------------------------------------------------------------------------------- weighers --
+// A weigher class (ABI 1.5) has: Weigher(const berth_host_api*, Config&) and
+//   void weigh(const berth_server_set&, const berth_signal_set&, double* out_factor);
+template <class W>
+struct WeigherAdapter {
+  using Self = Instance<W>;
+  static int32_t create(const berth_host_api* host, const berth_config* config, void** out,
+                        berth_status* status) noexcept {
+    return create_instance<W>(host, config, out, status);
+  }
+  static void destroy(void* self) noexcept { delete static_cast<Self*>(self); }
+  static int32_t weigh(void* self, const berth_server_set* servers, const berth_signal_set* signals,
+                       double* out_factor, berth_status* status) noexcept {
+    auto* s = static_cast<Self*>(self);
+    return guarded(s->host, status, [&]() -> int32_t {
+      if (servers == nullptr || signals == nullptr || (servers->count > 0 && out_factor == nullptr))
+        throw Error(BERTH_E_INVALID_ARGUMENT, "weigh: servers, signals or output is NULL");
+      if (signals->server_count != servers->count)
+        throw Error(BERTH_E_INVALID_ARGUMENT, "weigh: signals for " + std::to_string(signals->server_count) +
+                                                  " servers, " + std::to_string(servers->count) + " servers");
+      s->impl.weigh(*servers, *signals, out_factor);
+      return BERTH_OK;
+    });
+  }
+  static constexpr berth_weigher_functions table() {
+    return {BERTH_SIZE_THROUGH(berth_weigher_functions, weigh), &create, &destroy, &weigh};
+  }
+};
+
+// Signal k's name in a berth_signal_set.
+inline std::string_view signal_name(const berth_signal_set& signals, uint64_t k) {
+  return {signals.name_arena + signals.name_offsets[k], signals.name_offsets[k + 1] - signals.name_offsets[k]};
+}
+
 inline constexpr uint32_t descriptor_size = BERTH_SIZE_THROUGH(berth_plugin_descriptor, functions);
 
 }  // namespace berth::plugin
@@ -569,6 +603,12 @@ struct BackendAdapter {
   constexpr berth_policy_functions berth_functions_ = ::berth::plugin::PolicyAdapter<CLASS>::table(BEHAVIOUR); \
   }                                                                                              \
   BERTH_DEFINE_PLUGIN_ENTRY_(BERTH_PLUGIN_POLICY, berth_functions_, NAME, VERSION)
+
+#define BERTH_DEFINE_WEIGHER_PLUGIN(CLASS, NAME, VERSION)                                        \
+  namespace {                                                                                    \
+  constexpr berth_weigher_functions berth_functions_ = ::berth::plugin::WeigherAdapter<CLASS>::table(); \
+  }                                                                                              \
+  BERTH_DEFINE_PLUGIN_ENTRY_(BERTH_PLUGIN_WEIGHER, berth_functions_, NAME, VERSION)
 
 #define BERTH_DEFINE_BACKEND_PLUGIN(CLASS, NAME, VERSION)                                        \
   namespace {                                                                                    \
