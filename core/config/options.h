@@ -84,8 +84,6 @@ struct EngineOptions {
   RulesOptions rules;
   OwnershipOptions ownership;
   CatalogueOptions catalogue;
-};
-
   WeigherOptions weigher;
 };
 
