@@ -583,9 +583,15 @@ void Engine::intake_refresh() {
     }
     const PendingChanges& pending = intake_->pending();
     std::shared_ptr<const Snapshot> base = cell_.shared();
-    if (!pending.no_stream_changes() || !pending.catalogue().empty()) stream_changes = true;
+    // Signals alone wait for the periodic refresh: hosts report them often, and a version per
+    // report would publish noise the weighting step smooths away anyway. With releases waiting
+    // they ride along on the full refresh, which a grant-only version could not carry.
+    const auto& records = pending.catalogue();
+    const bool signals = std::any_of(records.begin(), records.end(), [](const IntakeRecord& r) { return r.op == IntakeOp::signal; });
+    const bool other_records = std::any_of(records.begin(), records.end(), [](const IntakeRecord& r) { return r.op != IntakeOp::signal; });
+    if (!pending.no_stream_changes() || other_records || (signals && !pending.releases().empty())) stream_changes = true;
     at_once = drains_or_seals(pending);
-    if (stream_changes || pending.releases().empty() || !base) return {};
+    if (stream_changes || signals || pending.releases().empty() || !base) return {};
     // Grants stand only on the latest version, and on one with holder data (build_refresh): on
     // any other base the full refresh decides, soon.
     if (versions_.latest_seen() > base->meta.version || (base->stream_count() > 0 && base->holder.empty())) {

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "common/error.h"
 #include "config/options.h"
@@ -237,6 +238,37 @@ TEST(DynamicWeightsInput, WithoutAWeigherNothingIsWeighedOrPublished) {
   std::shared_ptr<const Snapshot> s = engine->snapshot();
   EXPECT_FALSE(s->weighting);
   EXPECT_EQ(s->servers->capacity[0], 2.0);
+}
+
+
+// Hosts report signals often: a version per report would publish what smoothing then ignores, so
+// signals alone wait for the periodic refresh, while a stream change still brings one forward.
+TEST(DynamicWeightsInput, SignalsAloneWaitForThePeriodicRefresh) {
+  Options o;
+  o.set("backend.name", "memory");
+  o.set("backend.cluster", unique_cluster("weights-wait"));
+  o.set("weigher.name", "marconi");
+  o.set("engine.node_id", "solo");
+  o.set("engine.refresh_on_change", "false");
+  o.set("engine.refresh_interval", "1h");
+  o.set("engine.intake_flush", "2ms");
+  o.set("engine.intake_refresh_delay", "2ms");
+  Engine engine(o.resolve());
+  ASSERT_TRUE(eventually([&] { return engine.status().is_leader; }));
+  engine.join("s1", 1.0);
+  engine.refresh();
+  const uint64_t before = engine.snapshot()->meta.version;
+  engine.report_signal("s1", "cpu_load", 0.9);
+  engine.flush();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(engine.snapshot()->meta.version, before) << "a signal alone published a version";
+  engine.add_stream("stream-1", "", 1.0);
+  engine.flush();
+  ASSERT_TRUE(eventually([&] { return engine.snapshot()->meta.version > before; }));
+  std::shared_ptr<const Snapshot> s = engine.snapshot();
+  ASSERT_TRUE(s->weighting);
+  ASSERT_NE(s->weighting->find("s1"), nullptr);
+  EXPECT_EQ(s->weighting->find("s1")->signal("cpu_load")->value, 0.9);  // the signal rode along
 }
 
 }  // namespace
