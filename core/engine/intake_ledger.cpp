@@ -30,7 +30,13 @@ bool IntakeLedger::record(IntakeOp op, std::string_view stream, std::string_view
   std::lock_guard lock(mutex_);
   bool was_empty = batch_.empty() && full_.empty();
   if (was_empty) since_ = Clock::now();
-  if (batch_.size() >= kIntakeBatchBytes) full_.push_back(std::exchange(batch_, {}));
+  // Catalogue records travel in batches of their own: a leader of an earlier release refuses a
+  // batch with an op it does not know as a whole, and must not lose stream changes or releases
+  // with it (docs/catalogue.md, "Mixed releases").
+  const bool catalogue = is_catalogue_op(op);
+  if (!batch_.empty() && (batch_.size() >= kIntakeBatchBytes || catalogue != batch_is_catalogue_))
+    full_.push_back(std::exchange(batch_, {}));
+  batch_is_catalogue_ = catalogue;
   if (token != nullptr)
     append_release(batch_, stream, tenant, *token);
   else
@@ -169,6 +175,7 @@ std::vector<std::string> IntakeLedger::pending_as_batches() const {
     if (batches.back().size() >= kIntakeBatchBytes) batches.emplace_back();
     append_release(batches.back(), r.stream, r.server, r.token);
   }
+  if (!pending_.catalogue().empty() && !batches.back().empty()) batches.emplace_back();  // their own batches (record())
   for (const IntakeRecord& r : pending_.catalogue()) {
     if (batches.back().size() >= kIntakeBatchBytes) batches.emplace_back();
     append_intake(batches.back(), r.op, r.stream, r.tenant, r.load);

@@ -86,6 +86,7 @@ class IntakeLedger {
   mutable std::mutex mutex_;  // guards the four below
   std::string batch_;              // being filled
   std::vector<std::string> full_;  // closed at kIntakeBatchBytes, oldest first, not sent yet
+  bool batch_is_catalogue_ = false;  // batch_ holds catalogue records (IntakeOp::server_set and after)
   Clock::time_point since_;        // when the oldest unsent record was recorded
   std::unordered_set<std::string> looked_up_unknown_;  // since the last new_version()
 

@@ -233,6 +233,26 @@ TEST_F(ReleaseIntake, TheLedgerRecordsAReleaseWithItsToken) {
 }
 
 
+// A leader of an earlier release refuses a batch with an op it does not know as a whole: the
+// stream changes and releases a node records around a catalogue record must not share its batch.
+TEST_F(ReleaseIntake, CatalogueRecordsTravelInBatchesOfTheirOwn) {
+  ASSERT_TRUE(eventually([&] { return backend_.leadership().is_leader == 1; }));
+  IntakeLedger node(false, "node");
+  node.record(IntakeOp::add, "s1", "", 1.0);
+  node.record(IntakeOp::server_set, "srv-1", "settings", std::numeric_limits<double>::quiet_NaN());
+  node.record_release("s2", "server-a", 7);
+  node.record(IntakeOp::add, "s3", "", 1.0);
+  node.flush(ref_);
+  std::vector<std::vector<IntakeOp>> batches;
+  for (const auto& [key, bytes] : backend_.peek_intake()) {
+    batches.emplace_back();
+    for (const IntakeRecord& r : parse_intake(bytes)) batches.back().push_back(r.op);
+  }
+  const std::vector<std::vector<IntakeOp>> expected{
+      {IntakeOp::add}, {IntakeOp::server_set}, {IntakeOp::release, IntakeOp::add}};
+  EXPECT_EQ(batches, expected);
+}
+
 TEST(IntakeRelease, CatalogueRecordsTravelAndStayApartFromStreamChanges) {
   std::string batch;
   append_intake(batch, IntakeOp::server_set, "srv-1", "settings", std::numeric_limits<double>::quiet_NaN());
