@@ -201,8 +201,11 @@ class Step {
     purges_.push_back(StreamAt{stream, std::string(server)});
   }
 
-  // Deletion wins: every location the stream had is to purge, whatever ran.
+  // Deletion wins: every location the stream had is to purge, whatever ran. Unless an add heard
+  // after the removal keeps the stream in this very version: then its data is the live stream's,
+  // and purging it would lose what the add meant to keep.
   void remove(const Request& r) {
+    if (find(r.stream)) return reject(r, "the stream was added again after its deletion, in the same refresh");
     ++counts_.deleted;
     const Snapshot* base = in_.base;
     if (base != nullptr && base->table) {
@@ -402,6 +405,8 @@ StepResult step(const StepInput& in, std::vector<uint32_t>& owner) {
 
 std::vector<int32_t> policy_states(const ServerColumns& servers) {
   if (std::none_of(servers.state.begin(), servers.state.end(), [](int32_t s) { return s == BERTH_SERVER_READ_ONLY; }))
+    return {};
+  if (std::none_of(servers.state.begin(), servers.state.end(), [](int32_t s) { return s == BERTH_SERVER_UP; }))
     return {};
   std::vector<int32_t> states = servers.state;
   for (int32_t& s : states)

@@ -75,7 +75,9 @@ struct StepResult {
 StepResult step(const StepInput& in, std::vector<uint32_t>& owner);
 
 // The server states the policy is shown: a read-only server draining, so its streams get a new
-// write location (the published state stays read-only). Empty when no server is read-only.
+// write location (the published state stays read-only). Empty when no server is read-only, and
+// when no server is up: then there is nowhere else to write, and sealed servers keep their streams
+// (as the ABI's BERTH_SERVER_READ_ONLY says) rather than the refresh failing.
 std::vector<int32_t> policy_states(const ServerColumns& servers);
 
 }  // namespace berth::catalogue

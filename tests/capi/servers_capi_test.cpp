@@ -178,6 +178,10 @@ TEST_F(ServersCapi, EntriesAndEffectiveServersReadBack) {
   EXPECT_EQ(shorter.labels, reinterpret_cast<char*>(0x1)) << "a field past struct_size is not written";
   berth_snapshot_release(snap);
 
+  // Unsealed first: with the registered server gone, m1 is the only place left to write.
+  berth_server_change unseal = change("m1", BERTH_SERVER_SET_STATE);
+  unseal.state = BERTH_SERVER_UP;
+  ASSERT_EQ(set(unseal).code, BERTH_OK);
   ASSERT_EQ(failure_of([&](berth_error** e2) { return berth_engine_server_remove(engine_, "storage-1", e2); }).code, BERTH_OK);
   refresh();
   ASSERT_EQ(berth_engine_snapshot(engine_, &snap, &err), BERTH_OK) << text_of(err);

@@ -3,6 +3,7 @@
 // interval hold, sealed servers hand their streams off and stay readable, deletion wins.
 #include <gtest/gtest.h>
 
+#include "catalogue/migrations.h"
 #include "catalogue_fixture.h"
 #include "common/error.h"
 #include "snapshot/codec.h"
@@ -172,6 +173,17 @@ TEST_F(MigrationStep, DeletionWinsOverARunningMigrationAndEveryLocationIsToPurge
   EXPECT_FALSE(r_.present("s0"));
 }
 
+TEST_F(MigrationStep, AnAddHeardAfterADeletionInOneRefreshKeepsTheStreamAndItsData) {
+  const std::string owner = r_.owner_of("s0");
+  RefreshResult r = r_.refresh({record(IntakeOp::remove, "s0"), record(IntakeOp::delete_stream, "s0"),
+                                record(IntakeOp::add, "s0", "", 1.0)});
+  EXPECT_TRUE(r_.present("s0"));
+  EXPECT_EQ(r.catalogue.deleted, 0u);
+  EXPECT_EQ(r.catalogue.rejected, 1u);
+  EXPECT_TRUE(r_.purges("s0").empty()) << "no purge of the live stream's data at " << owner;
+  EXPECT_EQ(r_.locate("s0").status, CatalogueStatus::active);
+}
+
 TEST_F(MigrationStep, APurgeAtAServerThatLeavesIsDropped) {
   const std::string owner = r_.owner_of("s1");
   r_.refresh({record(IntakeOp::remove, "s1"), record(IntakeOp::delete_stream, "s1")});
@@ -198,6 +210,21 @@ TEST_F(MigrationStep, ASealedServersStreamsGetANewWriteLocationAndKeepItAsAReadL
   r_.set_state("a", BERTH_SERVER_UP);
   r_.refresh({});
   for (const std::string& s : on_a) EXPECT_EQ(r_.reads(s).size(), 1u) << "an unsealed server is no read location";
+}
+
+TEST(MigrationPolicyStates, SealedServersDrainForThePolicyOnlyWhileAServerIsUp) {
+  ServerColumns servers;
+  for (const char* id : {"a", "b", "c"}) {
+    servers.ids.push_back(id);
+    servers.capacity.push_back(1.0);
+  }
+  servers.state = {BERTH_SERVER_READ_ONLY, BERTH_SERVER_UP, BERTH_SERVER_DRAINING};
+  EXPECT_EQ(catalogue::policy_states(servers),
+            (std::vector<int32_t>{BERTH_SERVER_DRAINING, BERTH_SERVER_UP, BERTH_SERVER_DRAINING}));
+  servers.state = {BERTH_SERVER_READ_ONLY, BERTH_SERVER_READ_ONLY, BERTH_SERVER_DRAINING};
+  EXPECT_TRUE(catalogue::policy_states(servers).empty()) << "with nowhere else to write, sealed servers keep their streams";
+  servers.state = {BERTH_SERVER_UP, BERTH_SERVER_UP, BERTH_SERVER_DRAINING};
+  EXPECT_TRUE(catalogue::policy_states(servers).empty());
 }
 
 TEST_F(MigrationStep, TheCatalogueTravelsInFullSnapshotsAndDeltaHeads) {
