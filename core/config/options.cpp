@@ -468,9 +468,17 @@ EngineOptions Options::resolve() const {
   out.backend.config = PluginConfig("backend", plugin_entries["backend"]);
   out.weigher.config = PluginConfig("weigher", plugin_entries["weigher"]);
   if (out.weigher.min_factor > out.weigher.max_factor) {
-    const Value& v = values_.at("weigher.min_factor");
-    bad("weigher.min_factor", v, fmt::format("{} is above weigher.max_factor ({})", shown(v.text), out.weigher.max_factor));
+    // Named by whichever of the two was set (either may be the default).
+    const bool min_set = values_.count("weigher.min_factor") != 0;
+    const std::string key = min_set ? "weigher.min_factor" : "weigher.max_factor";
+    const Value& v = values_.at(key);
+    bad(key, v, fmt::format("weigher.min_factor {} is above weigher.max_factor {}", out.weigher.min_factor,
+                            out.weigher.max_factor));
   }
+  if (out.weigher.name.empty())
+    for (std::string_view host_key : kWeigherHostKeys)
+      if (auto it = values_.find("weigher." + std::string(host_key)); it != values_.end())
+        bad(it->first, it->second, "the [weigher] section names no plugin (weigher.name)");
   if (out.weigher.name.empty() && !plugin_entries["weigher"].empty()) {
     const PluginConfig::Entry& e = plugin_entries["weigher"].front();
     throw Error(BERTH_E_CONFIG, fmt::format("{}: weigher.{}: the [weigher] section names no plugin (weigher.name)", e.where, e.key));

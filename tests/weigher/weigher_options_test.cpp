@@ -51,6 +51,10 @@ TEST(WeigherOptions, BadValuesAreRefusedNamingKeyAndLine) {
                  {"w.toml:3", "weigher.min_factor", "above weigher.max_factor"});
   expect_refused("[weigher]\nname = \"\"\n", {"weigher.name", "empty"});
   expect_refused("[weigher]\ncpu_weight = 3\n", {"w.toml:2", "weigher.cpu_weight", "names no plugin"});
+  // Only the maximum set, below the default minimum: the key named is the one written.
+  expect_refused("[weigher]\nname = \"marconi\"\nmax_factor = 0.05\n",
+                 {"w.toml:3", "weigher.max_factor", "above weigher.max_factor"});
+  expect_refused("[weigher]\nsmoothing = 0.5\n", {"w.toml:2", "weigher.smoothing", "names no plugin"});
 }
 
 TEST(WeigherOptions, AnOverrideIsCheckedAtOnce) {
