@@ -32,7 +32,6 @@ struct berth_catalogue_feed {
   };
   std::deque<Work> queue;
   Work last{};  // what the last polled event points at
-  std::atomic<bool> cancel{false};
   std::atomic<bool> polling{false};
 };
 

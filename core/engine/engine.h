@@ -168,6 +168,7 @@ class Engine {
   std::shared_ptr<const ServerColumns> weigh_servers(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                                                      std::shared_ptr<const Weighting>& next);
   std::unique_ptr<Weigher> weigher_;  // null without [weigher]
+  std::atomic<bool> weighting_dropped_warned_{false};  // warned once: a weighted base, no [weigher] here
   // --- end of dynamic weights ---
 
  private:

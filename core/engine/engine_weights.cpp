@@ -41,7 +41,15 @@ std::shared_ptr<const ServerColumns> Engine::weigh_servers(const Snapshot* base,
                                                            std::shared_ptr<const ServerColumns> servers,
                                                            std::shared_ptr<const Weighting>& next) {
   next = nullptr;
-  if (!weigher_) return servers;
+  if (!weigher_) {
+    // Every candidate needs the same [weigher]: a leader without one publishes the configured
+    // capacities, and every weighted server's share jumps back at once.
+    if (base != nullptr && base->weighting && !weighting_dropped_warned_.exchange(true))
+      logger().warn("berth node {}: version {} was weighed by weigher '{}', but this node has no [weigher] section: "
+                    "it publishes the configured capacities (give every candidate the same [weigher])",
+                    node_id_, base->meta.version, base->weighting->plugin);
+    return servers;
+  }
   std::vector<SignalReport> reports;
   for (const IntakeRecord& r : intake_->pending().catalogue())
     if (r.op == IntakeOp::signal) reports.push_back(SignalReport{r.stream, r.tenant, r.load});

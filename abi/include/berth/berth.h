@@ -520,7 +520,9 @@ void berth_catalogue_close(berth_catalogue_feed *feed);
  * BERTH_E_CONFIG: it does not compile or fails on this cluster (the message lists every problem);
  * BERTH_E_NOT_FOUND: no snapshot yet. `out_replaces_version` (may be NULL): the shared rules
  * version in force when pushed (0: none); `out_hash` (may be NULL): the script's hash, for
- * berth_engine_rules_wait. Pushing the script in force submits nothing. */
+ * berth_engine_rules_wait. Pushing the script in force (in the snapshot this engine serves)
+ * submits nothing: to put back the rules in force while another push is on its way, wait for
+ * that push first (berth_engine_rules_wait), then push. */
 int32_t berth_engine_rules_push(berth_engine *engine, const char *script, size_t script_len,
                                 uint64_t *out_replaces_version, uint64_t *out_hash, berth_error **err);
 
