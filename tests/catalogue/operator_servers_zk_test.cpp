@@ -51,8 +51,9 @@ class OperatorServersZk : public ::testing::Test {
     o.set("engine.campaign", campaign ? "true" : "false");
     o.set("engine.refresh_interval", "1h");
     o.set("engine.intake_flush", "2ms");
-    // Stream changes wait this long before a refresh; a drain or a seal must not.
-    o.set("engine.intake_refresh_delay", "300ms");
+    // Stream changes wait this long before a refresh; a drain or a seal must not. Long, so that
+    // a drain waiting for it stands apart from one slowed by a sanitizer or a loaded machine.
+    o.set("engine.intake_refresh_delay", "5s");
     return o;
   }
 
@@ -153,6 +154,8 @@ TEST_F(OperatorServersZk, DrainedOrSealedServerTakesNoNewStreamOnAnyNodeFromTheF
     // Back to what its member says, before the next repetition.
     nodes_[0]->remove_server(target);
     nodes_[0]->flush();
+    ASSERT_NE(leader(), nullptr);
+    leader()->refresh();  // not a drain: it would wait for intake_refresh_delay
     ASSERT_TRUE(wait_for(
         [&] {
           for (auto& node : nodes_)
@@ -163,11 +166,11 @@ TEST_F(OperatorServersZk, DrainedOrSealedServerTakesNoNewStreamOnAnyNodeFromTheF
         << "repetition " << rep << ": " << target << " did not come back up";
   }
   std::printf("[ figure ] drain/seal -> last of %d nodes installs the version showing it, %d repetitions on ZooKeeper: "
-              "median %.2f ms, p99 %.2f ms, max %.2f ms (intake_refresh_delay 300 ms); versions taken: max %llu\n",
+              "median %.2f ms, p99 %.2f ms, max %.2f ms (intake_refresh_delay 5 s); versions taken: max %llu\n",
               kNodes, kRepetitions, percentile(latency_ms, 0.5), percentile(latency_ms, 0.99),
               *std::max_element(latency_ms.begin(), latency_ms.end()),
               static_cast<unsigned long long>(*std::max_element(versions_taken.begin(), versions_taken.end())));
-  EXPECT_LT(percentile(latency_ms, 0.5), 300.0) << "a drain or a seal does not wait for intake_refresh_delay";
+  EXPECT_LT(percentile(latency_ms, 0.5), 2500.0) << "a drain or a seal does not wait for intake_refresh_delay (5 s)";
 }
 
 TEST_F(OperatorServersZk, WithoutTheCredentialNobodyChangesServers) {
