@@ -201,7 +201,7 @@ def test_rules_round_trip_and_a_bad_script_leaves_the_old_rules():
         for i in range(8):
             leader.add_stream(f"acme-{i}", "acme", 1.0)
         leader.flush()
-        until(lambda: follower.snapshot().stream_count == 8 and follower.snapshot().server_count == 2,
+        until(lambda: served(follower) and follower.snapshot().stream_count == 8 and follower.snapshot().server_count == 2,
               "the follower sees the streams and servers")
         assert follower.snapshot().rules() == berth.Rules(0, 0, "")
 
@@ -242,6 +242,8 @@ def test_a_reported_signal_shows_in_the_snapshots_weights_with_a_weigher():
 
         def weighed():
             leader.refresh()  # signals alone wait for the periodic refresh
+            if not served(follower):
+                return None
             weights = follower.snapshot().weights()
             return weights if "b" in weights and weights["b"].signals.get("free_capacity") == 0.25 else None
 
@@ -253,13 +255,13 @@ def test_a_reported_signal_shows_in_the_snapshots_weights_with_a_weigher():
         assert snap.weigher == "marconi"
         entry = next(e for e in snap.server_entries() if e.id == "b")
         assert entry.signals == weights["b"].signals and entry.factor == weights["b"].factor
-        served = next(s for s in snap.servers() if s.id == "b")
-        assert math.isclose(served.capacity, 2.0 * entry.factor)
+        placed = next(s for s in snap.servers() if s.id == "b")
+        assert math.isclose(placed.capacity, 2.0 * entry.factor)
 
     with berth.Engine(settings(f"{cluster}-plain", "n0")) as plain:
         plain.join("a")
         assert plain.wait_leader(5.0)
-        until(lambda: plain.snapshot().server_count == 1, "the server is placed")
+        until(lambda: served(plain) and plain.snapshot().server_count == 1, "the server is placed")
         assert plain.snapshot().weigher is None
         assert plain.snapshot().weights()["a"].factor == 1.0
 
@@ -323,3 +325,13 @@ def test_a_feed_ends_when_its_engine_closes_and_bytes_ids_locate_the_same_stream
     assert feed.closed
     with pytest.raises(berth.StateError):
         follower.locate("x")
+
+
+def test_the_readme_catalogue_example_runs():
+    readme = os.path.join(os.path.dirname(__file__), "..", "..", "..", "bindings", "README.md")
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("## The catalogue:", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert "engine.migration_done" in example
+    exec(compile(example, "bindings/README.md (the catalogue example)", "exec"), {})
