@@ -22,6 +22,7 @@ from typing import Mapping, Optional
 from . import _berth_swig as _c
 from . import berth_swig as _swig
 from ._checks import number, server_id
+from .errors import InvalidArgumentError
 
 
 class ServerState(enum.IntEnum):
@@ -190,7 +191,6 @@ class EngineServers:
             fields |= _c.BERTH_SERVER_SET_LABELS
             text = labels_text(labels)
         if not fields:
-            from .errors import InvalidArgumentError
             raise InvalidArgumentError(f"set_server({server!r}): nothing to set (register, capacity, state "
                                        "or labels)")
         _c.berth_bind_server_set(self._h(), server, fields, cap, st, text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import threading
 import time
 
 import pytest
@@ -335,3 +336,27 @@ def test_the_readme_catalogue_example_runs():
     example = section.split("```python\n", 1)[1].split("```", 1)[0]
     assert "engine.migration_done" in example
     exec(compile(example, "bindings/README.md (the catalogue example)", "exec"), {})
+
+
+def test_closing_a_feed_ends_a_poll_waiting_on_another_thread(pair):
+    leader, _ = pair
+    feed = leader.catalogue_feed("s1")
+    outcome: list[object] = []
+
+    def wait() -> None:
+        try:
+            outcome.append(feed.poll(None))
+        except berth.StateError as e:
+            outcome.append(e)
+
+    poller = threading.Thread(target=wait)
+    poller.start()
+    time.sleep(0.1)
+    assert poller.is_alive(), "the poll waits: there is no work for s1"
+    started = time.monotonic()
+    feed.close()
+    poller.join(10.0)
+    print(f"close returned and the poll ended {time.monotonic() - started:.3f} s after close began")
+    assert not poller.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], berth.StateError), outcome
+    assert feed.closed

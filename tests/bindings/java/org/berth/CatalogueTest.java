@@ -328,4 +328,25 @@ public class CatalogueTest {
     assertTrue(feed.isClosed());
     assertThrows(StateException.class, () -> follower.locate("x"));
   }
+
+  @Test
+  public void closingAFeedEndsAPollWaitingOnAnotherThread() throws Exception {
+    CatalogueFeed feed = leader.catalogueFeed("s1");
+    java.util.concurrent.CompletableFuture<Object> outcome = new java.util.concurrent.CompletableFuture<>();
+    Thread poller = new Thread(() -> {
+      try {
+        outcome.complete(feed.poll(Duration.ofDays(1)));
+      } catch (Throwable t) {
+        outcome.complete(t);
+      }
+    });
+    poller.start();
+    Thread.sleep(100);
+    assertTrue("the poll waits: there is no work for s1", poller.isAlive());
+    feed.close();
+    poller.join(10_000);
+    assertFalse(poller.isAlive());
+    assertTrue(String.valueOf(outcome.getNow(null)), outcome.getNow(null) instanceof StateException);
+    assertTrue(feed.isClosed());
+  }
 }
