@@ -360,3 +360,29 @@ def test_closing_a_feed_ends_a_poll_waiting_on_another_thread(pair):
     assert not poller.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], berth.StateError), outcome
     assert feed.closed
+
+
+def test_a_migration_beyond_the_bound_is_queued_and_starts_when_a_copy_is_done():
+    cluster = f"py-catalogue-queued-{os.getpid()}-{next(_counter)}"
+    with berth.Engine(settings(cluster, "n0", **{"catalogue.max_migrations": "1"})) as engine:
+        assert engine.wait_leader(5.0)
+        engine.join("s0")
+        engine.join("s1")
+        engine.add_stream("x", "t", 1.0)
+        engine.add_stream("y", "t", 1.0)
+        engine.flush()
+        until(lambda: served(engine) and engine.locate("x").known and engine.locate("y").known, "x and y are placed")
+        x_dest = "s1" if engine.locate("x").owner == "s0" else "s0"
+        engine.migrate("x", to=x_dest)
+        until(lambda: engine.locate("x").status is berth.StreamStatus.MIGRATING, "x migrates")
+        engine.migrate("y")  # the policy chooses; the bound of 1 is taken by x
+        y = until(lambda: (lambda a: a if a.migration_queued else None)(engine.locate("y")), "y's migration is queued")
+        assert y.status is berth.StreamStatus.ACTIVE and y.migration_source is None
+        y_source = y.owner
+        assert y.queued_destination == "", "the policy chooses the queued migration's destination"
+        assert engine.locate("x").queued_destination is None
+        engine.migration_done("x", x_dest)
+        y = until(lambda: (lambda a: a if a.status is berth.StreamStatus.MIGRATING else None)(engine.locate("y")),
+                  "y's migration starts once x's copy is done")
+        assert not y.migration_queued and y.queued_destination is None
+        assert y.migration_source == y_source and y.owner != y_source

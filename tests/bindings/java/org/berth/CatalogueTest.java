@@ -349,4 +349,37 @@ public class CatalogueTest {
     assertTrue(String.valueOf(outcome.getNow(null)), outcome.getNow(null) instanceof StateException);
     assertTrue(feed.isClosed());
   }
+
+  @Test
+  public void aMigrationBeyondTheBoundIsQueuedAndStartsWhenACopyIsDone() throws InterruptedException {
+    Map<String, String> bounded = settings(EngineTest.freshCluster("catalogue-queued"), "n0");
+    bounded.put("catalogue.max_migrations", "1");
+    try (Engine e = Engine.open(bounded)) {
+      assertTrue(e.waitLeader(5000));
+      e.join("s0");
+      e.join("s1");
+      e.addStream("x", "t", 1.0);
+      e.addStream("y", "t", 1.0);
+      e.flush();
+      until("x and y are placed", () -> e.status().version() > 0 && e.locate("x").known() && e.locate("y").known()
+          ? Boolean.TRUE : null);
+      String xDest = e.locate("x").owner().get().equals("s0") ? "s1" : "s0";
+      e.migrate("x", xDest);
+      withStatus(e, "x", StreamStatus.MIGRATING);
+      e.migrate("y", Optional.empty()); // the bound of 1 is taken by x
+      Location y = until("y's migration is queued", () -> {
+        Location at = e.locate("y");
+        return at.migrationQueued() ? at : null;
+      });
+      assertEquals(StreamStatus.ACTIVE, y.status());
+      assertEquals("the policy chooses the queued migration's destination", Optional.of(""), y.queuedDestination());
+      assertEquals(Optional.empty(), e.locate("x").queuedDestination());
+      String ySource = y.owner().get();
+      e.migrationDone("x", xDest, true);
+      y = withStatus(e, "y", StreamStatus.MIGRATING);
+      assertFalse(y.migrationQueued());
+      assertEquals(Optional.of(ySource), y.migrationSource());
+      assertNotEquals(Optional.of(ySource), y.owner());
+    }
+  }
 }
