@@ -6,12 +6,14 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import subprocess
 import threading
 import time
 
 import pytest
 
 import berth
+from conftest import required_path
 
 _counter = itertools.count()
 ZONE_A = "tenant('acme', function(t) t:require { zone = 'a' } end)\n"
@@ -328,12 +330,17 @@ def test_a_feed_ends_when_its_engine_closes_and_bytes_ids_locate_the_same_stream
         follower.locate("x")
 
 
-def test_the_readme_catalogue_example_runs():
+def readme_example(language: str) -> str:
+    """The first ```language block of bindings/README.md's catalogue section."""
     readme = os.path.join(os.path.dirname(__file__), "..", "..", "..", "bindings", "README.md")
     with open(readme, encoding="utf-8") as f:
         text = f.read()
-    section = text.split("## The catalogue:", 1)[1]
-    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    section = text.split("## The catalogue:", 1)[1].split("\n## ", 1)[0]
+    return section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_catalogue_example_runs():
+    example = readme_example("python")
     assert "engine.migration_done" in example
     exec(compile(example, "bindings/README.md (the catalogue example)", "exec"), {})
 
@@ -386,3 +393,20 @@ def test_a_migration_beyond_the_bound_is_queued_and_starts_when_a_copy_is_done()
                   "y's migration starts once x's copy is done")
         assert not y.migration_queued and y.queued_destination is None
         assert y.migration_source == y_source and y.owner != y_source
+
+
+def test_the_readme_java_catalogue_example_compiles(java_host, tmp_path):
+    """The Java example names a `settings` map, a `copy` method and a rules file it does not make:
+    it is compiled (every call and type it uses exists with those arguments), not run."""
+    javac = os.path.join(os.path.dirname(os.path.realpath(java_host["BERTH_JAVA"])), "javac")
+    required_path("javac", javac, "install a JDK 17 (Debian: openjdk-17-jdk-headless)")
+    source = tmp_path / "ReadmeCatalogue.java"
+    source.write_text(
+        "import java.nio.file.*;\nimport java.time.Duration;\nimport java.util.*;\nimport org.berth.*;\n"
+        "final class ReadmeCatalogue {\n"
+        "  static void copy(String stream, String source) {}\n"
+        "  static void example(Map<String, String> settings) throws Exception {\n"
+        + readme_example("java") + "  }\n}\n", encoding="utf-8")
+    done = subprocess.run([javac, "-encoding", "UTF-8", "-cp", java_host["BERTH_JAR"], "-d", str(tmp_path),
+                           str(source)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
