@@ -2,9 +2,9 @@
  * SWIG interface for the Berth host C API (berth/berth.h), shared by Python and Java.
  *
  * Layout (GDAL's): this file holds what both languages share and includes one .i per handle
- * (options.i, engine.i, snapshot.i, events.i, ownership.i); the language-specific typemaps live in python/berth_python.i and
- * java/berth_java.i. The idiomatic classes (berth.Engine, org.berth.Engine, ...) are thin wrappers
- * over this generated module.
+ * (options.i, engine.i, snapshot.i, events.i, ownership.i, catalogue.i); the language-specific
+ * typemaps live in python/berth_python.i and java/berth_java.i. The idiomatic classes
+ * (berth.Engine, org.berth.Engine, ...) are thin wrappers over this generated module.
  *
  * Errors: every fallible call takes `berth_error **err` last. One typemap (per language) hides
  * it, checks it after the call and raises the language's exception with the code and message,
@@ -51,6 +51,7 @@ uint32_t berth_api_version(void);
 %include "snapshot.i"
 %include "events.i"
 %include "ownership.i"
+%include "catalogue.i"
 
 /*
  * The structs and constants of berth.h from berth.h itself, so a field appended there is wrapped

@@ -10,6 +10,9 @@ from .engine import (Engine, Metrics, Options, Server, Snapshot, Status, Stream,
                      api_version, version)
 from .events import Event, EventKind, Events
 from .ownership import Ownership, OwnershipEvent, OwnershipKind
+from .catalogue import CatalogueEvent, CatalogueFeed, CatalogueKind, Location, StreamStatus
+from .rules import PushedRules, Rules
+from .servers import ServerEntry, ServerField, ServerState, ServerWeight
 from . import errors as _errors
 # BerthError and one subclass per result code (berth.errors is made from berth/result_codes.h).
 from .errors import *  # noqa: F401,F403
@@ -21,5 +24,8 @@ __all__ = [
     "api_version",
     "Event", "EventKind", "Events",
     "Ownership", "OwnershipEvent", "OwnershipKind",
+    "CatalogueEvent", "CatalogueFeed", "CatalogueKind", "Location", "StreamStatus",
+    "PushedRules", "Rules",
+    "ServerEntry", "ServerField", "ServerState", "ServerWeight",
 ]
 __all__ += [name for name in _errors.__all__ if name != "error_for"]

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Iterator, Mapping, Sequence, Union
 
 from . import _berth_swig as _c
 from . import berth_swig as _swig
+from .catalogue import EngineCatalogue
 from .errors import StateError
+from .rules import EngineRules, SnapshotRules
+from .servers import EngineServers, SnapshotServers
 
 if TYPE_CHECKING:
     from .events import Events
@@ -153,7 +156,7 @@ class Stream:
     load: float
 
 
-class Snapshot:
+class Snapshot(SnapshotServers, SnapshotRules):
     """An immutable, versioned assignment. Holding it keeps it alive across later swaps."""
 
     def __init__(self, handle) -> None:
@@ -227,7 +230,7 @@ class Snapshot:
         return f"<berth.Snapshot version={self.version} servers={self.server_count} streams={self.stream_count}>"
 
 
-class Engine:
+class Engine(EngineServers, EngineCatalogue, EngineRules):
     """An embedded Berth engine: joins the backend (and the election) on open, leaves on close.
 
     ``options`` is an :class:`Options` or a mapping of ``section.key`` settings.

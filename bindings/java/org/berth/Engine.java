@@ -407,6 +407,124 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  // ---- the catalogue (docs/catalogue.md): CatalogueCalls makes the native calls ----
+
+  /** Runs {@code call} on the engine's handle, keeping the engine reachable. */
+  private <T> T onHandle(NativeHandle.Call<T> call) {
+    try {
+      return call.call(handle());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /**
+   * Sets the parts of a server that {@code change} names (the others stay as they are), from any
+   * node: it goes to the leader and shows from its next refresh (a drain or a seal at once).
+   *
+   * @throws InvalidArgumentException when the change sets nothing or a bad value
+   */
+  public void setServer(ServerChange change) {
+    java.util.Objects.requireNonNull(change, "change");
+    onHandle(h -> {
+      CatalogueCalls.setServer(h, change);
+      return null;
+    });
+  }
+
+  /** Drops everything operators set on {@code serverId} ({@link NotFoundException} when nothing was). */
+  public void removeServer(String serverId) {
+    String id = Args.serverId(serverId, "server id");
+    onHandle(h -> berth_swig.berth_engine_server_remove(h, id));
+  }
+
+  /** Everything the served snapshot says of {@code stream} ({@link UnavailableException} before the first). */
+  public Location locate(String stream) {
+    String id = Args.streamId(stream);
+    return onHandle(h -> CatalogueCalls.locate(h, id));
+  }
+
+  /**
+   * Asks the leader to move {@code stream} to {@code destination}; empty: the policy chooses.
+   *
+   * @throws NotFoundException for an unknown stream or destination
+   * @throws StateException for a destination not up, a stream migrating already or migrated too
+   *     recently (the message says how long is left)
+   */
+  public void migrate(String stream, java.util.Optional<String> destination) {
+    String id = Args.streamId(stream);
+    String to = java.util.Objects.requireNonNull(destination, "destination").orElse(null);
+    if (to != null) {
+      Args.serverId(to, "destination");
+    }
+    onHandle(h -> berth_swig.berth_stream_migrate(h, id, to));
+  }
+
+  /** {@link #migrate(String, java.util.Optional)} to {@code destination}. */
+  public void migrate(String stream, String destination) {
+    migrate(stream, java.util.Optional.of(Args.serverId(destination, "destination")));
+  }
+
+  /** {@code serverId}'s host copied {@code stream} ({@code ok}: active there only) or failed to. */
+  public void migrationDone(String stream, String serverId, boolean ok) {
+    String id = Args.streamId(stream);
+    String server = Args.serverId(serverId, "server id");
+    onHandle(h -> berth_swig.berth_migration_done(h, id, server, ok ? 1 : 0));
+  }
+
+  /** Deletes {@code stream}, cancelling its migration; its locations are offered for purging. */
+  public void deleteStream(String stream) {
+    String id = Args.streamId(stream);
+    onHandle(h -> berth_swig.berth_stream_delete(h, id));
+  }
+
+  /** {@code serverId}'s host deleted {@code stream}'s data ({@link StateException}: no such purge). */
+  public void streamPurged(String stream, String serverId) {
+    String id = Args.streamId(stream);
+    String server = Args.serverId(serverId, "server id");
+    onHandle(h -> berth_swig.berth_stream_purged(h, id, server));
+  }
+
+  /** The work {@code serverId}'s host must do (copy-ins, purges); close it when done. */
+  public CatalogueFeed catalogueFeed(String serverId) {
+    String id = Args.serverId(serverId, "server id");
+    long[] out = new long[1];
+    onHandle(h -> berth_swig.berth_catalogue_open(h, id, out));
+    return new CatalogueFeed(this, id, out[0]);
+  }
+
+  /**
+   * Checks {@code script} against the served snapshot and submits it to the leader, which checks
+   * it again; the rules in force stay until it passes there.
+   *
+   * @throws ConfigException if it does not compile or fails on this cluster (every problem listed)
+   */
+  public PushedRules pushRules(String script) {
+    java.util.Objects.requireNonNull(script, "script");
+    if (script.isEmpty()) {
+      throw new InvalidArgumentException("the rules script is empty");
+    }
+    return onHandle(h -> CatalogueCalls.pushRules(h, script));
+  }
+
+  /**
+   * Waits until this engine serves the rules of {@code hash}; their version.
+   *
+   * @throws TimeoutException when the leader refused them or has not refreshed in time
+   */
+  public long waitRules(long hash, java.time.Duration timeout) {
+    int ms = Args.timeoutMillis(timeout);
+    return onHandle(h -> CatalogueCalls.waitRules(h, hash, ms));
+  }
+
+  /** A named number about {@code serverId} for the leader's weigher, from its next refresh. */
+  public void reportSignal(String serverId, String name, double value) {
+    String id = Args.serverId(serverId, "server id");
+    String signal = Args.serverId(name, "signal name");
+    double v = Args.finite(value, "signal value");
+    onHandle(h -> berth_swig.berth_engine_report_signal(h, id, signal, v));
+  }
+
   public boolean isClosed() {
     return handle.get() == 0;
   }

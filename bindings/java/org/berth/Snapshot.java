@@ -132,6 +132,53 @@ public final class Snapshot implements AutoCloseable {
     return out;
   }
 
+  // ---- the catalogue's view (docs/catalogue.md) ----
+
+  /** What operators set, sorted by server id. */
+  public List<ServerEntry> operatorServers() {
+    try {
+      return CatalogueCalls.operatorServers(handle());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Every server as placement sees it (the snapshot's server order), with its weight. */
+  public List<ServerEntry> serverEntries() {
+    try {
+      return CatalogueCalls.serverEntries(handle());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Server id to configured capacity, effective factor and smoothed signals. */
+  public java.util.Map<String, ServerWeight> weights() {
+    try {
+      return CatalogueCalls.weights(handle());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The weigher the weights come from; empty when the snapshot has none. */
+  public java.util.Optional<String> weigher() {
+    try {
+      return java.util.Optional.ofNullable(org.berth.internal.berth_swig.berth_snapshot_weigher(handle()));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The shared rules this snapshot carries. */
+  public Rules rules() {
+    try {
+      return CatalogueCalls.rules(handle());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
   public boolean isReleased() {
     return handle.get() == 0;
   }

@@ -1,0 +1,30 @@
+package org.berth;
+
+import java.util.EnumSet;
+import java.util.Set;
+import org.berth.internal.berth_swig;
+
+/** The parts of a server an operator sets (BERTH_SERVER_SET_*). */
+public enum ServerField {
+  /** Registered: the server persists without a member. */
+  REGISTER(berth_swig.BERTH_SERVER_SET_REGISTER),
+  CAPACITY(berth_swig.BERTH_SERVER_SET_CAPACITY),
+  STATE(berth_swig.BERTH_SERVER_SET_STATE),
+  LABELS(berth_swig.BERTH_SERVER_SET_LABELS);
+
+  final int bit;
+
+  ServerField(long bit) {
+    this.bit = (int) bit;
+  }
+
+  static Set<ServerField> fromMask(int mask) {
+    EnumSet<ServerField> out = EnumSet.noneOf(ServerField.class);
+    for (ServerField f : values()) {
+      if ((mask & f.bit) != 0) {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+}
