@@ -32,6 +32,17 @@ BackendUnderTest zookeeper_backend() {
   backend.settle = std::chrono::seconds(10);
   backend.stress_rounds = 100;
   backend.severable = zk_severable;
+  backend.delete_candidates = [](const std::vector<PluginConfig::Entry>& cluster) {
+    std::string root;
+    for (const auto& entry : cluster)
+      if (entry.key == "root") root = entry.value;
+    RawClient raw;
+    for (const std::string& name : raw.children(root + "/election")) {
+      const std::string path = root + "/election/" + name;
+      int rc = zoo_delete(raw.zh(), path.c_str(), -1);
+      if (rc != ZOK && rc != ZNONODE) FAIL() << "delete " << path << ": " << zerror(rc);
+    }
+  };
   return backend;
 }
 

@@ -112,6 +112,11 @@ void ZkBackend::create_candidate_locked() {
   if (rc != ZOK) fail(rc, "create a candidate under", election_);
   candidate_ = created.c_str();
   set_epoch_locked(0);
+  // Its own deletion (from outside, or with the whole layout) wakes the worker, which campaigns
+  // again while campaigning_ holds: nobody else watches the last candidate.
+  Stat stat;
+  rc = zoo_wexists(handle(), candidate_.c_str(), on_event, &events_, &stat);
+  if (rc != ZOK && rc != ZNONODE) fail(rc, "watch", candidate_);
 }
 
 void ZkBackend::resign() {
@@ -130,10 +135,16 @@ void ZkBackend::try_lead_locked() {
   for (int attempt = 0; attempt < 20; ++attempt) {
     std::vector<std::string> candidates = children_locked(election_);
     auto it = std::find(candidates.begin(), candidates.end(), mine);
-    if (it == candidates.end()) {  // our ephemeral candidacy is gone (session expiry)
+    if (it == candidates.end()) {  // our candidacy is gone: deleted from outside, or the session expired
       candidate_.clear();
       set_epoch_locked(0);
-      return;
+      // The session still answers (else the call above failed): a deletion from outside. Stand
+      // again, behind whoever campaigns now.
+      if (!campaigning_) return;
+      plugin::log(host_, BERTH_LOG_WARN, "zookeeper: this instance's candidate " + election_ + "/" + mine +
+                                             " was deleted while its session lives: campaigning again");
+      create_candidate_locked();
+      return try_lead_locked();
     }
     if (it != candidates.begin()) {
       // Watch only the predecessor; when it goes, look again.
@@ -149,6 +160,7 @@ void ZkBackend::try_lead_locked() {
     Stat stat;
     if (!get_locked(epoch_, &owner, &stat))
       throw Error(BERTH_E_CORRUPT, "zookeeper: " + epoch_ + " is missing");
+    max_epoch_seen_ = std::max(max_epoch_seen_, static_cast<uint64_t>(stat.version));
     if (owner == mine) {
       set_epoch_locked(static_cast<uint64_t>(stat.version));
       return;
@@ -165,6 +177,9 @@ void ZkBackend::try_lead_locked() {
       return;
     }
     if (rc != ZBADVERSION && rc != ZNONODE) fail(rc, "take over the epoch at", epoch_);
+    // A recreated epoch node (the layout was lost) starts again at 0: never lead below an epoch
+    // this instance saw.
+    if (rc == ZBADVERSION || static_cast<uint64_t>(stat.version) < max_epoch_seen_) raise_epoch_locked();
   }
 }
 
@@ -192,6 +207,11 @@ plugin::Leadership ZkBackend::leadership() {
   }
   try {
     std::vector<std::string> candidates = children_locked(election_);
+    if (campaigning_ && !candidate_.empty() &&
+        std::find(candidates.begin(), candidates.end(), candidate_name()) == candidates.end()) {
+      try_lead_locked();  // ours was deleted from outside: stand again
+      candidates = children_locked(election_);
+    }
     if (candidates.empty()) {
       if (!candidate_.empty()) {
         candidate_.clear();
@@ -205,13 +225,22 @@ plugin::Leadership ZkBackend::leadership() {
     std::string owner;
     Stat stat;
     if (!get_locked(epoch_, &owner, &stat)) throw Error(BERTH_E_CORRUPT, "zookeeper: " + epoch_ + " is missing");
+    max_epoch_seen_ = std::max(max_epoch_seen_, static_cast<uint64_t>(stat.version));
     now.epoch = static_cast<uint64_t>(stat.version);
     now.is_leader = my_epoch_ != 0 && my_epoch_ == now.epoch && owner == mine && candidates.front() == mine;
     if (my_epoch_ != 0 && !now.is_leader) set_epoch_locked(0);
     last_epoch_ = now.epoch;
     return now;
   } catch (const Error& e) {
-    if (e.code() != BERTH_E_UNAVAILABLE) throw;
+    // A layout deleted from outside reads as degraded until the worker has made it again.
+    if (e.code() != BERTH_E_UNAVAILABLE && !layout_missing_locked()) throw;
+    if (e.code() != BERTH_E_UNAVAILABLE) {
+      {
+        std::lock_guard events(events_.mutex);
+        events_.pending |= BERTH_CHANGED_LEADER;
+      }
+      events_.wake.notify_all();
+    }
     now.epoch = last_epoch_;
     now.connected = false;
     return now;
