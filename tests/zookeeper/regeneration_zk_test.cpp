@@ -278,8 +278,16 @@ TEST_F(Regeneration, TheLeaderRegeneratesFromTheNewestVersionAndNothingIsLost) {
 TEST_F(Regeneration, ALeaderThatStartsEmptySeedsFromTheFollowersOffers) {
   auto before = nodes_[0]->snapshot();
   const uint64_t seen = newest_seen();
+  nodes_[0].reset();  // the leader goes; after the loss, a node with nothing takes its place
   delete_root();
-  nodes_[0].reset();  // the leader goes; a node with nothing takes its place
+  // Once the followers have made the layout again (seeds/ comes first): a node that opens on a
+  // root nobody has remade sees a fresh cluster (docs/catalogue.md, "Regeneration").
+  RawSession raw(zk_.connect_string());
+  const std::string seeds = root_ + "/seeds";
+  ASSERT_TRUE(eventually([&] {
+    Stat stat;
+    return zoo_exists(raw.zh(), seeds.c_str(), 0, &stat) == ZOK;
+  })) << "no follower made the layout again";
   nodes_.push_back(open_node("node-3", true));
   expect_regenerated(*before, seen);
   EXPECT_TRUE(nodes_.back()->status().is_leader);
