@@ -239,7 +239,12 @@ TEST_F(ZooKeeperBackendTest, ALeaderWhoseCandidacyVanishedIsFenced) {
   Failure failure = failure_of([&] { leader->publish(epoch, 2, "two"); });
   EXPECT_EQ(failure.code, BERTH_E_FENCED) << failure.message;
   EXPECT_EQ(leader->fetch(0), (std::pair<uint64_t, std::string>{1, "one"}));
-  EXPECT_EQ(leader->leadership().is_leader, 0);
+  // Its session lives and it still campaigns: it stands again, and leads only at a new epoch.
+  EXPECT_TRUE(eventually([&] {
+    const auto now = leader->leadership();
+    return now.is_leader == 1 && now.epoch > epoch;
+  }));
+  EXPECT_EQ(failure_of([&] { leader->publish(epoch, 2, "two"); }).code, BERTH_E_FENCED) << "never at the old epoch";
 }
 
 
