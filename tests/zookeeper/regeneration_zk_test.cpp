@@ -4,7 +4,7 @@
 // pushed rules. Then a leader publishes again, above every version any node saw, and the
 // assignment, the holders and their fencing tokens, the catalogue, the operator's servers and the
 // rules are as before. A checker samples every server's claims throughout: no stream is ever
-// held by two servers at once.
+// held by two servers at once, and no node ever serves a version below one it served.
 //
 // Twice: first with the three nodes staying (the leader regenerates), then with the leader
 // replaced by a node that starts empty after the deletion (it must seed from the followers'
@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -176,8 +177,10 @@ class Regeneration : public ::testing::Test {
     stop_ = true;
     if (checker_.joinable()) checker_.join();
     EXPECT_EQ(double_holds_.load(), 0u) << "a stream was held by two servers at once: " << first_double_;
+    EXPECT_EQ(backwards_.load(), 0u) << "a node went back to an older version: " << first_backwards_;
     std::printf("[ figure ] holder samples taken: %llu\n", static_cast<unsigned long long>(samples_.load()));
     claims_.clear();
+    std::lock_guard lock(nodes_mutex_);
     nodes_.clear();
   }
 
@@ -190,6 +193,17 @@ class Regeneration : public ::testing::Test {
         for (const auto& c : claims_)
           if (c->holds(stream, nullptr)) ++holders;
         if (holders > 1 && double_holds_.fetch_add(1) == 0) first_double_ = stream;
+      }
+      {
+        std::lock_guard lock(nodes_mutex_);
+        for (const auto& n : nodes_) {
+          if (!n) continue;
+          const uint64_t v = n->status().version;
+          uint64_t& last = served_[n->node_id()];
+          if (v < last && backwards_.fetch_add(1) == 0)
+            first_backwards_ = n->node_id() + " from " + std::to_string(last) + " to " + std::to_string(v);
+          last = std::max(last, v);
+        }
       }
       samples_.fetch_add(1);
       std::this_thread::sleep_for(1ms);
@@ -266,6 +280,10 @@ class Regeneration : public ::testing::Test {
   std::atomic<uint64_t> double_holds_{0};
   std::atomic<uint64_t> samples_{0};
   std::string first_double_;
+  std::mutex nodes_mutex_;  // the checker reads nodes_ while a test replaces one
+  std::map<std::string, uint64_t> served_;  // the checker's: each node's highest served version
+  std::atomic<uint64_t> backwards_{0};
+  std::string first_backwards_;
 };
 
 TEST_F(Regeneration, TheLeaderRegeneratesFromTheNewestVersionAndNothingIsLost) {
@@ -278,7 +296,10 @@ TEST_F(Regeneration, TheLeaderRegeneratesFromTheNewestVersionAndNothingIsLost) {
 TEST_F(Regeneration, ALeaderThatStartsEmptySeedsFromTheFollowersOffers) {
   auto before = nodes_[0]->snapshot();
   const uint64_t seen = newest_seen();
-  nodes_[0].reset();  // the leader goes; after the loss, a node with nothing takes its place
+  {
+    std::lock_guard lock(nodes_mutex_);
+    nodes_[0].reset();  // the leader goes; after the loss, a node with nothing takes its place
+  }
   delete_root();
   // Once the followers have made the layout again (seeds/ comes first): a node that opens on a
   // root nobody has remade sees a fresh cluster (docs/catalogue.md, "Regeneration").
@@ -288,7 +309,11 @@ TEST_F(Regeneration, ALeaderThatStartsEmptySeedsFromTheFollowersOffers) {
     Stat stat;
     return zoo_exists(raw.zh(), seeds.c_str(), 0, &stat) == ZOK;
   })) << "no follower made the layout again";
-  nodes_.push_back(open_node("node-3", true));
+  auto newcomer = open_node("node-3", true);
+  {
+    std::lock_guard lock(nodes_mutex_);
+    nodes_.push_back(std::move(newcomer));
+  }
   expect_regenerated(*before, seen);
   EXPECT_TRUE(nodes_.back()->status().is_leader);
 }
