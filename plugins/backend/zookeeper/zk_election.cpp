@@ -98,9 +98,12 @@ void ZkBackend::members(const plugin::Sink& out) {
 
 void ZkBackend::campaign() {
   std::lock_guard lock(mutex_);
+  if (!candidate_.empty()) {
+    campaigning_ = true;
+    return;
+  }
+  create_candidate_locked();  // refused (an ACL): not campaigning, nothing to stand again for
   campaigning_ = true;
-  if (!candidate_.empty()) return;
-  create_candidate_locked();
   try_lead_locked();
 }
 
@@ -111,6 +114,7 @@ void ZkBackend::create_candidate_locked() {
                       &acl_, ZOO_EPHEMERAL_SEQUENTIAL, created.data(), static_cast<int>(created.size()));
   if (rc != ZOK) fail(rc, "create a candidate under", election_);
   candidate_ = created.c_str();
+  taken_epoch_ = 0;
   set_epoch_locked(0);
   // Its own deletion (from outside, or with the whole layout) wakes the worker, which campaigns
   // again while campaigning_ holds: nobody else watches the last candidate.
@@ -129,13 +133,27 @@ void ZkBackend::resign() {
   candidate_.clear();
 }
 
+bool ZkBackend::own_candidate_locked() {
+  if (candidate_.empty()) return false;
+  Stat stat;
+  int rc = zoo_exists(handle(), candidate_.c_str(), 0, &stat);
+  if (rc == ZNONODE) return false;
+  if (rc != ZOK) fail(rc, "read", candidate_);
+  // A recreated election/ numbers its candidates from 0 again: the same name may be another's.
+  return stat.ephemeralOwner == session_id_locked();
+}
+
 void ZkBackend::try_lead_locked() {
-  if (candidate_.empty() || zh_ == nullptr) return;
+  if (zh_ == nullptr) return;
+  if (candidate_.empty()) {
+    if (!campaigning_) return;
+    create_candidate_locked();  // ours went (deleted from outside, or found gone by a publication)
+  }
   const std::string mine = candidate_name();
   for (int attempt = 0; attempt < 20; ++attempt) {
     std::vector<std::string> candidates = children_locked(election_);
     auto it = std::find(candidates.begin(), candidates.end(), mine);
-    if (it == candidates.end()) {  // our candidacy is gone: deleted from outside, or the session expired
+    if (it == candidates.end() || !own_candidate_locked()) {  // gone: deleted from outside, or the session expired
       candidate_.clear();
       set_epoch_locked(0);
       // The session still answers (else the call above failed): a deletion from outside. Stand
@@ -161,7 +179,9 @@ void ZkBackend::try_lead_locked() {
     if (!get_locked(epoch_, &owner, &stat))
       throw Error(BERTH_E_CORRUPT, "zookeeper: " + epoch_ + " is missing");
     max_epoch_seen_ = std::max(max_epoch_seen_, static_cast<uint64_t>(stat.version));
-    if (owner == mine) {
+    // Only an epoch this candidacy took itself: a same-named candidate of an earlier election/
+    // (before the layout was lost) may have taken the one the node names.
+    if (owner == mine && static_cast<uint64_t>(stat.version) == taken_epoch_) {
       set_epoch_locked(static_cast<uint64_t>(stat.version));
       return;
     }
@@ -172,7 +192,8 @@ void ZkBackend::try_lead_locked() {
     zoo_set_op_init(&ops[1], epoch_.c_str(), mine.data(), static_cast<int>(mine.size()), stat.version, nullptr);
     int rc = zoo_multi(handle(), 2, ops, results);
     if (rc == ZOK) {
-      set_epoch_locked(static_cast<uint64_t>(stat.version) + 1);
+      taken_epoch_ = static_cast<uint64_t>(stat.version) + 1;
+      set_epoch_locked(taken_epoch_);
       last_epoch_ = my_epoch_;
       return;
     }
@@ -207,8 +228,9 @@ plugin::Leadership ZkBackend::leadership() {
   }
   try {
     std::vector<std::string> candidates = children_locked(election_);
-    if (campaigning_ && !candidate_.empty() &&
-        std::find(candidates.begin(), candidates.end(), candidate_name()) == candidates.end()) {
+    if (campaigning_ && (candidate_.empty() ||
+                         std::find(candidates.begin(), candidates.end(), candidate_name()) == candidates.end() ||
+                         !own_candidate_locked())) {
       try_lead_locked();  // ours was deleted from outside: stand again
       candidates = children_locked(election_);
     }

@@ -133,7 +133,8 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   // so its watch is set without waiting for the answer.
   void arm_watches_locked(uint32_t what, bool host_reads_latest = false);
   void create_candidate_locked();            // a new EPHEMERAL_SEQUENTIAL candidate
-  void try_lead_locked();                    // advance this instance's candidacy
+  void try_lead_locked();                    // advance this instance's candidacy (again, when it went)
+  bool own_candidate_locked();               // candidate_ exists and is this session's
   void register_locked();                    // after a new session: members and candidacy again
   bool get_locked(const std::string& path, std::string* data, Stat* stat);  // false: no node
   std::vector<std::string> children_locked(const std::string& path);
@@ -183,6 +184,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   bool campaigning_ = false;
   std::string candidate_;  // this instance's candidate znode, "" when none
   uint64_t my_epoch_ = 0;  // the epoch this instance took leadership at; 0 when not leading
+  uint64_t taken_epoch_ = 0;  // the epoch this candidacy's own takeover set; 0: none yet
   uint64_t last_epoch_ = 0;
   std::string description_;
   bool intake_watched_ = false;  // a child watch on intake/ is set (only while leading)
