@@ -178,7 +178,8 @@ class Regeneration : public ::testing::Test {
     if (checker_.joinable()) checker_.join();
     EXPECT_EQ(double_holds_.load(), 0u) << "a stream was held by two servers at once: " << first_double_;
     EXPECT_EQ(backwards_.load(), 0u) << "a node went back to an older version: " << first_backwards_;
-    std::printf("[ figure ] holder samples taken: %llu\n", static_cast<unsigned long long>(samples_.load()));
+    std::printf("[ figure ] samples taken: %llu; node samples reporting degraded: %llu\n",
+                static_cast<unsigned long long>(samples_.load()), static_cast<unsigned long long>(degraded_samples_.load()));
     claims_.clear();
     std::lock_guard lock(nodes_mutex_);
     nodes_.clear();
@@ -198,7 +199,9 @@ class Regeneration : public ::testing::Test {
         std::lock_guard lock(nodes_mutex_);
         for (const auto& n : nodes_) {
           if (!n) continue;
-          const uint64_t v = n->status().version;
+          const EngineStatus status = n->status();
+          if (status.degraded) degraded_samples_.fetch_add(1);
+          const uint64_t v = status.version;
           uint64_t& last = served_[n->node_id()];
           if (v < last && backwards_.fetch_add(1) == 0)
             first_backwards_ = n->node_id() + " from " + std::to_string(last) + " to " + std::to_string(v);
@@ -229,6 +232,7 @@ class Regeneration : public ::testing::Test {
     bool gone = false;
     for (int attempt = 0; attempt < 50 && !gone; ++attempt) gone = delete_recursively(raw.zh(), root_);
     ASSERT_TRUE(gone) << "could not delete " << root_;
+    deleted_at_ = Clock::now();
   }
 
   // After regeneration: a leader, a newer version everywhere, and nothing lost.
@@ -238,6 +242,9 @@ class Regeneration : public ::testing::Test {
         << "no leader published above version " << seen_before << " (leader: " << (l ? l->node_id() : "none") << ", at "
         << (l ? l->status().version : 0) << ")";
     const uint64_t now = l->status().version;
+    std::printf("[ figure ] from the deletion to a leader's version above %llu: %.0f ms (regeneration_window 1 s)\n",
+                static_cast<unsigned long long>(seen_before),
+                std::chrono::duration<double, std::milli>(Clock::now() - deleted_at_).count());
     for (auto& n : nodes_)
       if (n) {
         EXPECT_NO_THROW(n->wait_version(now, 20s)) << n->node_id();
@@ -283,6 +290,8 @@ class Regeneration : public ::testing::Test {
   std::mutex nodes_mutex_;  // the checker reads nodes_ while a test replaces one
   std::map<std::string, uint64_t> served_;  // the checker's: each node's highest served version
   std::atomic<uint64_t> backwards_{0};
+  std::atomic<uint64_t> degraded_samples_{0};
+  Clock::time_point deleted_at_;
   std::string first_backwards_;
 };
 
