@@ -47,6 +47,9 @@ struct BackendUnderTest {
     std::function<void(Backend& victim)> sever;
   };
   std::function<Severable(const std::vector<PluginConfig::Entry>& cluster)> severable;
+  // Deletes every candidacy of `cluster` in the store, from outside the instances (an operator or
+  // a tool). Null where the store keeps no candidacy anyone else can delete (memory).
+  std::function<void(const std::vector<PluginConfig::Entry>& cluster)> delete_candidates;
 };
 
 void PrintTo(const BackendUnderTest& backend, std::ostream* os);

@@ -126,5 +126,23 @@ TEST_P(BackendContract, ResigningWithoutCampaigningIsHarmless) {
   EXPECT_FALSE(leads(*a));
 }
 
+TEST_P(BackendContract, CandidatesDeletedFromOutsideCampaignAgainAndOneLeads) {
+  if (!GetParam().delete_candidates) GTEST_SKIP() << GetParam().plugin << " keeps no candidacy others can delete";
+  auto a = open();
+  auto b = open();
+  a->campaign();
+  ASSERT_TRUE(eventually([&] { return leads(*a); }));
+  b->campaign();
+  const uint64_t before = a->leadership().epoch;
+  GetParam().delete_candidates(cluster_);
+  ASSERT_TRUE(eventually([&] { return leads(*a) || leads(*b); })) << "nobody stood again";
+  // The one left campaigning after the leader goes must lead (nobody else is left to).
+  if (leads(*a)) a.reset();
+  else b.reset();
+  Backend& rest = a ? *a : *b;
+  ASSERT_TRUE(eventually([&] { return leads(rest); })) << "the remaining candidate never stood again";
+  EXPECT_GT(rest.leadership().epoch, before);
+}
+
 }  // namespace
 }  // namespace berth::test

@@ -22,6 +22,12 @@ BackendUnderTest file_backend() {
   };
   backend.settle = std::chrono::seconds(10);
   backend.stress_rounds = 300;
+  backend.delete_candidates = [](const std::vector<PluginConfig::Entry>& cluster) {
+    std::string dir;
+    for (const PluginConfig::Entry& e : cluster)
+      if (e.key == "dir") dir = e.value;
+    for (const auto& entry : std::filesystem::directory_iterator(dir + "/candidates")) std::filesystem::remove(entry.path());
+  };
   // A session lives as long as its lock file: removing it ends the session for everyone.
   backend.severable = [](const std::vector<PluginConfig::Entry>& cluster) {
     BackendUnderTest::Severable out;

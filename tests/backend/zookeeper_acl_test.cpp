@@ -31,6 +31,18 @@ BackendUnderTest zookeeper_with_acl() {
   backend.settle = std::chrono::seconds(10);
   backend.stress_rounds = 100;
   backend.severable = zk_severable;
+  // An operator holding the credential deletes them.
+  backend.delete_candidates = [](const std::vector<PluginConfig::Entry>& cluster) {
+    std::string root;
+    for (const auto& entry : cluster)
+      if (entry.key == "root") root = entry.value;
+    RawClient raw(kCredential);
+    for (const std::string& name : raw.children(root + "/election")) {
+      const std::string path = root + "/election/" + name;
+      int rc = zoo_delete(raw.zh(), path.c_str(), -1);
+      if (rc != ZOK && rc != ZNONODE) FAIL() << "delete " << path << ": " << zerror(rc);
+    }
+  };
   return backend;
 }
 

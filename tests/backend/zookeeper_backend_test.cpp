@@ -32,6 +32,17 @@ BackendUnderTest zookeeper_backend() {
   backend.settle = std::chrono::seconds(10);
   backend.stress_rounds = 100;
   backend.severable = zk_severable;
+  backend.delete_candidates = [](const std::vector<PluginConfig::Entry>& cluster) {
+    std::string root;
+    for (const auto& entry : cluster)
+      if (entry.key == "root") root = entry.value;
+    RawClient raw;
+    for (const std::string& name : raw.children(root + "/election")) {
+      const std::string path = root + "/election/" + name;
+      int rc = zoo_delete(raw.zh(), path.c_str(), -1);
+      if (rc != ZOK && rc != ZNONODE) FAIL() << "delete " << path << ": " << zerror(rc);
+    }
+  };
   return backend;
 }
 
@@ -228,7 +239,12 @@ TEST_F(ZooKeeperBackendTest, ALeaderWhoseCandidacyVanishedIsFenced) {
   Failure failure = failure_of([&] { leader->publish(epoch, 2, "two"); });
   EXPECT_EQ(failure.code, BERTH_E_FENCED) << failure.message;
   EXPECT_EQ(leader->fetch(0), (std::pair<uint64_t, std::string>{1, "one"}));
-  EXPECT_EQ(leader->leadership().is_leader, 0);
+  // Its session lives and it still campaigns: it stands again, and leads only at a new epoch.
+  EXPECT_TRUE(eventually([&] {
+    const auto now = leader->leadership();
+    return now.is_leader == 1 && now.epoch > epoch;
+  }));
+  EXPECT_EQ(failure_of([&] { leader->publish(epoch, 2, "two"); }).code, BERTH_E_FENCED) << "never at the old epoch";
 }
 
 

@@ -308,6 +308,16 @@ plugin::Leadership FileBackend::leadership() {
   bool changed = false;
   Election election;
   try {
+    // A candidacy deleted from outside while the session lives: stand again (behind the others).
+    if (const uint64_t seq = candidate_seq_.load(); seq != 0) {
+      struct stat file {};
+      if (::stat(dir_->candidate_file(seq, session_).c_str(), &file) != 0 && errno == ENOENT) {
+        plugin::log(host_, BERTH_LOG_WARN, "file: this instance's candidacy " + dir_->candidate_file(seq, session_) +
+                                               " was deleted while its session lives: campaigning again");
+        candidate_seq_ = 0;
+        campaign();
+      }
+    }
     election = dir_->settle(session_, &changed);
   } catch (const Error& e) {
     if (e.code() != BERTH_E_UNAVAILABLE) throw;

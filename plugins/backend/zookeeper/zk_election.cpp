@@ -98,9 +98,12 @@ void ZkBackend::members(const plugin::Sink& out) {
 
 void ZkBackend::campaign() {
   std::lock_guard lock(mutex_);
+  if (!candidate_.empty()) {
+    campaigning_ = true;
+    return;
+  }
+  create_candidate_locked();  // refused (an ACL): not campaigning, nothing to stand again for
   campaigning_ = true;
-  if (!candidate_.empty()) return;
-  create_candidate_locked();
   try_lead_locked();
 }
 
@@ -111,7 +114,13 @@ void ZkBackend::create_candidate_locked() {
                       &acl_, ZOO_EPHEMERAL_SEQUENTIAL, created.data(), static_cast<int>(created.size()));
   if (rc != ZOK) fail(rc, "create a candidate under", election_);
   candidate_ = created.c_str();
+  taken_epoch_ = 0;
   set_epoch_locked(0);
+  // Its own deletion (from outside, or with the whole layout) wakes the worker, which campaigns
+  // again while campaigning_ holds: nobody else watches the last candidate.
+  Stat stat;
+  rc = zoo_wexists(handle(), candidate_.c_str(), on_event, &events_, &stat);
+  if (rc != ZOK && rc != ZNONODE) fail(rc, "watch", candidate_);
 }
 
 void ZkBackend::resign() {
@@ -124,16 +133,36 @@ void ZkBackend::resign() {
   candidate_.clear();
 }
 
+bool ZkBackend::own_candidate_locked() {
+  if (candidate_.empty()) return false;
+  Stat stat;
+  int rc = zoo_exists(handle(), candidate_.c_str(), 0, &stat);
+  if (rc == ZNONODE) return false;
+  if (rc != ZOK) fail(rc, "read", candidate_);
+  // A recreated election/ numbers its candidates from 0 again: the same name may be another's.
+  return stat.ephemeralOwner == session_id_locked();
+}
+
 void ZkBackend::try_lead_locked() {
-  if (candidate_.empty() || zh_ == nullptr) return;
+  if (zh_ == nullptr) return;
+  if (candidate_.empty()) {
+    if (!campaigning_) return;
+    create_candidate_locked();  // ours went (deleted from outside, or found gone by a publication)
+  }
   const std::string mine = candidate_name();
   for (int attempt = 0; attempt < 20; ++attempt) {
     std::vector<std::string> candidates = children_locked(election_);
     auto it = std::find(candidates.begin(), candidates.end(), mine);
-    if (it == candidates.end()) {  // our ephemeral candidacy is gone (session expiry)
+    if (it == candidates.end() || !own_candidate_locked()) {  // gone: deleted from outside, or the session expired
       candidate_.clear();
       set_epoch_locked(0);
-      return;
+      // The session still answers (else the call above failed): a deletion from outside. Stand
+      // again, behind whoever campaigns now.
+      if (!campaigning_) return;
+      plugin::log(host_, BERTH_LOG_WARN, "zookeeper: this instance's candidate " + election_ + "/" + mine +
+                                             " was deleted while its session lives: campaigning again");
+      create_candidate_locked();
+      return try_lead_locked();
     }
     if (it != candidates.begin()) {
       // Watch only the predecessor; when it goes, look again.
@@ -149,7 +178,10 @@ void ZkBackend::try_lead_locked() {
     Stat stat;
     if (!get_locked(epoch_, &owner, &stat))
       throw Error(BERTH_E_CORRUPT, "zookeeper: " + epoch_ + " is missing");
-    if (owner == mine) {
+    max_epoch_seen_ = std::max(max_epoch_seen_, static_cast<uint64_t>(stat.version));
+    // Only an epoch this candidacy took itself: a same-named candidate of an earlier election/
+    // (before the layout was lost) may have taken the one the node names.
+    if (owner == mine && static_cast<uint64_t>(stat.version) == taken_epoch_) {
       set_epoch_locked(static_cast<uint64_t>(stat.version));
       return;
     }
@@ -160,11 +192,15 @@ void ZkBackend::try_lead_locked() {
     zoo_set_op_init(&ops[1], epoch_.c_str(), mine.data(), static_cast<int>(mine.size()), stat.version, nullptr);
     int rc = zoo_multi(handle(), 2, ops, results);
     if (rc == ZOK) {
-      set_epoch_locked(static_cast<uint64_t>(stat.version) + 1);
+      taken_epoch_ = static_cast<uint64_t>(stat.version) + 1;
+      set_epoch_locked(taken_epoch_);
       last_epoch_ = my_epoch_;
       return;
     }
     if (rc != ZBADVERSION && rc != ZNONODE) fail(rc, "take over the epoch at", epoch_);
+    // A recreated epoch node (the layout was lost) starts again at 0: never lead below an epoch
+    // this instance saw.
+    if (rc == ZBADVERSION || static_cast<uint64_t>(stat.version) < max_epoch_seen_) raise_epoch_locked();
   }
 }
 
@@ -192,6 +228,12 @@ plugin::Leadership ZkBackend::leadership() {
   }
   try {
     std::vector<std::string> candidates = children_locked(election_);
+    if (campaigning_ && (candidate_.empty() ||
+                         std::find(candidates.begin(), candidates.end(), candidate_name()) == candidates.end() ||
+                         !own_candidate_locked())) {
+      try_lead_locked();  // ours was deleted from outside: stand again
+      candidates = children_locked(election_);
+    }
     if (candidates.empty()) {
       if (!candidate_.empty()) {
         candidate_.clear();
@@ -205,13 +247,22 @@ plugin::Leadership ZkBackend::leadership() {
     std::string owner;
     Stat stat;
     if (!get_locked(epoch_, &owner, &stat)) throw Error(BERTH_E_CORRUPT, "zookeeper: " + epoch_ + " is missing");
+    max_epoch_seen_ = std::max(max_epoch_seen_, static_cast<uint64_t>(stat.version));
     now.epoch = static_cast<uint64_t>(stat.version);
     now.is_leader = my_epoch_ != 0 && my_epoch_ == now.epoch && owner == mine && candidates.front() == mine;
     if (my_epoch_ != 0 && !now.is_leader) set_epoch_locked(0);
     last_epoch_ = now.epoch;
     return now;
   } catch (const Error& e) {
-    if (e.code() != BERTH_E_UNAVAILABLE) throw;
+    // A layout deleted from outside reads as degraded until the worker has made it again.
+    if (e.code() != BERTH_E_UNAVAILABLE && !layout_missing_locked()) throw;
+    if (e.code() != BERTH_E_UNAVAILABLE) {
+      {
+        std::lock_guard events(events_.mutex);
+        events_.pending |= BERTH_CHANGED_LEADER;
+      }
+      events_.wake.notify_all();
+    }
     now.epoch = last_epoch_;
     now.connected = false;
     return now;

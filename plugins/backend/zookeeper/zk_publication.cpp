@@ -23,6 +23,7 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
 
   int32_t latest_data_version = 0;
   const Latest latest = read_latest_locked(&latest_data_version);
+  restore_offers_locked(latest, latest_data_version);  // after the layout was lost (zk_regeneration.cpp)
   // The base is kept by naming it in `latest`. The multi below checks `latest` did not change
   // since it was read, so the admission still holds when it commits.
   Latest next{version, epoch, (bytes.size() + kChunkBytes - 1) / kChunkBytes, bytes.size()};
@@ -90,6 +91,7 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     // ZNODEEXISTS: a leftover of an earlier failed attempt of ours, cleared by the path below.
     if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "publish (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
     if (rc == ZOK) {
+      hold_locked(next, version, bytes);
       collect_garbage_after_locked(next);
       return;
     }
@@ -146,6 +148,7 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     }
     throw;
   }
+  hold_locked(next, version, bytes);
   collect_garbage_after_locked(next);
 }
 
@@ -185,9 +188,18 @@ plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Si
     for (int attempt = 0; attempt < 50 && !done; ++attempt) {
       Latest latest = read_latest_locked();
       found = {latest.version, latest.base};
+      if (latest.version < held_.version) {
+        try {
+          offer_if_behind_locked(latest);  // the layout was lost and made again
+        } catch (const Error& e) {
+          plugin::log(host_, BERTH_LOG_WARN, std::string("zookeeper: offering version ") +
+                                                 std::to_string(held_.version) + " failed: " + e.what());
+        }
+      }
       if (latest.version == 0 || latest.version <= known_version) return found;
       // Incomplete: collected meanwhile, so a newer version is out: start again.
       done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
+      if (done) hold_locked(latest, latest.version, bytes);
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }
@@ -206,6 +218,7 @@ void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
         done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
       else if (version != 0 && version == latest.base)
         done = read_chunks_locked(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size, &bytes);
+      if (done) hold_locked(latest, version, bytes);
       else
         throw Error(BERTH_E_NOT_FOUND, "zookeeper: version " + std::to_string(version) + " is not kept (" + latest_ +
                                            " names version " + std::to_string(latest.version) +

@@ -156,6 +156,9 @@ void ZkBackend::ensure_layout_locked() {
   for (size_t slash = root_.find('/', 1); slash != std::string::npos; slash = root_.find('/', slash + 1))
     paths.emplace_back(root_.substr(0, slash), &ZOO_OPEN_ACL_UNSAFE);
   paths.emplace_back(root_, &acl_);
+  // After a loss, seeds/ comes before `latest`: a leader that finds nothing published then knows
+  // to wait for the nodes' offers rather than publish from its own (perhaps older) version.
+  if (layout_ready_) paths.emplace_back(seeds_, &acl_);
   for (const std::string* p : {&members_, &election_, &epoch_, &snapshots_, &latest_, &versions_, &intake_})
     paths.emplace_back(*p, &acl_);
   for (const auto& [path, acl] : paths) {
@@ -169,6 +172,7 @@ void ZkBackend::ensure_layout_locked() {
     if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "create", path);
   }
   if (!auth_.empty()) warn_if_open_locked();
+  layout_ready_ = true;
 }
 
 // A root made earlier without a credential keeps its open ACL: say so rather than pretend.
@@ -300,11 +304,20 @@ void ZkBackend::run_worker() noexcept {
           notify |= BERTH_CHANGED_SNAPSHOT | BERTH_CHANGED_LEADER;
         }
         unarmed = want & (kAllChanges | kPredecessor);
-        // The host is told of the snapshot whenever its watch is set here, and reads it after.
-        arm_watches_locked(want, (notify & BERTH_CHANGED_SNAPSHOT) != 0);
-        // The predecessor went, or the epoch moved: look at the election again (only then, so
-        // followers do not poll).
-        if ((want & (BERTH_CHANGED_LEADER | kPredecessor)) != 0 && campaigning_ && my_epoch_ == 0) try_lead_locked();
+        try {
+          // The host is told of the snapshot whenever its watch is set here, and reads it after.
+          arm_watches_locked(want, (notify & BERTH_CHANGED_SNAPSHOT) != 0);
+          // The predecessor went, the epoch moved, or our own candidate went: look at the
+          // election again (only then, so followers do not poll).
+          if ((want & (BERTH_CHANGED_LEADER | kPredecessor)) != 0 && campaigning_) try_lead_locked();
+          if ((want & BERTH_CHANGED_MEMBERS) != 0) register_members_again_locked();
+        } catch (const Error&) {
+          if (!layout_missing_locked()) throw;
+          recover_layout_locked();
+          want |= kAllChanges;
+          notify |= kAllChanges;
+          arm_watches_locked(kAllChanges, true);
+        }
         unarmed = 0;
         if (my_epoch_ != 0 && !intake_watched_) {
           unarmed = BERTH_CHANGED_INTAKE;

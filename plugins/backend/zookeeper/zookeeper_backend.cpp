@@ -65,6 +65,14 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
                                       "' is not a duration between 100ms and 600s (write e.g. \"4s\" or \"400ms\")");
     timeout_ms_ = static_cast<int>(timeout.value.count());
   }
+  if (const berth_kv* kv = config.find("regeneration_window")) {
+    const plugin::ParsedDuration window = plugin::parse_duration(kv->value);
+    if (!window.ok()) throw Error(BERTH_E_CONFIG, config.where(*kv) + window.problem);
+    if (window.value < std::chrono::milliseconds(0) || window.value > std::chrono::seconds(600))
+      throw Error(BERTH_E_CONFIG, config.where(*kv) + "'" + kv->value +
+                                      "' is not a duration between 0s and 600s (write e.g. \"2s\" or \"500ms\")");
+    regeneration_window_ms_ = static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(window.value).count());
+  }
   auth_ = auth_of(config);
   if (!auth_.empty()) {
     // "auth" stands for the digest id of whoever creates the node, as authenticated by auth_.
@@ -81,6 +89,7 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
   latest_ = snapshots_ + "/latest";
   versions_ = snapshots_ + "/versions";
   intake_ = root_ + "/intake";
+  seeds_ = root_ + "/seeds";
   events_.members = members_;
   events_.election = election_ + "/";
   events_.epoch = epoch_;

@@ -5,6 +5,9 @@
 //   connect          (required) "host:port[,host:port...]"
 //   root             the znode under which everything lives, default "/berth"
 //   session_timeout  the ZooKeeper session timeout, default "4s" (the server clamps it)
+//   regeneration_window  how long a leader that finds the layout regenerated (seeds/ present,
+//                    nothing published) waits for the nodes' offers before it publishes, default
+//                    "2s" (docs/catalogue.md, "Regeneration")
 //   auth             a digest credential "user:password" (default: none, every node open).
 //                    Every node this backend creates under root then carries the ACL
 //                    digest(user:password) -> ALL, world -> READ: only holders of the credential
@@ -29,6 +32,10 @@
 //                             delta the same of its base (a checkpoint), kept while named here
 //   snapshots/versions/<v>-<epoch>/<i>
 //                             persistent chunks of <= 512 KiB, so no request exceeds 1 MB
+//   seeds/o_<version>_<session>
+//                             persistent; exists only after the layout was lost (zk_regeneration.cpp):
+//                             each node's offer of the newest version it holds, data = its pointer
+//                             once complete, children v_<i> (its chunks) and b_<i> (its base's)
 //   intake/r_<seq>            PERSISTENT_SEQUENTIAL records for the leader; only the leader
 //                             watches intake/ (a child watch set when it takes the lead, removed
 //                             when it stops), so a submission wakes one node, not all
@@ -126,7 +133,8 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   // so its watch is set without waiting for the answer.
   void arm_watches_locked(uint32_t what, bool host_reads_latest = false);
   void create_candidate_locked();            // a new EPHEMERAL_SEQUENTIAL candidate
-  void try_lead_locked();                    // advance this instance's candidacy
+  void try_lead_locked();                    // advance this instance's candidacy (again, when it went)
+  bool own_candidate_locked();               // candidate_ exists and is this session's
   void register_locked();                    // after a new session: members and candidacy again
   bool get_locked(const std::string& path, std::string* data, Stat* stat);  // false: no node
   std::vector<std::string> children_locked(const std::string& path);
@@ -144,6 +152,17 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   std::string candidate_name() const;        // basename of candidate_, "" if none
   std::string describe_leader_locked();      // "leader: <candidate> at epoch <n>", for messages
 
+  // Regeneration after the layout under root was deleted from outside (zk_regeneration.cpp).
+  bool layout_missing_locked();              // some node of the layout is gone
+  void recover_layout_locked();              // the layout again, this instance's members, candidacy, offer
+  void register_members_again_locked();      // this session's members that are gone, created again
+  void raise_epoch_locked();                 // the epoch node's version up to the highest epoch seen
+  void hold_locked(const Latest& pointer, uint64_t version, std::string_view bytes);  // caches an offer
+  void offer_if_behind_locked(const Latest& latest);  // offers the version held when `latest` is older
+  // Leader, before a publication: waits out the window, restores the newest offer above `latest`
+  // (then throws BERTH_E_STATE so the engine builds on it), or clears the seeds once passed.
+  void restore_offers_locked(const Latest& latest, int32_t latest_data_version);
+
   void run_worker() noexcept;
   void run_heartbeats() noexcept;
 
@@ -154,7 +173,8 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   std::string auth_;                 // "user:password", "" for none
   ACL acl_entries_[2] = {};          // with auth_: creator's digest -> ALL, world -> READ
   ACL_vector acl_ = ZOO_OPEN_ACL_UNSAFE;  // what every node under root is created with
-  std::string members_, election_, epoch_, snapshots_, latest_, versions_, intake_;
+  std::string members_, election_, epoch_, snapshots_, latest_, versions_, intake_, seeds_;
+  int64_t regeneration_window_ms_ = 2000;
   backend::WatchRelay relay_;
   Events events_;
 
@@ -164,6 +184,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   bool campaigning_ = false;
   std::string candidate_;  // this instance's candidate znode, "" when none
   uint64_t my_epoch_ = 0;  // the epoch this instance took leadership at; 0 when not leading
+  uint64_t taken_epoch_ = 0;  // the epoch this candidacy's own takeover set; 0: none yet
   uint64_t last_epoch_ = 0;
   std::string description_;
   bool intake_watched_ = false;  // a child watch on intake/ is set (only while leading)
@@ -174,6 +195,14 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   bool intake_news_ = false;
   uint64_t intake_listings_ = 0;
   std::map<std::string, std::string> intake_read_;  // records peek_intake read: name -> bytes
+  // What this instance offers if the layout is lost: the newest pointer it published or read,
+  // and the bytes of that version and of its base (version -> bytes).
+  Latest held_;
+  std::map<uint64_t, std::string> held_bytes_;
+  std::string offered_;        // the path of this instance's offer, "" when none
+  uint64_t max_epoch_seen_ = 0;  // the epoch node's highest version this instance read
+  bool layout_ready_ = false;  // the layout existed once: a node of it missing later is a loss
+  int64_t regeneration_seen_ns_ = 0;  // when this leader first found seeds/ and nothing published
   std::optional<Latest> collect_after_;  // the newest committed pointer, while its pass is due
   int64_t collect_first_ns_ = 0;         // when the first publication since the last pass committed
   std::atomic<int64_t> collect_due_ns_{0};  // monotonic ns the worker starts the pass at; 0: none

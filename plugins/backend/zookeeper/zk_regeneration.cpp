@@ -1,0 +1,232 @@
+// The zookeeper backend's regeneration after its layout under root was deleted from outside
+// (docs/catalogue.md, "Regeneration").
+//
+// Every instance notices (a watch fires, re-arming it finds no node), makes the layout again with
+// seeds/ before `latest`, registers its members and its candidacy anew, and raises the recreated
+// epoch node above every epoch it saw. Each instance that holds a version newer than what `latest`
+// names then offers it: the pointer and the bytes of the newest version it published or read (and
+// of that version's base) under seeds/. The leader, finding seeds/ and nothing published, waits
+// regeneration_window for the offers, then republishes the newest one (its own included) under
+// its epoch, fenced like any publication, and refuses the engine's publication once, so the
+// engine reads that version and builds the next on top of it: versions (and so fencing tokens,
+// which are versions) continue above every version an offering node held.
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+#include "zk_client.h"
+#include "zookeeper_backend.h"
+
+namespace berth::zk {
+namespace {
+
+using plugin::Error;
+
+constexpr size_t kSeedChunkBytes = 512u << 10;  // as a publication's chunks: one request < 1 MB
+constexpr int kMaxEpochRaises = 100000;
+
+std::string offer_name(uint64_t version, int64_t session) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "o_%020" PRIu64 "_%016" PRIx64, version, static_cast<uint64_t>(session));
+  return buffer;
+}
+
+}  // namespace
+
+bool ZkBackend::layout_missing_locked() {
+  for (const std::string* path : {&root_, &members_, &election_, &epoch_, &snapshots_, &latest_, &versions_, &intake_}) {
+    Stat stat;
+    int rc = zoo_exists(handle(), path->c_str(), 0, &stat);
+    if (rc == ZNONODE) return true;
+    if (rc != ZOK) fail(rc, "read", *path);
+  }
+  return false;
+}
+
+void ZkBackend::recover_layout_locked() {
+  plugin::log(host_, BERTH_LOG_WARN,
+              "zookeeper: the layout under " + root_ +
+                  " is gone (deleted from outside): making it again, registering this instance's members and "
+                  "candidacy anew, and offering the newest version it holds");
+  ensure_layout_locked();
+  raise_epoch_locked();
+  register_members_again_locked();
+  if (campaigning_) {
+    if (candidate_.empty()) create_candidate_locked();
+    try_lead_locked();  // creates the candidacy again when ours went with the layout
+  }
+}
+
+void ZkBackend::register_members_again_locked() {
+  for (const auto& [id, info] : joined_) {
+    const std::string path = members_ + "/" + encode_name(id);
+    int rc = zoo_create(handle(), path.c_str(), info.data(), static_cast<int>(info.size()), &acl_, ZOO_EPHEMERAL,
+                        nullptr, 0);
+    if (rc == ZOK) {
+      plugin::log(host_, BERTH_LOG_WARN, "zookeeper: member '" + id + "' was deleted while its session lives: registered again");
+      continue;
+    }
+    if (rc != ZNODEEXISTS) fail(rc, "create", path);
+  }
+}
+
+void ZkBackend::raise_epoch_locked() {
+  // One above the highest epoch seen: no instance still holding an older epoch can pass the
+  // publication's fence on the recreated node.
+  const uint64_t target = max_epoch_seen_ + 1;
+  std::string owner;
+  Stat stat;
+  if (!get_locked(epoch_, &owner, &stat) || static_cast<uint64_t>(stat.version) >= max_epoch_seen_) return;
+  for (int n = 0; n < kMaxEpochRaises && static_cast<uint64_t>(stat.version) < target; ++n) {
+    int rc = zoo_set2(handle(), epoch_.c_str(), owner.data(), static_cast<int>(owner.size()), stat.version, &stat);
+    if (rc == ZBADVERSION) {
+      if (!get_locked(epoch_, &owner, &stat)) return;
+      continue;
+    }
+    if (rc != ZOK) fail(rc, "raise the epoch at", epoch_);
+  }
+}
+
+void ZkBackend::hold_locked(const Latest& pointer, uint64_t version, std::string_view bytes) {
+  if (pointer.version != held_.version) {
+    if (pointer.version < held_.version) return;
+    held_ = pointer;
+    for (auto it = held_bytes_.begin(); it != held_bytes_.end();)
+      it = it->first == held_.version || (held_.base != 0 && it->first == held_.base) ? std::next(it) : held_bytes_.erase(it);
+  }
+  if (version == held_.version || (held_.base != 0 && version == held_.base)) held_bytes_[version] = std::string(bytes);
+}
+
+void ZkBackend::offer_if_behind_locked(const Latest& latest) {
+  if (held_.version == 0 || latest.version >= held_.version) return;
+  auto bytes = held_bytes_.find(held_.version);
+  auto base = held_.base != 0 ? held_bytes_.find(held_.base) : held_bytes_.end();
+  if (bytes == held_bytes_.end() || (held_.base != 0 && base == held_bytes_.end())) return;  // not complete here
+  const std::string dir = seeds_ + "/" + offer_name(held_.version, session_id_locked());
+  Stat stat;
+  if (dir == offered_ && zoo_exists(handle(), dir.c_str(), 0, &stat) == ZOK && stat.dataLength > 0) return;
+  int rc = zoo_create(handle(), seeds_.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
+  if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "create", seeds_);
+  delete_tree_locked(dir);
+  rc = zoo_create(handle(), dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
+  if (rc != ZOK) fail(rc, "create", dir);
+  const auto write = [&](const std::string& prefix, const std::string& data) {
+    for (size_t i = 0, at = 0; at < data.size(); ++i, at += kSeedChunkBytes) {
+      const std::string path = dir + "/" + prefix + std::to_string(i);
+      std::string_view chunk = std::string_view(data).substr(at, kSeedChunkBytes);
+      rc = zoo_create(handle(), path.c_str(), chunk.data(), static_cast<int>(chunk.size()), &acl_, ZOO_PERSISTENT,
+                      nullptr, 0);
+      if (rc != ZOK) fail(rc, "create", path);
+    }
+  };
+  write("v_", bytes->second);
+  if (held_.base != 0) write("b_", base->second);
+  const std::string pointer = format_latest(held_);  // set last: an offer with data is complete
+  rc = zoo_set(handle(), dir.c_str(), pointer.data(), static_cast<int>(pointer.size()), -1);
+  if (rc != ZOK) fail(rc, "complete the offer", dir);
+  offered_ = dir;
+  plugin::log(host_, BERTH_LOG_WARN, "zookeeper: " + latest_ + " names version " + std::to_string(latest.version) +
+                                         ", older than version " + std::to_string(held_.version) +
+                                         " held here: offered it as " + dir);
+}
+
+void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_version) {
+  Stat stat;
+  int rc = zoo_exists(handle(), seeds_.c_str(), 0, &stat);
+  if (rc == ZNONODE) {
+    regeneration_seen_ns_ = 0;
+    return;
+  }
+  if (rc != ZOK) fail(rc, "read", seeds_);
+  // The newest complete offer.
+  Latest newest;
+  std::string newest_dir;
+  for (const std::string& name : children_locked(seeds_)) {
+    const std::string dir = seeds_ + "/" + name;
+    std::string text;
+    Stat offer_stat;
+    if (!get_locked(dir, &text, &offer_stat) || text.empty()) continue;
+    auto pointer = parse_latest(text);
+    if (pointer && pointer->version > newest.version) {
+      newest = *pointer;
+      newest_dir = dir;
+    }
+  }
+  if (latest.version == 0) {
+    const int64_t now = static_cast<int64_t>(monotonic_ns());
+    if (regeneration_seen_ns_ == 0) regeneration_seen_ns_ = now;
+    const int64_t waited_ms = (now - regeneration_seen_ns_) / 1'000'000;
+    if (waited_ms < regeneration_window_ms_)
+      throw Error(BERTH_E_UNAVAILABLE, "zookeeper: the layout under " + root_ + " was made again; waiting " +
+                                           std::to_string(regeneration_window_ms_ - waited_ms) +
+                                           " ms more (regeneration_window) for the nodes' offers under " + seeds_ +
+                                           " before publishing");
+  }
+  if (newest.version <= latest.version) {
+    // Everything offered is at or below what is published: the seeds have served.
+    if (latest.version != 0) {
+      delete_tree_locked(seeds_);
+      regeneration_seen_ns_ = 0;
+    }
+    return;
+  }
+  // Republish the newest offer under this leader's epoch, as a publication would.
+  const auto read = [&](const std::string& prefix, uint64_t chunks, uint64_t size) {
+    std::string bytes;
+    for (uint64_t i = 0; i < chunks; ++i) {
+      std::string chunk;
+      Stat chunk_stat;
+      const std::string path = newest_dir + "/" + prefix + std::to_string(i);
+      if (!get_locked(path, &chunk, &chunk_stat)) throw Error(BERTH_E_CORRUPT, "zookeeper: offer chunk " + path + " is missing");
+      bytes += chunk;
+    }
+    if (bytes.size() != size)
+      throw Error(BERTH_E_CORRUPT, "zookeeper: the offer " + newest_dir + " holds " + std::to_string(bytes.size()) +
+                                       " bytes under " + prefix + ", its pointer says " + std::to_string(size));
+    return bytes;
+  };
+  const auto write = [&](uint64_t version, const std::string& bytes) {
+    const std::string dir = versions_ + "/" + version_node_name(version, my_epoch_);
+    delete_tree_locked(dir);
+    int create_rc = zoo_create(handle(), dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
+    if (create_rc != ZOK) fail(create_rc, "create", dir);
+    for (size_t i = 0, at = 0; at < bytes.size(); ++i, at += kSeedChunkBytes) {
+      const std::string path = dir + "/" + std::to_string(i);
+      std::string_view chunk = std::string_view(bytes).substr(at, kSeedChunkBytes);
+      create_rc = zoo_create(handle(), path.c_str(), chunk.data(), static_cast<int>(chunk.size()), &acl_,
+                             ZOO_PERSISTENT, nullptr, 0);
+      if (create_rc != ZOK) fail(create_rc, "create", path);
+    }
+    return (bytes.size() + kSeedChunkBytes - 1) / kSeedChunkBytes;
+  };
+  const std::string bytes = read("v_", newest.chunks, newest.size);
+  Latest next{newest.version, my_epoch_, write(newest.version, bytes), bytes.size()};
+  std::string base_bytes;
+  if (newest.base != 0) {
+    base_bytes = read("b_", newest.base_chunks, newest.base_size);
+    next.base = newest.base;
+    next.base_epoch = my_epoch_;
+    next.base_chunks = write(newest.base, base_bytes);
+    next.base_size = base_bytes.size();
+  }
+  const std::string pointer = format_latest(next);
+  zoo_op_t ops[3];
+  zoo_op_result_t results[3];
+  zoo_check_op_init(&ops[0], candidate_.c_str(), -1);
+  zoo_check_op_init(&ops[1], epoch_.c_str(), static_cast<int>(my_epoch_));
+  zoo_set_op_init(&ops[2], latest_.c_str(), pointer.data(), static_cast<int>(pointer.size()), latest_data_version, nullptr);
+  rc = zoo_multi(handle(), 3, ops, results);
+  if (rc == ZNONODE || rc == ZBADVERSION)
+    throw Error(BERTH_E_STATE, "zookeeper: restoring version " + std::to_string(newest.version) + " from " + newest_dir +
+                                   " was refused (" + zerror(rc) + "): the leadership or " + latest_ + " changed meanwhile");
+  if (rc != ZOK) fail(rc, "restore (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
+  hold_locked(next, next.version, bytes);
+  if (next.base != 0) hold_locked(next, next.base, base_bytes);
+  regeneration_seen_ns_ = 0;
+  plugin::log(host_, BERTH_LOG_WARN, "zookeeper: regenerated " + latest_ + " with version " +
+                                         std::to_string(newest.version) + ", the newest offered (" + newest_dir + ")");
+  throw Error(BERTH_E_STATE, "zookeeper: " + latest_ + " now names version " + std::to_string(newest.version) +
+                                 ", restored from the newest offer after the layout was lost: build on it");
+}
+
+}  // namespace berth::zk
