@@ -104,6 +104,7 @@ struct Weighting {
     capacity @1 :Float64;        # configured (what its member or operator says), > 0
     factor @2 :Float64;          # effective: the version's capacity is capacity * factor
     signals @3 :List(Signal);    # smoothed, by name, ascending
+    following @4 :Int8;          # the factor follows its target: 1 up, -1 down, 0 holding
   }
 
   struct Signal {

@@ -38,6 +38,10 @@ std::string fold(WeighedServer& server, const SignalReport& r, double smoothing)
   return "";
 }
 
+// How far, as a share of the hysteresis threshold, a followed target may turn back before the
+// factor stops following it (smoothed noise turns it back by much less).
+constexpr double kSettleShare = 1.0 / 3;
+
 }  // namespace
 
 WeightingOutcome weighting_step(const Weighting* base, const std::vector<SignalReport>& reports,
@@ -55,6 +59,7 @@ WeightingOutcome weighting_step(const Weighting* base, const std::vector<SignalR
     w.capacity = in.capacity[i];
     if (const WeighedServer* before = base != nullptr ? base->find(w.id) : nullptr) {
       w.factor = before->factor;
+      w.following = before->following;
       w.signals = before->signals;
       known[i] = true;
     }
@@ -95,8 +100,18 @@ WeightingOutcome weighting_step(const Weighting* base, const std::vector<SignalR
       WeighedServer& w = next->servers[i];
       const double t = std::clamp(target[i], settings.min_factor, settings.max_factor);
       // A server new to the weighting takes its target at once: nothing was placed by a factor of its own yet.
-      if (!known[i]) w.factor = t;
-      else if (std::abs(t - w.factor) > settings.hysteresis * w.factor) {
+      if (!known[i]) {
+        w.factor = t;
+        w.following = 0;
+        continue;
+      }
+      const double gap = t - w.factor;
+      const double threshold = settings.hysteresis * w.factor;
+      // A target that turned back by more than a share of the threshold ends the following; a
+      // smaller turn (noise on the way) is held out, and the factor waits for the target to go on.
+      if (w.following != 0 && -gap * w.following > kSettleShare * threshold) w.following = 0;
+      if (w.following == 0 && std::abs(gap) > threshold) w.following = gap > 0 ? 1 : -1;
+      if (w.following != 0 && gap * w.following > 0) {
         ++out.factors_changed;
         w.factor = t;
       }
