@@ -218,6 +218,10 @@ class Engine {
   std::optional<OwnerDefaults> own_defaults_;            // policy_'s, when it has default owners
   std::unique_ptr<rules::RulesSource> rules_;  // [rules] file; null without one
   SharedRulesStep shared_rules_{options_.rules.limits};  // under refresh_mutex_
+  // Intake records the steps of the refresh being built refused (operator, rules, signal records):
+  // counted in intake_rejected once that refresh is published, so a rebuilt or retried refresh
+  // counts each once. Requires refresh_mutex_.
+  uint64_t refused_in_build_ = 0;
   uint64_t file_ignored_warned_ = 0;  // the shared rules version the warning about the file named
   // Shared with every snapshot: a server id handed out stays valid while anything holds either.
   std::shared_ptr<ServerNames> names_ = std::make_shared<ServerNames>();

@@ -82,10 +82,7 @@ RefreshResult Engine::refresh_with_rules(const Snapshot* base, std::shared_ptr<c
                   "every node",
                   node_id_, options_.rules.file.string(), outcome.next->version, outcome.next->hash);
   }
-  if (outcome.malformed != 0) {
-    std::lock_guard lock(counters_mutex_);
-    counters_.intake_rejected += outcome.malformed;
-  }
+  refused_in_build_ += outcome.malformed;
   return result;
 }
 
