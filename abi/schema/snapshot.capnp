@@ -47,6 +47,7 @@ struct OperatorServer {
   state @5 :Server.State;
   hasLabels @6 :Bool;
   labels @7 :List(Label);
+  migrate @8 :Bool;              # marked for data migration: its streams migrate out
 }
 
 # Per-stream catalogue entries beyond owner and holder (docs/catalogue.md, "The catalogue").

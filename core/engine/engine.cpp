@@ -543,7 +543,8 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
   std::shared_ptr<const Weighting> weighting;
   std::shared_ptr<const ServerColumns> servers =
       weigh_servers(base.get(), merge_operator_servers(members_as_servers(), operators.get()), weighting);
-  RefreshResult result = refresh_with_rules(base.get(), std::move(servers), std::move(meta), !stale && !holderless);
+  RefreshResult result =
+      refresh_with_rules(base.get(), std::move(servers), std::move(meta), !stale && !holderless, operators.get());
   result.snapshot->operator_servers = std::move(operators);
   result.snapshot->weighting = std::move(weighting);
   return result;

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "catalogue/operator_servers_step.h"
+#include "catalogue/evacuation.h"
 #include "catalogue/locate.h"
 #include "config/options.h"
 #include "engine/follower.h"
@@ -116,6 +117,11 @@ class Engine {
   // Removes the stream (as remove_stream) and lists every location it had to purge.
   void delete_stream(std::string_view stream, bool check_only = false);
   void purged(std::string_view stream, std::string_view server);
+  // Marks `server` for data migration (`mark`), or clears the mark: the leader migrates its streams
+  // out where the policy puts them, within [catalogue]'s bounds, and it takes no new stream. Checked
+  // here (BERTH_E_NOT_FOUND: not in the served version; BERTH_E_STATE: read-only, marked already,
+  // or not marked to clear); `check_only`: nothing sent. Returns what the served version says of it.
+  catalogue::EvacuationPlan migrate_server(std::string_view server, bool mark, bool check_only = false);
   // --- end of the catalogue's block
 
   void refresh();  // leader only; throws Error(BERTH_E_STATE) on a follower
@@ -182,9 +188,10 @@ class Engine {
   void install_latest();
   RefreshResult build_refresh(uint64_t epoch);
   // compute_refresh on `base` with `servers`, under the shared rules or the [rules] file
-  // (engine_rules.cpp); requires refresh_mutex_.
+  // (engine_rules.cpp); requires refresh_mutex_. `operators`: the next version's operator entries
+  // (servers marked for data migration).
   RefreshResult refresh_with_rules(const Snapshot* base, std::shared_ptr<const ServerColumns> servers, Provenance meta,
-                                   bool grant);
+                                   bool grant, const OperatorServers* operators = nullptr);
   void publish_locked(const Snapshot& snapshot, uint64_t epoch, bool& published);  // refresh's publication
   void deposed_locked(uint64_t epoch);
   void install(std::shared_ptr<const Snapshot> snapshot);
