@@ -38,9 +38,9 @@ std::string fold(WeighedServer& server, const SignalReport& r, double smoothing)
   return "";
 }
 
-// How far, as a share of the hysteresis threshold, a followed target may turn back before the
-// factor stops following it (smoothed noise turns it back by much less).
-constexpr double kSettleShare = 1.0 / 3;
+// A followed target must move on by more than this share of the factor in a refresh, else the
+// factor stops following it (a smoothed average reaching its level moves on by less and less).
+constexpr double kOnwardShare = 1e-4;
 
 }  // namespace
 
@@ -107,11 +107,11 @@ WeightingOutcome weighting_step(const Weighting* base, const std::vector<SignalR
       }
       const double gap = t - w.factor;
       const double threshold = settings.hysteresis * w.factor;
-      // A target that turned back by more than a share of the threshold ends the following; a
-      // smaller turn (noise on the way) is held out, and the factor waits for the target to go on.
-      if (w.following != 0 && -gap * w.following > kSettleShare * threshold) w.following = 0;
+      // A target that stopped moving on (it turned back, or stands all but still) ends the
+      // following: the factor holds where it is until the next crossing.
+      if (w.following != 0 && gap * w.following <= kOnwardShare * w.factor) w.following = 0;
       if (w.following == 0 && std::abs(gap) > threshold) w.following = gap > 0 ? 1 : -1;
-      if (w.following != 0 && gap * w.following > 0) {
+      if (w.following != 0) {
         ++out.factors_changed;
         w.factor = t;
       }

@@ -1,6 +1,6 @@
 // Hysteresis that follows the load (catalogue/weighting_step.h): once the target crossed the
 // threshold, the factor follows it refresh after refresh, all the way; a target that turns back
-// a little is held out, one that turns back by more than a third of the threshold stops it.
+// or stands still ends the following until the next crossing.
 #include <gtest/gtest.h>
 
 #include "catalogue/weighting_step.h"
@@ -42,20 +42,19 @@ TEST_F(Follow, OnceTheThresholdIsCrossedTheFactorFollowsTheTargetAllTheWay) {
   EXPECT_EQ(o_.factors_changed, 1u);
 }
 
-TEST_F(Follow, ATargetTurningBackALittleIsHeldOutAndByMoreThanAThirdOfTheThresholdStopsIt) {
+TEST_F(Follow, ATargetThatTurnsBackOrStandsStillEndsTheFollowingUntilTheNextCrossing) {
   report(0.5);
   report(0.8);
   const double at = report(0.85).factor;
   ASSERT_NEAR(at, target(0.85), 1e-12);
-  EXPECT_DOUBLE_EQ(report(0.83).factor, at) << "turned back 2%: held, still following";
-  EXPECT_EQ(o_.weighting->servers[0].following, -1);
-  EXPECT_NEAR(report(0.9).factor, target(0.9), 1e-12) << "on again: follows";
-  const double low = target(0.9);
-  EXPECT_DOUBLE_EQ(report(0.8).factor, low) << "turned back 7% (> 5%): stops, held";
+  EXPECT_DOUBLE_EQ(report(0.83).factor, at) << "turned back: holds";
   EXPECT_EQ(o_.weighting->servers[0].following, 0);
-  EXPECT_DOUBLE_EQ(report(0.85).factor, low) << "holding: a target within the threshold moves nothing";
+  EXPECT_DOUBLE_EQ(report(0.9).factor, at) << "3.6% on, within the threshold: holds";
   EXPECT_NEAR(report(0.5).factor, target(0.5), 1e-12) << "past the threshold the other way: follows up";
   EXPECT_EQ(o_.weighting->servers[0].following, 1);
+  EXPECT_DOUBLE_EQ(report(0.5).factor, target(0.5));
+  EXPECT_EQ(o_.weighting->servers[0].following, 0) << "a target standing still ends the following";
+  EXPECT_DOUBLE_EQ(report(0.45).factor, target(0.5)) << "so noise after it moves nothing";
 }
 
 TEST_F(Follow, TheDirectionTravelsInTheSnapshotSoANewLeaderFollowsOn) {
