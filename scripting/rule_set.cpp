@@ -145,6 +145,7 @@ class Evaluator {
 
   void run() {
     out_.constraints = Constraints(n_);
+    if (in_.explain) out_.decided_by.assign(n_, std::string());
     count_tenants();
     resolve_dedications();
     tenant_result_.resize(tenants_);
@@ -350,6 +351,7 @@ class Evaluator {
       if (!s_.pins.empty()) {
         auto pin = s_.pins.find(std::string(stream_id(i)));
         if (pin != s_.pins.end()) {
+          decided(i, pin->second.where);
           pin_stream(i, pin->second);
           continue;
         }
@@ -364,13 +366,19 @@ class Evaluator {
         continue;
       }
       if (!r.draft.spread_key.empty()) {
+        decided(i, r.draft.spread_where);
         spread_members_[t].push_back(i);  // spread_tenant() decides
         continue;
       }
+      decided(i, r.draft.narrowed_at);
       out_.constraints.assign(i, tenant_class(r));
     }
     // Scaled loads are handed on only when some rule changed one.
     if (!out_.load.empty() && std::equal(out_.load.begin(), out_.load.end(), in_.load)) out_.load.clear();
+  }
+
+  void decided(uint64_t i, const std::string& where) {
+    if (!out_.decided_by.empty()) out_.decided_by[i] = where;
   }
 
   void pin_stream(uint64_t i, const PinRule& pin) {
@@ -408,6 +416,7 @@ class Evaluator {
       }
     }
     out_.load[i] = in_.load[i] * draft.scale;  // the tenant's scale times the stream's own
+    decided(i, draft.narrowed_at);
     if (draft.pin >= 0) {
       Mask m = index_.none();
       set(m, static_cast<uint32_t>(draft.pin));

@@ -27,6 +27,7 @@ struct Input {
   const berth_stream_set* streams = nullptr;
   const double* load = nullptr;                 // appraised, per stream
   const uint32_t* previous_owner = nullptr;     // per stream, BERTH_NO_SERVER when none; may be null
+  bool explain = false;                         // fill Evaluation::decided_by
 };
 
 struct Problem {
@@ -47,6 +48,9 @@ struct Evaluation {
   uint64_t kept_owner = 0;        // streams held on their owner because a rule failed or allowed nothing
   uint64_t tenant_calls = 0;      // tenant rule calls made (once per tenant, not per stream)
   uint64_t stream_calls = 0;
+  // With Input::explain, per stream: "script:line" of the rule that set its servers last (a pin,
+  // a dedication, allow/deny/require, a spread), or "" when no rule narrowed them.
+  std::vector<std::string> decided_by;
   bool has_errors() const noexcept;
   std::string report() const;     // one problem per line
 };

@@ -47,6 +47,7 @@ struct OperatorServer {
   state @5 :Server.State;
   hasLabels @6 :Bool;
   labels @7 :List(Label);
+  migrate @8 :Bool;              # marked for data migration: its streams migrate out
 }
 
 # Per-stream catalogue entries beyond owner and holder (docs/catalogue.md, "The catalogue").
@@ -104,6 +105,7 @@ struct Weighting {
     capacity @1 :Float64;        # configured (what its member or operator says), > 0
     factor @2 :Float64;          # effective: the version's capacity is capacity * factor
     signals @3 :List(Signal);    # smoothed, by name, ascending
+    following @4 :Int8;          # the factor follows its target: 1 up, -1 down, 0 holding
   }
 
   struct Signal {

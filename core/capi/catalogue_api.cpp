@@ -16,6 +16,7 @@
 
 #include "capi/capi_support.h"
 #include "capi/engine_handle.h"
+#include "capi/feed_guard.h"
 #include "snapshot/catalogue_entries.h"
 
 struct berth_catalogue_feed {
@@ -40,14 +41,7 @@ namespace {
 using berth::capi::stream_arg;
 using Clock = std::chrono::steady_clock;
 
-template <class Body>
-void naming(const char* function, Body&& body) {
-  try {
-    body();
-  } catch (const berth::Error& e) {
-    throw berth::Error(e.code(), std::string(function) + ": " + e.what());
-  }
-}
+using berth::capi::naming;
 
 berth::Engine& engine_of(berth_engine* engine, const char* function) {
   BERTH_REQUIRE_ARG(engine != nullptr && engine->engine, std::string(function) + ": engine is NULL");
@@ -182,22 +176,15 @@ BERTH_API int32_t berth_catalogue_poll(berth_catalogue_feed* feed, uint32_t time
     BERTH_REQUIRE_ARG(out != nullptr, "berth_catalogue_poll: out is NULL");
     BERTH_REQUIRE_ARG(out->struct_size >= BERTH_SIZE_THROUGH(berth_catalogue_event, kind),
                       "berth_catalogue_poll: out->struct_size is not set");
-    if (feed->polling.exchange(true, std::memory_order_acquire))
-      throw berth::Error(BERTH_E_STATE, "berth_catalogue_poll: another poll of the feed of server '" + feed->server +
-                                            "' is running (one poll per feed at a time)");
-    struct Turn {
-      berth_catalogue_feed& f;
-      ~Turn() { f.polling.store(false, std::memory_order_release); }
-    } turn{*feed};
+    berth::capi::PollTurn turn(feed->polling, [&] {
+      return "berth_catalogue_poll: another poll of the feed of server '" + feed->server +
+             "' is running (one poll per feed at a time)";
+    });
     berth::capi::EventGate& gate = *feed->gate;
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     while (feed->queue.empty()) {
-      if (!gate.enter())
-        throw berth::Error(BERTH_E_STATE, "berth_catalogue_poll: server '" + feed->server + "': the engine was closed");
-      struct Leave {
-        berth::capi::EventGate& gate;
-        ~Leave() { gate.leave(); }
-      } leave{gate};
+      berth::capi::InsideGate inside(
+          gate, [&] { return "berth_catalogue_poll: server '" + feed->server + "': the engine was closed"; });
       uint64_t generation = feed->engine->change_generation();
       std::shared_ptr<const berth::Snapshot> s = feed->engine->snapshot();
       if (s && s->meta.version != feed->checked_version) collect(*feed, *s);

@@ -14,6 +14,7 @@
 
 #include "capi/capi_support.h"
 #include "capi/engine_handle.h"
+#include "capi/feed_guard.h"
 #include "engine/intake.h"
 #include "ownership/tracker.h"
 
@@ -37,32 +38,7 @@ using berth::capi::id_acceptable;
 using berth::capi::stream_arg;
 using Clock = std::chrono::steady_clock;
 
-// Errors the engine raises, prefixed with the C function that met them.
-template <class Body>
-void naming(const char* function, Body&& body) {
-  try {
-    body();
-  } catch (const berth::Error& e) {
-    throw berth::Error(e.code(), std::string(function) + ": " + e.what());
-  }
-}
-
-// Counts a poll in for as long as it runs; a second poll of the same feed is refused.
-class PollTurn {
- public:
-  explicit PollTurn(berth_ownership& feed) : feed_(feed) {
-    if (feed_.polling.exchange(true, std::memory_order_acquire))
-      throw berth::Error(BERTH_E_STATE,
-                         "berth_ownership_poll: another poll of the feed of server '" + feed_.claims->server() +
-                             "' is running (one poll per feed at a time: open a feed per polling thread)");
-  }
-  ~PollTurn() { feed_.polling.store(false, std::memory_order_release); }
-  PollTurn(const PollTurn&) = delete;
-  PollTurn& operator=(const PollTurn&) = delete;
-
- private:
-  berth_ownership& feed_;
-};
+using berth::capi::naming;
 
 }  // namespace
 
@@ -93,7 +69,10 @@ BERTH_API int32_t berth_ownership_poll(berth_ownership* feed, uint32_t timeout_m
     BERTH_REQUIRE_ARG(out != nullptr, "berth_ownership_poll: out is NULL");
     BERTH_REQUIRE_ARG(out->struct_size >= BERTH_SIZE_THROUGH(berth_ownership_event, kind),
                       "berth_ownership_poll: out->struct_size is not set");
-    PollTurn turn(*feed);
+    berth::capi::PollTurn turn(feed->polling, [&] {
+      return "berth_ownership_poll: another poll of the feed of server '" + feed->claims->server() +
+             "' is running (one poll per feed at a time: open a feed per polling thread)";
+    });
     berth_ownership_event full{};
     full.struct_size = out->struct_size;
     full.kind = BERTH_OWNERSHIP_NONE;
@@ -120,14 +99,10 @@ BERTH_API int32_t berth_ownership_release_stream(berth_ownership* feed, const ch
   return berth::capi::guard(err, [&] {
     BERTH_REQUIRE_ARG(feed != nullptr, std::string(kFunction) + ": feed is NULL");
     std::string_view id = stream_arg(stream, stream_len, kFunction);
-    berth::capi::EventGate& gate = *feed->gate;
-    if (!gate.enter())
-      throw berth::Error(BERTH_E_STATE, fmt::format("{}: server '{}': the engine was closed (its claims ended with it)",
-                                                    kFunction, feed->claims->server()));
-    struct Leave {
-      berth::capi::EventGate& gate;
-      ~Leave() { gate.leave(); }
-    } leave{gate};
+    berth::capi::InsideGate inside(*feed->gate, [&] {
+      return fmt::format("{}: server '{}': the engine was closed (its claims ended with it)", kFunction,
+                         feed->claims->server());
+    });
     naming(kFunction, [&] { feed->engine->release(feed->claims->server(), id, token); });
   });
 }

@@ -43,7 +43,8 @@ void naming(const char* function, Body&& body) {
 
 uint32_t fields_of(const berth::OperatorServer& o) {
   return (o.registered ? BERTH_SERVER_SET_REGISTER : 0u) | (o.capacity ? BERTH_SERVER_SET_CAPACITY : 0u) |
-         (o.state ? BERTH_SERVER_SET_STATE : 0u) | (o.labels ? BERTH_SERVER_SET_LABELS : 0u);
+         (o.state ? BERTH_SERVER_SET_STATE : 0u) | (o.labels ? BERTH_SERVER_SET_LABELS : 0u) |
+         (o.migrate ? BERTH_SERVER_SET_MIGRATE : 0u);
 }
 
 // The version's server of that id, or UINT32_MAX.
@@ -98,6 +99,8 @@ BERTH_API int32_t berth_engine_server_set(berth_engine* engine, const berth_serv
                                                                kFunction, change->id_len, berth::capi::kMaxServerIdBytes));
     if (change->fields > 0xFF)
       throw berth::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: unknown change fields 0x{:x}", kFunction, change->fields));
+    if (change->fields & BERTH_SERVER_SET_MIGRATE)
+      throw berth::Error(BERTH_E_INVALID_ARGUMENT, fmt::format("{}: BERTH_SERVER_SET_MIGRATE is set with berth_engine_server_migrate", kFunction));
     berth::ServerChange c;
     c.id.assign(change->id, change->id_len);
     c.fields = static_cast<uint8_t>(change->fields);

@@ -34,6 +34,10 @@ class StreamIndex {
         if (wanted.count(id) != 0) found_.emplace(std::move(id), i);
       }
   }
+  // A stream found by another way (a pass over the columns), for later finds.
+  void note(std::string id, uint64_t i) {
+    if (table_ == nullptr) found_.emplace(std::move(id), i);
+  }
   std::optional<uint64_t> find(std::string_view id) const {
     if (table_ != nullptr) return index_in(streams_, *table_, id);
     auto it = found_.find(std::string(id));
@@ -100,6 +104,7 @@ class Step {
     for (const Request& r : in_.requests) apply(r);
     end_migrations();
     start_queued();
+    evacuate();
     for (const Migration& m : migrations_) owner_[*index_->find(m.stream)] = *server_index(servers_, m.destination);
     keep_migrated();
     update_sealed_reads();
@@ -248,11 +253,7 @@ class Step {
   }
 
   void start_queued() {
-    std::unordered_map<uint32_t, uint32_t> busy;  // running migrations per server
-    for (const Migration& m : migrations_) {
-      if (auto s = server_index(servers_, m.source)) ++busy[*s];
-      ++busy[*server_index(servers_, m.destination)];
-    }
+    std::unordered_map<uint32_t, uint32_t> busy = busy_servers();
     std::optional<std::vector<uint32_t>> chosen;  // the policy's owners with the sources draining
     std::vector<QueuedMigration> still;
     for (QueuedMigration& q : queued_) {
@@ -298,6 +299,62 @@ class Step {
           Migration{q.stream, std::string(servers_.ids.at(source)), std::string(servers_.ids.at(*d)), in_.version, 0});
     }
     queued_ = std::move(still);
+  }
+
+  // Running migrations per server, as source or destination.
+  std::unordered_map<uint32_t, uint32_t> busy_servers() const {
+    std::unordered_map<uint32_t, uint32_t> busy;
+    for (const Migration& m : migrations_) {
+      if (auto s = server_index(servers_, m.source)) ++busy[*s];
+      ++busy[*server_index(servers_, m.destination)];
+    }
+    return busy;
+  }
+
+  // Streams written at a server marked for data migration: each migrates to where the policy put
+  // it (the server shows draining to the policy, so that is elsewhere) while the bounds leave room,
+  // after the operators' queued migrations; the rest stay written where they are until a later
+  // refresh. A read-only server is not evacuated this way: its streams move at once, and it stays
+  // their read location.
+  void evacuate() {
+    std::vector<char> marked(servers_.size(), 0);
+    bool any = false;
+    for (const std::string& id : in_.settings.migrate_out)
+      if (std::optional<uint32_t> s = server_index(servers_, id); s && servers_.state[*s] != BERTH_SERVER_READ_ONLY) {
+        marked[*s] = 1;
+        any = true;
+      }
+    if (!any) return;
+    std::unordered_map<uint32_t, uint32_t> busy = busy_servers();
+    std::unordered_set<std::string_view> moving;
+    for (const Migration& m : migrations_) moving.insert(m.stream);
+    for (const QueuedMigration& q : queued_) moving.insert(q.stream);
+    const std::vector<uint32_t>& previous = *in_.previous;
+    const uint32_t per_server = in_.settings.max_migrations_per_server;
+    std::vector<Migration> started;
+    for (uint64_t i = 0; i < owner_.size(); ++i) {
+      const uint32_t p = previous[i];
+      if (p == BERTH_NO_SERVER || !marked[p]) continue;
+      const std::string_view stream = in_.streams->ids.at(i);
+      if (moving.count(stream) != 0) continue;  // its own migration pins or places it
+      const uint32_t d = owner_[i];
+      owner_[i] = p;
+      if (d >= servers_.size() || d == p || !up(d)) continue;
+      if (migrations_.size() + started.size() >= in_.settings.max_migrations) continue;
+      if (busy[p] >= per_server || busy[d] >= per_server) continue;
+      const int64_t at = migrated_at(stream);
+      if (at != INT64_MIN && in_.now_ms - at < in_.settings.migration_interval_ms) continue;
+      ++busy[p];
+      ++busy[d];
+      index_->note(std::string(stream), i);
+      started.push_back(Migration{std::string(stream), std::string(servers_.ids.at(p)), std::string(servers_.ids.at(d)),
+                                  in_.version, 0});
+    }
+    if (!started.empty())
+      logger().info("catalogue: version {}: {} migrations out of servers marked for data migration started", in_.version,
+                    started.size());
+    counts_.started += started.size();
+    for (Migration& m : started) migrations_.push_back(std::move(m));
   }
 
   // The policy's choice for queued migrations without a destination: one more rebalance, with
@@ -394,13 +451,21 @@ class Step {
 }  // namespace
 
 StepResult step(const StepInput& in, std::vector<uint32_t>& owner) {
-  bool nothing = in.requests.empty() && (in.base == nullptr || !in.base->catalogue);
+  bool nothing = in.requests.empty() && (in.base == nullptr || !in.base->catalogue) && in.settings.migrate_out.empty();
   if (nothing) {
     bool any_sealed = false;
     for (int32_t state : in.servers->state) any_sealed = any_sealed || state == BERTH_SERVER_READ_ONLY;
     if (!any_sealed) return {};
   }
   return Step(in, owner).run();
+}
+
+std::vector<std::string> marked_for_migration(const OperatorServers* operators) {
+  std::vector<std::string> out;
+  if (operators != nullptr)
+    for (const OperatorServer& o : operators->servers)
+      if (o.migrate) out.push_back(o.id);
+  return out;  // sorted: operator entries are
 }
 
 std::vector<int32_t> policy_states(const ServerColumns& servers) {

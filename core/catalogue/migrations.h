@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "snapshot/catalogue_entries.h"
+#include "snapshot/operator_servers.h"
 #include "snapshot/snapshot.h"
 
 namespace berth::catalogue {
@@ -28,7 +29,14 @@ struct Settings {
   uint32_t max_migrations = 1000;            // running at once, in total
   uint32_t max_migrations_per_server = 100;  // running at once with a server as source or destination
   int64_t migration_interval_ms = 600000;    // a stream is not migrated again this soon after its last
+  // Servers an operator marked for data migration (OperatorServer::migrate), sorted: their streams
+  // migrate out to where the policy puts them, within the bounds above; until a stream's turn
+  // comes it stays written where it is.
+  std::vector<std::string> migrate_out;
 };
+
+// The ids of the servers `operators` marks for data migration, sorted (none: empty).
+std::vector<std::string> marked_for_migration(const OperatorServers* operators);
 
 enum class RequestKind { migrate, done, failed, purged, remove };
 

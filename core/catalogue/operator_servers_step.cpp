@@ -19,6 +19,7 @@ OperatorServer as_entry(const ServerChange& change) {
   if (change.fields & kServerSetCapacity) o.capacity = change.capacity;
   if (change.fields & kServerSetState) o.state = change.state;
   if (change.fields & kServerSetLabels) o.labels = change.labels;
+  if (change.fields & kServerSetMigrate) o.migrate = change.migrate;
   return o;
 }
 
@@ -27,14 +28,23 @@ void merge_into(OperatorServer& entry, const ServerChange& change) {
   if (change.fields & kServerSetCapacity) entry.capacity = change.capacity;
   if (change.fields & kServerSetState) entry.state = change.state;
   if (change.fields & kServerSetLabels) entry.labels = change.labels;
+  if (change.fields & kServerSetMigrate) entry.migrate = change.migrate;
+}
+
+// A server marked for data migration takes no new stream: up becomes draining (read-only and
+// draining stay as they are).
+int32_t state_of(const OperatorServer& o, int32_t member_state) {
+  const int32_t state = o.state.value_or(member_state);
+  return o.migrate && state == BERTH_SERVER_UP ? BERTH_SERVER_DRAINING : state;
 }
 
 }  // namespace
 
 std::string server_change_problem(const ServerChange& change) {
   if (change.fields == 0) return fmt::format("server '{}': the change sets nothing", change.id.substr(0, 64));
-  if (change.fields & ~kServerSetAll)
-    return fmt::format("server '{}': unknown change fields 0x{:x}", change.id.substr(0, 64), change.fields & ~kServerSetAll);
+  constexpr uint8_t known = kServerSetAll | kServerSetMigrate;
+  if (change.fields & ~known)
+    return fmt::format("server '{}': unknown change fields 0x{:x}", change.id.substr(0, 64), change.fields & ~known);
   return operator_server_problem(as_entry(change));
 }
 
@@ -42,6 +52,7 @@ std::string server_change_payload(const ServerChange& change) {
   std::string out;
   out.push_back(static_cast<char>(change.fields));
   out.push_back(static_cast<char>((change.fields & kServerSetState) ? change.state : 0));
+  if (change.fields & kServerSetMigrate) out.push_back(change.migrate ? 1 : 0);
   if (change.fields & kServerSetLabels) out += format_labels(change.labels);
   return out;
 }
@@ -56,6 +67,12 @@ ServerChange parse_server_change(std::string_view id, std::string_view payload, 
   c.fields = static_cast<uint8_t>(payload[0]);
   c.state = static_cast<uint8_t>(payload[1]);
   std::string_view labels = payload.substr(2);
+  if (c.fields & kServerSetMigrate) {
+    if (labels.empty()) throw bad("the migration mark is missing");
+    if (labels[0] != 0 && labels[0] != 1) throw bad(fmt::format("migration mark {} is not 0 or 1", int(labels[0])));
+    c.migrate = labels[0] == 1;
+    labels.remove_prefix(1);
+  }
   if (!(c.fields & kServerSetState) && c.state != 0) throw bad("a state without the state field");
   if (!(c.fields & kServerSetLabels) && !labels.empty()) throw bad("labels without the labels field");
   if (!(c.fields & kServerSetCapacity) && !std::isnan(capacity)) throw bad("a capacity without the capacity field");
@@ -141,22 +158,23 @@ std::shared_ptr<const ServerColumns> merge_operator_servers(std::shared_ptr<cons
     const std::string_view id = m.ids.at(i);
     for (; k < ops.size() && ops[k].id < id; ++k)
       if (ops[k].registered)
-        push(ops[k].id, ops[k].capacity.value_or(1.0), ops[k].state.value_or(BERTH_SERVER_UP),
+        push(ops[k].id, ops[k].capacity.value_or(1.0), state_of(ops[k], BERTH_SERVER_UP),
              ops[k].labels.value_or(Labels{}), 0, false);
     const OperatorServer* o = k < ops.size() && ops[k].id == id ? &ops[k] : nullptr;
     if (o != nullptr) ++k;
-    push(id, o && o->capacity ? *o->capacity : m.capacity[i], o && o->state ? *o->state : m.state[i],
+    push(id, o && o->capacity ? *o->capacity : m.capacity[i], o ? state_of(*o, m.state[i]) : m.state[i],
          o && o->labels ? *o->labels : m.labels_of(i), m.incarnation_of(i), m.serving_of(i));
   }
   for (; k < ops.size(); ++k)
     if (ops[k].registered)
-      push(ops[k].id, ops[k].capacity.value_or(1.0), ops[k].state.value_or(BERTH_SERVER_UP),
+      push(ops[k].id, ops[k].capacity.value_or(1.0), state_of(ops[k], BERTH_SERVER_UP),
            ops[k].labels.value_or(Labels{}), 0, false);
   return out;
 }
 
 bool server_change_stops_placement(const ServerChange& change) noexcept {
-  return (change.fields & kServerSetState) && change.state != BERTH_SERVER_UP;
+  return ((change.fields & kServerSetState) && change.state != BERTH_SERVER_UP) ||
+         ((change.fields & kServerSetMigrate) && change.migrate);
 }
 
 }  // namespace berth

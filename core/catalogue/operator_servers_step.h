@@ -21,6 +21,9 @@ inline constexpr uint8_t kServerSetCapacity = 2;
 inline constexpr uint8_t kServerSetState = 4;
 inline constexpr uint8_t kServerSetLabels = 8;
 inline constexpr uint8_t kServerSetAll = 15;
+// Marks (or, with ServerChange::migrate false, unmarks) a server for data migration. Not one of
+// kServerSetAll: the C API sets it with berth_engine_server_migrate only.
+inline constexpr uint8_t kServerSetMigrate = 16;
 
 // One operator's change to one server: set the parts in `fields`, leave the others as they are.
 struct ServerChange {
@@ -29,6 +32,7 @@ struct ServerChange {
   double capacity = std::numeric_limits<double>::quiet_NaN();
   int32_t state = 0;
   Labels labels;
+  bool migrate = false;  // with kServerSetMigrate: mark (true) or unmark
 };
 
 // What is wrong with a change (no field, an unknown field bit, or a value operator_server_problem
@@ -37,8 +41,8 @@ std::string server_change_problem(const ServerChange& change);
 
 // A change as an intake record carries it (engine/intake.h, IntakeOp::server_set): the server id
 // in the record's stream, this payload in its tenant, the capacity in its 8-byte slot (NaN
-// without kServerSetCapacity). Payload: one byte of fields, one byte of state, then the labels as
-// format_labels writes them.
+// without kServerSetCapacity). Payload: one byte of fields, one byte of state, with
+// kServerSetMigrate one byte of mark (0 or 1), then the labels as format_labels writes them.
 std::string server_change_payload(const ServerChange& change);
 // The inverse; throws Error(BERTH_E_CORRUPT) naming the server for bytes server_change_payload
 // could not have written or a change server_change_problem refuses.
@@ -68,12 +72,14 @@ ServerStepResult step_operator_servers(const std::shared_ptr<const OperatorServe
 
 // The servers a refresh places on: the members (sorted by id), each overridden by what its
 // operator entry sets, plus every registered server without a member (capacity and state as
-// set, else 1 and up; incarnation 0, not serving: routed to, never granted). Entries of servers
+// set, else 1 and up; incarnation 0, not serving: routed to, never granted). A server marked for
+// data migration whose state would be up is draining (it takes no new stream). Entries of servers
 // neither registered nor members add nothing. Returns `members` itself when nothing applies.
 std::shared_ptr<const ServerColumns> merge_operator_servers(std::shared_ptr<const ServerColumns> members,
                                                             const OperatorServers* operators);
 
-// True when a set makes a server draining or read-only: the leader refreshes at once for it.
+// True when a set makes a server draining or read-only, or marks it for data migration: the leader
+// refreshes at once for it.
 bool server_change_stops_placement(const ServerChange& change) noexcept;
 
 }  // namespace berth

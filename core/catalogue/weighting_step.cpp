@@ -38,6 +38,10 @@ std::string fold(WeighedServer& server, const SignalReport& r, double smoothing)
   return "";
 }
 
+// A followed target must move on by more than this share of the factor in a refresh, else the
+// factor stops following it (a smoothed average reaching its level moves on by less and less).
+constexpr double kOnwardShare = 1e-4;
+
 }  // namespace
 
 WeightingOutcome weighting_step(const Weighting* base, const std::vector<SignalReport>& reports,
@@ -55,6 +59,7 @@ WeightingOutcome weighting_step(const Weighting* base, const std::vector<SignalR
     w.capacity = in.capacity[i];
     if (const WeighedServer* before = base != nullptr ? base->find(w.id) : nullptr) {
       w.factor = before->factor;
+      w.following = before->following;
       w.signals = before->signals;
       known[i] = true;
     }
@@ -95,8 +100,18 @@ WeightingOutcome weighting_step(const Weighting* base, const std::vector<SignalR
       WeighedServer& w = next->servers[i];
       const double t = std::clamp(target[i], settings.min_factor, settings.max_factor);
       // A server new to the weighting takes its target at once: nothing was placed by a factor of its own yet.
-      if (!known[i]) w.factor = t;
-      else if (std::abs(t - w.factor) > settings.hysteresis * w.factor) {
+      if (!known[i]) {
+        w.factor = t;
+        w.following = 0;
+        continue;
+      }
+      const double gap = t - w.factor;
+      const double threshold = settings.hysteresis * w.factor;
+      // A target that stopped moving on (it turned back, or stands all but still) ends the
+      // following: the factor holds where it is until the next crossing.
+      if (w.following != 0 && gap * w.following <= kOnwardShare * w.factor) w.following = 0;
+      if (w.following == 0 && std::abs(gap) > threshold) w.following = gap > 0 ? 1 : -1;
+      if (w.following != 0) {
         ++out.factors_changed;
         w.factor = t;
       }

@@ -5,8 +5,11 @@
 //   smoothing:  each signal is an EWMA, s += smoothing * (reported - s), one step per report in
 //               the order heard; a name heard for the first time starts at its value.
 //   bounds:     the weigher's target factor is clamped to [min_factor, max_factor].
-//   hysteresis: the effective factor moves to the target only when they differ by more than
-//               `hysteresis` times the effective factor, so noise moves nothing.
+//   hysteresis: the effective factor starts moving only when the target differs from it by more
+//               than `hysteresis` times the effective factor, so noise moves nothing; from then
+//               on it follows the target, in that direction, refresh after refresh, until the
+//               target stops moving on (it turns back, or moves less than 0.01% of the factor
+//               in a refresh); then it holds again until the next crossing.
 // A server new to the weighting (none in the base) starts with no signals but those reported now,
 // and takes its target at once; factor 1 (clamped to the bounds) if the weigher fails.
 #pragma once

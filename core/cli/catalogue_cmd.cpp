@@ -10,7 +10,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "catalogue/locate.h"
+#include "catalogue/placement_why.h"
 #include "common/error.h"
 #include "engine/engine.h"
 #include "tools/rules_cluster.h"
@@ -64,10 +68,36 @@ std::unique_ptr<Engine> open_reader(const tools::ClusterSource& source) {
   return engine;
 }
 
+// The [rules] file --config/--set name, compiled, or null (none, or it cannot be read or compiled:
+// then only the version's shared rules can tell which rule applied).
+std::shared_ptr<rules::RuleSet> configured_rules(const Options& options) {
+  const RulesOptions o = options.resolve().rules;
+  if (o.file.empty()) return nullptr;
+  std::ifstream in(o.file);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return nullptr;
+  try {
+    return rules::RuleSet::compile(o.file.string(), text.str(), o.limits);
+  } catch (const Error&) {
+    return nullptr;
+  }
+}
+
+std::string joined(const std::vector<std::string>& servers) {
+  std::string out;
+  for (const std::string& s : servers) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
 int run_locate(const CatalogueCommand& c) {
   tools::Cluster cluster = tools::read_backend(c.source);
   const Snapshot& s = *cluster.snapshot;
   catalogue::StreamLocation at = catalogue::locate(s, c.stream);
+  std::string rules_note;
+  std::shared_ptr<rules::RuleSet> rules = catalogue::rules_of(s, configured_rules(cluster.options), rules_note);
+  catalogue::PlacementWhy why = catalogue::explain_placement(s, c.stream, rules.get());
+  if (why.rules_note.empty()) why.rules_note = rules_note;
   if (c.json) {
     nlohmann::json reads = nlohmann::json::array();
     for (const char* r : at.read_locations) reads.push_back(r);
@@ -85,6 +115,13 @@ int run_locate(const CatalogueCommand& c) {
                         {"rules_hash", fmt::format("{:016x}", s.meta.rules_hash)}};
     if (at.source != nullptr) j["migration"] = {{"source", at.source}, {"destination", or_none(at.destination)}};
     if (at.queued) j["queued_destination"] = at.queued_destination;
+    j["why"] = {{"decision", catalogue::decision_name(why.decision)},
+                {"detail", why.detail},
+                {"rules_evaluated", why.rules_evaluated},
+                {"rule", why.rule},
+                {"allowed", why.allowed},
+                {"preferred", why.preferred},
+                {"rules_note", why.rules_note}};
     std::cout << j.dump() << std::endl;
     return 0;
   }
@@ -102,6 +139,13 @@ int run_locate(const CatalogueCommand& c) {
     std::cout << fmt::format("  queued          to {}\n", at.queued_destination.empty() ? "the policy's choice" : at.queued_destination);
   std::cout << fmt::format("  placed by       policy {} (behaviour {}){}\n", s.meta.policy, s.meta.behaviour_version,
                            s.meta.rules_hash != 0 ? fmt::format(", rules {:016x}", s.meta.rules_hash) : "");
+  std::cout << fmt::format("  decision        {}: {}\n", catalogue::decision_name(why.decision), why.detail);
+  if (why.rules_evaluated)
+    std::cout << fmt::format("  rule            {}: {}{}\n", why.rule.empty() ? "none narrowed its servers" : why.rule,
+                             why.allowed.empty() ? "every server allowed" : "allowed " + joined(why.allowed),
+                             why.preferred.empty() ? "" : "; preferred " + joined(why.preferred));
+  else
+    std::cout << fmt::format("  rule            not evaluated: {}\n", why.rules_note);
   return 0;
 }
 

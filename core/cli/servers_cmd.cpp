@@ -209,6 +209,45 @@ int change_server(const Source& source, const ServerCommand& cmd) {
   return 1;
 }
 
+// `berth server migrate ID [--cancel]`: marks a server for data migration (or clears the mark),
+// with what the served version says it takes first.
+int migrate_server(const Source& source, const std::string& id, bool cancel, bool apply) {
+  auto engine = open_engine(source);
+  auto s = engine->snapshot();
+  catalogue::EvacuationPlan plan = engine->migrate_server(id, !cancel, /*check_only=*/true);
+  std::cout << fmt::format("server '{}' (against version {}): {}\n", id, s->meta.version,
+                           cancel ? "clear the mark for data migration (its streams stay where they are)"
+                                  : "mark for data migration (draining: it takes no new stream)");
+  std::cout << fmt::format("  streams written there: {}; migrating out now: {}\n", plan.streams, plan.migrating_out);
+  if (!cancel) {
+    std::cout << fmt::format("  bounds (this configuration; the leader's govern): catalogue.max_migrations {}, "
+                             "max_migrations_per_server {}, with {} server(s) marked: at most {} start per refresh\n",
+                             plan.max_migrations, plan.max_migrations_per_server, plan.marked_servers, plan.per_refresh);
+    std::cout << fmt::format("  at least {} leader refreshes, each after the copies of the last are reported done\n",
+                             plan.refreshes);
+  }
+  if (!apply) {
+    std::cout << "dry run: nothing changed; add --apply (or --yes) to make the change\n";
+    return 0;
+  }
+  engine->migrate_server(id, !cancel);
+  engine->flush();
+  const auto deadline = Clock::now() + timeout_of(source);
+  const uint64_t from = s->meta.version;
+  while (Clock::now() < deadline) {
+    auto v = engine->snapshot();
+    const OperatorServer* o = v->operator_servers ? v->operator_servers->find(id) : nullptr;
+    if (v->meta.version > from && (o != nullptr && o->migrate) == !cancel) {
+      std::cout << fmt::format("applied: version {} shows the change\n", v->meta.version);
+      return 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::cerr << fmt::format("berth: server '{}': the change was sent, but no version showed it within {} s (is a leader "
+                           "running?)\n", id, source.timeout_s);
+  return 1;
+}
+
 void add_source_options(CLI::App* cmd, Source& source) {
   cmd->add_option("--config", source.config, "TOML file naming the backend");
   cmd->add_option("--set", source.settings, "Override one setting: section.key=value (repeatable)");
@@ -270,6 +309,16 @@ void add_servers_commands(CLI::App& app) {
       run(app, [&] { return change_server(*source, *cmd); });
     });
   }
+  auto cancel = std::make_shared<bool>(false);
+  CLI::App* migrate = server->add_subcommand(
+      "migrate", "Mark a server for data migration: the leader migrates its streams out within [catalogue]'s bounds");
+  migrate->add_option("ID", cmd->id, "The server id")->required();
+  migrate->add_flag("--cancel", *cancel, "Clear the mark: streams not yet migrating stay, the server takes streams again");
+  migrate->add_flag("--apply,--yes", cmd->apply, "Make the change (else only print it)");
+  add_source_options(migrate, *source);
+  migrate->callback([&app, source, cmd, cancel] {
+    run(app, [&] { return migrate_server(*source, cmd->id, *cancel, cmd->apply); });
+  });
 }
 
 }  // namespace berth::cli

@@ -1,6 +1,6 @@
-// `berth servers` and `berth server add|set|drain|seal|remove` (docs/catalogue.md, "Servers an
-// operator manages"): list the servers a backend serves, and change what an operator sets on
-// one, printing the change first and making it only with --apply (or --yes).
+// `berth servers` and `berth server add|set|drain|seal|remove|migrate` (docs/catalogue.md,
+// "Servers an operator manages"): list the servers a backend serves, and change what an operator
+// sets on one, printing the change first and making it only with --apply (or --yes).
 #pragma once
 
 #include <CLI/CLI.hpp>

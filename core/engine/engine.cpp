@@ -543,7 +543,8 @@ RefreshResult Engine::build_refresh(uint64_t epoch) {
   std::shared_ptr<const Weighting> weighting;
   std::shared_ptr<const ServerColumns> servers =
       weigh_servers(base.get(), merge_operator_servers(members_as_servers(), operators.get()), weighting);
-  RefreshResult result = refresh_with_rules(base.get(), std::move(servers), std::move(meta), !stale && !holderless);
+  RefreshResult result =
+      refresh_with_rules(base.get(), std::move(servers), std::move(meta), !stale && !holderless, operators.get());
   result.snapshot->operator_servers = std::move(operators);
   result.snapshot->weighting = std::move(weighting);
   return result;
@@ -630,8 +631,12 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
     throw e;
   };
   bool published = false;  // from then on the pending records are in a version: never failed()
+  auto build_once = [&] {
+    refused_in_build_ = 0;
+    return build();
+  };
   try {
-    RefreshResult result = build();
+    RefreshResult result = build_once();
     if (!result.snapshot) return;
     // A newer version was served while this one was built (another node published it): build
     // again on top of it, a few times, rather than publish a version below the one served.
@@ -640,7 +645,7 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
         throw Error(BERTH_E_STATE, fmt::format("node {}: version {} overtaken by served version {} {} times while "
                                                "building on it; another node publishes",
                                                node_id_, result.snapshot->meta.version, versions_.served(), again));
-      result = build();
+      result = build_once();
       if (!result.snapshot) return;
     }
     const uint64_t version = result.snapshot->meta.version;
@@ -656,6 +661,10 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
     } catch (...) {
       wake(BERTH_CHANGED_SNAPSHOT);  // whoever published this version (this node included), fetch it
       throw;
+    }
+    if (refused_in_build_ != 0) {
+      std::lock_guard lock(counters_mutex_);
+      counters_.intake_rejected += refused_in_build_;
     }
     try {
       install(result.snapshot);

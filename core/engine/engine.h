@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "catalogue/operator_servers_step.h"
+#include "catalogue/evacuation.h"
 #include "catalogue/locate.h"
 #include "config/options.h"
 #include "engine/follower.h"
@@ -116,6 +117,11 @@ class Engine {
   // Removes the stream (as remove_stream) and lists every location it had to purge.
   void delete_stream(std::string_view stream, bool check_only = false);
   void purged(std::string_view stream, std::string_view server);
+  // Marks `server` for data migration (`mark`), or clears the mark: the leader migrates its streams
+  // out where the policy puts them, within [catalogue]'s bounds, and it takes no new stream. Checked
+  // here (BERTH_E_NOT_FOUND: not in the served version; BERTH_E_STATE: read-only, marked already,
+  // or not marked to clear); `check_only`: nothing sent. Returns what the served version says of it.
+  catalogue::EvacuationPlan migrate_server(std::string_view server, bool mark, bool check_only = false);
   // --- end of the catalogue's block
 
   void refresh();  // leader only; throws Error(BERTH_E_STATE) on a follower
@@ -182,9 +188,10 @@ class Engine {
   void install_latest();
   RefreshResult build_refresh(uint64_t epoch);
   // compute_refresh on `base` with `servers`, under the shared rules or the [rules] file
-  // (engine_rules.cpp); requires refresh_mutex_.
+  // (engine_rules.cpp); requires refresh_mutex_. `operators`: the next version's operator entries
+  // (servers marked for data migration).
   RefreshResult refresh_with_rules(const Snapshot* base, std::shared_ptr<const ServerColumns> servers, Provenance meta,
-                                   bool grant);
+                                   bool grant, const OperatorServers* operators = nullptr);
   void publish_locked(const Snapshot& snapshot, uint64_t epoch, bool& published);  // refresh's publication
   void deposed_locked(uint64_t epoch);
   void install(std::shared_ptr<const Snapshot> snapshot);
@@ -218,6 +225,10 @@ class Engine {
   std::optional<OwnerDefaults> own_defaults_;            // policy_'s, when it has default owners
   std::unique_ptr<rules::RulesSource> rules_;  // [rules] file; null without one
   SharedRulesStep shared_rules_{options_.rules.limits};  // under refresh_mutex_
+  // Intake records the steps of the refresh being built refused (operator, rules, signal records):
+  // counted in intake_rejected once that refresh is published, so a rebuilt or retried refresh
+  // counts each once. Requires refresh_mutex_.
+  uint64_t refused_in_build_ = 0;
   uint64_t file_ignored_warned_ = 0;  // the shared rules version the warning about the file named
   // Shared with every snapshot: a server id handed out stays valid while anything holds either.
   std::shared_ptr<ServerNames> names_ = std::make_shared<ServerNames>();

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "engine/catalogue_step.h"
 #include "engine/engine.h"
 #include "snapshot/catalogue_entries.h"
 
@@ -111,6 +112,36 @@ void Engine::purged(std::string_view stream, std::string_view server) {
     throw Error(BERTH_E_STATE, fmt::format("purged: no purge of stream '{}' at server '{}' is outstanding in version {}",
                                            cut(stream), cut(server), s->meta.version));
   record_intake(IntakeOp::purged, stream, server, kNaN);
+}
+
+catalogue::EvacuationPlan Engine::migrate_server(std::string_view server, bool mark, bool check_only) {
+  check_id(server, "server");
+  std::shared_ptr<const Snapshot> s = served(cell_.shared());
+  const uint64_t v = s->meta.version;
+  const uint32_t index = catalogue::server_of(*s, server);
+  catalogue::EvacuationPlan plan = catalogue::evacuation_plan(*s, server, catalogue_settings(options_.catalogue));
+  if (mark) {
+    if (index == BERTH_NO_SERVER)
+      throw Error(BERTH_E_NOT_FOUND, fmt::format("migrate_server: server '{}' is not in version {}", cut(server), v));
+    if (plan.marked)
+      throw Error(BERTH_E_STATE,
+                  fmt::format("migrate_server: server '{}' is marked for data migration already (version {})", cut(server), v));
+    const OperatorServer* entry = s->operator_servers ? s->operator_servers->find(server) : nullptr;
+    if (s->servers->state[index] == BERTH_SERVER_READ_ONLY || (entry && entry->state == BERTH_SERVER_READ_ONLY))
+      throw Error(BERTH_E_STATE, fmt::format("migrate_server: server '{}' is read-only (version {}): its streams move at once "
+                                             "and it stays their read location; set it up or draining to migrate them out",
+                                             cut(server), v));
+  } else if (!plan.marked) {
+    throw Error(BERTH_E_STATE,
+                fmt::format("migrate_server: server '{}' is not marked for data migration (version {})", cut(server), v));
+  }
+  if (check_only) return plan;
+  ServerChange change;
+  change.id = std::string(server);
+  change.fields = kServerSetMigrate;
+  change.migrate = mark;
+  set_server(change);
+  return plan;
 }
 
 }  // namespace berth

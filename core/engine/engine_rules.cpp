@@ -66,12 +66,14 @@ uint64_t Engine::wait_rules(uint64_t hash, std::chrono::milliseconds timeout) {
 }
 
 RefreshResult Engine::refresh_with_rules(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
-                                         Provenance meta, bool grant) {
+                                         Provenance meta, bool grant, const OperatorServers* operators) {
   SharedRulesOutcome outcome;
+  catalogue::Settings catalogue = catalogue_settings(options_.catalogue);
+  catalogue.migrate_out = catalogue::marked_for_migration(operators);
   RulesStep step = shared_rules_.prepare(base, intake_->pending().catalogue(), rules_.get(), outcome);
   RefreshResult result =
       compute_refresh_step(base, std::move(servers), intake_->pending(), *appraiser_, *policy_, std::move(meta), names_,
-                           step, options_.ownership.soft_handoff, grant, catalogue_settings(options_.catalogue));
+                           step, options_.ownership.soft_handoff, grant, catalogue);
   result.snapshot->shared_rules = outcome.next;
   if (outcome.accepted)
     logger().info("berth node {}: shared rules version {} (hash {:016x}) in force from version {}", node_id_,
@@ -82,10 +84,7 @@ RefreshResult Engine::refresh_with_rules(const Snapshot* base, std::shared_ptr<c
                   "every node",
                   node_id_, options_.rules.file.string(), outcome.next->version, outcome.next->hash);
   }
-  if (outcome.malformed != 0) {
-    std::lock_guard lock(counters_mutex_);
-    counters_.intake_rejected += outcome.malformed;
-  }
+  refused_in_build_ += outcome.malformed;
   return result;
 }
 

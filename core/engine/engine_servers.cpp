@@ -52,10 +52,7 @@ std::shared_ptr<const OperatorServers> Engine::next_operator_servers(const Snaps
   ServerStepResult step = step_operator_servers(base ? base->operator_servers : nullptr, records);
   for (const std::string& why : step.rejections) logger().warn("berth node {}: operator change refused: {}", node_id_, why);
   for (const std::string& note : step.notes) logger().info("berth node {}: {}", node_id_, note);
-  if (step.rejected != 0) {
-    std::lock_guard lock(counters_mutex_);
-    counters_.intake_rejected += step.rejected;
-  }
+  refused_in_build_ += step.rejected;
   return step.next;
 }
 

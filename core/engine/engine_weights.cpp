@@ -61,10 +61,7 @@ std::shared_ptr<const ServerColumns> Engine::weigh_servers(const Snapshot* base,
     logger().warn("berth node {}: {}: refused", node_id_, out.rejected[k]);
   if (out.rejected.size() > kRejectionsLogged)
     logger().warn("berth node {}: {} more signal reports refused", node_id_, out.rejected.size() - kRejectionsLogged);
-  if (!out.rejected.empty()) {
-    std::lock_guard lock(counters_mutex_);
-    counters_.intake_rejected += out.rejected.size();
-  }
+  refused_in_build_ += out.rejected.size();
   if (!out.weigher_failure.empty())
     logger().warn("berth node {}: the weights stay as they were: {}", node_id_, out.weigher_failure);
   next = std::move(out.weighting);

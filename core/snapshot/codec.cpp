@@ -89,6 +89,7 @@ void encode_operator_servers(schema::Snapshot::Builder root, const Snapshot& s) 
     if (o.state) out[k].setState(to_schema(*o.state));
     out[k].setHasLabels(o.labels.has_value());
     if (o.labels) set_labels(out[k], *o.labels);
+    out[k].setMigrate(o.migrate);
   }
 }
 
@@ -112,6 +113,7 @@ void decode_operator_servers(Snapshot& s, schema::Snapshot::Reader root) {
       o.state = from_schema(state);
     }
     if (in.getHasLabels()) o.labels = get_labels(in, o.id);
+    o.migrate = in.getMigrate();
     if (std::string problem = operator_server_problem(o); !problem.empty())
       throw Error(BERTH_E_CORRUPT, where + ": " + problem);
     if (o.empty()) throw Error(BERTH_E_CORRUPT, where + " sets nothing");

@@ -24,9 +24,12 @@ struct OperatorServer {
   std::optional<double> capacity;  // finite and > 0
   std::optional<int32_t> state;    // BERTH_SERVER_UP, _DRAINING or _READ_ONLY
   std::optional<Labels> labels;    // as parse_labels gives them (sorted, unique keys)
+  // Marked for data migration: the leader migrates its streams out within the catalogue's bounds
+  // and it takes no new stream (catalogue/migrations.h, Settings::migrate_out).
+  bool migrate = false;
 
   // Nothing set at all: such an entry is dropped rather than kept.
-  bool empty() const noexcept { return !registered && !capacity && !state && !labels; }
+  bool empty() const noexcept { return !registered && !capacity && !state && !labels && !migrate; }
   friend bool operator==(const OperatorServer&, const OperatorServer&) = default;
 };
 

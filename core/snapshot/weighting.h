@@ -28,6 +28,9 @@ struct WeighedServer {
   std::string id;
   double capacity = 1;          // configured, > 0
   double factor = 1;            // effective, > 0 and finite
+  // The factor follows its target since the target crossed the hysteresis: +1 up, -1 down; 0
+  // holding (catalogue/weighting_step.h).
+  int8_t following = 0;
   std::vector<Signal> signals;  // smoothed; names ascending, distinct
 
   const Signal* signal(std::string_view name) const noexcept;

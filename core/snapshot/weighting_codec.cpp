@@ -31,6 +31,7 @@ void encode_weighting(schema::Snapshot::Builder root, const Weighting& weighting
     set_text(srv.initId(static_cast<unsigned>(w.id.size())), w.id);
     srv.setCapacity(w.capacity);
     srv.setFactor(w.factor);
+    srv.setFollowing(w.following);
     auto signals = srv.initSignals(static_cast<unsigned>(w.signals.size()));
     for (unsigned k = 0; k < w.signals.size(); ++k) {
       set_text(signals[k].initName(static_cast<unsigned>(w.signals[k].name.size())), w.signals[k].name);
@@ -64,6 +65,9 @@ std::shared_ptr<const Weighting> decode_weighting(schema::Snapshot::Reader root,
     w.factor = srv.getFactor();
     if (!positive(w.capacity)) corrupt(where + " ('" + w.id.substr(0, 64) + "') has capacity " + std::to_string(w.capacity));
     if (!positive(w.factor)) corrupt(where + " ('" + w.id.substr(0, 64) + "') has factor " + std::to_string(w.factor));
+    w.following = srv.getFollowing();
+    if (w.following < -1 || w.following > 1)
+      corrupt(where + " ('" + w.id.substr(0, 64) + "') follows in direction " + std::to_string(w.following));
     auto signals = srv.getSignals();
     if (signals.size() > kMaxSignalsPerServer)
       corrupt(where + " has " + std::to_string(signals.size()) + " signals, more than " + std::to_string(kMaxSignalsPerServer));

@@ -23,6 +23,7 @@ std::shared_ptr<const Weighting> weighting_of(const ServerColumns& servers) {
     s.id = std::string(servers.ids.at(i));
     s.capacity = 1.0 + i;
     s.factor = 0.5 + 0.25 * i;
+    s.following = static_cast<int8_t>(static_cast<int>(i % 3) - 1);
     if (i % 2 == 0) s.signals = {{"cpu_load", 0.125 * i}, {"free_capacity", 0.75}};
     w->servers.push_back(std::move(s));
   }
@@ -36,6 +37,7 @@ void expect_same(const Weighting& a, const Weighting& b) {
     EXPECT_EQ(a.servers[i].id, b.servers[i].id);
     EXPECT_EQ(a.servers[i].capacity, b.servers[i].capacity);
     EXPECT_EQ(a.servers[i].factor, b.servers[i].factor);
+    EXPECT_EQ(a.servers[i].following, b.servers[i].following);
     ASSERT_EQ(a.servers[i].signals.size(), b.servers[i].signals.size());
     for (size_t k = 0; k < a.servers[i].signals.size(); ++k) {
       EXPECT_EQ(a.servers[i].signals[k].name, b.servers[i].signals[k].name);
@@ -90,6 +92,7 @@ TEST(WeightingCodec, BytesNoLeaderWritesAreRefusedSayingWhatAndWhere) {
   using Edit = std::function<void(schema::Weighting::Builder)>;
   const std::vector<std::pair<Edit, std::string>> cases = {
       {[](auto w) { w.getServers()[1].setFactor(0); }, "server #1 ('srv-1001') has factor 0"},
+      {[](auto w) { w.getServers()[1].setFollowing(2); }, "server #1 ('srv-1001') follows in direction 2"},
       {[](auto w) { w.getServers()[2].setFactor(std::numeric_limits<double>::quiet_NaN()); }, "server #2"},
       {[](auto w) { w.getServers()[0].setCapacity(-1); }, "server #0 ('srv-1000') has capacity"},
       {[](auto w) { w.getServers()[0].setId("srv-9999"); }, "server #0 is 'srv-9999', the version's is 'srv-1000'"},

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <random>
@@ -143,10 +144,17 @@ TEST_F(DynamicWeights, ASustainedDoubleCpuLoadMovesLoadAwayWithinTheMoveBudget) 
   }
   const WeighedServer* weighed = previous->weighting->find(hot);
   ASSERT_NE(weighed, nullptr);
-  // The hysteresis takes the factor to its target once they are 15% apart (about 0.84 here, the
-  // target going on to 0.77): the server's share follows its factor.
+  // Once the target is 15% off the factor follows it all the way (2 / (1 + 2 cpu) with the
+  // smoothed cpu, about 0.77 after 60 refreshes): the server's share follows its factor.
+  const Signal* cpu_load = weighed->signal("cpu_load");
+  ASSERT_NE(cpu_load, nullptr);
+  const double target = 2.0 / (1.0 + 2.0 * cpu_load->value);
+  EXPECT_LT(std::abs(weighed->factor - target), 0.01 * target) << "factor " << weighed->factor << ", target " << target;
   EXPECT_LT(weighed->factor, 0.9 * previous->weighting->find(server(0))->factor);
   EXPECT_LT(share_of(*previous, hot), 0.9 * share_before);
+  std::printf("2x cpu on %s: factor %.3f (target %.3f), share %.2f%% -> %.2f%%, %llu streams moved\n", hot.c_str(),
+              weighed->factor, target, 100 * share_before, 100 * share_of(*previous, hot),
+              static_cast<unsigned long long>(total_moved));
   EXPECT_GT(total_moved, kMaxMoves);  // more than one refresh's budget: the budget held each back
 }
 

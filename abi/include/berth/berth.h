@@ -558,6 +558,70 @@ int32_t berth_snapshot_server_weight(const berth_snapshot *snapshot, uint32_t in
 int32_t berth_snapshot_server_signal(const berth_snapshot *snapshot, uint32_t index, uint32_t k,
                                      const char **out_name, double *out_value, berth_error **err);
 
+/* --- the rest of the catalogue: servers migrated out, locate's why (API 1.7) --- */
+
+/* berth_server_entry.fields: the server is marked for data migration. Set or cleared with
+   berth_engine_server_migrate only; berth_engine_server_set refuses the bit. */
+#define BERTH_SERVER_SET_MIGRATE 16u
+
+/* What marking a server for data migration means against the snapshot an engine serves. */
+typedef struct berth_server_migration {
+  uint32_t struct_size;               /* set by the caller; fields past it are not written */
+  int32_t marked;                     /* 1: the snapshot shows the server marked already */
+  uint64_t streams;                   /* written there now, not migrating out yet */
+  uint64_t migrating_out;             /* running migrations with the server as source */
+  uint32_t max_migrations;            /* catalogue.max_migrations */
+  uint32_t max_migrations_per_server; /* catalogue.max_migrations_per_server */
+  uint32_t per_refresh;               /* migrations the bounds let start in one refresh, at most */
+  uint32_t reserved;
+  uint64_t refreshes;                 /* the fewest leader refreshes that see every stream out */
+} berth_server_migration;
+
+/* Marks `server_id` for data migration (mark 1) or clears the mark (mark 0), from any node: the
+   leader migrates its streams out (COPY_IN on the destinations' catalogue feeds, each ended by
+   berth_migration_done), letting the policy choose each destination, never past
+   catalogue.max_migrations, max_migrations_per_server or migration_interval; meanwhile the server
+   is draining (it takes no new stream), and once empty it stays, empty, until the mark is
+   cleared. Checked first against the served snapshot: BERTH_E_NOT_FOUND for a server not in it,
+   BERTH_E_STATE for a read-only server, one marked already, or a mark to clear that is not there.
+   check_only 1: the checks only, nothing sent. `out` (may be NULL): the snapshot's figures. */
+int32_t berth_engine_server_migrate(berth_engine *engine, const char *server_id, int32_t mark, int32_t check_only,
+                                    berth_server_migration *out, berth_error **err);
+
+/* Why a stream is where it is, as far as the served version tells it (docs/catalogue.md). */
+#define BERTH_WHY_UNKNOWN 0          /* not in the assignment: where a lookup of it would go */
+#define BERTH_WHY_DELETED 1          /* deleting: its locations are to purge */
+#define BERTH_WHY_PLACED 2           /* where a new stream of that id is placed now */
+#define BERTH_WHY_KEPT 3             /* elsewhere: kept where it was (sticky), or balanced there */
+#define BERTH_WHY_PINNED 4           /* the rules allow one server only */
+#define BERTH_WHY_MIGRATING 5        /* an operator's migration runs, or finished within the interval */
+#define BERTH_WHY_MIGRATING_OUT 6    /* its server is marked for data migration */
+#define BERTH_WHY_QUEUED 7           /* a migration waits for a concurrency bound */
+#define BERTH_WHY_MOVED_OFF_SEALED 8 /* moved off a read-only server, still read there */
+#define BERTH_WHY_HANDING_OFF 9      /* moved; its last holder hands it off */
+
+typedef struct berth_placement_why {
+  uint32_t struct_size;            /* set by the caller; fields past it are not written */
+  int32_t decision;                /* BERTH_WHY_* */
+  uint64_t version;                /* of the snapshot that answered */
+  const char *detail;              /* one sentence naming the servers involved */
+  int32_t rules_evaluated;         /* 1: the rules were evaluated for this stream alone */
+  uint32_t allowed_count;          /* 0: the rules leave every server */
+  const char *rule;                /* "script:line" of the rule that set its servers; "" none */
+  const char *const *allowed;      /* allowed_count server ids */
+  const char *const *preferred;    /* preferred_count server ids */
+  uint32_t preferred_count;
+  uint32_t reserved;
+  const char *rules_note;          /* why the rules were not evaluated, or their first problem; "" */
+} berth_placement_why;
+
+/* Why `stream` is where the served snapshot puts it: the policy's decision as far as the version
+   tells it, and the rule that set its servers (the version's shared rules, evaluated for this
+   stream alone; a leader's [rules] file is not known here). Strings stay valid until the next
+   berth_locate_why on the same thread. BERTH_E_UNAVAILABLE before the first snapshot. */
+int32_t berth_locate_why(berth_engine *engine, const char *stream, size_t stream_len, berth_placement_why *out,
+                         berth_error **err);
+
 #ifdef __cplusplus
 }
 #endif
