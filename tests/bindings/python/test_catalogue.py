@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import re
 import subprocess
 import threading
 import time
@@ -267,6 +268,31 @@ def test_a_reported_signal_shows_in_the_snapshots_weights_with_a_weigher():
         until(lambda: served(plain) and plain.snapshot().server_count == 1, "the server is placed")
         assert plain.snapshot().weigher is None
         assert plain.snapshot().weights()["a"].factor == 1.0
+
+
+@pytest.mark.parametrize("labels, message", [
+    ({"zone": "a,ssd"}, "label 'zone'='a,ssd': ',' is not allowed in a value"),
+    ({"zone=a": None}, "label 'zone=a': ',' and '=' are not allowed in a key"),
+    ({"zone,ssd": "a"}, "label 'zone,ssd': ',' and '=' are not allowed in a key"),
+    ({"": "a"}, "label ''='a': empty key"),
+    ({"zone": "a=b"}, "label 'zone=a=b': '=' is not allowed in a value"),  # the C API's own check
+])
+def test_labels_from_a_map_that_would_join_into_other_labels_are_refused_naming_the_label(pair, labels, message):
+    leader, _ = pair
+    with pytest.raises(berth.InvalidArgumentError, match=re.escape(message)):
+        leader.set_server("store-5", register=True, labels=labels)
+    with pytest.raises(berth.InvalidArgumentError, match=re.escape(message)):
+        leader.join("store-5", labels=labels)
+
+
+def test_an_empty_label_value_is_a_bare_tag_as_none_is(pair):
+    leader, follower = pair
+    assert berth.servers.labels_text({"zone": "a", "ssd": "", "fast": None}) == "zone=a,ssd,fast"
+    follower.set_server("store-7", register=True, labels={"zone": "a", "ssd": "", "fast": None})
+    entry = until(lambda: next((e for e in leader.snapshot().operator_servers() if e.id == "store-7"), None),
+                  "store-7 reaches the leader")
+    assert entry.labels == {"fast": None, "ssd": None, "zone": "a"}
+    leader.join("store-8", labels={"ssd": ""})  # "ssd=" would be refused by the C API
 
 
 def test_bad_arguments_raise_before_the_call_with_the_right_type(pair):

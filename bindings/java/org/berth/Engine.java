@@ -226,11 +226,13 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** The same with labels as a map; a null value is a bare tag. */
+  /**
+   * The same with labels as a map: a null or "" value is a bare tag (parsed labels give "" for a
+   * tag). A null, empty or ',' / '=' holding key, or a value holding ',', throws
+   * {@link InvalidArgumentException} naming the label.
+   */
   public void join(String serverId, double capacity, Map<String, String> labels) {
-    StringBuilder text = new StringBuilder();
-    labels.forEach((k, v) -> text.append(text.length() == 0 ? "" : ",").append(k).append(v == null ? "" : "=" + v));
-    join(serverId, capacity, text.toString());
+    join(serverId, capacity, Args.labelsText(labels));
   }
 
   public void leave(String serverId) {

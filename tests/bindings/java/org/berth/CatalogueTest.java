@@ -10,6 +10,7 @@ import static org.junit.Assert.fail;
 
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -93,6 +94,47 @@ public class CatalogueTest {
     try (Snapshot s = engine.snapshot()) {
       return s.operatorServers().stream().filter(e -> e.id().equals(id)).findFirst();
     }
+  }
+
+  private static Map<String, String> labels(String key, String value) {
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put(key, value);
+    return out;
+  }
+
+  @Test
+  public void labelsFromAMapThatWouldJoinIntoOtherLabelsAreRefusedNamingTheLabel() {
+    Map<Map<String, String>, String> refused = new LinkedHashMap<>();
+    refused.put(labels("zone", "a,ssd"), "label 'zone'='a,ssd': ',' is not allowed in a value");
+    refused.put(labels("zone=a", null), "label 'zone=a': ',' and '=' are not allowed in a key");
+    refused.put(labels("zone,ssd", "a"), "label 'zone,ssd': ',' and '=' are not allowed in a key");
+    refused.put(labels("", "a"), "label ''='a': empty key");
+    refused.put(labels(null, "a"), "label 'null'='a': empty key");
+    refused.forEach((map, message) -> {
+      InvalidArgumentException set = assertThrows(InvalidArgumentException.class,
+          () -> ServerChange.of("store-5").register().labels(map));
+      assertEquals(message, set.getMessage());
+      InvalidArgumentException join = assertThrows(InvalidArgumentException.class,
+          () -> leader.join("store-5", 1.0, map));
+      assertEquals(message, join.getMessage());
+    });
+    // '=' in a value is the C API's own refusal.
+    InvalidArgumentException equals = assertThrows(InvalidArgumentException.class,
+        () -> leader.join("store-5", 1.0, Map.of("zone", "a=b")));
+    assertTrue(equals.getMessage(), equals.getMessage().contains("label 'zone=a=b': '=' is not allowed in a value"));
+  }
+
+  @Test
+  public void anEmptyOrNullLabelValueIsABareTagReadBackAsEmpty() throws InterruptedException {
+    Map<String, String> sent = new LinkedHashMap<>();
+    sent.put("zone", "a");
+    sent.put("ssd", "");
+    sent.put("fast", null);
+    assertEquals("zone=a,ssd,fast", Args.labelsText(sent));
+    follower.setServer(ServerChange.of("store-7").register().labels(sent));
+    ServerEntry entry = until("store-7 reaches the leader", () -> operatorEntry(leader, "store-7").orElse(null));
+    assertEquals(Map.of("zone", "a", "ssd", "", "fast", ""), entry.labels().get());
+    leader.join("store-8", 1.0, Map.of("ssd", "")); // "ssd=" would be refused by the C API
   }
 
   @Test
