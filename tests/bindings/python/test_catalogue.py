@@ -295,6 +295,37 @@ def test_an_empty_label_value_is_a_bare_tag_as_none_is(pair):
     leader.join("store-8", labels={"ssd": ""})  # "ssd=" would be refused by the C API
 
 
+def test_other_threads_run_while_a_push_compiles_and_checks_its_script(pair):
+    """The push runs its script up to the instruction limit (milliseconds of Lua) without the GIL:
+    a thread waking every millisecond wakes several times during each push. Holding the GIL, it
+    could wake at most about once per push (between two pushes)."""
+    leader, _ = pair
+    script = "for i = 1, 100000000 do end\n"  # ends at the instruction limit, refused
+    wakeups = [0]
+    stop = threading.Event()
+
+    def wake() -> None:
+        while not stop.is_set():
+            time.sleep(0.001)
+            wakeups[0] += 1
+
+    waker = threading.Thread(target=wake)
+    waker.start()
+    pushes, during, spent = 20, 0, 0.0
+    try:
+        for _ in range(pushes):
+            before, started = wakeups[0], time.monotonic()
+            with pytest.raises(berth.ConfigError, match="instruction limit"):
+                leader.push_rules(script)
+            spent += time.monotonic() - started
+            during += wakeups[0] - before
+    finally:
+        stop.set()
+        waker.join(30.0)
+    print(f"{during} wakeups during {pushes} pushes taking {spent * 1000:.1f} ms")
+    assert during >= 3 * pushes, f"{during} wakeups during {pushes} pushes ({spent * 1000:.1f} ms)"
+
+
 def test_bad_arguments_raise_before_the_call_with_the_right_type(pair):
     leader, _ = pair
     with pytest.raises(berth.InvalidArgumentError, match="server id is empty"):
