@@ -15,6 +15,10 @@ BERTH_JAVA_HANDLE(berth_catalogue_feed)
 %apply double *OUTPUT { double *out_configured_capacity, double *out_factor, double *out_value };
 %apply unsigned int *OUTPUT { uint32_t *out_signal_count };
 BERTH_PY_NOGIL(berth_catalogue_poll)
+/* Compiles and checks the Lua script. The script's bytes are borrowed from the str/bytes argument,
+   which the call's argument tuple keeps alive and which cannot change (both types are immutable),
+   as for berth_ownership_release_stream. */
+BERTH_PY_NOGIL(berth_engine_rules_push)
 BERTH_PY_NOGIL(berth_engine_rules_wait)
 BERTH_PY_NOGIL(berth_bind_server_set)
 BERTH_PY_NOGIL(berth_engine_server_remove)

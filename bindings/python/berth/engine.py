@@ -16,7 +16,7 @@ from . import berth_swig as _swig
 from .catalogue import EngineCatalogue
 from .errors import StateError
 from .rules import EngineRules, SnapshotRules
-from .servers import EngineServers, SnapshotServers
+from .servers import EngineServers, SnapshotServers, labels_text
 
 if TYPE_CHECKING:
     from .events import Events
@@ -263,13 +263,12 @@ class Engine(EngineServers, EngineCatalogue, EngineRules):
     def join(self, server_id: str, capacity: float = 1.0,
              labels: str | Mapping[str, str | None] | None = None) -> None:
         """Registers a server while this engine is open. ``labels`` (for rules): "zone=a,ssd" or
-        ``{"zone": "a", "ssd": None}`` (None: a bare tag). Joining again replaces them."""
+        ``{"zone": "a", "ssd": None}`` (None or "": a bare tag; see :func:`berth.servers.labels_text`).
+        Joining again replaces them."""
         if labels is None:
             _c.berth_engine_join(self._h(), server_id, float(capacity))
             return
-        if not isinstance(labels, str):
-            labels = ",".join(k if v is None else f"{k}={v}" for k, v in labels.items())
-        _c.berth_engine_join_labeled(self._h(), server_id, float(capacity), labels)
+        _c.berth_engine_join_labeled(self._h(), server_id, float(capacity), labels_text(labels))
 
     def leave(self, server_id: str) -> None:
         _c.berth_engine_leave(self._h(), server_id)

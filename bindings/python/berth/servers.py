@@ -46,7 +46,12 @@ Labels = Mapping[str, Optional[str]]
 
 
 def labels_text(labels: "str | Labels") -> str:
-    """``{"zone": "a", "ssd": None}`` -> "zone=a,ssd" (None: a bare tag); a str passes as is."""
+    """``{"zone": "a", "ssd": None}`` -> "zone=a,ssd"; a str passes as is.
+
+    A value of None or "" is a bare tag (the C API keeps a tag as an empty value, and refuses
+    "key="). A key holding ',' or '=', an empty key, or a value holding ',' would read back as
+    other labels once joined: InvalidArgumentError names that label. The C API checks the rest
+    (allowed characters, lengths)."""
     if isinstance(labels, str):
         return labels
     if not isinstance(labels, Mapping):
@@ -55,12 +60,18 @@ def labels_text(labels: "str | Labels") -> str:
     for key, value in labels.items():
         if not isinstance(key, str) or not (value is None or isinstance(value, str)):
             raise TypeError(f"label {key!r}: keys and values must be str (a value may be None)")
-        parts.append(key if value is None else f"{key}={value}")
+        if not key:
+            raise InvalidArgumentError(f"label {key!r}={value!r}: empty key")
+        if "," in key or "=" in key:
+            raise InvalidArgumentError(f"label {key!r}: ',' and '=' are not allowed in a key")
+        if value is not None and "," in value:
+            raise InvalidArgumentError(f"label {key!r}={value!r}: ',' is not allowed in a value")
+        parts.append(key if not value else f"{key}={value}")
     return ",".join(parts)
 
 
 def parse_labels(text: str | None) -> dict[str, str | None] | None:
-    """"zone=a,ssd" -> ``{"zone": "a", "ssd": None}``; None stays None."""
+    """"zone=a,ssd" -> ``{"zone": "a", "ssd": None}`` (a bare tag is None); None stays None."""
     if text is None:
         return None
     out: dict[str, str | None] = {}

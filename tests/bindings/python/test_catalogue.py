@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import re
 import subprocess
 import threading
 import time
@@ -56,7 +57,7 @@ def pair():
     of tenant "tenant-x" placed."""
     cluster = f"py-catalogue-{os.getpid()}-{next(_counter)}"
     leader = berth.Engine(settings(cluster, "n0"))
-    assert leader.wait_leader(5.0)
+    assert leader.wait_leader(30.0)
     follower = berth.Engine(settings(cluster, "n1"))
     try:
         leader.join("s0")
@@ -129,11 +130,11 @@ def test_a_migration_reads_from_both_until_the_destinations_copy_is_done(pair):
         with pytest.raises(berth.StateError):
             follower.migrate("x", to=source)  # migrating already
 
-        event = feed.poll(5.0)
+        event = feed.poll(30.0)
         assert event is not None and event.kind is berth.CatalogueKind.COPY_IN
         assert (event.stream, event.source, event.attempt) == ("x", source, 0)
         follower.migration_done("x", dest, ok=False)
-        again = feed.poll(5.0)
+        again = feed.poll(30.0)
         assert again is not None and again.kind is berth.CatalogueKind.COPY_IN and again.attempt == 1
         assert leader.locate("x").status is berth.StreamStatus.MIGRATING
 
@@ -164,7 +165,7 @@ def test_a_deletion_mid_migration_purges_both_locations_and_leaves_nothing(pair)
     with follower.catalogue_feed(dest) as at_dest, follower.catalogue_feed(source) as at_source:
         leader.migrate("x", to=dest)
         until(lambda: follower.locate("x").status is berth.StreamStatus.MIGRATING, "x migrates")
-        copy = at_dest.poll(5.0)
+        copy = at_dest.poll(30.0)
         assert copy is not None and copy.kind is berth.CatalogueKind.COPY_IN
 
         follower.delete_stream("x")
@@ -178,7 +179,7 @@ def test_a_deletion_mid_migration_purges_both_locations_and_leaves_nothing(pair)
             follower.migration_done("x", dest)
 
         for feed, server in ((at_dest, dest), (at_source, source)):
-            purge = feed.poll(5.0)
+            purge = feed.poll(30.0)
             assert purge is not None and purge.kind is berth.CatalogueKind.PURGE, (server, purge)
             assert purge.stream == "x"
             follower.stream_purged("x", server)
@@ -198,7 +199,7 @@ def test_a_deletion_mid_migration_purges_both_locations_and_leaves_nothing(pair)
 def test_rules_round_trip_and_a_bad_script_leaves_the_old_rules():
     cluster = f"py-catalogue-rules-{os.getpid()}-{next(_counter)}"
     with berth.Engine(settings(cluster, "n0")) as leader, berth.Engine(settings(cluster, "n1")) as follower:
-        assert leader.wait_leader(5.0)
+        assert leader.wait_leader(30.0)
         leader.join("srv-a", labels={"zone": "a"})
         follower.join("srv-b", labels={"zone": "b"})
         for i in range(8):
@@ -210,9 +211,9 @@ def test_rules_round_trip_and_a_bad_script_leaves_the_old_rules():
 
         pushed = follower.push_rules(ZONE_A)
         assert pushed.replaces_version == 0
-        version = follower.wait_rules(pushed.hash, timeout=5.0)
+        version = follower.wait_rules(pushed.hash, timeout=30.0)
         assert version > 0
-        leader.wait_rules(pushed.hash, timeout=5.0)
+        leader.wait_rules(pushed.hash, timeout=30.0)
         for engine in (leader, follower):
             assert engine.snapshot().rules() == berth.Rules(version, pushed.hash, ZONE_A)
         until(lambda: all(follower.lookup(f"acme-{i}") == "srv-a" for i in range(8)), "the rule places acme on zone a")
@@ -236,7 +237,7 @@ def test_a_reported_signal_shows_in_the_snapshots_weights_with_a_weigher():
     weigh = {"weigher.name": "marconi", "weigher.smoothing": "1"}
     with berth.Engine(settings(cluster, "n0", **weigh)) as leader, \
             berth.Engine(settings(cluster, "n1", **weigh)) as follower:
-        assert leader.wait_leader(5.0)
+        assert leader.wait_leader(30.0)
         leader.join("a", 2.0)
         follower.join("b", 2.0)
         follower.report_signal("b", "cpu_load", 1.5)
@@ -263,10 +264,66 @@ def test_a_reported_signal_shows_in_the_snapshots_weights_with_a_weigher():
 
     with berth.Engine(settings(f"{cluster}-plain", "n0")) as plain:
         plain.join("a")
-        assert plain.wait_leader(5.0)
+        assert plain.wait_leader(30.0)
         until(lambda: served(plain) and plain.snapshot().server_count == 1, "the server is placed")
         assert plain.snapshot().weigher is None
         assert plain.snapshot().weights()["a"].factor == 1.0
+
+
+@pytest.mark.parametrize("labels, message", [
+    ({"zone": "a,ssd"}, "label 'zone'='a,ssd': ',' is not allowed in a value"),
+    ({"zone=a": None}, "label 'zone=a': ',' and '=' are not allowed in a key"),
+    ({"zone,ssd": "a"}, "label 'zone,ssd': ',' and '=' are not allowed in a key"),
+    ({"": "a"}, "label ''='a': empty key"),
+    ({"zone": "a=b"}, "label 'zone=a=b': '=' is not allowed in a value"),  # the C API's own check
+])
+def test_labels_from_a_map_that_would_join_into_other_labels_are_refused_naming_the_label(pair, labels, message):
+    leader, _ = pair
+    with pytest.raises(berth.InvalidArgumentError, match=re.escape(message)):
+        leader.set_server("store-5", register=True, labels=labels)
+    with pytest.raises(berth.InvalidArgumentError, match=re.escape(message)):
+        leader.join("store-5", labels=labels)
+
+
+def test_an_empty_label_value_is_a_bare_tag_as_none_is(pair):
+    leader, follower = pair
+    assert berth.servers.labels_text({"zone": "a", "ssd": "", "fast": None}) == "zone=a,ssd,fast"
+    follower.set_server("store-7", register=True, labels={"zone": "a", "ssd": "", "fast": None})
+    entry = until(lambda: next((e for e in leader.snapshot().operator_servers() if e.id == "store-7"), None),
+                  "store-7 reaches the leader")
+    assert entry.labels == {"fast": None, "ssd": None, "zone": "a"}
+    leader.join("store-8", labels={"ssd": ""})  # "ssd=" would be refused by the C API
+
+
+def test_other_threads_run_while_a_push_compiles_and_checks_its_script(pair):
+    """The push runs its script up to the instruction limit (milliseconds of Lua) without the GIL:
+    a thread waking every millisecond wakes several times during each push. Holding the GIL, it
+    could wake at most about once per push (between two pushes)."""
+    leader, _ = pair
+    script = "for i = 1, 100000000 do end\n"  # ends at the instruction limit, refused
+    wakeups = [0]
+    stop = threading.Event()
+
+    def wake() -> None:
+        while not stop.is_set():
+            time.sleep(0.001)
+            wakeups[0] += 1
+
+    waker = threading.Thread(target=wake)
+    waker.start()
+    pushes, during, spent = 20, 0, 0.0
+    try:
+        for _ in range(pushes):
+            before, started = wakeups[0], time.monotonic()
+            with pytest.raises(berth.ConfigError, match="instruction limit"):
+                leader.push_rules(script)
+            spent += time.monotonic() - started
+            during += wakeups[0] - before
+    finally:
+        stop.set()
+        waker.join(30.0)
+    print(f"{during} wakeups during {pushes} pushes taking {spent * 1000:.1f} ms")
+    assert during > 2 * pushes, f"{during} wakeups during {pushes} pushes ({spent * 1000:.1f} ms)"
 
 
 def test_bad_arguments_raise_before_the_call_with_the_right_type(pair):
@@ -345,7 +402,7 @@ def test_the_readme_catalogue_example_runs():
     exec(compile(example, "bindings/README.md (the catalogue example)", "exec"), {})
 
 
-def test_closing_a_feed_ends_a_poll_waiting_on_another_thread(pair):
+def test_closing_a_feed_ends_a_poll_in_progress_on_another_thread(pair):
     leader, _ = pair
     feed = leader.catalogue_feed("s1")
     outcome: list[object] = []
@@ -358,11 +415,12 @@ def test_closing_a_feed_ends_a_poll_waiting_on_another_thread(pair):
 
     poller = threading.Thread(target=wait)
     poller.start()
-    time.sleep(0.1)
-    assert poller.is_alive(), "the poll waits: there is no work for s1"
+    # A native wait of the poll holds the feed's handle: the poll has started and not returned.
+    until(lambda: feed._feed._calls == 1, "the poll waits inside the feed (there is no work for s1)", timeout=30.0)
+    assert outcome == [], "the poll had not returned before close"
     started = time.monotonic()
     feed.close()
-    poller.join(10.0)
+    poller.join(30.0)
     print(f"close returned and the poll ended {time.monotonic() - started:.3f} s after close began")
     assert not poller.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], berth.StateError), outcome
@@ -372,7 +430,7 @@ def test_closing_a_feed_ends_a_poll_waiting_on_another_thread(pair):
 def test_a_migration_beyond_the_bound_is_queued_and_starts_when_a_copy_is_done():
     cluster = f"py-catalogue-queued-{os.getpid()}-{next(_counter)}"
     with berth.Engine(settings(cluster, "n0", **{"catalogue.max_migrations": "1"})) as engine:
-        assert engine.wait_leader(5.0)
+        assert engine.wait_leader(30.0)
         engine.join("s0")
         engine.join("s1")
         engine.add_stream("x", "t", 1.0)

@@ -46,22 +46,40 @@ final class Args {
     return (int) Math.min(Math.max(0, ms), 0xFFFFFFFFL);
   }
 
+  /**
+   * {@code {zone=a, ssd=""}} as "zone=a,ssd". A null or "" value is a bare tag: the C API keeps a
+   * tag as an empty value and refuses "key=". A key holding ',' or '=', an empty or null key, or a
+   * value holding ',' would read back as other labels once joined, so it throws
+   * {@link InvalidArgumentException} naming the label; the C API checks the rest (allowed
+   * characters, lengths).
+   */
   static String labelsText(Map<String, String> labels) {
     Objects.requireNonNull(labels, "labels");
     StringBuilder out = new StringBuilder();
     for (Map.Entry<String, String> e : labels.entrySet()) {
+      String key = e.getKey();
+      String value = e.getValue();
+      if (key == null || key.isEmpty()) {
+        throw new InvalidArgumentException("label '" + key + "'='" + value + "': empty key");
+      }
+      if (key.indexOf(',') >= 0 || key.indexOf('=') >= 0) {
+        throw new InvalidArgumentException("label '" + key + "': ',' and '=' are not allowed in a key");
+      }
+      if (value != null && value.indexOf(',') >= 0) {
+        throw new InvalidArgumentException("label '" + key + "'='" + value + "': ',' is not allowed in a value");
+      }
       if (out.length() > 0) {
         out.append(',');
       }
-      out.append(Objects.requireNonNull(e.getKey(), "label key"));
-      if (e.getValue() != null && !e.getValue().isEmpty()) {
-        out.append('=').append(e.getValue());
+      out.append(key);
+      if (value != null && !value.isEmpty()) {
+        out.append('=').append(value);
       }
     }
     return out.toString();
   }
 
-  /** "zone=a,ssd" as zone to a, ssd to "". */
+  /** "zone=a,ssd" as zone to a, ssd to "" (a bare tag is "", never null). */
   static Map<String, String> parseLabels(String text) {
     Map<String, String> out = new LinkedHashMap<>();
     for (String part : text.split(",")) {

@@ -25,6 +25,7 @@ public final class Engine implements AutoCloseable {
    * Balance, refresh and ownership metrics of this node. Hand-offs (started, completed, stalled)
    * are counted by the leader while it leads; {@code streamsReleasing}, {@code streamsUnheld} and
    * {@code streamsHeld} are current counts; {@code unheldStreamSeconds} sums streamsUnheld over time.
+   * {@code rulesHash} is an unsigned 64-bit value carried in a signed long.
    */
   public record Metrics(long version, double maxLoad, double minLoad, double maxOverLowerBound,
       double refreshMs, long refreshOk, long refreshFailed, long movedStreams,
@@ -226,11 +227,13 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** The same with labels as a map; a null value is a bare tag. */
+  /**
+   * The same with labels as a map: a null or "" value is a bare tag (parsed labels give "" for a
+   * tag). A null, empty or ',' / '=' holding key, or a value holding ',', throws
+   * {@link InvalidArgumentException} naming the label.
+   */
   public void join(String serverId, double capacity, Map<String, String> labels) {
-    StringBuilder text = new StringBuilder();
-    labels.forEach((k, v) -> text.append(text.length() == 0 ? "" : ",").append(k).append(v == null ? "" : "=" + v));
-    join(serverId, capacity, text.toString());
+    join(serverId, capacity, Args.labelsText(labels));
   }
 
   public void leave(String serverId) {
@@ -497,6 +500,8 @@ public final class Engine implements AutoCloseable {
    * Checks {@code script} against the served snapshot and submits it to the leader, which checks
    * it again; the rules in force stay until it passes there.
    *
+   * @return the script's hash (an unsigned 64-bit value carried in a signed long) and the version
+   *     it replaces
    * @throws ConfigException if it does not compile or fails on this cluster (every problem listed)
    */
   public PushedRules pushRules(String script) {
@@ -510,6 +515,9 @@ public final class Engine implements AutoCloseable {
   /**
    * Waits until this engine serves the rules of {@code hash}; their version.
    *
+   * @param hash the rules' hash as {@link PushedRules#hash()} or {@link Rules#hash()} give it: an
+   *     unsigned 64-bit value carried in a signed long, so it may be negative (print it with
+   *     {@link Long#toUnsignedString(long)})
    * @throws TimeoutException when the leader refused them or has not refreshed in time
    */
   public long waitRules(long hash, java.time.Duration timeout) {

@@ -54,7 +54,11 @@ public final class ServerChange {
         Objects.requireNonNull(labels, "labels"));
   }
 
-  /** Its labels, key to value ("" or null: a bare tag); an empty map clears them. */
+  /**
+   * Its labels, key to value ("" or null: a bare tag, read back as ""); an empty map clears them.
+   * A null, empty or ',' / '=' holding key, or a value holding ',', throws
+   * {@link InvalidArgumentException} naming the label.
+   */
   public ServerChange labels(Map<String, String> labels) {
     return labels(Args.labelsText(labels));
   }

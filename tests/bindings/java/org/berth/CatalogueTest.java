@@ -10,6 +10,7 @@ import static org.junit.Assert.fail;
 
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,7 +67,7 @@ public class CatalogueTest {
   public void open() throws InterruptedException {
     String cluster = EngineTest.freshCluster("catalogue");
     leader = Engine.open(settings(cluster, "n0"));
-    assertTrue(leader.waitLeader(5000));
+    assertTrue(leader.waitLeader(30_000));
     follower = Engine.open(settings(cluster, "n1"));
     leader.join("s0");
     follower.join("s1");
@@ -89,10 +90,58 @@ public class CatalogueTest {
     }
   }
 
+  /** The next event of {@code feed}; fails naming {@code what} and the feed's server after 30 s. */
+  private static CatalogueFeed.Event polled(CatalogueFeed feed, String what) throws InterruptedException {
+    CatalogueFeed.Event got = feed.poll(Duration.ofSeconds(30));
+    assertNotNull(what + " reaches the feed of " + feed.server() + " within 30 s", got);
+    return got;
+  }
+
   private static Optional<ServerEntry> operatorEntry(Engine engine, String id) {
     try (Snapshot s = engine.snapshot()) {
       return s.operatorServers().stream().filter(e -> e.id().equals(id)).findFirst();
     }
+  }
+
+  private static Map<String, String> labels(String key, String value) {
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put(key, value);
+    return out;
+  }
+
+  @Test
+  public void labelsFromAMapThatWouldJoinIntoOtherLabelsAreRefusedNamingTheLabel() {
+    Map<Map<String, String>, String> refused = new LinkedHashMap<>();
+    refused.put(labels("zone", "a,ssd"), "label 'zone'='a,ssd': ',' is not allowed in a value");
+    refused.put(labels("zone=a", null), "label 'zone=a': ',' and '=' are not allowed in a key");
+    refused.put(labels("zone,ssd", "a"), "label 'zone,ssd': ',' and '=' are not allowed in a key");
+    refused.put(labels("", "a"), "label ''='a': empty key");
+    refused.put(labels(null, "a"), "label 'null'='a': empty key");
+    refused.forEach((map, message) -> {
+      InvalidArgumentException set = assertThrows(InvalidArgumentException.class,
+          () -> ServerChange.of("store-5").register().labels(map));
+      assertEquals(message, set.getMessage());
+      InvalidArgumentException join = assertThrows(InvalidArgumentException.class,
+          () -> leader.join("store-5", 1.0, map));
+      assertEquals(message, join.getMessage());
+    });
+    // '=' in a value is the C API's own refusal.
+    InvalidArgumentException equals = assertThrows(InvalidArgumentException.class,
+        () -> leader.join("store-5", 1.0, Map.of("zone", "a=b")));
+    assertTrue(equals.getMessage(), equals.getMessage().contains("label 'zone=a=b': '=' is not allowed in a value"));
+  }
+
+  @Test
+  public void anEmptyOrNullLabelValueIsABareTagReadBackAsEmpty() throws InterruptedException {
+    Map<String, String> sent = new LinkedHashMap<>();
+    sent.put("zone", "a");
+    sent.put("ssd", "");
+    sent.put("fast", null);
+    assertEquals("zone=a,ssd,fast", Args.labelsText(sent));
+    follower.setServer(ServerChange.of("store-7").register().labels(sent));
+    ServerEntry entry = until("store-7 reaches the leader", () -> operatorEntry(leader, "store-7").orElse(null));
+    assertEquals(Map.of("zone", "a", "ssd", "", "fast", ""), entry.labels().get());
+    leader.join("store-8", 1.0, Map.of("ssd", "")); // "ssd=" would be refused by the C API
   }
 
   @Test
@@ -147,15 +196,13 @@ public class CatalogueTest {
         assertEquals("tenant-x", at.tenant());
       }
       assertThrows(StateException.class, () -> follower.migrate("x", source));
-      CatalogueFeed.Event copy = feed.poll(Duration.ofSeconds(5));
-      assertNotNull(copy);
+      CatalogueFeed.Event copy = polled(feed, "the copy of x");
       assertEquals(CatalogueFeed.Kind.COPY_IN, copy.kind());
       assertEquals("x", copy.stream());
       assertEquals(Optional.of(source), copy.source());
       assertEquals(0, copy.attempt());
       follower.migrationDone("x", dest, false);
-      CatalogueFeed.Event again = feed.poll(Duration.ofSeconds(5));
-      assertNotNull(again);
+      CatalogueFeed.Event again = polled(feed, "the copy of x offered again");
       assertEquals("a failed copy is offered again", 1, again.attempt());
       follower.migrationDone("x", dest, true);
       for (Engine e : List.of(leader, follower)) {
@@ -184,7 +231,7 @@ public class CatalogueTest {
     try (CatalogueFeed atDest = follower.catalogueFeed(dest); CatalogueFeed atSource = follower.catalogueFeed(source)) {
       leader.migrate("x", dest);
       withStatus(follower, "x", StreamStatus.MIGRATING);
-      assertEquals(CatalogueFeed.Kind.COPY_IN, atDest.poll(Duration.ofSeconds(5)).kind());
+      assertEquals(CatalogueFeed.Kind.COPY_IN, polled(atDest, "the copy of x").kind());
       follower.deleteStream("x");
       for (Engine e : List.of(leader, follower)) {
         Location at = withStatus(e, "x", StreamStatus.DELETING);
@@ -195,8 +242,7 @@ public class CatalogueTest {
       }
       assertThrows(StateException.class, () -> follower.migrationDone("x", dest, true));
       for (CatalogueFeed feed : List.of(atDest, atSource)) {
-        CatalogueFeed.Event purge = feed.poll(Duration.ofSeconds(5));
-        assertNotNull(feed.server(), purge);
+        CatalogueFeed.Event purge = polled(feed, "the purge of x");
         assertEquals(CatalogueFeed.Kind.PURGE, purge.kind());
         assertEquals("x", purge.stream());
         follower.streamPurged("x", feed.server());
@@ -215,7 +261,7 @@ public class CatalogueTest {
   public void rulesRoundTripAndABadScriptLeavesTheOldRules() throws InterruptedException {
     String cluster = EngineTest.freshCluster("catalogue-rules");
     try (Engine l = Engine.open(settings(cluster, "n0")); Engine f = Engine.open(settings(cluster, "n1"))) {
-      assertTrue(l.waitLeader(5000));
+      assertTrue(l.waitLeader(30_000));
       l.join("srv-a", 1.0, "zone=a");
       f.join("srv-b", 1.0, "zone=b");
       for (int i = 0; i < 8; ++i) {
@@ -229,9 +275,9 @@ public class CatalogueTest {
       }
       PushedRules pushed = f.pushRules(ZONE_A);
       assertEquals(0, pushed.replacesVersion());
-      long version = f.waitRules(pushed.hash(), Duration.ofSeconds(5));
+      long version = f.waitRules(pushed.hash(), Duration.ofSeconds(30));
       assertTrue(version > 0);
-      l.waitRules(pushed.hash(), Duration.ofSeconds(5));
+      l.waitRules(pushed.hash(), Duration.ofSeconds(30));
       for (Engine e : List.of(l, f)) {
         try (Snapshot s = e.snapshot()) {
           assertEquals(new Rules(version, pushed.hash(), ZONE_A), s.rules());
@@ -260,7 +306,7 @@ public class CatalogueTest {
     Map<String, String> weighFollower = new java.util.LinkedHashMap<>(weigh);
     weighFollower.put("engine.node_id", "n1");
     try (Engine l = Engine.open(weigh); Engine f = Engine.open(weighFollower)) {
-      assertTrue(l.waitLeader(5000));
+      assertTrue(l.waitLeader(30_000));
       l.join("a", 2.0);
       f.join("b", 2.0);
       f.reportSignal("b", "cpu_load", 1.5);
@@ -330,7 +376,7 @@ public class CatalogueTest {
   }
 
   @Test
-  public void closingAFeedEndsAPollWaitingOnAnotherThread() throws Exception {
+  public void closingAFeedEndsAPollInProgressOnAnotherThread() throws Exception {
     CatalogueFeed feed = leader.catalogueFeed("s1");
     java.util.concurrent.CompletableFuture<Object> outcome = new java.util.concurrent.CompletableFuture<>();
     Thread poller = new Thread(() -> {
@@ -341,10 +387,14 @@ public class CatalogueTest {
       }
     });
     poller.start();
-    Thread.sleep(100);
-    assertTrue("the poll waits: there is no work for s1", poller.isAlive());
+    // The poller's stack shows the native wait: the poll has started and not returned.
+    until("the poll waits in a native call (there is no work for s1)", () -> java.util.Arrays
+        .stream(poller.getStackTrace()).anyMatch(f -> f.getMethodName().equals("berth_catalogue_poll")) ? Boolean.TRUE : null);
+    assertFalse("the poll had not returned before close", outcome.isDone());
+    long started = System.nanoTime();
     feed.close();
-    poller.join(10_000);
+    poller.join(30_000);
+    System.out.printf("close returned and the poll ended %.3f s after close began%n", (System.nanoTime() - started) / 1e9);
     assertFalse(poller.isAlive());
     assertTrue(String.valueOf(outcome.getNow(null)), outcome.getNow(null) instanceof StateException);
     assertTrue(feed.isClosed());
@@ -355,7 +405,7 @@ public class CatalogueTest {
     Map<String, String> bounded = settings(EngineTest.freshCluster("catalogue-queued"), "n0");
     bounded.put("catalogue.max_migrations", "1");
     try (Engine e = Engine.open(bounded)) {
-      assertTrue(e.waitLeader(5000));
+      assertTrue(e.waitLeader(30_000));
       e.join("s0");
       e.join("s1");
       e.addStream("x", "t", 1.0);
