@@ -269,3 +269,26 @@ FROZEN_FIELD(berth_catalogue_event, stream_len, 16, 8);
 FROZEN_FIELD(berth_catalogue_event, source, 24, 8);
 FROZEN_FIELD(berth_catalogue_event, version, 32, 8);
 FROZEN_FIELD(berth_catalogue_event, attempt, 40, 4);
+
+FROZEN_SIZE(berth_server_migration, 48);
+FROZEN_FIELD(berth_server_migration, struct_size, 0, 4);
+FROZEN_FIELD(berth_server_migration, marked, 4, 4);
+FROZEN_FIELD(berth_server_migration, streams, 8, 8);
+FROZEN_FIELD(berth_server_migration, migrating_out, 16, 8);
+FROZEN_FIELD(berth_server_migration, max_migrations, 24, 4);
+FROZEN_FIELD(berth_server_migration, max_migrations_per_server, 28, 4);
+FROZEN_FIELD(berth_server_migration, per_refresh, 32, 4);
+FROZEN_FIELD(berth_server_migration, refreshes, 40, 8);
+
+FROZEN_SIZE(berth_placement_why, 72);
+FROZEN_FIELD(berth_placement_why, struct_size, 0, 4);
+FROZEN_FIELD(berth_placement_why, decision, 4, 4);
+FROZEN_FIELD(berth_placement_why, version, 8, 8);
+FROZEN_FIELD(berth_placement_why, detail, 16, 8);
+FROZEN_FIELD(berth_placement_why, rules_evaluated, 24, 4);
+FROZEN_FIELD(berth_placement_why, allowed_count, 28, 4);
+FROZEN_FIELD(berth_placement_why, rule, 32, 8);
+FROZEN_FIELD(berth_placement_why, allowed, 40, 8);
+FROZEN_FIELD(berth_placement_why, preferred, 48, 8);
+FROZEN_FIELD(berth_placement_why, preferred_count, 56, 4);
+FROZEN_FIELD(berth_placement_why, rules_note, 64, 8);

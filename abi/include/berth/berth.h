@@ -51,14 +51,16 @@ extern "C" {
 #endif
 
 #define BERTH_API_VERSION_MAJOR 1
-#define BERTH_API_VERSION_MINOR 6 /* 1.2: berth_metrics from snapshots_rejected on;
+#define BERTH_API_VERSION_MINOR 7 /* 1.2: berth_metrics from snapshots_rejected on;
                                      1.4: berth_api_version;
                                      1.5: ownership (berth_ownership_*, berth_held_*,
                                           berth_engine_drain), berth_metrics from
                                           handoffs_started on;
                                      1.6: the catalogue (docs/catalogue.md): operator
                                           servers, locate, migrations and deletions,
-                                          signals, shared rules */
+                                          signals, shared rules;
+                                     1.7: servers marked for data migration,
+                                          berth_locate_why */
 
 /* ------------------------------------------------------------------------------ errors ---- */
 
