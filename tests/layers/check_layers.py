@@ -23,7 +23,7 @@ STANDS_ON = {
     "snapshot": ["plugin"],
     "config": ["plugin", "scripting"],
     "ownership": ["snapshot"],
-    "catalogue": ["ownership"],
+    "catalogue": ["ownership", "scripting"],
     "engine": ["catalogue", "config"],
     "capi": ["engine"],
     "tools": ["engine"],
