@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "cli/bench_support.h"
 #include "config/options.h"
 #include "engine/engine.h"
 
@@ -91,26 +92,11 @@ class Host {
   std::thread thread_;
 };
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
 }  // namespace
 
 int run_handoff_bench(const HandoffBenchOptions& o) {
   if (o.streams == 0 || o.rounds == 0) throw Error(BERTH_E_INVALID_ARGUMENT, "--streams and --rounds must be at least 1");
-  Options base;
-  if (o.zk.empty()) {
-    base.set("backend.name", "memory", "bench");
-    base.set("backend.cluster", fmt::format("bench-handoffs-{}", getpid()), "bench");
-  } else {
-    base.set("backend.name", "zookeeper", "--zk");
-    base.set("backend.connect", o.zk, "--zk");
-    base.set("backend.root", fmt::format("/berth-bench-handoffs-{}", getpid()), "--zk");
-  }
+  Options base = bench_backend(o.zk, "bench-handoffs");
   base.set("policy.name", "sticky", "bench");
   base.set("engine.refresh_interval", "1h", "bench");
   base.set("engine.refresh_on_change", "true", "bench");

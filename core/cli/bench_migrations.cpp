@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "cli/bench_support.h"
 #include "config/options.h"
 #include "engine/engine.h"
 #include "snapshot/catalogue_entries.h"
@@ -24,13 +25,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
 
 // Notes when each node first serves each version, polling both every 100 us.
 class VersionClock {
@@ -95,15 +89,7 @@ size_t migrating(const Engine& e) {
 int run_migration_bench(const MigrationBenchOptions& o) {
   if (o.streams < 10 || o.migrations == 0 || o.migrations > o.streams || o.rounds == 0)
     throw Error(BERTH_E_INVALID_ARGUMENT, "--streams must be at least 10, --migrations between 1 and --streams, --rounds >= 1");
-  Options base;
-  if (o.zk.empty()) {
-    base.set("backend.name", "memory", "bench");
-    base.set("backend.cluster", fmt::format("bench-migrations-{}", getpid()), "bench");
-  } else {
-    base.set("backend.name", "zookeeper", "--zk");
-    base.set("backend.connect", o.zk, "--zk");
-    base.set("backend.root", fmt::format("/berth-bench-migrations-{}", getpid()), "--zk");
-  }
+  Options base = bench_backend(o.zk, "bench-migrations");
   base.set("policy.name", "sticky", "bench");
   base.set("engine.refresh_interval", "1h", "bench");
   base.set("engine.refresh_on_change", "false", "bench");

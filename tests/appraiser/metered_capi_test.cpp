@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "../capi/capi_test_support.h"
 #include "berth/berth.h"
 
 namespace {
+
+using berth_capi_test::text_of;
 
 struct Engine {
   berth_options* options = nullptr;
@@ -25,8 +28,7 @@ struct Engine {
     set("appraiser.alpha", "0.5");
     set("appraiser.default_load", "2");
     berth_error* err = nullptr;
-    EXPECT_EQ(berth_engine_open(options, &engine, &err), BERTH_OK) << (err ? berth_error_message(err) : "");
-    berth_error_free(err);
+    EXPECT_EQ(berth_engine_open(options, &engine, &err), BERTH_OK) << text_of(err);
   }
   ~Engine() {
     berth_engine_close(engine);
@@ -48,8 +50,7 @@ struct Engine {
   std::vector<double> refresh() {
     EXPECT_EQ(berth_engine_flush(engine, nullptr), BERTH_OK);
     berth_error* err = nullptr;
-    EXPECT_EQ(berth_engine_refresh(engine, &err), BERTH_OK) << (err ? berth_error_message(err) : "");
-    berth_error_free(err);
+    EXPECT_EQ(berth_engine_refresh(engine, &err), BERTH_OK) << text_of(err);
     berth_snapshot* snapshot = nullptr;
     EXPECT_EQ(berth_engine_snapshot(engine, &snapshot, nullptr), BERTH_OK);
     std::vector<double> load(3, -1.0);

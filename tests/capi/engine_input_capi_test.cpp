@@ -25,19 +25,11 @@ using berth_capi_test::Unreadable;
 class EngineInputCapi : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> runs{0};
-    const std::string cluster = "engine-input-capi-" + std::to_string(::getpid()) + "-" + std::to_string(runs++);
-    berth_options* o = nullptr;
+    ASSERT_TRUE(berth_capi_test::open_memory_engine("engine-input-capi",
+                                                    {{"engine.node_id", "n0"},
+                                                     {"engine.refresh_interval", "1h"}},
+                                                    &engine_));
     berth_error* err = nullptr;
-    ASSERT_EQ(berth_options_new(&o, &err), BERTH_OK) << text_of(err);
-    for (const auto& [key, value] : {std::pair<const char*, std::string>{"backend.name", "memory"},
-                                     {"backend.cluster", cluster},
-                                     {"engine.node_id", "n0"},
-                                     {"engine.refresh_interval", "1h"}})
-      ASSERT_EQ(berth_options_set(o, key, value.c_str(), &err), BERTH_OK) << key << ": " << text_of(err);
-    int32_t rc = berth_engine_open(o, &engine_, &err);
-    berth_options_free(o);
-    ASSERT_EQ(rc, BERTH_OK) << text_of(err);
     ASSERT_EQ(berth_engine_join(engine_, "s0", 1.0, &err), BERTH_OK) << text_of(err);
     ASSERT_EQ(berth_engine_refresh(engine_, &err), BERTH_OK) << text_of(err);
   }

@@ -28,23 +28,15 @@ using berth_capi_test::Unreadable;
 class OwnershipCapi : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> runs{0};
-    const std::string cluster = "ownership-capi-" + std::to_string(::getpid()) + "-" + std::to_string(runs++);
-    berth_options* o = nullptr;
+    ASSERT_TRUE(berth_capi_test::open_memory_engine("ownership-capi",
+                                                    {{"policy.name", "sticky"},
+                                                     {"engine.node_id", "n0"},
+                                                     {"engine.refresh_interval", "1h"},
+                                                     {"engine.refresh_on_change", "true"},
+                                                     {"engine.intake_flush", "2ms"},
+                                                     {"engine.intake_refresh_delay", "2ms"}},
+                                                    &engine_));
     berth_error* err = nullptr;
-    ASSERT_EQ(berth_options_new(&o, &err), BERTH_OK) << text_of(err);
-    for (const auto& [key, value] : {std::pair<const char*, std::string>{"backend.name", "memory"},
-                                     {"backend.cluster", cluster},
-                                     {"policy.name", "sticky"},
-                                     {"engine.node_id", "n0"},
-                                     {"engine.refresh_interval", "1h"},
-                                     {"engine.refresh_on_change", "true"},
-                                     {"engine.intake_flush", "2ms"},
-                                     {"engine.intake_refresh_delay", "2ms"}})
-      ASSERT_EQ(berth_options_set(o, key, value.c_str(), &err), BERTH_OK) << key << ": " << text_of(err);
-    int32_t rc = berth_engine_open(o, &engine_, &err);
-    berth_options_free(o);
-    ASSERT_EQ(rc, BERTH_OK) << text_of(err);
     ASSERT_EQ(berth_engine_join(engine_, "s0", 1.0, &err), BERTH_OK) << text_of(err);
     ASSERT_EQ(berth_ownership_open(engine_, "s0", &feed_, &err), BERTH_OK) << text_of(err);
   }

@@ -25,20 +25,12 @@ const std::string kZoneA = "tenant('acme', function(t) t:require { zone = 'a' } 
 class RulesCapi : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> runs{0};
-    const std::string cluster = "rules-capi-" + std::to_string(::getpid()) + "-" + std::to_string(runs++);
-    berth_options* o = nullptr;
+    ASSERT_TRUE(berth_capi_test::open_memory_engine("rules-capi",
+                                                    {{"engine.node_id", "n0"},
+                                                     {"engine.intake_flush", "2ms"},
+                                                     {"engine.refresh_interval", "1h"}},
+                                                    &engine_));
     berth_error* err = nullptr;
-    ASSERT_EQ(berth_options_new(&o, &err), BERTH_OK) << text_of(err);
-    for (const auto& [key, value] : {std::pair<const char*, std::string>{"backend.name", "memory"},
-                                     {"backend.cluster", cluster},
-                                     {"engine.node_id", "n0"},
-                                     {"engine.intake_flush", "2ms"},
-                                     {"engine.refresh_interval", "1h"}})
-      ASSERT_EQ(berth_options_set(o, key, value.c_str(), &err), BERTH_OK) << key << ": " << text_of(err);
-    int32_t rc = berth_engine_open(o, &engine_, &err);
-    berth_options_free(o);
-    ASSERT_EQ(rc, BERTH_OK) << text_of(err);
     ASSERT_EQ(berth_engine_join_labeled(engine_, "srv-a", 1.0, "zone=a", &err), BERTH_OK) << text_of(err);
     ASSERT_EQ(berth_engine_join_labeled(engine_, "srv-b", 1.0, "zone=b", &err), BERTH_OK) << text_of(err);
     for (int i = 0; i < 10; ++i) {

@@ -34,7 +34,8 @@ struct NodeSpec {
   std::string refresh_interval = "1h";
 };
 
-inline std::unique_ptr<Engine> open_node(const std::string& cluster, const NodeSpec& spec) {
+// The settings of a node as `spec` describes it, for a test that adds settings of its own.
+inline Options node_options(const std::string& cluster, const NodeSpec& spec) {
   Options o;
   o.set("backend.name", spec.backend);
   o.set("backend.cluster", cluster);
@@ -46,7 +47,11 @@ inline std::unique_ptr<Engine> open_node(const std::string& cluster, const NodeS
   o.set("engine.refresh_interval", spec.refresh_interval);
   o.set("engine.intake_flush", "2ms");
   o.set("engine.intake_refresh_delay", "0");  // versions only where a test refreshes
-  return std::make_unique<Engine>(o.resolve());
+  return o;
+}
+
+inline std::unique_ptr<Engine> open_node(const std::string& cluster, const NodeSpec& spec) {
+  return std::make_unique<Engine>(node_options(cluster, spec).resolve());
 }
 
 template <class Pred>

@@ -212,17 +212,7 @@ TEST(SharedRulesFile, OnceRulesArePushedTheLeadersOwnFileIsIgnored) {
   const std::filesystem::path file = std::filesystem::temp_directory_path() / (cluster + ".lua");
   std::ofstream(file) << kZoneB;
   auto options = [&](const std::string& node, bool campaign) {
-    Options o;
-    o.set("backend.name", "memory");
-    o.set("backend.cluster", cluster);
-    o.set("policy.name", "least_load");
-    o.set("appraiser.name", "reported");
-    o.set("engine.node_id", node);
-    o.set("engine.campaign", campaign ? "true" : "false");
-    o.set("engine.refresh_on_change", "false");
-    o.set("engine.refresh_interval", "1h");
-    o.set("engine.intake_flush", "2ms");
-    o.set("engine.intake_refresh_delay", "0");
+    Options o = node_options(cluster, {.node_id = node, .campaign = campaign});
     if (campaign) o.set("rules.file", file.string());
     return o.resolve();
   };

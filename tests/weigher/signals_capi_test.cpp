@@ -7,9 +7,14 @@
 #include <limits>
 #include <string>
 
+#include "../capi/capi_test_support.h"
 #include "berth/berth.h"
 
 namespace {
+
+using berth_capi_test::failure_of;
+using berth_capi_test::Failure;
+using berth_capi_test::text_of;
 
 struct Engine {
   berth_options* options = nullptr;
@@ -27,8 +32,7 @@ struct Engine {
       set("weigher.smoothing", "1");
     }
     berth_error* err = nullptr;
-    EXPECT_EQ(berth_engine_open(options, &engine, &err), BERTH_OK) << (err ? berth_error_message(err) : "");
-    berth_error_free(err);
+    EXPECT_EQ(berth_engine_open(options, &engine, &err), BERTH_OK) << text_of(err);
   }
   ~Engine() {
     berth_engine_close(engine);
@@ -44,14 +48,6 @@ struct Engine {
     ASSERT_EQ(berth_engine_refresh(engine, nullptr), BERTH_OK);
   }
 };
-
-std::string message_of(int32_t (*call)(berth_error**)) {
-  berth_error* err = nullptr;
-  EXPECT_EQ(call(&err), BERTH_E_INVALID_ARGUMENT);
-  std::string out = err ? berth_error_message(err) : "";
-  berth_error_free(err);
-  return out;
-}
 
 berth_engine* current = nullptr;  // the engine the cases below report to
 
@@ -74,7 +70,9 @@ TEST(SignalsCApi, BadReportsAreRefusedNamingTheFunctionAndWhat) {
       {[](berth_error** err) { return berth_engine_report_signal(nullptr, "s", "cpu_load", 1, err); }, "engine is NULL"},
   };
   for (const auto& [call, needle] : cases) {
-    const std::string m = message_of(call);
+    const Failure f = failure_of(call);
+    EXPECT_EQ(f.code, BERTH_E_INVALID_ARGUMENT);
+    const std::string& m = f.message;
     EXPECT_NE(m.find("berth_engine_report_signal"), std::string::npos) << m;
     EXPECT_NE(m.find(needle), std::string::npos) << needle << " not in: " << m;
   }
@@ -109,15 +107,15 @@ TEST(SignalsCApi, ASnapshotTellsEachServersWeightAndSignals) {
   EXPECT_EQ(value, 1.5);
   ASSERT_EQ(berth_snapshot_server_signal(s, 1, 1, &name, &value, nullptr), BERTH_OK);
   EXPECT_STREQ(name, "free_capacity");
-  berth_error* err = nullptr;
-  EXPECT_EQ(berth_snapshot_server_signal(s, 1, 2, &name, &value, &err), BERTH_E_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(berth_error_message(err)).find("signal 2 of server 'b' is out of range (2 signals)"), std::string::npos)
-      << berth_error_message(err);
-  berth_error_free(err);
-  err = nullptr;
-  EXPECT_EQ(berth_snapshot_server_weight(s, 2, &configured, &factor, &count, &err), BERTH_E_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(berth_error_message(err)).find("index 2 is out of range (2 servers)"), std::string::npos);
-  berth_error_free(err);
+  const Failure past_signals =
+      failure_of([&](berth_error** err) { return berth_snapshot_server_signal(s, 1, 2, &name, &value, err); });
+  EXPECT_EQ(past_signals.code, BERTH_E_INVALID_ARGUMENT);
+  EXPECT_NE(past_signals.message.find("signal 2 of server 'b' is out of range (2 signals)"), std::string::npos)
+      << past_signals.message;
+  const Failure past_servers =
+      failure_of([&](berth_error** err) { return berth_snapshot_server_weight(s, 2, &configured, &factor, &count, err); });
+  EXPECT_EQ(past_servers.code, BERTH_E_INVALID_ARGUMENT);
+  EXPECT_NE(past_servers.message.find("index 2 is out of range (2 servers)"), std::string::npos) << past_servers.message;
   berth_snapshot_release(s);
 }
 

@@ -24,19 +24,9 @@ constexpr int kStreams = 400;
 constexpr uint64_t kMaxMoves = 3;  // sticky's move budget per refresh (plugins/policy/sticky/move_budget.h)
 
 std::unique_ptr<Engine> open_weighing(const std::string& cluster, const std::string& node, bool campaign) {
-  Options o;
-  o.set("backend.name", "memory");
-  o.set("backend.cluster", cluster);
-  o.set("policy.name", "sticky");
+  Options o = node_options(cluster, {.node_id = node, .campaign = campaign, .policy = "sticky", .appraiser = "equal"});
   o.set("policy.max_moves", std::to_string(kMaxMoves));
-  o.set("appraiser.name", "equal");
   o.set("weigher.name", "marconi");
-  o.set("engine.node_id", node);
-  o.set("engine.campaign", campaign ? "true" : "false");
-  o.set("engine.refresh_on_change", "false");
-  o.set("engine.refresh_interval", "1h");
-  o.set("engine.intake_flush", "2ms");
-  o.set("engine.intake_refresh_delay", "0");
   return std::make_unique<Engine>(o.resolve());
 }
 
