@@ -11,8 +11,21 @@ endif()
 add_compile_options(-ffp-contract=off)
 
 if(BERTH_SANITIZE)
-  add_compile_options(-fsanitize=${BERTH_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  # -g1 (line tables only) after the build type's -g: reports still name file and line, and the
+  # sanitizer builds compile and link markedly less debug information.
+  add_compile_options(-fsanitize=${BERTH_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all -g1)
   add_link_options(-fsanitize=${BERTH_SANITIZE})
+endif()
+
+# BERTH_LINKER=lld|mold|gold links with that linker instead of the system default (CI uses lld:
+# its links take a fraction of ld.bfd's time). A linker asked for and not installed is an error.
+set(BERTH_LINKER "" CACHE STRING "Linker to pass to -fuse-ld (lld, mold, gold); empty for the default")
+if(BERTH_LINKER)
+  find_program(BERTH_LINKER_PROGRAM NAMES ld.${BERTH_LINKER} NO_CACHE)
+  if(NOT BERTH_LINKER_PROGRAM)
+    message(FATAL_ERROR "BERTH_LINKER=${BERTH_LINKER}: ld.${BERTH_LINKER} is not installed (scripts/deps.sh installs lld)")
+  endif()
+  add_link_options(-fuse-ld=${BERTH_LINKER})
 endif()
 
 # berth_add_plugin(<kind> <name> SOURCES ...): a real shared object that exports only its entry

@@ -10,6 +10,7 @@ packages=(
   zookeeper libzookeeper-mt-dev liblua5.4-dev lua5.4 swig python3-dev python3-pytest python3-kazoo python3-matplotlib
   default-jdk-headless junit4 libslf4j-java netcat-openbsd
   clang libclang-rt-14-dev  # the snapshot decoder's libFuzzer target (libFuzzer is only recommended)
+  lld  # scripts/test.sh links with it (BERTH_LINKER=lld)
 )
 
 missing=()

@@ -11,7 +11,7 @@ run_suite() {  # <build dir> <ctest label or ""> [cmake args...]
   local dir=$1 label=$2
   shift 2
   echo "== $(basename "$dir")${label:+ (tests labelled $label)}"
-  cmake -S "$root" -B "$dir" -DBERTH_WERROR=ON -DPython3_EXECUTABLE=/usr/bin/python3 "$@" >/dev/null
+  cmake -S "$root" -B "$dir" -DBERTH_WERROR=ON -DBERTH_LINKER=lld -DPython3_EXECUTABLE=/usr/bin/python3 "$@" >/dev/null
   cmake --build "$dir" -j"$jobs"
   (cd "$dir" && ctest --output-on-failure -j"$jobs" ${label:+-L "$label"})
 }
