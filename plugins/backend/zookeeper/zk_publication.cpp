@@ -214,16 +214,18 @@ void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
     bool done = false;
     for (int attempt = 0; attempt < 50 && !done; ++attempt) {
       Latest latest = read_latest_locked();
-      if (version != 0 && version == latest.version)
+      if (version != 0 && version == latest.version) {
         done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
-      else if (version != 0 && version == latest.base)
+      } else if (version != 0 && version == latest.base) {
         done = read_chunks_locked(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size, &bytes);
-      if (done) hold_locked(latest, version, bytes);
-      else
+      } else {
         throw Error(BERTH_E_NOT_FOUND, "zookeeper: version " + std::to_string(version) + " is not kept (" + latest_ +
                                            " names version " + std::to_string(latest.version) +
                                            (latest.base != 0 ? " based on version " + std::to_string(latest.base) : "") +
                                            ")");
+      }
+      // Incomplete: collected meanwhile, so a newer version is out: read the pointer again.
+      if (done) hold_locked(latest, version, bytes);
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }
