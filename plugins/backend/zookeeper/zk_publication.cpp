@@ -24,6 +24,10 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
   int32_t latest_data_version = 0;
   const Latest latest = read_latest_locked(&latest_data_version);
   restore_offers_locked(latest, latest_data_version);  // after the layout was lost (zk_regeneration.cpp)
+  if (version <= version_floor_)
+    throw Error(BERTH_E_STATE, "zookeeper: version " + std::to_string(version) + " is at or below version " +
+                                   std::to_string(version_floor_) +
+                                   ", offered after the layout was lost: number the next version above it");
   // The base is kept by naming it in `latest`. The multi below checks `latest` did not change
   // since it was read, so the admission still holds when it commits.
   Latest next{version, epoch, (bytes.size() + kChunkBytes - 1) / kChunkBytes, bytes.size()};
@@ -196,7 +200,11 @@ plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Si
                                                  std::to_string(held_.version) + " failed: " + e.what());
         }
       }
-      if (latest.version == 0 || latest.version <= known_version) return found;
+      if (latest.version == 0 || latest.version <= known_version) {
+        // A late offer's version, never republished, is still taken: the next is numbered above.
+        if (version_floor_ > found.version) found = {version_floor_, 0};
+        return found;
+      }
       // Incomplete: collected meanwhile, so a newer version is out: start again.
       done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
       if (done) hold_locked(latest, latest.version, bytes);

@@ -156,11 +156,26 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
     const int64_t now = static_cast<int64_t>(monotonic_ns());
     if (regeneration_seen_ns_ == 0) regeneration_seen_ns_ = now;
     const int64_t waited_ms = (now - regeneration_seen_ns_) / 1'000'000;
-    if (waited_ms < regeneration_window_ms_)
+    // Never below the session timeout the server granted: a node that has not offered by then
+    // has lost its session, and so its lease.
+    const int64_t window_ms = std::max<int64_t>(regeneration_window_ms_, zoo_recv_timeout(handle()));
+    if (waited_ms < window_ms)
       throw Error(BERTH_E_UNAVAILABLE, "zookeeper: the layout under " + root_ + " was made again; waiting " +
-                                           std::to_string(regeneration_window_ms_ - waited_ms) +
+                                           std::to_string(window_ms - waited_ms) +
                                            " ms more (regeneration_window) for the nodes' offers under " + seeds_ +
                                            " before publishing");
+  }
+  if (newest.version > latest.version && latest.version != 0 && latest.version != restored_version_) {
+    // This leader published on its own since regeneration: its grants on that base may overlap
+    // the offer's, so the offer is not republished; the next version is numbered above it.
+    if (newest.version > version_floor_) {
+      version_floor_ = newest.version;
+      plugin::log(host_, BERTH_LOG_WARN, "zookeeper: the offer " + newest_dir + " of version " +
+                                             std::to_string(newest.version) + " came after " + latest_ +
+                                             " named version " + std::to_string(latest.version) +
+                                             " published here: not republished, the next version is numbered above it");
+    }
+    return;
   }
   if (newest.version <= latest.version) {
     // Everything offered is at or below what is published: the seeds have served.
@@ -222,6 +237,7 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
   if (rc != ZOK) fail(rc, "restore (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
   hold_locked(next, next.version, bytes);
   if (next.base != 0) hold_locked(next, next.base, base_bytes);
+  restored_version_ = next.version;
   regeneration_seen_ns_ = 0;
   plugin::log(host_, BERTH_LOG_WARN, "zookeeper: regenerated " + latest_ + " with version " +
                                          std::to_string(newest.version) + ", the newest offered (" + newest_dir + ")");

@@ -7,7 +7,8 @@
 //   session_timeout  the ZooKeeper session timeout, default "4s" (the server clamps it)
 //   regeneration_window  how long a leader that finds the layout regenerated (seeds/ present,
 //                    nothing published) waits for the nodes' offers before it publishes, default
-//                    "2s" (docs/catalogue.md, "Regeneration")
+//                    session_timeout + 1s; below session_timeout is refused (docs/catalogue.md,
+//                    "Regeneration")
 //   auth             a digest credential "user:password" (default: none, every node open).
 //                    Every node this backend creates under root then carries the ACL
 //                    digest(user:password) -> ALL, world -> READ: only holders of the credential
@@ -174,7 +175,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   ACL acl_entries_[2] = {};          // with auth_: creator's digest -> ALL, world -> READ
   ACL_vector acl_ = ZOO_OPEN_ACL_UNSAFE;  // what every node under root is created with
   std::string members_, election_, epoch_, snapshots_, latest_, versions_, intake_, seeds_;
-  int64_t regeneration_window_ms_ = 2000;
+  int64_t regeneration_window_ms_ = 0;  // set from the configuration
   backend::WatchRelay relay_;
   Events events_;
 
@@ -203,6 +204,10 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   uint64_t max_epoch_seen_ = 0;  // the epoch node's highest version this instance read
   bool layout_ready_ = false;  // the layout existed once: a node of it missing later is a loss
   int64_t regeneration_seen_ns_ = 0;  // when this leader first found seeds/ and nothing published
+  uint64_t restored_version_ = 0;  // the version this leader last republished from an offer
+  // The newest offer found after this leader published on its own: never republished (its
+  // grants may overlap), only numbered above (fetch_latest reports it, publish_based refuses below).
+  uint64_t version_floor_ = 0;
   std::optional<Latest> collect_after_;  // the newest committed pointer, while its pass is due
   int64_t collect_first_ns_ = 0;         // when the first publication since the last pass committed
   std::atomic<int64_t> collect_due_ns_{0};  // monotonic ns the worker starts the pass at; 0: none
