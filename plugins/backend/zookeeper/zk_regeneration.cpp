@@ -48,7 +48,7 @@ void ZkBackend::recover_layout_locked() {
               "zookeeper: the layout under " + root_ +
                   " is gone (deleted from outside): making it again, registering this instance's members and "
                   "candidacy anew, and offering the newest version it holds");
-  ensure_layout_locked();
+  ensure_layout_locked(true);
   raise_epoch_locked();
   register_members_again_locked();
   if (campaigning_) {

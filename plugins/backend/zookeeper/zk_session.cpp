@@ -150,7 +150,7 @@ void ZkBackend::authenticate_locked() {
                     "' (backend.auth): " + zerror(events_.auth_rc));
 }
 
-void ZkBackend::ensure_layout_locked() {
+void ZkBackend::ensure_layout_locked(bool after_loss) {
   // Ancestors of root are shared with other clusters: created open. Root and below: acl_.
   std::vector<std::pair<std::string, const ACL_vector*>> paths;
   for (size_t slash = root_.find('/', 1); slash != std::string::npos; slash = root_.find('/', slash + 1))
@@ -158,7 +158,7 @@ void ZkBackend::ensure_layout_locked() {
   paths.emplace_back(root_, &acl_);
   // After a loss, seeds/ comes before `latest`: a leader that finds nothing published then knows
   // to wait for the nodes' offers rather than publish from its own (perhaps older) version.
-  if (layout_ready_) paths.emplace_back(seeds_, &acl_);
+  if (after_loss) paths.emplace_back(seeds_, &acl_);
   for (const std::string* p : {&members_, &election_, &epoch_, &snapshots_, &latest_, &versions_, &intake_})
     paths.emplace_back(*p, &acl_);
   for (const auto& [path, acl] : paths) {
@@ -288,7 +288,8 @@ void ZkBackend::run_worker() noexcept {
         connect_locked();
         need_session = false;
         unarmed = kAllChanges;
-        ensure_layout_locked();
+        // Deleted while no session was up: a loss all the same, so seeds/ comes first.
+        ensure_layout_locked(layout_ready_ && layout_missing_locked());
         arm_watches_locked(kAllChanges);
         unarmed = 0;
         register_locked();

@@ -128,7 +128,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
     if (led && epoch == 0) stopped_leading_locked();
   }
   void authenticate_locked();                // sends auth_ on a new session; waits for the answer
-  void ensure_layout_locked();
+  void ensure_layout_locked(bool after_loss = false);  // after_loss: seeds/ first (zk_regeneration.cpp)
   void warn_if_open_locked();
   // `host_reads_latest`: the host is told of the snapshot and reads `latest` after this returns,
   // so its watch is set without waiting for the answer.
