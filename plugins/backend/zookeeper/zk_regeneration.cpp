@@ -101,7 +101,17 @@ void ZkBackend::offer_if_behind_locked(const Latest& latest) {
   if (held_.version == 0 || latest.version >= held_.version) return;
   auto bytes = held_bytes_.find(held_.version);
   auto base = held_.base != 0 ? held_bytes_.find(held_.base) : held_bytes_.end();
-  if (bytes == held_bytes_.end() || (held_.base != 0 && base == held_bytes_.end())) return;  // not complete here
+  if (bytes == held_bytes_.end() || (held_.base != 0 && base == held_bytes_.end())) {
+    if (unofferable_warned_ != held_.version) {
+      unofferable_warned_ = held_.version;
+      plugin::log(host_, BERTH_LOG_WARN,
+                  "zookeeper: " + latest_ + " names version " + std::to_string(latest.version) + ", older than version " +
+                      std::to_string(held_.version) + " seen here, but this instance did not read all of it" +
+                      (held_.base != 0 ? " and of its base version " + std::to_string(held_.base) : std::string()) +
+                      ": it offers nothing");
+    }
+    return;
+  }
   const std::string dir = seeds_ + "/" + offer_name(held_.version, session_id_locked());
   Stat stat;
   if (dir == offered_ && zoo_exists(handle(), dir.c_str(), 0, &stat) == ZOK && stat.dataLength > 0) return;

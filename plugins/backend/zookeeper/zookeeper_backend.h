@@ -201,6 +201,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   Latest held_;
   std::map<uint64_t, std::string> held_bytes_;
   std::string offered_;        // the path of this instance's offer, "" when none
+  uint64_t unofferable_warned_ = 0;  // the held version whose incomplete bytes were last reported
   uint64_t max_epoch_seen_ = 0;  // the epoch node's highest version this instance read
   bool layout_ready_ = false;  // the layout existed once: a node of it missing later is a loss
   int64_t regeneration_seen_ns_ = 0;  // when this leader first found seeds/ and nothing published
