@@ -115,6 +115,17 @@ void ZkBackend::offer_if_behind_locked(const Latest& latest) {
   const std::string dir = seeds_ + "/" + offer_name(held_.version, session_id_locked());
   Stat stat;
   if (dir == offered_ && zoo_exists(handle(), dir.c_str(), 0, &stat) == ZOK && stat.dataLength > 0) return;
+  // Every node behind would otherwise write a whole copy: one complete offer at or above what
+  // this instance holds serves them all.
+  if (zoo_exists(handle(), seeds_.c_str(), 0, &stat) == ZOK) {
+    for (const std::string& name : children_locked(seeds_)) {
+      std::string text;
+      Stat offer_stat;
+      if (!get_locked(seeds_ + "/" + name, &text, &offer_stat) || text.empty()) continue;
+      auto pointer = parse_latest(text);
+      if (pointer && pointer->version >= held_.version) return;
+    }
+  }
   int rc = zoo_create(handle(), seeds_.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
   if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "create", seeds_);
   delete_tree_locked(dir);
