@@ -76,15 +76,25 @@ void ZkBackend::raise_epoch_locked() {
   const uint64_t target = max_epoch_seen_ + 1;
   std::string owner;
   Stat stat;
-  if (!get_locked(epoch_, &owner, &stat) || static_cast<uint64_t>(stat.version) >= max_epoch_seen_) return;
+  const auto gone = [&] {
+    throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + epoch_ + " went while raising it to epoch " + std::to_string(target) +
+                                         " (the layout was deleted again)");
+  };
+  if (!get_locked(epoch_, &owner, &stat)) gone();
+  if (static_cast<uint64_t>(stat.version) >= max_epoch_seen_) return;
   for (int n = 0; n < kMaxEpochRaises && static_cast<uint64_t>(stat.version) < target; ++n) {
     int rc = zoo_set2(handle(), epoch_.c_str(), owner.data(), static_cast<int>(owner.size()), stat.version, &stat);
     if (rc == ZBADVERSION) {
-      if (!get_locked(epoch_, &owner, &stat)) return;
+      if (!get_locked(epoch_, &owner, &stat)) gone();
       continue;
     }
+    if (rc == ZNONODE) gone();
     if (rc != ZOK) fail(rc, "raise the epoch at", epoch_);
   }
+  if (static_cast<uint64_t>(stat.version) < target)
+    throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + epoch_ + " reached epoch " + std::to_string(stat.version) +
+                                         " after " + std::to_string(kMaxEpochRaises) + " raises, short of epoch " +
+                                         std::to_string(target));
 }
 
 void ZkBackend::hold_locked(const Latest& pointer, uint64_t version, std::string_view bytes) {
