@@ -185,6 +185,11 @@ void ZkBackend::try_lead_locked() {
       set_epoch_locked(static_cast<uint64_t>(stat.version));
       return;
     }
+    // Never lead at or below an epoch this instance saw (a recreated epoch node starts at 0).
+    if (static_cast<uint64_t>(stat.version) < max_epoch_seen_) {
+      raise_epoch_locked();
+      continue;
+    }
     // Take over: a new epoch, only while our candidacy still exists.
     zoo_op_t ops[2];
     zoo_op_result_t results[2];

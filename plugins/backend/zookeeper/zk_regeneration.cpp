@@ -49,7 +49,13 @@ void ZkBackend::recover_layout_locked() {
                   " is gone (deleted from outside): making it again, registering this instance's members and "
                   "candidacy anew, and offering the newest version it holds");
   ensure_layout_locked(true);
-  raise_epoch_locked();
+  try {
+    raise_epoch_locked();
+  } catch (const Error& e) {
+    // Not silently: said here, and a takeover raises it first again (try_lead_locked).
+    if (e.code() != BERTH_E_UNAVAILABLE) throw;
+    plugin::log(host_, BERTH_LOG_WARN, e.what());
+  }
   register_members_again_locked();
   if (campaigning_) {
     if (candidate_.empty()) create_candidate_locked();
