@@ -24,7 +24,7 @@
 //
 // Layout under root:
 //   members/<id>              EPHEMERAL, data = the member's info (id %-encoded, see zk_names.h)
-//   election/c_<seq>          EPHEMERAL_SEQUENTIAL candidates; the lowest leads; each candidate
+//   election/c_<session>_<seq>  EPHEMERAL_SEQUENTIAL candidates; the lowest seq leads; each candidate
 //                             watches only its predecessor (no herd effect)
 //   epoch                     persistent; its data version IS the epoch: a new leader bumps it
 //                             with a multi (check own candidate + versioned set), data = the
@@ -151,6 +151,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes);
   int64_t session_id_locked() const;
   std::string candidate_name() const;        // basename of candidate_, "" if none
+  std::vector<std::string> candidates_locked();  // election/'s children, in the order they stood
   std::string describe_leader_locked();      // "leader: <candidate> at epoch <n>", for messages
 
   // Regeneration after the layout under root was deleted from outside (zk_regeneration.cpp).
