@@ -11,8 +11,6 @@ namespace {
 
 using plugin::Error;
 
-constexpr size_t kChunkBytes = 512u << 10;  // a chunk and its request stay well below 1 MB
-
 }  // namespace
 
 void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes) {

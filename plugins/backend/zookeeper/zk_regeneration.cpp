@@ -22,7 +22,6 @@ namespace {
 
 using plugin::Error;
 
-constexpr size_t kSeedChunkBytes = 512u << 10;  // as a publication's chunks: one request < 1 MB
 constexpr int kMaxEpochRaises = 100000;
 
 std::string offer_name(uint64_t version, int64_t session) {
@@ -148,9 +147,9 @@ void ZkBackend::offer_if_behind_locked(const Latest& latest) {
   rc = zoo_create(handle(), dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
   if (rc != ZOK) fail(rc, "create", dir);
   const auto write = [&](const std::string& prefix, const std::string& data) {
-    for (size_t i = 0, at = 0; at < data.size(); ++i, at += kSeedChunkBytes) {
+    for (size_t i = 0, at = 0; at < data.size(); ++i, at += kChunkBytes) {
       const std::string path = dir + "/" + prefix + std::to_string(i);
-      std::string_view chunk = std::string_view(data).substr(at, kSeedChunkBytes);
+      std::string_view chunk = std::string_view(data).substr(at, kChunkBytes);
       rc = zoo_create(handle(), path.c_str(), chunk.data(), static_cast<int>(chunk.size()), &acl_, ZOO_PERSISTENT,
                       nullptr, 0);
       if (rc != ZOK) fail(rc, "create", path);
@@ -242,14 +241,14 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
     delete_tree_locked(dir);
     int create_rc = zoo_create(handle(), dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
     if (create_rc != ZOK) fail(create_rc, "create", dir);
-    for (size_t i = 0, at = 0; at < bytes.size(); ++i, at += kSeedChunkBytes) {
+    for (size_t i = 0, at = 0; at < bytes.size(); ++i, at += kChunkBytes) {
       const std::string path = dir + "/" + std::to_string(i);
-      std::string_view chunk = std::string_view(bytes).substr(at, kSeedChunkBytes);
+      std::string_view chunk = std::string_view(bytes).substr(at, kChunkBytes);
       create_rc = zoo_create(handle(), path.c_str(), chunk.data(), static_cast<int>(chunk.size()), &acl_,
                              ZOO_PERSISTENT, nullptr, 0);
       if (create_rc != ZOK) fail(create_rc, "create", path);
     }
-    return (bytes.size() + kSeedChunkBytes - 1) / kSeedChunkBytes;
+    return (bytes.size() + kChunkBytes - 1) / kChunkBytes;
   };
   const std::string bytes = read("v_", newest.chunks, newest.size);
   Latest next{newest.version, my_epoch_, write(newest.version, bytes), bytes.size()};
