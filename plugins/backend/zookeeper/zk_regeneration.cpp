@@ -195,11 +195,13 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
     // Never below the session timeout the server granted: a node that has not offered by then
     // has lost its session, and so its lease.
     const int64_t window_ms = std::max<int64_t>(regeneration_window_ms_, zoo_recv_timeout(handle()));
-    if (waited_ms < window_ms)
+    if (waited_ms < window_ms) {
+      regeneration_due_ns_.store(regeneration_seen_ns_ + window_ms * 1'000'000);
       throw Error(BERTH_E_UNAVAILABLE, "zookeeper: the layout under " + root_ + " was made again; waiting " +
                                            std::to_string(window_ms - waited_ms) +
                                            " ms more (regeneration_window) for the nodes' offers under " + seeds_ +
                                            " before publishing");
+    }
   }
   if (newest.version > latest.version && latest.version != 0 && latest.version != restored_version_) {
     // This leader published on its own since regeneration: its grants on that base may overlap
@@ -275,6 +277,7 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
   if (next.base != 0) hold_locked(next, next.base, base_bytes);
   restored_version_ = next.version;
   regeneration_seen_ns_ = 0;
+  regeneration_due_ns_.store(static_cast<int64_t>(monotonic_ns()));  // the worker wakes the host to build on it
   plugin::log(host_, BERTH_LOG_WARN, "zookeeper: regenerated " + latest_ + " with version " +
                                          std::to_string(newest.version) + ", the newest offered (" + newest_dir + ")");
   throw Error(BERTH_E_STATE, "zookeeper: " + latest_ + " now names version " + std::to_string(newest.version) +

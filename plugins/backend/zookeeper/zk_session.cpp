@@ -262,17 +262,26 @@ void ZkBackend::run_worker() noexcept {
       std::unique_lock lock(events_.mutex);
       const bool retry = need_session || unarmed != 0;
       auto wait = std::chrono::nanoseconds(std::chrono::milliseconds(retry ? 250 : 1000));
-      if (const int64_t due = collect_due_ns_.load(); due != 0)
-        wait = std::min(wait, std::chrono::nanoseconds(std::max<int64_t>(due - static_cast<int64_t>(monotonic_ns()), 0)));
+      for (const std::atomic<int64_t>* timer : {&collect_due_ns_, &regeneration_due_ns_})
+        if (const int64_t due = timer->load(); due != 0)
+          wait = std::min(wait, std::chrono::nanoseconds(std::max<int64_t>(due - static_cast<int64_t>(monotonic_ns()), 0)));
       events_.wake.wait_for(lock, wait, [&] {
-        return events_.stop || events_.pending != 0 ||
-               (collect_due_ns_.load() != 0 && static_cast<int64_t>(monotonic_ns()) >= collect_due_ns_.load());
+        const auto due = [](const std::atomic<int64_t>& timer) {
+          return timer.load() != 0 && static_cast<int64_t>(monotonic_ns()) >= timer.load();
+        };
+        return events_.stop || events_.pending != 0 || due(collect_due_ns_) || due(regeneration_due_ns_);
       });
       if (events_.stop) return;
       bits = events_.pending;
       events_.pending = 0;
     }
     uint32_t notify = bits & kAllChanges;
+    // The regeneration window ended: the leader publishes now that the offers are in (as after a
+    // membership change), rather than at its next periodic refresh.
+    if (const int64_t due = regeneration_due_ns_.load(); due != 0 && static_cast<int64_t>(monotonic_ns()) >= due) {
+      regeneration_due_ns_.store(0);
+      notify |= BERTH_CHANGED_MEMBERS | BERTH_CHANGED_SNAPSHOT;
+    }
     try {
       std::lock_guard lock(mutex_);
       if (!need_session && (bits & kExpired) == 0 && zh_ != nullptr && zoo_state(zh_) == ZOO_CONNECTED_STATE)

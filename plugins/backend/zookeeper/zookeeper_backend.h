@@ -206,6 +206,9 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   uint64_t max_epoch_seen_ = 0;  // the epoch node's highest version this instance read
   bool layout_ready_ = false;  // the layout existed once: a node of it missing later is a loss
   int64_t regeneration_seen_ns_ = 0;  // when this leader first found seeds/ and nothing published
+  // When the leader's regeneration window ends: the worker wakes the host then, so the leader
+  // publishes without waiting for another change. 0: none.
+  std::atomic<int64_t> regeneration_due_ns_{0};
   uint64_t restored_version_ = 0;  // the version this leader last republished from an offer
   // The newest offer found after this leader published on its own: never republished (its
   // grants may overlap), only numbered above (fetch_latest reports it, publish_based refuses below).
