@@ -90,6 +90,26 @@ TEST_F(ZooKeeperBackendTest, ConfigMistakesNameTheKey) {
   }
 }
 
+TEST_F(ZooKeeperBackendTest, ARegenerationWindowBelowTheSessionTimeoutIsRefusedNamingBoth) {
+  Failure failure = failure_of([&] {
+    Backend b(plugin_,
+              PluginConfig("backend", {{"connect", zk_connect(), "t"},
+                                       {"session_timeout", "4s", "berth.toml:3"},
+                                       {"regeneration_window", "3s", "berth.toml:4"}}),
+              nullptr);
+  });
+  EXPECT_EQ(failure.code, BERTH_E_CONFIG);
+  for (const char* part : {"regeneration_window", "3000 ms", "session_timeout", "4000 ms"})
+    EXPECT_NE(failure.message.find(part), std::string::npos) << part << " in: " << failure.message;
+  // At the session timeout, and above, it opens.
+  EXPECT_NO_THROW(Backend(plugin_,
+                          PluginConfig("backend", {{"connect", zk_connect(), "t"},
+                                                   {"root", root_, "t"},
+                                                   {"session_timeout", "4s", "t"},
+                                                   {"regeneration_window", "4s", "t"}}),
+                          nullptr));
+}
+
 TEST_F(ZooKeeperBackendTest, AnUnreachableEnsembleIsUnavailable) {
   const int port = zk_free_port();  // nothing listens there
   Failure failure = failure_of([&] {

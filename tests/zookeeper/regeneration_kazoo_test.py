@@ -83,10 +83,21 @@ def main():
         nodes = [Node(helper, connect, root, "node-%d" % i) for i in range(3)]
         assert eventually(lambda: any(n.now() and n.now()[2] == 1 for n in nodes)), "no leader"
         leader = next(n for n in nodes if n.now()[2] == 1)
+        empty = leader.now()[4]
         nodes[1].send("add %d" % STREAMS)
         assert eventually(lambda: any("ok add" in a for a in nodes[1].answers)), "add was not answered"
-        time.sleep(0.5)  # the records reach the leader's intake
-        leader.send("refresh")
+
+        # Refreshed until the leader's version holds the streams (their records reached its intake).
+        def refreshed_with_streams():
+            with leader.lock:
+                leader.answers.clear()
+            leader.send("refresh")
+            if not eventually(lambda: any(a.startswith("refreshed ") for a in leader.answers), 20.0):
+                return False
+            with leader.lock:
+                answer = next(a for a in leader.answers if a.startswith("refreshed "))
+            return int(answer.split()[2]) != empty
+        assert eventually(refreshed_with_streams), "the leader never published the added streams"
         assert eventually(lambda: converged(nodes) is not None and converged(nodes)[0] >= 2), \
             "the nodes never agreed: %s" % [n.now() for n in nodes]
         # Settled: the same version for a second (a version that grants follows the first).

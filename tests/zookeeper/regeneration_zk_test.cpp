@@ -109,13 +109,12 @@ std::map<std::string, Held> assignment(const Snapshot& s) {
 
 class Regeneration : public ::testing::Test {
  protected:
-  std::unique_ptr<Engine> open_node(const std::string& id, bool campaign) {
+  std::unique_ptr<Engine> open_node(const std::string& id, bool campaign, const std::string& connect = "") {
     Options o;
     o.set("backend.name", "zookeeper");
-    o.set("backend.connect", zk_.connect_string());
+    o.set("backend.connect", connect.empty() ? zk_.connect_string() : connect);
     o.set("backend.root", root_);
-    o.set("backend.session_timeout", "4s");
-    o.set("backend.regeneration_window", "1s");
+    o.set("backend.session_timeout", "2s");  // regeneration_window: its default, 3 s
     o.set("policy.name", "sticky");
     o.set("engine.node_id", id);
     o.set("engine.campaign", campaign ? "true" : "false");
@@ -129,8 +128,9 @@ class Regeneration : public ::testing::Test {
     root_ = "/berth-regeneration-" + std::to_string(::getpid());
     nodes_.push_back(open_node("node-0", true));
     ASSERT_TRUE(eventually([&] { return nodes_[0]->status().is_leader; })) << "node-0 never led";
-    nodes_.push_back(open_node("node-1", false));
-    nodes_.push_back(open_node("node-2", false));
+    // The followers reach ZooKeeper through proxies: a test can cut one off for a while.
+    nodes_.push_back(open_node("node-1", false, proxy1_.connect_string()));
+    nodes_.push_back(open_node("node-2", false, proxy2_.connect_string()));
     // Hosts serve servers on the followers: the leader can be replaced without moving a stream.
     const Labels zone = parse_labels("zone=a");
     for (const auto& [node, server] : std::vector<std::pair<int, std::string>>{{1, "server-a"}, {1, "server-b"}, {2, "server-c"}}) {
@@ -230,19 +230,22 @@ class Regeneration : public ::testing::Test {
     RawSession raw(zk_.connect_string());
     ASSERT_TRUE(raw.zh() != nullptr && zoo_state(raw.zh()) == ZOO_CONNECTED_STATE) << "no session with ZooKeeper";
     bool gone = false;
-    for (int attempt = 0; attempt < 50 && !gone; ++attempt) gone = delete_recursively(raw.zh(), root_);
+    // Nodes that noticed make parts of the layout again meanwhile: try until one pass wins.
+    for (int attempt = 0; attempt < 500 && !gone; ++attempt) gone = delete_recursively(raw.zh(), root_);
     ASSERT_TRUE(gone) << "could not delete " << root_;
     deleted_at_ = Clock::now();
   }
 
   // After regeneration: a leader, a newer version everywhere, and nothing lost.
-  void expect_regenerated(const Snapshot& before, uint64_t seen_before) {
+  // `renewed`: holders cut off from ZooKeeper for a while may have been granted their streams
+  // again, under a new token (above every version seen).
+  void expect_regenerated(const Snapshot& before, uint64_t seen_before, bool renewed = false) {
     Engine* l = nullptr;
     ASSERT_TRUE(eventually([&] { return (l = leader()) != nullptr && l->status().version > seen_before; }))
         << "no leader published above version " << seen_before << " (leader: " << (l ? l->node_id() : "none") << ", at "
         << (l ? l->status().version : 0) << ")";
     const uint64_t now = l->status().version;
-    std::printf("[ figure ] from the deletion to a leader's version above %llu: %.0f ms (regeneration_window 1 s)\n",
+    std::printf("[ figure ] from the deletion to a leader's version above %llu: %.0f ms (regeneration_window 3 s)\n",
                 static_cast<unsigned long long>(seen_before),
                 std::chrono::duration<double, std::milli>(Clock::now() - deleted_at_).count());
     for (auto& n : nodes_)
@@ -260,7 +263,7 @@ class Regeneration : public ::testing::Test {
       auto it = is.find(stream);
       ASSERT_NE(it, is.end()) << stream << " was lost";
       const Held& now_held = it->second;
-      if (now_held.holder == h.holder && now_held.owner == h.owner) {
+      if (now_held.holder == h.holder && now_held.owner == h.owner && !(renewed && now_held.token > seen_before)) {
         EXPECT_EQ(now_held.token, h.token) << stream << ": same holder, another token";
       } else {
         EXPECT_GT(now_held.token, seen_before) << stream << " moved from " << h.holder << " to " << now_held.holder
@@ -279,6 +282,8 @@ class Regeneration : public ::testing::Test {
   }
 
   test::ZkServer zk_;
+  test::TcpProxy proxy1_{"127.0.0.1", zk_.port()};
+  test::TcpProxy proxy2_{"127.0.0.1", zk_.port()};
   std::string root_;
   std::vector<std::unique_ptr<Engine>> nodes_;
   std::vector<std::shared_ptr<ownership::ServerClaims>> claims_;
@@ -325,6 +330,64 @@ TEST_F(Regeneration, ALeaderThatStartsEmptySeedsFromTheFollowersOffers) {
   }
   expect_regenerated(*before, seen);
   EXPECT_TRUE(nodes_.back()->status().is_leader);
+}
+
+// A version skew: node-2 is cut off while the leader publishes version N, so it holds N-1 when
+// the root goes; the leader is cut right after, and a newcomer leads. node-2 offers N-1 first
+// (node-1 is cut off meanwhile), node-1 offers N after: N is the one restored, with the stream it
+// added, and no stream is ever held twice (TearDown).
+TEST_F(Regeneration, TheNewestOfferIsRestoredWhenTheNodesHoldDifferentVersions) {
+  const uint64_t older = nodes_[2]->status().version;
+  const uint32_t streams = nodes_[1]->snapshot()->stream_count();
+  proxy2_.set_blocked(true);
+  nodes_[1]->add_stream("stream-late", "acme", 1.0);
+  nodes_[1]->flush();
+  ASSERT_TRUE(eventually([&] {
+    auto s = nodes_[1]->snapshot();
+    return s && s->stream_count() == streams + 1 && nodes_[0]->status().version == s->meta.version;
+  })) << "node-1 never served the version with stream-late";
+  proxy1_.set_blocked(true);
+  {
+    std::lock_guard lock(nodes_mutex_);
+    nodes_[0].reset();  // cut right after publishing
+  }
+  auto before = nodes_[1]->snapshot();
+  const uint64_t seen = newest_seen();
+  delete_root();
+  EXPECT_EQ(nodes_[2]->status().version, older) << "node-2 installed a version while cut off";
+  std::printf("[ figure ] skew: node-1 holds version %llu, node-2 version %llu\n",
+              static_cast<unsigned long long>(before->meta.version), static_cast<unsigned long long>(older));
+  ASSERT_LT(older, before->meta.version);
+  proxy2_.set_blocked(false);
+  RawSession raw(zk_.connect_string());
+  const std::string seeds = root_ + "/seeds";
+  const auto offered = [&](uint64_t version) {
+    String_vector names{};
+    if (zoo_get_children(raw.zh(), seeds.c_str(), 0, &names) != ZOK) return false;
+    bool found = false;
+    for (int32_t i = 0; i < names.count; ++i) {
+      char buffer[512];
+      int length = sizeof buffer;
+      Stat stat;
+      const std::string path = seeds + "/" + names.data[i];
+      found = found || (std::string(names.data[i]).rfind("o_" + std::string(20 - std::to_string(version).size(), '0') +
+                                                           std::to_string(version) + "_", 0) == 0 &&
+                        zoo_get(raw.zh(), path.c_str(), 0, buffer, &length, &stat) == ZOK && length > 0);
+    }
+    deallocate_String_vector(&names);
+    return found;
+  };
+  ASSERT_TRUE(eventually([&] { return offered(older); })) << "node-2 never offered version " << older;
+  proxy1_.set_blocked(false);
+  ASSERT_TRUE(eventually([&] { return offered(before->meta.version); }))
+      << "node-1 never offered version " << before->meta.version;
+  auto newcomer = open_node("node-3", true);
+  {
+    std::lock_guard lock(nodes_mutex_);
+    nodes_.push_back(std::move(newcomer));
+  }
+  expect_regenerated(*before, seen, true);
+  EXPECT_EQ(assignment(*leader()->snapshot()).count("stream-late"), 1u) << "restored an older offer than the newest";
 }
 
 }  // namespace

@@ -257,24 +257,28 @@ void FileBackend::campaign() {
   bool changed = false;
   {
     DirectoryLock held = dir_->lock();
-    Election election = dir_->read_election();
-    uint64_t seq = election.next_seq;
-    std::string path = dir_->candidate_file(seq, session_);
-    open_or_throw(path, O_WRONLY | O_CREAT | O_EXCL, 0666, BERTH_E_UNAVAILABLE);
-    candidate_seq_ = seq;
-    try {
-      election = dir_->settle_locked(session_, &changed);
-      if (election.next_seq <= seq) {  // the leader did not change, so settle wrote nothing
-        election.next_seq = seq + 1;
-        dir_->write_election_locked(election, session_);
-      }
-    } catch (...) {
-      remove_file_quietly(path);
-      candidate_seq_ = 0;
-      throw;
-    }
+    stand_locked(&changed);
   }
   if (changed) relay_->notify(BERTH_CHANGED_LEADER);
+}
+
+void FileBackend::stand_locked(bool* changed) {
+  Election election = dir_->read_election();
+  const uint64_t seq = election.next_seq;
+  const std::string path = dir_->candidate_file(seq, session_);
+  open_or_throw(path, O_WRONLY | O_CREAT | O_EXCL, 0666, BERTH_E_UNAVAILABLE);
+  candidate_seq_ = seq;
+  try {
+    election = dir_->settle_locked(session_, changed);
+    if (election.next_seq <= seq) {  // the leader did not change, so settle wrote nothing
+      election.next_seq = seq + 1;
+      dir_->write_election_locked(election, session_);
+    }
+  } catch (...) {
+    remove_file_quietly(path);
+    candidate_seq_ = 0;
+    throw;
+  }
 }
 
 void FileBackend::resign() {
@@ -310,12 +314,21 @@ plugin::Leadership FileBackend::leadership() {
   try {
     // A candidacy deleted from outside while the session lives: stand again (behind the others).
     if (const uint64_t seq = candidate_seq_.load(); seq != 0) {
-      struct stat file {};
-      if (::stat(dir_->candidate_file(seq, session_).c_str(), &file) != 0 && errno == ENOENT) {
-        plugin::log(host_, BERTH_LOG_WARN, "file: this instance's candidacy " + dir_->candidate_file(seq, session_) +
-                                               " was deleted while its session lives: campaigning again");
-        candidate_seq_ = 0;
-        campaign();
+      const std::string path = dir_->candidate_file(seq, session_);
+      const auto missing = [&] {
+        struct stat file {};
+        return ::stat(path.c_str(), &file) != 0 && errno == ENOENT;
+      };
+      if (missing()) {
+        // Again under the lock: resign() unlinks under it before it clears candidate_seq_, so a
+        // candidacy still ours here was deleted from outside, not resigned.
+        DirectoryLock held = dir_->lock();
+        if (candidate_seq_.load() == seq && missing()) {
+          plugin::log(host_, BERTH_LOG_WARN,
+                      "file: this instance's candidacy " + path + " was deleted while its session lives: campaigning again");
+          candidate_seq_ = 0;
+          stand_locked(&changed);
+        }
       }
     }
     election = dir_->settle(session_, &changed);

@@ -67,6 +67,7 @@ class FileBackend : public backend::FullSnapshotCalls<FileBackend> {
   // the directory is removed, moved away or unmounted.
   bool session_reachable() const;
   void end_session() noexcept;
+  void stand_locked(bool* changed);  // a new candidacy; requires the directory lock
   void prune_locked(uint64_t newest, uint64_t base);
   std::optional<std::string> read_snapshot(uint64_t version) const;
   std::vector<std::pair<uint64_t, std::string>> pending_records_locked(const char* operation, bool* changed);

@@ -14,6 +14,7 @@
 namespace berth::zk {
 
 constexpr size_t kMaxRecordBytes = 1000u << 10;  // a record, or a member's info: one request < 1 MB
+constexpr size_t kChunkBytes = 512u << 10;  // a snapshot's (or an offer's) chunk: its request well below 1 MB
 constexpr uint32_t kAllChanges = BERTH_CHANGED_MEMBERS | BERTH_CHANGED_LEADER | BERTH_CHANGED_SNAPSHOT |
                                  BERTH_CHANGED_INTAKE | BERTH_CHANGED_CONNECTION;
 // Internal flags in Events::pending, above the BERTH_CHANGED_* bits.

@@ -1,6 +1,8 @@
 // The zookeeper backend's membership and election: what this instance registers, ephemeral
 // nodes that live exactly as long as its session.
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 
 #include "zk_client.h"
 #include "zookeeper_backend.h"
@@ -15,6 +17,18 @@ constexpr size_t kMaxIdBytes = 4096;
 }  // namespace
 
 std::string ZkBackend::candidate_name() const { return candidate_.empty() ? std::string() : basename_of(candidate_); }
+
+// In the order they stood: by ZooKeeper's sequence suffix (the last ten digits), whatever the
+// session prefix before it.
+std::vector<std::string> ZkBackend::candidates_locked() {
+  std::vector<std::string> names = children_locked(election_);
+  const auto suffix = [](const std::string& name) {
+    return std::string_view(name).substr(name.size() > 10 ? name.size() - 10 : 0);
+  };
+  std::stable_sort(names.begin(), names.end(),
+                   [&](const std::string& a, const std::string& b) { return suffix(a) < suffix(b); });
+  return names;
+}
 
 // ------------------------------------------------------------------------------ membership --
 
@@ -108,7 +122,11 @@ void ZkBackend::campaign() {
 }
 
 void ZkBackend::create_candidate_locked() {
-  const std::string prefix = election_ + "/c_";
+  // The session in the name: a recreated election/ numbers from 0 again, and a name that may
+  // repeat another session's would pass the publication's fence (a check that the node exists).
+  char session[24];
+  std::snprintf(session, sizeof session, "%016" PRIx64 "_", static_cast<uint64_t>(session_id_locked()));
+  const std::string prefix = election_ + "/c_" + session;
   std::string created(prefix.size() + 64, '\0');
   int rc = zoo_create(handle(), prefix.c_str(), description_.data(), static_cast<int>(description_.size()),
                       &acl_, ZOO_EPHEMERAL_SEQUENTIAL, created.data(), static_cast<int>(created.size()));
@@ -149,9 +167,9 @@ void ZkBackend::try_lead_locked() {
     if (!campaigning_) return;
     create_candidate_locked();  // ours went (deleted from outside, or found gone by a publication)
   }
-  const std::string mine = candidate_name();
+  std::string mine = candidate_name();
   for (int attempt = 0; attempt < 20; ++attempt) {
-    std::vector<std::string> candidates = children_locked(election_);
+    std::vector<std::string> candidates = candidates_locked();
     auto it = std::find(candidates.begin(), candidates.end(), mine);
     if (it == candidates.end() || !own_candidate_locked()) {  // gone: deleted from outside, or the session expired
       candidate_.clear();
@@ -162,7 +180,8 @@ void ZkBackend::try_lead_locked() {
       plugin::log(host_, BERTH_LOG_WARN, "zookeeper: this instance's candidate " + election_ + "/" + mine +
                                              " was deleted while its session lives: campaigning again");
       create_candidate_locked();
-      return try_lead_locked();
+      mine = candidate_name();
+      continue;
     }
     if (it != candidates.begin()) {
       // Watch only the predecessor; when it goes, look again.
@@ -185,6 +204,11 @@ void ZkBackend::try_lead_locked() {
       set_epoch_locked(static_cast<uint64_t>(stat.version));
       return;
     }
+    // Never lead at or below an epoch this instance saw (a recreated epoch node starts at 0).
+    if (static_cast<uint64_t>(stat.version) < max_epoch_seen_) {
+      raise_epoch_locked();
+      continue;
+    }
     // Take over: a new epoch, only while our candidacy still exists.
     zoo_op_t ops[2];
     zoo_op_result_t results[2];
@@ -205,7 +229,7 @@ void ZkBackend::try_lead_locked() {
 }
 
 std::string ZkBackend::describe_leader_locked() {
-  std::vector<std::string> candidates = children_locked(election_);
+  std::vector<std::string> candidates = candidates_locked();
   std::string owner;
   Stat stat;
   if (!get_locked(epoch_, &owner, &stat)) return "leader: nobody (" + epoch_ + " is missing)";
@@ -227,12 +251,12 @@ plugin::Leadership ZkBackend::leadership() {
     return now;
   }
   try {
-    std::vector<std::string> candidates = children_locked(election_);
+    std::vector<std::string> candidates = candidates_locked();
     if (campaigning_ && (candidate_.empty() ||
                          std::find(candidates.begin(), candidates.end(), candidate_name()) == candidates.end() ||
                          !own_candidate_locked())) {
       try_lead_locked();  // ours was deleted from outside: stand again
-      candidates = children_locked(election_);
+      candidates = candidates_locked();
     }
     if (candidates.empty()) {
       if (!candidate_.empty()) {

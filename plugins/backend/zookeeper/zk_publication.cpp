@@ -11,8 +11,6 @@ namespace {
 
 using plugin::Error;
 
-constexpr size_t kChunkBytes = 512u << 10;  // a chunk and its request stay well below 1 MB
-
 }  // namespace
 
 void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes) {
@@ -24,6 +22,10 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
   int32_t latest_data_version = 0;
   const Latest latest = read_latest_locked(&latest_data_version);
   restore_offers_locked(latest, latest_data_version);  // after the layout was lost (zk_regeneration.cpp)
+  if (version <= version_floor_)
+    throw Error(BERTH_E_STATE, "zookeeper: version " + std::to_string(version) + " is at or below version " +
+                                   std::to_string(version_floor_) +
+                                   ", offered after the layout was lost: number the next version above it");
   // The base is kept by naming it in `latest`. The multi below checks `latest` did not change
   // since it was read, so the admission still holds when it commits.
   Latest next{version, epoch, (bytes.size() + kChunkBytes - 1) / kChunkBytes, bytes.size()};
@@ -196,7 +198,11 @@ plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Si
                                                  std::to_string(held_.version) + " failed: " + e.what());
         }
       }
-      if (latest.version == 0 || latest.version <= known_version) return found;
+      if (latest.version == 0 || latest.version <= known_version) {
+        // A late offer's version, never republished, is still taken: the next is numbered above.
+        if (version_floor_ > found.version) found = {version_floor_, 0};
+        return found;
+      }
       // Incomplete: collected meanwhile, so a newer version is out: start again.
       done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
       if (done) hold_locked(latest, latest.version, bytes);
@@ -214,16 +220,18 @@ void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
     bool done = false;
     for (int attempt = 0; attempt < 50 && !done; ++attempt) {
       Latest latest = read_latest_locked();
-      if (version != 0 && version == latest.version)
+      if (version != 0 && version == latest.version) {
         done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
-      else if (version != 0 && version == latest.base)
+      } else if (version != 0 && version == latest.base) {
         done = read_chunks_locked(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size, &bytes);
-      if (done) hold_locked(latest, version, bytes);
-      else
+      } else {
         throw Error(BERTH_E_NOT_FOUND, "zookeeper: version " + std::to_string(version) + " is not kept (" + latest_ +
                                            " names version " + std::to_string(latest.version) +
                                            (latest.base != 0 ? " based on version " + std::to_string(latest.base) : "") +
                                            ")");
+      }
+      // Incomplete: collected meanwhile, so a newer version is out: read the pointer again.
+      if (done) hold_locked(latest, version, bytes);
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }

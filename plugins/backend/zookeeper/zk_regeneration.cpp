@@ -22,7 +22,6 @@ namespace {
 
 using plugin::Error;
 
-constexpr size_t kSeedChunkBytes = 512u << 10;  // as a publication's chunks: one request < 1 MB
 constexpr int kMaxEpochRaises = 100000;
 
 std::string offer_name(uint64_t version, int64_t session) {
@@ -48,8 +47,14 @@ void ZkBackend::recover_layout_locked() {
               "zookeeper: the layout under " + root_ +
                   " is gone (deleted from outside): making it again, registering this instance's members and "
                   "candidacy anew, and offering the newest version it holds");
-  ensure_layout_locked();
-  raise_epoch_locked();
+  ensure_layout_locked(true);
+  try {
+    raise_epoch_locked();
+  } catch (const Error& e) {
+    // Not silently: said here, and a takeover raises it first again (try_lead_locked).
+    if (e.code() != BERTH_E_UNAVAILABLE) throw;
+    plugin::log(host_, BERTH_LOG_WARN, e.what());
+  }
   register_members_again_locked();
   if (campaigning_) {
     if (candidate_.empty()) create_candidate_locked();
@@ -76,15 +81,25 @@ void ZkBackend::raise_epoch_locked() {
   const uint64_t target = max_epoch_seen_ + 1;
   std::string owner;
   Stat stat;
-  if (!get_locked(epoch_, &owner, &stat) || static_cast<uint64_t>(stat.version) >= max_epoch_seen_) return;
+  const auto gone = [&] {
+    throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + epoch_ + " went while raising it to epoch " + std::to_string(target) +
+                                         " (the layout was deleted again)");
+  };
+  if (!get_locked(epoch_, &owner, &stat)) gone();
+  if (static_cast<uint64_t>(stat.version) >= max_epoch_seen_) return;
   for (int n = 0; n < kMaxEpochRaises && static_cast<uint64_t>(stat.version) < target; ++n) {
     int rc = zoo_set2(handle(), epoch_.c_str(), owner.data(), static_cast<int>(owner.size()), stat.version, &stat);
     if (rc == ZBADVERSION) {
-      if (!get_locked(epoch_, &owner, &stat)) return;
+      if (!get_locked(epoch_, &owner, &stat)) gone();
       continue;
     }
+    if (rc == ZNONODE) gone();
     if (rc != ZOK) fail(rc, "raise the epoch at", epoch_);
   }
+  if (static_cast<uint64_t>(stat.version) < target)
+    throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + epoch_ + " reached epoch " + std::to_string(stat.version) +
+                                         " after " + std::to_string(kMaxEpochRaises) + " raises, short of epoch " +
+                                         std::to_string(target));
 }
 
 void ZkBackend::hold_locked(const Latest& pointer, uint64_t version, std::string_view bytes) {
@@ -101,19 +116,40 @@ void ZkBackend::offer_if_behind_locked(const Latest& latest) {
   if (held_.version == 0 || latest.version >= held_.version) return;
   auto bytes = held_bytes_.find(held_.version);
   auto base = held_.base != 0 ? held_bytes_.find(held_.base) : held_bytes_.end();
-  if (bytes == held_bytes_.end() || (held_.base != 0 && base == held_bytes_.end())) return;  // not complete here
+  if (bytes == held_bytes_.end() || (held_.base != 0 && base == held_bytes_.end())) {
+    if (unofferable_warned_ != held_.version) {
+      unofferable_warned_ = held_.version;
+      plugin::log(host_, BERTH_LOG_WARN,
+                  "zookeeper: " + latest_ + " names version " + std::to_string(latest.version) + ", older than version " +
+                      std::to_string(held_.version) + " seen here, but this instance did not read all of it" +
+                      (held_.base != 0 ? " and of its base version " + std::to_string(held_.base) : std::string()) +
+                      ": it offers nothing");
+    }
+    return;
+  }
   const std::string dir = seeds_ + "/" + offer_name(held_.version, session_id_locked());
   Stat stat;
   if (dir == offered_ && zoo_exists(handle(), dir.c_str(), 0, &stat) == ZOK && stat.dataLength > 0) return;
+  // Every node behind would otherwise write a whole copy: one complete offer at or above what
+  // this instance holds serves them all.
+  if (zoo_exists(handle(), seeds_.c_str(), 0, &stat) == ZOK) {
+    for (const std::string& name : children_locked(seeds_)) {
+      std::string text;
+      Stat offer_stat;
+      if (!get_locked(seeds_ + "/" + name, &text, &offer_stat) || text.empty()) continue;
+      auto pointer = parse_latest(text);
+      if (pointer && pointer->version >= held_.version) return;
+    }
+  }
   int rc = zoo_create(handle(), seeds_.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
   if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "create", seeds_);
   delete_tree_locked(dir);
   rc = zoo_create(handle(), dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
   if (rc != ZOK) fail(rc, "create", dir);
   const auto write = [&](const std::string& prefix, const std::string& data) {
-    for (size_t i = 0, at = 0; at < data.size(); ++i, at += kSeedChunkBytes) {
+    for (size_t i = 0, at = 0; at < data.size(); ++i, at += kChunkBytes) {
       const std::string path = dir + "/" + prefix + std::to_string(i);
-      std::string_view chunk = std::string_view(data).substr(at, kSeedChunkBytes);
+      std::string_view chunk = std::string_view(data).substr(at, kChunkBytes);
       rc = zoo_create(handle(), path.c_str(), chunk.data(), static_cast<int>(chunk.size()), &acl_, ZOO_PERSISTENT,
                       nullptr, 0);
       if (rc != ZOK) fail(rc, "create", path);
@@ -156,11 +192,28 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
     const int64_t now = static_cast<int64_t>(monotonic_ns());
     if (regeneration_seen_ns_ == 0) regeneration_seen_ns_ = now;
     const int64_t waited_ms = (now - regeneration_seen_ns_) / 1'000'000;
-    if (waited_ms < regeneration_window_ms_)
+    // Never below the session timeout the server granted: a node that has not offered by then
+    // has lost its session, and so its lease.
+    const int64_t window_ms = std::max<int64_t>(regeneration_window_ms_, zoo_recv_timeout(handle()));
+    if (waited_ms < window_ms) {
+      regeneration_due_ns_.store(regeneration_seen_ns_ + window_ms * 1'000'000);
       throw Error(BERTH_E_UNAVAILABLE, "zookeeper: the layout under " + root_ + " was made again; waiting " +
-                                           std::to_string(regeneration_window_ms_ - waited_ms) +
+                                           std::to_string(window_ms - waited_ms) +
                                            " ms more (regeneration_window) for the nodes' offers under " + seeds_ +
                                            " before publishing");
+    }
+  }
+  if (newest.version > latest.version && latest.version != 0 && latest.version != restored_version_) {
+    // This leader published on its own since regeneration: its grants on that base may overlap
+    // the offer's, so the offer is not republished; the next version is numbered above it.
+    if (newest.version > version_floor_) {
+      version_floor_ = newest.version;
+      plugin::log(host_, BERTH_LOG_WARN, "zookeeper: the offer " + newest_dir + " of version " +
+                                             std::to_string(newest.version) + " came after " + latest_ +
+                                             " named version " + std::to_string(latest.version) +
+                                             " published here: not republished, the next version is numbered above it");
+    }
+    return;
   }
   if (newest.version <= latest.version) {
     // Everything offered is at or below what is published: the seeds have served.
@@ -190,14 +243,14 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
     delete_tree_locked(dir);
     int create_rc = zoo_create(handle(), dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
     if (create_rc != ZOK) fail(create_rc, "create", dir);
-    for (size_t i = 0, at = 0; at < bytes.size(); ++i, at += kSeedChunkBytes) {
+    for (size_t i = 0, at = 0; at < bytes.size(); ++i, at += kChunkBytes) {
       const std::string path = dir + "/" + std::to_string(i);
-      std::string_view chunk = std::string_view(bytes).substr(at, kSeedChunkBytes);
+      std::string_view chunk = std::string_view(bytes).substr(at, kChunkBytes);
       create_rc = zoo_create(handle(), path.c_str(), chunk.data(), static_cast<int>(chunk.size()), &acl_,
                              ZOO_PERSISTENT, nullptr, 0);
       if (create_rc != ZOK) fail(create_rc, "create", path);
     }
-    return (bytes.size() + kSeedChunkBytes - 1) / kSeedChunkBytes;
+    return (bytes.size() + kChunkBytes - 1) / kChunkBytes;
   };
   const std::string bytes = read("v_", newest.chunks, newest.size);
   Latest next{newest.version, my_epoch_, write(newest.version, bytes), bytes.size()};
@@ -222,7 +275,9 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
   if (rc != ZOK) fail(rc, "restore (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
   hold_locked(next, next.version, bytes);
   if (next.base != 0) hold_locked(next, next.base, base_bytes);
+  restored_version_ = next.version;
   regeneration_seen_ns_ = 0;
+  regeneration_due_ns_.store(static_cast<int64_t>(monotonic_ns()));  // the worker wakes the host to build on it
   plugin::log(host_, BERTH_LOG_WARN, "zookeeper: regenerated " + latest_ + " with version " +
                                          std::to_string(newest.version) + ", the newest offered (" + newest_dir + ")");
   throw Error(BERTH_E_STATE, "zookeeper: " + latest_ + " now names version " + std::to_string(newest.version) +

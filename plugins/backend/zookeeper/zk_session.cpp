@@ -150,7 +150,7 @@ void ZkBackend::authenticate_locked() {
                     "' (backend.auth): " + zerror(events_.auth_rc));
 }
 
-void ZkBackend::ensure_layout_locked() {
+void ZkBackend::ensure_layout_locked(bool after_loss) {
   // Ancestors of root are shared with other clusters: created open. Root and below: acl_.
   std::vector<std::pair<std::string, const ACL_vector*>> paths;
   for (size_t slash = root_.find('/', 1); slash != std::string::npos; slash = root_.find('/', slash + 1))
@@ -158,7 +158,7 @@ void ZkBackend::ensure_layout_locked() {
   paths.emplace_back(root_, &acl_);
   // After a loss, seeds/ comes before `latest`: a leader that finds nothing published then knows
   // to wait for the nodes' offers rather than publish from its own (perhaps older) version.
-  if (layout_ready_) paths.emplace_back(seeds_, &acl_);
+  if (after_loss) paths.emplace_back(seeds_, &acl_);
   for (const std::string* p : {&members_, &election_, &epoch_, &snapshots_, &latest_, &versions_, &intake_})
     paths.emplace_back(*p, &acl_);
   for (const auto& [path, acl] : paths) {
@@ -262,17 +262,26 @@ void ZkBackend::run_worker() noexcept {
       std::unique_lock lock(events_.mutex);
       const bool retry = need_session || unarmed != 0;
       auto wait = std::chrono::nanoseconds(std::chrono::milliseconds(retry ? 250 : 1000));
-      if (const int64_t due = collect_due_ns_.load(); due != 0)
-        wait = std::min(wait, std::chrono::nanoseconds(std::max<int64_t>(due - static_cast<int64_t>(monotonic_ns()), 0)));
+      for (const std::atomic<int64_t>* timer : {&collect_due_ns_, &regeneration_due_ns_})
+        if (const int64_t due = timer->load(); due != 0)
+          wait = std::min(wait, std::chrono::nanoseconds(std::max<int64_t>(due - static_cast<int64_t>(monotonic_ns()), 0)));
       events_.wake.wait_for(lock, wait, [&] {
-        return events_.stop || events_.pending != 0 ||
-               (collect_due_ns_.load() != 0 && static_cast<int64_t>(monotonic_ns()) >= collect_due_ns_.load());
+        const auto due = [](const std::atomic<int64_t>& timer) {
+          return timer.load() != 0 && static_cast<int64_t>(monotonic_ns()) >= timer.load();
+        };
+        return events_.stop || events_.pending != 0 || due(collect_due_ns_) || due(regeneration_due_ns_);
       });
       if (events_.stop) return;
       bits = events_.pending;
       events_.pending = 0;
     }
     uint32_t notify = bits & kAllChanges;
+    // The regeneration window ended: the leader publishes now that the offers are in (as after a
+    // membership change), rather than at its next periodic refresh.
+    if (const int64_t due = regeneration_due_ns_.load(); due != 0 && static_cast<int64_t>(monotonic_ns()) >= due) {
+      regeneration_due_ns_.store(0);
+      notify |= BERTH_CHANGED_MEMBERS | BERTH_CHANGED_SNAPSHOT;
+    }
     try {
       std::lock_guard lock(mutex_);
       if (!need_session && (bits & kExpired) == 0 && zh_ != nullptr && zoo_state(zh_) == ZOO_CONNECTED_STATE)
@@ -288,7 +297,8 @@ void ZkBackend::run_worker() noexcept {
         connect_locked();
         need_session = false;
         unarmed = kAllChanges;
-        ensure_layout_locked();
+        // Deleted while no session was up: a loss all the same, so seeds/ comes first.
+        ensure_layout_locked(layout_ready_ && layout_missing_locked());
         arm_watches_locked(kAllChanges);
         unarmed = 0;
         register_locked();

@@ -72,6 +72,14 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
       throw Error(BERTH_E_CONFIG, config.where(*kv) + "'" + kv->value +
                                       "' is not a duration between 0s and 600s (write e.g. \"2s\" or \"500ms\")");
     regeneration_window_ms_ = static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(window.value).count());
+    // A node that has not offered by the window's end must have lost its session, and with it
+    // its lease: else it could hold streams the leader grants again from an older offer.
+    if (regeneration_window_ms_ < timeout_ms_)
+      throw Error(BERTH_E_CONFIG, config.where(*kv) + "'" + kv->value + "' (" + std::to_string(regeneration_window_ms_) +
+                                      " ms) is below backend.session_timeout (" + std::to_string(timeout_ms_) +
+                                      " ms): a node holding a newer version could keep its lease past the window");
+  } else {
+    regeneration_window_ms_ = timeout_ms_ + 1000;
   }
   auth_ = auth_of(config);
   if (!auth_.empty()) {

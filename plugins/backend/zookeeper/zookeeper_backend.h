@@ -7,7 +7,8 @@
 //   session_timeout  the ZooKeeper session timeout, default "4s" (the server clamps it)
 //   regeneration_window  how long a leader that finds the layout regenerated (seeds/ present,
 //                    nothing published) waits for the nodes' offers before it publishes, default
-//                    "2s" (docs/catalogue.md, "Regeneration")
+//                    session_timeout + 1s; below session_timeout is refused (docs/catalogue.md,
+//                    "Regeneration")
 //   auth             a digest credential "user:password" (default: none, every node open).
 //                    Every node this backend creates under root then carries the ACL
 //                    digest(user:password) -> ALL, world -> READ: only holders of the credential
@@ -23,7 +24,7 @@
 //
 // Layout under root:
 //   members/<id>              EPHEMERAL, data = the member's info (id %-encoded, see zk_names.h)
-//   election/c_<seq>          EPHEMERAL_SEQUENTIAL candidates; the lowest leads; each candidate
+//   election/c_<session>_<seq>  EPHEMERAL_SEQUENTIAL candidates; the lowest seq leads; each candidate
 //                             watches only its predecessor (no herd effect)
 //   epoch                     persistent; its data version IS the epoch: a new leader bumps it
 //                             with a multi (check own candidate + versioned set), data = the
@@ -127,7 +128,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
     if (led && epoch == 0) stopped_leading_locked();
   }
   void authenticate_locked();                // sends auth_ on a new session; waits for the answer
-  void ensure_layout_locked();
+  void ensure_layout_locked(bool after_loss = false);  // after_loss: seeds/ first (zk_regeneration.cpp)
   void warn_if_open_locked();
   // `host_reads_latest`: the host is told of the snapshot and reads `latest` after this returns,
   // so its watch is set without waiting for the answer.
@@ -150,6 +151,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes);
   int64_t session_id_locked() const;
   std::string candidate_name() const;        // basename of candidate_, "" if none
+  std::vector<std::string> candidates_locked();  // election/'s children, in the order they stood
   std::string describe_leader_locked();      // "leader: <candidate> at epoch <n>", for messages
 
   // Regeneration after the layout under root was deleted from outside (zk_regeneration.cpp).
@@ -174,7 +176,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   ACL acl_entries_[2] = {};          // with auth_: creator's digest -> ALL, world -> READ
   ACL_vector acl_ = ZOO_OPEN_ACL_UNSAFE;  // what every node under root is created with
   std::string members_, election_, epoch_, snapshots_, latest_, versions_, intake_, seeds_;
-  int64_t regeneration_window_ms_ = 2000;
+  int64_t regeneration_window_ms_ = 0;  // set from the configuration
   backend::WatchRelay relay_;
   Events events_;
 
@@ -200,9 +202,17 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   Latest held_;
   std::map<uint64_t, std::string> held_bytes_;
   std::string offered_;        // the path of this instance's offer, "" when none
+  uint64_t unofferable_warned_ = 0;  // the held version whose incomplete bytes were last reported
   uint64_t max_epoch_seen_ = 0;  // the epoch node's highest version this instance read
   bool layout_ready_ = false;  // the layout existed once: a node of it missing later is a loss
   int64_t regeneration_seen_ns_ = 0;  // when this leader first found seeds/ and nothing published
+  // When the leader's regeneration window ends: the worker wakes the host then, so the leader
+  // publishes without waiting for another change. 0: none.
+  std::atomic<int64_t> regeneration_due_ns_{0};
+  uint64_t restored_version_ = 0;  // the version this leader last republished from an offer
+  // The newest offer found after this leader published on its own: never republished (its
+  // grants may overlap), only numbered above (fetch_latest reports it, publish_based refuses below).
+  uint64_t version_floor_ = 0;
   std::optional<Latest> collect_after_;  // the newest committed pointer, while its pass is due
   int64_t collect_first_ns_ = 0;         // when the first publication since the last pass committed
   std::atomic<int64_t> collect_due_ns_{0};  // monotonic ns the worker starts the pass at; 0: none
