@@ -9,6 +9,7 @@
 
 // A binary may link the suite for its helpers without instantiating it.
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(BackendContract);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(BackendContractDeletedCandidacy);
 
 namespace berth::test {
 

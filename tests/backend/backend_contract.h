@@ -48,7 +48,8 @@ struct BackendUnderTest {
   };
   std::function<Severable(const std::vector<PluginConfig::Entry>& cluster)> severable;
   // Deletes every candidacy of `cluster` in the store, from outside the instances (an operator or
-  // a tool). Null where the store keeps no candidacy anyone else can delete (memory).
+  // a tool). Null where the store keeps no candidacy anyone else can delete (memory); a backend that
+  // sets it also instantiates BackendContractDeletedCandidacy.
   std::function<void(const std::vector<PluginConfig::Entry>& cluster)> delete_candidates;
 };
 
@@ -93,5 +94,9 @@ class BackendContract : public ::testing::TestWithParam<BackendUnderTest> {
   std::shared_ptr<const LoadedPlugin> plugin_;
   std::vector<PluginConfig::Entry> cluster_;
 };
+
+// The contract for stores where someone outside the instances can delete a candidacy (file,
+// zookeeper): instantiated only for backends that set BackendUnderTest::delete_candidates.
+class BackendContractDeletedCandidacy : public BackendContract {};
 
 }  // namespace berth::test

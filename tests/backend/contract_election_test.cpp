@@ -126,8 +126,8 @@ TEST_P(BackendContract, ResigningWithoutCampaigningIsHarmless) {
   EXPECT_FALSE(leads(*a));
 }
 
-TEST_P(BackendContract, CandidatesDeletedFromOutsideCampaignAgainAndAtMostOneLeads) {
-  if (!GetParam().delete_candidates) GTEST_SKIP() << GetParam().plugin << " keeps no candidacy others can delete";
+TEST_P(BackendContractDeletedCandidacy, CandidatesDeletedFromOutsideCampaignAgainAndAtMostOneLeads) {
+  ASSERT_TRUE(GetParam().delete_candidates) << GetParam().plugin << " is instantiated without a way to delete candidacies";
   auto a = open();
   auto b = open();
   a->campaign();

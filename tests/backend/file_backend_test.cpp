@@ -54,6 +54,7 @@ BackendUnderTest file_backend() {
 }
 
 INSTANTIATE_TEST_SUITE_P(File, BackendContract, ::testing::Values(file_backend()), backend_test_name);
+INSTANTIATE_TEST_SUITE_P(File, BackendContractDeletedCandidacy, ::testing::Values(file_backend()), backend_test_name);
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

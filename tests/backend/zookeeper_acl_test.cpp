@@ -47,6 +47,7 @@ BackendUnderTest zookeeper_with_acl() {
 }
 
 INSTANTIATE_TEST_SUITE_P(ZooKeeperWithAcl, BackendContract, ::testing::Values(zookeeper_with_acl()), backend_test_name);
+INSTANTIATE_TEST_SUITE_P(ZooKeeperWithAcl, BackendContractDeletedCandidacy, ::testing::Values(zookeeper_with_acl()), backend_test_name);
 
 class ZooKeeperAclTest : public ::testing::Test {
  protected:

@@ -47,6 +47,7 @@ BackendUnderTest zookeeper_backend() {
 }
 
 INSTANTIATE_TEST_SUITE_P(ZooKeeper, BackendContract, ::testing::Values(zookeeper_backend()), backend_test_name);
+INSTANTIATE_TEST_SUITE_P(ZooKeeper, BackendContractDeletedCandidacy, ::testing::Values(zookeeper_backend()), backend_test_name);
 
 class ZooKeeperBackendTest : public ::testing::Test {
  protected:
