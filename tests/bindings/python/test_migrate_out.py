@@ -174,6 +174,8 @@ def test_why_of_a_placed_an_unknown_and_a_migrating_out_stream(pair):
     unknown = follower.locate_why(b"never-added")
     assert unknown.decision is berth.PlacementDecision.UNKNOWN and unknown.stream == "never-added"
     assert "lookup" in unknown.detail
+    assert "lookup" not in fresh.detail and fresh.detail != unknown.detail, \
+        "an answer keeps its own strings after the next call on the thread"
 
     kept = follower.locate_why(streams[0])
     assert kept.decision in (berth.PlacementDecision.KEPT, berth.PlacementDecision.PLACED), kept

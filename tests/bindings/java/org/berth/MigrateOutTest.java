@@ -218,6 +218,8 @@ public class MigrateOutTest {
     PlacementWhy unknown = follower.locateWhy("never-added");
     assertEquals(PlacementDecision.UNKNOWN, unknown.decision());
     assertTrue(unknown.detail(), unknown.detail().contains("lookup"));
+    assertFalse("an answer keeps its own strings after the next call on the thread: " + fresh.detail(),
+        fresh.detail().contains("lookup") || fresh.detail().equals(unknown.detail()));
 
     PlacementWhy kept = follower.locateWhy(onS0.get(0));
     assertTrue(kept.toString(), kept.decision() == PlacementDecision.KEPT || kept.decision() == PlacementDecision.PLACED);
