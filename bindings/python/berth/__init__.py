@@ -13,6 +13,8 @@ from .ownership import Ownership, OwnershipEvent, OwnershipKind
 from .catalogue import CatalogueEvent, CatalogueFeed, CatalogueKind, Location, StreamStatus
 from .rules import PushedRules, Rules
 from .servers import ServerEntry, ServerField, ServerState, ServerWeight
+from .migration import MigrationBounds, ServerMigration
+from .why import PlacementDecision, PlacementWhy
 from . import errors as _errors
 # BerthError and one subclass per result code (berth.errors is made from berth/result_codes.h).
 from .errors import *  # noqa: F401,F403
@@ -27,5 +29,6 @@ __all__ = [
     "CatalogueEvent", "CatalogueFeed", "CatalogueKind", "Location", "StreamStatus",
     "PushedRules", "Rules",
     "ServerEntry", "ServerField", "ServerState", "ServerWeight",
+    "MigrationBounds", "ServerMigration", "PlacementDecision", "PlacementWhy",
 ]
 __all__ += [name for name in _errors.__all__ if name != "error_for"]

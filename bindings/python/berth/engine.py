@@ -15,8 +15,10 @@ from . import _berth_swig as _c
 from . import berth_swig as _swig
 from .catalogue import EngineCatalogue
 from .errors import StateError
+from .migration import EngineMigration
 from .rules import EngineRules, SnapshotRules
 from .servers import EngineServers, SnapshotServers, labels_text
+from .why import EngineWhy
 
 if TYPE_CHECKING:
     from .events import Events
@@ -230,7 +232,7 @@ class Snapshot(SnapshotServers, SnapshotRules):
         return f"<berth.Snapshot version={self.version} servers={self.server_count} streams={self.stream_count}>"
 
 
-class Engine(EngineServers, EngineCatalogue, EngineRules):
+class Engine(EngineServers, EngineCatalogue, EngineRules, EngineMigration, EngineWhy):
     """An embedded Berth engine: joins the backend (and the election) on open, leaves on close.
 
     ``options`` is an :class:`Options` or a mapping of ``section.key`` settings.

@@ -40,6 +40,8 @@ class ServerField(enum.IntFlag):
     CAPACITY = _c.BERTH_SERVER_SET_CAPACITY
     STATE = _c.BERTH_SERVER_SET_STATE
     LABELS = _c.BERTH_SERVER_SET_LABELS
+    MIGRATE = _c.BERTH_SERVER_SET_MIGRATE
+    """Marked for data migration (set and cleared with :meth:`Engine.migrate_server` only)."""
 
 
 Labels = Mapping[str, Optional[str]]
@@ -98,6 +100,11 @@ class ServerEntry:
     configured_capacity: float | None = None  # server_entries: before the weigher's factor
     factor: float | None = None               # server_entries: the weigher's effective factor
     signals: dict[str, float] = field(default_factory=dict)  # server_entries: smoothed, by name
+
+    @property
+    def migrating_out(self) -> bool:
+        """Marked for data migration: its streams move out (:meth:`Engine.migrate_server`)."""
+        return ServerField.MIGRATE in self.fields
 
 
 @dataclass(frozen=True)

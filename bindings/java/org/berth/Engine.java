@@ -525,6 +525,27 @@ public final class Engine implements AutoCloseable {
     return onHandle(h -> CatalogueCalls.waitRules(h, hash, ms));
   }
 
+  /**
+   * Marks {@code serverId} for data migration ({@code mark} false: clears the mark), from any node:
+   * the leader migrates its streams out within the catalogue's bounds while it is published
+   * draining. {@code checkOnly}: the checks only, nothing sent.
+   *
+   * @return the served snapshot's figures for the server
+   * @throws NotFoundException for a server the served snapshot does not have
+   * @throws StateException for a read-only server, one marked already, or a mark to clear that is
+   *     not there
+   */
+  public ServerMigration migrateServer(String serverId, boolean mark, boolean checkOnly) {
+    String id = Args.serverId(serverId, "server id");
+    return onHandle(h -> MigrationCalls.migrateServer(h, id, mark, checkOnly));
+  }
+
+  /** Why the served snapshot puts {@code stream} where it does ({@link UnavailableException} before the first). */
+  public PlacementWhy locateWhy(String stream) {
+    String id = Args.streamId(stream);
+    return onHandle(h -> MigrationCalls.locateWhy(h, id));
+  }
+
   /** A named number about {@code serverId} for the leader's weigher, from its next refresh. */
   public void reportSignal(String serverId, String name, double value) {
     String id = Args.serverId(serverId, "server id");

@@ -23,4 +23,9 @@ import java.util.Set;
  */
 public record ServerEntry(String id, Set<ServerField> fields, boolean member, boolean registered,
     OptionalDouble capacity, Optional<ServerState> state, Optional<Map<String, String>> labels,
-    long streams, double load, Optional<ServerWeight> weight) {}
+    long streams, double load, Optional<ServerWeight> weight) {
+  /** Marked for data migration: its streams move out ({@link Engine#migrateServer}). */
+  public boolean migratingOut() {
+    return fields.contains(ServerField.MIGRATE);
+  }
+}

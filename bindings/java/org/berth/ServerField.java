@@ -10,7 +10,9 @@ public enum ServerField {
   REGISTER(berth_swig.BERTH_SERVER_SET_REGISTER),
   CAPACITY(berth_swig.BERTH_SERVER_SET_CAPACITY),
   STATE(berth_swig.BERTH_SERVER_SET_STATE),
-  LABELS(berth_swig.BERTH_SERVER_SET_LABELS);
+  LABELS(berth_swig.BERTH_SERVER_SET_LABELS),
+  /** Marked for data migration: set and cleared with {@link Engine#migrateServer} only. */
+  MIGRATE(berth_swig.BERTH_SERVER_SET_MIGRATE);
 
   final int bit;
 
