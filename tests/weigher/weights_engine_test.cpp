@@ -82,6 +82,20 @@ class DynamicWeights : public ::testing::Test {
     leader_->refresh();
     return leader_->snapshot();
   }
+  // Refreshes with steady signals until the smoothed weights settle (20 refreshes) and a refresh
+  // moves nothing. The leader may refresh on its own while SetUp joins servers and adds streams,
+  // leaving a first placement the move budget evens out only over many refreshes; the measures
+  // start from a settled cluster. Null if it never settles.
+  std::shared_ptr<const Snapshot> settle(const double* cpu, const double* free) {
+    std::shared_ptr<const Snapshot> previous = report_and_refresh(cpu, free, [] { return 1.0; });
+    for (int k = 0; k < 400; ++k) {
+      std::shared_ptr<const Snapshot> next = report_and_refresh(cpu, free, [] { return 1.0; });
+      const bool still = k >= 20 && moved(*previous, *next) == 0;
+      previous = next;
+      if (still) return previous;
+    }
+    return nullptr;
+  }
 
   std::string cluster_;
   std::unique_ptr<Engine> fleet_;
@@ -91,8 +105,8 @@ class DynamicWeights : public ::testing::Test {
 TEST_F(DynamicWeights, TenPercentNoiseOnEverySignalFor100RefreshesMovesNoStream) {
   const double cpu[kServers] = {0.4, 0.4, 0.5, 0.3, 0.4, 0.45, 0.35, 0.4};
   const double free[kServers] = {0.5, 0.6, 0.4, 0.5, 0.55, 0.5, 0.45, 0.5};
-  std::shared_ptr<const Snapshot> previous;
-  for (int k = 0; k < 20; ++k) previous = report_and_refresh(cpu, free, [] { return 1.0; });  // the averages settle
+  std::shared_ptr<const Snapshot> previous = settle(cpu, free);
+  ASSERT_TRUE(previous) << "steady signals never settled";
   ASSERT_TRUE(previous->weighting);
   EXPECT_EQ(previous->weighting->plugin, "marconi");
   std::mt19937_64 random(2026);
@@ -110,16 +124,8 @@ TEST_F(DynamicWeights, ASustainedDoubleCpuLoadMovesLoadAwayWithinTheMoveBudget) 
   double cpu[kServers], free[kServers];
   std::fill_n(cpu, kServers, 0.4);
   std::fill_n(free, kServers, 0.5);
-  // Settled first: the move budget spreads whatever the first placement left uneven over many
-  // refreshes, and the measure starts from a balanced cluster.
-  std::shared_ptr<const Snapshot> previous = report_and_refresh(cpu, free, [] { return 1.0; });
-  bool settled = false;
-  for (int k = 0; k < 400 && !settled; ++k) {
-    std::shared_ptr<const Snapshot> next = report_and_refresh(cpu, free, [] { return 1.0; });
-    settled = k >= 20 && moved(*previous, *next) == 0;
-    previous = next;
-  }
-  ASSERT_TRUE(settled) << "equal weights never settled";
+  std::shared_ptr<const Snapshot> previous = settle(cpu, free);
+  ASSERT_TRUE(previous) << "equal weights never settled";
   const std::string hot = server(3);
   const double share_before = share_of(*previous, hot);
   ASSERT_NEAR(share_before, 1.0 / kServers, 0.02);
