@@ -221,10 +221,13 @@ int migrate_server(const Source& source, const std::string& id, bool cancel, boo
   std::cout << fmt::format("  streams written there: {}; migrating out now: {}\n", plan.streams, plan.migrating_out);
   if (!cancel) {
     std::cout << fmt::format("  bounds (this configuration; the leader's govern): catalogue.max_migrations {}, "
-                             "max_migrations_per_server {}, with {} server(s) marked: at most {} start per refresh\n",
+                             "max_migrations_per_server {}, {} server(s) marked sharing the first: at most {} of this "
+                             "server's streams migrate out per refresh\n",
                              plan.max_migrations, plan.max_migrations_per_server, plan.marked_servers, plan.per_refresh);
     std::cout << fmt::format("  at least {} leader refreshes, each after the copies of the last are reported done\n",
                              plan.refreshes);
+    std::cout << "  while marked it is published draining: `berth server set --state up` leaves it draining "
+                 "until the mark is cleared\n";
   }
   if (!apply) {
     std::cout << "dry run: nothing changed; add --apply (or --yes) to make the change\n";

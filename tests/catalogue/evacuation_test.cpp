@@ -136,6 +136,7 @@ size_t migrate_out(int marked) {
   std::shared_ptr<const Snapshot> s = leader->snapshot();
   std::printf("server migration: %d streams out of %d servers in %d refreshes, at most %zu running at once\n", kStreams,
               marked, refreshes + 1, most);
+  EXPECT_GE(uint64_t(refreshes + 1), plan.refreshes) << "the dry run's figure is a lower bound";
   EXPECT_EQ(on_sources(*s), 0u);
   for (const std::string& stream : streams) {
     catalogue::StreamLocation at = leader->locate(stream);
@@ -184,6 +185,22 @@ TEST(ServerMigration, TheDryRunSaysHowManyStreamsTheBoundsAndTheFewestRefreshes)
   EXPECT_EQ(plan.per_refresh, kPerServer);
   EXPECT_EQ(plan.refreshes, uint64_t{kStreams / kPerServer + 1});
   EXPECT_FALSE(leader->snapshot()->operator_servers) << "a dry run sends nothing";
+
+  // Other marked servers share max_migrations; they never lift this server's own bound.
+  fleet->join("server-1", 1.0);
+  fleet->join("server-2", 1.0);
+  fleet->flush();
+  leader->refresh();
+  fleet->wait_version(leader->status().version, 30s);
+  fleet->migrate_server("server-1", true);
+  fleet->migrate_server("server-2", true);
+  fleet->flush();
+  leader->refresh();
+  plan = leader->migrate_server("server-0", true, /*check_only=*/true);
+  EXPECT_EQ(plan.marked_servers, 3u);
+  EXPECT_EQ(plan.per_refresh, kPerServer) << "at most kPerServer of server-0's streams leave in one refresh";
+  EXPECT_GT(plan.streams, uint64_t{kPerServer});
+  EXPECT_EQ(plan.refreshes, (plan.streams + kPerServer - 1) / kPerServer + 1);
 }
 
 TEST(ServerMigration, TheCallersChecksRefuseAnUnknownServerAReadOnlyOneAndAMarkThatIsNotThere) {
