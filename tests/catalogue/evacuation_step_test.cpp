@@ -2,7 +2,7 @@
 // compute_refresh: a migration out of a marked server that is cancelled hands the write location
 // back to the marked server, an operator's queued migration of one of its streams starts from it,
 // and marking a migration's destination leaves the stream at its source. In every version each
-// stream is written (or, while migrating, read) at a server that has its data.
+// stream is written (or, while migrating, read) at a server that has its data, and the bounds hold.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -50,6 +50,16 @@ class EvacuationStep : public ::testing::Test {
     for (const IntakeRecord& rec : records)
       if (rec.op == IntakeOp::migration_done) data_[rec.stream].insert(rec.tenant);
     RefreshResult out = r_.refresh(records);
+    if (r_.now().catalogue) {
+      const std::vector<Migration>& running = r_.now().catalogue->migrations;
+      EXPECT_LE(running.size(), r_.settings_.max_migrations);
+      std::map<std::string, uint32_t> per_server;
+      for (const Migration& m : running) {
+        ++per_server[m.source];
+        ++per_server[m.destination];
+      }
+      for (const auto& [server, n] : per_server) EXPECT_LE(n, r_.settings_.max_migrations_per_server) << server;
+    }
     for (const auto& [stream, at] : data_) {
       if (lost_.count(stream) != 0) continue;
       catalogue::StreamLocation loc = r_.locate(stream);
@@ -70,6 +80,21 @@ class EvacuationStep : public ::testing::Test {
           if (m.source == server) migrated.insert(m.stream);
         }
       if (done.empty() && on(server).empty()) return;
+      refresh(done);
+      if (::testing::Test::HasFailure()) return;
+    }
+    ADD_FAILURE() << server << " still writes " << on(server).size() << " streams after 60 refreshes";
+  }
+  // As drain, until `server` writes only `kept` and nothing runs.
+  void drain_but(const std::string& server, const std::string& kept, std::set<std::string>& migrated) {
+    for (int n = 0; n < 60; ++n) {
+      std::vector<IntakeRecord> done;
+      if (r_.now().catalogue)
+        for (const Migration& m : r_.now().catalogue->migrations) {
+          done.push_back(record(IntakeOp::migration_done, m.stream, m.destination));
+          if (m.source == server) migrated.insert(m.stream);
+        }
+      if (done.empty() && on(server) == std::vector<std::string>{kept}) return;
       refresh(done);
       if (::testing::Test::HasFailure()) return;
     }
@@ -141,6 +166,31 @@ TEST_F(EvacuationStep, MarkingTheDestinationOfARunningMigrationLeavesTheStreamAt
   EXPECT_TRUE(!r_.now().catalogue || !r_.now().catalogue->migration_of("s0")) << "no migration starts from the partial copy";
   refresh({});
   EXPECT_EQ(r_.owner_of("s0"), source);
+}
+
+TEST_F(EvacuationStep, AStreamMigratedInWithinTheIntervalLeavesTheMarkedServerOnlyAfterIt) {
+  r_.settings_.migration_interval_ms = 5000;
+  r_.settings_.max_migrations_per_server = 2;
+  const std::string x = r_.owner_of("s0");
+  std::string recent;
+  for (const auto& [stream, at] : data_)
+    if (r_.owner_of(stream) != x) recent = stream;
+  ASSERT_FALSE(recent.empty());
+  r_.clock_ms_ = 1000000;
+  r_.refresh({record(IntakeOp::migrate, recent, x)});
+  r_.refresh({record(IntakeOp::migration_done, recent, x)});
+  ASSERT_EQ(r_.owner_of(recent), x);
+  for (auto& [stream, at] : data_) at = {r_.owner_of(stream)};  // the policy may hand off before the mark
+  r_.clock_ms_ = 1001000;
+  mark(x);
+  std::set<std::string> migrated;
+  drain_but(x, recent, migrated);
+  EXPECT_EQ(on(x), std::vector<std::string>{recent}) << "every other stream left; this one is within the interval";
+  EXPECT_EQ(migrated.count(recent), 0u);
+  r_.clock_ms_ = 1006000;  // 5 s after its copy was done
+  drain(x, migrated);
+  EXPECT_EQ(migrated.count(recent), 1u) << "migrated out once the interval passed";
+  EXPECT_TRUE(on(x).empty());
 }
 
 }  // namespace
