@@ -79,6 +79,7 @@ int list_servers(const Source& source, bool json) {
                          {"origin", origin_name(*s, i, o)},
                          {"weight", s->servers->capacity[i]},
                          {"state", state != nullptr ? state : "unknown"},
+                         {"migrate", o != nullptr && o->migrate},
                          {"labels", format_labels(s->servers->labels_of(i))},
                          {"streams", s->server_streams[i]},
                          {"load", s->server_load[i]}});
@@ -101,9 +102,11 @@ int list_servers(const Source& source, bool json) {
                            "streams", "load", "labels");
   for (uint32_t i = 0; i < s->server_count(); ++i) {
     const OperatorServer* o = ops ? ops->find(s->servers->ids.at(i)) : nullptr;
-    const char* state = server_state_name(s->servers->state[i]);
+    const char* name = server_state_name(s->servers->state[i]);
+    // A marked server shows why it drains: its streams migrate out rather than being handed off.
+    const std::string state = std::string(name != nullptr ? name : "unknown") + (o != nullptr && o->migrate ? " (migrating out)" : "");
     std::cout << fmt::format("{:<24} {:<10} {:>8.3g} {:<9} {:>10} {:>12.6g}  {}\n", s->servers->ids.at(i),
-                             origin_name(*s, i, o), s->servers->capacity[i], state != nullptr ? state : "unknown",
+                             origin_name(*s, i, o), s->servers->capacity[i], state,
                              s->server_streams[i], s->server_load[i], format_labels(s->servers->labels_of(i)));
   }
   return 0;
