@@ -50,9 +50,9 @@ BERTH_API int32_t berth_locate_why(berth_engine* engine, const char* stream, siz
     std::string_view id = berth::capi::stream_arg(stream, stream_len, kFunction);
     std::shared_ptr<const berth::Snapshot> s = engine->engine->snapshot();
     if (!s) throw berth::Error(BERTH_E_UNAVAILABLE, "berth_locate_why: no snapshot yet");
-    // Per thread: what the answer points into until this thread's next call.
+    // Per thread: what the answer points into until this thread's next call. Every string is
+    // the answer's own copy, so no snapshot is kept alive for it.
     struct Kept {
-      std::shared_ptr<const berth::Snapshot> snapshot;
       berth::catalogue::PlacementWhy why;
       std::vector<const char*> allowed, preferred;
     };
@@ -61,7 +61,6 @@ BERTH_API int32_t berth_locate_why(berth_engine* engine, const char* stream, siz
     std::shared_ptr<berth::rules::RuleSet> rules = berth::catalogue::rules_of(*s, nullptr, note);
     berth::capi::naming(kFunction, [&] { kept.why = berth::catalogue::explain_placement(*s, id, rules.get()); });
     if (kept.why.rules_note.empty()) kept.why.rules_note = note;
-    kept.snapshot = s;
     kept.allowed.clear();
     kept.preferred.clear();
     for (const std::string& a : kept.why.allowed) kept.allowed.push_back(a.c_str());

@@ -23,8 +23,10 @@ EvacuationPlan evacuation_plan(const Snapshot& s, std::string_view server, const
     for (const Migration& m : s.catalogue->migrations)
       if (m.source == server) ++plan.migrating_out;
   // A running migration's stream is written at its destination: it is not among `streams`.
-  const uint64_t by_servers = uint64_t{settings.max_migrations_per_server} * plan.marked_servers;
-  plan.per_refresh = static_cast<uint32_t>(std::min<uint64_t>(settings.max_migrations, by_servers));
+  // Every migration out of this server counts against its own per-server bound, and against the
+  // total shared with the other marked servers: no refresh takes more of its streams than the
+  // smaller of the two, however many servers are marked.
+  plan.per_refresh = std::min(settings.max_migrations, settings.max_migrations_per_server);
   if (plan.per_refresh != 0 && plan.streams != 0)
     plan.refreshes = (plan.streams + plan.per_refresh - 1) / plan.per_refresh + 1;
   else if (plan.migrating_out != 0)

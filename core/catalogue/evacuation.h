@@ -18,10 +18,13 @@ struct EvacuationPlan {
   uint64_t migrating_out = 0;  // running migrations with the server as source
   uint32_t max_migrations = 0;
   uint32_t max_migrations_per_server = 0;
-  uint32_t marked_servers = 0;  // marked in the snapshot, counting this one
-  uint32_t per_refresh = 0;     // migrations the bounds let start in one refresh, at most
-  // The fewest refreshes that see every stream out: each starts at most per_refresh migrations,
-  // and the last ones end in one more refresh after their copies are reported.
+  uint32_t marked_servers = 0;  // marked in the snapshot, counting this one (they share max_migrations)
+  // Migrations out of this server one refresh can run, at most: min(max_migrations,
+  // max_migrations_per_server), whatever the other marked servers take.
+  uint32_t per_refresh = 0;
+  // The fewest refreshes that see every stream out (a lower bound): each runs at most per_refresh
+  // of this server's migrations, and the last ones end in one more refresh after their copies are
+  // reported.
   uint64_t refreshes = 0;
 };
 

@@ -102,6 +102,7 @@ class Step {
     index_.emplace(*in_.streams, in_.base, wanted);
 
     for (const Request& r : in_.requests) apply(r);
+    mark_servers();
     end_migrations();
     start_queued();
     evacuate();
@@ -119,6 +120,9 @@ class Step {
 
  private:
   bool up(uint32_t s) const { return servers_.state[s] == BERTH_SERVER_UP; }
+  // Marked for data migration and not read-only: published draining, yet its streams' data is
+  // there until their migrations out are done.
+  bool marked_out(uint32_t s) const { return !marked_.empty() && marked_[s] != 0; }
   std::optional<uint64_t> find(std::string_view stream) const { return index_->find(stream); }
   uint32_t previous_of(uint64_t i) const {
     uint32_t p = (*in_.previous)[i];
@@ -235,9 +239,19 @@ class Step {
     erase_if_any(recent_, same);
   }
 
+  void mark_servers() {
+    for (const std::string& id : in_.settings.migrate_out)
+      if (std::optional<uint32_t> s = server_index(servers_, id); s && servers_.state[*s] != BERTH_SERVER_READ_ONLY) {
+        if (marked_.empty()) marked_.assign(servers_.size(), 0);
+        marked_[*s] = 1;
+      }
+  }
+
   // Running migrations that cannot go on: the stream left the assignment (a remove), or the
   // destination is gone or no longer up. The write location goes back to the source while it
-  // is up, which still has the data.
+  // is up or marked for data migration (it still has the data; a marked source migrates the
+  // stream out again in a later refresh). The streams are noted so the evacuation this refresh
+  // leaves them there.
   void end_migrations() {
     erase_if_any(migrations_, [&](const Migration& m) {
       std::optional<uint64_t> i = find(m.stream);
@@ -246,8 +260,9 @@ class Step {
       ++counts_.cancelled;
       logger().warn("catalogue: migration of stream '{}' from '{}' to '{}' cancelled: {}", cut(m.stream), cut(m.source),
                     cut(m.destination), !i ? "the stream was removed" : !d ? "the destination is gone" : "the destination is not up");
+      cancelled_.insert(m.stream);
       if (i)
-        if (std::optional<uint32_t> s = server_index(servers_, m.source); s && up(*s)) owner_[*i] = *s;
+        if (std::optional<uint32_t> s = server_index(servers_, m.source); s && (up(*s) || marked_out(*s))) owner_[*i] = *s;
       return true;
     });
   }
@@ -314,31 +329,29 @@ class Step {
   // Streams written at a server marked for data migration: each migrates to where the policy put
   // it (the server shows draining to the policy, so that is elsewhere) while the bounds leave room,
   // after the operators' queued migrations; the rest stay written where they are until a later
-  // refresh. A read-only server is not evacuated this way: its streams move at once, and it stays
-  // their read location.
+  // refresh. A stream whose own migration is queued stays written there too, and its queued
+  // migration starts from there. A stream whose migration was cancelled this refresh stays where
+  // end_migrations put it. A read-only server is not evacuated this way: its streams move at
+  // once, and it stays their read location.
   void evacuate() {
-    std::vector<char> marked(servers_.size(), 0);
-    bool any = false;
-    for (const std::string& id : in_.settings.migrate_out)
-      if (std::optional<uint32_t> s = server_index(servers_, id); s && servers_.state[*s] != BERTH_SERVER_READ_ONLY) {
-        marked[*s] = 1;
-        any = true;
-      }
-    if (!any) return;
+    if (marked_.empty()) return;
     std::unordered_map<uint32_t, uint32_t> busy = busy_servers();
     std::unordered_set<std::string_view> moving;
     for (const Migration& m : migrations_) moving.insert(m.stream);
-    for (const QueuedMigration& q : queued_) moving.insert(q.stream);
+    std::unordered_set<std::string_view> asked;
+    for (const QueuedMigration& q : queued_) asked.insert(q.stream);
     const std::vector<uint32_t>& previous = *in_.previous;
     const uint32_t per_server = in_.settings.max_migrations_per_server;
     std::vector<Migration> started;
     for (uint64_t i = 0; i < owner_.size(); ++i) {
       const uint32_t p = previous[i];
-      if (p == BERTH_NO_SERVER || !marked[p]) continue;
+      if (p == BERTH_NO_SERVER || !marked_[p]) continue;
       const std::string_view stream = in_.streams->ids.at(i);
-      if (moving.count(stream) != 0) continue;  // its own migration pins or places it
+      if (moving.count(stream) != 0) continue;  // its running migration pins it
+      if (!cancelled_.empty() && cancelled_.count(std::string(stream)) != 0) continue;
       const uint32_t d = owner_[i];
       owner_[i] = p;
+      if (asked.count(stream) != 0) continue;  // its queued migration moves it, from here
       if (d >= servers_.size() || d == p || !up(d)) continue;
       if (migrations_.size() + started.size() >= in_.settings.max_migrations) continue;
       if (busy[p] >= per_server || busy[d] >= per_server) continue;
@@ -445,6 +458,8 @@ class Step {
   std::vector<StreamAt> sealed_;
   std::vector<StreamAt> purges_;
   std::vector<RecentMigration> recent_;
+  std::vector<char> marked_;  // per server, see marked_out; empty when none is
+  std::unordered_set<std::string> cancelled_;
   StepCounts counts_;
 };
 

@@ -62,7 +62,8 @@ const char* decision_name(Decision d) noexcept {
   return "unknown";
 }
 
-std::shared_ptr<rules::RuleSet> rules_of(const Snapshot& s, std::shared_ptr<rules::RuleSet> file_rules, std::string& note) {
+std::shared_ptr<rules::RuleSet> rules_of(const Snapshot& s, std::shared_ptr<rules::RuleSet> file_rules, std::string& note,
+                                         const rules::Limits& limits) {
   note.clear();
   if (s.meta.rules_hash == 0) {
     note = "no tenant rules placed this version";
@@ -70,7 +71,8 @@ std::shared_ptr<rules::RuleSet> rules_of(const Snapshot& s, std::shared_ptr<rule
   }
   if (s.shared_rules && !s.shared_rules->script.empty() && s.shared_rules->hash == s.meta.rules_hash) {
     try {
-      return rules::RuleSet::compile(fmt::format("shared rules v{}", s.shared_rules->version), s.shared_rules->script);
+      return rules::RuleSet::compile(fmt::format("shared rules v{}", s.shared_rules->version), s.shared_rules->script,
+                                     limits);
     } catch (const Error& e) {
       note = fmt::format("the version's shared rules do not compile here: {}", e.what());
       return nullptr;

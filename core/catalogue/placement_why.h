@@ -46,7 +46,9 @@ struct PlacementWhy {
 PlacementWhy explain_placement(const Snapshot& s, std::string_view stream, rules::RuleSet* rules);
 
 // The rules that placed `s` when this caller can have them: the version's shared rules (compiled
-// here), else `file_rules` when their hash is the version's. Null otherwise, with `note` saying why.
-std::shared_ptr<rules::RuleSet> rules_of(const Snapshot& s, std::shared_ptr<rules::RuleSet> file_rules, std::string& note);
+// here under `limits`, the caller's [rules] limits, as its leader compiles them), else
+// `file_rules` when their hash is the version's. Null otherwise, with `note` saying why.
+std::shared_ptr<rules::RuleSet> rules_of(const Snapshot& s, std::shared_ptr<rules::RuleSet> file_rules, std::string& note,
+                                         const rules::Limits& limits = {});
 
 }  // namespace berth::catalogue

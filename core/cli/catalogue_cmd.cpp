@@ -95,7 +95,8 @@ int run_locate(const CatalogueCommand& c) {
   const Snapshot& s = *cluster.snapshot;
   catalogue::StreamLocation at = catalogue::locate(s, c.stream);
   std::string rules_note;
-  std::shared_ptr<rules::RuleSet> rules = catalogue::rules_of(s, configured_rules(cluster.options), rules_note);
+  std::shared_ptr<rules::RuleSet> rules =
+      catalogue::rules_of(s, configured_rules(cluster.options), rules_note, cluster.options.resolve().rules.limits);
   catalogue::PlacementWhy why = catalogue::explain_placement(s, c.stream, rules.get());
   if (why.rules_note.empty()) why.rules_note = rules_note;
   if (c.json) {

@@ -79,6 +79,7 @@ int list_servers(const Source& source, bool json) {
                          {"origin", origin_name(*s, i, o)},
                          {"weight", s->servers->capacity[i]},
                          {"state", state != nullptr ? state : "unknown"},
+                         {"migrate", o != nullptr && o->migrate},
                          {"labels", format_labels(s->servers->labels_of(i))},
                          {"streams", s->server_streams[i]},
                          {"load", s->server_load[i]}});
@@ -101,9 +102,11 @@ int list_servers(const Source& source, bool json) {
                            "streams", "load", "labels");
   for (uint32_t i = 0; i < s->server_count(); ++i) {
     const OperatorServer* o = ops ? ops->find(s->servers->ids.at(i)) : nullptr;
-    const char* state = server_state_name(s->servers->state[i]);
+    const char* name = server_state_name(s->servers->state[i]);
+    // A marked server shows why it drains: its streams migrate out rather than being handed off.
+    const std::string state = std::string(name != nullptr ? name : "unknown") + (o != nullptr && o->migrate ? " (migrating out)" : "");
     std::cout << fmt::format("{:<24} {:<10} {:>8.3g} {:<9} {:>10} {:>12.6g}  {}\n", s->servers->ids.at(i),
-                             origin_name(*s, i, o), s->servers->capacity[i], state != nullptr ? state : "unknown",
+                             origin_name(*s, i, o), s->servers->capacity[i], state,
                              s->server_streams[i], s->server_load[i], format_labels(s->servers->labels_of(i)));
   }
   return 0;
@@ -221,10 +224,13 @@ int migrate_server(const Source& source, const std::string& id, bool cancel, boo
   std::cout << fmt::format("  streams written there: {}; migrating out now: {}\n", plan.streams, plan.migrating_out);
   if (!cancel) {
     std::cout << fmt::format("  bounds (this configuration; the leader's govern): catalogue.max_migrations {}, "
-                             "max_migrations_per_server {}, with {} server(s) marked: at most {} start per refresh\n",
+                             "max_migrations_per_server {}, {} server(s) marked sharing the first: at most {} of this "
+                             "server's streams migrate out per refresh\n",
                              plan.max_migrations, plan.max_migrations_per_server, plan.marked_servers, plan.per_refresh);
     std::cout << fmt::format("  at least {} leader refreshes, each after the copies of the last are reported done\n",
                              plan.refreshes);
+    std::cout << "  while marked it is published draining: `berth server set --state up` leaves it draining "
+                 "until the mark is cleared\n";
   }
   if (!apply) {
     std::cout << "dry run: nothing changed; add --apply (or --yes) to make the change\n";

@@ -136,6 +136,7 @@ size_t migrate_out(int marked) {
   std::shared_ptr<const Snapshot> s = leader->snapshot();
   std::printf("server migration: %d streams out of %d servers in %d refreshes, at most %zu running at once\n", kStreams,
               marked, refreshes + 1, most);
+  EXPECT_GE(uint64_t(refreshes + 1), plan.refreshes) << "the dry run's figure is a lower bound";
   EXPECT_EQ(on_sources(*s), 0u);
   for (const std::string& stream : streams) {
     catalogue::StreamLocation at = leader->locate(stream);
@@ -149,7 +150,9 @@ size_t migrate_out(int marked) {
     EXPECT_TRUE(s->operator_servers && s->operator_servers->find(server) && s->operator_servers->find(server)->migrate);
   }
 
-  // Clearing the mark: the server is up again and the policy may use it.
+  // Clearing the mark: the server is up again and the policy may use it. The fleet checks the
+  // clear against the version it serves, which must show the mark.
+  fleet->wait_version(leader->status().version, 30s);
   fleet->migrate_server("server-0", false);
   fleet->flush();
   leader->refresh();
@@ -165,6 +168,126 @@ TEST(ServerMigration, TwoHundredStreamsLeaveAMarkedServerWithinBothBoundsInEvery
 
 TEST(ServerMigration, ThreeMarkedServersAreHeldToTheTotalBound) {
   EXPECT_EQ(migrate_out(3), size_t{kMaxMigrations}) << "three sources could run 12: the total bound holds them to 10";
+}
+
+// server-0 holds `streams` streams (placed before server-1..3 joined) and is marked.
+void place_and_mark(Engine& fleet, Engine& leader, int streams) {
+  fleet.join("server-0", 1.0);
+  for (int i = 0; i < streams; ++i) fleet.add_stream("stream-" + std::to_string(i), "", 1.0);
+  fleet.flush();
+  leader.refresh();
+  fleet.wait_version(leader.status().version, 30s);
+  for (int i = 1; i < 4; ++i) fleet.join("server-" + std::to_string(i), 1.0);
+  fleet.migrate_server("server-0", true);
+  fleet.flush();
+}
+
+TEST(ServerMigration, ANewLeaderMidEvacuationGoesOnWithinTheBoundsAndEndsIt) {
+  const std::string cluster = unique_cluster("evacuation-leader");
+  auto fleet = open_bounded(cluster, "fleet", false);
+  std::vector<std::unique_ptr<Engine>> nodes;
+  nodes.push_back(open_bounded(cluster, "node-0", true));
+  nodes.push_back(open_bounded(cluster, "node-1", true));
+  auto leading = [&]() -> Engine* {
+    for (auto& n : nodes)
+      if (n->status().is_leader) return n.get();
+    return nullptr;
+  };
+  ASSERT_TRUE(eventually([&] { return leading() != nullptr; }));
+  Engine* leader = leading();
+  constexpr int kFew = 60;
+  place_and_mark(*fleet, *leader, kFew);
+  std::set<std::string> copied;
+  bool handed_over = false;
+  for (int n = 0; n < 100; ++n) {
+    leader->refresh();
+    std::shared_ptr<const Snapshot> s = leader->snapshot();
+    check_bounds(*s);
+    if (::testing::Test::HasFailure()) return;
+    const bool running = s->catalogue && !s->catalogue->migrations.empty();
+    if (!running && streams_on(*s, "server-0") == 0) break;
+    if (n == 3 && !handed_over) {
+      ASSERT_TRUE(running);
+      const uint64_t epoch = leader->status().epoch, v = s->meta.version;
+      leader->resign();
+      Engine* next = nullptr;
+      ASSERT_TRUE(eventually([&] {
+        for (auto& e : nodes)
+          if (e->status().is_leader && e->status().epoch > epoch && e->status().version > v) next = e.get();
+        return next != nullptr;
+      })) << "no new leader published";
+      std::shared_ptr<const Snapshot> first = next->snapshot();
+      check_bounds(*first);
+      ASSERT_TRUE(first->catalogue);
+      EXPECT_EQ(first->catalogue->migrations, s->catalogue->migrations) << "the new leader keeps the running migrations";
+      EXPECT_TRUE(first->operator_servers && first->operator_servers->find("server-0") &&
+                  first->operator_servers->find("server-0")->migrate) << "and the mark";
+      leader = next;
+      handed_over = true;
+      s = first;
+    }
+    if (s->catalogue)
+      for (const Migration& m : s->catalogue->migrations) {
+        EXPECT_EQ(m.source, "server-0") << m.stream;
+        leader->migration_done(m.stream, m.destination, true);
+        copied.insert(m.stream);
+      }
+    leader->flush();
+  }
+  EXPECT_TRUE(handed_over);
+  std::shared_ptr<const Snapshot> s = leader->snapshot();
+  EXPECT_EQ(streams_on(*s, "server-0"), 0u);
+  EXPECT_EQ(copied.size(), size_t{kFew}) << "every stream left through a reported copy";
+  for (int i = 0; i < kFew; ++i) {
+    catalogue::StreamLocation at = leader->locate("stream-" + std::to_string(i));
+    EXPECT_EQ(at.status, CatalogueStatus::active);
+    EXPECT_TRUE(at.owner != nullptr && std::string(at.owner) != "server-0");
+  }
+}
+
+TEST(ServerMigration, ADeletionMidMigrationWinsAndTheEvacuationGoesOn) {
+  const std::string cluster = unique_cluster("evacuation-delete");
+  auto fleet = open_bounded(cluster, "fleet", false);
+  auto leader = open_bounded(cluster, "node-0", true);
+  ASSERT_TRUE(eventually([&] { return leader->status().is_leader; }));
+  constexpr int kFew = 30;
+  place_and_mark(*fleet, *leader, kFew);
+  leader->refresh();
+  std::shared_ptr<const Snapshot> s = leader->snapshot();
+  check_bounds(*s);
+  ASSERT_TRUE(s->catalogue && !s->catalogue->migrations.empty());
+  const Migration doomed = s->catalogue->migrations[0];
+  leader->delete_stream(doomed.stream);
+  leader->flush();
+  leader->refresh();
+  s = leader->snapshot();
+  check_bounds(*s);
+  EXPECT_FALSE(leader->locate(doomed.stream).known) << "deletion wins over the running migration";
+  ASSERT_TRUE(s->catalogue);
+  EXPECT_EQ(s->catalogue->migration_of(doomed.stream), nullptr);
+  std::set<std::string> purges;
+  for (std::string_view p : s->catalogue->purges_of(doomed.stream)) purges.emplace(p);
+  EXPECT_EQ(purges, (std::set<std::string>{doomed.source, doomed.destination})) << "both copies are to purge";
+  EXPECT_THROW(leader->migration_done(doomed.stream, doomed.destination, true), Error) << "a late report is refused";
+  std::set<std::string> copied;
+  for (int n = 0; n < 100; ++n) {
+    if (s->catalogue)
+      for (const Migration& m : s->catalogue->migrations) {
+        EXPECT_NE(m.stream, doomed.stream) << "a deleted stream is not migrated again";
+        leader->migration_done(m.stream, m.destination, true);
+        copied.insert(m.stream);
+      }
+    leader->flush();
+    leader->refresh();
+    s = leader->snapshot();
+    check_bounds(*s);
+    if (::testing::Test::HasFailure()) return;
+    if ((!s->catalogue || s->catalogue->migrations.empty()) && streams_on(*s, "server-0") == 0) break;
+  }
+  EXPECT_EQ(streams_on(*s, "server-0"), 0u);
+  EXPECT_FALSE(leader->locate(doomed.stream).known);
+  EXPECT_EQ(copied.count(doomed.stream), 0u);
+  EXPECT_EQ(copied.size(), size_t{kFew - 1}) << "every other stream left through a reported copy";
 }
 
 TEST(ServerMigration, TheDryRunSaysHowManyStreamsTheBoundsAndTheFewestRefreshes) {
@@ -184,6 +307,22 @@ TEST(ServerMigration, TheDryRunSaysHowManyStreamsTheBoundsAndTheFewestRefreshes)
   EXPECT_EQ(plan.per_refresh, kPerServer);
   EXPECT_EQ(plan.refreshes, uint64_t{kStreams / kPerServer + 1});
   EXPECT_FALSE(leader->snapshot()->operator_servers) << "a dry run sends nothing";
+
+  // Other marked servers share max_migrations; they never lift this server's own bound.
+  fleet->join("server-1", 1.0);
+  fleet->join("server-2", 1.0);
+  fleet->flush();
+  leader->refresh();
+  fleet->wait_version(leader->status().version, 30s);
+  fleet->migrate_server("server-1", true);
+  fleet->migrate_server("server-2", true);
+  fleet->flush();
+  leader->refresh();
+  plan = leader->migrate_server("server-0", true, /*check_only=*/true);
+  EXPECT_EQ(plan.marked_servers, 3u);
+  EXPECT_EQ(plan.per_refresh, kPerServer) << "at most kPerServer of server-0's streams leave in one refresh";
+  EXPECT_GT(plan.streams, uint64_t{kPerServer});
+  EXPECT_EQ(plan.refreshes, (plan.streams + kPerServer - 1) / kPerServer + 1);
 }
 
 TEST(ServerMigration, TheCallersChecksRefuseAnUnknownServerAReadOnlyOneAndAMarkThatIsNotThere) {

@@ -99,6 +99,9 @@ with tempfile.TemporaryDirectory() as state:
     check(marked.returncode == 0 and "applied: version" in marked.stdout,
           f"server migrate --apply: rc={marked.returncode} {marked.stdout!r} {marked.stderr!r}")
     check(servers().get("s1", {}).get("state") == "draining", "a marked server is draining: it takes no new stream")
+    check(servers().get("s1", {}).get("migrate") is True, "servers --json shows the mark")
+    listed = run("servers", *where)
+    check("draining (migrating out)" in listed.stdout, f"servers shows the mark: {listed.stdout!r}")
     # stream-7's migration runs on (nobody reports its copy): s1's streams add theirs to it.
     deadline = time.time() + 20
     migrating = 0

@@ -574,9 +574,9 @@ typedef struct berth_server_migration {
   uint64_t migrating_out;             /* running migrations with the server as source */
   uint32_t max_migrations;            /* catalogue.max_migrations */
   uint32_t max_migrations_per_server; /* catalogue.max_migrations_per_server */
-  uint32_t per_refresh;               /* migrations the bounds let start in one refresh, at most */
+  uint32_t per_refresh;               /* the server's streams one refresh migrates out, at most */
   uint32_t reserved;
-  uint64_t refreshes;                 /* the fewest leader refreshes that see every stream out */
+  uint64_t refreshes;                 /* leader refreshes that see every stream out, at least */
 } berth_server_migration;
 
 /* Marks `server_id` for data migration (mark 1) or clears the mark (mark 0), from any node: the
