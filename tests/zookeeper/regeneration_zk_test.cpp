@@ -236,6 +236,14 @@ class Regeneration : public ::testing::Test {
     deleted_at_ = Clock::now();
   }
 
+  // Leases this test's nodes lost so far (each ends every claim of that node's servers).
+  uint64_t lease_losses() {
+    uint64_t n = 0;
+    for (auto& node : nodes_)
+      if (node) n += node->metrics().leases_lost;
+    return n;
+  }
+
   // After regeneration: a leader, a newer version everywhere, and nothing lost.
   // `renewed`: holders cut off from ZooKeeper for a while may have been granted their streams
   // again, under a new token (above every version seen).
@@ -263,7 +271,10 @@ class Regeneration : public ::testing::Test {
       auto it = is.find(stream);
       ASSERT_NE(it, is.end()) << stream << " was lost";
       const Held& now_held = it->second;
-      if (now_held.holder == h.holder && now_held.owner == h.owner && !(renewed && now_held.token > seen_before)) {
+      // A holder whose lease lapsed (a slow machine can stall a 2 s session) is granted again,
+      // under a token above every version seen: not a loss, and as safe as the first grant.
+      const bool regranted = (renewed || lease_losses() > 0) && now_held.token > seen_before;
+      if (now_held.holder == h.holder && now_held.owner == h.owner && !regranted) {
         EXPECT_EQ(now_held.token, h.token) << stream << ": same holder, another token";
       } else {
         EXPECT_GT(now_held.token, seen_before) << stream << " moved from " << h.holder << " to " << now_held.holder
