@@ -6,40 +6,18 @@ from __future__ import annotations
 
 import itertools
 import os
-import time
 
 import pytest
 
 import berth
+from test_catalogue import settings as catalogue_settings, until
 
 _counter = itertools.count()
 
 
 def settings(cluster: str, node: str) -> dict[str, str]:
-    return {
-        "backend.name": "memory",
-        "backend.cluster": cluster,
-        "engine.node_id": node,
-        "engine.refresh_interval": "1h",
-        "engine.refresh_on_change": "true",
-        "engine.intake_flush": "2ms",
-        "engine.intake_refresh_delay": "2ms",
-        "policy.name": "sticky",
-        "catalogue.migration_interval": "1h",
-        "catalogue.max_migrations": "2",
-        "catalogue.max_migrations_per_server": "1",
-    }
-
-
-def until(predicate, what: str, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = predicate()
-        if got:
-            return got
-        if time.monotonic() >= deadline:
-            pytest.fail(f"{what}: not within {timeout} s")
-        time.sleep(0.005)
+    return catalogue_settings(cluster, node, **{"catalogue.max_migrations": "2",
+                                                "catalogue.max_migrations_per_server": "1"})
 
 
 def operator_entry(engine: berth.Engine, server: str) -> berth.ServerEntry | None:
