@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
       "  0  done\n"
       "  1  problems found: a rules check or a plan reports them\n"
       "  2  usage: an unknown command or flag, a value out of range, a bad configuration or --set\n"
-      "  3  failure: the work failed or the cluster refused it (unknown server or stream, backend\n"
-      "     unreachable, timeout)\n\n"
+      "  3  failure: the work failed or the cluster refused it (a plugin not found, an unknown server or\n"
+      "     stream, a backend unreachable, a timeout)\n\n"
       "'berth help COMMAND' or 'berth COMMAND --help' describes a command.");
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
