@@ -1,0 +1,39 @@
+# What a packager installs beside the library and the CMake package:
+#   include/berth/version.h                    BERTH_VERSION_STRING and its parts
+#   <libdir>/pkgconfig/berth.pc                  pkg-config (its Libs carry an rpath to <libdir>)
+#   share/man/man1/berth.1, berth-<command>.1    generated from --help by help2man at build time
+#   share/bash-completion/completions/berth      completion through `berth __complete`
+#   share/doc/berth/LICENSE, CHANGELOG.md
+# The version has one source, project(VERSION) in the top CMakeLists.txt. Other build steps
+# read it from PROJECT_VERSION or from the file ${BERTH_VERSION_FILE} (the version and a newline).
+set(BERTH_GENERATED_INCLUDE_DIR ${PROJECT_BINARY_DIR}/generated/include)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/version.h.in ${BERTH_GENERATED_INCLUDE_DIR}/berth/version.h @ONLY)
+install(FILES ${BERTH_GENERATED_INCLUDE_DIR}/berth/version.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/berth)
+set(BERTH_VERSION_FILE ${PROJECT_BINARY_DIR}/berth-version.txt)
+file(WRITE ${BERTH_VERSION_FILE}.tmp "${PROJECT_VERSION}\n")
+file(COPY_FILE ${BERTH_VERSION_FILE}.tmp ${BERTH_VERSION_FILE} ONLY_IF_DIFFERENT)
+
+# berth.pc names the prefix it is installed into (`cmake --install --prefix` may differ from
+# CMAKE_INSTALL_PREFIX), so the prefix is filled in at install time.
+set(BERTH_PC_PREFIX "@BERTH_PC_PREFIX@")
+configure_file(${CMAKE_CURRENT_LIST_DIR}/berth.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/berth.pc.in @ONLY)
+install(CODE "
+  set(BERTH_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+  configure_file(\"${PROJECT_BINARY_DIR}/pkgconfig/berth.pc.in\" \"${PROJECT_BINARY_DIR}/pkgconfig/install/berth.pc\" @ONLY)
+  file(INSTALL \"${PROJECT_BINARY_DIR}/pkgconfig/install/berth.pc\"
+       DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig\")")
+
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/CHANGELOG.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/bash-completion/berth
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+
+# Man pages: one for berth, one per command, from what --help prints.
+find_program(BERTH_HELP2MAN help2man REQUIRED)  # Debian: help2man (scripts/deps.sh installs it)
+set(BERTH_MAN_DIR ${PROJECT_BINARY_DIR}/man/man1)
+add_custom_command(OUTPUT ${BERTH_MAN_DIR}/berth.1
+  COMMAND ${CMAKE_COMMAND} -DBERTH=$<TARGET_FILE:berth_cli> -DHELP2MAN=${BERTH_HELP2MAN} -DOUT=${BERTH_MAN_DIR}
+          -P ${CMAKE_CURRENT_LIST_DIR}/man_pages.cmake
+  DEPENDS berth_cli ${CMAKE_CURRENT_LIST_DIR}/man_pages.cmake
+  COMMENT "Man pages from berth --help (help2man)")
+add_custom_target(berth_man_pages ALL DEPENDS ${BERTH_MAN_DIR}/berth.1)
+install(DIRECTORY ${BERTH_MAN_DIR} DESTINATION ${CMAKE_INSTALL_MANDIR})
