@@ -15,23 +15,21 @@ def java() -> str:
     return need("BERTH_JAVA")
 
 
-def host(classpath: str, *flags: str, tmpdir: Path) -> subprocess.CompletedProcess:
-    return run([java(), f"-Djava.io.tmpdir={tmpdir}", *flags, "-cp", classpath, "org.berth.JarHostMain"],
-               env=clean_env(), cwd=tmpdir)
+def host(classpath: str, *flags: str, cwd: Path) -> subprocess.CompletedProcess:
+    return run([java(), *flags, "-cp", classpath, "org.berth.JarHostMain"], env=clean_env(), cwd=cwd)
 
 
 def check_host_from_jar(jar: str, tmp_path: Path) -> None:
     """Runs JarHostMain with jar and checks it ran on the jar's native code only."""
     classpath = f"{jar}:{need('BERTH_JAVA_TEST_CLASSES')}"
-    # java.io.tmpdir only picks where the jar's native code is extracted, so the test can look.
-    result = host(classpath, tmpdir=tmp_path)
+    result = host(classpath, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = key_values(result.stdout)
     assert out["owner"] in ("srv-a", "srv-b")
     version = need("BERTH_PROJECT_VERSION")
     assert out["jar_version"] == out["library_version"] == version
     loaded = Path(out["loaded_from"])
-    assert loaded.name == "libberthjni.so" and loaded.parent.parent == tmp_path \
+    assert loaded.name == "libberthjni.so" and loaded.parent.parent == Path(out["tmpdir"]) \
         and loaded.parent.name.startswith("berth-native-"), f"libberthjni loaded from {loaded}"
     for name in ("libberthjni.so", "libberth.so.", "berth_backend_memory.so"):
         paths = [p for p in out["mapped"] if os.path.basename(p).startswith(name)]
@@ -47,7 +45,7 @@ def test_host_runs_from_the_jar_alone(tmp_path):
 def test_failure_lists_what_was_tried(tmp_path):
     # The bare classes: no native/ directory; and a java.library.path without the library.
     classpath = f"{need('BERTH_JAVA_CLASSES')}:{need('BERTH_JAVA_TEST_CLASSES')}"
-    result = host(classpath, "-Djava.library.path=/nonexistent/berth-jni", tmpdir=tmp_path)
+    result = host(classpath, "-Djava.library.path=/nonexistent/berth-jni", cwd=tmp_path)
     assert result.returncode != 0
     assert "Berth cannot load its JNI library libberthjni; tried:" in result.stderr, result.stderr
     assert 'System.loadLibrary("berthjni") with java.library.path=/nonexistent/berth-jni' in result.stderr
@@ -58,7 +56,7 @@ def test_failure_lists_what_was_tried(tmp_path):
 
 def test_explicit_library_that_fails_is_named(tmp_path):
     classpath = f"{need('BERTH_JAR')}:{need('BERTH_JAVA_TEST_CLASSES')}"
-    result = host(classpath, "-Dberth.jni.library=/nonexistent/libberthjni.so", tmpdir=tmp_path)
+    result = host(classpath, "-Dberth.jni.library=/nonexistent/libberthjni.so", cwd=tmp_path)
     assert result.returncode != 0
     assert "-Dberth.jni.library=/nonexistent/libberthjni.so:" in result.stderr, result.stderr
 

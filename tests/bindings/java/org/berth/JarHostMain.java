@@ -32,6 +32,7 @@ public final class JarHostMain {
           + file.getManifest().getMainAttributes().getValue("Implementation-Version"));
     }
     System.out.println("loaded_from=" + NativeLoader.loadedFrom());
+    System.out.println("tmpdir=" + Path.of(System.getProperty("java.io.tmpdir")).toRealPath());
   }
 
   private static void printMapped() throws java.io.IOException {
