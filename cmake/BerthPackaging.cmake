@@ -13,15 +13,17 @@ set(BERTH_VERSION_FILE ${PROJECT_BINARY_DIR}/berth-version.txt)
 file(WRITE ${BERTH_VERSION_FILE}.tmp "${PROJECT_VERSION}\n")
 file(COPY_FILE ${BERTH_VERSION_FILE}.tmp ${BERTH_VERSION_FILE} ONLY_IF_DIFFERENT)
 
-# berth.pc names the prefix it is installed into (`cmake --install --prefix` may differ from
-# CMAKE_INSTALL_PREFIX), so the prefix is filled in at install time.
-set(BERTH_PC_PREFIX "@BERTH_PC_PREFIX@")
-configure_file(${CMAKE_CURRENT_LIST_DIR}/berth.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/berth.pc.in @ONLY)
-install(CODE "
-  set(BERTH_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
-  configure_file(\"${PROJECT_BINARY_DIR}/pkgconfig/berth.pc.in\" \"${PROJECT_BINARY_DIR}/pkgconfig/install/berth.pc\" @ONLY)
-  file(INSTALL \"${PROJECT_BINARY_DIR}/pkgconfig/install/berth.pc\"
-       DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig\")")
+# berth.pc finds its prefix from where it lies (${pcfiledir}, <prefix>/<libdir>/pkgconfig), so
+# `cmake --install --prefix` anywhere, or a moved prefix, needs nothing generated at install time.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(BERTH_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH berth_pc_up "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root")
+  string(REGEX REPLACE "/$" "" berth_pc_up "${berth_pc_up}")
+  set(BERTH_PC_PREFIX "\${pcfiledir}/${berth_pc_up}")
+endif()
+configure_file(${CMAKE_CURRENT_LIST_DIR}/berth.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/berth.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/berth.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/CHANGELOG.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/bash-completion/berth

@@ -1,6 +1,6 @@
-"""What `cmake --install` lays out for the bindings, in a temporary prefix: the Python package
-where the target Python looks, on its installed libberth; the jar and its Maven companions, the
-jar running a host on its own."""
+"""What `cmake --install` lays out for the bindings, in the prefix install.into_prefix fills (the
+fixture ctest runs first): the Python package where the target Python looks, on its installed
+libberth; the jar and its Maven companions, the jar running a host on its own."""
 from pathlib import Path
 
 import pytest
@@ -12,10 +12,9 @@ HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module")
-def prefix(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("prefix")
-    result = run([need("BERTH_CMAKE"), "--install", need("BERTH_BUILD_DIR"), "--prefix", str(root)])
-    assert result.returncode == 0, result.stderr
+def prefix() -> Path:
+    root = Path(need("BERTH_INSTALL_PREFIX"))
+    assert (root / "include" / "berth" / "berth.h").is_file(), f"nothing installed in {root}"
     return root
 
 
@@ -34,7 +33,7 @@ def test_installed_python_package_uses_the_installed_library(prefix, tmp_path):
     assert (site / "berth" / "__init__.py").is_file(), f"no berth package in {site}"
     # The prefix is not a system one, so nothing puts it on sys.path: PYTHONPATH stands in for that.
     result = run([need("BERTH_PYTHON"), str(HERE / "python_host.py")], cwd=tmp_path,
-                 env=clean_env(PYTHONPATH=str(site)))
+                 env=clean_env(PYTHONPATH=str(site), PYTHONDONTWRITEBYTECODE="1"))
     assert result.returncode == 0, result.stderr
     out = key_values(result.stdout)
     assert out["owner"] in ("srv-a", "srv-b")
