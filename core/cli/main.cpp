@@ -31,10 +31,12 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit status:\n"
       "  0  done\n"
-      "  1  problems found: a rules check or a plan reports them\n"
+      "  1  problems found: a rules check or a plan reports them, rules push refuses a script, or\n"
+      "     simulate's nodes disagree on an owner (or miss a hand-off)\n"
       "  2  usage: an unknown command or flag, a value out of range, a bad configuration or --set\n"
-      "  3  failure: the work failed or the cluster refused it (a plugin not found, an unknown server or\n"
-      "     stream, a backend unreachable, a timeout)\n\n"
+      "  3  failure: the work failed or the cluster refused it (a plugin not found, named by a flag\n"
+      "     or by a configuration file alike, an unknown server or stream, a backend unreachable,\n"
+      "     a timeout)\n\n"
       "'berth help COMMAND' or 'berth COMMAND --help' describes a command.");
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
