@@ -2,6 +2,7 @@
 #   include/berth/version.h                    BERTH_VERSION_STRING and its parts
 #   <libdir>/pkgconfig/berth.pc                  pkg-config (its Libs carry an rpath to <libdir>)
 #   share/man/man1/berth.1, berth-<command>.1    generated from --help by help2man at build time
+#                                                (not in a sanitized build: BERTH_MAN_PAGES)
 #   share/bash-completion/completions/berth      completion through `berth __complete`
 #   share/doc/berth/LICENSE, CHANGELOG.md
 # The version has one source, project(VERSION) in the top CMakeLists.txt. Other build steps
@@ -29,13 +30,21 @@ install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/CHANGELOG.md D
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/bash-completion/berth
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 
-# Man pages: one for berth, one per command, from what --help prints.
-find_program(BERTH_HELP2MAN help2man REQUIRED)  # Debian: help2man (scripts/deps.sh installs it)
-set(BERTH_MAN_DIR ${PROJECT_BINARY_DIR}/man/man1)
-add_custom_command(OUTPUT ${BERTH_MAN_DIR}/berth.1
-  COMMAND ${CMAKE_COMMAND} -DBERTH=$<TARGET_FILE:berth_cli> -DHELP2MAN=${BERTH_HELP2MAN} -DOUT=${BERTH_MAN_DIR}
-          -P ${CMAKE_CURRENT_LIST_DIR}/man_pages.cmake
-  DEPENDS berth_cli ${CMAKE_CURRENT_LIST_DIR}/man_pages.cmake
-  COMMENT "Man pages from berth --help (help2man)")
-add_custom_target(berth_man_pages ALL DEPENDS ${BERTH_MAN_DIR}/berth.1)
-install(DIRECTORY ${BERTH_MAN_DIR} DESTINATION ${CMAKE_INSTALL_MANDIR})
+# Man pages: one for berth, one per command, from what --help prints. Not in a sanitized build
+# (running its berth at build time needs the sanitizer's runtime settings) nor without the tool.
+if(TARGET berth_cli AND NOT BERTH_SANITIZE)
+  set(BERTH_MAN_PAGES ON)
+else()
+  set(BERTH_MAN_PAGES OFF)
+endif()
+if(BERTH_MAN_PAGES)
+  find_program(BERTH_HELP2MAN help2man REQUIRED)  # Debian: help2man (scripts/deps.sh installs it)
+  set(BERTH_MAN_DIR ${PROJECT_BINARY_DIR}/man/man1)
+  add_custom_command(OUTPUT ${BERTH_MAN_DIR}/berth.1
+    COMMAND ${CMAKE_COMMAND} -DBERTH=$<TARGET_FILE:berth_cli> -DHELP2MAN=${BERTH_HELP2MAN} -DOUT=${BERTH_MAN_DIR}
+            -P ${CMAKE_CURRENT_LIST_DIR}/man_pages.cmake
+    DEPENDS berth_cli ${CMAKE_CURRENT_LIST_DIR}/man_pages.cmake
+    COMMENT "Man pages from berth --help (help2man)")
+  add_custom_target(berth_man_pages ALL DEPENDS ${BERTH_MAN_DIR}/berth.1)
+  install(DIRECTORY ${BERTH_MAN_DIR} DESTINATION ${CMAKE_INSTALL_MANDIR})
+endif()

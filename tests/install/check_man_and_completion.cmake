@@ -1,7 +1,9 @@
 # The installed man pages read with man, and the installed bash completion completes commands
 # and flags with the installed berth.
-#   cmake -DPREFIX=<prefix> -DMANDIR=<share/man> -DDATADIR=<share> -P check_man_and_completion.cmake
-foreach(var PREFIX MANDIR DATADIR)
+# With -DMAN_PAGES=OFF (a build that makes none, cmake/BerthPackaging.cmake) none may be installed.
+#   cmake -DPREFIX=<prefix> -DMANDIR=<share/man> -DDATADIR=<share> -DMAN_PAGES=ON|OFF
+#         -P check_man_and_completion.cmake
+foreach(var PREFIX MANDIR DATADIR MAN_PAGES)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_man_and_completion.cmake: -D${var}=... is required")
   endif()
@@ -22,15 +24,21 @@ function(expect what text)
   endif()
 endfunction()
 
+# The C locale: man's formatting (hyphens, quotes) then does not depend on the machine's.
+set(ENV{LC_ALL} C)
 set(ENV{MANWIDTH} 100)
 set(pages "${PREFIX}/${MANDIR}")
-run("man -l berth.1" man -l "${pages}/man1/berth.1")
-expect("man -l berth.1" "Exit status")
-expect("man -l berth.1" "simulate")
-run("man -M <prefix> berth" man -M "${pages}" berth)
-expect("man -M ${pages} berth" "--log-level")
-run("man -M <prefix> berth-simulate" man -M "${pages}" berth-simulate)
-expect("man -M ${pages} berth-simulate" "--drift")
+if(MAN_PAGES)
+  run("man -l berth.1" man -l "${pages}/man1/berth.1")
+  expect("man -l berth.1" "Exit status")
+  expect("man -l berth.1" "simulate")
+  run("man -M <prefix> berth" man -M "${pages}" berth)
+  expect("man -M ${pages} berth" "--log-level")
+  run("man -M <prefix> berth-simulate" man -M "${pages}" berth-simulate)
+  expect("man -M ${pages} berth-simulate" "--drift")
+elseif(EXISTS "${pages}/man1/berth.1")
+  message(FATAL_ERROR "this build makes no man pages, yet ${pages}/man1/berth.1 is installed")
+endif()
 
 set(completion "${PREFIX}/${DATADIR}/bash-completion/completions/berth")
 if(NOT EXISTS "${completion}")
