@@ -5,14 +5,11 @@
 #                                                (not in a sanitized build: BERTH_MAN_PAGES)
 #   share/bash-completion/completions/berth      completion through `berth __complete`
 #   share/doc/berth/LICENSE, CHANGELOG.md
-# The version has one source, project(VERSION) in the top CMakeLists.txt. Other build steps
-# read it from PROJECT_VERSION or from the file ${BERTH_VERSION_FILE} (the version and a newline).
+# The version has one source, project(VERSION) in the top CMakeLists.txt; build steps read it
+# from PROJECT_VERSION.
 set(BERTH_GENERATED_INCLUDE_DIR ${PROJECT_BINARY_DIR}/generated/include)
 configure_file(${CMAKE_CURRENT_LIST_DIR}/version.h.in ${BERTH_GENERATED_INCLUDE_DIR}/berth/version.h @ONLY)
 install(FILES ${BERTH_GENERATED_INCLUDE_DIR}/berth/version.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/berth)
-set(BERTH_VERSION_FILE ${PROJECT_BINARY_DIR}/berth-version.txt)
-file(WRITE ${BERTH_VERSION_FILE}.tmp "${PROJECT_VERSION}\n")
-file(COPY_FILE ${BERTH_VERSION_FILE}.tmp ${BERTH_VERSION_FILE} ONLY_IF_DIFFERENT)
 
 # berth.pc finds its prefix from where it lies (${pcfiledir}, <prefix>/<libdir>/pkgconfig), so
 # `cmake --install --prefix` anywhere, or a moved prefix, needs nothing generated at install time.
