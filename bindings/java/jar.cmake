@@ -4,8 +4,8 @@
 #   berth.jar            classes, a versioned manifest (MANIFEST.MF.in) and the native code under
 #                        native/<os>-<arch>/ (files.txt, libberthjni.so, libberth.so.<N>,
 #                        berth/plugins/*.so), which NativeLoader extracts when java.library.path
-#                        has no libberthjni
-#   berth-sources.jar    every source the classes were compiled from
+#                        has no libberthjni; META-INF/LICENSE
+#   berth-sources.jar    every source the classes were compiled from, META-INF/LICENSE
 #   berth-javadoc.jar    the public API's javadoc
 #   berth.pom            the Maven POM (berth.pom.in)
 string(TOLOWER "${CMAKE_SYSTEM_NAME}" berth_java_os)
@@ -55,12 +55,13 @@ add_custom_command(OUTPUT ${BERTH_JAR} ${berth_jar_dir}/berth-sources.jar
   COMMAND ${CMAKE_COMMAND} -E rename ${berth_jar_native}/$<TARGET_FILE_NAME:berth>
           ${berth_jar_native}/$<TARGET_SONAME_FILE_NAME:berth>
   COMMAND ${CMAKE_COMMAND} -E copy ${berth_jar_dir}/native_files.txt ${berth_jar_native}/files.txt
+  COMMAND ${CMAKE_COMMAND} -E copy ${PROJECT_SOURCE_DIR}/LICENSE ${berth_jar_stage}/META-INF/LICENSE
   COMMAND ${Java_JAR_EXECUTABLE} cfm ${BERTH_JAR} ${berth_jar_dir}/MANIFEST.MF
-          -C ${BERTH_JAVA_CLASSES} . -C ${berth_jar_stage} native
+          -C ${BERTH_JAVA_CLASSES} . -C ${berth_jar_stage} native -C ${berth_jar_stage} META-INF/LICENSE
   COMMAND ${Java_JAR_EXECUTABLE} cfm ${berth_jar_dir}/berth-sources.jar ${berth_jar_dir}/MANIFEST.MF
-          -C ${berth_java_src} .
+          -C ${berth_java_src} . -C ${berth_jar_stage} META-INF/LICENSE
   DEPENDS berthjni berth ${berth_jar_plugins} ${berth_java_sources} ${berth_jar_dir}/MANIFEST.MF
-          ${berth_jar_dir}/native_files.txt
+          ${berth_jar_dir}/native_files.txt ${PROJECT_SOURCE_DIR}/LICENSE
   COMMENT "Building berth.jar (${BERTH_JAVA_PLATFORM}) and its sources jar"
   VERBATIM)
 add_custom_target(berth_jar ALL DEPENDS ${BERTH_JAR})

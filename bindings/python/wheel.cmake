@@ -1,6 +1,6 @@
 # The berth-placement wheel (bindings/python/pyproject.toml), made by `cmake --build build
 # --target berth_wheel` into <build>/bindings/dist. Install component berth_wheel stages it:
-#   pyproject.toml, setup.py, README.md
+#   pyproject.toml, setup.py, README.md, LICENSE (the wheel's .dist-info carries it)
 #   berth/                          the package and its extension (RPATH $ORIGIN/_native first)
 #   berth/_native/libberth.so.<N>   the library, under its soname (a wheel keeps no symlinks)
 #   berth/_native/berth/plugins/    the built-in plugins, where libberth looks next to itself
@@ -9,7 +9,8 @@ set(BERTH_WHEEL_DIR ${CMAKE_CURRENT_BINARY_DIR}/dist CACHE INTERNAL "")
 set(berth_wheel_stage ${CMAKE_CURRENT_BINARY_DIR}/wheel)
 set(berth_wheel_install COMPONENT berth_wheel EXCLUDE_FROM_ALL)
 set(berth_wheel_meta ${CMAKE_CURRENT_SOURCE_DIR}/python/pyproject.toml
-  ${CMAKE_CURRENT_SOURCE_DIR}/python/setup.py ${CMAKE_CURRENT_SOURCE_DIR}/python/README.md)
+  ${CMAKE_CURRENT_SOURCE_DIR}/python/setup.py ${CMAKE_CURRENT_SOURCE_DIR}/python/README.md
+  ${PROJECT_SOURCE_DIR}/LICENSE)
 
 install(FILES ${berth_wheel_meta} DESTINATION . ${berth_wheel_install})
 install(FILES ${berth_python_sources} ${BERTH_PYTHON_PACKAGE_DIR}/berth_swig.py

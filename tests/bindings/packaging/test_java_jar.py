@@ -73,6 +73,8 @@ def test_manifest_pom_sources_and_javadoc():
     assert manifest["Automatic-Module-Name"] == "org.berth"
     assert any(re.fullmatch(r"native/linux-[a-z0-9_]+/libberthjni\.so", n) for n in names)
     assert any(re.fullmatch(r"native/linux-[a-z0-9_]+/berth/plugins/berth_backend_memory\.so", n) for n in names)
+    with zipfile.ZipFile(jar) as z:
+        assert "Apache License" in z.read("META-INF/LICENSE").decode()
 
     with zipfile.ZipFile(jar.with_name("berth-sources.jar")) as z:
         sources = set(z.namelist())

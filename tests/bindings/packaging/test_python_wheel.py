@@ -1,6 +1,7 @@
 """The berth-placement wheel, installed into a fresh virtual environment with pip (no index, no
 dependencies) and used from there with no environment variable set."""
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,16 @@ def test_wheel_name_and_version_follow_the_project(venv):
     wheel = next(Path(need("BERTH_WHEEL_DIR")).glob("berth_placement-*.whl")).name
     assert wheel.startswith(f"berth_placement-{need('BERTH_PROJECT_VERSION')}-cp3"), wheel
     assert "linux" in wheel and "-none-any" not in wheel, f"{wheel}: a wheel with native code needs a platform tag"
+
+
+def test_wheel_carries_the_license():
+    wheel = next(Path(need("BERTH_WHEEL_DIR")).glob("berth_placement-*.whl"))
+    version = need("BERTH_PROJECT_VERSION")
+    with zipfile.ZipFile(wheel) as z:
+        text = z.read(f"berth_placement-{version}.dist-info/LICENSE").decode()
+        metadata = z.read(f"berth_placement-{version}.dist-info/METADATA").decode()
+    assert "Apache License" in text and "Version 2.0" in text
+    assert "License-File: LICENSE" in metadata, metadata
 
 
 def test_host_runs_from_the_venv_with_its_own_native_code(venv, tmp_path):
