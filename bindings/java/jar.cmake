@@ -75,6 +75,8 @@ add_custom_command(OUTPUT ${berth_jar_dir}/berth-javadoc.jar
   COMMENT "Building berth-javadoc.jar"
   VERBATIM)
 add_custom_target(berth_javadoc ALL DEPENDS ${berth_jar_dir}/berth-javadoc.jar)
+# Else both targets run berth.jar's rule at once under -j and remove each other's files.
+add_dependencies(berth_javadoc berth_jar)
 
 set(berth_maven_dir ${CMAKE_INSTALL_DATADIR}/maven-repo/org/berth/berth/${PROJECT_VERSION})
 install(FILES ${BERTH_JAR} DESTINATION ${CMAKE_INSTALL_DATADIR}/java)
