@@ -54,6 +54,39 @@ def test_failure_lists_what_was_tried(tmp_path):
     assert "-Dberth.jni.library" in result.stderr
 
 
+def jar_with_version(version: str, tmp_path: Path) -> str:
+    """A copy of berth.jar whose manifest says Implementation-Version: version."""
+    copy = tmp_path / f"berth-{version}.jar"
+    with zipfile.ZipFile(need("BERTH_JAR")) as src, zipfile.ZipFile(copy, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "META-INF/MANIFEST.MF":
+                data = re.sub(rb"(?m)^Implementation-Version: .*$",
+                              b"Implementation-Version: " + version.encode(), data)
+            dst.writestr(item, data)
+    return str(copy)
+
+
+def test_library_path_copy_of_the_jars_version_is_used(tmp_path):
+    jni_dir = need("BERTH_JNI_DIR")
+    jar = jar_with_version(need("BERTH_PROJECT_VERSION"), tmp_path)
+    result = host(f"{jar}:{need('BERTH_JAVA_TEST_CLASSES')}", f"-Djava.library.path={jni_dir}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert key_values(result.stdout)["loaded_from"] == "java.library.path"
+
+
+def test_library_path_copy_of_another_version_is_refused(tmp_path):
+    # A newer jar beside an older libberthjni left on java.library.path (say in /usr/lib).
+    jni_dir = need("BERTH_JNI_DIR")
+    version = need("BERTH_PROJECT_VERSION")
+    jar = jar_with_version("99.0.0", tmp_path)
+    result = host(f"{jar}:{need('BERTH_JAVA_TEST_CLASSES')}", f"-Djava.library.path={jni_dir}", cwd=tmp_path)
+    assert result.returncode != 0
+    library = os.path.join(jni_dir, "libberthjni.so")
+    assert f"Berth's JNI library {library} (from java.library.path) is version {version}, " \
+           "but this berth.jar is version 99.0.0" in result.stderr, result.stderr
+
+
 def test_explicit_library_that_fails_is_named(tmp_path):
     classpath = f"{need('BERTH_JAR')}:{need('BERTH_JAVA_TEST_CLASSES')}"
     result = host(classpath, "-Dberth.jni.library=/nonexistent/libberthjni.so", cwd=tmp_path)

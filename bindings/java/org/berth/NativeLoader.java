@@ -15,7 +15,8 @@ import java.util.Locale;
  * Loads libberthjni once, before the first native call, from the first of:
  * <ol>
  *   <li>the file named by {@code -Dberth.jni.library=<path>}, when set (nothing else is tried);</li>
- *   <li>{@code System.loadLibrary("berthjni")}, that is {@code java.library.path};</li>
+ *   <li>{@code System.loadLibrary("berthjni")}, that is {@code java.library.path}, if that library's
+ *       version is the jar's Implementation-Version (else it fails, naming both);</li>
  *   <li>the copy packed in the jar under {@code /native/<os>-<arch>/}: the JNI library, libberth
  *       and the built-in plugins, listed in that directory's {@code files.txt}, extracted into a
  *       fresh temporary directory (deleted when the JVM exits) keeping their layout, so the JNI
@@ -69,13 +70,18 @@ final class NativeLoader {
       return;
     }
     List<String> tried = new ArrayList<>();
+    boolean onLibraryPath = false;
     try {
       System.loadLibrary("berthjni");
-      loadedFrom = "java.library.path";
-      return;
+      onLibraryPath = true;
     } catch (UnsatisfiedLinkError e) {
       tried.add("System.loadLibrary(\"berthjni\") with java.library.path="
           + System.getProperty("java.library.path") + ": " + e.getMessage());
+    }
+    if (onLibraryPath) {
+      checkLibraryPathVersion();
+      loadedFrom = "java.library.path";
+      return;
     }
     String dir = platformDirectory();
     try {
@@ -86,6 +92,64 @@ final class NativeLoader {
       tried.add("the jar's " + dir + "libberthjni.so: " + e.getMessage());
       throw failure(tried);
     }
+  }
+
+  /**
+   * A libberthjni installed on java.library.path (say in /usr/lib) may be older or newer than this
+   * jar: its native calls would not match the classes. Its version must be the manifest's
+   * Implementation-Version; classes outside a jar (the build tree) have none to compare.
+   */
+  private static void checkLibraryPathVersion() {
+    String expected = manifestVersion();
+    if (expected == null) {
+      return;
+    }
+    String actual;
+    try {
+      actual = berth_swigJNI.berth_version();
+    } catch (UnsatisfiedLinkError e) {
+      actual = "unknown (" + e.getMessage() + ")";
+    }
+    if (!expected.equals(actual)) {
+      throw new UnsatisfiedLinkError("Berth's JNI library " + libraryPathHit()
+          + " (from java.library.path) is version " + actual + ", but this berth.jar is version "
+          + expected + ": remove or update that library, or take its directory off "
+          + "java.library.path so that the jar loads its own");
+    }
+  }
+
+  /** The Implementation-Version of the jar this class came from, or null outside a jar. */
+  private static String manifestVersion() {
+    try {
+      java.security.CodeSource source = NativeLoader.class.getProtectionDomain().getCodeSource();
+      if (source == null) {
+        return null;
+      }
+      Path location = Path.of(source.getLocation().toURI());
+      if (!Files.isRegularFile(location)) {
+        return null;
+      }
+      try (java.util.jar.JarFile jar = new java.util.jar.JarFile(location.toFile())) {
+        java.util.jar.Manifest manifest = jar.getManifest();
+        return manifest == null ? null : manifest.getMainAttributes().getValue("Implementation-Version");
+      }
+    } catch (IOException | java.net.URISyntaxException | IllegalArgumentException
+        | java.nio.file.FileSystemNotFoundException | SecurityException e) {
+      return null;
+    }
+  }
+
+  /** The file System.loadLibrary("berthjni") found: the first java.library.path entry holding it. */
+  private static String libraryPathHit() {
+    String name = System.mapLibraryName("berthjni");
+    String path = System.getProperty("java.library.path", "");
+    for (String dir : path.split(File.pathSeparator)) {
+      File file = new File(dir.isEmpty() ? "." : dir, name);
+      if (file.isFile()) {
+        return file.getAbsolutePath();
+      }
+    }
+    return name + " in java.library.path=" + path;
   }
 
   private static UnsatisfiedLinkError failure(List<String> tried) {
