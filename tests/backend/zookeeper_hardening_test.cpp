@@ -1,0 +1,184 @@
+// The `zookeeper` backend against a tree someone else changes: a leader deposed in the middle of
+// a publication, a ZooKeeper nobody answers at, a snapshot damaged from outside, znodes made by
+// someone without the credential, and a watched node that goes missing. Real ZooKeeper, a root
+// znode per test; the damage is done with the plain C client, as an operator's tool would.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <zookeeper/zookeeper.h>
+
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <spdlog/sinks/base_sink.h>
+
+#include "backend/backend_contract.h"
+#include "backend/watch_counter.h"
+#include "backend/zk_test_support.h"
+#include "berth/berth.h"
+#include "common/log.h"
+
+namespace berth::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kCredential = "berth:s3cret";
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within = std::chrono::seconds(10)) {
+  const auto deadline = Clock::now() + within;
+  while (!condition()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+std::string version_dir(const std::string& root, uint64_t version, uint64_t epoch) {
+  char name[64];
+  std::snprintf(name, sizeof name, "%020" PRIu64 "-%020" PRIu64, version, epoch);
+  return root + "/snapshots/versions/" + name;
+}
+
+// Deletes `path` and everything below it, again while someone keeps adding children.
+void delete_tree(zhandle_t* zh, const std::string& path) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    String_vector names{};
+    if (zoo_get_children(zh, path.c_str(), 0, &names) == ZNONODE) return;
+    for (int32_t i = 0; i < names.count; ++i) delete_tree(zh, path + "/" + names.data[i]);
+    deallocate_String_vector(&names);
+    int rc = zoo_delete(zh, path.c_str(), -1);
+    if (rc == ZOK || rc == ZNONODE) return;
+  }
+  ADD_FAILURE() << "could not delete " << path;
+}
+
+// Counts the library's log lines that contain `needle`.
+class LogCounter : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit LogCounter(std::string needle) : needle_(std::move(needle)) {}
+  int count() {
+    std::lock_guard lock(mutex_);
+    return count_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (std::string_view(msg.payload.data(), msg.payload.size()).find(needle_) != std::string_view::npos) ++count_;
+  }
+  void flush_() override {}
+
+ private:
+  std::string needle_;
+  int count_ = 0;
+};
+
+class ZooKeeperHardeningTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Backend> open(const std::string& auth = "", const WatchCounter* counter = nullptr) {
+    std::vector<PluginConfig::Entry> entries = {{"connect", zk_connect(), "test"}, {"root", root_, "test"}};
+    if (!auth.empty()) entries.push_back({"auth", auth, "test"});
+    return std::make_unique<Backend>(plugin_, PluginConfig("backend", std::move(entries)),
+                                     counter != nullptr ? counter->watch() : nullptr);
+  }
+  static uint64_t lead(Backend& backend) {
+    backend.campaign();
+    EXPECT_TRUE(eventually([&] { return backend.leadership().is_leader == 1; }));
+    return backend.leadership().epoch;
+  }
+
+  PluginRegistry registry_;
+  std::shared_ptr<const LoadedPlugin> plugin_ = registry_.load(BERTH_PLUGIN_BACKEND, "zookeeper");
+  std::string root_ = fresh_zk_root();
+};
+
+// --- A leader deposed while it writes a version's chunks --------------------------------------
+
+// While the leader writes a large version, an outsider deposes it (its candidacy deleted, or the
+// epoch moved as a successor's takeover does) and removes the version's folder, as a successor's
+// garbage collector would. It first forbids new chunks there, so the leader is surely still
+// writing when it strikes: the next chunk is refused or finds no parent. Either way the
+// publication must say FENCED, the one failure plugin.h promises a deposed leader.
+TEST_F(ZooKeeperHardeningTest, ALeaderDeposedMidPublicationIsFencedWhateverStepNoticesIt) {
+  for (const bool by_epoch : {false, true}) {
+    SCOPED_TRACE(by_epoch ? "the epoch moved, the versions folder deleted" : "the candidacy deleted, the version's folder deleted");
+    root_ = fresh_zk_root();
+    auto leader = open();
+    const uint64_t epoch = lead(*leader);
+    const std::string dir = version_dir(root_, 1, epoch);
+    RawClient raw;
+    ASSERT_NE(raw.zh(), nullptr);
+    std::atomic<bool> deposed{false};
+    std::thread outsider([&] {
+      Stat stat;
+      const auto deadline = Clock::now() + std::chrono::seconds(20);
+      while (zoo_exists(raw.zh(), (dir + "/0").c_str(), 0, &stat) != ZOK)
+        if (Clock::now() >= deadline) return;
+      // First no more chunks (one round trip, so the leader is still writing), then its removal.
+      ACL no_create_entry{ZOO_PERM_READ | ZOO_PERM_DELETE, ZOO_ANYONE_ID_UNSAFE};
+      ACL_vector no_create{1, &no_create_entry};
+      ASSERT_EQ(zoo_set_acl(raw.zh(), dir.c_str(), -1, &no_create), ZOK);
+      if (by_epoch) {
+        ASSERT_EQ(zoo_set(raw.zh(), (root_ + "/epoch").c_str(), "outsider", 8, -1), ZOK);
+        deposed = true;
+        delete_tree(raw.zh(), root_ + "/snapshots/versions");
+      } else {
+        for (const std::string& name : raw.children(root_ + "/election"))
+          ASSERT_EQ(zoo_delete(raw.zh(), (root_ + "/election/" + name).c_str(), -1), ZOK);
+        deposed = true;
+        delete_tree(raw.zh(), dir);
+      }
+    });
+    const std::string bytes(24 * (512u << 10), 'v');  // 24 chunks: still writing when the outsider strikes
+    Failure failure = failure_of([&] { leader->publish(epoch, 1, bytes); });
+    outsider.join();
+    ASSERT_TRUE(deposed.load()) << "the outsider never saw the first chunk: " << failure.message;
+    EXPECT_EQ(failure.code, BERTH_E_FENCED) << failure.message;
+    EXPECT_NE(failure.message.find("fenced"), std::string::npos) << failure.message;
+    EXPECT_EQ(failure.message.find("no node"), std::string::npos) << failure.message;
+    EXPECT_NE(leader->fetch(0).first, 1u) << "nothing of the fenced version was published";
+  }
+}
+
+// --- Opening while ZooKeeper is unreachable -----------------------------------------------------
+
+TEST(ZooKeeperUnreachable, OpeningIsUnavailableNamingTheConnectStringAndTheTimeout) {
+  // A loopback port nobody listens on: bound, then released.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  ::close(fd);
+  const std::string connect = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+
+  berth_options* options = nullptr;
+  ASSERT_EQ(berth_options_new(&options, nullptr), BERTH_OK);
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"backend.name", "zookeeper"}, {"backend.connect", connect}, {"backend.session_timeout", "400ms"}})
+    ASSERT_EQ(berth_options_set(options, key.c_str(), value.c_str(), nullptr), BERTH_OK) << key;
+  berth_engine* engine = nullptr;
+  berth_error* error = nullptr;
+  EXPECT_EQ(berth_engine_open(options, &engine, &error), BERTH_E_UNAVAILABLE);
+  ASSERT_NE(error, nullptr);
+  const std::string message = berth_error_message(error);
+  EXPECT_NE(message.find(connect), std::string::npos) << message;
+  EXPECT_NE(message.find(" ms"), std::string::npos) << "names the timeout: " << message;
+  berth_error_free(error);
+  EXPECT_EQ(engine, nullptr);
+  berth_options_free(options);
+}
+
+}  // namespace
+}  // namespace berth::test
