@@ -42,8 +42,10 @@ void* create_with(const LoadedPlugin& plugin, auto&& create) {
     throw Error(BERTH_E_PLUGIN, context_of(plugin, "create") + ": threw an exception across the C ABI");
   }
   if (code != BERTH_OK) {
-    // A configuration mistake stays a configuration error; anything else is the plugin failing.
-    int32_t reported = code == BERTH_E_CONFIG ? BERTH_E_CONFIG : BERTH_E_PLUGIN;
+    // A configuration mistake, a store that cannot be reached or one that refuses this instance
+    // keep their codes (the host can act on them); anything else is the plugin failing.
+    const bool kept = code == BERTH_E_CONFIG || code == BERTH_E_UNAVAILABLE || code == BERTH_E_PERMISSION;
+    int32_t reported = kept ? code : BERTH_E_PLUGIN;
     std::string message = status.message.empty() ? "failed with code " + std::to_string(code) : status.message;
     throw Error(reported, context_of(plugin, "create") + ": " + message);
   }
