@@ -25,6 +25,8 @@
 #include "backend/zk_test_support.h"
 #include "berth/berth.h"
 #include "common/log.h"
+#include "config/options.h"
+#include "engine/engine.h"
 
 namespace berth::test {
 namespace {
@@ -178,6 +180,117 @@ TEST(ZooKeeperUnreachable, OpeningIsUnavailableNamingTheConnectStringAndTheTimeo
   berth_error_free(error);
   EXPECT_EQ(engine, nullptr);
   berth_options_free(options);
+}
+
+// --- A snapshot damaged from outside ----------------------------------------------------------
+
+struct Damage {
+  const char* what;
+  // Damages the tree under `root`, where version 1 (epoch `epoch`, two chunks) is published;
+  // returns the znode a refusal must name.
+  std::function<std::string(zhandle_t*, const std::string& root, uint64_t epoch)> apply;
+};
+
+std::vector<Damage> damages() {
+  const auto set_latest = [](zhandle_t* zh, const std::string& root, const std::string& text) {
+    EXPECT_EQ(zoo_set(zh, (root + "/snapshots/latest").c_str(), text.data(), static_cast<int>(text.size()), -1), ZOK);
+    return root + "/snapshots/latest";
+  };
+  return {
+      {"a missing chunk",
+       [](zhandle_t* zh, const std::string& root, uint64_t epoch) {
+         const std::string chunk = version_dir(root, 1, epoch) + "/1";
+         EXPECT_EQ(zoo_delete(zh, chunk.c_str(), -1), ZOK);
+         return chunk;
+       }},
+      {"a dangling pointer",
+       [set_latest](zhandle_t* zh, const std::string& root, uint64_t epoch) {
+         set_latest(zh, root, "berth-zk-latest 1 7 " + std::to_string(epoch) + " 1 5");
+         return version_dir(root, 7, epoch);
+       }},
+      {"an empty pointer", [set_latest](zhandle_t* zh, const std::string& root, uint64_t) { return set_latest(zh, root, ""); }},
+      {"a garbage pointer",
+       [set_latest](zhandle_t* zh, const std::string& root, uint64_t) { return set_latest(zh, root, "\x01garbage"); }},
+  };
+}
+
+TEST_F(ZooKeeperHardeningTest, EveryDamagedSnapshotIsCorruptNamingTheZnodeAndAReaderKeepsWhatItHad) {
+  const std::string bytes(600u << 10, 's');  // two chunks
+  for (const Damage& damage : damages()) {
+    SCOPED_TRACE(damage.what);
+    root_ = fresh_zk_root();
+    auto leader = open();
+    const uint64_t epoch = lead(*leader);
+    leader->publish(epoch, 1, bytes);
+    auto reader = open();
+    ASSERT_EQ(reader->fetch(0).first, 1u);
+    RawClient raw;
+    ASSERT_NE(raw.zh(), nullptr);
+    const std::string named = damage.apply(raw.zh(), root_, epoch);
+
+    auto newcomer = open();
+    Failure failure = failure_of([&] { newcomer->fetch(0); });
+    EXPECT_EQ(failure.code, BERTH_E_CORRUPT) << failure.message;
+    EXPECT_NE(failure.message.find(named), std::string::npos) << "names " << named << ": " << failure.message;
+    EXPECT_EQ(failure.message.find("faster"), std::string::npos) << failure.message;
+    // The reader that holds version 1 is told nothing newer is readable, never "nothing published".
+    Failure again = failure_of([&] {
+      auto [version, got] = reader->fetch(1);
+      EXPECT_GE(version, 1u) << "an empty pointer is not 'nothing published'";
+      EXPECT_TRUE(got.empty());
+    });
+    EXPECT_TRUE(again.code == BERTH_OK || again.code == BERTH_E_CORRUPT) << again.message;
+  }
+}
+
+TEST_F(ZooKeeperHardeningTest, TheLeaderReplacesAnErasedPointerWithItsNextVersion) {
+  auto leader = open();
+  const uint64_t epoch = lead(*leader);
+  leader->publish(epoch, 1, "one");
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  ASSERT_EQ(zoo_set(raw.zh(), (root_ + "/snapshots/latest").c_str(), "", 0, -1), ZOK);
+  leader->publish(epoch, 2, "two");
+  EXPECT_EQ(open()->fetch(0), (std::pair<uint64_t, std::string>{2, "two"}));
+}
+
+// Through the engine: a follower and a node started after the damage count each damaged version in
+// snapshots_rejected, and the follower keeps serving the version it had.
+TEST_F(ZooKeeperHardeningTest, EnginesCountADamagedSnapshotAsRejectedAndKeepServing) {
+  const auto open_node = [&](const std::string& id, bool campaign) {
+    Options o;
+    o.set("backend.name", "zookeeper");
+    o.set("backend.connect", zk_connect());
+    o.set("backend.root", root_);
+    o.set("engine.node_id", id);
+    o.set("engine.campaign", campaign ? "true" : "false");
+    o.set("engine.refresh_interval", "1h");
+    return std::make_unique<Engine>(o.resolve_for_open());
+  };
+  auto leader = open_node("leader", true);
+  ASSERT_TRUE(eventually([&] { return leader->status().is_leader; }));
+  leader->join("server-a", 1.0);
+  for (int i = 0; i < 20; ++i) leader->add_stream("stream-" + std::to_string(i), "acme", 1.0);
+  leader->flush();
+  leader->refresh();
+  const uint64_t served = leader->status().version;
+  auto follower = open_node("follower", false);
+  follower->wait_version(served, std::chrono::seconds(20));
+  const uint64_t rejected_before = follower->metrics().snapshots_rejected;
+
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  const std::string dangling = "berth-zk-latest 1 " + std::to_string(served + 5) + " " +
+                               std::to_string(leader->status().epoch) + " 1 5";
+  ASSERT_EQ(zoo_set(raw.zh(), (root_ + "/snapshots/latest").c_str(), dangling.data(), static_cast<int>(dangling.size()), -1), ZOK);
+  EXPECT_TRUE(eventually([&] { return follower->metrics().snapshots_rejected > rejected_before; }))
+      << "the follower never counted the dangling pointer";
+  EXPECT_GE(follower->status().version, served) << "keeps serving what it had";
+
+  auto newcomer = open_node("newcomer", false);
+  EXPECT_TRUE(eventually([&] { return newcomer->metrics().snapshots_rejected > 0; }))
+      << "a node started on the damage never counted it";
+  EXPECT_EQ(newcomer->status().version, 0u);
 }
 
 }  // namespace

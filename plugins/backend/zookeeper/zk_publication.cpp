@@ -20,7 +20,8 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
   admission.require_leader(!candidate_.empty() && my_epoch_ != 0, my_epoch_, [&] { return describe_leader_locked(); });
 
   int32_t latest_data_version = 0;
-  const Latest latest = read_latest_locked(&latest_data_version);
+  // An erased pointer is replaced by this publication (the multi checks it did not change since).
+  const Latest latest = read_latest_locked(&latest_data_version, true);
   restore_offers_locked(latest, latest_data_version);  // after the layout was lost (zk_regeneration.cpp)
   if (version <= version_floor_)
     throw Error(BERTH_E_STATE, "zookeeper: version " + std::to_string(version) + " is at or below version " +
@@ -207,15 +208,24 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
   collect_garbage_after_locked(next);
 }
 
-// The chunks of one version node; false when some are gone (collected after a newer publication).
-bool ZkBackend::read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes) {
+// The chunks of one version node; false when some are gone (collected after a newer
+// publication, or damaged: fail_if_damaged_locked tells which).
+bool ZkBackend::read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes,
+                                   std::string* missing) {
   const std::string dir = versions_ + "/" + version_node_name(version, epoch);
   bytes->clear();
   bytes->reserve(size);
   for (uint64_t i = 0; i < chunks; ++i) {
     std::string chunk;
     Stat chunk_stat;
-    if (!get_locked(dir + "/" + std::to_string(i), &chunk, &chunk_stat)) return false;
+    const std::string path = dir + "/" + std::to_string(i);
+    if (!get_locked(path, &chunk, &chunk_stat)) {
+      if (missing != nullptr) {
+        Stat dir_stat;
+        *missing = i == 0 && zoo_exists(handle(), dir.c_str(), 0, &dir_stat) == ZNONODE ? dir : path;
+      }
+      return false;
+    }
     *bytes += chunk;
   }
   if (bytes->size() != size)
@@ -224,12 +234,31 @@ bool ZkBackend::read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t ch
   return true;
 }
 
-Latest ZkBackend::read_latest_locked(int32_t* data_version) {
+void ZkBackend::fail_if_damaged_locked(int32_t data_version, const std::string& missing, uint64_t version) {
+  Stat stat;
+  int rc = zoo_exists(handle(), latest_.c_str(), 0, &stat);
+  if (rc != ZOK && rc != ZNONODE) fail(rc, "read", latest_);
+  if (rc == ZOK && stat.version != data_version) return;  // moved on: a newer version is out
+  // The pointer still names it, and versions it names are never collected: deleted from outside.
+  const bool whole_version = basename_of(missing).size() + versions_.size() + 1 == missing.size();
+  throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " names version " + std::to_string(version) + " but " + missing +
+                                   " is missing (" + (whole_version ? "a dangling pointer" : "a chunk of it") +
+                                   ", deleted from outside): the version cannot be read until the leader publishes again");
+}
+
+Latest ZkBackend::read_latest_locked(int32_t* data_version, bool erased_is_empty) {
   std::string text;
   Stat stat;
   if (!get_locked(latest_, &text, &stat)) throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " is missing");
+  // Created empty, it is set only to a pointer: empty after a change was erased from outside.
+  if (text.empty() && stat.version != 0 && !erased_is_empty)
+    throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " is empty although it was set " + std::to_string(stat.version) +
+                                     " time(s): the snapshot pointer was erased from outside, so what was published "
+                                     "cannot be found until the leader publishes again");
   auto latest = parse_latest(text);
-  if (!latest) throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " does not hold a snapshot pointer");
+  if (!latest)
+    throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " does not hold a snapshot pointer (" +
+                                     std::to_string(text.size()) + " bytes not of the form \"berth-zk-latest ...\")");
   if (data_version != nullptr) *data_version = stat.version;
   return *latest;
 }
@@ -241,7 +270,8 @@ plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Si
     std::lock_guard lock(mutex_);
     bool done = false;
     for (int attempt = 0; attempt < 50 && !done; ++attempt) {
-      Latest latest = read_latest_locked();
+      int32_t data_version = 0;
+      Latest latest = read_latest_locked(&data_version);
       found = {latest.version, latest.base};
       if (latest.version < held_.version) {
         try {
@@ -256,9 +286,11 @@ plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Si
         if (version_floor_ > found.version) found = {version_floor_, 0};
         return found;
       }
-      // Incomplete: collected meanwhile, so a newer version is out: start again.
-      done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
+      // Incomplete: collected meanwhile, so a newer version is out: start again; or damaged.
+      std::string missing;
+      done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes, &missing);
       if (done) hold_locked(latest, latest.version, bytes);
+      else fail_if_damaged_locked(data_version, missing, latest.version);
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }
@@ -272,19 +304,22 @@ void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
     std::lock_guard lock(mutex_);
     bool done = false;
     for (int attempt = 0; attempt < 50 && !done; ++attempt) {
-      Latest latest = read_latest_locked();
+      int32_t data_version = 0;
+      Latest latest = read_latest_locked(&data_version);
+      std::string missing;
       if (version != 0 && version == latest.version) {
-        done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
+        done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes, &missing);
       } else if (version != 0 && version == latest.base) {
-        done = read_chunks_locked(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size, &bytes);
+        done = read_chunks_locked(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size, &bytes, &missing);
       } else {
         throw Error(BERTH_E_NOT_FOUND, "zookeeper: version " + std::to_string(version) + " is not kept (" + latest_ +
                                            " names version " + std::to_string(latest.version) +
                                            (latest.base != 0 ? " based on version " + std::to_string(latest.base) : "") +
                                            ")");
       }
-      // Incomplete: collected meanwhile, so a newer version is out: read the pointer again.
+      // Incomplete: collected meanwhile, so a newer version is out: read the pointer again; or damaged.
       if (done) hold_locked(latest, version, bytes);
+      else fail_if_damaged_locked(data_version, missing, version);
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }

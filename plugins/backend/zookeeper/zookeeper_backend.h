@@ -146,9 +146,16 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   // this session, which the server would otherwise order before the next hand-off's reads.
   void collect_garbage_after_locked(const Latest& committed);  // records what may go, returns
   void collect_garbage_if_due_locked();                       // starts the pass when it is due
-  // BERTH_E_CORRUPT when missing or unreadable; `data_version` receives the node's data version.
-  Latest read_latest_locked(int32_t* data_version = nullptr);
-  bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes);
+  // BERTH_E_CORRUPT when missing or unreadable, or erased (empty after it was set) unless
+  // `erased_is_empty`; `data_version` receives the node's data version.
+  Latest read_latest_locked(int32_t* data_version = nullptr, bool erased_is_empty = false);
+  // False when a chunk is missing; `missing` then names the first znode not there.
+  bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes,
+                          std::string* missing = nullptr);
+  // After a chunk named by `latest` at `data_version` was found missing: BERTH_E_CORRUPT naming it
+  // when the pointer has not moved since (the snapshot was damaged, not collected); returns when it
+  // has (a newer version is out: read the pointer again).
+  void fail_if_damaged_locked(int32_t data_version, const std::string& missing, uint64_t version);
   int64_t session_id_locked() const;
   std::string candidate_name() const;        // basename of candidate_, "" if none
   std::vector<std::string> candidates_locked();  // election/'s children, in the order they stood
