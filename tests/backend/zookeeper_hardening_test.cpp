@@ -8,6 +8,7 @@
 
 #include <zookeeper/zookeeper.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
@@ -291,6 +292,108 @@ TEST_F(ZooKeeperHardeningTest, EnginesCountADamagedSnapshotAsRejectedAndKeepServ
   EXPECT_TRUE(eventually([&] { return newcomer->metrics().snapshots_rejected > 0; }))
       << "a node started on the damage never counted it";
   EXPECT_EQ(newcomer->status().version, 0u);
+}
+
+// --- Znodes someone without the credential made or opened ------------------------------------
+
+const std::vector<std::string>& layout_folders() {
+  static const std::vector<std::string> folders = {"/members", "/election", "/epoch",    "/snapshots",
+                                                   "/snapshots/latest", "/snapshots/versions", "/intake"};
+  return folders;
+}
+
+// An anonymous client squats on the whole layout with the open ACL and registers a server of its
+// own: a node holding the credential refuses to open there, naming the root, so no leader ever
+// gives the squatter's server a stream.
+TEST_F(ZooKeeperHardeningTest, WithACredentialANodeRefusesALayoutAnyoneMayChange) {
+  RawClient anonymous;
+  ASSERT_NE(anonymous.zh(), nullptr);
+  for (size_t slash = root_.find('/', 1);; slash = root_.find('/', slash + 1)) {
+    const std::string path = root_.substr(0, slash);
+    int rc = zoo_create(anonymous.zh(), path.c_str(), "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr, 0);
+    ASSERT_TRUE(rc == ZOK || rc == ZNODEEXISTS) << path << ": " << zerror(rc);
+    if (slash == std::string::npos) break;
+  }
+  for (const std::string& folder : layout_folders())
+    ASSERT_EQ(zoo_create(anonymous.zh(), (root_ + folder).c_str(), "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr, 0), ZOK);
+  ASSERT_EQ(zoo_create(anonymous.zh(), (root_ + "/members/squatter").c_str(), "info", 4, &ZOO_OPEN_ACL_UNSAFE,
+                       ZOO_EPHEMERAL, nullptr, 0),
+            ZOK);
+
+  Failure failure = failure_of([&] { open(kCredential); });
+  EXPECT_EQ(failure.code, BERTH_E_PERMISSION) << failure.message;
+  EXPECT_NE(failure.message.find(root_ + " "), std::string::npos) << "names the root: " << failure.message;
+  EXPECT_NE(failure.message.find("world:anyone"), std::string::npos) << failure.message;
+  EXPECT_NE(failure.message.find("delete it"), std::string::npos) << "says what to do: " << failure.message;
+  EXPECT_EQ(failure.message.find("s3cret"), std::string::npos) << "never echo a password: " << failure.message;
+
+  // Through the C API too: the engine does not open, nobody stands, nothing is published.
+  berth_options* options = nullptr;
+  ASSERT_EQ(berth_options_new(&options, nullptr), BERTH_OK);
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"backend.name", "zookeeper"}, {"backend.connect", zk_connect()}, {"backend.root", root_},
+           {"backend.auth", kCredential}})
+    ASSERT_EQ(berth_options_set(options, key.c_str(), value.c_str(), nullptr), BERTH_OK) << key;
+  berth_engine* engine = nullptr;
+  berth_error* error = nullptr;
+  EXPECT_EQ(berth_engine_open(options, &engine, &error), BERTH_E_PERMISSION);
+  EXPECT_EQ(engine, nullptr);
+  if (error != nullptr) berth_error_free(error);
+  berth_options_free(options);
+  EXPECT_TRUE(anonymous.children(root_ + "/election").empty()) << "nobody stood for election";
+  char latest[64];
+  int length = sizeof latest;
+  ASSERT_EQ(zoo_get(anonymous.zh(), (root_ + "/snapshots/latest").c_str(), 0, latest, &length, nullptr), ZOK);
+  EXPECT_LE(length, 0) << "nothing was published, so the squatter's server got no stream";
+}
+
+// Every folder is checked, not only the root: one made open later by someone holding the
+// credential's admin right is refused at the next open, naming it.
+TEST_F(ZooKeeperHardeningTest, AFolderOpenedLaterIsRefusedAtTheNextOpen) {
+  open(kCredential).reset();  // makes the layout with the credential's ACL
+  ASSERT_NO_THROW(open(kCredential).reset()) << "a layout of its own is accepted";
+  RawClient admin(kCredential);
+  ASSERT_NE(admin.zh(), nullptr);
+  for (const std::string& folder : {std::string("/members"), std::string("/snapshots/versions")}) {
+    SCOPED_TRACE(folder);
+    ASSERT_EQ(zoo_set_acl(admin.zh(), (root_ + folder).c_str(), -1, &ZOO_OPEN_ACL_UNSAFE), ZOK);
+    Failure failure = failure_of([&] { open(kCredential); });
+    EXPECT_EQ(failure.code, BERTH_E_PERMISSION) << failure.message;
+    EXPECT_NE(failure.message.find(root_ + folder + " "), std::string::npos) << failure.message;
+    ACL entries[2] = {{ZOO_PERM_ALL, ZOO_AUTH_IDS}, {ZOO_PERM_READ, ZOO_ANYONE_ID_UNSAFE}};
+    ACL_vector closed{2, entries};
+    ASSERT_EQ(zoo_set_acl(admin.zh(), (root_ + folder).c_str(), -1, &closed), ZOK);
+  }
+  EXPECT_NO_THROW(open(kCredential).reset()) << "fixed ACLs are accepted again";
+}
+
+// --- The epoch node missing -------------------------------------------------------------------
+
+// A follower that may not make the layout again (no credential on a cluster that has one) waits
+// for the epoch node to come back on an exists watch: no retry loop warning every 250 ms meanwhile,
+// and its creation is reported as a change of leadership.
+TEST_F(ZooKeeperHardeningTest, AMissingEpochNodeIsAwaitedNotPolled) {
+  open(kCredential).reset();  // the layout, with the credential's ACL; nobody leads
+  WatchCounter counter;
+  auto follower = open("", &counter);
+  auto warnings = std::make_shared<LogCounter>(root_);
+  logger().sinks().push_back(warnings);
+  RawClient admin(kCredential);
+  ASSERT_NE(admin.zh(), nullptr);
+  const std::string epoch = root_ + "/epoch";
+  ASSERT_EQ(zoo_delete(admin.zh(), epoch.c_str(), -1), ZOK);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const int warned = warnings->count();
+  const int leader_changes = counter.count(BERTH_CHANGED_LEADER);
+  ACL entries[2] = {{ZOO_PERM_ALL, ZOO_AUTH_IDS}, {ZOO_PERM_READ, ZOO_ANYONE_ID_UNSAFE}};
+  ACL_vector closed{2, entries};
+  ASSERT_EQ(zoo_create(admin.zh(), epoch.c_str(), "", 0, &closed, ZOO_PERSISTENT, nullptr, 0), ZOK);
+  const bool heard = counter.wait_for(BERTH_CHANGED_LEADER, leader_changes + 1, std::chrono::seconds(10));
+  auto& sinks = logger().sinks();
+  sinks.erase(std::remove(sinks.begin(), sinks.end(), warnings), sinks.end());
+  std::printf("warnings naming %s over 3 s while %s was missing: %d\n", root_.c_str(), epoch.c_str(), warned);
+  EXPECT_LE(warned, 1) << "re-armed in a loop while the node was missing";
+  EXPECT_TRUE(heard) << "the epoch node's creation was not reported";
 }
 
 }  // namespace

@@ -20,7 +20,9 @@
 //                    the credential (or with another) still opens and follows, but every change it
 //                    attempts fails with BERTH_E_PERMISSION naming the znode and the ACL refusal.
 //                    Ancestors of root that do not exist yet are created open, so clusters with
-//                    other credentials can live beside this one.
+//                    other credentials can live beside this one. Root and every folder of the
+//                    layout, whoever made them, must let nobody else change them: an instance with
+//                    the credential refuses to open on one that does (zk_acl_check.cpp).
 //
 // Layout under root:
 //   members/<id>              EPHEMERAL, data = the member's info (id %-encoded, see zk_names.h)
@@ -129,7 +131,8 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   }
   void authenticate_locked();                // sends auth_ on a new session; waits for the answer
   void ensure_layout_locked(bool after_loss = false);  // after_loss: seeds/ first (zk_regeneration.cpp)
-  void warn_if_open_locked();
+  // With auth_: BERTH_E_PERMISSION naming `path` when its ACL lets anyone else change it (zk_acl_check.cpp).
+  void refuse_foreign_acl_locked(const std::string& path);
   // `host_reads_latest`: the host is told of the snapshot and reads `latest` after this returns,
   // so its watch is set without waiting for the answer.
   void arm_watches_locked(uint32_t what, bool host_reads_latest = false);
