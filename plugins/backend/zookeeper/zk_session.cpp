@@ -195,8 +195,10 @@ void ZkBackend::arm_watches_locked(uint32_t what, bool host_reads_latest) {
     else fail(rc, "watch the children of", members_);
   }
   if ((what & BERTH_CHANGED_LEADER) != 0) {
+    // A missing node is no failure, as for `latest`: the watch is set on it all the same and its
+    // creation fires it; retrying meanwhile would only warn every few hundred ms.
     rc = zoo_wexists(zh, epoch_.c_str(), on_event, &events_, &stat);
-    if (rc != ZOK) fail(rc, "watch", epoch_);
+    if (rc != ZOK && rc != ZNONODE) fail(rc, "watch", epoch_);
   }
   if ((what & BERTH_CHANGED_SNAPSHOT) != 0 && host_reads_latest) {
     // Without waiting: the host's read of `latest` follows this request on the same session, so
