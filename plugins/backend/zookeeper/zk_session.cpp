@@ -166,28 +166,22 @@ void ZkBackend::ensure_layout_locked(bool after_loss) {
     // an instance without the credential could not even open on a layout that is all there.
     Stat stat;
     int rc = zoo_exists(handle(), path.c_str(), 0, &stat);
-    if (rc == ZOK) continue;
-    if (rc != ZNONODE) fail(rc, "read", path);
-    rc = zoo_create(handle(), path.c_str(), "", 0, acl, ZOO_PERSISTENT, nullptr, 0);
-    if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "create", path);
+    if (rc != ZOK && rc != ZNONODE) fail(rc, "read", path);
+    if (rc == ZNONODE) {
+      rc = zoo_create(handle(), path.c_str(), "", 0, acl, ZOO_PERSISTENT, nullptr, 0);
+      if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "create", path);
+    }
+    // Made by this instance or another: with a credential, only its holders may change it.
+    if (!auth_.empty() && acl == &acl_) refuse_foreign_acl_locked(path);
   }
-  if (!auth_.empty()) warn_if_open_locked();
+  // seeds/ exists only after a loss; read then, it must be as closed as the rest.
+  if (!auth_.empty() && !after_loss) {
+    Stat stat;
+    int rc = zoo_exists(handle(), seeds_.c_str(), 0, &stat);
+    if (rc == ZOK) refuse_foreign_acl_locked(seeds_);
+    else if (rc != ZNONODE) fail(rc, "read", seeds_);
+  }
   layout_ready_ = true;
-}
-
-// A root made earlier without a credential keeps its open ACL: say so rather than pretend.
-void ZkBackend::warn_if_open_locked() {
-  ACL_vector acl{};
-  Stat stat;
-  int rc = zoo_get_acl(handle(), root_.c_str(), &acl, &stat);
-  if (rc != ZOK) return;
-  bool open = false;
-  for (int32_t i = 0; i < acl.count; ++i)
-    if (std::strcmp(acl.data[i].id.scheme, "world") == 0 && (acl.data[i].perms & ~ZOO_PERM_READ) != 0) open = true;
-  deallocate_ACL_vector(&acl);
-  if (open)
-    plugin::log(host_, BERTH_LOG_WARN, "zookeeper: " + root_ + " was created without a credential and anyone may "
-                                           "change it; backend.auth protects only clusters created with it");
 }
 
 void ZkBackend::arm_watches_locked(uint32_t what, bool host_reads_latest) {
@@ -201,8 +195,10 @@ void ZkBackend::arm_watches_locked(uint32_t what, bool host_reads_latest) {
     else fail(rc, "watch the children of", members_);
   }
   if ((what & BERTH_CHANGED_LEADER) != 0) {
+    // A missing node is no failure, as for `latest`: the watch is set on it all the same and its
+    // creation fires it; retrying meanwhile would only warn every few hundred ms.
     rc = zoo_wexists(zh, epoch_.c_str(), on_event, &events_, &stat);
-    if (rc != ZOK) fail(rc, "watch", epoch_);
+    if (rc != ZOK && rc != ZNONODE) fail(rc, "watch", epoch_);
   }
   if ((what & BERTH_CHANGED_SNAPSHOT) != 0 && host_reads_latest) {
     // Without waiting: the host's read of `latest` follows this request on the same session, so
