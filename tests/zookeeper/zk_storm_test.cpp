@@ -7,7 +7,7 @@
 //   - no stream ever had two holders, tokens grow (the history checker, history.h);
 //   - no node's served version ever went backwards (each host's status lines on stderr).
 // BERTH_STORM_SECONDS (default 12) lengthens the storm: `BERTH_STORM_SECONDS=120
-// build/bin/zk_storm_test` for a longer run by hand; BERTH_STORM_KEEP=1 keeps the hosts' logs.
+// build/bin/zk_storm_test` for a longer run by hand; BERTH_ZK_KEEP=1 keeps the hosts' logs.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>  // mkdtemp, getenv
@@ -26,120 +26,21 @@
 #include <thread>
 #include <vector>
 
-#include "history.h"
-#include "zookeeper/node_process.h"
 #include "zookeeper/zk_harness.h"
+#include "zookeeper/zk_host_cluster.h"
 
 namespace {
 
 using namespace std::chrono_literals;
-using berth::test::monotonic_ns;
-using berth::test::NodeProcess;
-using berth::test::ZkServer;
+using namespace berth::test;
 
-constexpr uint64_t kStreams = 300;
 constexpr uint64_t kAddedAfter = 20;  // streams added once the storm ended: a leader must publish them
-constexpr int64_t kSessionMs = 2000;
 constexpr int64_t kWindowMs = kSessionMs + 1000;  // the default regeneration_window
 // A loaded 2-core machine: elections, reads of the layout and the engine's refresh all take time.
 constexpr int64_t kMarginMs = 10000;
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
+using StormTest = HostCluster;
 
-// Deletes `path` and what is below it, children first, as an operator's recursive delete does;
-// whatever the nodes recreate meanwhile may survive it.
-void delete_recursively(zhandle_t* zh, const std::string& path) {
-  String_vector names{};
-  if (zoo_get_children(zh, path.c_str(), 0, &names) != ZOK) return;
-  std::vector<std::string> children;
-  for (int32_t i = 0; i < names.count; ++i) children.emplace_back(names.data[i]);
-  deallocate_String_vector(&names);
-  for (const std::string& child : children) delete_recursively(zh, path + "/" + child);
-  zoo_delete(zh, path.c_str(), -1);
-}
-
-struct Status {
-  uint64_t version = 0;
-  uint64_t epoch = 0;
-  bool leader = false;
-  bool degraded = false;
-  uint64_t t_ns = 0;
-};
-
-// "status <version> <epoch> <leader> <degraded> <ok> <failed> <refresh ms> <monotonic ns>" lines
-// of a host's stderr.
-std::vector<Status> statuses(const std::string& log_path) {
-  std::vector<Status> out;
-  std::ifstream in(log_path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("status ", 0) != 0) continue;
-    std::istringstream words(line.substr(7));
-    Status s;
-    int leader = 0, degraded = 0;
-    uint64_t ok = 0, failed = 0;
-    int64_t refresh_ms = 0;
-    if (words >> s.version >> s.epoch >> leader >> degraded >> ok >> failed >> refresh_ms >> s.t_ns) {
-      s.leader = leader == 1;
-      s.degraded = degraded == 1;
-      out.push_back(s);
-    }
-  }
-  return out;
-}
-
-class StormTest : public ::testing::Test {
- protected:
-  void TearDown() override {
-    hosts_.clear();
-    if (!HasFailure() && std::getenv("BERTH_STORM_KEEP") == nullptr) std::filesystem::remove_all(dir_);
-    else std::printf("logs kept in %s\n", dir_.c_str());
-  }
-
-  void start_hosts(const std::string& connect) {
-    // Rare periodic refreshes: a leader that is not woken when it may lead shows as a late one.
-    ::setenv("BERTH_HOST_REFRESH_INTERVAL", "120s", 1);
-    for (int i = 0; i < 3; ++i) {
-      const std::string server = "s" + std::to_string(i);
-      hosts_.push_back(std::make_unique<NodeProcess>(
-          BERTH_OWNERSHIP_HOST,
-          std::vector<std::string>{connect, root_, server, server, std::to_string(kSessionMs) + "ms",
-                                   dir_ + "/" + server + ".history"},
-          dir_ + "/" + server + ".log"));
-    }
-    for (auto& h : hosts_)
-      ASSERT_TRUE(h->wait_line([](const std::string& l) { return l == "ready"; }, 0, 30s)) << h->log_tail();
-  }
-
-  std::vector<berth::testing::HistoryEvent> history() const {
-    std::vector<berth::testing::HistoryEvent> events;
-    for (int i = 0; i < 3; ++i) {
-      const std::string path = dir_ + "/s" + std::to_string(i) + ".history";
-      std::ifstream in(path);
-      auto e = berth::testing::parse_history(in, path);
-      events.insert(events.end(), e.begin(), e.end());
-    }
-    return events;
-  }
-
-  std::vector<Status> status_of(int i) const { return statuses(dir_ + "/s" + std::to_string(i) + ".log"); }
-
-  std::string dir_ = [] {
-    char pattern[] = "/tmp/berth-zk-storm-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp /tmp/berth-zk-storm-XXXXXX failed");
-    return std::string(pattern);
-  }();
-  std::string root_ = "/berth-storm";
-  std::vector<std::unique_ptr<NodeProcess>> hosts_;
-};
 
 TEST_F(StormTest, AfterDeletionsOfPartsOfTheRootALeaderPublishesInTimeWithOneHolderPerStreamAndNoVersionGoingBack) {
   const char* env = std::getenv("BERTH_STORM_SECONDS");
