@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "zk_client.h"
@@ -22,6 +24,23 @@ void on_auth(int rc, const void* context) {
     events->auth_rc = rc;
   }
   events->wake.notify_all();
+}
+
+// For tests only (tests/zookeeper/zk_expiry_test.cpp), not an interface: with
+// BERTH_ZK_TEST_SESSION_FILE set, each new session's id and password are written there (hex), so
+// a test can open the same session from a client of its own and close it, expiring this one.
+void write_session_for_tests(zhandle_t* zh) {
+  const char* path = std::getenv("BERTH_ZK_TEST_SESSION_FILE");
+  const clientid_t* id = path != nullptr ? zoo_client_id(zh) : nullptr;
+  if (id == nullptr) return;
+  const std::string temporary = std::string(path) + ".new";
+  if (FILE* f = std::fopen(temporary.c_str(), "w")) {
+    std::fprintf(f, "%llx ", static_cast<unsigned long long>(id->client_id));
+    for (char c : id->passwd) std::fprintf(f, "%02x", static_cast<unsigned char>(c));
+    std::fprintf(f, "\n");
+    std::fclose(f);
+    std::rename(temporary.c_str(), path);
+  }
 }
 
 // The client requires a completion for every asynchronous call, even one nobody waits for.
@@ -76,6 +95,7 @@ void ZkBackend::connect_locked() {
     throw;
   }
   events_.lease.start(session_id_locked(), sent_ns, zoo_recv_timeout(zh_));
+  write_session_for_tests(zh_);
   intake_watched_ = false;
   {
     std::lock_guard beat(beat_mutex_);

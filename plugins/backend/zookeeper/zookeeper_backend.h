@@ -216,6 +216,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   uint64_t max_epoch_seen_ = 0;  // the epoch node's highest version this instance read
   bool layout_ready_ = false;  // the layout existed once: a node of it missing later is a loss
   int64_t regeneration_seen_ns_ = 0;  // when this leader first found seeds/ and nothing published
+  int64_t regeneration_loss_ = 0;  // which loss that was: the czxid of the `latest` it found
   // When the leader's regeneration window ends: the worker wakes the host then, so the leader
   // publishes without waiting for another change. 0: none.
   std::atomic<int64_t> regeneration_due_ns_{0};
