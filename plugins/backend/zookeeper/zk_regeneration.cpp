@@ -171,14 +171,17 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
   int rc = zoo_exists(handle(), seeds_.c_str(), 0, &stat);
   if (rc != ZOK && rc != ZNONODE) fail(rc, "read", seeds_);
   const bool seeds = rc == ZOK;
-  // Nothing published, but this instance held a version: a loss, whether or not seeds/ survived
-  // it (it may be deleted too). The others' offers come all the same (an offer makes seeds/).
-  const bool lost = latest.version == 0 && held_.version != 0;
+  // The pointer made anew (created empty, never set) while this instance held a version: a loss,
+  // whether or not seeds/ survived it (it may be deleted too). The others' offers come all the
+  // same (an offer makes seeds/). A pointer erased from outside (empty, but set before) is no
+  // loss: the layout stands and this leader's next version replaces it.
+  const bool remade = latest.version == 0 && latest_data_version == 0;
+  const bool lost = remade && held_.version != 0;
   if (!seeds && !lost) {
     regeneration_seen_ns_ = 0;
     return;
   }
-  if (latest.version == 0) {
+  if (remade) {
     // The window is counted per loss: a wait begun for an earlier one (perhaps while another
     // instance led and restored) must not shorten this one's.
     Stat latest_stat;
@@ -203,7 +206,7 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
       newest_dir = dir;
     }
   }
-  if (latest.version == 0) {
+  if (remade) {
     const int64_t now = static_cast<int64_t>(monotonic_ns());
     if (regeneration_seen_ns_ == 0) regeneration_seen_ns_ = now;
     const int64_t waited_ms = (now - regeneration_seen_ns_) / 1'000'000;
