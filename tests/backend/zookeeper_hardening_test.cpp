@@ -367,6 +367,31 @@ TEST_F(ZooKeeperHardeningTest, AFolderOpenedLaterIsRefusedAtTheNextOpen) {
   EXPECT_NO_THROW(open(kCredential).reset()) << "fixed ACLs are accepted again";
 }
 
+// The digest id is compared whole: someone with the same user name and another password made
+// the layout, so its entries name another hash; a node refuses it and never shows the hash.
+TEST_F(ZooKeeperHardeningTest, TheSameUserNameWithAnotherPasswordIsRefused) {
+  const std::string other = "berth:not-the-password";
+  open(other).reset();  // the layout, with the other password's digest id
+  Failure failure = failure_of([&] { open(kCredential); });
+  EXPECT_EQ(failure.code, BERTH_E_PERMISSION) << failure.message;
+  EXPECT_NE(failure.message.find(root_ + " "), std::string::npos) << "names the root: " << failure.message;
+  EXPECT_NE(failure.message.find("digest:berth:"), std::string::npos) << failure.message;
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  ACL_vector acl{};
+  Stat stat;
+  ASSERT_EQ(zoo_get_acl(raw.zh(), root_.c_str(), &acl, &stat), ZOK);
+  for (int32_t i = 0; i < acl.count; ++i) {
+    const std::string id = acl.data[i].id.id;
+    const std::string hash = id.substr(id.find(':') + 1);
+    if (std::string(acl.data[i].id.scheme) == "digest") {
+      EXPECT_EQ(failure.message.find(hash), std::string::npos) << "shows the other password's hash";
+    }
+  }
+  deallocate_ACL_vector(&acl);
+  EXPECT_NO_THROW(open(other).reset()) << "its own password is accepted";
+}
+
 // --- The epoch node missing -------------------------------------------------------------------
 
 // A follower that may not make the layout again (no credential on a cluster that has one) waits
