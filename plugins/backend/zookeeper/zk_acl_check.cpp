@@ -65,8 +65,8 @@ void ZkBackend::refuse_foreign_acl_locked(const std::string& path) {
   throw Error(BERTH_E_PERMISSION,
               "zookeeper: " + path + " may be changed by " + foreign + ", not only by holders of the credential of digest user '" +
                   user + "' (backend.auth); it was made or opened by someone else, so this instance will not use it: "
-                  "set its ACL to digest '" + user + "' (cdrwa) and world:anyone (r), or delete it so Berth makes it again "
-                  "with its own ACL");
+                  "delete it and everything below it so Berth makes them again with its own ACL (setting the ACL of "
+                  "this znode alone would leave children someone else made unchecked)");
 }
 
 }  // namespace berth::zk
