@@ -7,10 +7,11 @@
 //   - no stream ever had two holders, tokens grow (the history checker, history.h);
 //   - no node's served version ever went backwards (each host's status lines on stderr).
 // BERTH_STORM_SECONDS (default 12) lengthens the storm: `BERTH_STORM_SECONDS=120
-// build/bin/zk_storm_test` for a longer run by hand; BERTH_ZK_KEEP=1 keeps the hosts' logs.
+// build/bin/zk_storm_test` for a longer run by hand; BERTH_ZK_KEEP=1 keeps the hosts' logs. The
+// random seed is printed; BERTH_STORM_SEED=<seed> replays its choices (the timing differs).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <stdlib.h>  // mkdtemp, getenv
+#include <stdlib.h>  // mkdtemp, getenv, strtoul
 #include <zookeeper/zookeeper.h>
 
 #include <algorithm>
@@ -57,7 +58,12 @@ TEST_F(StormTest, AfterDeletionsOfPartsOfTheRootALeaderPublishesInTimeWithOneHol
   zhandle_t* zh = zookeeper_init(zk.connect_string().c_str(), nullptr, 10000, nullptr, nullptr, 0);
   ASSERT_NE(zh, nullptr);
   ASSERT_TRUE(eventually([&] { return zoo_state(zh) == ZOO_CONNECTED_STATE; }, 10s));
-  std::mt19937 rng(static_cast<uint32_t>(monotonic_ns()));
+  const char* seed_env = std::getenv("BERTH_STORM_SEED");
+  const uint32_t seed = seed_env != nullptr ? static_cast<uint32_t>(strtoul(seed_env, nullptr, 10))
+                                            : static_cast<uint32_t>(monotonic_ns());
+  std::printf("storm seed %u (BERTH_STORM_SEED=%u replays this storm's choices)\n", seed, seed);
+  std::fflush(stdout);
+  std::mt19937 rng(seed);
   std::map<std::string, int> deleted;
   const auto storm_end = std::chrono::steady_clock::now() + std::chrono::seconds(storm_s);
   while (std::chrono::steady_clock::now() < storm_end) {
