@@ -1,7 +1,9 @@
 // The deletion storm (issue 15, item 3): three hosts (ownership_host, one process each) serve what
 // Berth grants on a real ZooKeeper server while an outside client deletes parts of Berth's root
-// (election/ children, election/ itself, seeds/, members/, the whole root) at short random
-// intervals, then stops. Judged afterwards:
+// (election/ children, election/ itself, seeds/, the whole root) at short random intervals, then
+// stops. members/ alone is not deleted: a member removed while its session lives has its streams
+// granted elsewhere before its node notices (docs/limits.md, "Outside the guarantee"). Judged
+// afterwards:
 //   - streams added after the storm are published (so a leader leads) within
 //     session_timeout + regeneration_window + kMargin of its end;
 //   - no stream ever had two holders, tokens grow (the history checker, history.h);
@@ -85,7 +87,6 @@ TEST_F(StormTest, AfterDeletionsOfPartsOfTheRootALeaderPublishesInTimeWithOneHol
       }
       case 2: target = root_ + "/election"; break;
       case 3: target = root_ + "/seeds"; break;
-      case 4: target = root_ + "/members"; break;
       default: target = root_; break;
     }
     delete_recursively(zh, target);
