@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev  # the snapshot decoder's libFuzzer target (libFuzzer is only recommended)
   lld  # scripts/test.sh links with it (BERTH_LINKER=lld)
   help2man man-db  # man pages generated from --help at build time; tests/install reads them with man
+  libssl-dev  # libcrypto: the zookeeper backend computes its digest ACL id
 )
 
 missing=()

@@ -32,7 +32,8 @@ void call_plugin(const LoadedPlugin& plugin, const char* what, Call&& call) {
   if (code != BERTH_OK) check_plugin_call(code, status, context_of(plugin, what));  // text only on failure
 }
 
-void* create_with(const LoadedPlugin& plugin, auto&& create) {
+// `store`: a backend, whose create reaches the shared store.
+void* create_with(const LoadedPlugin& plugin, auto&& create, bool store = false) {
   void* self = nullptr;
   berth_status status;
   int32_t code = BERTH_E_INTERNAL;
@@ -42,8 +43,10 @@ void* create_with(const LoadedPlugin& plugin, auto&& create) {
     throw Error(BERTH_E_PLUGIN, context_of(plugin, "create") + ": threw an exception across the C ABI");
   }
   if (code != BERTH_OK) {
-    // A configuration mistake stays a configuration error; anything else is the plugin failing.
-    int32_t reported = code == BERTH_E_CONFIG ? BERTH_E_CONFIG : BERTH_E_PLUGIN;
+    // A configuration mistake, and for a backend a store that cannot be reached or refuses this
+    // instance, keep their codes (the host can act on them); anything else is the plugin failing.
+    const bool kept = code == BERTH_E_CONFIG || (store && (code == BERTH_E_UNAVAILABLE || code == BERTH_E_PERMISSION));
+    int32_t reported = kept ? code : BERTH_E_PLUGIN;
     std::string message = status.message.empty() ? "failed with code " + std::to_string(code) : status.message;
     throw Error(reported, context_of(plugin, "create") + ": " + message);
   }
@@ -182,7 +185,7 @@ Backend::Backend(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig&
     : plugin_(std::move(plugin)) {
   self_ = create_with(*plugin_, [&](void** out, berth_status* st) {
     return plugin_->backend.create(&plugin_->host, config.view(), watch, out, st);
-  });
+  }, true);
 }
 
 Backend::~Backend() {

@@ -119,8 +119,7 @@ TEST_F(ZooKeeperBackendTest, AnUnreachableEnsembleIsUnavailable) {
                                        {"session_timeout", "400ms", "t"}}),
               nullptr);
   });
-  // The host reports every failed create other than a config error as BERTH_E_PLUGIN.
-  EXPECT_NE(failure.code, BERTH_OK);
+  EXPECT_EQ(failure.code, BERTH_E_UNAVAILABLE) << failure.message;
   EXPECT_NE(failure.message.find("could not connect to '127.0.0.1:" + std::to_string(port) + "'"), std::string::npos)
       << failure.message;
 }

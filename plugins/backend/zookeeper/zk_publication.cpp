@@ -20,7 +20,8 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
   admission.require_leader(!candidate_.empty() && my_epoch_ != 0, my_epoch_, [&] { return describe_leader_locked(); });
 
   int32_t latest_data_version = 0;
-  const Latest latest = read_latest_locked(&latest_data_version);
+  // An erased pointer is replaced by this publication (the multi checks it did not change since).
+  const Latest latest = read_latest_locked(&latest_data_version, true);
   restore_offers_locked(latest, latest_data_version);  // after the layout was lost (zk_regeneration.cpp)
   if (version <= version_floor_)
     throw Error(BERTH_E_STATE, "zookeeper: version " + std::to_string(version) + " is at or below version " +
@@ -45,25 +46,65 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
 
   const std::string dir = versions_ + "/" + version_node_name(version, epoch);
   const std::string pointer = format_latest(next);
+  // A deposed leader's publication fails with BERTH_E_FENCED whatever step noticed it: the multi's
+  // checks, a chunk whose folder a successor's garbage collector removed, the versions folder
+  // gone, or a session that expired under it. Throws when this instance no longer leads; returns
+  // when it still does, or when that cannot be learnt now (the caller's own error stands then).
+  const auto leader_now = [&]() -> std::string {
+    try {
+      return describe_leader_locked();
+    } catch (const Error& e) {
+      return std::string("leader: unknown (") + e.what() + ")";
+    }
+  };
+  const auto fence_if_deposed = [&](int cause) {
+    Stat stat;
+    int candidate_rc = cause == ZSESSIONEXPIRED ? ZSESSIONEXPIRED
+                       : candidate_.empty()     ? ZNONODE
+                                                : zoo_exists(handle(), candidate_.c_str(), 0, &stat);
+    if (candidate_rc == ZNONODE || candidate_rc == ZSESSIONEXPIRED) {
+      candidate_.clear();
+      set_epoch_locked(0);
+      admission.fenced(candidate_rc == ZNONODE ? "this instance's candidacy is gone (its session expired)"
+                                               : "the session expired, and this instance's candidacy with it",
+                       leader_now());
+    }
+    if (candidate_rc != ZOK) return;
+    Stat epoch_stat;
+    int epoch_rc = zoo_exists(handle(), epoch_.c_str(), 0, &epoch_stat);
+    if (epoch_rc == ZNONODE || (epoch_rc == ZOK && static_cast<uint64_t>(epoch_stat.version) != my_epoch_)) {
+      set_epoch_locked(0);
+      admission.fenced("a newer leader took over", leader_now());
+    }
+  };
+  // Any failure: fenced if deposed, else the failure itself.
+  const auto fenced_or = [&](const Error& e, int cause) {
+    if (e.code() != BERTH_E_FENCED) {
+      try {
+        fence_if_deposed(cause);
+      } catch (const Error& fenced) {
+        if (fenced.code() == BERTH_E_FENCED) throw;
+      }
+    }
+  };
   // The multi was refused because a check failed (ZNONODE, ZBADVERSION): which one? Trust only
   // the return code, so look again. Throws.
   const auto refused = [&] {
-    Stat stat;
-    int candidate_rc = zoo_exists(handle(), candidate_.c_str(), 0, &stat);
-    std::string owner;
-    Stat epoch_stat;
-    bool have_epoch = get_locked(epoch_, &owner, &epoch_stat);
-    if (candidate_rc == ZNONODE) {
-      candidate_.clear();
-      set_epoch_locked(0);
-      admission.fenced("this instance's candidacy is gone (its session expired)", describe_leader_locked());
-    }
-    if (!have_epoch || static_cast<uint64_t>(epoch_stat.version) != my_epoch_) {
-      set_epoch_locked(0);
-      admission.fenced("a newer leader took over", describe_leader_locked());
-    }
+    fence_if_deposed(ZOK);
     throw Error(BERTH_E_STATE, "publish: " + latest_ + " changed while version " + std::to_string(version) +
                                    " was being written; nothing was published");
+  };
+  // A commit whose reply was lost: it happened exactly when `latest` names this version now.
+  const auto committed_meanwhile = [&] {
+    try {
+      std::string text;
+      Stat stat;
+      if (!get_locked(latest_, &text, &stat)) return false;
+      auto now = parse_latest(text);
+      return now && now->version == next.version && now->epoch == next.epoch;
+    } catch (const Error&) {
+      return false;
+    }
   };
 
   // A commit whose reply was lost (the connection dropped or timed out) may have happened: what
@@ -90,8 +131,16 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
                     nullptr);
     int rc = zoo_multi(handle(), n, ops, results);
     if (rc == ZNONODE || rc == ZBADVERSION) refused();
+    if (outcome_unknown(rc) && committed_meanwhile()) rc = ZOK;
     // ZNODEEXISTS: a leftover of an earlier failed attempt of ours, cleared by the path below.
-    if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "publish (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
+    if (rc != ZOK && rc != ZNODEEXISTS) {
+      try {
+        fail(rc, "publish (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
+      } catch (const Error& e) {
+        fenced_or(e, rc);
+        throw;
+      }
+    }
     if (rc == ZOK) {
       hold_locked(next, version, bytes);
       collect_garbage_after_locked(next);
@@ -99,30 +148,33 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     }
   }
 
-  // 1. The chunks, under a node no other publication can share. One already there is a leftover
-  // of an earlier failed attempt only while `latest` is unchanged since it was read: else it may
-  // be what `latest` names now, and this publication is refused before anything is deleted.
-  {
-    struct Stat stat{};
-    if (zoo_exists(handle(), dir.c_str(), 0, &stat) == ZOK) {
-      struct Stat latest_stat{};
-      int rc = zoo_exists(handle(), latest_.c_str(), 0, &latest_stat);
-      if (rc != ZOK) fail(rc, "exists", latest_);
-      if (latest_stat.version != latest_data_version) refused();
-      delete_tree_locked(dir);
-    }
-  }
+  int last_rc = ZOK;  // the client's answer to the step that failed, if one did
+  bool created = false;  // this attempt made the version node: only then is it its to delete
   bool committed = false;
   bool unknown = false;
   try {
-    int rc = zoo_create(handle(), dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
-    if (rc != ZOK) fail(rc, "create", dir);
+    // 1. The chunks, under a node no other publication can share. One already there is a leftover
+    // of an earlier failed attempt only while `latest` is unchanged since it was read: else it may
+    // be what `latest` names now, and this publication is refused before anything is deleted.
+    {
+      struct Stat stat{};
+      if (zoo_exists(handle(), dir.c_str(), 0, &stat) == ZOK) {
+        struct Stat latest_stat{};
+        last_rc = zoo_exists(handle(), latest_.c_str(), 0, &latest_stat);
+        if (last_rc != ZOK) fail(last_rc, "exists", latest_);
+        if (latest_stat.version != latest_data_version) refused();
+        delete_tree_locked(dir);
+      }
+    }
+    last_rc = zoo_create(handle(), dir.c_str(), "", 0, &acl_, ZOO_PERSISTENT, nullptr, 0);
+    if (last_rc != ZOK) fail(last_rc, "create", dir);
+    created = true;
     for (uint64_t i = 0; i < next.chunks; ++i) {
       const std::string chunk_path = dir + "/" + std::to_string(i);
       std::string_view chunk = bytes.substr(i * kChunkBytes, kChunkBytes);
-      rc = zoo_create(handle(), chunk_path.c_str(), chunk.data(), static_cast<int>(chunk.size()), &acl_,
-                      ZOO_PERSISTENT, nullptr, 0);
-      if (rc != ZOK) fail(rc, "create", chunk_path);
+      last_rc = zoo_create(handle(), chunk_path.c_str(), chunk.data(), static_cast<int>(chunk.size()), &acl_,
+                           ZOO_PERSISTENT, nullptr, 0);
+      if (last_rc != ZOK) fail(last_rc, "create", chunk_path);
     }
     // 2. One multi: still a candidate, still at our epoch, and latest unchanged since we read it.
     zoo_op_t ops[3];
@@ -131,38 +183,49 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     zoo_check_op_init(&ops[1], epoch_.c_str(), static_cast<int>(my_epoch_));
     zoo_set_op_init(&ops[2], latest_.c_str(), pointer.data(), static_cast<int>(pointer.size()), latest_data_version,
                     nullptr);
-    rc = zoo_multi(handle(), 3, ops, results);
-    unknown = outcome_unknown(rc);
-    if (rc == ZOK) {
+    last_rc = zoo_multi(handle(), 3, ops, results);
+    unknown = outcome_unknown(last_rc);
+    if (unknown && committed_meanwhile()) last_rc = ZOK;
+    if (last_rc == ZOK) {
       committed = true;
-    } else if (rc == ZNONODE || rc == ZBADVERSION) {
+    } else if (last_rc == ZNONODE || last_rc == ZBADVERSION) {
       refused();
     } else {
-      fail(rc, "publish (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
+      fail(last_rc, "publish (multi on " + candidate_ + ", " + epoch_ + ",", latest_ + ")");
     }
-  } catch (...) {
-    if (!committed && !unknown) {
+  } catch (const Error& e) {
+    if (created && !committed && !unknown) {
       try {
         delete_tree_locked(dir);
       } catch (...) {
         // Best effort: the garbage collector of a later publication removes it.
       }
     }
+    fenced_or(e, last_rc);
     throw;
   }
   hold_locked(next, version, bytes);
   collect_garbage_after_locked(next);
 }
 
-// The chunks of one version node; false when some are gone (collected after a newer publication).
-bool ZkBackend::read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes) {
+// The chunks of one version node; false when some are gone (collected after a newer
+// publication, or damaged: fail_if_damaged_locked tells which).
+bool ZkBackend::read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes,
+                                   std::string* missing) {
   const std::string dir = versions_ + "/" + version_node_name(version, epoch);
   bytes->clear();
   bytes->reserve(size);
   for (uint64_t i = 0; i < chunks; ++i) {
     std::string chunk;
     Stat chunk_stat;
-    if (!get_locked(dir + "/" + std::to_string(i), &chunk, &chunk_stat)) return false;
+    const std::string path = dir + "/" + std::to_string(i);
+    if (!get_locked(path, &chunk, &chunk_stat)) {
+      if (missing != nullptr) {
+        Stat dir_stat;
+        *missing = i == 0 && zoo_exists(handle(), dir.c_str(), 0, &dir_stat) == ZNONODE ? dir : path;
+      }
+      return false;
+    }
     *bytes += chunk;
   }
   if (bytes->size() != size)
@@ -171,12 +234,31 @@ bool ZkBackend::read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t ch
   return true;
 }
 
-Latest ZkBackend::read_latest_locked(int32_t* data_version) {
+void ZkBackend::fail_if_damaged_locked(int32_t data_version, const std::string& missing, uint64_t version) {
+  Stat stat;
+  int rc = zoo_exists(handle(), latest_.c_str(), 0, &stat);
+  if (rc != ZOK && rc != ZNONODE) fail(rc, "read", latest_);
+  if (rc == ZOK && stat.version != data_version) return;  // moved on: a newer version is out
+  // The pointer still names it, and versions it names are never collected: deleted from outside.
+  const bool whole_version = basename_of(missing).size() + versions_.size() + 1 == missing.size();
+  throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " names version " + std::to_string(version) + " but " + missing +
+                                   " is missing (" + (whole_version ? "a dangling pointer" : "a chunk of it") +
+                                   ", deleted from outside): the version cannot be read until the leader publishes again");
+}
+
+Latest ZkBackend::read_latest_locked(int32_t* data_version, bool erased_is_empty) {
   std::string text;
   Stat stat;
   if (!get_locked(latest_, &text, &stat)) throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " is missing");
+  // Created empty, it is set only to a pointer: empty after a change was erased from outside.
+  if (text.empty() && stat.version != 0 && !erased_is_empty)
+    throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " is empty although it was set " + std::to_string(stat.version) +
+                                     " time(s): the snapshot pointer was erased from outside, so what was published "
+                                     "cannot be found until the leader publishes again");
   auto latest = parse_latest(text);
-  if (!latest) throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " does not hold a snapshot pointer");
+  if (!latest)
+    throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " does not hold a snapshot pointer (" +
+                                     std::to_string(text.size()) + " bytes not of the form \"berth-zk-latest ...\")");
   if (data_version != nullptr) *data_version = stat.version;
   return *latest;
 }
@@ -188,7 +270,8 @@ plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Si
     std::lock_guard lock(mutex_);
     bool done = false;
     for (int attempt = 0; attempt < 50 && !done; ++attempt) {
-      Latest latest = read_latest_locked();
+      int32_t data_version = 0;
+      Latest latest = read_latest_locked(&data_version);
       found = {latest.version, latest.base};
       if (latest.version < held_.version) {
         try {
@@ -203,9 +286,11 @@ plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Si
         if (version_floor_ > found.version) found = {version_floor_, 0};
         return found;
       }
-      // Incomplete: collected meanwhile, so a newer version is out: start again.
-      done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
+      // Incomplete: collected meanwhile, so a newer version is out: start again; or damaged.
+      std::string missing;
+      done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes, &missing);
       if (done) hold_locked(latest, latest.version, bytes);
+      else fail_if_damaged_locked(data_version, missing, latest.version);
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }
@@ -219,19 +304,22 @@ void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
     std::lock_guard lock(mutex_);
     bool done = false;
     for (int attempt = 0; attempt < 50 && !done; ++attempt) {
-      Latest latest = read_latest_locked();
+      int32_t data_version = 0;
+      Latest latest = read_latest_locked(&data_version);
+      std::string missing;
       if (version != 0 && version == latest.version) {
-        done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes);
+        done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes, &missing);
       } else if (version != 0 && version == latest.base) {
-        done = read_chunks_locked(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size, &bytes);
+        done = read_chunks_locked(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size, &bytes, &missing);
       } else {
         throw Error(BERTH_E_NOT_FOUND, "zookeeper: version " + std::to_string(version) + " is not kept (" + latest_ +
                                            " names version " + std::to_string(latest.version) +
                                            (latest.base != 0 ? " based on version " + std::to_string(latest.base) : "") +
                                            ")");
       }
-      // Incomplete: collected meanwhile, so a newer version is out: read the pointer again.
+      // Incomplete: collected meanwhile, so a newer version is out: read the pointer again; or damaged.
       if (done) hold_locked(latest, version, bytes);
+      else fail_if_damaged_locked(data_version, missing, version);
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }

@@ -169,15 +169,33 @@ void ZkBackend::offer_if_behind_locked(const Latest& latest) {
 void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_version) {
   Stat stat;
   int rc = zoo_exists(handle(), seeds_.c_str(), 0, &stat);
-  if (rc == ZNONODE) {
+  if (rc != ZOK && rc != ZNONODE) fail(rc, "read", seeds_);
+  const bool seeds = rc == ZOK;
+  // The pointer made anew (created empty, never set) while this instance held a version: a loss,
+  // whether or not seeds/ survived it (it may be deleted too). The others' offers come all the
+  // same (an offer makes seeds/). A pointer erased from outside (empty, but set before) is no
+  // loss: the layout stands and this leader's next version replaces it.
+  const bool remade = latest.version == 0 && latest_data_version == 0;
+  const bool lost = remade && held_.version != 0;
+  if (!seeds && !lost) {
     regeneration_seen_ns_ = 0;
     return;
   }
-  if (rc != ZOK) fail(rc, "read", seeds_);
+  if (remade) {
+    // The window is counted per loss: a wait begun for an earlier one (perhaps while another
+    // instance led and restored) must not shorten this one's.
+    Stat latest_stat;
+    rc = zoo_exists(handle(), latest_.c_str(), 0, &latest_stat);
+    if (rc != ZOK && rc != ZNONODE) fail(rc, "read", latest_);
+    if (rc == ZOK && latest_stat.czxid != regeneration_loss_) {
+      regeneration_loss_ = latest_stat.czxid;
+      regeneration_seen_ns_ = 0;
+    }
+  }
   // The newest complete offer.
   Latest newest;
   std::string newest_dir;
-  for (const std::string& name : children_locked(seeds_)) {
+  for (const std::string& name : seeds ? children_locked(seeds_) : std::vector<std::string>()) {
     const std::string dir = seeds_ + "/" + name;
     std::string text;
     Stat offer_stat;
@@ -188,7 +206,7 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
       newest_dir = dir;
     }
   }
-  if (latest.version == 0) {
+  if (remade) {
     const int64_t now = static_cast<int64_t>(monotonic_ns());
     if (regeneration_seen_ns_ == 0) regeneration_seen_ns_ = now;
     const int64_t waited_ms = (now - regeneration_seen_ns_) / 1'000'000;

@@ -1,9 +1,14 @@
 // The zookeeper backend's session: connecting and authenticating, the layout under root, the
 // watches, and the worker that re-arms them and replaces an expired session (registering this
 // instance's members and candidacy again).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "zk_client.h"
@@ -23,6 +28,35 @@ void on_auth(int rc, const void* context) {
   }
   events->wake.notify_all();
 }
+
+#ifdef BERTH_TEST_HOOKS
+// For tests only (tests/zookeeper/zk_expiry_test.cpp), not an interface, compiled only with the
+// CMake option BERTH_TEST_HOOKS: with BERTH_ZK_TEST_SESSION_FILE set, each new session's id and
+// password are written there (hex, mode 0600, never through a symbolic link), so a test can open
+// the same session from a client of its own and close it, expiring this one.
+void write_session_for_tests(zhandle_t* zh, const berth_host_api* host) {
+  const char* path = std::getenv("BERTH_ZK_TEST_SESSION_FILE");
+  const clientid_t* id = path != nullptr ? zoo_client_id(zh) : nullptr;
+  if (id == nullptr) return;
+  plugin::log(host, BERTH_LOG_WARN,
+              std::string("zookeeper: BERTH_ZK_TEST_SESSION_FILE is set: this session's id and password are written to ") +
+                  path + " (a test-only hook)");
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "%llx ", static_cast<unsigned long long>(id->client_id));
+  std::string text = hex;
+  for (char c : id->passwd) {
+    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned char>(c));
+    text += hex;
+  }
+  text += "\n";
+  const std::string temporary = std::string(path) + ".new";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (written) std::rename(temporary.c_str(), path);
+}
+#endif
 
 // The client requires a completion for every asynchronous call, even one nobody waits for.
 void ignore_answer(int, const void*) {}
@@ -76,6 +110,9 @@ void ZkBackend::connect_locked() {
     throw;
   }
   events_.lease.start(session_id_locked(), sent_ns, zoo_recv_timeout(zh_));
+#ifdef BERTH_TEST_HOOKS
+  write_session_for_tests(zh_, host_);
+#endif
   intake_watched_ = false;
   {
     std::lock_guard beat(beat_mutex_);
@@ -166,28 +203,22 @@ void ZkBackend::ensure_layout_locked(bool after_loss) {
     // an instance without the credential could not even open on a layout that is all there.
     Stat stat;
     int rc = zoo_exists(handle(), path.c_str(), 0, &stat);
-    if (rc == ZOK) continue;
-    if (rc != ZNONODE) fail(rc, "read", path);
-    rc = zoo_create(handle(), path.c_str(), "", 0, acl, ZOO_PERSISTENT, nullptr, 0);
-    if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "create", path);
+    if (rc != ZOK && rc != ZNONODE) fail(rc, "read", path);
+    if (rc == ZNONODE) {
+      rc = zoo_create(handle(), path.c_str(), "", 0, acl, ZOO_PERSISTENT, nullptr, 0);
+      if (rc != ZOK && rc != ZNODEEXISTS) fail(rc, "create", path);
+    }
+    // Made by this instance or another: with a credential, only its holders may change it.
+    if (!auth_.empty() && acl == &acl_) refuse_foreign_acl_locked(path);
   }
-  if (!auth_.empty()) warn_if_open_locked();
+  // seeds/ exists only after a loss; read then, it must be as closed as the rest.
+  if (!auth_.empty() && !after_loss) {
+    Stat stat;
+    int rc = zoo_exists(handle(), seeds_.c_str(), 0, &stat);
+    if (rc == ZOK) refuse_foreign_acl_locked(seeds_);
+    else if (rc != ZNONODE) fail(rc, "read", seeds_);
+  }
   layout_ready_ = true;
-}
-
-// A root made earlier without a credential keeps its open ACL: say so rather than pretend.
-void ZkBackend::warn_if_open_locked() {
-  ACL_vector acl{};
-  Stat stat;
-  int rc = zoo_get_acl(handle(), root_.c_str(), &acl, &stat);
-  if (rc != ZOK) return;
-  bool open = false;
-  for (int32_t i = 0; i < acl.count; ++i)
-    if (std::strcmp(acl.data[i].id.scheme, "world") == 0 && (acl.data[i].perms & ~ZOO_PERM_READ) != 0) open = true;
-  deallocate_ACL_vector(&acl);
-  if (open)
-    plugin::log(host_, BERTH_LOG_WARN, "zookeeper: " + root_ + " was created without a credential and anyone may "
-                                           "change it; backend.auth protects only clusters created with it");
 }
 
 void ZkBackend::arm_watches_locked(uint32_t what, bool host_reads_latest) {
@@ -201,8 +232,10 @@ void ZkBackend::arm_watches_locked(uint32_t what, bool host_reads_latest) {
     else fail(rc, "watch the children of", members_);
   }
   if ((what & BERTH_CHANGED_LEADER) != 0) {
+    // A missing node is no failure, as for `latest`: the watch is set on it all the same and its
+    // creation fires it; retrying meanwhile would only warn every few hundred ms.
     rc = zoo_wexists(zh, epoch_.c_str(), on_event, &events_, &stat);
-    if (rc != ZOK) fail(rc, "watch", epoch_);
+    if (rc != ZOK && rc != ZNONODE) fail(rc, "watch", epoch_);
   }
   if ((what & BERTH_CHANGED_SNAPSHOT) != 0 && host_reads_latest) {
     // Without waiting: the host's read of `latest` follows this request on the same session, so

@@ -20,7 +20,9 @@
 //                    the credential (or with another) still opens and follows, but every change it
 //                    attempts fails with BERTH_E_PERMISSION naming the znode and the ACL refusal.
 //                    Ancestors of root that do not exist yet are created open, so clusters with
-//                    other credentials can live beside this one.
+//                    other credentials can live beside this one. Root and every folder of the
+//                    layout, whoever made them, must let nobody else change them: an instance with
+//                    the credential refuses to open on one that does (zk_acl_check.cpp).
 //
 // Layout under root:
 //   members/<id>              EPHEMERAL, data = the member's info (id %-encoded, see zk_names.h)
@@ -129,7 +131,8 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   }
   void authenticate_locked();                // sends auth_ on a new session; waits for the answer
   void ensure_layout_locked(bool after_loss = false);  // after_loss: seeds/ first (zk_regeneration.cpp)
-  void warn_if_open_locked();
+  // With auth_: BERTH_E_PERMISSION naming `path` when its ACL lets anyone else change it (zk_acl_check.cpp).
+  void refuse_foreign_acl_locked(const std::string& path);
   // `host_reads_latest`: the host is told of the snapshot and reads `latest` after this returns,
   // so its watch is set without waiting for the answer.
   void arm_watches_locked(uint32_t what, bool host_reads_latest = false);
@@ -146,9 +149,16 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   // this session, which the server would otherwise order before the next hand-off's reads.
   void collect_garbage_after_locked(const Latest& committed);  // records what may go, returns
   void collect_garbage_if_due_locked();                       // starts the pass when it is due
-  // BERTH_E_CORRUPT when missing or unreadable; `data_version` receives the node's data version.
-  Latest read_latest_locked(int32_t* data_version = nullptr);
-  bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes);
+  // BERTH_E_CORRUPT when missing or unreadable, or erased (empty after it was set) unless
+  // `erased_is_empty`; `data_version` receives the node's data version.
+  Latest read_latest_locked(int32_t* data_version = nullptr, bool erased_is_empty = false);
+  // False when a chunk is missing; `missing` then names the first znode not there.
+  bool read_chunks_locked(uint64_t version, uint64_t epoch, uint64_t chunks, uint64_t size, std::string* bytes,
+                          std::string* missing = nullptr);
+  // After a chunk named by `latest` at `data_version` was found missing: BERTH_E_CORRUPT naming it
+  // when the pointer has not moved since (the snapshot was damaged, not collected); returns when it
+  // has (a newer version is out: read the pointer again).
+  void fail_if_damaged_locked(int32_t data_version, const std::string& missing, uint64_t version);
   int64_t session_id_locked() const;
   std::string candidate_name() const;        // basename of candidate_, "" if none
   std::vector<std::string> candidates_locked();  // election/'s children, in the order they stood
@@ -206,6 +216,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   uint64_t max_epoch_seen_ = 0;  // the epoch node's highest version this instance read
   bool layout_ready_ = false;  // the layout existed once: a node of it missing later is a loss
   int64_t regeneration_seen_ns_ = 0;  // when this leader first found seeds/ and nothing published
+  int64_t regeneration_loss_ = 0;  // which loss that was: the czxid of the `latest` it found
   // When the leader's regeneration window ends: the worker wakes the host then, so the leader
   // publishes without waiting for another change. 0: none.
   std::atomic<int64_t> regeneration_due_ns_{0};
