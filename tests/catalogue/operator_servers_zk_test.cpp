@@ -182,14 +182,16 @@ TEST_F(OperatorServersZk, WithoutTheCredentialNobodyChangesServers) {
     SCOPED_TRACE(auth.empty() ? "no credential" : "a wrong credential");
     std::vector<PluginConfig::Entry> entries = {{"connect", server_->connect_string(), "test"}, {"root", root_, "test"}};
     if (!auth.empty()) entries.push_back({"auth", auth, "test"});
-    Backend intruder(registry.load(BERTH_PLUGIN_BACKEND, "zookeeper"), PluginConfig("backend", std::move(entries)), nullptr);
     ServerChange seal;
     seal.id = "server-0";
     seal.fields = kServerSetState | kServerSetRegister;
     seal.state = BERTH_SERVER_READ_ONLY;
     std::string batch;
     append_intake(batch, IntakeOp::server_set, seal.id, server_change_payload(seal), std::numeric_limits<double>::quiet_NaN());
+    // Without a credential the open succeeds read-only and the submit is refused; with a wrong
+    // one the open itself is refused (the digest id on the root is not this credential's).
     try {
+      Backend intruder(registry.load(BERTH_PLUGIN_BACKEND, "zookeeper"), PluginConfig("backend", std::move(entries)), nullptr);
       intruder.submit(batch);
       ADD_FAILURE() << "a submit without the credential went through";
     } catch (const Error& e) {
