@@ -11,6 +11,7 @@ packages=(
   default-jdk-headless junit4 libslf4j-java netcat-openbsd
   clang libclang-rt-14-dev  # the snapshot decoder's libFuzzer target (libFuzzer is only recommended)
   lld  # scripts/test.sh links with it (BERTH_LINKER=lld)
+  libcpp-httplib-dev prometheus  # the metrics endpoint; promtool checks what it serves
 )
 
 missing=()

@@ -1,0 +1,97 @@
+#include "metrics/exposition.h"
+
+#include <fmt/format.h>
+
+#include <iterator>
+#include <numeric>
+
+#include "common/error.h"
+
+namespace berth::metrics {
+namespace {
+
+std::string label_text(const Labels& labels, const std::string& extra_name = {}, const std::string& extra_value = {}) {
+  std::string out;
+  auto add = [&](const std::string& n, const std::string& v) {
+    out += out.empty() ? "{" : ",";
+    fmt::format_to(std::back_inserter(out), "{}=\"{}\"", n, escape_label_value(v));
+  };
+  for (const auto& [n, v] : labels) add(n, v);
+  if (!extra_name.empty()) add(extra_name, extra_value);
+  if (!out.empty()) out += "}";
+  return out;
+}
+
+// Integers print without an exponent; others in the shortest form that reads back the same.
+std::string number(double v) { return fmt::format("{}", v); }
+
+}  // namespace
+
+void DurationHistogram::observe(double seconds) {
+  size_t b = 0;
+  while (b < kBounds.size() && seconds > kBounds[b]) ++b;
+  ++counts[b];
+  sum += seconds;
+}
+
+uint64_t DurationHistogram::count() const { return std::accumulate(counts.begin(), counts.end(), uint64_t{0}); }
+
+std::string escape_label_value(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+Exposition::Family& Exposition::family(const std::string& name, const char* type, const std::string& help) {
+  auto [it, added] = index_.emplace(name, families_.size());
+  if (added) {
+    families_.push_back({name, type, help, {}});
+    return families_.back();
+  }
+  Family& f = families_[it->second];
+  if (f.type != type)
+    throw Error(BERTH_E_INTERNAL, fmt::format("metrics: family {} added as a {} and as a {}", name, f.type, type));
+  return f;
+}
+
+void Exposition::gauge(const std::string& name, const std::string& help, const Labels& labels, double value) {
+  fmt::format_to(std::back_inserter(family(name, "gauge", help).samples), "{}{} {}\n", name, label_text(labels),
+                 number(value));
+}
+
+void Exposition::counter(const std::string& name, const std::string& help, const Labels& labels, double value) {
+  fmt::format_to(std::back_inserter(family(name, "counter", help).samples), "{}{} {}\n", name, label_text(labels),
+                 number(value));
+}
+
+void Exposition::histogram(const std::string& name, const std::string& help, const Labels& labels,
+                           std::span<const double> bounds, std::span<const uint64_t> counts, double sum) {
+  if (counts.size() != bounds.size() + 1)
+    throw Error(BERTH_E_INTERNAL, fmt::format("metrics: histogram {} has {} counts for {} bounds (+Inf)", name,
+                                              counts.size(), bounds.size()));
+  std::string& out = family(name, "histogram", help).samples;
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < counts.size(); ++b) {
+    cumulative += counts[b];
+    std::string le = b < bounds.size() ? number(bounds[b]) : "+Inf";
+    fmt::format_to(std::back_inserter(out), "{}_bucket{} {}\n", name, label_text(labels, "le", le), cumulative);
+  }
+  fmt::format_to(std::back_inserter(out), "{}_sum{} {}\n", name, label_text(labels), number(sum));
+  fmt::format_to(std::back_inserter(out), "{}_count{} {}\n", name, label_text(labels), cumulative);
+}
+
+std::string Exposition::text() const {
+  std::string out;
+  for (const Family& f : families_)
+    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n{}", f.name, f.help, f.name, f.type, f.samples);
+  return out;
+}
+
+}  // namespace berth::metrics
