@@ -28,6 +28,12 @@ Health process_health_json() {
 
 MetricsServer::MetricsServer(const std::string& bind_address, uint16_t port)
     : server_(std::make_unique<httplib::Server>()), address_(bind_address.empty() ? "127.0.0.1" : bind_address) {
+  // SO_REUSEADDR only: httplib's default SO_REUSEPORT lets a second endpoint share the port and
+  // take half the scrapes silently.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   server_->Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
     try {
       res.set_content(metrics::process_text(), "text/plain; version=0.0.4; charset=utf-8");
