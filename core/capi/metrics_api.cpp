@@ -1,13 +1,13 @@
 // berth_metrics_*: the process's metrics as one text, and the optional HTTP endpoint serving
-// them (core/http/metrics_server.h).
+// them (core/capi/metrics_server.h).
 #include <memory>
 
 #include "capi/capi_support.h"
-#include "http/metrics_server.h"
-#include "metrics/registry.h"
+#include "capi/metrics_server.h"
+#include "engine/metrics_registry.h"
 
 struct berth_metrics_server {
-  std::unique_ptr<berth::http::MetricsServer> server;
+  std::unique_ptr<berth::capi::MetricsServer> server;
 };
 
 extern "C" {
@@ -25,7 +25,7 @@ BERTH_API int32_t berth_metrics_server_start(const char* bind_address, uint16_t 
     BERTH_REQUIRE_ARG(out != nullptr, "berth_metrics_server_start: out is NULL");
     *out = nullptr;
     auto handle = std::make_unique<berth_metrics_server>();
-    handle->server = std::make_unique<berth::http::MetricsServer>(bind_address != nullptr ? bind_address : "", port);
+    handle->server = std::make_unique<berth::capi::MetricsServer>(bind_address != nullptr ? bind_address : "", port);
     *out = handle.release();
   });
 }

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "metrics/engine_families.h"
+#include "engine/metrics_families.h"
 
 
 namespace berth {

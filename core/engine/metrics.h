@@ -9,7 +9,7 @@
 
 #include "engine/handoff_watch.h"
 #include "engine/refresh.h"
-#include "metrics/exposition.h"
+#include "engine/metrics_exposition.h"
 #include "snapshot/snapshot.h"
 
 namespace berth {
@@ -67,7 +67,7 @@ std::vector<std::string> rules_errors(const EngineCounters& c);
 // Counts one full refresh that took `seconds`; `published` adds what it moved to the totals.
 void record_refresh(EngineCounters& c, double seconds, const RefreshResult* published);
 
-// Prometheus text exposition (version 0.0.4) of one engine: core/metrics/engine_families.h,
+// Prometheus text exposition (version 0.0.4) of one engine: core/engine/metrics_families.h,
 // without per-server series.
 std::string metrics_prometheus(const EngineMetrics& m, const std::string& node_id);
 

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "common/error.h"
-#include "metrics/engine_families.h"
-#include "metrics/exposition.h"
+#include "engine/metrics_families.h"
+#include "engine/metrics_exposition.h"
 
 namespace berth::metrics {
 namespace {

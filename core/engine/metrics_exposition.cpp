@@ -1,4 +1,4 @@
-#include "metrics/exposition.h"
+#include "engine/metrics_exposition.h"
 
 #include <fmt/format.h>
 

@@ -1,11 +1,11 @@
-#include "metrics/registry.h"
+#include "engine/metrics_registry.h"
 
 #include <algorithm>
 #include <mutex>
 #include <unordered_map>
 
 #include "engine/engine.h"
-#include "metrics/engine_families.h"
+#include "engine/metrics_families.h"
 
 namespace berth::metrics {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "engine/metrics.h"
-#include "metrics/exposition.h"
+#include "engine/metrics_exposition.h"
 #include "snapshot/snapshot.h"
 
 namespace berth::metrics {

@@ -1,5 +1,5 @@
 // An HTTP endpoint for the process's metrics (off unless a host or the CLI starts one):
-//   GET /metrics  every open engine as one Prometheus text exposition (core/metrics/registry.h)
+//   GET /metrics  every open engine as one Prometheus text exposition (core/engine/metrics_registry.h)
 //   GET /healthz  JSON with each engine's leader and degraded state; 200 when every engine is
 //                 connected, 503 when one is degraded or none is open.
 #pragma once
@@ -13,7 +13,7 @@ namespace httplib {
 class Server;
 }
 
-namespace berth::http {
+namespace berth::capi {
 
 // The /healthz answer: {"status": "ok"|"degraded"|"no engine", "engines": [...]}, and its code.
 struct Health {
@@ -41,4 +41,4 @@ class MetricsServer {
   std::thread thread_;
 };
 
-}  // namespace berth::http
+}  // namespace berth::capi

@@ -1,4 +1,4 @@
-#include "metrics/engine_families.h"
+#include "engine/metrics_families.h"
 
 #include <algorithm>
 #include <numeric>

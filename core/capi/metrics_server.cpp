@@ -1,13 +1,13 @@
-#include "http/metrics_server.h"
+#include "capi/metrics_server.h"
 
 #include <fmt/format.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "metrics/registry.h"
+#include "engine/metrics_registry.h"
 
-namespace berth::http {
+namespace berth::capi {
 
 Health process_health_json() {
   std::vector<metrics::EngineHealth> engines = metrics::process_health();
@@ -59,4 +59,4 @@ MetricsServer::~MetricsServer() {
   if (thread_.joinable()) thread_.join();
 }
 
-}  // namespace berth::http
+}  // namespace berth::capi
