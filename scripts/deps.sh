@@ -9,9 +9,11 @@ packages=(
   libxxhash-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   zookeeper libzookeeper-mt-dev liblua5.4-dev lua5.4 swig python3-dev python3-pytest python3-kazoo python3-matplotlib
   default-jdk-headless junit4 libslf4j-java netcat-openbsd
+  python3-build python3-setuptools python3-wheel python3-venv  # the berth-placement wheel and its venv test
   clang libclang-rt-14-dev  # the snapshot decoder's libFuzzer target (libFuzzer is only recommended)
   lld  # scripts/test.sh links with it (BERTH_LINKER=lld)
   libcpp-httplib-dev prometheus  # the metrics endpoint; promtool checks what it serves
+  help2man man-db  # man pages generated from --help at build time; tests/install reads them with man
 )
 
 missing=()

@@ -1,6 +1,7 @@
 /*
  * Java typemaps for the Berth host C API. Included by ../berth_core.i; the generated classes go
- * to org.berth.internal and org.berth.{Engine,Options,Snapshot} wrap them.
+ * to org.berth, made package-private by the build (java/jar.cmake), and the public
+ * org.berth.{Engine,Options,Snapshot,...} wrap them.
  *
  * - `berth_error **err` disappears from the signature; a failed call throws the
  *   org.berth.BerthException subclass for its code (BerthException.fromNative), with the message.
@@ -152,12 +153,7 @@ static const char *berth_java_owner_name(int64_t owner) {
 
 %pragma(java) jniclasscode=%{
   static {
-    String path = System.getProperty("berth.jni.library");
-    if (path != null && !path.isEmpty()) {
-      System.load(new java.io.File(path).getAbsolutePath());
-    } else {
-      System.loadLibrary("berthjni");
-    }
+    NativeLoader.load();
   }
 %}
 

@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "cli/bench_delta.h"
+#include "cli/exit_codes.h"
 #include "config/options.h"
 #include "engine/engine.h"
 #include "plugin/instances.h"
@@ -261,7 +262,7 @@ int run_bench(const BenchOptions& o) {
                 << fmt::format("  encoded snapshot per stream:                   {:>12.1f} bytes (ids {:.1f})\n",
                                zk->snapshot_bytes_per_stream, zk->avg_stream_id_bytes);
   }
-  return sink == 42 ? 2 : 0;  // keeps the lookups from being optimised away
+  return sink == 42 ? kExitFailure : kExitOk;  // keeps the lookups from being optimised away
 }
 
 }  // namespace berth::cli

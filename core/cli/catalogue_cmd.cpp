@@ -15,6 +15,7 @@
 
 #include "catalogue/locate.h"
 #include "catalogue/placement_why.h"
+#include "cli/exit_codes.h"
 #include "common/error.h"
 #include "engine/engine.h"
 #include "tools/rules_cluster.h"
@@ -165,7 +166,7 @@ int wait_shown(Engine& engine, const CatalogueCommand& c, const std::function<bo
   }
   std::cout << fmt::format("sent; no version showed it within {} s (the leader logs why a change is refused)\n",
                            c.source.timeout_s);
-  return 1;
+  return kExitFailure;
 }
 
 int run_migrate(const CatalogueCommand& c) {

@@ -11,17 +11,34 @@
 #include "cli/bench_policies.h"
 #include "cli/bench_rules.h"
 #include "cli/catalogue_cmd.h"
+#include "cli/exit_codes.h"
 #include "cli/rules_cmd.h"
 #include "cli/servers_cmd.h"
 #include "cli/serve_metrics_cmd.h"
 #include "cli/simulate.h"
+#include "cli/usage.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "plugin/loader.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Berth: which server owns which stream, balanced, agreed on by every node."};
+  CLI::App app{"Berth: which server owns which stream, balanced, agreed on by every node.", "berth"};
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("berth: ") + e.what() + "\nRun 'berth --help' for more.\n";
+  });
   app.require_subcommand(0, 1);
+  app.fallthrough();  // --log-level (and --help) are taken after a command too
+  app.set_version_flag("--version", std::string("berth ") + berth_version());
+  app.footer(
+      "Exit status:\n"
+      "  0  done\n"
+      "  1  problems found: a rules check or a plan reports them, rules push refuses a script, or\n"
+      "     simulate's nodes disagree on an owner (or miss a hand-off)\n"
+      "  2  usage: an unknown command or flag, a value out of range, a bad configuration or --set\n"
+      "  3  failure: the work failed or the cluster refused it (a plugin not found, named by a flag\n"
+      "     or by a configuration file alike, an unknown server or stream, a backend unreachable,\n"
+      "     a timeout)\n\n"
+      "'berth help COMMAND' or 'berth COMMAND --help' describes a command.");
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 
@@ -125,14 +142,33 @@ int main(int argc, char** argv) {
 
   CLI::App* plugins = app.add_subcommand("plugins", "List the built-in plugins");
   CLI::App* version = app.add_subcommand("version", "Print the version");
+  std::vector<std::string> help_words;
+  CLI::App* help = app.add_subcommand("help", "Describe berth or one of its commands");
+  help->add_option("COMMAND", help_words, "A command, e.g. simulate or rules check");
+  std::vector<std::string> complete_words;
+  bool complete_describe = false;
+  CLI::App* complete = app.add_subcommand("__complete", "The words the shell completion offers")->group("");
+  complete->add_option("WORD", complete_words, "The words typed so far, the last one partial");
+  complete->add_flag("--describe", complete_describe, "Each with its description after a tab");
+  berth::cli::check_flags(app);
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto refused = berth::cli::refuse_unknown_command(app, argc, argv)) return *refused;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a command run while parsing, ended with its own status
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == berth::cli::kExitOk ? code : berth::cli::kExitUsage;
+  }
   berth::logger().set_level(spdlog::level::from_str(log_level));
   try {
     if (*version) {
       std::cout << "berth " << berth_version() << "\n";
       return 0;
     }
+    if (*help) return berth::cli::run_help(app, help_words);
+    if (*complete) return berth::cli::run_complete(app, complete_words, complete_describe);
     if (*plugins) {
       berth::PluginRegistry registry;
       for (const auto& p : registry.available())
@@ -173,11 +209,7 @@ int main(int argc, char** argv) {
     }
     if (*bench_cmd) return berth::cli::run_bench(bench);
     return berth::cli::run_simulate(sim);  // `berth` alone runs the default scenario
-  } catch (const berth::Error& e) {
-    std::cerr << "berth: " << e.what() << " [" << berth::code_name(e.code()) << "]\n";
-    return 2;
   } catch (const std::exception& e) {
-    std::cerr << "berth: " << e.what() << "\n";
-    return 2;
+    return berth::cli::report_error(e);
   }
 }

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/exit_codes.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "engine/engine.h"
@@ -209,7 +210,7 @@ int change_server(const Source& source, const ServerCommand& cmd) {
   }
   std::cerr << fmt::format("berth: server '{}': the change was sent, but no version showed it within {} s (is a leader "
                            "running?)\n", cmd.id, source.timeout_s);
-  return 1;
+  return kExitFailure;
 }
 
 // `berth server migrate ID [--cancel]`: marks a server for data migration (or clears the mark),
@@ -251,7 +252,7 @@ int migrate_server(const Source& source, const std::string& id, bool cancel, boo
   }
   std::cerr << fmt::format("berth: server '{}': the change was sent, but no version showed it within {} s (is a leader "
                            "running?)\n", id, source.timeout_s);
-  return 1;
+  return kExitFailure;
 }
 
 void add_source_options(CLI::App* cmd, Source& source) {
@@ -264,14 +265,12 @@ void add_source_options(CLI::App* cmd, Source& source) {
 // Runs `body` and ends the parse with its exit code; errors are printed as main prints them.
 template <class Body>
 void run(CLI::App& app, Body&& body) {
-  int code = 2;
+  int code = kExitFailure;
   try {
     logger().set_level(spdlog::level::from_str(app.get_option("--log-level")->as<std::string>()));
     code = body();
-  } catch (const Error& e) {
-    std::cerr << "berth: " << e.what() << " [" << code_name(e.code()) << "]\n";
   } catch (const std::exception& e) {
-    std::cerr << "berth: " << e.what() << "\n";
+    code = report_error(e);
   }
   throw CLI::RuntimeError(code);
 }

@@ -33,7 +33,7 @@ if sticky and full:
     check(sticky["moved_streams_drift"] <= 0.02, f"sticky drift moved {sticky['moved_streams_drift']:.4f}")
 
 bad = subprocess.run([berth, "bench", "--policies", "--workloads", "gaussian"], capture_output=True, text=True, timeout=60)
-check(bad.returncode != 0 and "gaussian" in bad.stderr, f"bad workload: rc={bad.returncode} {bad.stderr!r}")
+check(bad.returncode == 2 and "gaussian" in bad.stderr, f"bad workload: rc={bad.returncode} {bad.stderr!r}")
 
 for f in failures:
     print("FAIL:", f)

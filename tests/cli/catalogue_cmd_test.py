@@ -43,11 +43,11 @@ with tempfile.TemporaryDirectory() as state:
     check(again["version"] == shown["version"] and again["streams"] == shown["streams"], "a dry run changed the cluster")
 
     bad = run("stream", "migrate", "stream-000042", "--to", "nowhere", *where, ok=False)
-    check(bad.returncode == 2 and "destination server 'nowhere'" in bad.stderr, f"unknown destination: {bad.stderr!r}")
+    check(bad.returncode == 3 and "destination server 'nowhere'" in bad.stderr, f"unknown destination: {bad.stderr!r}")
     bad = run("stream", "migrate", "stream-000042", "--to", at["owner"], "--apply", *where, ok=False)
-    check(bad.returncode == 2 and "written at" in bad.stderr, f"migrate to its owner: {bad.stderr!r}")
+    check(bad.returncode == 3 and "written at" in bad.stderr, f"migrate to its owner: {bad.stderr!r}")
     bad = run("stream", "delete", "no-such-stream", *where, ok=False)
-    check(bad.returncode == 2 and "not in version" in bad.stderr, f"delete of an unknown stream: {bad.stderr!r}")
+    check(bad.returncode == 3 and "not in version" in bad.stderr, f"delete of an unknown stream: {bad.stderr!r}")
 
 for f in failures:
     print("FAIL:", f)

@@ -112,13 +112,13 @@ with tempfile.TemporaryDirectory() as state:
     check(migrating == 1 + on_s1, f"every stream of s1 migrating out: {migrating} migrations, expected {1 + on_s1}")
 
     again = run("server", "migrate", "s1", *where)
-    check(again.returncode == 2 and "marked for data migration already" in again.stderr, f"marked twice: {again.stderr!r}")
+    check(again.returncode == 3 and "marked for data migration already" in again.stderr, f"marked twice: {again.stderr!r}")
     cancelled = run("server", "migrate", "s1", "--cancel", "--apply", "--timeout", "20", *where)
     check(cancelled.returncode == 0 and "applied: version" in cancelled.stdout,
           f"server migrate --cancel: rc={cancelled.returncode} {cancelled.stdout!r} {cancelled.stderr!r}")
     check(servers().get("s1", {}).get("state") == "up", "with the mark cleared s1 is up again")
     unknown = run("server", "migrate", "nowhere", *where)
-    check(unknown.returncode == 2 and "not in version" in unknown.stderr, f"unknown server: {unknown.stderr!r}")
+    check(unknown.returncode == 3 and "not in version" in unknown.stderr, f"unknown server: {unknown.stderr!r}")
     lib.berth_engine_close(engine)
 
 for f in failures:

@@ -93,9 +93,9 @@ with tempfile.TemporaryDirectory() as state:
     check("storage-x" not in servers(), "a removed registered server leaves")
 
     missing = run("server", "remove", "never-set", "--apply", *where)
-    check(missing.returncode == 2 and "no operator entry" in missing.stderr, f"remove unknown: {missing.stderr!r}")
+    check(missing.returncode == 3 and "no operator entry" in missing.stderr, f"remove unknown: {missing.stderr!r}")
     bad = run("server", "set", "s1", "--weight", "-1", *where)
-    check(bad.returncode == 2 and "capacity" in bad.stderr, f"bad weight: rc={bad.returncode} {bad.stderr!r}")
+    check(bad.returncode == 2 and "--weight" in bad.stderr, f"bad weight: rc={bad.returncode} {bad.stderr!r}")
     bad = run("server", "set", "s1", "--state", "sleepy", *where)
     check(bad.returncode == 2 and "--state" in bad.stderr, f"bad state: rc={bad.returncode} {bad.stderr!r}")
     nothing = run("server", "set", "s1", *where)

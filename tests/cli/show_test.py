@@ -38,10 +38,10 @@ with tempfile.TemporaryDirectory() as state:
     with tempfile.TemporaryDirectory() as empty:
         bad = subprocess.run([berth, "show", "--set", "backend.name=file", "--set", f"backend.dir={empty}", "--timeout", "1"],
                              capture_output=True, text=True, timeout=60)
-        check(bad.returncode != 0 and "version" in bad.stderr, f"empty backend: rc={bad.returncode} stderr={bad.stderr!r}")
+        check(bad.returncode == 3 and "version" in bad.stderr, f"empty backend: rc={bad.returncode} stderr={bad.stderr!r}")
 
 bad = subprocess.run([berth, "show"], capture_output=True, text=True, timeout=60)
-check(bad.returncode != 0 and "memory backend" in bad.stderr, f"memory backend: rc={bad.returncode} stderr={bad.stderr!r}")
+check(bad.returncode == 2 and "memory backend" in bad.stderr, f"memory backend: rc={bad.returncode} stderr={bad.stderr!r}")
 
 for f in failures:
     print("FAIL:", f)

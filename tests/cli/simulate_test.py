@@ -52,15 +52,15 @@ check(failover["leader"] != rows[-2]["leader"], "failover kept the same leader")
 check(failover["epoch"] > rows[-2]["epoch"], "failover did not raise the epoch")
 
 bad = subprocess.run([berth, "simulate", "--dist", "gaussian"], capture_output=True, text=True, timeout=60)
-check(bad.returncode != 0 and "gaussian" in bad.stderr, f"bad --dist: rc={bad.returncode} stderr={bad.stderr!r}")
+check(bad.returncode == 2 and "gaussian" in bad.stderr, f"bad --dist: rc={bad.returncode} stderr={bad.stderr!r}")
 bad = subprocess.run([berth, "simulate", "--policy", "nonesuch"], capture_output=True, text=True, timeout=60)
-check(bad.returncode != 0 and "nonesuch" in bad.stderr, f"bad --policy: rc={bad.returncode} stderr={bad.stderr!r}")
+check(bad.returncode == 3 and "nonesuch" in bad.stderr, f"bad --policy: rc={bad.returncode} stderr={bad.stderr!r}")
 
 bad = subprocess.run([berth, "simulate", "--set", "policy.headroom=lots"], capture_output=True, text=True, timeout=60)
-check(bad.returncode != 0 and "headroom" in bad.stderr and "--set" in bad.stderr,
+check(bad.returncode == 2 and "headroom" in bad.stderr and "--set" in bad.stderr,
       f"bad --set value: rc={bad.returncode} stderr={bad.stderr!r}")
 bad = subprocess.run([berth, "simulate", "--set", "engine.refresh_intervall=5s"], capture_output=True, text=True, timeout=60)
-check(bad.returncode != 0 and "refresh_intervall" in bad.stderr, f"unknown key: stderr={bad.stderr!r}")
+check(bad.returncode == 2 and "refresh_intervall" in bad.stderr, f"unknown key: rc={bad.returncode} stderr={bad.stderr!r}")
 
 for f in failures:
     print("FAIL:", f)

@@ -1,7 +1,8 @@
 # Installs a Berth build tree into a fresh prefix, as a packager would.
 #   cmake -DBUILD_DIR=<build> -DPREFIX=<empty or disposable dir> -DLIBDIR=<lib> -P install_into.cmake
+# An empty PREFIX would let `cmake --install` fall back to the configured prefix (/usr/local).
 foreach(var BUILD_DIR PREFIX LIBDIR)
-  if(NOT DEFINED ${var})
+  if("${${var}}" STREQUAL "")
     message(FATAL_ERROR "install_into.cmake: -D${var}=... is required")
   endif()
 endforeach()

@@ -7,9 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import org.berth.internal.berth_location;
-import org.berth.internal.berth_server_entry;
-import org.berth.internal.berth_swig;
 
 /**
  * The catalogue surface's native calls on an engine's or a snapshot's handle; {@link Engine} and

@@ -6,9 +6,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import org.berth.internal.berth_catalogue_event;
-import org.berth.internal.berth_swig;
-import org.berth.internal.berth_swigJNI;
 
 /**
  * The catalogue feed of one server: the work its storage host must do (docs/catalogue.md).

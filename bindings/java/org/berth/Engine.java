@@ -5,10 +5,6 @@ import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Map;
-import org.berth.internal.berth_engine_status;
-import org.berth.internal.berth_metrics;
-import org.berth.internal.berth_swig;
-import org.berth.internal.berth_swigJNI;
 
 /**
  * An embedded Berth engine: loads the plugins, connects the backend and joins the election on

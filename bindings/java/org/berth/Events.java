@@ -3,9 +3,6 @@ package org.berth;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.time.Duration;
-import org.berth.internal.berth_event;
-import org.berth.internal.berth_swig;
-import org.berth.internal.berth_swigJNI;
 
 /**
  * Change notifications of one engine as a queue the host polls from a thread of its own: no

@@ -5,9 +5,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.IntFunction;
-import org.berth.internal.berth_placement_why;
-import org.berth.internal.berth_server_migration;
-import org.berth.internal.berth_swig;
 
 /**
  * The native calls of servers marked for data migration and of locate's why, on an engine's

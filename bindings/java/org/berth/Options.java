@@ -4,7 +4,6 @@ import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.file.Path;
 import java.util.Map;
-import org.berth.internal.berth_swigJNI;
 
 /**
  * Engine configuration: TOML files or strings, then {@code section.key} overrides, e.g.

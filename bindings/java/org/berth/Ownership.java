@@ -8,9 +8,6 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import org.berth.internal.berth_ownership_event;
-import org.berth.internal.berth_swig;
-import org.berth.internal.berth_swigJNI;
 
 /**
  * The ownership feed of one server joined through an engine: when the server may serve a stream,

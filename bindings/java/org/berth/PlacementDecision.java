@@ -1,6 +1,5 @@
 package org.berth;
 
-import org.berth.internal.berth_swig;
 
 /** Why a stream is where it is, as far as the served version tells it (BERTH_WHY_*). */
 public enum PlacementDecision {

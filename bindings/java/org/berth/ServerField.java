@@ -2,7 +2,6 @@ package org.berth;
 
 import java.util.EnumSet;
 import java.util.Set;
-import org.berth.internal.berth_swig;
 
 /** The parts of a server an operator sets (BERTH_SERVER_SET_*). */
 public enum ServerField {

@@ -1,6 +1,5 @@
 package org.berth;
 
-import org.berth.internal.berth_swig;
 
 /** What a server takes (berth/abi.h, BERTH_SERVER_*); every policy honours it. */
 public enum ServerState {

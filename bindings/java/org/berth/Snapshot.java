@@ -4,7 +4,6 @@ import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.List;
-import org.berth.internal.berth_swigJNI;
 
 /**
  * An immutable, versioned assignment. Holding it keeps it alive across later swaps; strings read
@@ -164,7 +163,7 @@ public final class Snapshot implements AutoCloseable {
   /** The weigher the weights come from; empty when the snapshot has none. */
   public java.util.Optional<String> weigher() {
     try {
-      return java.util.Optional.ofNullable(org.berth.internal.berth_swig.berth_snapshot_weigher(handle()));
+      return java.util.Optional.ofNullable(berth_swig.berth_snapshot_weigher(handle()));
     } finally {
       Reference.reachabilityFence(this);
     }

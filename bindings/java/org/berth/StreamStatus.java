@@ -1,6 +1,5 @@
 package org.berth;
 
-import org.berth.internal.berth_swig;
 
 /** A stream's status in the catalogue (docs/catalogue.md). */
 public enum StreamStatus {

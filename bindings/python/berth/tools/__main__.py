@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from typing import Sequence
@@ -120,6 +121,11 @@ def _as_json(result: WhatIfResult, change: Change, limit: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "chart" and importlib.util.find_spec("matplotlib") is None:
+        # An optional dependency: say which package to install instead of a traceback.
+        print("berth.tools chart: needs matplotlib (Debian: apt install python3-matplotlib; "
+              "pip: pip install 'berth-placement[chart]')", file=sys.stderr)
+        return 3
     try:
         view = observe(args.config, args.settings, args.timeout)
         if args.command == "show":

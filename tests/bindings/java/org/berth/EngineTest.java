@@ -90,8 +90,8 @@ public class EngineTest {
   public void apiVersionIsTheHeaders() {
     assertArrayEquals(
         new int[] {
-          org.berth.internal.berth_swigConstants.BERTH_API_VERSION_MAJOR,
-          org.berth.internal.berth_swigConstants.BERTH_API_VERSION_MINOR
+          berth_swigConstants.BERTH_API_VERSION_MAJOR,
+          berth_swigConstants.BERTH_API_VERSION_MINOR
         },
         Engine.apiVersion());
   }

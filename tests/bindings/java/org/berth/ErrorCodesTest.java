@@ -69,7 +69,7 @@ public class ErrorCodesTest {
   @Test
   public void everyCodeIsASwigConstantOfTheSameValueAndNothingElseIs() throws Exception {
     Map<String, Integer> codes = headerCodes();
-    Class<?> constants = Class.forName("org.berth.internal.berth_swigConstants");
+    Class<?> constants = Class.forName("org.berth.berth_swigConstants");
     for (Map.Entry<String, Integer> code : codes.entrySet()) {
       assertEquals("BERTH_" + code.getKey(), (int) code.getValue(),
           constants.getField("BERTH_" + code.getKey()).getInt(null));

@@ -1,0 +1,55 @@
+# The installed man pages read with man, and the installed bash completion completes commands
+# and flags with the installed berth.
+# With -DMAN_PAGES=OFF (a build that makes none, cmake/BerthPackaging.cmake) none may be installed.
+#   cmake -DPREFIX=<prefix> -DMANDIR=<share/man> -DDATADIR=<share> -DMAN_PAGES=ON|OFF
+#         -P check_man_and_completion.cmake
+foreach(var PREFIX MANDIR DATADIR MAN_PAGES)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "check_man_and_completion.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+
+function(run what)
+  execute_process(COMMAND ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE status)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${status}):\n${out}\n${err}")
+  endif()
+  set(output "${out}" PARENT_SCOPE)
+endfunction()
+
+function(expect what text)
+  string(FIND "${output}" "${text}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "${what} does not show '${text}':\n${output}")
+  endif()
+endfunction()
+
+# The C locale: man's formatting (hyphens, quotes) then does not depend on the machine's.
+set(ENV{LC_ALL} C)
+set(ENV{MANWIDTH} 100)
+set(pages "${PREFIX}/${MANDIR}")
+if(MAN_PAGES)
+  run("man -l berth.1" man -l "${pages}/man1/berth.1")
+  expect("man -l berth.1" "Exit status")
+  expect("man -l berth.1" "simulate")
+  run("man -M <prefix> berth" man -M "${pages}" berth)
+  expect("man -M ${pages} berth" "--log-level")
+  run("man -M <prefix> berth-simulate" man -M "${pages}" berth-simulate)
+  expect("man -M ${pages} berth-simulate" "--drift")
+elseif(EXISTS "${pages}/man1/berth.1")
+  message(FATAL_ERROR "this build makes no man pages, yet ${pages}/man1/berth.1 is installed")
+endif()
+
+set(completion "${PREFIX}/${DATADIR}/bash-completion/completions/berth")
+if(NOT EXISTS "${completion}")
+  message(FATAL_ERROR "no bash completion installed at ${completion}")
+endif()
+foreach(case "sim|simulate" "rules;ch|check" "simulate;--dr|--drift")
+  string(REPLACE "|" ";" parts "${case}")
+  list(GET parts -1 offered)
+  list(REMOVE_AT parts -1)
+  run("completing 'berth ${parts}'" bash "${CMAKE_CURRENT_LIST_DIR}/complete.sh" "${completion}" "${PREFIX}/bin/berth" ${parts})
+  if(NOT output STREQUAL "${offered}\n")
+    message(FATAL_ERROR "completing 'berth ${parts}' offered '${output}', expected '${offered}'")
+  endif()
+endforeach()
