@@ -1,5 +1,7 @@
 #include "capi/metrics_server.h"
 
+#include <thread>
+
 #include <fmt/format.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -51,7 +53,13 @@ MetricsServer::MetricsServer(const std::string& bind_address, uint16_t port)
   if (bound <= 0)
     throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("metrics endpoint: cannot listen on {}:{}", address_, port));
   port_ = static_cast<uint16_t>(bound);
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listen_returned_.store(true);
+  });
+  // httplib's stop() does nothing until listen has marked the server running: waiting for that
+  // here means a stop right after start always ends the thread.
+  while (!server_->is_running() && !listen_returned_.load()) std::this_thread::yield();
 }
 
 MetricsServer::~MetricsServer() {

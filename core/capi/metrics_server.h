@@ -4,6 +4,7 @@
 //                 connected, 503 when one is degraded or none is open.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -38,6 +39,7 @@ class MetricsServer {
   std::unique_ptr<httplib::Server> server_;
   std::string address_;
   uint16_t port_ = 0;
+  std::atomic<bool> listen_returned_{false};
   std::thread thread_;
 };
 

@@ -171,6 +171,17 @@ TEST_F(TwoEngines, PromtoolRefusesWhatTheCheckGuardsAgainst) {
   EXPECT_EQ(one.status, 0) << one.out;
 }
 
+// A stop right after a start ends the endpoint (the listening thread may not have begun yet).
+TEST(MetricsEndpoint, StopRightAfterStartReturnsEveryTime) {
+  for (int i = 0; i < 200; ++i) {
+    berth_metrics_server* server = nullptr;
+    berth_error* err = nullptr;
+    ASSERT_EQ(berth_metrics_server_start(nullptr, 0, &server, &err), BERTH_OK) << (err ? berth_error_message(err) : "");
+    ASSERT_NE(berth_metrics_server_port(server), 0) << "round " << i;
+    berth_metrics_server_stop(server);
+  }
+}
+
 TEST_F(TwoEngines, EndpointServesMetricsAndHealthOnLoopback) {
   berth_metrics_server* server = nullptr;
   berth_error* err = nullptr;
