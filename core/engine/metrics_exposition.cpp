@@ -36,15 +36,57 @@ void DurationHistogram::observe(double seconds) {
 
 uint64_t DurationHistogram::count() const { return std::accumulate(counts.begin(), counts.end(), uint64_t{0}); }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at `s[at]` (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0 when the byte there does not start one.
+size_t utf8_sequence(const std::string& s, size_t at) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char b0 = byte(at);
+  if (b0 < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (at + n > s.size()) return 0;
+  if (byte(at + 1) < lo || byte(at + 1) > hi) return 0;
+  for (size_t i = 2; i < n; ++i)
+    if (byte(at + i) < 0x80 || byte(at + i) > 0xBF) return 0;
+  return n;
+}
+
+}  // namespace
+
 std::string escape_label_value(const std::string& value) {
   std::string out;
-  for (char c : value) {
+  for (size_t at = 0; at < value.size();) {
+    const char c = value[at];
+    const size_t n = utf8_sequence(value, at);
+    if (n == 0) {
+      // The text format must be UTF-8: a byte that is not becomes the text \xNN (a literal
+      // backslash once parsed), so one odd id cannot spoil the whole scrape.
+      out += fmt::format("\\\\x{:02x}", static_cast<unsigned char>(c));
+      ++at;
+      continue;
+    }
     if (c == '\\' || c == '"') out.push_back('\\');
     if (c == '\n') {
       out += "\\n";
-      continue;
+    } else {
+      out.append(value, at, n);
     }
-    out.push_back(c);
+    at += n;
   }
   return out;
 }

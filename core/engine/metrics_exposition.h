@@ -54,7 +54,8 @@ class Exposition {
   std::unordered_map<std::string, size_t> index_;
 };
 
-// A label value escaped for the text format (backslash, quote, newline).
+// A label value escaped for the text format (backslash, quote, newline); a byte that is not
+// part of well-formed UTF-8 is written as the text \\xNN.
 std::string escape_label_value(const std::string& value);
 
 }  // namespace berth::metrics

@@ -182,6 +182,17 @@ TEST(MetricsEndpoint, StopRightAfterStartReturnsEveryTime) {
   }
 }
 
+// A server id with a quote, a backslash, a newline and a byte that is not UTF-8 leaves the text
+// valid: promtool accepts it and the id appears escaped.
+TEST_F(TwoEngines, AnOddServerIdKeepsTheTextValid) {
+  ASSERT_EQ(berth_engine_join(a_, "odd\"\\\n\xff", 1.0, nullptr), BERTH_OK);
+  ASSERT_EQ(berth_engine_refresh(a_, nullptr), BERTH_OK);
+  std::string text = text_of(berth_metrics_text_all);
+  EXPECT_NE(text.find("server=\"odd\\\"\\\\\\n\\\\xff\""), std::string::npos) << text;
+  Outcome check = promtool("odd.prom", text);
+  EXPECT_EQ(check.status, 0) << check.out << "\n" << text;
+}
+
 TEST_F(TwoEngines, EndpointServesMetricsAndHealthOnLoopback) {
   berth_metrics_server* server = nullptr;
   berth_error* err = nullptr;

@@ -94,6 +94,13 @@ TEST(MetricsExposition, LabelValuesAreEscaped) {
   EXPECT_NE(out.text().find("berth_x{node=\"a\\\"b\\\\c\\nd\"} 1\n"), std::string::npos) << out.text();
 }
 
+TEST(MetricsExposition, BytesThatAreNotUtf8BecomeBackslashXText) {
+  Exposition out;
+  // 0xff never occurs in UTF-8; 0xc3 0xa9 (é) is well formed; 0xc3 alone is cut short.
+  out.gauge("berth_x", "x.", {{"server", "a\xff\xc3\xa9\xc3"}}, 1);
+  EXPECT_NE(out.text().find("berth_x{server=\"a\\\\xff\xc3\xa9\\\\xc3\"} 1\n"), std::string::npos) << out.text();
+}
+
 // Servers s0..s{n-1}, server i carrying load i on capacity 1.
 Snapshot servers_snapshot(uint32_t n) {
   Snapshot s;
