@@ -25,7 +25,8 @@ Health process_health_json() {
   }
   const char* status = engines.empty() ? "no engine" : degraded ? "degraded" : "ok";
   nlohmann::json body{{"status", status}, {"engines", list}};
-  return {engines.empty() || degraded ? 503 : 200, body.dump()};
+  // A node id that is not UTF-8 would make dump() throw: such bytes become U+FFFD instead.
+  return {engines.empty() || degraded ? 503 : 200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 MetricsServer::MetricsServer(const std::string& bind_address, uint16_t port)

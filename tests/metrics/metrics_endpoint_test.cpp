@@ -193,6 +193,20 @@ TEST_F(TwoEngines, AnOddServerIdKeepsTheTextValid) {
   EXPECT_EQ(check.status, 0) << check.out << "\n" << text;
 }
 
+// /healthz answers when a node id is not UTF-8: the odd byte becomes U+FFFD.
+TEST_F(TwoEngines, HealthAnswersForANodeIdThatIsNotUtf8) {
+  berth_engine* odd = open_engine("metrics-odd-" + std::to_string(getpid()), "odd-\xff-node");
+  ASSERT_NE(odd, nullptr);
+  berth_metrics_server* server = nullptr;
+  ASSERT_EQ(berth_metrics_server_start(nullptr, 0, &server, nullptr), BERTH_OK);
+  const std::string base = "http://127.0.0.1:" + std::to_string(berth_metrics_server_port(server));
+  Outcome health = get(base + "/healthz");
+  berth_metrics_server_stop(server);
+  berth_engine_close(odd);
+  EXPECT_EQ(health.status, 0) << health.out;
+  EXPECT_NE(health.out.find("\"node\":\"odd-\xef\xbf\xbd-node\""), std::string::npos) << health.out;
+}
+
 TEST_F(TwoEngines, EndpointServesMetricsAndHealthOnLoopback) {
   berth_metrics_server* server = nullptr;
   berth_error* err = nullptr;
