@@ -1,14 +1,9 @@
-// berth_metrics_*: the process's metrics as one text, and the optional HTTP endpoint serving
-// them (core/capi/metrics_server.h).
-#include <memory>
+// berth_metrics_text_all and berth_metrics_health_all: the process's metrics and health as texts
+// (the HTTP endpoint serving them is libberth_metrics_http.so, core/metrics_http/).
+#include <nlohmann/json.hpp>
 
 #include "capi/capi_support.h"
-#include "capi/metrics_server.h"
 #include "engine/metrics_registry.h"
-
-struct berth_metrics_server {
-  std::unique_ptr<berth::capi::MetricsServer> server;
-};
 
 extern "C" {
 
@@ -19,21 +14,28 @@ BERTH_API int32_t berth_metrics_text_all(char** out_text, berth_error** err) {
   });
 }
 
-BERTH_API int32_t berth_metrics_server_start(const char* bind_address, uint16_t port, berth_metrics_server** out,
-                                             berth_error** err) {
+BERTH_API int32_t berth_metrics_health_all(char** out_json, int32_t* out_status, berth_error** err) {
   return berth::capi::guard(err, [&] {
-    BERTH_REQUIRE_ARG(out != nullptr, "berth_metrics_server_start: out is NULL");
-    *out = nullptr;
-    auto handle = std::make_unique<berth_metrics_server>();
-    handle->server = std::make_unique<berth::capi::MetricsServer>(bind_address != nullptr ? bind_address : "", port);
-    *out = handle.release();
+    BERTH_REQUIRE_ARG(out_json != nullptr && out_status != nullptr,
+                      "berth_metrics_health_all: out_json or out_status is NULL");
+    *out_json = nullptr;
+    std::vector<berth::metrics::EngineHealth> engines = berth::metrics::process_health();
+    nlohmann::json list = nlohmann::json::array();
+    bool degraded = false;
+    for (const auto& e : engines) {
+      degraded = degraded || e.degraded;
+      list.push_back({{"node", e.node},
+                      {"leader", e.is_leader},
+                      {"degraded", e.degraded},
+                      {"version", e.version},
+                      {"epoch", e.epoch}});
+    }
+    const char* status = engines.empty() ? "no engine" : degraded ? "degraded" : "ok";
+    nlohmann::json body{{"status", status}, {"engines", list}};
+    // A node id that is not UTF-8 would make dump() throw: such bytes become U+FFFD instead.
+    *out_json = berth::capi::copy_string(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    *out_status = engines.empty() || degraded ? 503 : 200;
   });
 }
-
-BERTH_API uint16_t berth_metrics_server_port(const berth_metrics_server* server) {
-  return server != nullptr ? server->server->port() : 0;
-}
-
-BERTH_API void berth_metrics_server_stop(berth_metrics_server* server) { delete server; }
 
 }  // extern "C"

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "engine/engine.h"
 #include "berth/berth.h"
+#include "berth/metrics_http.h"
 #include "tools/settings.h"
 
 namespace berth::cli {
@@ -59,10 +60,11 @@ int serve(const ServeOptions& o) {
   options.set("engine.node_id", fmt::format("berth-metrics-{}", ::getpid()), "serve-metrics");
   tools::apply_settings(options, o.settings);
   Engine engine(options.resolve());
-  // Through the C API: the endpoint lives in the capi layer, beside the CLI's tools, not below them.
+  // The engine is linked into this program: the endpoint serves this program's copy of the texts.
+  const berth_metrics_sources sources{berth_metrics_text_all, berth_metrics_health_all, berth_string_free};
   berth_metrics_server* raw = nullptr;
   berth_error* err = nullptr;
-  if (berth_metrics_server_start(address.c_str(), port, &raw, &err) != BERTH_OK) {
+  if (berth_metrics_server_start_from(address.c_str(), port, &sources, &raw, &err) != BERTH_OK) {
     Error e(berth_error_code(err), berth_error_message(err));
     berth_error_free(err);
     throw e;

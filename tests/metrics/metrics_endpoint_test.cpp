@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "berth/berth.h"
+#include "berth/metrics_http.h"
 
 namespace {
 

@@ -624,29 +624,18 @@ typedef struct berth_placement_why {
 int32_t berth_locate_why(berth_engine *engine, const char *stream, size_t stream_len, berth_placement_why *out,
                          berth_error **err);
 
-/* --- metrics of the process and their HTTP endpoint (API 1.8) --- */
+/* --- metrics of the process (API 1.8; the HTTP endpoint is berth/metrics_http.h) --- */
 
 /* Every engine open in this process as one Prometheus text exposition (docs/metrics.md): each
    family's HELP and TYPE once, each engine's samples labelled node="<its node id>", and
    berth_build_info. Free with berth_string_free. */
 int32_t berth_metrics_text_all(char **out_text, berth_error **err);
 
-typedef struct berth_metrics_server berth_metrics_server;
-
-/* Starts an HTTP endpoint on `bind_address` (an IP address; NULL or "" is 127.0.0.1) and `port`
-   (0: a free one, see berth_metrics_server_port), served from a thread of its own:
-     GET /metrics  what berth_metrics_text_all returns, at the time of the request;
-     GET /healthz  {"status": "ok"|"degraded"|"no engine", "engines": [{"node", "leader",
-                   "degraded", "version", "epoch"}]}, status 200 when every open engine reaches
-                   its backend, 503 when one is degraded or none is open.
-   Engines opened or closed later are served as they come and go. BERTH_E_INVALID_ARGUMENT
-   when the address cannot be bound (the message names it). */
-int32_t berth_metrics_server_start(const char *bind_address, uint16_t port, berth_metrics_server **out,
-                                   berth_error **err);
-/* The port the endpoint listens on; 0 for NULL. */
-uint16_t berth_metrics_server_port(const berth_metrics_server *server);
-/* Stops listening, after the requests in progress. NULL is ignored. */
-void berth_metrics_server_stop(berth_metrics_server *server);
+/* Every engine open in this process as /healthz reports it (berth/metrics_http.h): the JSON
+   {"status": "ok"|"degraded"|"no engine", "engines": [{"node", "leader", "degraded", "version",
+   "epoch"}]} in `out_json` (free with berth_string_free) and in `out_status` 200 when every open
+   engine reaches its backend, 503 when one is degraded or none is open. */
+int32_t berth_metrics_health_all(char **out_json, int32_t *out_status, berth_error **err);
 
 #ifdef __cplusplus
 }
