@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/exit_codes.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "engine/engine.h"
@@ -93,14 +94,12 @@ void add_serve_metrics_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->callback([&app, o] {
-    int code = 2;
+    int code = kExitFailure;
     try {
       logger().set_level(spdlog::level::from_str(app.get_option("--log-level")->as<std::string>()));
       code = serve(*o);
-    } catch (const Error& e) {
-      std::cerr << "berth: " << e.what() << " [" << code_name(e.code()) << "]\n";
     } catch (const std::exception& e) {
-      std::cerr << "berth: " << e.what() << "\n";
+      code = report_error(e);
     }
     throw CLI::RuntimeError(code);
   });

@@ -2,6 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <httplib.h>
 
 namespace berth::metrics_http {
@@ -58,10 +61,17 @@ MetricsServer::MetricsServer(const std::string& bind_address, uint16_t port, con
       res.set_content("health failed: " + json + "\n", "text/plain");
     }
   });
+  errno = 0;
   int bound = port == 0 ? server_->bind_to_any_port(address_) : (server_->bind_to_port(address_, port) ? port : -1);
-  if (bound <= 0)
-    throw HttpError(BERTH_E_INVALID_ARGUMENT,
-                    "metrics endpoint: cannot listen on " + address_ + ":" + std::to_string(port));
+  if (bound <= 0) {
+    const int why = errno;
+    const std::string where = address_ + ":" + std::to_string(port);
+    // A port another process holds is a failure of the moment, not a malformed address.
+    if (why == EADDRINUSE)
+      throw HttpError(BERTH_E_UNAVAILABLE, "metrics endpoint: cannot listen on " + where + ": " + std::strerror(why) +
+                                               " (another process holds the port)");
+    throw HttpError(BERTH_E_INVALID_ARGUMENT, "metrics endpoint: cannot listen on " + where);
+  }
   port_ = static_cast<uint16_t>(bound);
   thread_ = std::thread([this] {
     server_->listen_after_bind();

@@ -237,7 +237,7 @@ TEST_F(TwoEngines, EndpointServesMetricsAndHealthOnLoopback) {
 
   // A second endpoint cannot take the same port, and says which.
   berth_metrics_server* second = nullptr;
-  EXPECT_EQ(berth_metrics_server_start("127.0.0.1", port, &second, &err), BERTH_E_INVALID_ARGUMENT);
+  EXPECT_EQ(berth_metrics_server_start("127.0.0.1", port, &second, &err), BERTH_E_UNAVAILABLE);
   EXPECT_EQ(second, nullptr);
   EXPECT_NE(std::string(err ? berth_error_message(err) : "").find("127.0.0.1:" + std::to_string(port)), std::string::npos);
   berth_error_free(err);

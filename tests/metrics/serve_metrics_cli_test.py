@@ -41,6 +41,12 @@ try:
     assert code == 200 and health["status"] == "ok", (code, body)
     assert [e["node"] for e in health["engines"]] == ["cli-metrics"], body
 
+    # A port another process holds: a runtime failure (3) that says so.
+    taken = subprocess.run([berth, "serve-metrics", "--listen", base[len("http://"):], "--for", "1"],
+                           capture_output=True, text=True, timeout=60)
+    assert taken.returncode == 3, (taken.returncode, taken.stderr)
+    assert "Address already in use" in taken.stderr and "[unavailable]" in taken.stderr, taken.stderr
+
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0, "exit code after SIGTERM"
 finally:
@@ -49,5 +55,5 @@ finally:
         proc.wait()
 
 bad = subprocess.run([berth, "serve-metrics", "--listen", "127.0.0.1:http"], capture_output=True, text=True)
-assert bad.returncode != 0 and "--listen 127.0.0.1:http" in bad.stderr, (bad.returncode, bad.stderr)
+assert bad.returncode == 2 and "--listen 127.0.0.1:http" in bad.stderr, (bad.returncode, bad.stderr)
 print("serve-metrics: ok")

@@ -17,8 +17,9 @@ typedef struct berth_metrics_server berth_metrics_server;
    threads); it never calls into the host:
      GET /metrics  what berth_metrics_text_all returns, at the time of the request;
      GET /healthz  what berth_metrics_health_all returns, with its status code (200 or 503).
-   Engines opened or closed later are served as they come and go. BERTH_E_INVALID_ARGUMENT
-   when the address cannot be bound (the message names it). */
+   Engines opened or closed later are served as they come and go. BERTH_E_UNAVAILABLE when
+   another process holds the port, BERTH_E_INVALID_ARGUMENT when the address cannot be bound
+   otherwise (the message names it). */
 int32_t berth_metrics_server_start(const char *bind_address, uint16_t port, berth_metrics_server **out,
                                    berth_error **err);
 /* The port the endpoint listens on; 0 for NULL. */
