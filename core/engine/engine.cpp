@@ -657,12 +657,17 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
       uint64_t version;
       ~EndPublishing() { versions.end_publishing(version); }
     } end_publishing{versions_, version};
-    try {
-      const auto publishing = Clock::now();
-      publish_locked(*result.snapshot, epoch, published);
+    const auto publishing = Clock::now();
+    // Failed writes count too: a backend that times out shows in the histogram's upper buckets.
+    auto observe_publication = [&] {
       std::lock_guard lock(counters_mutex_);
       counters_.publication_seconds.observe(std::chrono::duration<double>(Clock::now() - publishing).count());
+    };
+    try {
+      publish_locked(*result.snapshot, epoch, published);
+      observe_publication();
     } catch (...) {
+      observe_publication();
       wake(BERTH_CHANGED_SNAPSHOT);  // whoever published this version (this node included), fetch it
       throw;
     }

@@ -67,7 +67,7 @@ void add_engine(Exposition& out, const EngineMetrics& m, const Snapshot* served,
   gauge("berth_oversized_streams", "Streams whose load alone exceeds a fair share.", d(m.oversized_streams));
   out.histogram("berth_refresh_duration_seconds", "Duration of the full refreshes this node ran as leader.", l,
                 m.refresh_seconds);
-  out.histogram("berth_publication_duration_seconds", "Time to write a version to the backend.", l,
+  out.histogram("berth_publication_duration_seconds", "Time to write a version to the backend, failed writes included.", l,
                 m.publication_seconds);
   gauge("berth_last_refresh_duration_seconds", "Duration of the last full refresh on this node.", m.refresh_ms / 1000);
   counter("berth_refresh_success_total", "Full refreshes published by this node.", d(m.refresh_ok));
