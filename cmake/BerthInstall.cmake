@@ -13,7 +13,7 @@ set(BERTH_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Berth)
 
 # Outside projects see Berth::berth (the library) and Berth::abi (headers only, for plugins).
 set_target_properties(berth_abi PROPERTIES EXPORT_NAME abi)
-install(TARGETS berth berth_abi EXPORT BerthTargets
+install(TARGETS berth berth_metrics_http berth_abi EXPORT BerthTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT BerthTargets NAMESPACE Berth:: DESTINATION ${BERTH_CMAKE_INSTALL_DIR})

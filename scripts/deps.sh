@@ -12,6 +12,7 @@ packages=(
   python3-build python3-setuptools python3-wheel python3-venv  # the berth-placement wheel and its venv test
   clang libclang-rt-14-dev  # the snapshot decoder's libFuzzer target (libFuzzer is only recommended)
   lld  # scripts/test.sh links with it (BERTH_LINKER=lld)
+  libcpp-httplib-dev prometheus  # the metrics endpoint; promtool checks what it serves
   help2man man-db  # man pages generated from --help at build time; tests/install reads them with man
   libssl-dev  # libcrypto: the zookeeper backend computes its digest ACL id
 )

@@ -12,10 +12,7 @@
 
 #define BERTH_API __attribute__((visibility("default")))
 
-struct berth_error {
-  int32_t code;
-  std::string message;
-};
+#include "capi/error_object.h"
 
 namespace berth::capi {
 

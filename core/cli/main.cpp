@@ -14,6 +14,7 @@
 #include "cli/exit_codes.h"
 #include "cli/rules_cmd.h"
 #include "cli/servers_cmd.h"
+#include "cli/serve_metrics_cmd.h"
 #include "cli/simulate.h"
 #include "cli/usage.h"
 #include "common/error.h"
@@ -136,6 +137,7 @@ int main(int argc, char** argv) {
   show->add_flag("--json", show_opts.json, "One JSON object");
 
   berth::cli::add_servers_commands(app);
+  berth::cli::add_serve_metrics_command(app);
   const std::function<int()> run_catalogue = berth::cli::add_catalogue_commands(app);
 
   CLI::App* plugins = app.add_subcommand("plugins", "List the built-in plugins");

@@ -72,9 +72,11 @@ Engine::Engine(EngineOptions options)
   wake(BERTH_CHANGED_LEADER | BERTH_CHANGED_SNAPSHOT);
   worker_ = std::thread([this] { worker_loop(); });
   lease_poller_ = std::thread([this] { lease_loop(); });
+  registration_.join(this);
 }
 
 Engine::~Engine() {
+  registration_.leave();  // no scrape reads this engine while it stops
   // Claims end before anything else: a host that checks holds() stops at once, its feed closes.
   tracker_->close_all(ownership::monotonic_now_ns());
   {
@@ -625,8 +627,7 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
   auto fail = [&](const Error& e) {
     if (full) {
       std::lock_guard lock(counters_mutex_);
-      ++counters_.refresh_failed;
-      counters_.refresh_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+      record_refresh(counters_, std::chrono::duration<double>(Clock::now() - started).count(), nullptr);
     }
     throw e;
   };
@@ -656,9 +657,17 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
       uint64_t version;
       ~EndPublishing() { versions.end_publishing(version); }
     } end_publishing{versions_, version};
+    const auto publishing = Clock::now();
+    // Failed writes count too: a backend that times out shows in the histogram's upper buckets.
+    auto observe_publication = [&] {
+      std::lock_guard lock(counters_mutex_);
+      counters_.publication_seconds.observe(std::chrono::duration<double>(Clock::now() - publishing).count());
+    };
     try {
       publish_locked(*result.snapshot, epoch, published);
+      observe_publication();
     } catch (...) {
+      observe_publication();
       wake(BERTH_CHANGED_SNAPSHOT);  // whoever published this version (this node included), fetch it
       throw;
     }
@@ -689,12 +698,7 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
       logger().warn("berth node {}: {} stream(s) carry more load than a server's fair share; perfect balance is impossible",
                    node_id_, result.snapshot->balance.oversized_streams);
     std::lock_guard lock(counters_mutex_);
-    ++counters_.refresh_ok;
-    counters_.refresh_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    counters_.moved_streams = result.moved_streams;
-    counters_.moved_load = result.moved_load;
-    counters_.moved_load_fraction = result.moved_load_fraction;
-    counters_.new_streams = result.new_streams;
+    record_refresh(counters_, std::chrono::duration<double>(Clock::now() - started).count(), &result);
     counters_.intake_rejected += result.catalogue.rejected;  // catalogue records the leader refused (logged)
     record_rules(counters_, std::move(result.rules));
   } catch (const Error& e) {

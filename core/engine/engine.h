@@ -37,6 +37,7 @@
 #include "engine/shared_rules_step.h"
 #include "engine/snapshot_policies.h"
 #include "engine/version_state.h"
+#include "engine/metrics_registry.h"
 #include "ownership/tracker.h"
 #include "plugin/instances.h"
 #include "snapshot/checkpoints.h"
@@ -280,6 +281,7 @@ class Engine {
   std::unique_ptr<Backend> backend_;
   std::thread worker_;
   std::thread lease_poller_;  // polls the backend's lease without the backend lock (lease_loop)
+  metrics::Registration registration_;  // in the process's metrics once open (core/engine/metrics_registry.h)
 };
 
 }  // namespace berth

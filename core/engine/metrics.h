@@ -9,6 +9,7 @@
 
 #include "engine/handoff_watch.h"
 #include "engine/refresh.h"
+#include "engine/metrics_exposition.h"
 #include "snapshot/snapshot.h"
 
 namespace berth {
@@ -31,6 +32,12 @@ struct EngineCounters {
   double moved_load = 0;
   double moved_load_fraction = 0;
   uint64_t new_streams = 0;      // added by the last refresh
+  // The same over the node's life, for rate(): every published full refresh adds to them.
+  uint64_t moved_streams_total = 0;
+  double moved_load_total = 0;
+  uint64_t new_streams_total = 0;
+  metrics::DurationHistogram refresh_seconds;      // every full refresh, published or failed
+  metrics::DurationHistogram publication_seconds;  // writing a version to the backend (every publication)
   uint64_t lookups_unknown = 0;
   uint64_t snapshots_rejected = 0;  // published bytes that failed to decode
   uint64_t intake_rejected = 0;     // intake batches that failed to parse, catalogue records refused
@@ -57,7 +64,11 @@ void record_rules(EngineCounters& c, RulesReport report);
 // The last evaluation's problems, then the last refusal, one line each.
 std::vector<std::string> rules_errors(const EngineCounters& c);
 
-// Prometheus text exposition (version 0.0.4), one gauge or counter per field.
+// Counts one full refresh that took `seconds`; `published` adds what it moved to the totals.
+void record_refresh(EngineCounters& c, double seconds, const RefreshResult* published);
+
+// Prometheus text exposition (version 0.0.4) of one engine: core/engine/metrics_families.h,
+// without per-server series.
 std::string metrics_prometheus(const EngineMetrics& m, const std::string& node_id);
 
 }  // namespace berth

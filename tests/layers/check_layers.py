@@ -26,6 +26,7 @@ STANDS_ON = {
     "catalogue": ["ownership", "scripting"],
     "engine": ["catalogue", "config"],
     "capi": ["engine"],
+    "metrics_http": ["capi"],
     "tools": ["engine"],
     "cli": ["tools"],
 }

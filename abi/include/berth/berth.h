@@ -624,6 +624,19 @@ typedef struct berth_placement_why {
 int32_t berth_locate_why(berth_engine *engine, const char *stream, size_t stream_len, berth_placement_why *out,
                          berth_error **err);
 
+/* --- metrics of the process (API 1.8; the HTTP endpoint is berth/metrics_http.h) --- */
+
+/* Every engine open in this process as one Prometheus text exposition (docs/metrics.md): each
+   family's HELP and TYPE once, each engine's samples labelled node="<its node id>", and
+   berth_build_info. Free with berth_string_free. */
+int32_t berth_metrics_text_all(char **out_text, berth_error **err);
+
+/* Every engine open in this process as /healthz reports it (berth/metrics_http.h): the JSON
+   {"status": "ok"|"degraded"|"no engine", "engines": [{"node", "leader", "degraded", "version",
+   "epoch"}]} in `out_json` (free with berth_string_free) and in `out_status` 200 when every open
+   engine reaches its backend, 503 when one is degraded or none is open. */
+int32_t berth_metrics_health_all(char **out_json, int32_t *out_status, berth_error **err);
+
 #ifdef __cplusplus
 }
 #endif
