@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define BERTH_API_VERSION_MAJOR 1
-#define BERTH_API_VERSION_MINOR 7 /* 1.2: berth_metrics from snapshots_rejected on;
+#define BERTH_API_VERSION_MINOR 8 /* 1.2: berth_metrics from snapshots_rejected on;
                                      1.4: berth_api_version;
                                      1.5: ownership (berth_ownership_*, berth_held_*,
                                           berth_engine_drain), berth_metrics from
@@ -60,7 +60,10 @@ extern "C" {
                                           servers, locate, migrations and deletions,
                                           signals, shared rules;
                                      1.7: servers marked for data migration,
-                                          berth_locate_why */
+                                          berth_locate_why;
+                                     1.8: metrics of every engine of the process
+                                          (berth_metrics_text_all,
+                                          berth_metrics_health_all) */
 
 /* ------------------------------------------------------------------------------ errors ---- */
 
