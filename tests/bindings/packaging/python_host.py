@@ -11,6 +11,11 @@ with berth.Engine({"backend.name": "memory", "backend.cluster": "wheel-host", "e
     engine.join("srv-b")
     engine.add_stream("orders", tenant="", load=1.0)
     engine.flush()
+    # A lone node on memory leads at once; its refresh publishes what it was just told, so the
+    # lookup never races the first publication.
+    if not engine.wait_leader(30):
+        sys.exit("n1 did not lead within 30 s")
+    engine.refresh()
     print(f"owner={engine.lookup('orders')}")
     # While the engine is open, so its plugins are loaded.
     with open("/proc/self/maps") as maps:

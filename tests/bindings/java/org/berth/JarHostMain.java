@@ -21,6 +21,10 @@ public final class JarHostMain {
       engine.join("srv-b");
       engine.addStream("orders");
       engine.flush();
+      // A lone node on memory leads at once; its refresh publishes what it was just told, so the
+      // lookup never races the first publication.
+      if (!engine.waitLeader(30_000)) throw new IllegalStateException("n1 did not lead within 30 s");
+      engine.refresh();
       System.out.println("owner=" + engine.lookup("orders"));
       printMapped();  // while the engine is open, so its plugins are loaded
     }
