@@ -227,9 +227,8 @@ TEST_F(EnsembleFaultTest, KillingAZooKeeperServerDuringPublishesNeverShowsATornS
     std::this_thread::sleep_for(50ms);
   ASSERT_EQ(publisher.ask("stop-loop", "ok"), "ok stop-loop");
 
-  // Once everyone serves one version for a while, nothing is in flight any more.
-  const uint64_t newest = settle();
-  // What the leader published: every version it served (it is the only publisher).
+  // What the leader published: every version it served (it is the only publisher, and the loop
+  // has stopped, so nothing is added later).
   std::map<uint64_t, uint64_t> published;
   for (const NodeState& s : publisher.states())
     if (s.version > 0) published[s.version] = s.fingerprint;
@@ -239,6 +238,19 @@ TEST_F(EnsembleFaultTest, KillingAZooKeeperServerDuringPublishesNeverShowsATornS
     uint64_t v = 0, f = 0;
     if (in >> word >> v >> f && word == "refreshed") published[v] = f;
   }
+  ASSERT_FALSE(published.empty());
+  // Followers read ~1.1 MB per version: on a loaded machine the last one can take longer than
+  // settle's quiet period, so wait (bounded) until every node shows it before settling.
+  const uint64_t last = published.rbegin()->first;
+  for (auto until = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < until;) {
+    bool all = true;
+    for (auto& node : nodes_)
+      if (node->alive() && node->state().version < last) all = false;
+    if (all) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  // Once everyone serves one version for a while, nothing is in flight any more.
+  const uint64_t newest = settle();
   const int after_kill = refreshed_after_kill();
   EXPECT_GE(after_kill, 3) << "publishing went on with two of three servers";
   EXPECT_EQ(newest, published.rbegin()->first) << "everyone serves the leader's last version";
