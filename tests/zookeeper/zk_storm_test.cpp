@@ -42,24 +42,29 @@ constexpr int64_t kWindowMs = kSessionMs + 1000;  // the default regeneration_wi
 // A loaded 2-core machine: elections, reads of the layout and the engine's refresh all take time.
 constexpr int64_t kMarginMs = 10000;
 
-using StormTest = HostCluster;
+struct StormTest : HostCluster {
+  // Three hosts hold kStreams, then an outside client (the one that deletes) connects to `zk`.
+  void hold_all_then_connect(const ZkServer& zk, zhandle_t** zh) {
+    start_hosts(zk.connect_string());
+    hosts_[0]->send("add " + std::to_string(kStreams));
+    ASSERT_TRUE(hosts_[0]->wait_line([](const std::string& l) { return l == "ok add"; }, 0, 30s)) << hosts_[0]->log_tail();
+    ASSERT_TRUE(eventually(
+        [&] { return berth::testing::check_history(history(), 0, monotonic_ns()).held_at_end == kStreams; }, 60s))
+        << "the streams were never all held";
+    zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+    *zh = zookeeper_init(zk.connect_string().c_str(), nullptr, 10000, nullptr, nullptr, 0);
+    ASSERT_NE(*zh, nullptr);
+    ASSERT_TRUE(eventually([&] { return zoo_state(*zh) == ZOO_CONNECTED_STATE; }, 10s));
+  }
+};
 
 
 TEST_F(StormTest, AfterDeletionsOfPartsOfTheRootALeaderPublishesInTimeWithOneHolderPerStreamAndNoVersionGoingBack) {
   const char* env = std::getenv("BERTH_STORM_SECONDS");
   const int storm_s = env != nullptr ? std::max(1, std::atoi(env)) : 12;
   ZkServer zk;
-  start_hosts(zk.connect_string());
-  hosts_[0]->send("add " + std::to_string(kStreams));
-  ASSERT_TRUE(hosts_[0]->wait_line([](const std::string& l) { return l == "ok add"; }, 0, 30s)) << hosts_[0]->log_tail();
-  ASSERT_TRUE(eventually(
-      [&] { return berth::testing::check_history(history(), 0, monotonic_ns()).held_at_end == kStreams; }, 60s))
-      << "the streams were never all held before the storm";
-
-  zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-  zhandle_t* zh = zookeeper_init(zk.connect_string().c_str(), nullptr, 10000, nullptr, nullptr, 0);
-  ASSERT_NE(zh, nullptr);
-  ASSERT_TRUE(eventually([&] { return zoo_state(zh) == ZOO_CONNECTED_STATE; }, 10s));
+  zhandle_t* zh = nullptr;
+  ASSERT_NO_FATAL_FAILURE(hold_all_then_connect(zk, &zh));
   const char* seed_env = std::getenv("BERTH_STORM_SEED");
   const uint32_t seed = seed_env != nullptr ? static_cast<uint32_t>(strtoul(seed_env, nullptr, 10))
                                             : static_cast<uint32_t>(monotonic_ns());
@@ -155,16 +160,8 @@ TEST_F(StormTest, AfterDeletionsOfPartsOfTheRootALeaderPublishesInTimeWithOneHol
 // leader restored at once and granted the streams of members not registered again yet.
 TEST_F(StormTest, EveryLossWaitsItsOwnRegenerationWindow) {
   ZkServer zk;
-  start_hosts(zk.connect_string());
-  hosts_[0]->send("add " + std::to_string(kStreams));
-  ASSERT_TRUE(hosts_[0]->wait_line([](const std::string& l) { return l == "ok add"; }, 0, 30s)) << hosts_[0]->log_tail();
-  ASSERT_TRUE(eventually(
-      [&] { return berth::testing::check_history(history(), 0, monotonic_ns()).held_at_end == kStreams; }, 60s))
-      << "the streams were never all held";
-  zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-  zhandle_t* zh = zookeeper_init(zk.connect_string().c_str(), nullptr, 10000, nullptr, nullptr, 0);
-  ASSERT_NE(zh, nullptr);
-  ASSERT_TRUE(eventually([&] { return zoo_state(zh) == ZOO_CONNECTED_STATE; }, 10s));
+  zhandle_t* zh = nullptr;
+  ASSERT_NO_FATAL_FAILURE(hold_all_then_connect(zk, &zh));
   const auto latest_status = [&](int i) {
     auto all = status_of(i);
     return all.empty() ? Status{} : all.back();
