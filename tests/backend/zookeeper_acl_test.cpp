@@ -132,6 +132,7 @@ TEST_F(ZooKeeperAclTest, WithoutTheCredentialAnInstanceFollowsButCannotChangeAny
   Failure wrong = failure_of([&] { open("berth:wrong"); });
   EXPECT_EQ(wrong.code, BERTH_E_PERMISSION) << wrong.message;
   EXPECT_NE(wrong.message.find(root_ + " "), std::string::npos) << wrong.message;
+  EXPECT_NE(wrong.message.find("password in backend.auth does not match"), std::string::npos) << wrong.message;
   {
     auto intruder = open("");  // opening needs no write
     EXPECT_EQ(intruder->fetch(0), (std::pair<uint64_t, std::string>{1, "version one"})) << "world may read";

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "zk_client.h"
 #include "zookeeper_backend.h"
@@ -52,16 +53,24 @@ void ZkBackend::refuse_foreign_acl_locked(const std::string& path) {
   int rc = zoo_get_acl(handle(), path.c_str(), &acl, &stat);
   if (rc != ZOK) fail(rc, "read the ACL of", path);
   std::string foreign;
+  bool same_user_other_password = false;
   const int32_t changes = ZOO_PERM_WRITE | ZOO_PERM_CREATE | ZOO_PERM_DELETE | ZOO_PERM_ADMIN;
   for (int32_t i = 0; i < acl.count && foreign.empty(); ++i) {
     const ACL& entry = acl.data[i];
     if ((entry.perms & changes) == 0) continue;
     // The whole id: the same user name with another password is someone else.
     const bool ours = std::strcmp(entry.id.scheme, "digest") == 0 && entry.id.id == ours_id;
-    if (!ours) foreign = shown(entry.id) + " (" + perms_of(entry.perms) + ")";
+    if (ours) continue;
+    foreign = shown(entry.id) + " (" + perms_of(entry.perms) + ")";
+    same_user_other_password = std::strcmp(entry.id.scheme, "digest") == 0 &&
+                               std::string_view(entry.id.id).substr(0, user.size() + 1) == user + ":";
   }
   deallocate_ACL_vector(&acl);
   if (foreign.empty()) return;
+  if (same_user_other_password)
+    throw Error(BERTH_E_PERMISSION, "zookeeper: the ACL of " + path + " names digest user '" + user +
+                                        "' with another password: the password in backend.auth does not match the one "
+                                        "that made it; correct backend.auth (the znode is left as it is)");
   throw Error(BERTH_E_PERMISSION,
               "zookeeper: " + path + " may be changed by " + foreign + ", not only by holders of the credential of digest user '" +
                   user + "' (backend.auth); it was made or opened by someone else, so this instance will not use it: "
