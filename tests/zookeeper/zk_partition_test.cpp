@@ -60,15 +60,6 @@ class Partition : public HostCluster {
   }
 
   berth::testing::HistoryVerdict verdict() const { return berth::testing::check_history(history(), 0, monotonic_ns()); }
-  Status now(int i) const {
-    auto all = status_of(i);
-    return all.empty() ? Status{} : all.back();
-  }
-  int leader() const {
-    for (int i = 0; i < 3; ++i)
-      if (now(i).leader) return i;
-    return -1;
-  }
   // What `host` holds now, by its history.
   std::set<std::string> held_by(const std::string& host) const {
     std::set<std::string> held;
@@ -97,12 +88,6 @@ class Partition : public HostCluster {
     std::string id;
     in >> id;
     return id;
-  }
-  // Every host serves the same version, one leads, none is degraded.
-  bool converged() const {
-    Status a = now(0), b = now(1), c = now(2);
-    return a.version == b.version && b.version == c.version && a.leader + b.leader + c.leader == 1 && !a.degraded &&
-           !b.degraded && !c.degraded;
   }
   static double ms_since(uint64_t from_ns, uint64_t to_ns) { return static_cast<double>(to_ns - from_ns) / 1e6; }
   // No two holders of a stream at once, no token going back.
