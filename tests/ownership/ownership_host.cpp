@@ -6,8 +6,9 @@
 //   ownership_host CONNECT ROOT SERVER HOST SESSION_TIMEOUT LOG [soft] [late-revoke]
 //
 // "soft" and "late-revoke" make broken variants the checker must catch: soft hand-offs, and a host
-// that stops serving a revoked stream only once its node reaches its backend again (as if claims
-// ended when the backend says the session expired, not at the lease's end).
+// that stops serving a revoked stream only once its node was disconnected from its backend and is
+// connected again (as if claims ended when the backend says the session expired, not at the
+// lease's end; a revocation without a disconnection is never acted on).
 //
 // HOST names this process in the history: a server joined again by a new process is another host.
 // Prints "ready" once joined, then "held <n>" whenever the number of streams it holds changes,
@@ -133,14 +134,19 @@ int main(int argc, char** argv) {
     uint64_t held = 0, reported = UINT64_MAX;
     // Release requests being finished: (when done, by monotonic_ns) -> (stream, token).
     std::multimap<uint64_t, std::pair<std::string, uint64_t>> finishing;
-    // late-revoke: revoked streams still served until the node is connected again.
+    // late-revoke: revoked streams still served until the node has been seen disconnected (the
+    // lease may end first) and then connected again.
     std::vector<std::pair<std::string, uint64_t>> revoked_late;
+    bool seen_degraded = false;
     auto stop_revoked_late = [&] {
       berth_engine_status st{};
       st.struct_size = sizeof st;
-      if (revoked_late.empty() || berth_engine_status_get(engine, &st, nullptr) != BERTH_OK || st.degraded != 0) return;
+      if (revoked_late.empty() || berth_engine_status_get(engine, &st, nullptr) != BERTH_OK) return;
+      seen_degraded = seen_degraded || st.degraded != 0;
+      if (!seen_degraded || st.degraded != 0) return;
       for (const auto& [stream, token] : revoked_late) log.add({'V', host, stream, token, monotonic_ns()});
       revoked_late.clear();
+      seen_degraded = false;
     };
     auto acknowledge_finished = [&] {
       while (!finishing.empty() && finishing.begin()->first <= monotonic_ns()) {
