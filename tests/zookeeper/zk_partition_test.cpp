@@ -11,7 +11,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -128,8 +130,10 @@ void Partition::black_hole(bool up, bool down) {
   EXPECT_TRUE(eventually([&] { return degraded_since(kCut, cut); }, 15s)) << kCutHost << " never reported degraded";
   EXPECT_TRUE(eventually([&] { return events('V', kCutHost, cut).size() >= held.size(); }, 15s))
       << kCutHost << " revoked " << events('V', kCutHost, cut).size() << " of its " << held.size() << " streams";
-  // Its session ends on the ensemble (unless the server still hears it: see below), and the
-  // others are granted its streams.
+  // The server no longer hearing it, its session ends on the ensemble and the others are granted
+  // its streams. Hearing it (server -> client lost alone: each reconnection attempt renews the
+  // session), its session and member live on and nobody may be granted them until the partition
+  // heals (docs/ownership.md, "Known gaps").
   const bool server_hears = !up;
   if (!server_hears) {
     EXPECT_TRUE(eventually([&] { return held_by("s0").size() + held_by("s1").size() == kStreams; }, 20s))
@@ -141,9 +145,11 @@ void Partition::black_hole(bool up, bool down) {
   for (const HistoryEvent& e : events('V', kCutHost, cut)) revoked_by = std::max(revoked_by, e.t_ns);
   for (const HistoryEvent& e : events('A', kCutHost, cut, true))
     if (held.count(e.stream) != 0) taken_at = taken_at == 0 ? e.t_ns : std::min(taken_at, e.t_ns);
-  std::printf("%s cut (black hole%s%s): %zu streams revoked by %.0f ms; the first of them granted elsewhere at %.0f ms\n",
+  const std::string taken = taken_at == 0 ? "never (its session lives)"
+                                          : "at " + std::to_string(std::lround(ms_since(cut, taken_at))) + " ms";
+  std::printf("%s cut (black hole%s%s): %zu streams revoked by %.0f ms; the first of them granted elsewhere %s\n",
               kCutHost.c_str(), up ? " up" : "", down ? " down" : "", held.size(), ms_since(cut, revoked_by),
-              taken_at == 0 ? 0.0 : ms_since(cut, taken_at));
+              taken.c_str());
   if (server_hears) {
     EXPECT_EQ(session_of(kCut), session) << "the server heard " << kCutHost << " throughout, yet its session changed";
   }
@@ -170,7 +176,6 @@ TEST_F(Partition, ABlackHoleServerToClientRevokesTheCutNodesClaimsAndItCatchesUp
 TEST_F(Partition, LatencyTheLeaseAbsorbsRevokesNothingAndTheCutNodeKeepsUp) {
   settle();
   const std::string session = session_of(kCut);
-  const size_t held = held_by(kCutHost).size();
   const uint64_t delayed = monotonic_ns();
   proxy_.set_delay(std::chrono::milliseconds(kSessionMs / 8), std::chrono::milliseconds(kSessionMs / 8));
   // A change published meanwhile reaches the cut node too.
@@ -183,7 +188,7 @@ TEST_F(Partition, LatencyTheLeaseAbsorbsRevokesNothingAndTheCutNodeKeepsUp) {
   EXPECT_TRUE(events('V', kCutHost, delayed).empty()) << kCutHost << " revoked under latency its lease absorbs";
   EXPECT_FALSE(degraded_since(kCut, delayed));
   EXPECT_EQ(session_of(kCut), session);
-  EXPECT_GE(held_by(kCutHost).size(), held);
+  EXPECT_FALSE(held_by(kCutHost).empty()) << kCutHost << " serves nothing under latency";
   proxy_.heal();
   judge();
 }
