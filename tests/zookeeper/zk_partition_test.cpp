@@ -1,7 +1,7 @@
 // One Berth node cut from ZooKeeper while the others stay connected (issue 15, "More faults to
 // survive"): three ownership hosts (tests/ownership/ownership_host.cpp) on one real server, the
-// third (a follower) through a loopback TcpProxy the test controls. Under a black hole (both
-// directions, or one) the cut node reports degraded and revokes its claims before any other host
+// third (a follower; in one test the leader) through a loopback TcpProxy the test controls. Under
+// a black hole (both directions, or one) the cut node reports degraded and revokes its claims before any other host
 // is granted them (the history checker over every host's log: never two holders of one stream at
 // once); the others take its streams over once its session expired; healed, it registers again,
 // serves the leader's version and holds streams again. Under latency below what its lease absorbs
@@ -34,10 +34,12 @@ const std::string kCutHost = "s2";
 
 class Partition : public HostCluster {
  protected:
-  // s0 and s1 first, one of them leading, then s2 through the proxy: the cut node follows.
-  void settle(bool late_revoke = false) {
+  void SetUp() override { hosts_.resize(3); }
+  // s0 and s1 first, one of them leading, then s2 through the proxy: the cut node follows. With
+  // `cut_leads`, s2 first: it leads.
+  void settle(bool late_revoke = false, bool cut_leads = false) {
     ::unsetenv("BERTH_HOST_REFRESH_INTERVAL");  // the hosts' periodic refresh (2 s) stays on
-    for (int i = 0; i < 3; ++i) {
+    for (int i : cut_leads ? std::vector<int>{2, 0, 1} : std::vector<int>{0, 1, 2}) {
       const std::string server = "s" + std::to_string(i);
       ::setenv("BERTH_ZK_TEST_SESSION_FILE", (dir_ + "/" + server + ".session").c_str(), 1);
       std::vector<std::string> args{i == kCut ? proxy_.connect_string() : zk_.connect_string(),
@@ -47,18 +49,18 @@ class Partition : public HostCluster {
                                     std::to_string(kSessionMs) + "ms",
                                     dir_ + "/" + server + ".history"};
       if (i == kCut && late_revoke) args.push_back("late-revoke");
-      hosts_.push_back(std::make_unique<NodeProcess>(BERTH_OWNERSHIP_HOST, args, dir_ + "/" + server + ".log"));
-      ASSERT_TRUE(hosts_.back()->wait_line([](const std::string& l) { return l == "ready"; }, 0, 30s))
-          << hosts_.back()->log_tail();
-      if (i == 1) {
-        ASSERT_TRUE(eventually([&] { return leader() >= 0; }, 30s)) << "neither s0 nor s1 led";
+      hosts_[i] = std::make_unique<NodeProcess>(BERTH_OWNERSHIP_HOST, args, dir_ + "/" + server + ".log");
+      ASSERT_TRUE(hosts_[i]->wait_line([](const std::string& l) { return l == "ready"; }, 0, 30s))
+          << hosts_[i]->log_tail();
+      if (i == (cut_leads ? 2 : 1)) {
+        ASSERT_TRUE(eventually([&] { return leader() >= 0; }, 30s)) << "no host led";
       }
     }
     hosts_[0]->send("add " + std::to_string(kStreams));
     ASSERT_TRUE(hosts_[0]->wait_line([](const std::string& l) { return l == "ok add"; }, 0, 30s));
     ASSERT_TRUE(eventually([&] { return verdict().held_at_end == kStreams && !held_by(kCutHost).empty(); }, 60s))
         << "the streams were never all held, some by " << kCutHost;
-    ASSERT_NE(leader(), kCut);
+    ASSERT_EQ(leader() == kCut, cut_leads);
   }
 
   berth::testing::HistoryVerdict verdict() const { return berth::testing::check_history(history(), 0, monotonic_ns()); }
@@ -115,14 +117,14 @@ class Partition : public HostCluster {
                 static_cast<unsigned long long>(now(kCut).version), held_by(kCutHost).size(),
                 ms_since(healed, monotonic_ns()));
   }
-  void black_hole(bool up, bool down);
+  void black_hole(bool up, bool down, bool cut_leads = false);
 
   ZkServer zk_;
   TcpProxy proxy_{zk_.host(), zk_.port()};
 };
 
-void Partition::black_hole(bool up, bool down) {
-  settle();
+void Partition::black_hole(bool up, bool down, bool cut_leads) {
+  settle(false, cut_leads);
   const std::set<std::string> held = held_by(kCutHost);
   const std::string session = session_of(kCut);
   const uint64_t cut = monotonic_ns();
@@ -159,6 +161,11 @@ void Partition::black_hole(bool up, bool down) {
 
 TEST_F(Partition, ABlackHoleBothWaysRevokesTheCutNodesClaimsBeforeTheOthersTakeOverAndItCatchesUpOnHeal) {
   black_hole(true, true);
+}
+
+// The cut node leads: its session ends, another host leads and takes its streams over.
+TEST_F(Partition, ABlackHoleBothWaysAroundTheLeaderRevokesBeforeTheOthersTakeOverAndItCatchesUpOnHeal) {
+  black_hole(true, true, true);
 }
 
 TEST_F(Partition, ABlackHoleClientToServerRevokesBeforeTheOthersTakeOverAndItCatchesUpOnHeal) {
