@@ -192,6 +192,8 @@ void TcpProxy::run() noexcept {
       char drain[64];
       (void)!::read(wake_[0], drain, sizeof drain);
     }
+    // The faults as they are now: a change wakes the poll, and what it woke for obeys it.
+    const Faults g = faults();
     const auto read_at = Clock::now();
     for (size_t k = 0; k < polled.size(); ++k) {
       if ((fds[2 + k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
@@ -200,7 +202,7 @@ void TcpProxy::run() noexcept {
       if (l.fd[d] < 0) continue;
       ssize_t n = ::recv(l.fd[d], buffer.data(), buffer.size(), 0);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      Chunk c{read_at + f.delay[d], {}, n <= 0};
+      Chunk c{read_at + g.delay[d], {}, n <= 0};
       if (n > 0) c.bytes.assign(buffer.data(), static_cast<size_t>(n));
       else l.read_done[d] = true;
       l.queue[d].push_back(std::move(c));
@@ -209,7 +211,7 @@ void TcpProxy::run() noexcept {
       int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (client >= 0) {
         accepted_.fetch_add(1);
-        int server = f.blocked ? -1 : ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int server = g.blocked ? -1 : ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in addr = address_of(target_host_, target_port_);
         if (server >= 0 && ::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
           Link l;
