@@ -3,7 +3,12 @@
 // as one server, campaigns, and serves what its feed says, logging every start and stop to a
 // history file (history.h's lines) by CLOCK_MONOTONIC, which every process of the machine shares.
 //
-//   ownership_host CONNECT ROOT SERVER HOST SESSION_TIMEOUT LOG [soft]
+//   ownership_host CONNECT ROOT SERVER HOST SESSION_TIMEOUT LOG [soft] [late-revoke]
+//
+// "soft" and "late-revoke" make broken variants the checker must catch: soft hand-offs, and a host
+// that stops serving a revoked stream only once its node was disconnected from its backend and is
+// connected again (as if claims ended when the backend says the session expired, not at the
+// lease's end; a revocation without a disconnection is never acted on).
 //
 // HOST names this process in the history: a server joined again by a new process is another host.
 // Prints "ready" once joined, then "held <n>" whenever the number of streams it holds changes,
@@ -30,6 +35,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "berth/berth.h"
 #include "common/child_io.h"
@@ -74,12 +80,16 @@ class Log {
 
 int main(int argc, char** argv) {
   if (argc < 7) {
-    std::fprintf(stderr, "usage: ownership_host CONNECT ROOT SERVER HOST SESSION_TIMEOUT LOG [soft]\n");
+    std::fprintf(stderr, "usage: ownership_host CONNECT ROOT SERVER HOST SESSION_TIMEOUT LOG [soft] [late-revoke]\n");
     return 2;
   }
   const std::string server = argv[3];
   const std::string host = argv[4];
-  const bool soft = argc > 7 && std::string(argv[7]) == "soft";
+  bool soft = false, late_revoke = false;
+  for (int i = 7; i < argc; ++i) {
+    soft = soft || std::string(argv[i]) == "soft";
+    late_revoke = late_revoke || std::string(argv[i]) == "late-revoke";
+  }
   // Tests of wake-ups (tests/zookeeper/zk_storm_test.cpp) refresh rarely, so a missed one shows.
   const char* refresh_interval = std::getenv("BERTH_HOST_REFRESH_INTERVAL");
   Log log(argv[6]);
@@ -124,6 +134,20 @@ int main(int argc, char** argv) {
     uint64_t held = 0, reported = UINT64_MAX;
     // Release requests being finished: (when done, by monotonic_ns) -> (stream, token).
     std::multimap<uint64_t, std::pair<std::string, uint64_t>> finishing;
+    // late-revoke: revoked streams still served until the node has been seen disconnected (the
+    // lease may end first) and then connected again.
+    std::vector<std::pair<std::string, uint64_t>> revoked_late;
+    bool seen_degraded = false;
+    auto stop_revoked_late = [&] {
+      berth_engine_status st{};
+      st.struct_size = sizeof st;
+      if (revoked_late.empty() || berth_engine_status_get(engine, &st, nullptr) != BERTH_OK) return;
+      seen_degraded = seen_degraded || st.degraded != 0;
+      if (!seen_degraded || st.degraded != 0) return;
+      for (const auto& [stream, token] : revoked_late) log.add({'V', host, stream, token, monotonic_ns()});
+      revoked_late.clear();
+      seen_degraded = false;
+    };
     auto acknowledge_finished = [&] {
       while (!finishing.empty() && finishing.begin()->first <= monotonic_ns()) {
         auto [stream, granted] = finishing.begin()->second;
@@ -148,6 +172,7 @@ int main(int argc, char** argv) {
     };
     while (!stop.load()) {
       acknowledge_finished();
+      stop_revoked_late();
       uint32_t wait_ms = 20;
       if (!finishing.empty()) {
         uint64_t now = monotonic_ns(), next = finishing.begin()->first;
@@ -166,11 +191,16 @@ int main(int argc, char** argv) {
         // is never taken up (its revocation follows).
         uint64_t token = 0;
         if (berth_ownership_holds(feed, stream.data(), stream.size(), &token) == 1 && token == e.token) {
+          stop_revoked_late();  // a grant comes only with a lease: connected again
           log.add({'A', host, stream, e.token, monotonic_ns()});
           ++held;
         }
       } else if (e.kind == BERTH_OWNERSHIP_RELEASE) {
         finishing.emplace(monotonic_ns() + static_cast<uint64_t>(finish_us(rng)) * 1000, std::make_pair(stream, e.token));
+      } else if (e.kind == BERTH_OWNERSHIP_REVOKED && late_revoke) {
+        revoked_late.emplace_back(stream, e.token);
+        stop_revoked_late();
+        if (held > 0) --held;
       } else if (e.kind == BERTH_OWNERSHIP_REVOKED) {
         log.add({'V', host, stream, e.token, e.ended_ns});
         if (held > 0) --held;

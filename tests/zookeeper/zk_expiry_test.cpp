@@ -84,27 +84,12 @@ class Expiry : public ExpiryTest {
   berth::testing::HistoryVerdict check_history_now() const {
     return berth::testing::check_history(history(), 0, monotonic_ns());
   }
-  Status now(int i) const {
-    auto all = status_of(i);
-    return all.empty() ? Status{} : all.back();
-  }
-  int leader() const {
-    for (int i = 0; i < 3; ++i)
-      if (now(i).leader) return i;
-    return -1;
-  }
   // Revocations of host i at or after t_ns.
   size_t revoked_since(int i, uint64_t t_ns) const {
     size_t n = 0;
     for (const auto& e : history())
       if (e.kind == 'V' && e.host == "s" + std::to_string(i) && e.t_ns >= t_ns) ++n;
     return n;
-  }
-  // Every host serves the same version, one of them leads, none is degraded.
-  bool converged() const {
-    Status a = now(0), b = now(1), c = now(2);
-    return a.version == b.version && b.version == c.version && a.leader + b.leader + c.leader == 1 && !a.degraded &&
-           !b.degraded && !c.degraded;
   }
   // With `overlaps_too`, two hosts holding one stream at once fail the test too.
   void judge(bool overlaps_too) {

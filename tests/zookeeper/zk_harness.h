@@ -15,6 +15,8 @@
 #include <string>
 #include <thread>
 
+#include "zookeeper/tcp_proxy.h"  // TcpProxy, for the tests that use both
+
 namespace berth::test {
 
 class ZkServer {
@@ -47,33 +49,6 @@ class ZkServer {
   pid_t pid_ = -1;
   std::string dir_;
   std::string log_;
-};
-
-// A TCP proxy on 127.0.0.1 (a free port) to one server, for fault tests: set_blocked(true)
-// cuts every connection through it and refuses new ones (a network partition between the
-// clients using it and the server); set_blocked(false) heals it.
-class TcpProxy {
- public:
-  TcpProxy(std::string target_host, int target_port);
-  ~TcpProxy();
-  TcpProxy(const TcpProxy&) = delete;
-  TcpProxy& operator=(const TcpProxy&) = delete;
-
-  int port() const { return port_; }
-  std::string connect_string() const { return "127.0.0.1:" + std::to_string(port_); }
-  void set_blocked(bool blocked);
-
- private:
-  void run() noexcept;
-
-  std::string target_host_;
-  int target_port_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  int wake_[2] = {-1, -1};
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> blocked_{false};
-  std::thread thread_;
 };
 
 // Sends `word` to host:port over TCP and returns everything the peer wrote before closing.

@@ -1,8 +1,9 @@
 // Three ownership hosts (tests/ownership/ownership_host.cpp, one process each, serving what
 // Berth grants and logging it for the history checker) on one real ZooKeeper server, for the
-// tests of faults from outside (zk_storm_test.cpp, zk_expiry_test.cpp). Each host's stderr, with
-// its status lines, goes to <dir>/s<i>.log; its history to <dir>/s<i>.history; its ZooKeeper
-// session id and password (a test-only hook of the backend) to <dir>/s<i>.session.
+// tests of faults from outside (zk_storm_test.cpp, zk_expiry_test.cpp, zk_partition_test.cpp).
+// Each host's stderr, with its status lines, goes to <dir>/s<i>.log; its history to
+// <dir>/s<i>.history; its ZooKeeper session id and password (a test-only hook of the backend) to
+// <dir>/s<i>.session.
 // BERTH_ZK_KEEP=1 keeps the directory after a passing test.
 #pragma once
 
@@ -120,6 +121,22 @@ class HostCluster : public ::testing::Test {
   }
 
   std::vector<Status> status_of(int i) const { return statuses(dir_ + "/s" + std::to_string(i) + ".log"); }
+  // Host i's latest status (a default one before its first), and the host leading by them, or -1.
+  Status now(int i) const {
+    auto all = status_of(i);
+    return all.empty() ? Status{} : all.back();
+  }
+  int leader() const {
+    for (int i = 0; i < 3; ++i)
+      if (now(i).leader) return i;
+    return -1;
+  }
+  // Every host serves the same version, one of them leads, none is degraded.
+  bool converged() const {
+    Status a = now(0), b = now(1), c = now(2);
+    return a.version == b.version && b.version == c.version && a.leader + b.leader + c.leader == 1 && !a.degraded &&
+           !b.degraded && !c.degraded;
+  }
 
   std::string dir_ = [] {
     char pattern[] = "/tmp/berth-zk-hosts-XXXXXX";
