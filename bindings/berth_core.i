@@ -2,7 +2,7 @@
  * SWIG interface for the Berth host C API (berth/berth.h), shared by Python and Java.
  *
  * Layout (GDAL's): this file holds what both languages share and includes one .i per handle
- * (options.i, engine.i, snapshot.i, events.i, ownership.i, catalogue.i); the language-specific
+ * (options.i, engine.i, snapshot.i, events.i, ownership.i, catalogue.i, metrics.i); the language-specific
  * typemaps live in python/berth_python.i and java/berth_java.i. The idiomatic classes
  * (berth.Engine, org.berth.Engine, ...) are thin wrappers over this generated module.
  *
@@ -53,6 +53,7 @@ uint32_t berth_api_version(void);
 %include "ownership.i"
 %include "catalogue.i"
 %include "catalogue_rest.i"
+%include "metrics.i"
 
 /*
  * The structs and constants of berth.h from berth.h itself, so a field appended there is wrapped

@@ -28,26 +28,42 @@ if(BERTH_LINKER)
   add_link_options(-fuse-ld=${BERTH_LINKER})
 endif()
 
-# berth_add_plugin(<kind> <name> SOURCES ...): a real shared object that exports only its entry
-# symbol, named berth_<kind>_<name>.so so the loader finds it by name.
+# berth_add_plugin(<kind> <name> SOURCES ... [TEST_HOOKS]): a real shared object that exports
+# only its entry symbol, named berth_<kind>_<name>.so so the loader finds it by name.
+# TEST_HOOKS: with BERTH_TEST_HOOKS on, the build tree's plugin is compiled with BERTH_TEST_HOOKS=1
+# for the tests, and what is installed and packed (wheel, jar) is a twin compiled without it,
+# <target>_packaged under <build>/packaged/berth/plugins: a package never carries test hooks.
+# BERTH_PLUGINS lists the build tree's targets, BERTH_PACKAGED_PLUGINS the ones to install or pack.
 set(BERTH_PLUGIN_EXPORTS_MAP ${CMAKE_CURRENT_LIST_DIR}/plugin_exports.map)
-function(berth_add_plugin kind name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
-  set(target berth_${kind}_${name})
-  add_library(${target} MODULE ${ARG_SOURCES})
+function(berth_plugin_module target file_name output_dir)
+  add_library(${target} MODULE ${ARGN})
   set_target_properties(${target} PROPERTIES
     PREFIX ""
-    OUTPUT_NAME ${target}
-    LIBRARY_OUTPUT_DIRECTORY ${BERTH_PLUGIN_OUTPUT_DIR}
+    OUTPUT_NAME ${file_name}
+    LIBRARY_OUTPUT_DIRECTORY ${output_dir}
     CXX_VISIBILITY_PRESET hidden
     C_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  target_link_libraries(${target} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
   # Hidden visibility is not enough on its own: libstdc++'s namespace std has default visibility,
   # so template instantiations would be exported too. The version script keeps the entry alone.
   target_link_options(${target} PRIVATE -Wl,--no-undefined
     -Wl,--version-script=${BERTH_PLUGIN_EXPORTS_MAP})
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${BERTH_PLUGIN_EXPORTS_MAP})
-  install(TARGETS ${target} LIBRARY DESTINATION ${BERTH_PLUGIN_INSTALL_DIR})
+endfunction()
+
+function(berth_add_plugin kind name)
+  cmake_parse_arguments(ARG "TEST_HOOKS" "" "SOURCES;LIBRARIES" ${ARGN})
+  set(target berth_${kind}_${name})
+  berth_plugin_module(${target} ${target} ${BERTH_PLUGIN_OUTPUT_DIR} ${ARG_SOURCES})
+  target_link_libraries(${target} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
+  set(packaged ${target})
+  if(ARG_TEST_HOOKS AND BERTH_TEST_HOOKS)
+    target_compile_definitions(${target} PRIVATE BERTH_TEST_HOOKS=1)
+    set(packaged ${target}_packaged)
+    berth_plugin_module(${packaged} ${target} ${PROJECT_BINARY_DIR}/packaged/berth/plugins ${ARG_SOURCES})
+    target_link_libraries(${packaged} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
+  endif()
+  install(TARGETS ${packaged} LIBRARY DESTINATION ${BERTH_PLUGIN_INSTALL_DIR})
   set_property(GLOBAL APPEND PROPERTY BERTH_PLUGINS ${target})
+  set_property(GLOBAL APPEND PROPERTY BERTH_PACKAGED_PLUGINS ${packaged})
 endfunction()

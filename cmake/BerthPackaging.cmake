@@ -1,6 +1,7 @@
 # What a packager installs beside the library and the CMake package:
 #   include/berth/version.h                    BERTH_VERSION_STRING and its parts
 #   <libdir>/pkgconfig/berth.pc                  pkg-config (its Libs carry an rpath to <libdir>)
+#   <libdir>/pkgconfig/berth-metrics-http.pc     the same for libberth_metrics_http.so (Requires: berth)
 #   share/man/man1/berth.1, berth-<command>.1    generated from --help by help2man at build time
 #                                                (not in a sanitized build: BERTH_MAN_PAGES)
 #   share/bash-completion/completions/berth      completion through `berth __complete`
@@ -20,8 +21,10 @@ else()
   string(REGEX REPLACE "/$" "" berth_pc_up "${berth_pc_up}")
   set(BERTH_PC_PREFIX "\${pcfiledir}/${berth_pc_up}")
 endif()
-configure_file(${CMAKE_CURRENT_LIST_DIR}/berth.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/berth.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/berth.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+foreach(module berth berth-metrics-http)
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/${module}.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/${module}.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/${module}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()
 
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/CHANGELOG.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/bash-completion/berth

@@ -31,7 +31,7 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/berth.pom.in ${berth_jar_dir}/berth.pom
 # The native files, staged by install component berth_jar_native (so the JNI library's RPATH is
 # its install one, $ORIGIN) and listed in files.txt for NativeLoader.
 set(berth_jar_install COMPONENT berth_jar_native EXCLUDE_FROM_ALL)
-get_property(berth_jar_plugins GLOBAL PROPERTY BERTH_PLUGINS)
+get_property(berth_jar_plugins GLOBAL PROPERTY BERTH_PACKAGED_PLUGINS)
 install(TARGETS berthjni LIBRARY DESTINATION native/${BERTH_JAVA_PLATFORM} ${berth_jar_install})
 install(TARGETS berth LIBRARY DESTINATION native/${BERTH_JAVA_PLATFORM} NAMELINK_SKIP ${berth_jar_install})
 install(TARGETS ${berth_jar_plugins} LIBRARY DESTINATION native/${BERTH_JAVA_PLATFORM}/berth/plugins

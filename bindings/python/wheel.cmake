@@ -18,7 +18,7 @@ install(FILES ${berth_python_sources} ${BERTH_PYTHON_PACKAGE_DIR}/berth_swig.py
 install(FILES ${berth_python_tools_sources} DESTINATION berth/tools ${berth_wheel_install})
 install(TARGETS berth_swig LIBRARY DESTINATION berth ${berth_wheel_install})
 install(TARGETS berth LIBRARY DESTINATION berth/_native NAMELINK_SKIP ${berth_wheel_install})
-get_property(berth_wheel_plugins GLOBAL PROPERTY BERTH_PLUGINS)
+get_property(berth_wheel_plugins GLOBAL PROPERTY BERTH_PACKAGED_PLUGINS)
 install(TARGETS ${berth_wheel_plugins} LIBRARY DESTINATION berth/_native/berth/plugins ${berth_wheel_install})
 
 execute_process(COMMAND ${Python3_EXECUTABLE} -c "import build, setuptools, wheel"

@@ -2,21 +2,16 @@
 
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
-#include <csignal>
 #include <iostream>
 #include <memory>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "cli/exit_codes.h"
+#include "cli/metrics_endpoint.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "engine/engine.h"
-#include "berth/berth.h"
-#include "berth/metrics_http.h"
 #include "tools/settings.h"
 
 namespace berth::cli {
@@ -29,31 +24,8 @@ struct ServeOptions {
   double for_s = 0;  // 0: until a signal
 };
 
-std::atomic<bool> stop_requested{false};
-
-extern "C" void request_stop(int) { stop_requested.store(true); }
-
-// "ADDR:PORT" (an IPv6 address in brackets), the port 0 to 65535.
-std::pair<std::string, uint16_t> split_listen(const std::string& listen) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon + 1 == listen.size())
-    throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("--listen {}: expected ADDRESS:PORT, e.g. 127.0.0.1:9464", listen));
-  std::string address = listen.substr(0, colon);
-  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') address = address.substr(1, address.size() - 2);
-  unsigned long port = 0;
-  size_t used = 0;
-  try {
-    port = std::stoul(listen.substr(colon + 1), &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != listen.size() - colon - 1 || port > 65535)
-    throw Error(BERTH_E_INVALID_ARGUMENT, fmt::format("--listen {}: the port is not a number from 0 to 65535", listen));
-  return {address, static_cast<uint16_t>(port)};
-}
-
 int serve(const ServeOptions& o) {
-  auto [address, port] = split_listen(o.listen);
+  split_listen(o.listen, "--listen");  // a bad flag is refused before the engine opens
   Options options;
   if (!o.config.empty()) options.load_file(o.config);
   // An observer unless the settings say otherwise: it must not take the lead of a real cluster.
@@ -61,24 +33,10 @@ int serve(const ServeOptions& o) {
   options.set("engine.node_id", fmt::format("berth-metrics-{}", ::getpid()), "serve-metrics");
   tools::apply_settings(options, o.settings);
   Engine engine(options.resolve());
-  // The engine is linked into this program: the endpoint serves this program's copy of the texts.
-  const berth_metrics_sources sources{berth_metrics_text_all, berth_metrics_health_all, berth_string_free};
-  berth_metrics_server* raw = nullptr;
-  berth_error* err = nullptr;
-  if (berth_metrics_server_start_from(address.c_str(), port, &sources, &raw, &err) != BERTH_OK) {
-    Error e(berth_error_code(err), berth_error_message(err));
-    berth_error_free(err);
-    throw e;
-  }
-  std::unique_ptr<berth_metrics_server, void (*)(berth_metrics_server*)> server(raw, berth_metrics_server_stop);
-  std::signal(SIGINT, request_stop);
-  std::signal(SIGTERM, request_stop);
-  std::cout << fmt::format("berth: metrics on http://{}:{}/metrics (health: /healthz)", address.empty() ? "127.0.0.1" : address,
-                         berth_metrics_server_port(server.get()))
-            << std::endl;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.for_s);
-  while (!stop_requested.load() && (o.for_s <= 0 || std::chrono::steady_clock::now() < deadline))
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  MetricsEndpoint endpoint(o.listen, "--listen");
+  catch_stop_signals();
+  std::cout << "berth: metrics on " << endpoint.describe() << std::endl;
+  wait_for_stop_signal(o.for_s);
   return 0;
 }
 

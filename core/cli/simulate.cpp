@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/metrics_endpoint.h"
 #include "common/error.h"
 #include "config/options.h"
 #include "engine/engine.h"
@@ -222,6 +224,12 @@ void print(const Row& r, bool json) {
 int run_simulate(const SimulateOptions& o) {
   if (o.servers == 0 || o.nodes == 0) throw Error(BERTH_E_INVALID_ARGUMENT, "--servers and --nodes must be at least 1");
   LoadDistribution dist = parse_distribution(o.dist);
+  // Before the nodes open, so a scraper sees them come; on stderr, as stdout may be JSON.
+  std::unique_ptr<MetricsEndpoint> endpoint;
+  if (!o.metrics_listen.empty()) {
+    endpoint = std::make_unique<MetricsEndpoint>(o.metrics_listen, "--metrics-listen");
+    std::cerr << "berth: metrics on " << endpoint->describe() << std::endl;
+  }
   Workload workload = make_workload(o.streams, dist, o.seed);
   std::vector<std::string> server_ids = make_server_ids(o.servers + 8);
   std::mt19937_64 rng(o.seed);
@@ -296,6 +304,7 @@ int run_simulate(const SimulateOptions& o) {
   for (auto deadline = std::chrono::steady_clock::now() + 10s;
        cluster.leader().status().version <= before && std::chrono::steady_clock::now() < deadline;)
     std::this_thread::sleep_for(1ms);
+  if (endpoint && o.metrics_linger > 0) catch_stop_signals();  // before the last row a client waits for
   settle("leader failover");
 
   if (!o.json) {
@@ -303,6 +312,8 @@ int run_simulate(const SimulateOptions& o) {
     std::cout << (all_handed_off ? "every hand-off completed and every stream was held at the end of every step\n"
                                  : "SOME HAND-OFFS DID NOT COMPLETE\n");
   }
+  std::cout.flush();
+  if (endpoint && o.metrics_linger > 0) wait_for_stop_signal(o.metrics_linger);
   return all_agree && all_handed_off ? 0 : 1;
 }
 

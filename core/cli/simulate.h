@@ -23,6 +23,8 @@ struct SimulateOptions {
   double drift = 0.10;
   uint32_t new_streams = 1000;
   bool json = false;
+  std::string metrics_listen;          // "ADDRESS:PORT": serve /metrics and /healthz while it runs
+  double metrics_linger = 0;           // seconds to keep serving after the last step (or a signal)
 };
 
 // Returns the process exit code.

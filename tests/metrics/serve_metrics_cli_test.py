@@ -8,18 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.error
-import urllib.request
+
+from scrape import check_with_promtool, get
 
 berth, promtool = sys.argv[1], sys.argv[2]
-
-
-def get(url):
-    try:
-        r = urllib.request.urlopen(url, timeout=20)
-        return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 proc = subprocess.Popen([berth, "serve-metrics", "--listen", "127.0.0.1:0", "--set", "engine.campaign=true",
@@ -33,8 +25,7 @@ try:
     assert code == 200, (code, text)
     assert 'berth_snapshot_version{node="cli-metrics"}' in text, text
     assert 'berth_build_info{version="' in text, text
-    check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
-    assert check.returncode == 0, f"promtool: {check.stdout}{check.stderr}\n{text}"
+    check_with_promtool(promtool, text)
 
     code, body = get(base + "/healthz")
     health = json.loads(body)

@@ -15,6 +15,7 @@ from .rules import PushedRules, Rules
 from .servers import ServerEntry, ServerField, ServerState, ServerWeight
 from .migration import MigrationBounds, ServerMigration
 from .why import PlacementDecision, PlacementWhy
+from .process_metrics import Health, health, metrics_text
 from . import errors as _errors
 # BerthError and one subclass per result code (berth.errors is made from berth/result_codes.h).
 from .errors import *  # noqa: F401,F403
@@ -30,5 +31,6 @@ __all__ = [
     "PushedRules", "Rules",
     "ServerEntry", "ServerField", "ServerState", "ServerWeight",
     "MigrationBounds", "ServerMigration", "PlacementDecision", "PlacementWhy",
+    "Health", "health", "metrics_text",
 ]
 __all__ += [name for name in _errors.__all__ if name != "error_for"]

@@ -1,6 +1,6 @@
 """What `cmake --install` lays out for the bindings, in the prefix install.into_prefix fills (the
 fixture ctest runs first): the Python package where the target Python looks, on its installed
-libberth; the jar and its Maven companions, the jar running a host on its own."""
+libberth. The installed jar (check_installed_jar) is checked by install.done_when."""
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,9 @@ def test_installed_python_package_uses_the_installed_library(prefix, tmp_path):
     assert plugin and Path(plugin[0]).is_relative_to(prefix), plugin
 
 
-def test_installed_jar_runs_a_host_and_has_its_maven_files(prefix, tmp_path):
+def check_installed_jar(prefix: Path, tmp_path: Path) -> None:
+    """The installed jar runs a host on its own and has its Maven files beside it: a step of
+    install.done_when (tests/install/done_when.py)."""
     jar = prefix / "share" / "java" / "berth.jar"
     assert jar.is_file()
     version = need("BERTH_PROJECT_VERSION")

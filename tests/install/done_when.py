@@ -1,0 +1,143 @@
+"""Berth installed as a user gets it, in one chain (README.md, "Installing"): `cmake --install`
+into a clean prefix, then, with no environment variable beyond the two documented ones (below):
+  1. nothing installed or packed carries a test hook (BERTH_TEST_HOOKS);
+  2. a C host compiled with `pkg-config --cflags --libs berth` runs (pkg_config_host.cmake);
+  3. a C host compiled with `pkg-config --cflags --libs berth-metrics-http` holds two engines and
+     serves them: /metrics passes `promtool check metrics`, /healthz answers;
+  4. a Java host runs from the installed jar with only `-cp`;
+  5. the wheel, installed into a fresh virtual environment, runs a Python host;
+  6. `man berth` reads the installed page, the bash completion completes (check_man_and_completion.cmake).
+PKG_CONFIG_PATH=<prefix>/<libdir>/pkgconfig is how pkg-config finds a prefix it was not built for,
+and `man -M <prefix>/share/man` (MANPATH) how man does: the only variables set, each for its tool.
+Run by ctest (tests/install/CMakeLists.txt), which passes the build's paths as variables."""
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[0] / "bindings" / "packaging"))
+from packaging_env import clean_env, need, run  # noqa: E402
+from test_cmake_install import check_installed_jar  # noqa: E402
+from test_python_wheel import check_host_in_venv, install_into_fresh_venv, the_wheel  # noqa: E402
+
+HOOK_NEEDLE = b"BERTH_ZK_TEST_SESSION_FILE"
+
+
+def step(title: str) -> None:
+    print(f"\n==== {title}", flush=True)
+
+
+def cmake_script(script: str, **defines: str) -> None:
+    args = [need("BERTH_CMAKE")] + [f"-D{k}={v}" for k, v in defines.items()] + ["-P", str(HERE / script)]
+    result = run(args, env=clean_env(), timeout=600)
+    assert result.returncode == 0, f"{script} failed:\n{result.stdout}{result.stderr}"
+
+
+def files_with_hooks(prefix: Path) -> list:
+    """Installed files, and members of the installed jar and of the wheel, that name the hook."""
+    found = [str(p) for p in prefix.rglob("*") if p.is_file() and not p.is_symlink()
+             and HOOK_NEEDLE in p.read_bytes()]
+    for archive in [*prefix.rglob("*.jar"), the_wheel()]:
+        with zipfile.ZipFile(archive) as z:
+            found += [f"{archive}!{n}" for n in z.namelist() if HOOK_NEEDLE in z.read(n)]
+    return found
+
+
+def check_no_test_hooks(prefix: Path) -> None:
+    # The needle must be what a hooked build carries, or finding nothing would prove nothing.
+    hooked = Path(need("BERTH_HOOKED_PLUGIN"))
+    assert HOOK_NEEDLE in hooked.read_bytes(), f"{hooked} (built with test hooks) does not contain {HOOK_NEEDLE!r}"
+    found = files_with_hooks(prefix)
+    assert not found, f"test hooks ({HOOK_NEEDLE.decode()}) in what is installed or packed: {found}"
+
+
+def pkg_config(module: str, env: dict, *what: str) -> list:
+    result = run(["pkg-config", *what, module], env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def get(url: str) -> tuple:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def check_metrics_host(prefix: Path, work: Path) -> None:
+    env = clean_env(PKG_CONFIG_PATH=str(prefix / need("BERTH_LIBDIR") / "pkgconfig"))
+    assert pkg_config("berth-metrics-http", env, "--modversion") == [need("BERTH_PROJECT_VERSION")]
+    flags = pkg_config("berth-metrics-http", env, "--cflags", "--libs")
+    assert "-lberth_metrics_http" in flags and "-lberth" in flags, flags
+    host = work / "metrics_host"
+    sanitize = [f"-fsanitize={os.environ['BERTH_SANITIZE']}"] if os.environ.get("BERTH_SANITIZE") else []
+    compiled = run([need("BERTH_C_COMPILER"), "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", *sanitize,
+                    str(HERE / "metrics_host.c"), "-o", str(host), *flags], env=env)
+    assert compiled.returncode == 0, compiled.stderr
+    # The host runs with no environment variable at all: its libraries come through the rpath.
+    process = subprocess.Popen([str(host)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=clean_env())
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("port="), f"metrics_host printed {line!r} (exit {process.poll()})"
+        base = f"http://127.0.0.1:{int(line[5:])}"
+        status, text = get(f"{base}/metrics")
+        assert status == 200, (status, text)
+        for node in ("host-a", "host-b"):
+            assert f'berth_is_leader{{node="{node}"}}' in text, f"no series of {node}:\n{text}"
+        assert text.count("# HELP berth_is_leader ") == 1, text
+        (work / "two_engines.prom").write_text(text)
+        checked = subprocess.run([need("BERTH_PROMTOOL"), "check", "metrics"], input=text,
+                                 capture_output=True, text=True, timeout=60)
+        assert checked.returncode == 0, f"promtool check metrics:\n{checked.stdout}{checked.stderr}"
+        status, body = get(f"{base}/healthz")
+        assert status in (200, 503) and '"host-a"' in body and '"host-b"' in body, (status, body)
+    finally:
+        process.stdin.close()
+        assert process.wait(timeout=30) == 0, "metrics_host failed"
+
+
+def main() -> None:
+    # Outside the build tree, so that nothing a host maps can be mistaken for the build's own.
+    with tempfile.TemporaryDirectory(prefix="berth-done-when-") as work:
+        chain(Path(work))
+    print("\ninstall.done_when: every step passed")
+
+
+def chain(work: Path) -> None:
+    prefix = work / "prefix"
+    libdir = need("BERTH_LIBDIR")
+    version = need("BERTH_PROJECT_VERSION")
+
+    step(f"cmake --install into the clean prefix {prefix}")
+    cmake_script("install_into.cmake", BUILD_DIR=need("BERTH_BUILD_DIR"), PREFIX=str(prefix), LIBDIR=libdir)
+
+    step("no test hook in what is installed or packed")
+    check_no_test_hooks(prefix)
+
+    step("a C host through `pkg-config --cflags --libs berth`")
+    cmake_script("pkg_config_host.cmake", PREFIX=str(prefix), LIBDIR=libdir, SOURCE=str(HERE / "pkg_config_host.c"),
+                 BINARY=str(work / "pkg_config_host"), C_COMPILER=need("BERTH_C_COMPILER"),
+                 SANITIZE=os.environ.get("BERTH_SANITIZE", ""), EXPECTED=version)
+
+    step("two engines served by the installed endpoint; promtool check metrics on /metrics")
+    check_metrics_host(prefix, work)
+
+    step("a Java host from the installed jar with only -cp")
+    check_installed_jar(prefix, work)
+
+    step("the wheel in a fresh virtual environment, a Python host")
+    check_host_in_venv(install_into_fresh_venv(work / "venv"), work)
+
+    step("man berth and the bash completion")
+    cmake_script("check_man_and_completion.cmake", PREFIX=str(prefix), MANDIR=need("BERTH_MANDIR"),
+                 DATADIR=need("BERTH_DATADIR"), MAN_PAGES=need("BERTH_MAN_PAGES"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+// What the metrics tests share: a command's output, promtool's verdict, an HTTP GET (Python's
+// urllib, BERTH_PYTHON) and a bounded wait. BERTH_PROMTOOL and BERTH_PYTHON are compile definitions.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+
+namespace berth::test {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+};
+
+// Runs `command` with the shell, stdout and stderr captured.
+inline Outcome run(const std::string& command) {
+  Outcome r;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  int rc = pclose(p);
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return r;
+}
+
+inline fs::path temp_file(const std::string& name, const std::string& text) {
+  fs::path p = fs::temp_directory_path() / ("berth-metrics-" + std::to_string(getpid()) + "-" + name);
+  std::ofstream(p) << text;
+  return p;
+}
+
+// promtool's verdict on `text` (exit status and what it said).
+inline Outcome promtool(const std::string& name, const std::string& text) {
+  fs::path p = temp_file(name, text);
+  Outcome r = run(std::string(BERTH_PROMTOOL) + " check metrics < " + p.string());
+  fs::remove(p);
+  return r;
+}
+
+// GET `url` with Python's urllib: the status code, a newline, then the body.
+inline Outcome get(const std::string& url) {
+  static const fs::path script = temp_file("get.py",
+                                           "import sys, urllib.request, urllib.error\n"
+                                           "try:\n"
+                                           "    r = urllib.request.urlopen(sys.argv[1], timeout=20)\n"
+                                           "    code, body = r.status, r.read()\n"
+                                           "except urllib.error.HTTPError as e:\n"
+                                           "    code, body = e.code, e.read()\n"
+                                           "sys.stdout.write(str(code) + '\\n' + body.decode())\n");
+  return run(std::string(BERTH_PYTHON) + " " + script.string() + " " + url);
+}
+
+inline bool eventually(const std::function<bool()>& ok) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!ok()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+}  // namespace berth::test
