@@ -15,6 +15,7 @@ packages=(
   libcpp-httplib-dev prometheus  # the metrics endpoint; promtool checks what it serves
   help2man man-db  # man pages generated from --help at build time; tests/install reads them with man
   libssl-dev  # libcrypto: the zookeeper backend computes its digest ACL id
+  libzstd-dev  # the zookeeper backend stores snapshot versions zstd-compressed
 )
 
 missing=()

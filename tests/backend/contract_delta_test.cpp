@@ -125,7 +125,8 @@ TEST_P(BackendContract, LargeBasesAndDeltasRoundTrip) {
   auto leader = open();
   auto reader = open();
   uint64_t epoch = lead(*leader);
-  // Past one ZooKeeper chunk (512 KiB) each, and no larger: the test server holds every test's data.
+  // Past one ZooKeeper chunk (128 KiB, before compression) each, and no larger: the test server
+  // holds every test's data.
   std::string base(1300u << 10, '\0'), delta(700u << 10, '\0');
   for (size_t i = 0; i < base.size(); ++i) base[i] = static_cast<char>((i * 2654435761u) >> 11);
   for (size_t i = 0; i < delta.size(); ++i) delta[i] = static_cast<char>((i * 40503u) >> 7);

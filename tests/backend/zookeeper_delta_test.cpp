@@ -1,7 +1,9 @@
 // The `zookeeper` backend's side of snapshot deltas, seen from outside: the pointer names the
 // base, the base's chunks outlive every garbage collection while the pointer names it, and go
 // once a new checkpoint no longer needs them.
+#include <cinttypes>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -51,13 +53,13 @@ class ZooKeeperDeltaTest : public ::testing::Test {
 TEST_F(ZooKeeperDeltaTest, TheBasesChunksStayWhileThePointerNamesItAndGoAfter) {
   auto leader = open();
   uint64_t epoch = lead(*leader);
-  std::string checkpoint(1300u << 10, 'c');  // three chunks
+  const std::string checkpoint = incompressible_bytes(300u << 10);  // three chunks of at most 128 KiB
   leader->publish(epoch, 1, checkpoint);
   for (uint64_t v = 2; v <= 6; ++v) leader->publish_based(epoch, v, 1, "delta " + std::to_string(v));
   RawClient raw;
   ASSERT_NE(raw.zh(), nullptr);
   std::string text = pointer(raw);
-  EXPECT_EQ(text.rfind("berth-zk-latest 2 6 ", 0), 0u) << "format 2, which older readers refuse: " << text;
+  EXPECT_EQ(text.rfind("berth-zk-latest 4 6 ", 0), 0u) << "format 4 (compressed, based), which older readers refuse: " << text;
   std::vector<std::string> versions = versions_once(raw, 3);
   ASSERT_EQ(versions.size(), 3u) << "the newest two and the base";
   EXPECT_EQ(versions.front().substr(0, 20), "00000000000000000001");
@@ -66,12 +68,65 @@ TEST_F(ZooKeeperDeltaTest, TheBasesChunksStayWhileThePointerNamesItAndGoAfter) {
 
   leader->publish(epoch, 7, "checkpoint seven");
   leader->publish_based(epoch, 8, 7, "delta eight");
-  EXPECT_EQ(pointer(raw).rfind("berth-zk-latest 2 8 ", 0), 0u);
+  EXPECT_EQ(pointer(raw).rfind("berth-zk-latest 4 8 ", 0), 0u);
   versions = versions_once(raw, 2);
   ASSERT_EQ(versions.size(), 2u) << "version 1 is collected once nothing is based on it";
   EXPECT_EQ(versions.front().substr(0, 20), "00000000000000000007");
   leader->publish(epoch, 9, "full nine");
-  EXPECT_EQ(pointer(raw).rfind("berth-zk-latest 1 9 ", 0), 0u) << "a self-contained version keeps format 1";
+  EXPECT_EQ(pointer(raw).rfind("berth-zk-latest 3 9 ", 0), 0u) << "a self-contained compressed version is format 3";
+}
+
+// What a build predating compression left: a version stored raw under a format 1 pointer, in
+// 512 KiB chunks. It reads as it is, and a delta published on it names it with the raw codec.
+TEST_F(ZooKeeperDeltaTest, AVersionStoredRawByAnOlderBuildStillReadsAndADeltaOnItToo) {
+  auto leader = open();
+  const uint64_t epoch = lead(*leader);
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  const std::string old = incompressible_bytes(600u << 10, 7);
+  char name[64];
+  std::snprintf(name, sizeof name, "%020" PRIu64 "-%020" PRIu64, uint64_t{1}, epoch);
+  const std::string dir = root_ + "/snapshots/versions/" + name;
+  ASSERT_EQ(zoo_create(raw.zh(), dir.c_str(), "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, nullptr, 0), ZOK);
+  for (size_t i = 0, at = 0; at < old.size(); ++i, at += 512u << 10) {
+    const std::string piece = old.substr(at, 512u << 10), path = dir + "/" + std::to_string(i);
+    ASSERT_EQ(zoo_create(raw.zh(), path.c_str(), piece.data(), static_cast<int>(piece.size()), &ZOO_OPEN_ACL_UNSAFE, 0,
+                         nullptr, 0),
+              ZOK);
+  }
+  const std::string format1 = "berth-zk-latest 1 1 " + std::to_string(epoch) + " 2 " + std::to_string(old.size());
+  ASSERT_EQ(zoo_set(raw.zh(), (root_ + "/snapshots/latest").c_str(), format1.data(), static_cast<int>(format1.size()), -1),
+            ZOK);
+  EXPECT_EQ(open()->fetch(0), (std::pair<uint64_t, std::string>{1, old}));
+
+  leader->publish_based(epoch, 2, 1, "delta two");
+  const std::string text = pointer(raw);
+  EXPECT_EQ(text.rfind("berth-zk-latest 4 2 ", 0), 0u) << text;
+  EXPECT_EQ(text.substr(text.size() - 2), " 0") << "the base's codec is raw: " << text;
+  auto reader = open();
+  EXPECT_EQ(reader->fetch(0), (std::pair<uint64_t, std::string>{2, "delta two"}));
+  EXPECT_TRUE(reader->fetch_version(1) == old);
+}
+
+// Snapshot bytes repeat a lot (ids, server names): stored compressed, they take fewer chunks and
+// fewer bytes on the server, and read back whole.
+TEST_F(ZooKeeperDeltaTest, ACompressibleVersionIsStoredInFewerBytesAndReadsBackWhole) {
+  auto leader = open();
+  const uint64_t epoch = lead(*leader);
+  std::string bytes;
+  for (int i = 0; bytes.size() < (1u << 20); ++i) bytes += "tenant-" + std::to_string(i % 97) + "/stream-" + std::to_string(i) + ";";
+  leader->publish(epoch, 1, bytes);
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  EXPECT_EQ(pointer(raw).rfind("berth-zk-latest 3 1 ", 0), 0u) << pointer(raw);
+  size_t stored = 0, chunks = 0;
+  raw.walk(root_ + "/snapshots/versions", [&](const std::string&, const Stat& stat) {
+    stored += static_cast<size_t>(stat.dataLength);
+    chunks += stat.numChildren == 0 && stat.dataLength > 0 ? 1 : 0;
+  });
+  EXPECT_LT(stored, bytes.size()) << "compressed";
+  EXPECT_LT(chunks, (bytes.size() + (128u << 10) - 1) / (128u << 10));
+  EXPECT_EQ(open()->fetch(0), (std::pair<uint64_t, std::string>{1, bytes}));
 }
 
 // Nodes of versions above the latest (a commit whose reply was lost and that did not happen, a

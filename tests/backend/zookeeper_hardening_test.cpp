@@ -144,7 +144,8 @@ TEST_F(ZooKeeperHardeningTest, ALeaderDeposedMidPublicationIsFencedWhateverStepN
         ASSERT_TRUE(rc == ZOK || rc == ZNONODE) << dir << ": " << zerror(rc);
         delete_tree(raw.zh(), by_epoch ? root_ + "/snapshots/versions" : dir);
       });
-      const std::string bytes(24 * (512u << 10), 'v');  // 24 chunks: most likely still writing when the outsider strikes
+      // 24 chunks: most likely still writing when the outsider strikes.
+      const std::string bytes = incompressible_bytes(24 * (128u << 10));
       Failure failure = failure_of([&] { leader->publish(epoch, 1, bytes); });
       outsider.join();
       ASSERT_TRUE(deposed.load()) << "the outsider never saw the first chunk: " << failure.message;
@@ -215,6 +216,16 @@ std::vector<Damage> damages() {
          EXPECT_EQ(zoo_delete(zh, chunk.c_str(), -1), ZOK);
          return chunk;
        }},
+      {"a damaged compressed chunk",
+       [](zhandle_t* zh, const std::string& root, uint64_t epoch) {
+         // Same size, other bytes: only decompressing the version can tell.
+         const std::string dir = version_dir(root, 1, epoch), chunk = dir + "/1";
+         Stat stat;
+         EXPECT_EQ(zoo_exists(zh, chunk.c_str(), 0, &stat), ZOK);
+         const std::string garbage = incompressible_bytes(static_cast<size_t>(stat.dataLength), 99);
+         EXPECT_EQ(zoo_set(zh, chunk.c_str(), garbage.data(), static_cast<int>(garbage.size()), -1), ZOK);
+         return dir;
+       }},
       {"a dangling pointer",
        [set_latest](zhandle_t* zh, const std::string& root, uint64_t epoch) {
          set_latest(zh, root, "berth-zk-latest 1 7 " + std::to_string(epoch) + " 1 5");
@@ -227,7 +238,7 @@ std::vector<Damage> damages() {
 }
 
 TEST_F(ZooKeeperHardeningTest, EveryDamagedSnapshotIsCorruptNamingTheZnodeAndAReaderKeepsWhatItHad) {
-  const std::string bytes(600u << 10, 's');  // two chunks
+  const std::string bytes = incompressible_bytes(200u << 10);  // two chunks of at most 128 KiB
   for (const Damage& damage : damages()) {
     SCOPED_TRACE(damage.what);
     root_ = fresh_zk_root();

@@ -202,7 +202,7 @@ TEST_F(EnsembleFaultTest, KillingAZooKeeperServerDuringPublishesNeverShowsATornS
   int leader = wait_leader(1s);
   ASSERT_GE(leader, 0);
   NodeProcess& publisher = *nodes_[static_cast<size_t>(leader)];
-  // ~20k ids of ~45 bytes: each snapshot is about 1.1 MB, three chunks of at most 512 KiB.
+  // ~20k ids of ~45 bytes: each snapshot is about 1.1 MB, stored compressed in chunks of 128 KiB.
   ASSERT_EQ(publisher.ask("add 20000", "ok", 60s), "ok add");
   auto [first, fingerprint] = refresh(publisher);
   ASSERT_GT(first, 0u);

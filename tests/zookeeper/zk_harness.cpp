@@ -120,22 +120,20 @@ std::string zk_four_letter_word(const std::string& host, int port, const std::st
   return answer;
 }
 
-pid_t zk_spawn_server(const std::string& dir, const std::string& cfg, const std::string& log) {
+pid_t zk_spawn_server(const std::string& dir, const std::string& cfg, const std::string& log,
+                      const std::vector<std::string>& jvm_options) {
   // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
-  // Snapshot chunks are 512 KiB (berth bench --zk publishes 1M-stream snapshots of ~20 MB): the
-  // server keeps its last commitLogCount proposals (500 by default) and up to 400 serialized
-  // getData answers in memory, and with G1's default 1 MB regions every such array is a
-  // "humongous" object in a region of its own. Fewer kept, larger regions, or a small heap runs out.
-  std::vector<std::string> args = {kJava,
-                                   "-Xmx1g",
-                                   "-XX:G1HeapRegionSize=4m",
-                                   "-Dzookeeper.commitLogCount=50",
-                                   "-Dzookeeper.maxResponseCacheSize=16",
-                                   "-Dzookeeper.log.dir=" + dir,
-                                   "-cp",
-                                   kClassPath,
-                                   "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-                                   cfg};
+  // A test server carries many tests' data at once: it keeps its last commitLogCount proposals
+  // (500 by default) and up to 400 serialized getData answers in memory, and with G1's default 1 MB
+  // regions an array over 512 KiB takes a region of its own. Fewer kept and larger regions leave
+  // room; `jvm_options` give a test ZooKeeper's defaults instead (zk_footprint_test.cpp).
+  std::vector<std::string> args = {kJava};
+  if (jvm_options.empty())
+    args.insert(args.end(), {"-Xmx1g", "-XX:G1HeapRegionSize=4m", "-Dzookeeper.commitLogCount=50",
+                             "-Dzookeeper.maxResponseCacheSize=16"});
+  args.insert(args.end(), jvm_options.begin(), jvm_options.end());
+  args.insert(args.end(), {"-Dzookeeper.log.dir=" + dir, "-cp", kClassPath,
+                           "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg});
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);

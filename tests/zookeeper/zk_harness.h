@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "zookeeper/tcp_proxy.h"  // TcpProxy, for the tests that use both
 
@@ -59,8 +60,10 @@ std::string zk_four_letter_word(const std::string& host, int port, const std::st
 int zk_free_port();
 
 // Starts `java ... QuorumPeerMain cfg` in `dir` (its own session, killed with the calling thread),
-// output appended to `log`; returns its PID. Throws std::runtime_error.
-pid_t zk_spawn_server(const std::string& dir, const std::string& cfg, const std::string& log);
+// output appended to `log`; returns its PID. Throws std::runtime_error. `jvm_options`, when given,
+// replace the test servers' heap settings (e.g. a small heap with ZooKeeper's defaults).
+pid_t zk_spawn_server(const std::string& dir, const std::string& cfg, const std::string& log,
+                      const std::vector<std::string>& jvm_options = {});
 // SIGTERM (graceful) or SIGKILL, then reaps it (SIGKILL after 5 s if it lingers).
 void zk_end_server(pid_t pid, bool graceful) noexcept;
 

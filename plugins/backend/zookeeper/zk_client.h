@@ -14,7 +14,12 @@
 namespace berth::zk {
 
 constexpr size_t kMaxRecordBytes = 1000u << 10;  // a record, or a member's info: one request < 1 MB
-constexpr size_t kChunkBytes = 512u << 10;  // a snapshot's (or an offer's) chunk: its request well below 1 MB
+// A snapshot's (or an offer's) chunk. A ZooKeeper server keeps its last 500 transactions
+// (commitLogCount) and 400 serialized read answers (maxResponseCacheSize) in memory whatever
+// their size, and with a heap under 2 GB an array over 512 KiB takes a 1 MB G1 region of its own:
+// at 128 KiB what Berth's chunks can pin there stays under about 180 MB (zk_footprint_test.cpp),
+// and no request nears 1 MB.
+constexpr size_t kChunkBytes = 128u << 10;
 constexpr uint32_t kAllChanges = BERTH_CHANGED_MEMBERS | BERTH_CHANGED_LEADER | BERTH_CHANGED_SNAPSHOT |
                                  BERTH_CHANGED_INTAKE | BERTH_CHANGED_CONNECTION;
 // Internal flags in Events::pending, above the BERTH_CHANGED_* bits.

@@ -76,12 +76,16 @@ std::optional<uint64_t> version_of_node_name(std::string_view name) {
 }
 
 std::string format_latest(const Latest& latest) {
-  std::string text = std::string("berth-zk-latest ") + (latest.base != 0 ? "2 " : "1 ") + std::to_string(latest.version) +
-                     " " + std::to_string(latest.epoch) + " " + std::to_string(latest.chunks) + " " +
-                     std::to_string(latest.size);
-  if (latest.base != 0)
-    text += " " + std::to_string(latest.base) + " " + std::to_string(latest.base_epoch) + " " +
-            std::to_string(latest.base_chunks) + " " + std::to_string(latest.base_size);
+  const bool coded = latest.codec != 0 || latest.base_codec != 0;
+  const char* format = latest.base != 0 ? (coded ? "4 " : "2 ") : (coded ? "3 " : "1 ");
+  const auto field = [](uint64_t value) { return " " + std::to_string(value); };
+  std::string text = std::string("berth-zk-latest ") + format + std::to_string(latest.version) + field(latest.epoch) +
+                     field(latest.chunks) + field(latest.size);
+  if (coded) text += field(latest.codec);
+  if (latest.base != 0) {
+    text += field(latest.base) + field(latest.base_epoch) + field(latest.base_chunks) + field(latest.base_size);
+    if (coded) text += field(latest.base_codec);
+  }
   return text;
 }
 
@@ -89,21 +93,25 @@ std::optional<Latest> parse_latest(std::string_view text) {
   if (text.empty()) return Latest{};  // created empty: nothing published yet
   std::istringstream in{std::string(text)};
   std::string magic, format;
-  if (!(in >> magic >> format) || magic != "berth-zk-latest" || (format != "1" && format != "2")) return std::nullopt;
+  if (!(in >> magic >> format) || magic != "berth-zk-latest" || format.size() != 1 || format[0] < '1' ||
+      format[0] > '4')
+    return std::nullopt;
+  const bool coded = format == "3" || format == "4", based = format == "2" || format == "4";
   Latest latest;
-  uint64_t* targets[8] = {&latest.version, &latest.epoch,      &latest.chunks,      &latest.size,
-                          &latest.base,    &latest.base_epoch, &latest.base_chunks, &latest.base_size};
-  const int count = format == "1" ? 4 : 8;
-  for (int i = 0; i < count; ++i) {
+  std::vector<uint64_t*> targets = {&latest.version, &latest.epoch, &latest.chunks, &latest.size};
+  if (coded) targets.push_back(&latest.codec);
+  if (based) targets.insert(targets.end(), {&latest.base, &latest.base_epoch, &latest.base_chunks, &latest.base_size});
+  if (coded && based) targets.push_back(&latest.base_codec);
+  for (uint64_t* target : targets) {
     std::string field;
     if (!(in >> field)) return std::nullopt;
     auto value = parse_u64(field);
     if (!value) return std::nullopt;
-    *targets[i] = *value;
+    *target = *value;
   }
   std::string rest;
   if (in >> rest) return std::nullopt;
-  if (format == "2" && (latest.base == 0 || latest.base >= latest.version)) return std::nullopt;
+  if (based && (latest.base == 0 || latest.base >= latest.version)) return std::nullopt;
   return latest;
 }
 

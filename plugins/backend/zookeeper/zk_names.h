@@ -29,7 +29,11 @@ std::vector<std::string> versions_to_remove(std::vector<std::string> names, uint
 // The parsed content of snapshots/latest: "berth-zk-latest 1 <version> <epoch> <chunks> <size>",
 // or for a version based on another (a snapshot delta) "berth-zk-latest 2 <version> <epoch>
 // <chunks> <size> <base> <base epoch> <base chunks> <base size>": the pointer names every node a
-// reader needs, and a reader predating deltas refuses format 2 rather than misread it.
+// reader needs, and a reader predating deltas refuses format 2 rather than misread it. Formats 3
+// and 4 are 1 and 2 with the codec (zk_chunk_codec.h) after each version's size:
+// "berth-zk-latest 3 <version> <epoch> <chunks> <size> <codec>", "berth-zk-latest 4 ... <size>
+// <codec> <base> <base epoch> <base chunks> <base size> <base codec>"; a reader predating them
+// refuses them. `size` is what is stored (the chunks' bytes together).
 struct Latest {
   uint64_t version = 0;  // 0: nothing published yet
   uint64_t epoch = 0;
@@ -39,6 +43,8 @@ struct Latest {
   uint64_t base_epoch = 0;
   uint64_t base_chunks = 0;
   uint64_t base_size = 0;
+  uint64_t codec = 0;  // a Codec
+  uint64_t base_codec = 0;
 };
 std::string format_latest(const Latest& latest);
 std::optional<Latest> parse_latest(std::string_view text);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "publish_admission.h"
+#include "zk_chunk_codec.h"
 #include "zk_client.h"
 #include "zookeeper_backend.h"
 
@@ -13,7 +14,7 @@ using plugin::Error;
 
 }  // namespace
 
-void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes) {
+void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes_given) {
   std::lock_guard lock(mutex_);
   const backend::PublishAdmission admission(epoch, version, base_version, root_);
   if (!candidate_.empty() && my_epoch_ == 0) try_lead_locked();
@@ -27,20 +28,25 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     throw Error(BERTH_E_STATE, "zookeeper: version " + std::to_string(version) + " is at or below version " +
                                    std::to_string(version_floor_) +
                                    ", offered after the layout was lost: number the next version above it");
+  const std::string packed = pack_version(bytes_given);
+  const std::string_view bytes = packed;  // what is stored, cut into chunks
   // The base is kept by naming it in `latest`. The multi below checks `latest` did not change
   // since it was read, so the admission still holds when it commits.
   Latest next{version, epoch, (bytes.size() + kChunkBytes - 1) / kChunkBytes, bytes.size()};
-  const auto base_on = [&next](uint64_t base, uint64_t base_epoch, uint64_t base_chunks, uint64_t base_size) {
+  next.codec = static_cast<uint64_t>(Codec::zstd);
+  const auto base_on = [&next](uint64_t base, uint64_t base_epoch, uint64_t base_chunks, uint64_t base_size,
+                               uint64_t base_codec) {
     next.base = base;
     next.base_epoch = base_epoch;
     next.base_chunks = base_chunks;
     next.base_size = base_size;
+    next.base_codec = base_codec;
   };
   switch (admission.admit({latest.version, latest.base})) {
     case backend::BaseOf::nothing: break;
-    case backend::BaseOf::latest: base_on(latest.version, latest.epoch, latest.chunks, latest.size); break;
+    case backend::BaseOf::latest: base_on(latest.version, latest.epoch, latest.chunks, latest.size, latest.codec); break;
     case backend::BaseOf::latest_base:
-      base_on(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size);
+      base_on(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size, latest.base_codec);
       break;
   }
 
@@ -266,6 +272,7 @@ Latest ZkBackend::read_latest_locked(int32_t* data_version, bool erased_is_empty
 plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Sink& out) {
   std::string bytes;
   plugin::Fetched found;
+  Latest read;
   {
     std::lock_guard lock(mutex_);
     bool done = false;
@@ -291,15 +298,20 @@ plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Si
       done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes, &missing);
       if (done) hold_locked(latest, latest.version, bytes);
       else fail_if_damaged_locked(data_version, missing, latest.version);
+      read = latest;
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }
+  bytes = unpack_version(static_cast<Codec>(read.codec), std::move(bytes),
+                         versions_ + "/" + version_node_name(read.version, read.epoch));
   out.write(bytes.data(), bytes.size());
   return found;
 }
 
 void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
   std::string bytes;
+  uint64_t codec = 0;
+  std::string where;  // the version node read
   {
     std::lock_guard lock(mutex_);
     bool done = false;
@@ -309,8 +321,12 @@ void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
       std::string missing;
       if (version != 0 && version == latest.version) {
         done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes, &missing);
+        codec = latest.codec;
+        where = version_node_name(latest.version, latest.epoch);
       } else if (version != 0 && version == latest.base) {
         done = read_chunks_locked(latest.base, latest.base_epoch, latest.base_chunks, latest.base_size, &bytes, &missing);
+        codec = latest.base_codec;
+        where = version_node_name(latest.base, latest.base_epoch);
       } else {
         throw Error(BERTH_E_NOT_FOUND, "zookeeper: version " + std::to_string(version) + " is not kept (" + latest_ +
                                            " names version " + std::to_string(latest.version) +
@@ -323,6 +339,7 @@ void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }
+  bytes = unpack_version(static_cast<Codec>(codec), std::move(bytes), versions_ + "/" + where);
   out.write(bytes.data(), bytes.size());
 }
 

@@ -272,6 +272,8 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
   };
   const std::string bytes = read("v_", newest.chunks, newest.size);
   Latest next{newest.version, my_epoch_, write(newest.version, bytes), bytes.size()};
+  next.codec = newest.codec;  // the offer's bytes are as stored: their codecs go with them
+  next.base_codec = newest.base_codec;
   std::string base_bytes;
   if (newest.base != 0) {
     base_bytes = read("b_", newest.base_chunks, newest.base_size);

@@ -31,10 +31,12 @@
 //   epoch                     persistent; its data version IS the epoch: a new leader bumps it
 //                             with a multi (check own candidate + versioned set), data = the
 //                             leading candidate's name
-//   snapshots/latest          persistent pointer: version, epoch, chunk count, size, and for a
-//                             delta the same of its base (a checkpoint), kept while named here
+//   snapshots/latest          persistent pointer: version, epoch, chunk count, size, codec, and
+//                             for a delta the same of its base (a checkpoint), kept while named here
 //   snapshots/versions/<v>-<epoch>/<i>
-//                             persistent chunks of <= 512 KiB, so no request exceeds 1 MB
+//                             persistent chunks of <= 128 KiB of the version's zstd frame
+//                             (zk_chunk_codec.h; raw from older builds), bounding what the server
+//                             keeps in memory per transaction (zk_client.h, kChunkBytes)
 //   seeds/o_<version>_<session>
 //                             persistent; exists only after the layout was lost (zk_regeneration.cpp):
 //                             each node's offer of the newest version it holds, data = its pointer
