@@ -35,10 +35,12 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "berth/berth.h"
 #include "common/child_io.h"
+#include "common/placed_streams.h"
 #include "history.h"
 #include "zookeeper/zk_soak_streams.h"
 
@@ -82,22 +84,13 @@ std::string state_line(berth_engine* engine) {
   namespace soak = berth::test::soak;
   berth_snapshot* s = nullptr;
   if (berth_engine_snapshot(engine, &s, nullptr) != BERTH_OK) return "state 0 0 0 0";
-  uint64_t loads = 0, owners = 0;
-  const uint64_t n = berth_snapshot_stream_count(s);
-  for (uint64_t i = 0; i < n; ++i) {
-    const char* id = nullptr;
-    size_t len = 0;
-    uint32_t owner = 0;
-    double load = 0;
-    if (berth_snapshot_stream(s, i, &id, &len, &owner, &load, nullptr) != BERTH_OK) break;
-    const char* server = nullptr;
-    double capacity = 0, server_load = 0;
-    uint64_t count = 0;
-    std::string stream(id, len);
+  uint64_t loads = 0, owners = 0, n = 0;
+  berth::test::for_each_placed(s, [&](std::string_view id, const char* server, double load) {
+    std::string stream(id);
     loads += soak::load_digest(stream, load);
-    if (berth_snapshot_server(s, owner, &server, &capacity, &server_load, &count, nullptr) == BERTH_OK)
-      owners += soak::owner_digest(stream, server);
-  }
+    if (server != nullptr) owners += soak::owner_digest(stream, server);
+    ++n;
+  });
   std::string line = "state " + std::to_string(berth_snapshot_version(s)) + " " + std::to_string(n) + " " +
                      std::to_string(loads) + " " + std::to_string(owners);
   static const bool leak = std::getenv("BERTH_HOST_LEAK_SNAPSHOTS") != nullptr;
