@@ -21,7 +21,7 @@
 // engine's log: "status <version> <epoch> <leader> <degraded> <refreshes ok> <refreshes failed>
 // <last refresh ms> <monotonic ns>" whenever one of them changes, to line up with the history
 // when a fault takes long to heal. BERTH_HOST_APPRAISER names the appraiser (default: the
-// engine's). BERTH_HOST_LEAK_SNAPSHOTS=1 makes "state" keep every snapshot it reads: a leak on
+// engine's); BERTH_HOST_CAMPAIGN=false keeps it out of the election. BERTH_HOST_LEAK_SNAPSHOTS=1 makes "state" keep every snapshot it reads: a leak on
 // purpose, which the soak's footprint bound must catch.
 #include <fcntl.h>
 #include <unistd.h>
@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
   // Tests of wake-ups (tests/zookeeper/zk_storm_test.cpp) refresh rarely, so a missed one shows.
   const char* refresh_interval = std::getenv("BERTH_HOST_REFRESH_INTERVAL");
   const char* appraiser = std::getenv("BERTH_HOST_APPRAISER");
+  const char* campaign = std::getenv("BERTH_HOST_CAMPAIGN");
   Log log(argv[6]);
   berth_error* err = nullptr;
   berth_options* o = nullptr;
@@ -131,6 +132,7 @@ int main(int argc, char** argv) {
   for (const auto& [key, value] : settings)
     if (berth_options_set(o, key, value.c_str(), &err) != BERTH_OK) fail(key, err);
   if (appraiser != nullptr && berth_options_set(o, "appraiser.name", appraiser, &err) != BERTH_OK) fail("appraiser", err);
+  if (campaign != nullptr && berth_options_set(o, "engine.campaign", campaign, &err) != BERTH_OK) fail("campaign", err);
   berth_engine* engine = nullptr;
   if (berth_engine_open(o, &engine, &err) != BERTH_OK) fail("open", err);
   berth_options_free(o);
