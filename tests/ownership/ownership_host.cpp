@@ -14,7 +14,10 @@
 // Prints "ready" once joined, then "held <n>" whenever the number of streams it holds changes,
 // and "leader 1" / "leader 0" when its engine starts or stops leading.
 // Commands on stdin, one per line: "add N" (streams stream-<i>, i < N; answers "ok add"),
-// "drain", "undrain" (answer "ok drain" / "ok undrain"). EOF: it stops serving (logged), closes
+// "drain", "undrain" (answer "ok drain" / "ok undrain"), and for the soak
+// (tests/zookeeper/zk_soak_test.cpp): "load A B SEED" (reports drift_load(SEED, i) for streams
+// A <= i < B; answers "ok load"), "state" (answers "state <version> <streams> <load digest>
+// <owner digest>" of the snapshot it serves, digests of zk_soak_streams.h). EOF: it stops serving (logged), closes
 // its engine and exits. A stream is taken up when the feed delivers its acquire and holds()
 // confirms the token: the interval logged starts then. A release request is acknowledged after
 // a short random pause, as a proxy finishing in-flight writes would, each stream on its own: the
@@ -22,7 +25,9 @@
 // for their pauses one after another. On stderr, beside the
 // engine's log: "status <version> <epoch> <leader> <degraded> <refreshes ok> <refreshes failed>
 // <last refresh ms> <monotonic ns>" whenever one of them changes, to line up with the history
-// when a fault takes long to heal.
+// when a fault takes long to heal. BERTH_HOST_APPRAISER names the appraiser (default: the
+// engine's); BERTH_HOST_CAMPAIGN=false keeps it out of the election. BERTH_HOST_LEAK_SNAPSHOTS=1 makes "state" keep every snapshot it reads: a leak on
+// purpose, which the soak's footprint bound must catch.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -33,13 +38,17 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "berth/berth.h"
 #include "common/child_io.h"
+#include "common/placed_streams.h"
 #include "history.h"
+#include "zookeeper/zk_soak_streams.h"
 
 namespace {
 
@@ -76,6 +85,25 @@ class Log {
   int fd_;
 };
 
+// "state <version> <streams> <load digest> <owner digest>" of the snapshot served now.
+std::string state_line(berth_engine* engine) {
+  namespace soak = berth::test::soak;
+  berth_snapshot* s = nullptr;
+  if (berth_engine_snapshot(engine, &s, nullptr) != BERTH_OK) return "state 0 0 0 0";
+  uint64_t loads = 0, owners = 0, n = 0;
+  berth::test::for_each_placed(s, [&](std::string_view id, const char* server, double load) {
+    std::string stream(id);
+    loads += soak::load_digest(stream, load);
+    if (server != nullptr) owners += soak::owner_digest(stream, server);
+    ++n;
+  });
+  std::string line = "state " + std::to_string(berth_snapshot_version(s)) + " " + std::to_string(n) + " " +
+                     std::to_string(loads) + " " + std::to_string(owners);
+  static const bool leak = std::getenv("BERTH_HOST_LEAK_SNAPSHOTS") != nullptr;
+  if (!leak) berth_snapshot_release(s);
+  return line;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,6 +120,8 @@ int main(int argc, char** argv) {
   }
   // Tests of wake-ups (tests/zookeeper/zk_storm_test.cpp) refresh rarely, so a missed one shows.
   const char* refresh_interval = std::getenv("BERTH_HOST_REFRESH_INTERVAL");
+  const char* appraiser = std::getenv("BERTH_HOST_APPRAISER");
+  const char* campaign = std::getenv("BERTH_HOST_CAMPAIGN");
   Log log(argv[6]);
   berth_error* err = nullptr;
   berth_options* o = nullptr;
@@ -111,6 +141,8 @@ int main(int argc, char** argv) {
       {"policy.name", "sticky"}};
   for (const auto& [key, value] : settings)
     if (berth_options_set(o, key, value.c_str(), &err) != BERTH_OK) fail(key, err);
+  if (appraiser != nullptr && berth_options_set(o, "appraiser.name", appraiser, &err) != BERTH_OK) fail("appraiser", err);
+  if (campaign != nullptr && berth_options_set(o, "engine.campaign", campaign, &err) != BERTH_OK) fail("campaign", err);
   berth_engine* engine = nullptr;
   if (berth_engine_open(o, &engine, &err) != BERTH_OK) fail("open", err);
   berth_options_free(o);
@@ -244,11 +276,34 @@ int main(int argc, char** argv) {
     if (line.rfind("add ", 0) == 0) {
       uint64_t n = std::stoull(line.substr(4));
       for (uint64_t i = 0; i < n; ++i) {
-        std::string id = "stream-" + std::to_string(i);
+        std::string id = berth::test::soak::stream_id(i);
         if (berth_engine_add_stream(engine, id.data(), id.size(), "", 1.0, &err) != BERTH_OK) fail("add", err);
+        // Flushed in batches: one intake record must stay below the backend's 1 MB limit.
+        if ((i + 1) % 5000 == 0 && berth_engine_flush(engine, &err) != BERTH_OK) fail("flush", err);
       }
       if (berth_engine_flush(engine, &err) != BERTH_OK) fail("flush", err);
       say("ok add");
+    } else if (line.rfind("load ", 0) == 0) {
+      std::istringstream words(line.substr(5));
+      uint64_t from = 0, to = 0, seed = 0;
+      words >> from >> to >> seed;
+      // A flush refused while ZooKeeper is away keeps its records for the engine's next one: the
+      // soak checks that they arrive.
+      auto flush = [&] {
+        if (berth_engine_flush(engine, &err) == BERTH_OK) return;
+        std::fprintf(stderr, "flush failed, kept for later: %s\n", message(err).c_str());
+        err = nullptr;
+      };
+      for (uint64_t i = from; i < to; ++i) {
+        std::string id = berth::test::soak::stream_id(i);
+        if (berth_engine_report_load(engine, id.data(), id.size(), berth::test::soak::drift_load(seed, i), &err) != BERTH_OK)
+          fail("load", err);
+        if ((i + 1) % 5000 == 0) flush();
+      }
+      flush();
+      say("ok load");
+    } else if (line == "state") {
+      say(state_line(engine));
     } else if (line == "drain" || line == "undrain") {
       if (berth_engine_drain(engine, server.c_str(), line == "drain" ? 1 : 0, &err) != BERTH_OK)
         say("error " + line + ": " + message(err));

@@ -27,10 +27,12 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "berth/berth.h"
 #include "common/child_io.h"
+#include "common/placed_streams.h"
 
 namespace {
 
@@ -49,20 +51,10 @@ std::pair<uint64_t, uint64_t> served(berth_engine* engine) {
   berth_snapshot* s = nullptr;
   if (berth_engine_snapshot(engine, &s, nullptr) != BERTH_OK) return {0, 0};
   uint64_t h = 14695981039346656037ull;
-  const uint64_t n = berth_snapshot_stream_count(s);
-  for (uint64_t i = 0; i < n; ++i) {
-    const char* id = nullptr;
-    size_t len = 0;
-    uint32_t owner = 0;
-    double load = 0;
-    if (berth_snapshot_stream(s, i, &id, &len, &owner, &load, nullptr) != BERTH_OK) break;
-    h = fnv(h, id, len);
-    const char* server = nullptr;
-    double capacity = 0, server_load = 0;
-    uint64_t count = 0;
-    if (berth_snapshot_server(s, owner, &server, &capacity, &server_load, &count, nullptr) == BERTH_OK)
-      h = fnv(h, server, std::strlen(server) + 1);
-  }
+  berth::test::for_each_placed(s, [&](std::string_view id, const char* server, double) {
+    h = fnv(h, id.data(), id.size());
+    if (server != nullptr) h = fnv(h, server, std::strlen(server) + 1);
+  });
   uint64_t version = berth_snapshot_version(s);
   berth_snapshot_release(s);
   return {version, h};
