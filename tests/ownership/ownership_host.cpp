@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
   const bool soft = argc > 7 && std::string(argv[7]) == "soft";
   // Tests of wake-ups (tests/zookeeper/zk_storm_test.cpp) refresh rarely, so a missed one shows.
   const char* refresh_interval = std::getenv("BERTH_HOST_REFRESH_INTERVAL");
+  // The broken variant of the vanished-holder tests (zk_vanish_test.cpp) sets it to 0.
+  const char* vanish_wait = std::getenv("BERTH_HOST_VANISH_WAIT");
   Log log(argv[6]);
   berth_error* err = nullptr;
   berth_options* o = nullptr;
@@ -101,6 +103,8 @@ int main(int argc, char** argv) {
       {"policy.name", "sticky"}};
   for (const auto& [key, value] : settings)
     if (berth_options_set(o, key, value.c_str(), &err) != BERTH_OK) fail(key, err);
+  if (vanish_wait != nullptr && berth_options_set(o, "ownership.vanish_wait", vanish_wait, &err) != BERTH_OK)
+    fail("ownership.vanish_wait", err);
   berth_engine* engine = nullptr;
   if (berth_engine_open(o, &engine, &err) != BERTH_OK) fail("open", err);
   berth_options_free(o);
