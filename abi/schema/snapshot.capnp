@@ -33,6 +33,8 @@ struct Snapshot {
   catalogue @15 :Catalogue;      # migrations, extra read locations and purges
   sharedRules @16 :SharedRules;  # the tenant rules every leader applies
   weighting @17 :Weighting;      # dynamic weights: the signals heard and the weights they gave
+  lapsingHolds @18 :List(LapsingHold);  # streams whose holder vanished, granted to nobody until the
+                                        # wait ends (docs/ownership.md); a delta carries them in its head
 }
 
 # What an operator set on one server (docs/catalogue.md, "Servers an operator manages"): a
@@ -118,6 +120,15 @@ struct RemovedHold {
   stream @0 :Text;
   holder @1 :UInt32;             # index into Snapshot.servers
   token @2 :UInt64;              # the holder's fencing token (not 0)
+}
+
+struct LapsingHold {
+  stream @0 :Text;
+  server @1 :Text;               # the vanished holder's id
+  incarnation @2 :UInt64;        # of the registration that held the stream
+  token @3 :UInt64;              # its fencing token (not 0)
+  epoch @4 :UInt64;              # of the leader whose monotonic clock untilNs is on
+  untilNs @5 :UInt64;            # nobody is granted the stream before
 }
 
 struct Server {

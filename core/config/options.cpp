@@ -25,7 +25,7 @@ constexpr std::string_view kEngineKeys[] = {"node_id",          "campaign",     
                                             "refresh_on_change", "intake_flush",     "intake_refresh_delay",
                                             "plugin_path",      "checkpoint_ratio", "checkpoint_every",
                                             "implicit_owners"};
-constexpr std::string_view kOwnershipKeys[] = {"lease_margin", "soft_handoff", "stall_after"};
+constexpr std::string_view kOwnershipKeys[] = {"lease_margin", "soft_handoff", "stall_after", "vanish_wait"};
 constexpr std::string_view kCatalogueKeys[] = {"max_migrations", "max_migrations_per_server", "migration_interval"};
 constexpr std::string_view kSectionList = "engine, appraiser, policy, backend, rules, ownership, catalogue or weigher";
 constexpr std::string_view kWeigherHostKeys[] = {"smoothing", "min_factor", "max_factor", "hysteresis"};
@@ -241,6 +241,9 @@ void resolve_ownership_key(const std::string& key, const std::string& name, cons
   } else if (name == "stall_after") {
     out.stall_after = duration_of(key, v);
     if (out.stall_after.count() < 1) bad(key, v, "must be a positive duration");
+  } else if (name == "vanish_wait") {
+    out.vanish_wait = duration_of(key, v);
+    if (out.vanish_wait->count() < 0) bad(key, v, "must not be negative");
   } else {
     bad(key, v, "unknown key (ownership keys are " + listed(kOwnershipKeys) + ")");
   }

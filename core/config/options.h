@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,10 @@ struct OwnershipOptions {
   bool soft_handoff = false;
   // A hand-off whose release has not come this long after it started is reported stalled.
   std::chrono::milliseconds stall_after{30000};
+  // How long the leader grants nobody the streams of a holder that vanished (docs/ownership.md,
+  // "Lapsing holds"); unset: what the backend reports (its session timeout on zookeeper, 0 where
+  // members cannot vanish from outside). 0 turns lapsing holds off.
+  std::optional<std::chrono::milliseconds> vanish_wait;
 };
 
 // Migrations ([catalogue], docs/catalogue.md).

@@ -251,6 +251,16 @@ void Engine::drain(std::string_view server, bool draining) {
   registrations_.registered(server, *info);
 }
 
+ownership::LapseClock Engine::lapse_clock() const {
+  uint64_t wait = 0;
+  if (options_.ownership.vanish_wait) {
+    wait = static_cast<uint64_t>(std::chrono::nanoseconds(*options_.ownership.vanish_wait).count());
+  } else if (backend_->supports_lease()) {
+    wait = backend_->lease().vanish_wait_ns;
+  }
+  return {ownership::monotonic_now_ns(), wait};
+}
+
 // The lease is polled on a thread of its own, without the backend lock: a worker busy publishing
 // a large version must not let it lapse. A lapse (or a replaced session) ends every claim in the
 // tracker at once; the worker then registers the servers anew under new incarnations.
@@ -607,7 +617,7 @@ void Engine::intake_refresh() {
     meta.leader = node_id_;
     meta.created_unix_ms = unix_ms();
     return compute_grant_refresh(*base, pending.releases(), policy_.get(), std::move(meta), names_,
-                                 options_.ownership.soft_handoff);
+                                 options_.ownership.soft_handoff, lapse_clock());
   };
   try {
     publish_refresh_locked(epoch, Clock::now(), build, false);
@@ -689,6 +699,13 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
     // moment to install it (docs/ownership.md).
     if (result.ownership.withheld > 0)
       next_refresh_ = std::min(next_refresh_.load(), Clock::now() + options_.ownership.lease_margin);
+    // Lapsing holds are granted by the first version after their wait.
+    if (result.ownership.lapse_ends_ns != 0) {
+      const uint64_t now = ownership::monotonic_now_ns();
+      const uint64_t left = result.ownership.lapse_ends_ns > now ? result.ownership.lapse_ends_ns - now : 0;
+      next_refresh_ = std::min(next_refresh_.load(), Clock::now() + std::chrono::nanoseconds(left) +
+                                                         std::chrono::milliseconds(1));
+    }
     last_refresh_took_.store(Clock::now() - started);
     if (result.rules.problem_count > 0 || !result.rules.refused.empty())
       logger().warn("berth node {}: tenant rules: {} problem(s){}{}", node_id_, result.rules.problem_count,

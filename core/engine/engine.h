@@ -200,6 +200,9 @@ class Engine {
   bool refresh_if_leading(const berth_leadership* known = nullptr);
   void refresh_as(const berth_leadership* known);  // refresh(), on `known` when given
   void lease_loop();
+  // The clock and wait of lapsing holds for a grant step now: ownership.vanish_wait, else the
+  // backend's (ownership/lapsing_holds.h).
+  ownership::LapseClock lapse_clock() const;
   void register_again();  // after a lease loss: new incarnations, registered anew
   void observe_handoffs(const Snapshot& published);
   void schedule_intake_refresh();

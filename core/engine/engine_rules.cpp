@@ -73,7 +73,7 @@ RefreshResult Engine::refresh_with_rules(const Snapshot* base, std::shared_ptr<c
   RulesStep step = shared_rules_.prepare(base, intake_->pending().catalogue(), rules_.get(), outcome);
   RefreshResult result =
       compute_refresh_step(base, std::move(servers), intake_->pending(), *appraiser_, *policy_, std::move(meta), names_,
-                           step, options_.ownership.soft_handoff, grant, catalogue);
+                           step, options_.ownership.soft_handoff, grant, catalogue, lapse_clock());
   result.snapshot->shared_rules = outcome.next;
   if (outcome.accepted)
     logger().info("berth node {}: shared rules version {} (hash {:016x}) in force from version {}", node_id_,

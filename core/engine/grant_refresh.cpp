@@ -8,7 +8,7 @@ namespace berth {
 
 RefreshResult compute_grant_refresh(const Snapshot& base, const std::vector<ownership::Release>& releases,
                                     const Policy* policy, Provenance meta, std::shared_ptr<ServerNames> names,
-                                    bool soft_handoff) {
+                                    bool soft_handoff, ownership::LapseClock lapse) {
   if (meta.version <= base.meta.version)
     throw Error(BERTH_E_INTERNAL, fmt::format("grant refresh: version {} is not above its base's {}", meta.version,
                                               base.meta.version));
@@ -25,7 +25,7 @@ RefreshResult compute_grant_refresh(const Snapshot& base, const std::vector<owne
   next->tombstones = base.tombstones;
   carry_catalogue(*next, base);
   RefreshResult result;
-  result.ownership = ownership::assign_holders(&base, *next, releases, soft_handoff);
+  result.ownership = ownership::assign_holders(&base, *next, releases, soft_handoff, true, lapse);
   finish_snapshot(*next, policy, std::move(names), &base);  // owners unchanged: the base's table is shared
   result.snapshot = std::move(next);
   return result;

@@ -21,9 +21,9 @@ namespace berth {
 // the policy's name, behaviour version and the rules' hash are the base's. `policy` (may be null:
 // then new streams cannot be placed) gives the placer, as for a full refresh. Throws
 // Error(BERTH_E_INTERNAL) for a version not above the base's, Error(BERTH_E_CORRUPT) when the
-// result does not check (finish_snapshot).
+// result does not check (finish_snapshot). `lapse`: as for compute_refresh_step.
 RefreshResult compute_grant_refresh(const Snapshot& base, const std::vector<ownership::Release>& releases,
                                     const Policy* policy, Provenance meta, std::shared_ptr<ServerNames> names,
-                                    bool soft_handoff = false);
+                                    bool soft_handoff = false, ownership::LapseClock lapse = {});
 
 }  // namespace berth

@@ -28,6 +28,7 @@ uint64_t HandoffWatch::observe(const Snapshot& s, Clock::time_point now, Clock::
   last_ = now;
   ++pass_;
   figures_.releasing = figures_.unheld = figures_.stalled = 0;
+  figures_.lapsing = s.lapsing_holds.size();
   uint64_t newly_stalled = 0;
   if (s.holder.size() == s.stream_count()) {
     for (uint64_t i = 0; i < s.stream_count(); ++i) {

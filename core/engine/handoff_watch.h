@@ -26,6 +26,7 @@ struct HandoffFigures {
   uint64_t releasing = 0;        // now: streams waiting for their holder's release
   uint64_t stalled = 0;          // now: of those, waiting longer than the stall bound
   uint64_t unheld = 0;           // now: streams nobody holds
+  uint64_t lapsing = 0;          // now: streams of vanished holders, granted to nobody for now
   double unheld_stream_seconds = 0;  // sum over time of `unheld`, between published versions
   // Completed hand-offs by duration: counts per bucket of kHandoffBuckets, then +Inf; and the sum.
   std::array<uint64_t, kHandoffBuckets.size() + 1> duration_counts{};

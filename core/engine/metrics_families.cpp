@@ -103,6 +103,8 @@ void add_engine(Exposition& out, const EngineMetrics& m, const Snapshot* served,
   gauge("berth_streams_releasing", "Streams whose holder is asked to release them.", d(h.releasing));
   gauge("berth_streams_stalled", "Streams whose hand-off waits longer than ownership.stall_after.", d(h.stalled));
   gauge("berth_streams_unheld", "Streams no server holds.", d(h.unheld));
+  gauge("berth_streams_lapsing", "Streams of vanished holders granted to nobody until the vanish wait ends.",
+        d(h.lapsing));
   counter("berth_unheld_stream_seconds_total", "Sum over time of the streams no server held.",
           h.unheld_stream_seconds);
   counter("berth_leases_lost_total", "Times this node's lease ended, and every claim of its servers.",

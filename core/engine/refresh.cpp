@@ -145,7 +145,7 @@ uint64_t count_violations(const rules::Constraints& constraints, const std::vect
 RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns> servers, const PendingChanges& pending,
                       Appraiser& appraiser, const Policy& policy, Provenance meta, std::shared_ptr<ServerNames> names,
                       const RulesStep& apply_rules, bool soft_handoff, bool grant,
-                      const catalogue::Settings& catalogue_settings) {
+                      const catalogue::Settings& catalogue_settings, ownership::LapseClock lapse) {
   NextStreams next = next_streams(base, pending);
   const StreamColumns& streams = *next.columns;
   uint64_t n = streams.size();
@@ -244,7 +244,7 @@ RefreshResult compute(const Snapshot* base, std::shared_ptr<const ServerColumns>
   snapshot->catalogue = std::move(catalogue.catalogue);
   // Who holds what follows the owners just decided (docs/ownership.md), before the snapshot is
   // finished, so that finish_snapshot sees every column.
-  ownership::StepCounts ownership = ownership::assign_holders(base, *snapshot, pending.releases(), soft_handoff, grant);
+  ownership::StepCounts ownership = ownership::assign_holders(base, *snapshot, pending.releases(), soft_handoff, grant, lapse);
   finish_snapshot(*snapshot, &policy, std::move(names), base);
 
   RefreshResult result;
@@ -279,7 +279,7 @@ RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const Server
   RulesStep step;
   if (rules != nullptr) step = [rules](const rules::Input& input) { return rules->evaluate(input); };
   return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step,
-                 soft_handoff, grant, catalogue);
+                 soft_handoff, grant, catalogue, {});
 }
 
 RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
@@ -295,15 +295,16 @@ RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const S
       return out;
     };
   return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), step,
-                 soft_handoff, grant, catalogue::Settings{});
+                 soft_handoff, grant, catalogue::Settings{}, {});
 }
 
 RefreshResult compute_refresh_step(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                                    const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
                                    Provenance meta, std::shared_ptr<ServerNames> names, const RulesStep& rules,
-                                   bool soft_handoff, bool grant, const catalogue::Settings& catalogue) {
+                                   bool soft_handoff, bool grant, const catalogue::Settings& catalogue,
+                                   ownership::LapseClock lapse) {
   return compute(base, std::move(servers), pending, appraiser, policy, std::move(meta), std::move(names), rules,
-                 soft_handoff, grant, catalogue);
+                 soft_handoff, grant, catalogue, lapse);
 }
 
 }  // namespace berth

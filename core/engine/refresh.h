@@ -63,12 +63,13 @@ RefreshResult compute_refresh(const Snapshot* base, std::shared_ptr<const Server
 using RulesStep = std::function<rules::SourceOutcome(const rules::Input&)>;
 
 // The same with the rules as a step (the engine's shared rules, engine/shared_rules_step.h);
-// an empty step applies no rules.
+// an empty step applies no rules. `lapse`: the leader's clock and wait for lapsing holds
+// (ownership/lapsing_holds.h; none by default).
 RefreshResult compute_refresh_step(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,
                                    const PendingChanges& pending, Appraiser& appraiser, const Policy& policy,
                                    Provenance meta, std::shared_ptr<ServerNames> names, const RulesStep& rules,
                                    bool soft_handoff = false, bool grant = true,
-                                   const catalogue::Settings& catalogue = {});
+                                   const catalogue::Settings& catalogue = {}, ownership::LapseClock lapse = {});
 
 // The same with a rule set given directly (the CLI's `plan`, tests): no reload.
 RefreshResult compute_refresh_with(const Snapshot* base, std::shared_ptr<const ServerColumns> servers,

@@ -91,8 +91,9 @@ std::vector<uint32_t> surviving_servers(const ServerColumns& base, const ServerC
 // Marks, per base stream, a release that names its holder and token. Everything else is a late
 // or duplicate acknowledgement (or one for a stream the base does not know) and changes nothing.
 // `removed` (the base's removed holds by stream) gets the releases of removed streams: erased.
+// A release of a lapsing stream ends its lapse.
 std::vector<bool> matching_releases(const Snapshot& base, const std::vector<Release>& releases, StepCounts& counts,
-                                    std::unordered_map<std::string_view, size_t>& removed) {
+                                    std::unordered_map<std::string_view, size_t>& removed, LapsingHolds& lapses) {
   std::vector<bool> released;
   if (releases.empty()) return released;
   released.assign(base.stream_count(), false);
@@ -104,6 +105,7 @@ std::vector<bool> matching_releases(const Snapshot& base, const std::vector<Rele
         continue;
       }
     }
+    if (lapses.release(r.stream, r.server, r.token)) continue;
     uint64_t b = base.holder.empty() ? kNone : find_in(base, r.stream, stream_hash(r.stream));
     uint32_t holder = b == kNone ? BERTH_NO_SERVER : base.holder[b];
     if (holder >= base.server_count() || released[b] || base.token[b] != r.token || base.servers->ids.at(holder) != r.server) {
@@ -118,7 +120,7 @@ std::vector<bool> matching_releases(const Snapshot& base, const std::vector<Rele
 }  // namespace
 
 StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vector<Release>& releases, bool soft,
-                          bool grant) {
+                          bool grant, LapseClock lapse) {
   StepCounts counts;
   const uint64_t n = next.stream_count();
   const uint32_t m = next.server_count();
@@ -126,6 +128,7 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
   if (!next.streams || !next.servers || next.streams->size() != n)
     throw Error(BERTH_E_CORRUPT, fmt::format("version {}: stream columns disagree with its {} owners", version, n));
   next.removed_holds.clear();
+  next.lapsing_holds.clear();
   // Version 0 is never published (plans, benchmarks, tools build such snapshots): it grants
   // nothing, since 0 is no token.
   if (version == 0) {
@@ -145,8 +148,9 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
 
   // Nothing is held in a base without holder columns (or without a base).
   // (Removed holds exist only where holders do, also when no stream is left.)
-  bool held_before =
-      base != nullptr && (!base->holder.empty() || (base->stream_count() == 0 && !base->removed_holds.empty()));
+  bool held_before = base != nullptr && (!base->holder.empty() || (base->stream_count() == 0 && !base->removed_holds.empty()) ||
+                                         !base->lapsing_holds.empty());
+  LapsingHolds lapses(held_before ? base : nullptr, next, lapse);
   if (!held_before) counts.releases_ignored = releases.size();
   std::optional<BaseIndex> from;
   std::vector<uint32_t> server_map;
@@ -156,7 +160,7 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
     from.emplace(*base, *next.streams);
     server_map = surviving_servers(*base->servers, *next.servers);
     for (size_t k = 0; k < base->removed_holds.size(); ++k) removed.emplace(base->removed_holds[k].stream, k);
-    released = matching_releases(*base, releases, counts, removed);
+    released = matching_releases(*base, releases, counts, removed, lapses);
   }
   const uint32_t base_m = held_before ? base->server_count() : 0;
   // The holder a removed hold names, if it is still registered as it was.
@@ -169,14 +173,16 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
     bool was_released = false;
     bool was_asked = false;  // the base already asked its holder to release it
     bool regrant = false;    // added again while its holder kept it: back to that holder first
+    bool lapsing = false;    // its holder vanished: granted to nobody for now
     uint64_t b = held_before ? from->of(i) : kNone;
-    if (b != kNone && base->holder[b] < base_m) {
+    if (b != kNone && !base->holder.empty() && base->holder[b] < base_m) {
       uint32_t before = base->holder[b];
       was_asked = base->owner[b] != before;
       if (!released.empty() && released[b]) {
         was_released = true;
       } else if (server_map[before] == BERTH_NO_SERVER) {
         ++counts.holders_lost;
+        lapsing = lapses.begin(next.streams->ids.at(i), *base->servers, before, base->token[b]);
       } else {
         holder = server_map[before];
         token = base->token[b];
@@ -187,11 +193,26 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
         removed.erase(it);
         if (surviving(h) == BERTH_NO_SERVER) {
           ++counts.holders_lost;
+          lapsing = lapses.begin(h.stream, *base->servers, h.holder, h.token);
         } else {
           holder = surviving(h);
           token = h.token;
           regrant = grant;
         }
+      }
+    }
+    if (holder == BERTH_NO_SERVER && !lapsing && !was_released && held_before) {
+      uint32_t back = BERTH_NO_SERVER;
+      switch (lapses.settle(next.streams->ids.at(i), grant, &back)) {
+        case LapsingHolds::State::lapsing:
+          lapsing = true;
+          break;
+        case LapsingHolds::State::back:
+          holder = back;
+          regrant = true;
+          break;
+        case LapsingHolds::State::none:
+          break;
       }
     }
     if (regrant) {
@@ -210,7 +231,7 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
     }
     // A server nobody serves is granted nothing: it only routes (docs/ownership.md).
     const bool serves = owner < m && next.servers->serving_of(owner);
-    if (holder == BERTH_NO_SERVER && serves) {
+    if (holder == BERTH_NO_SERVER && serves && !lapsing) {
       if (grant) {
         holder = owner;
         token = version;
@@ -232,9 +253,11 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
 
   // Held streams removed, and removed ones still held, keep their holder while they stay removed.
   if (held_before) {
-    auto keep = [&](std::string_view id, uint32_t holder, uint64_t token) {
+    // `before`: the holder's index in the base; `holder`: in next (BERTH_NO_SERVER: it vanished).
+    auto keep = [&](std::string_view id, uint32_t before, uint32_t holder, uint64_t token) {
       if (holder == BERTH_NO_SERVER) {
         ++counts.holders_lost;
+        lapses.begin(id, *base->servers, before, token);
       } else if (next.tombstones && next.tombstones->contains(id)) {
         next.removed_holds.push_back(RemovedHold{std::string(id), holder, token});
       }
@@ -242,14 +265,18 @@ StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vecto
     for (size_t k = 0; k < base->removed_holds.size(); ++k) {
       const RemovedHold& h = base->removed_holds[k];
       auto it = removed.find(h.stream);
-      if (it != removed.end() && it->second == k) keep(h.stream, surviving(h), h.token);
+      if (it != removed.end() && it->second == k) keep(h.stream, h.holder, surviving(h), h.token);
     }
     for (uint64_t b = 0; b < base->stream_count() && base->streams != next.streams; ++b) {
-      if (from->kept(b) || base->holder[b] >= base_m || (!released.empty() && released[b])) continue;
-      keep(base->streams->ids.at(b), server_map[base->holder[b]], base->token[b]);
+      if (from->kept(b) || base->holder.empty() || base->holder[b] >= base_m || (!released.empty() && released[b]))
+        continue;
+      keep(base->streams->ids.at(b), base->holder[b], server_map[base->holder[b]], base->token[b]);
     }
   }
+  lapses.finish();
   counts.removed_held = next.removed_holds.size();
+  counts.lapsing = lapses.lapsing();
+  counts.lapse_ends_ns = lapses.first_end_ns();
   return counts;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ownership/lapsing_holds.h"
 #include "snapshot/snapshot.h"
 
 namespace berth::ownership {
@@ -28,6 +29,8 @@ struct StepCounts {
   uint64_t unheld = 0;              // streams nobody holds after this step, of servers that serve (or of none)
   uint64_t withheld = 0;            // streams left unheld because this step grants nothing
   uint64_t removed_held = 0;        // streams removed while held whose holder keeps them, after this step
+  uint64_t lapsing = 0;             // lapsing holds after this step (streams of vanished holders, granted to nobody)
+  uint64_t lapse_ends_ns = 0;       // the earliest end of one of them, on the step's clock; 0: none
 };
 
 // `next.meta.version` is the token of every grant made. `base` may be null (nobody holds anything).
@@ -40,9 +43,13 @@ struct StepCounts {
 // A held stream removed (absent from `next` and among its tombstones) stays with its holder in
 // `next.removed_holds` while its holder keeps its registration and has not released it; added
 // again, it is granted to that holder (who is then asked to release it if it is not the owner).
+// A holder that vanished (its server gone from `next`, or there under another incarnation) with
+// `lapse.wait_ns` above 0 leaves its streams lapsing (lapsing_holds.h): granted to nobody until
+// the wait ends, its release arrives, or it is back under the same incarnation (granted to it
+// again, with a new token).
 // Versions strictly increase, so tokens do; the step does not check it. O(streams) when `next`
 // keeps the base's streams in their order (some removed, some added at the end), as a refresh does.
 StepCounts assign_holders(const Snapshot* base, Snapshot& next, const std::vector<Release>& releases, bool soft = false,
-                          bool grant = true);
+                          bool grant = true, LapseClock lapse = {});
 
 }  // namespace berth::ownership

@@ -329,11 +329,13 @@ Backend::Lease Backend::lease() const {
   if (!supports_lease())
     throw Error(BERTH_E_STATE, context_of(*plugin_, "lease") + ": this backend reports no lease (built before ABI 1.4)");
   berth_lease out{};
-  out.struct_size = BERTH_SIZE_THROUGH(berth_lease, session);
+  out.struct_size = BERTH_SIZE_THROUGH(berth_lease, vanish_wait_ns);
   call_plugin(*plugin_, "lease", [&](berth_status* st) { return plugin_->backend.lease(self_, &out, st); });
   if (out.held != 0 && out.session == 0)
     throw Error(BERTH_E_PLUGIN, context_of(*plugin_, "lease") + ": reports a held lease with session 0");
-  return {out.held != 0, out.valid_until_ns, out.session};
+  // A plugin built before ABI 1.6 leaves vanish_wait_ns as zeroed above: members it reports gone
+  // are taken as gone for good, as they were then.
+  return {out.held != 0, out.valid_until_ns, out.session, out.vanish_wait_ns};
 }
 
 }  // namespace berth

@@ -160,6 +160,7 @@ class Backend {
     bool held = false;
     uint64_t valid_until_ns = 0;  // CLOCK_MONOTONIC; UINT64_MAX: ends only with this process
     uint64_t session = 0;         // changes whenever the backend replaces its session
+    uint64_t vanish_wait_ns = 0;  // how long a member reported gone may still hold (ABI 1.6; 0 before)
   };
   // Unlike every other call here, safe to make concurrently with any of them on the same
   // Backend (the plugin promises it, and this wrapper reads only what never changes after

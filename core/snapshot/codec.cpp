@@ -275,6 +275,18 @@ std::string encode(const Snapshot& s, const OwnerDefaults* policy, Owners how, u
       out[k].setToken(h.token);
     }
   }
+  if (!s.lapsing_holds.empty()) {
+    auto out = root.initLapsingHolds(static_cast<unsigned>(s.lapsing_holds.size()));
+    for (unsigned k = 0; k < s.lapsing_holds.size(); ++k) {
+      const LapsingHold& h = s.lapsing_holds[k];
+      set_text(out[k].initStream(static_cast<unsigned>(h.stream.size())), h.stream);
+      set_text(out[k].initServer(static_cast<unsigned>(h.server.size())), h.server);
+      out[k].setIncarnation(h.incarnation);
+      out[k].setToken(h.token);
+      out[k].setEpoch(h.epoch);
+      out[k].setUntilNs(h.until_ns);
+    }
+  }
   encode_operator_servers(root, s);
   if (s.tombstones && s.tombstones->size() > 0) {
     const std::vector<std::string>& dead = s.tombstones->ids();
@@ -402,6 +414,24 @@ void rebuild_owners(Snapshot& s, schema::Streams::Reader columns, const PolicyFi
     if (s.owner[i] == BERTH_NO_SERVER)
       throw Error(BERTH_E_CORRUPT, "stream '" + std::string(s.streams->ids.at(i)) + "' has no owner: " + who +
                                        " gives it none and it is not listed as an exception");
+}
+
+// Streams whose holder vanished: each once, under a token. The streams themselves may be
+// anywhere (present, removed, or neither), so the list is bounded by the streams the vanished
+// holders held, which a reader's traversal limit already bounds.
+void decode_lapsing_holds(Snapshot& s, schema::Snapshot::Reader root) {
+  if (!root.hasLapsingHolds()) return;
+  auto in = root.getLapsingHolds();
+  std::unordered_set<std::string_view> seen;
+  s.lapsing_holds.reserve(in.size());
+  for (auto h : in) {
+    const std::string where = "lapsing hold #" + std::to_string(s.lapsing_holds.size());
+    std::string_view id = text(h.getStream());
+    if (h.getToken() == 0) throw Error(BERTH_E_CORRUPT, where + " has token 0");
+    if (!seen.insert(id).second) throw Error(BERTH_E_CORRUPT, where + " names a stream listed before");
+    s.lapsing_holds.push_back(LapsingHold{std::string(id), std::string(text(h.getServer())), h.getIncarnation(),
+                                          h.getToken(), h.getEpoch(), h.getUntilNs()});
+  }
 }
 
 // Streams removed while held: each among the tombstones (so bounded by them), once, held by one
@@ -616,6 +646,7 @@ Snapshot decode_snapshot(std::string_view bytes, const PolicyFinder& find_policy
     if (implicit) rebuild_owners(s, columns, find_policy);
     decode_holders(s, columns);
     decode_removed_holds(s, root);
+    decode_lapsing_holds(s, root);
     decode_operator_servers(s, root);
     decode_catalogue(root, s);
     decode_shared_rules(s, root);

@@ -80,6 +80,7 @@ Snapshot bare_copy(const Snapshot& snapshot) {
   out.holder = snapshot.holder;
   out.token = snapshot.token;
   out.removed_holds = snapshot.removed_holds;
+  out.lapsing_holds = snapshot.lapsing_holds;
   carry_catalogue(out, snapshot);
   return out;
 }
@@ -146,6 +147,7 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
   head.servers = next.servers;
   head.tombstones = next.tombstones;
   head.removed_holds = next.removed_holds;
+  head.lapsing_holds = next.lapsing_holds;
   carry_catalogue(head, next);
   head.shared_rules = shared_rules_for_head(base, next);  // the script only when it changed
   auto added = std::make_shared<StreamColumns>();
@@ -328,6 +330,7 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
   s.servers = d.head.servers;
   s.tombstones = d.head.tombstones;
   s.removed_holds = d.head.removed_holds;
+  s.lapsing_holds = d.head.lapsing_holds;
   carry_catalogue(s, d.head);
   shared_rules_from_base(s, base);
   s.owner.resize(n);

@@ -45,6 +45,19 @@ struct RemovedHold {
   uint64_t token = 0;   // the holder's fencing token
 };
 
+// A stream whose holder vanished (docs/ownership.md, "Lapsing holds"): its member went, or came
+// back under another incarnation, otherwise than surely after its lease. Nobody is granted the
+// stream until `until_ns` (the publishing leader's CLOCK_MONOTONIC; a leader of another epoch
+// waits anew), unless the holder releases it or registers again under the same incarnation.
+struct LapsingHold {
+  std::string stream;
+  std::string server;        // the vanished holder's id (it may be in no server list now)
+  uint64_t incarnation = 0;  // of the registration that held it
+  uint64_t token = 0;        // the holder's fencing token
+  uint64_t epoch = 0;        // of the leader whose clock `until_ns` is on
+  uint64_t until_ns = 0;
+};
+
 // Balance figures, all per unit of capacity.
 struct Balance {
   double total_load = 0;
@@ -68,6 +81,7 @@ struct Snapshot {
   std::vector<uint32_t> holder;  // per stream: server index, or BERTH_NO_SERVER while nobody holds it
   std::vector<uint64_t> token;   // per stream: the holder's fencing token (the version that granted it); 0: no holder
   std::vector<RemovedHold> removed_holds;  // each stream among `tombstones`, each holder a server
+  std::vector<LapsingHold> lapsing_holds;  // at most one per stream id; held by nobody in `holder`
   // The catalogue (docs/catalogue.md): null when the version has none. Every version built from
   // this one carries them on unless its own step changed them.
   std::shared_ptr<const OperatorServers> operator_servers;

@@ -51,6 +51,9 @@ struct BackendUnderTest {
   // a tool). Null where the store keeps no candidacy anyone else can delete (memory); a backend that
   // sets it also instantiates BackendContractDeletedCandidacy.
   std::function<void(const std::vector<PluginConfig::Entry>& cluster)> delete_candidates;
+  // Whether a member can vanish otherwise than by its session's end after its lease (deleted or
+  // its session closed by someone else): then the lease's vanish wait must cover the lease.
+  bool members_vanish_from_outside = false;
 };
 
 void PrintTo(const BackendUnderTest& backend, std::ostream* os);

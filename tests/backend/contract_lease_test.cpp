@@ -52,6 +52,28 @@ TEST_P(BackendContract, TheLeaseSessionStaysWhileNothingHappensToIt) {
   EXPECT_NE(b->lease().session, session) << "two instances are two sessions";
 }
 
+// A member that can vanish from outside (deleted, its session closed by someone else) may still
+// believe it holds until its lease ends: the wait the leader keeps its streams from anyone else
+// (plugin ABI 1.6) covers every lease it reports. Elsewhere a member goes only with its session,
+// after its lease, and the wait is 0.
+TEST_P(BackendContract, TheVanishWaitCoversTheLeaseWhereMembersCanVanishFromOutsideAndIsZeroElsewhere) {
+  auto a = open();
+  a->join("a-1", "x");
+  for (int i = 0; i < 10; ++i) {
+    const uint64_t before = now_ns();
+    const Backend::Lease l = a->lease();
+    ASSERT_TRUE(l.held);
+    if (!GetParam().members_vanish_from_outside) {
+      EXPECT_EQ(l.vanish_wait_ns, 0u) << "poll " << i;
+    } else {
+      ASSERT_NE(l.valid_until_ns, UINT64_MAX);
+      EXPECT_GT(l.vanish_wait_ns, 0u) << "poll " << i;
+      EXPECT_GE(l.vanish_wait_ns, l.valid_until_ns - std::min(before, l.valid_until_ns)) << "poll " << i;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 // The lease's deadline never moves back while its session lives.
 TEST_P(BackendContract, TheLeaseDeadlineNeverGoesBackWithinASession) {
   auto a = open();

@@ -31,6 +31,7 @@ BackendUnderTest zookeeper_with_acl() {
   backend.settle = std::chrono::seconds(10);
   backend.stress_rounds = 100;
   backend.severable = zk_severable;
+  backend.members_vanish_from_outside = true;
   // An operator holding the credential deletes them.
   backend.delete_candidates = [](const std::vector<PluginConfig::Entry>& cluster) {
     std::string root;

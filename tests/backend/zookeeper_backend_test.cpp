@@ -32,6 +32,7 @@ BackendUnderTest zookeeper_backend() {
   backend.settle = std::chrono::seconds(10);
   backend.stress_rounds = 100;
   backend.severable = zk_severable;
+  backend.members_vanish_from_outside = true;
   backend.delete_candidates = [](const std::vector<PluginConfig::Entry>& cluster) {
     std::string root;
     for (const auto& entry : cluster)

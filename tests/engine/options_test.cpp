@@ -118,6 +118,7 @@ TEST(Options, OwnershipAndIntakeRefreshDefaults) {
   EXPECT_EQ(e.ownership.lease_margin, std::chrono::milliseconds(500));
   EXPECT_FALSE(e.ownership.soft_handoff);
   EXPECT_EQ(e.ownership.stall_after, std::chrono::seconds(30));
+  EXPECT_FALSE(e.ownership.vanish_wait) << "unset: the backend's vanish wait";
   EXPECT_EQ(e.intake_refresh_delay, std::chrono::milliseconds(2));
 }
 
@@ -131,6 +132,7 @@ intake_refresh_delay = "5ms"
 lease_margin = "750ms"
 soft_handoff = true
 stall_after = "2m"
+vanish_wait = "1500ms"
 )",
                 "own.toml");
   EngineOptions e = o.resolve();
@@ -138,6 +140,9 @@ stall_after = "2m"
   EXPECT_EQ(e.ownership.lease_margin, std::chrono::milliseconds(750));
   EXPECT_TRUE(e.ownership.soft_handoff);
   EXPECT_EQ(e.ownership.stall_after, std::chrono::minutes(2));
+  EXPECT_EQ(e.ownership.vanish_wait, std::chrono::milliseconds(1500));
+  o.set("ownership.vanish_wait", "0");  // lapsing holds off
+  EXPECT_EQ(o.resolve().ownership.vanish_wait, std::chrono::milliseconds(0));
   o.set("engine.intake_refresh_delay", "0");  // intake left to the periodic refresh
   EXPECT_EQ(o.resolve().intake_refresh_delay, std::chrono::milliseconds(0));
 }
@@ -155,7 +160,9 @@ TEST(Options, BadOwnershipValuesNameTheKeyAndWhereTheyCameFrom) {
   msg = error_of([&] { o.set("ownership.stall_after", "0"); });
   EXPECT_NE(msg.find("ownership.stall_after"), std::string::npos) << msg;
   msg = error_of([&] { o.set("ownership.lease", "1s"); });
-  EXPECT_NE(msg.find("lease_margin, soft_handoff, stall_after"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("lease_margin, soft_handoff, stall_after, vanish_wait"), std::string::npos) << msg;
+  msg = error_of([&] { o.set("ownership.vanish_wait", "a while"); });
+  EXPECT_NE(msg.find("ownership.vanish_wait"), std::string::npos) << msg;
   msg = error_of([&] { o.set("engine.intake_refresh_delay", "-1s", "--delay"); });
   EXPECT_NE(msg.find("engine.intake_refresh_delay"), std::string::npos) << msg;
   EXPECT_NE(msg.find("--delay"), std::string::npos) << msg;

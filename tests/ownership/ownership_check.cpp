@@ -5,7 +5,7 @@
 //
 //   ownership_check [--seeds N] [--first-seed S] [--hosts H] [--streams N] [--faults SECONDS]
 //                   [--soft] [--expect-violations] [--no-ensemble-stops] [--work DIR] [--keep]
-//                   [--reacquire-bound MS] [--settle-bound MS] [--plan KIND,...]
+//                   [--reacquire-bound MS] [--settle-bound MS] [--plan KIND,...] [--vanish-wait DURATION]
 //
 // The work directory (histories, each host's stderr with its status lines) is removed after a
 // clean run unless --keep is given.
@@ -18,19 +18,23 @@
 // own in the history (server id and a start count: s3-7), so a server joined again by a new
 // process cannot hide an overlap with its predecessor. Violations, each judged by the history
 // checker: two hosts holding one stream at once, a token that does not grow, a SIGKILLed host's
-// stream not acquired by another host within session timeout + 1 s (a SIGKILL waits for every
+// stream not acquired by another host within 2 x session timeout + 1 s (a SIGKILL waits for every
 // stream to be held first, up to 10 s, and the next fault for that bound; --reacquire-bound
 // judges against another bound, for runs on a machine too loaded for the floor), a stream not held
 // again within kSettle of the faults healing. --plan replaces the random schedule by the faults
-// named, in order (kill, kill-leader, stop, zk-leader, restart-ensemble, drain, join, leave), e.g.
-// `--plan restart-ensemble,kill-leader` for a leader's crash soon after the ensemble restarted.
+// named, in order (kill, kill-leader, stop, zk-leader, restart-ensemble, drain, join, leave,
+// delete-member), e.g. `--plan restart-ensemble,kill-leader` for a leader's crash soon after the
+// ensemble restarted. --vanish-wait sets every host's ownership.vanish_wait (0: the broken
+// variant of lapsing holds, docs/ownership.md).
 // Every SIGKILL's re-acquire time is printed, and before the verdict their distribution, the
 // kills of the leading host apart. The last line printed is
 //   ownership checker: N seeds, V violations, max unowned window X ms
 // Exit status 0 when V is 0 and every seed settled (with --expect-violations: when two hosts held
 // one stream at once, the proof that the checker catches the broken variant --soft).
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
+#include <zookeeper/zookeeper.h>
 
 #include <algorithm>
 #include <chrono>
@@ -61,12 +65,13 @@ using berth::test::monotonic_ns;
 
 constexpr const char* kSession = "2s";
 constexpr auto kSessionTimeout = 2s;
-// The floor for a crashed host: its streams acquired elsewhere within this.
-constexpr auto kReacquire = kSessionTimeout + 1s;
+// The floor for a crashed host: its streams acquired elsewhere within this (its session expires,
+// then its streams lapse for the vanish wait, the session timeout: docs/ownership.md).
+constexpr auto kReacquire = 2 * kSessionTimeout + 1s;
 // Once the last fault healed (the ensemble serving again, every host running and undrained),
-// every stream is held again within this: a session expired during the last fault, a new
-// registration, a refresh and its publication.
-constexpr auto kSettle = kSessionTimeout + 3s;
+// every stream is held again within this: a session expired during the last fault, the lapse of
+// its streams, a new registration, a refresh and its publication.
+constexpr auto kSettle = 2 * kSessionTimeout + 3s;
 
 uint64_t ns(std::chrono::nanoseconds d) { return static_cast<uint64_t>(d.count()); }
 
@@ -86,9 +91,12 @@ struct Settings {
   std::filesystem::path work;
 };
 
-// Fault kinds (Run::fault); kKillLeader is a SIGKILL of the leading host, never of another.
+// Fault kinds (Run::fault); kKillLeader is a SIGKILL of the leading host, never of another;
+// kDeleteMember (only by --plan) deletes a host's member znode from outside while its session lives.
 constexpr int kKillLeader = 7;
-const char* const kFaultNames[] = {"kill", "stop", "zk-leader", "restart-ensemble", "drain", "join", "leave", "kill-leader"};
+constexpr int kDeleteMember = 8;
+const char* const kFaultNames[] = {"kill",  "stop",        "zk-leader",    "restart-ensemble", "drain",
+                                   "join",  "leave",       "kill-leader",  "delete-member"};
 
 std::vector<int> parse_plan(const std::string& text) {
   std::vector<int> plan;
@@ -293,6 +301,10 @@ class Run {
         announce("a server joins");
         start_host("s" + std::to_string(next_server_++));
         break;
+      case kDeleteMember:
+        announce("delete " + host + "'s member from outside");
+        delete_member("/ownership-" + std::to_string(seed_) + "/members/" + server);
+        break;
       case 6:
         if (hosts_.size() <= 3) break;
         announce(host + " leaves");
@@ -302,6 +314,17 @@ class Run {
         break;
     }
     std::fflush(stdout);
+  }
+
+  // As an operator's client would, while the member's session lives.
+  void delete_member(const std::string& path) {
+    zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+    zhandle_t* zh = zookeeper_init(connect_.c_str(), nullptr, 10000, nullptr, nullptr, 0);
+    if (zh == nullptr) throw std::runtime_error("zookeeper_init failed");
+    for (int i = 0; i < 500 && zoo_state(zh) != ZOO_CONNECTED_STATE; ++i) std::this_thread::sleep_for(10ms);
+    const int rc = zoo_delete(zh, path.c_str(), -1);
+    zookeeper_close(zh);
+    if (rc != ZOK) std::printf("seed %u: delete %s: %s\n", seed_, path.c_str(), zerror(rc));
   }
 
   // A host's "status" lines on stderr (ownership_host.cpp), in order.
@@ -476,6 +499,7 @@ int main(int argc, char** argv) {
     else if (a == "--keep") s.keep = true;
     else if (a == "--reacquire-bound") s.reacquire = std::chrono::milliseconds(std::stoll(next()));
     else if (a == "--settle-bound") s.settle = std::chrono::milliseconds(std::stoll(next()));
+    else if (a == "--vanish-wait") ::setenv("BERTH_HOST_VANISH_WAIT", next().c_str(), 1);  // the hosts inherit it
     else if (a == "--plan") {
       try {
         s.plan = parse_plan(next());

@@ -122,6 +122,8 @@ int main(int argc, char** argv) {
   const char* refresh_interval = std::getenv("BERTH_HOST_REFRESH_INTERVAL");
   const char* appraiser = std::getenv("BERTH_HOST_APPRAISER");
   const char* campaign = std::getenv("BERTH_HOST_CAMPAIGN");
+  // The broken variant of the vanished-holder tests (zk_vanish_test.cpp) sets it to 0.
+  const char* vanish_wait = std::getenv("BERTH_HOST_VANISH_WAIT");
   Log log(argv[6]);
   berth_error* err = nullptr;
   berth_options* o = nullptr;
@@ -143,6 +145,8 @@ int main(int argc, char** argv) {
     if (berth_options_set(o, key, value.c_str(), &err) != BERTH_OK) fail(key, err);
   if (appraiser != nullptr && berth_options_set(o, "appraiser.name", appraiser, &err) != BERTH_OK) fail("appraiser", err);
   if (campaign != nullptr && berth_options_set(o, "engine.campaign", campaign, &err) != BERTH_OK) fail("campaign", err);
+  if (vanish_wait != nullptr && berth_options_set(o, "ownership.vanish_wait", vanish_wait, &err) != BERTH_OK)
+    fail("ownership.vanish_wait", err);
   berth_engine* engine = nullptr;
   if (berth_engine_open(o, &engine, &err) != BERTH_OK) fail("open", err);
   berth_options_free(o);

@@ -2,8 +2,7 @@
 // test reads the session id and password through the backend's test-only hook
 // (BERTH_ZK_TEST_SESSION_FILE), opens that session from a client of its own and closes it, which
 // ends the session on the server. The node must report degraded, lose its claims before any other
-// host is granted them (docs/ownership.md: the history checker finds no overlap; not yet so for a
-// follower, see the disabled test), register again under a new session and catch up; a leader
+// host is granted them (docs/ownership.md: the history checker finds no overlap), register again under a new session and catch up; a leader
 // expired so stops leading and another leads.
 #include <gtest/gtest.h>
 #include <zookeeper/zookeeper.h>
@@ -18,93 +17,16 @@
 
 #include "zookeeper/zk_harness.h"
 #include "zookeeper/zk_host_cluster.h"
+#include "zookeeper/zk_outside_client.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 using namespace berth::test;
 
-using ExpiryTest = HostCluster;
-
-// "<session hex> <password hex>" as the hook writes it.
-clientid_t read_session(const std::string& path) {
-  std::ifstream in(path);
-  std::string id, password;
-  in >> id >> password;
-  clientid_t out{};
-  if (id.empty() || password.size() != 2 * sizeof out.passwd) throw std::runtime_error("no session in " + path);
-  out.client_id = static_cast<int64_t>(std::stoull(id, nullptr, 16));
-  for (size_t i = 0; i < sizeof out.passwd; ++i)
-    out.passwd[i] = static_cast<char>(std::stoul(password.substr(2 * i, 2), nullptr, 16));
-  return out;
-}
-
-// Opens the session `id` from here and closes it: the server ends it for its owner too. The
-// owner's client, cut off by the attach, may come back first and carry on: tried until the
-// session's member znode `member` is gone.
-struct Expired {
-  uint64_t attached_ns;  // the first attach, which already cuts the node off: its revocations count from here
-  uint64_t closed_ns;    // the close that ended the session
-};
-Expired expire(const std::string& connect, const clientid_t& id, const std::string& member) {
-  zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-  zhandle_t* observer = zookeeper_init(connect.c_str(), nullptr, 10000, nullptr, nullptr, 0);
-  if (observer == nullptr || !eventually([&] { return zoo_state(observer) == ZOO_CONNECTED_STATE; }, 10s))
-    throw std::runtime_error("no session with ZooKeeper");
-  const auto owned = [&] {
-    Stat stat;
-    return zoo_exists(observer, member.c_str(), 0, &stat) == ZOK && stat.ephemeralOwner == id.client_id;
-  };
-  uint64_t attached_ns = 0, closed_ns = 0;
-  for (int attempt = 0; attempt < 20 && owned(); ++attempt) {
-    if (attached_ns == 0) attached_ns = monotonic_ns();
-    zhandle_t* zh = zookeeper_init(connect.c_str(), nullptr, static_cast<int>(kSessionMs), &id, nullptr, 0);
-    if (zh == nullptr) throw std::runtime_error("zookeeper_init for the node's session failed");
-    eventually([&] { return zoo_state(zh) == ZOO_CONNECTED_STATE; }, 5s);
-    closed_ns = monotonic_ns();
-    zookeeper_close(zh);
-    eventually([&] { return !owned(); }, 500ms);
-  }
-  const bool gone = !owned();
-  zookeeper_close(observer);
-  if (!gone || closed_ns == 0) throw std::runtime_error("could not close the node's session from outside");
-  return {attached_ns, closed_ns};
-}
-
-class Expiry : public ExpiryTest {
+class Expiry : public OutsideFaults {
  protected:
-  void settle() {
-    start_hosts(zk_.connect_string());
-    hosts_[0]->send("add " + std::to_string(kStreams));
-    ASSERT_TRUE(hosts_[0]->wait_line([](const std::string& l) { return l == "ok add"; }, 0, 30s));
-    ASSERT_TRUE(eventually([&] { return check_history_now().held_at_end == kStreams; }, 60s))
-        << "the streams were never all held";
-    ASSERT_TRUE(eventually([&] { return leader() >= 0; }, 30s));
-  }
-  berth::testing::HistoryVerdict check_history_now() const {
-    return berth::testing::check_history(history(), 0, monotonic_ns());
-  }
-  // Revocations of host i at or after t_ns.
-  size_t revoked_since(int i, uint64_t t_ns) const {
-    size_t n = 0;
-    for (const auto& e : history())
-      if (e.kind == 'V' && e.host == "s" + std::to_string(i) && e.t_ns >= t_ns) ++n;
-    return n;
-  }
-  // With `overlaps_too`, two hosts holding one stream at once fail the test too.
-  void judge(bool overlaps_too) {
-    auto verdict = check_history_now();
-    std::printf("history: %llu intervals, %llu overlaps, %llu token regressions\n",
-                static_cast<unsigned long long>(verdict.intervals), static_cast<unsigned long long>(verdict.overlaps),
-                static_cast<unsigned long long>(verdict.token_regressions));
-    EXPECT_EQ(verdict.token_regressions, 0u);
-    if (!overlaps_too) return;
-    EXPECT_EQ(verdict.overlaps, 0u);
-    for (const std::string& example : verdict.examples) ADD_FAILURE() << example;
-  }
   void expire_a_follower(bool overlaps_too);
-
-  ZkServer zk_;
 };
 
 void Expiry::expire_a_follower(bool overlaps_too) {
@@ -137,12 +59,10 @@ void Expiry::expire_a_follower(bool overlaps_too) {
 TEST_F(Expiry, AFollowerExpiredFromOutsideIsDegradedRevokesRegistersAgainAndCatchesUp) { expire_a_follower(false); }
 
 // Closing a node's session from outside deletes its member at once, while the node learns of it
-// only when its client reconnects: the leader may grant its streams to another host milliseconds
-// before the node revokes them (seen here: 49 and 100 of its 100 streams, about 7 ms apart). The lease rule assumes
-// a member disappears only after its lease ended, which only the server's own expiry guarantees.
-// Open until the leader waits out the lease of a member that vanished (issue 15); run it with
-// --gtest_also_run_disabled_tests.
-TEST_F(Expiry, DISABLED_NoOtherHostHoldsAFollowersStreamsBeforeItRevokesThem) { expire_a_follower(true); }
+// only when its client reconnects: the leader keeps the member's streams lapsing for the session
+// timeout (docs/ownership.md, "Lapsing holds"), so no other host is granted them before the node
+// revoked them. Its broken variant (no wait) is in zk_vanish_test.cpp.
+TEST_F(Expiry, NoOtherHostHoldsAFollowersStreamsBeforeItRevokesThem) { expire_a_follower(true); }
 
 TEST_F(Expiry, ALeaderExpiredFromOutsideStopsLeadingAndAnotherLeads) {
   settle();

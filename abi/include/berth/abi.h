@@ -34,12 +34,13 @@ extern "C" {
 #endif
 
 #define BERTH_ABI_MAJOR 1
-#define BERTH_ABI_MINOR 5 /* 1: placement constraints in berth_rebalance_request;
+#define BERTH_ABI_MINOR 6 /* 1: placement constraints in berth_rebalance_request;
                             2: berth_policy_functions.default_owners;
                             3: berth_backend_functions.peek_intake and settle_intake;
                             4: berth_backend_functions.lease (berth_lease);
                             5: weighers (BERTH_PLUGIN_WEIGHER, berth_signal_set,
-                               berth_weigher_functions) */
+                               berth_weigher_functions);
+                            6: berth_lease.vanish_wait_ns */
 
 /* Size of `type` up to and including `field`: the struct_size of a struct whose last field is `field`. */
 #ifdef __cplusplus

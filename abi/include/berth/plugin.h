@@ -208,6 +208,12 @@ typedef struct berth_lease {
                               this instance's own calls end it) */
   uint64_t session;        /* names the session; changes whenever the instance replaces it (what
                               the old one registered may already be gone). Never 0 while held. */
+  /* ABI 1.6 (read only when struct_size covers it; older plugins count as 0): how long a member
+     this backend reports gone may still believe it holds what it was granted, because it can
+     vanish otherwise than by its session ending after its lease (deleted or its session closed by
+     someone else). The leader grants a vanished member's streams to nobody for that long. 0 where
+     members cannot vanish from outside (the session's end is the only way). */
+  uint64_t vanish_wait_ns;
 } berth_lease;
 
 typedef struct berth_backend_functions {

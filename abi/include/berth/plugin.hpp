@@ -310,6 +310,7 @@ struct Lease {
   bool held = false;             // the session lives as far as this instance knows
   uint64_t valid_until_ns = 0;   // CLOCK_MONOTONIC; UINT64_MAX while only this process can end it
   uint64_t session = 0;          // names the session; never 0 while held
+  uint64_t vanish_wait_ns = 0;   // ABI 1.6: see berth_lease.vanish_wait_ns
 };
 
 // The newest version, and the version it is based on (0: self-contained); see fetch_latest.
@@ -555,6 +556,7 @@ struct BackendAdapter {
       out->held = now.held ? 1 : 0;
       out->valid_until_ns = now.valid_until_ns;
       out->session = now.session;
+      if (out->struct_size >= BERTH_SIZE_THROUGH(berth_lease, vanish_wait_ns)) out->vanish_wait_ns = now.vanish_wait_ns;
       return BERTH_OK;
     });
   }

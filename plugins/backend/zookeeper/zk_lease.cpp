@@ -50,6 +50,11 @@ void LeaseClock::end() {
   held_session_.store(0);
 }
 
+void LeaseClock::disown() {
+  std::lock_guard lock(write_);
+  disowned_.fetch_add(1);
+}
+
 plugin::Lease LeaseClock::read() const {
   // held_session_ last written, first read: a held lease is never paired with an older bound
   // of another session (start() writes the bound before the session).
@@ -58,6 +63,15 @@ plugin::Lease LeaseClock::read() const {
   out.held = held != 0;
   out.valid_until_ns = out.held ? valid_until_ns_.load() : 0;
   out.session = static_cast<uint64_t>(held != 0 ? held : session_.load());
+  // Each disown() names another session (never 0: the mix is odd-multiplied, then 0 maps to 1).
+  if (const uint64_t d = disowned_.load(); d != 0) {
+    out.session ^= d * 0x9E3779B97F4A7C15u;
+    if (out.session == 0) out.session = 1;
+  }
+  // A member may vanish by deletion or by its session closed from outside, not only by expiry
+  // after this lease: its holder learns of either within about a round trip, or its lease ends
+  // within one session timeout of its last confirmed heartbeat.
+  out.vanish_wait_ns = static_cast<uint64_t>(timeout_ms_.load()) * 1'000'000u;
   return out;
 }
 

@@ -30,6 +30,10 @@ class LeaseClock {
   void confirm(int64_t session, uint64_t sent_ns);
   // The session expired or was closed: never held again.
   void end();
+  // Something this session registered was deleted by someone else while the session lives: the
+  // lease reads as a new session from now on, so that its holder ends every claim (the leader may
+  // already have seen the member gone) and registers again.
+  void disown();
   plugin::Lease read() const;
   int64_t session() const { return session_.load(); }
   int timeout_ms() const { return timeout_ms_.load(); }
@@ -41,6 +45,7 @@ class LeaseClock {
   std::atomic<int64_t> session_{0};
   std::atomic<uint64_t> valid_until_ns_{0};
   std::atomic<int> timeout_ms_{0};
+  std::atomic<uint64_t> disowned_{0};  // disown() calls: mixed into the session the lease names
 };
 
 // Sends one lightweight request (exists on `path`) whose answer confirms the lease; the request's

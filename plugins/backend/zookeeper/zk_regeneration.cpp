@@ -68,7 +68,8 @@ void ZkBackend::register_members_again_locked() {
     int rc = zoo_create(handle(), path.c_str(), info.data(), static_cast<int>(info.size()), &acl_, ZOO_EPHEMERAL,
                         nullptr, 0);
     if (rc == ZOK) {
-      plugin::log(host_, BERTH_LOG_WARN, "zookeeper: member '" + id + "' was deleted while its session lives: registered again");
+      events_.lease.disown();  // its holder may already be thought gone: its claims end now
+      plugin::log(host_, BERTH_LOG_WARN, "zookeeper: member '" + id + "' was deleted while its session lives: registered again, its claims ended");
       continue;
     }
     if (rc != ZNODEEXISTS) fail(rc, "create", path);

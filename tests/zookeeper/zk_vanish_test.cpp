@@ -1,0 +1,90 @@
+// A holder that vanishes from outside (docs/ownership.md, "Lapsing holds"): its member znode
+// deleted by another client while its session lives, or its session closed by another client.
+// The leader grants its streams to nobody for the session timeout; its node stops serving first.
+// The history checker judges every host's log: no stream held by two hosts at once, tokens grow,
+// every stream held again afterwards. The broken variant (ownership.vanish_wait = 0, through
+// BERTH_HOST_VANISH_WAIT) must show overlaps, the proof that the checker sees the window.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <string>
+
+#include "zookeeper/zk_outside_client.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace berth::test;
+
+class Vanish : public OutsideFaults {
+ protected:
+  void SetUp() override { ::unsetenv("BERTH_HOST_VANISH_WAIT"); }
+  void TearDown() override {
+    ::unsetenv("BERTH_HOST_VANISH_WAIT");
+    OutsideFaults::TearDown();
+  }
+  std::string member(int i) const { return root_ + "/members/s" + std::to_string(i); }
+  // Every stream held again and every node on one version, within the wait and then some.
+  void expect_served_again(int node) {
+    EXPECT_TRUE(eventually([&] { return check_history_now().held_at_end == kStreams && converged(); }, 40s))
+        << "the cluster never settled after s" << node << " vanished\n"
+        << hosts_[node]->log_tail();
+  }
+  // Closes a follower's session from outside, up to `times` times (another follower each time)
+  // until the history shows an overlap; returns the overlaps.
+  uint64_t close_followers_sessions(int times) {
+    uint64_t overlaps = 0;
+    for (int k = 0; k < times && overlaps == 0; ++k) {
+      const int node = (leader() + 1 + k % 2) % 3;
+      const uint64_t closed_ns =
+          expire(zk_.connect_string(), read_session(dir_ + "/s" + std::to_string(node) + ".session"), member(node))
+              .attached_ns;
+      EXPECT_TRUE(eventually([&] { return revoked_since(node, closed_ns) > 0; }, 15s))
+          << "s" << node << " revoked nothing after its session was closed";
+      expect_served_again(node);
+      overlaps = check_history_now().overlaps;
+    }
+    return overlaps;
+  }
+};
+
+TEST_F(Vanish, AFollowersDeletedMemberLapsesItsNodeRevokesAndNoOtherHostHoldsItsStreamsMeanwhile) {
+  ASSERT_NO_FATAL_FAILURE(settle());
+  const int node = (leader() + 1) % 3;
+  const uint64_t deleted_ns = delete_member(zk_.connect_string(), member(node));
+  EXPECT_TRUE(eventually([&] { return revoked_since(node, deleted_ns) > 0; }, 15s))
+      << "s" << node << " revoked nothing after its member was deleted";
+  expect_served_again(node);
+  std::printf("s%d: %zu claims revoked after its member was deleted\n", node, revoked_since(node, deleted_ns));
+  judge(true);
+}
+
+TEST_F(Vanish, TheLeadersDeletedMemberLapsesItsNodeRevokesAndNoOtherHostHoldsItsStreamsMeanwhile) {
+  ASSERT_NO_FATAL_FAILURE(settle());
+  const int node = leader();
+  const uint64_t deleted_ns = delete_member(zk_.connect_string(), member(node));
+  EXPECT_TRUE(eventually([&] { return revoked_since(node, deleted_ns) > 0; }, 15s))
+      << "s" << node << " revoked nothing after its member was deleted";
+  expect_served_again(node);
+  judge(true);
+}
+
+TEST_F(Vanish, ClosedSessionsOfFollowersLeaveNoOverlapWithTheWait) {
+  ASSERT_NO_FATAL_FAILURE(settle());
+  EXPECT_EQ(close_followers_sessions(3), 0u);
+  judge(true);
+}
+
+// The broken variant: without the wait, another host is granted a closed session's streams before
+// its node notices (it learns of the close only when its client reconnects).
+TEST_F(Vanish, WithoutTheWaitTheCheckerSeesAnotherHostHoldAClosedSessionsStreams) {
+  ::setenv("BERTH_HOST_VANISH_WAIT", "0ms", 1);
+  ASSERT_NO_FATAL_FAILURE(settle());
+  const uint64_t overlaps = close_followers_sessions(4);
+  std::printf("without the wait: %llu overlaps\n", static_cast<unsigned long long>(overlaps));
+  EXPECT_GT(overlaps, 0u) << "the checker saw no overlap without the wait: it cannot prove the wait is needed";
+  judge(false);
+}
+
+}  // namespace
