@@ -49,7 +49,7 @@ std::string root_of(plugin::Config& config) {
 }  // namespace
 
 ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const berth_backend_watch* watch)
-    : host_(host), relay_(watch) {
+    : host_(host), client_log_(host), relay_(watch) {
   const berth_kv* connect = config.find("connect");
   if (connect == nullptr)
     throw Error(BERTH_E_CONFIG,
@@ -107,7 +107,8 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
   ::gethostname(hostname, sizeof hostname - 1);
   description_ = "pid " + std::to_string(::getpid()) + " on " + hostname;
 
-  zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);
+  // Its INFO lines reach the host's log as debug lines (zk_client_log.cpp), filtered there.
+  zoo_set_debug_level(ZOO_LOG_LEVEL_INFO);
   std::lock_guard lock(mutex_);
   try {
     connect_locked();
