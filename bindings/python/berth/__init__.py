@@ -15,11 +15,13 @@ from .rules import PushedRules, Rules
 from .servers import ServerEntry, ServerField, ServerState, ServerWeight
 from .migration import MigrationBounds, ServerMigration
 from .why import PlacementDecision, PlacementWhy
+from . import logs
 from . import errors as _errors
 # BerthError and one subclass per result code (berth.errors is made from berth/result_codes.h).
 from .errors import *  # noqa: F401,F403
 
 __version__ = version()
+logs.start()
 
 __all__ = [
     "Engine", "Options", "Snapshot", "Status", "Metrics", "Server", "Stream", "StreamId", "version",
@@ -29,6 +31,6 @@ __all__ = [
     "CatalogueEvent", "CatalogueFeed", "CatalogueKind", "Location", "StreamStatus",
     "PushedRules", "Rules",
     "ServerEntry", "ServerField", "ServerState", "ServerWeight",
-    "MigrationBounds", "ServerMigration", "PlacementDecision", "PlacementWhy",
+    "MigrationBounds", "ServerMigration", "PlacementDecision", "PlacementWhy", "logs",
 ]
 __all__ += [name for name in _errors.__all__ if name != "error_for"]
