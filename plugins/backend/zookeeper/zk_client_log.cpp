@@ -26,7 +26,7 @@ struct Level {
   std::string_view tag;
   int32_t level;
 };
-// The client's INFO lines (its environment, each connection attempt) are detail for Berth's users.
+// Only ERROR and WARN are made (zookeeper_backend.cpp); the others would be detail for Berth's users.
 constexpr Level kLevels[] = {{"ZOO_ERROR@", BERTH_LOG_ERROR},
                              {"ZOO_WARN@", BERTH_LOG_WARN},
                              {"ZOO_INFO@", BERTH_LOG_DEBUG},

@@ -107,8 +107,10 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
   ::gethostname(hostname, sizeof hostname - 1);
   description_ = "pid " + std::to_string(::getpid()) + " on " + hostname;
 
-  // Its INFO lines reach the host's log as debug lines (zk_client_log.cpp), filtered there.
-  zoo_set_debug_level(ZOO_LOG_LEVEL_INFO);
+  // Not INFO: the client logs its environment on the thread calling zookeeper_init, into a
+  // per-thread buffer whose destructor lives in the client library; once this plugin (and the
+  // library with it) is unloaded, that thread's exit would call into unmapped code.
+  zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);
   std::lock_guard lock(mutex_);
   try {
     connect_locked();
