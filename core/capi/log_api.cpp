@@ -2,6 +2,8 @@
 // (core/common/log.h routes them).
 #include <algorithm>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <vector>
 
 #include "capi/capi_support.h"
@@ -26,6 +28,16 @@ int32_t to_berth(spdlog::level::level_enum level) {
 
 // The strings of the records this thread polled last (berth.h: valid until its next poll).
 thread_local std::vector<berth::LogRecord> t_delivered;
+
+// Handles are never freed, so a poll racing berth_log_close, or made after it, reads a live handle
+// whose generation is over and returns BERTH_E_STATE. A host opens the queue once or a few times:
+// a handle is 8 bytes for the life of the process.
+berth_log* new_handle(uint64_t generation) {
+  static std::mutex mutex;
+  static auto* handles = new std::deque<berth_log>;  // never destroyed: a poll may run during exit
+  std::lock_guard lock(mutex);
+  return &handles->emplace_back(berth_log{generation});
+}
 
 }  // namespace
 
@@ -58,11 +70,15 @@ BERTH_API int32_t berth_log_open(uint32_t capacity, berth_log** out, berth_error
     if (capacity == 0 || capacity > berth::kMaxLogQueueCapacity)
       throw berth::Error(BERTH_E_INVALID_ARGUMENT, "berth_log_open: capacity " + std::to_string(capacity) +
                                                        " is outside 1 to " + std::to_string(berth::kMaxLogQueueCapacity));
-    auto handle = std::make_unique<berth_log>();
-    handle->generation = berth::log_queue::open(capacity);
-    if (handle->generation == 0)
+    const uint64_t generation = berth::log_queue::open(capacity);
+    if (generation == 0)
       throw berth::Error(BERTH_E_STATE, "berth_log_open: the log queue is open already (one per process)");
-    *out = handle.release();
+    try {
+      *out = new_handle(generation);
+    } catch (...) {
+      berth::log_queue::close(generation);
+      throw;
+    }
   });
 }
 
@@ -98,9 +114,7 @@ BERTH_API uint64_t berth_log_dropped(const berth_log* queue) {
 }
 
 BERTH_API void berth_log_close(berth_log* queue) {
-  if (queue == nullptr) return;
-  berth::log_queue::close(queue->generation);
-  delete queue;
+  if (queue != nullptr) berth::log_queue::close(queue->generation);  // the handle stays: see new_handle
 }
 
 }  // extern "C"

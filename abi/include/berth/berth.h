@@ -685,14 +685,14 @@ int32_t berth_log_open(uint32_t capacity, berth_log **out, berth_error **err);
    `timeout_ms` for the first; `*out_count` says how many (0: the timeout passed). The strings stay
    valid until the next berth_log_poll on the same thread. Several threads may poll at once (each
    line goes to one of them). BERTH_E_STATE once the queue is closed, also for a poll waiting when
-   berth_log_close runs on another thread; call nothing on the handle after berth_log_close
-   returned. */
+   berth_log_close runs on another thread. */
 int32_t berth_log_poll(berth_log *queue, berth_log_record *records, uint32_t max, uint32_t timeout_ms,
                        uint32_t *out_count, berth_error **err);
 /* Lines dropped because the queue was full, since it was opened. */
 uint64_t berth_log_dropped(const berth_log *queue);
-/* Closes the queue (lines not polled are lost) and frees the handle: lines go to standard error
-   again. NULL is ignored. */
+/* Closes the queue (lines not polled are lost): lines go to standard error again. The handle
+   stays safe to pass: a later poll returns BERTH_E_STATE, berth_log_dropped 0, and a second
+   close does nothing. NULL is ignored. */
 void berth_log_close(berth_log *queue);
 
 #ifdef __cplusplus
