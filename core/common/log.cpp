@@ -119,7 +119,14 @@ spdlog::logger& logger() {
 
 void log_from(std::string_view source, spdlog::level::level_enum level, std::string_view message) noexcept {
   try {
-    if (logger().should_log(level)) router().route(level, spdlog::log_clock::now(), source, message);
+    // Through the logger's sinks, as the core's own lines go: the RoutingSink takes the source
+    // from the logger name, and a sink a C++ host or test adds sees plugins' lines too.
+    spdlog::logger& l = logger();
+    if (!l.should_log(level)) return;
+    const spdlog::details::log_msg msg(spdlog::source_loc{}, spdlog::string_view_t(source.data(), source.size()), level,
+                                       spdlog::string_view_t(message.data(), message.size()));
+    for (const spdlog::sink_ptr& sink : l.sinks())
+      if (sink->should_log(level)) sink->log(msg);
   } catch (...) {
     // A line that cannot be written is lost; logging never fails the caller.
   }

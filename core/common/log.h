@@ -17,7 +17,8 @@ namespace berth {
 
 spdlog::logger& logger();
 
-// A line from `source` (a plugin's name), filtered and routed as the core's own. Never throws.
+// A line from `source` (a plugin's name), filtered and routed as the core's own (through the
+// logger's sinks, with `source` as the logger name). Never throws.
 void log_from(std::string_view source, spdlog::level::level_enum level, std::string_view message) noexcept;
 
 // While alive, the lines the current thread logs name `node` (which must outlive the scope).
