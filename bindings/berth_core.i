@@ -54,6 +54,7 @@ uint32_t berth_api_version(void);
 %include "catalogue.i"
 %include "catalogue_rest.i"
 %include "metrics.i"
+%include "log.i"
 
 /*
  * The structs and constants of berth.h from berth.h itself, so a field appended there is wrapped

@@ -154,6 +154,7 @@ static const char *berth_java_owner_name(int64_t owner) {
 %pragma(java) jniclasscode=%{
   static {
     NativeLoader.load();
+    Logs.start();  // the library's log lines to SLF4J from now on
   }
 %}
 

@@ -52,6 +52,7 @@ Engine::Engine(EngineOptions options)
     : options_(std::move(options)),
       node_id_(options_.node_id.empty() ? default_node_id() : options_.node_id),
       registry_(search_dirs(options_)) {
+  LogNodeScope node(node_id_);  // the plugins' lines while they start name this node too
   appraiser_ = std::make_unique<Appraiser>(registry_.load(BERTH_PLUGIN_APPRAISER, options_.appraiser.name),
                                            options_.appraiser.config);
   policy_ = std::make_shared<Policy>(registry_.load(BERTH_PLUGIN_POLICY, options_.policy.name), options_.policy.config);
@@ -76,6 +77,7 @@ Engine::Engine(EngineOptions options)
 }
 
 Engine::~Engine() {
+  LogNodeScope node(node_id_);
   registration_.leave();  // no scrape reads this engine while it stops
   // Claims end before anything else: a host that checks holds() stops at once, its feed closes.
   tracker_->close_all(ownership::monotonic_now_ns());
@@ -265,6 +267,7 @@ ownership::LapseClock Engine::lapse_clock() const {
 // a large version must not let it lapse. A lapse (or a replaced session) ends every claim in the
 // tracker at once; the worker then registers the servers anew under new incarnations.
 void Engine::lease_loop() {
+  LogNodeScope node(node_id_);
   bool leased = false;
   std::unique_lock lock(wake_mutex_);
   while (!stop_) {
@@ -353,6 +356,7 @@ void Engine::wake(uint32_t bits) {
 }
 
 void Engine::worker_loop() {
+  LogNodeScope node(node_id_);
   std::unique_lock lock(wake_mutex_);
   while (!stop_) {
     auto deadline = Clock::now() + std::chrono::seconds(1);  // also a heartbeat for housekeeping

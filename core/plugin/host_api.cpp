@@ -35,20 +35,17 @@ int32_t sink_item(berth_sink* sink, const char* key, size_t key_len, const void*
   }
 }
 
+// A plugin's line, under the plugin's name as its source ("zookeeper" for the ZooKeeper backend
+// and the client library it routes here).
 void log(const berth_host_api* host, int32_t level, const char* message, size_t len) {
-  try {
-    const auto* name = static_cast<const std::string*>(host != nullptr ? host->host_data : nullptr);
-    std::string_view text(message != nullptr ? message : "", message != nullptr ? len : 0);
-    std::string_view who = name != nullptr ? std::string_view(*name) : std::string_view("plugin");
-    switch (level) {
-      case BERTH_LOG_DEBUG: logger().debug("[{}] {}", who, text); break;
-      case BERTH_LOG_INFO: logger().info("[{}] {}", who, text); break;
-      case BERTH_LOG_WARN: logger().warn("[{}] {}", who, text); break;
-      default: logger().error("[{}] {}", who, text); break;
-    }
-  } catch (...) {
-    // Logging must never fail a plugin call.
-  }
+  const auto* name = static_cast<const std::string*>(host != nullptr ? host->host_data : nullptr);
+  std::string_view text(message != nullptr ? message : "", message != nullptr ? len : 0);
+  std::string_view who = name != nullptr ? std::string_view(*name) : std::string_view("plugin");
+  spdlog::level::level_enum as = level == BERTH_LOG_DEBUG  ? spdlog::level::debug
+                                 : level == BERTH_LOG_INFO ? spdlog::level::info
+                                 : level == BERTH_LOG_WARN ? spdlog::level::warn
+                                                           : spdlog::level::err;
+  log_from(who, as, text);  // never throws: logging must never fail a plugin call
 }
 
 // Whether berth/result_codes.h defines `code`.

@@ -292,3 +292,12 @@ FROZEN_FIELD(berth_placement_why, allowed, 40, 8);
 FROZEN_FIELD(berth_placement_why, preferred, 48, 8);
 FROZEN_FIELD(berth_placement_why, preferred_count, 56, 4);
 FROZEN_FIELD(berth_placement_why, rules_note, 64, 8);
+
+/* the host's log (API 1.9) */
+FROZEN_SIZE(berth_log_record, 40);
+FROZEN_FIELD(berth_log_record, struct_size, 0, 4);
+FROZEN_FIELD(berth_log_record, level, 4, 4);
+FROZEN_FIELD(berth_log_record, time_ns, 8, 8);
+FROZEN_FIELD(berth_log_record, source, 16, 8);
+FROZEN_FIELD(berth_log_record, node, 24, 8);
+FROZEN_FIELD(berth_log_record, message, 32, 8);

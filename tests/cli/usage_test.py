@@ -63,6 +63,12 @@ expect(["--log-level", "verbose", "plugins"], 2, "'verbose' is not a log level",
 expect(["plugins", "--log-level", "verbose"], 2, "'verbose' is not a log level", stdout_empty=True)
 r = run("plugins", "--log-level", "debug")
 check(r.returncode == 0 and r.stdout != "", f"--log-level after the command: rc={r.returncode} {r.stderr!r}")
+# ... and takes effect there: an engine's info line shows at info, not at the default (warn).
+small = ["simulate", "--servers", "3", "--streams", "50", "--nodes", "1"]
+quiet, loud = run(*small), run(*small, "--log-level", "info")
+check(quiet.returncode == 0 and loud.returncode == 0, f"simulate: rc={quiet.returncode}/{loud.returncode} {loud.stderr!r}")
+check("leading at epoch" in loud.stderr and "leading at epoch" not in quiet.stderr,
+      f"simulate --log-level info: the engine's info line only then: {quiet.stderr[-300:]!r} / {loud.stderr[-300:]!r}")
 
 # The parser's own refusals (unknown flag, missing argument) are usage too, not CLI11's 104-109.
 expect(["--bogus"], 2, "--bogus")

@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define BERTH_API_VERSION_MAJOR 1
-#define BERTH_API_VERSION_MINOR 8 /* 1.2: berth_metrics from snapshots_rejected on;
+#define BERTH_API_VERSION_MINOR 9 /* 1.2: berth_metrics from snapshots_rejected on;
                                      1.4: berth_api_version;
                                      1.5: ownership (berth_ownership_*, berth_held_*,
                                           berth_engine_drain), berth_metrics from
@@ -63,7 +63,8 @@ extern "C" {
                                           berth_locate_why;
                                      1.8: metrics of every engine of the process
                                           (berth_metrics_text_all,
-                                          berth_metrics_health_all) */
+                                          berth_metrics_health_all);
+                                     1.9: the host's log (berth_log_*) */
 
 /* ------------------------------------------------------------------------------ errors ---- */
 
@@ -639,6 +640,60 @@ int32_t berth_metrics_text_all(char **out_text, berth_error **err);
    "epoch"}]} in `out_json` (free with berth_string_free) and in `out_status` 200 when every open
    engine reaches its backend, 503 when one is degraded or none is open. */
 int32_t berth_metrics_health_all(char **out_json, int32_t *out_status, berth_error **err);
+
+
+/* ----------------------------------------------------------------------------- logging ---- */
+
+/*
+ * The library's log lines, for the host to route into its own logging (API 1.9; docs/logging.md).
+ * Until a host opens the log queue, lines go to standard error. While it is open they go to the
+ * queue only, and the host drains it with berth_log_poll from a thread of its own: no library
+ * thread ever calls into the host, so a JVM or an interpreter needs no attaching (there is no
+ * callback sink for that reason). The queue is bounded: when it is full a new line is dropped and
+ * counted (berth_log_dropped), and the library never waits for the host.
+ *
+ * Levels are BERTH_LOG_DEBUG, _INFO, _WARN and _ERROR (berth/abi.h), plus BERTH_LOG_OFF for the
+ * filter. The filter is process-wide and applies before the queue: a line below it costs almost
+ * nothing and is never counted as dropped. It starts at BERTH_LOG_INFO (the berth CLI sets it
+ * from --log-level).
+ */
+#define BERTH_LOG_OFF 4 /* berth_log_set_level: no line at all */
+
+/* BERTH_E_INVALID_ARGUMENT for a level outside BERTH_LOG_DEBUG..BERTH_LOG_OFF. */
+int32_t berth_log_set_level(int32_t level, berth_error **err);
+/* The filter in force (BERTH_LOG_*). */
+int32_t berth_log_level(void);
+
+typedef struct berth_log berth_log;
+
+typedef struct berth_log_record {
+  uint32_t struct_size;  /* set by the caller; fields past it are not written */
+  int32_t level;         /* BERTH_LOG_DEBUG .. BERTH_LOG_ERROR */
+  int64_t time_ns;       /* when it was logged: system clock, nanoseconds since 1970 */
+  const char *source;    /* "berth" for the engine; a plugin's name for its lines: "zookeeper"
+                            for the ZooKeeper backend and the ZooKeeper client library */
+  const char *node;      /* the node id of the engine whose thread logged; "" when unknown (a
+                            plugin's own threads, the ZooKeeper client's threads) */
+  const char *message;   /* UTF-8 as logged, at most 16 KiB (longer lines are cut) */
+} berth_log_record;
+
+/* Opens the process's log queue with room for `capacity` lines (1 to 1,048,576; else
+   BERTH_E_INVALID_ARGUMENT): from now on lines go there instead of standard error.
+   BERTH_E_STATE when a queue is open already (one per process). */
+int32_t berth_log_open(uint32_t capacity, berth_log **out, berth_error **err);
+/* Moves up to `max` lines, oldest first, into `records` (each with struct_size set), waiting up to
+   `timeout_ms` for the first; `*out_count` says how many (0: the timeout passed). The strings stay
+   valid until the next berth_log_poll on the same thread. Several threads may poll at once (each
+   line goes to one of them). BERTH_E_STATE once the queue is closed, also for a poll waiting when
+   berth_log_close runs on another thread. */
+int32_t berth_log_poll(berth_log *queue, berth_log_record *records, uint32_t max, uint32_t timeout_ms,
+                       uint32_t *out_count, berth_error **err);
+/* Lines dropped because the queue was full, since it was opened. */
+uint64_t berth_log_dropped(const berth_log *queue);
+/* Closes the queue (lines not polled are lost): lines go to standard error again. The handle
+   stays safe to pass: a later poll returns BERTH_E_STATE, berth_log_dropped 0, and a second
+   close does nothing. NULL is ignored. */
+void berth_log_close(berth_log *queue);
 
 #ifdef __cplusplus
 }

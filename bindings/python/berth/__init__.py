@@ -16,11 +16,13 @@ from .servers import ServerEntry, ServerField, ServerState, ServerWeight
 from .migration import MigrationBounds, ServerMigration
 from .why import PlacementDecision, PlacementWhy
 from .process_metrics import Health, health, metrics_text
+from . import logs
 from . import errors as _errors
 # BerthError and one subclass per result code (berth.errors is made from berth/result_codes.h).
 from .errors import *  # noqa: F401,F403
 
 __version__ = version()
+logs.start()
 
 __all__ = [
     "Engine", "Options", "Snapshot", "Status", "Metrics", "Server", "Stream", "StreamId", "version",
@@ -30,7 +32,7 @@ __all__ = [
     "CatalogueEvent", "CatalogueFeed", "CatalogueKind", "Location", "StreamStatus",
     "PushedRules", "Rules",
     "ServerEntry", "ServerField", "ServerState", "ServerWeight",
-    "MigrationBounds", "ServerMigration", "PlacementDecision", "PlacementWhy",
+    "MigrationBounds", "ServerMigration", "PlacementDecision", "PlacementWhy", "logs",
     "Health", "health", "metrics_text",
 ]
 __all__ += [name for name in _errors.__all__ if name != "error_for"]

@@ -83,7 +83,7 @@ void ZkBackend::connect_locked() {
   }
   errno = 0;
   const uint64_t sent_ns = monotonic_ns();  // the handshake is the lease's first round trip
-  zh_ = zookeeper_init(connect_.c_str(), on_event, timeout_ms_, nullptr, &events_, 0);
+  zh_ = zookeeper_init2(connect_.c_str(), on_event, timeout_ms_, nullptr, &events_, 0, &ClientLog::line);
   if (zh_ == nullptr) {
     int err = errno;
     throw Error(err == EINVAL ? BERTH_E_CONFIG : BERTH_E_UNAVAILABLE,

@@ -49,7 +49,7 @@ std::string root_of(plugin::Config& config) {
 }  // namespace
 
 ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const berth_backend_watch* watch)
-    : host_(host), relay_(watch) {
+    : host_(host), client_log_(host), relay_(watch) {
   const berth_kv* connect = config.find("connect");
   if (connect == nullptr)
     throw Error(BERTH_E_CONFIG,
@@ -107,6 +107,9 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
   ::gethostname(hostname, sizeof hostname - 1);
   description_ = "pid " + std::to_string(::getpid()) + " on " + hostname;
 
+  // Not INFO: the client logs its environment on the thread calling zookeeper_init, into a
+  // per-thread buffer whose destructor lives in the client library; once this plugin (and the
+  // library with it) is unloaded, that thread's exit would call into unmapped code.
   zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);
   std::lock_guard lock(mutex_);
   try {

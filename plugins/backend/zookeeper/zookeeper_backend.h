@@ -75,6 +75,7 @@
 #include "berth/plugin.hpp"
 #include "full_snapshot_calls.h"
 #include "watch_relay.h"
+#include "zk_client_log.h"
 #include "zk_lease.h"
 #include "zk_names.h"
 
@@ -181,6 +182,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   void run_heartbeats() noexcept;
 
   const berth_host_api* host_;
+  ClientLog client_log_;  // before any handle is made, gone after the last is closed
   std::string connect_;
   std::string root_;
   int timeout_ms_ = 4000;
