@@ -140,7 +140,8 @@ static void check_plugin_h(void) {
   CHECK_VERSIONED(berth_lease);
   CHECK_ORDER(berth_lease, held, valid_until_ns);
   CHECK_ORDER(berth_lease, valid_until_ns, session);
-  CHECK_LAST(berth_lease, session);
+  CHECK_ORDER(berth_lease, session, vanish_wait_ns);
+  CHECK_LAST(berth_lease, vanish_wait_ns);
 
   /* The change bits are distinct single bits. */
   EXPECT("change bits", (BERTH_CHANGED_MEMBERS | BERTH_CHANGED_LEADER | BERTH_CHANGED_SNAPSHOT |

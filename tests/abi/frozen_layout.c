@@ -145,11 +145,12 @@ FROZEN_FIELD(berth_backend_functions, peek_intake, 128, 8);
 FROZEN_FIELD(berth_backend_functions, settle_intake, 136, 8);
 FROZEN_FIELD(berth_backend_functions, lease, 144, 8);
 
-FROZEN_SIZE(berth_lease, 24);
+FROZEN_SIZE(berth_lease, 32);
 FROZEN_FIELD(berth_lease, struct_size, 0, 4);
 FROZEN_FIELD(berth_lease, held, 4, 4);
 FROZEN_FIELD(berth_lease, valid_until_ns, 8, 8);
 FROZEN_FIELD(berth_lease, session, 16, 8);
+FROZEN_FIELD(berth_lease, vanish_wait_ns, 24, 8);
 
 FROZEN_SIZE(berth_signal_set, 40);
 FROZEN_FIELD(berth_signal_set, struct_size, 0, 4);
