@@ -16,8 +16,13 @@ using berth::capi::stream_arg;
 
 namespace {
 
-berth::Engine& engine_of(berth_engine* e, const char* function) {
-  if (e == nullptr || !e->engine) throw berth::Error(BERTH_E_INVALID_ARGUMENT, std::string(function) + ": engine is NULL");
+[[noreturn, gnu::noinline, gnu::cold]] void no_engine(const char* function) {
+  throw berth::Error(BERTH_E_INVALID_ARGUMENT, std::string(function) + ": engine is NULL");
+}
+
+// Inline, with the message built out of line: a lookup pays two compares for it, not a call.
+inline berth::Engine& engine_of(berth_engine* e, const char* function) {
+  if (__builtin_expect(e == nullptr || !e->engine, 0)) no_engine(function);
   return *e->engine;
 }
 
@@ -52,7 +57,11 @@ BERTH_API int32_t berth_engine_lookup(berth_engine* engine, const char* stream, 
   try {
     if (err != nullptr) *err = nullptr;
     if (out_owner == nullptr) throw berth::Error(BERTH_E_INVALID_ARGUMENT, "berth_engine_lookup: out_owner is NULL");
-    *out_owner = engine_of(engine, "berth_engine_lookup").lookup(stream_arg(stream, stream_len, "berth_engine_lookup"));
+    berth::Engine& e = engine_of(engine, "berth_engine_lookup");
+    // The id's check inline; the call that builds the message only when it fails.
+    std::string_view id = berth::capi::id_acceptable(stream, stream_len) ? std::string_view(stream, stream_len)
+                                                                          : stream_arg(stream, stream_len, "berth_engine_lookup");
+    *out_owner = e.lookup(id);
     return BERTH_OK;
   } catch (...) {
     return guard(err, [] { throw; });

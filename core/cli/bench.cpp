@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "cli/bench_delta.h"
+#include "cli/bench_limits.h"
 #include "cli/exit_codes.h"
 #include "config/options.h"
 #include "engine/engine.h"
@@ -213,6 +214,15 @@ int run_bench(const BenchOptions& o) {
   std::vector<std::string_view> hot(keys.begin(), keys.begin() + std::min<size_t>(keys.size(), 10000));
   double working_set = measure(hot, 1);
 
+  // The machine's own limit over an array the lookup table's size, in this run: the lookup
+  // figures are judged as a share of it, so a loaded or different machine still reads true.
+  const std::shared_ptr<const Snapshot> served = engine.snapshot();
+  MemoryLimit limit = measure_memory_limit(served->table->memory_bytes(), o.repetitions, o.lookup_seconds);
+  const double single_vs_limit = uniform / limit.independent_per_s;
+  const double batch_vs_limit = batched / limit.independent_per_s;
+  SwapFigures swap = measure_swap(served, keys, o.repetitions, o.lookup_seconds);
+  const double swap_ratio = swap.swapping_per_s / swap.quiet_per_s;
+
   std::optional<ZkFigures> zk;
   if (!o.zk.empty()) zk = measure_zk(o, engine);
 
@@ -227,6 +237,14 @@ int run_bench(const BenchOptions& o) {
                         {"lookups_per_s", uniform},
                         {"lookups_per_s_batch", batched},
                         {"lookups_per_s_working_set_10k", working_set},
+                        {"memory_limit_bytes", limit.bytes},
+                        {"memory_limit_independent_reads_per_s", limit.independent_per_s},
+                        {"memory_limit_dependent_reads_per_s", limit.dependent_per_s},
+                        {"lookups_vs_memory_limit", {{"single", single_vs_limit}, {"batch", batch_vs_limit}}},
+                        {"swap_lookups_per_s_quiet", swap.quiet_per_s},
+                        {"swap_lookups_per_s_swapping_10ms", swap.swapping_per_s},
+                        {"swap_ratio", swap_ratio},
+                        {"swap_installs", swap.swaps},
                         {"refresh_ms_1m_x_1000", median(refresh_ms)},
                         {"bytes_per_stream", bytes_per_stream},
                         {"max_over_lb", m.max_over_lb},
@@ -249,6 +267,11 @@ int run_bench(const BenchOptions& o) {
               << fmt::format("  lookups, one thread, uniform over all streams: {:>12.0f} /s\n", uniform)
               << fmt::format("  the same through the batch call (256 a call):  {:>12.0f} /s\n", batched)
               << fmt::format("  one thread, a 10k-stream working set:          {:>12.0f} /s\n", working_set)
+              << fmt::format("  memory limit over {:.1f} MB (the table's size): {:>10.0f} independent reads/s, {:.0f} dependent\n",
+                             static_cast<double>(limit.bytes) / 1e6, limit.independent_per_s, limit.dependent_per_s)
+              << fmt::format("  lookups_vs_memory_limit: single {:.3f}, batch {:.3f}\n", single_vs_limit, batch_vs_limit)
+              << fmt::format("  under a writer swapping versions every 10 ms:  {:>12.0f} /s of {:.0f} quiet ({:.3f}, {} installs)\n",
+                             swap.swapping_per_s, swap.quiet_per_s, swap_ratio, swap.swaps)
               << fmt::format("  full refresh:                                  {:>12.1f} ms\n", median(refresh_ms))
               << fmt::format("  resident memory per stream:                    {:>12.1f} bytes\n", bytes_per_stream)
               << fmt::format("  balance (max / lower bound):                   {:>12.5f}\n", m.max_over_lb)

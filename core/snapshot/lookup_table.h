@@ -84,14 +84,28 @@ class LookupTable {
   uint64_t next(uint64_t pos) const noexcept { return pos + 1 == slots_.size() ? 0 : pos + 1; }
   const Slot* find_long(uint64_t h, std::string_view id, const char* arena) const noexcept;
   uint64_t long_length(uint32_t offset) const noexcept;  // of a long id at `offset`, else 0
+  // Called once the tag matched, so the length is equal: an id of up to 16 bytes is compared
+  // with the head by two overlapping fixed-size loads, never a call or a byte loop.
   static bool same_id(const Slot& slot, std::string_view id, const char* arena) noexcept {
-    if (id.size() <= kInline) {
-      char padded[kInline] = {};
-      std::memcpy(padded, id.data(), id.size());
-      return std::memcmp(slot.head, padded, kInline) == 0;  // fixed size: compiles to two compares
+    const size_t n = id.size();
+    if (n >= 8) {
+      if (n <= kInline) return load<uint64_t>(slot.head) == load<uint64_t>(id.data()) &&
+                               load<uint64_t>(slot.head + n - 8) == load<uint64_t>(id.data() + n - 8);
+    } else if (n >= 4) {
+      return load<uint32_t>(slot.head) == load<uint32_t>(id.data()) &&
+             load<uint32_t>(slot.head + n - 4) == load<uint32_t>(id.data() + n - 4);
+    } else {
+      return n == 0 || (slot.head[0] == id[0] && slot.head[n / 2] == id[n / 2] && slot.head[n - 1] == id[n - 1]);
     }
     return std::memcmp(slot.head, id.data(), kInline) == 0 &&
            std::memcmp(arena + slot.offset + kInline, id.data() + kInline, id.size() - kInline) == 0;
+  }
+
+  template <class T>
+  static T load(const char* p) noexcept {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
   }
 
   HugeArray<Slot> slots_;

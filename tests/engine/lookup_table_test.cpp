@@ -85,3 +85,45 @@ TEST(LookupTable, DuplicateIdsAreRejectedWhateverTheirLength) {
 
 }  // namespace
 }  // namespace berth
+
+namespace berth {
+namespace {
+
+// Every id below shares one hash, so each lookup walks a probe sequence past the others and only
+// the id's bytes and length can tell them apart: NULs inside and at the end, non-ASCII bytes,
+// lengths on both sides of the 16-byte inline head and of the 0xFFFF long-id mark, up to 64 KiB.
+TEST(LookupTable, ForcedCollisionsAnswerByExactBytesAndLength) {
+  using namespace std::string_literals;
+  const std::string head16(16, 'h');
+  std::vector<std::string> present = {"a"s, "a\0"s, "\0a"s, "\xe3\x82\xb9\xe3\x83\x88-\xc3\xbc"s, "\xff\xfe\x80"s,
+                                      head16, head16 + "\0"s, head16 + "x"s, std::string(65534, 'L'),
+                                      std::string(65535, 'L'), std::string(65536, 'L'), "mid\0dle\0"s,
+                                      "x\0y"s, "ab\0cd"s};
+  std::vector<std::string> absent = {"a\0\0"s, "\0"s, "b"s, "\xe3\x82\xb9\xe3\x83\x88-\xc3\xbd"s, head16.substr(1),
+                                     head16 + "\0\0"s, head16 + "y"s, std::string(65533, 'L'),
+                                     std::string(65535, 'L') + "M", "mid\0dle"s,
+                                     // the same lengths as ids above, other bytes: only the bytes can refuse them
+                                     "a\x01"s, "x\x01y"s, "ab\x01" "cd"s, "mid\0dlf\0"s, std::string(15, 'h') + "H",
+                                     "hhhhhhhXhhhhhhhh"s, std::string(65533, 'L') + "M", std::string(65534, 'L') + "M",
+                                     std::string(65535, 'M')};
+  constexpr uint64_t kSame = 0x1234'5678'9abc'def0u;
+  StringColumn ids;
+  std::vector<uint64_t> hash;
+  std::vector<uint32_t> owner;
+  for (const std::string& id : present) {
+    ids.push_back(id);
+    hash.push_back(kSame);
+    owner.push_back(static_cast<uint32_t>(owner.size()) + 7);
+  }
+  LookupTable table(present.size(), hash.data(), owner.data(), ids.arena.data(), ids.offsets.data());
+  for (size_t i = 0; i < present.size(); ++i) {
+    const auto* slot = table.find(kSame, present[i], ids.arena.data());
+    ASSERT_NE(slot, nullptr) << "id #" << i << " of " << present[i].size() << " bytes";
+    EXPECT_EQ(slot->owner, i + 7) << "id #" << i;
+  }
+  for (size_t i = 0; i < absent.size(); ++i)
+    EXPECT_EQ(table.find(kSame, absent[i], ids.arena.data()), nullptr) << "absent id #" << i;
+}
+
+}  // namespace
+}  // namespace berth
