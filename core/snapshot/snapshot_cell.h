@@ -42,10 +42,10 @@ Slot& claim_for_this_thread();  // slow path: claims a slot, returned to the poo
 void reader_fence_slow() noexcept;
 
 // Inline: a lookup pays neither a call nor a guard for these.
-// Constant-initialised (no TLS guard) and initial-exec: in libberth.so the default model calls
-// __tls_get_addr on every lookup; this costs 8 bytes of the static TLS that glibc reserves for
-// libraries loaded later (the JVM and Python dlopen it).
-inline thread_local Slot* t_slot [[gnu::tls_model("initial-exec")]] = nullptr;
+// Constant-initialised: no TLS guard. Not initial-exec: that would put libberth.so's whole TLS
+// block (~3 KB) in glibc's small static reserve, and a JVM or Python dlopen of it then fails with
+// "cannot allocate memory in static TLS block".
+inline thread_local Slot* t_slot = nullptr;
 inline Slot& this_thread_slot() {
   Slot* s = t_slot;
   return __builtin_expect(s != nullptr, 1) ? *s : claim_for_this_thread();
