@@ -28,22 +28,29 @@ if(BERTH_LINKER)
   add_link_options(-fuse-ld=${BERTH_LINKER})
 endif()
 
-# berth_add_plugin(<kind> <name> SOURCES ... [TEST_HOOKS]): a real shared object that exports
-# only its entry symbol, named berth_<kind>_<name>.so so the loader finds it by name.
-# TEST_HOOKS: with BERTH_TEST_HOOKS on, the build tree's plugin is compiled with BERTH_TEST_HOOKS=1
-# for the tests, and what is installed and packed (wheel, jar) is a twin compiled without it,
-# <target>_packaged under <build>/packaged/berth/plugins: a package never carries test hooks.
+# berth_add_plugin(<kind> <name> SOURCES ... [LIBRARIES ...] [TEST_HOOK <file> NO_TEST_HOOK <file>]):
+# a real shared object that exports only its entry symbol, named berth_<kind>_<name>.so so the
+# loader finds it by name. TEST_HOOK/NO_TEST_HOOK: two sources defining the same test-only hook,
+# the second with nothing in it. With BERTH_TEST_HOOKS on, the build tree's plugin links TEST_HOOK
+# for the tests, and what is installed and packed (wheel, jar) is a twin linking NO_TEST_HOOK,
+# <target>_packaged under <build>/packaged/berth/plugins: a package never carries test hooks. The
+# other sources are compiled once (an object library) for both.
 # BERTH_PLUGINS lists the build tree's targets, BERTH_PACKAGED_PLUGINS the ones to install or pack.
 set(BERTH_PLUGIN_EXPORTS_MAP ${CMAKE_CURRENT_LIST_DIR}/plugin_exports.map)
+function(berth_plugin_hidden target)
+  set_target_properties(${target} PROPERTIES
+    CXX_VISIBILITY_PRESET hidden
+    C_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+endfunction()
+
 function(berth_plugin_module target file_name output_dir)
   add_library(${target} MODULE ${ARGN})
   set_target_properties(${target} PROPERTIES
     PREFIX ""
     OUTPUT_NAME ${file_name}
-    LIBRARY_OUTPUT_DIRECTORY ${output_dir}
-    CXX_VISIBILITY_PRESET hidden
-    C_VISIBILITY_PRESET hidden
-    VISIBILITY_INLINES_HIDDEN ON)
+    LIBRARY_OUTPUT_DIRECTORY ${output_dir})
+  berth_plugin_hidden(${target})
   # Hidden visibility is not enough on its own: libstdc++'s namespace std has default visibility,
   # so template instantiations would be exported too. The version script keeps the entry alone.
   target_link_options(${target} PRIVATE -Wl,--no-undefined
@@ -52,16 +59,27 @@ function(berth_plugin_module target file_name output_dir)
 endfunction()
 
 function(berth_add_plugin kind name)
-  cmake_parse_arguments(ARG "TEST_HOOKS" "" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "" "TEST_HOOK;NO_TEST_HOOK" "SOURCES;LIBRARIES" ${ARGN})
+  if(NOT ARG_TEST_HOOK STREQUAL "" AND ARG_NO_TEST_HOOK STREQUAL "")
+    message(FATAL_ERROR "berth_add_plugin(${kind} ${name}): TEST_HOOK needs NO_TEST_HOOK")
+  endif()
   set(target berth_${kind}_${name})
-  berth_plugin_module(${target} ${target} ${BERTH_PLUGIN_OUTPUT_DIR} ${ARG_SOURCES})
-  target_link_libraries(${target} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
   set(packaged ${target})
-  if(ARG_TEST_HOOKS AND BERTH_TEST_HOOKS)
-    target_compile_definitions(${target} PRIVATE BERTH_TEST_HOOKS=1)
+  if(ARG_TEST_HOOK AND BERTH_TEST_HOOKS)
+    set(objects ${target}_objects)
+    add_library(${objects} OBJECT ${ARG_SOURCES})
+    set_target_properties(${objects} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+    berth_plugin_hidden(${objects})
+    target_link_libraries(${objects} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
     set(packaged ${target}_packaged)
-    berth_plugin_module(${packaged} ${target} ${PROJECT_BINARY_DIR}/packaged/berth/plugins ${ARG_SOURCES})
-    target_link_libraries(${packaged} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
+    berth_plugin_module(${target} ${target} ${BERTH_PLUGIN_OUTPUT_DIR} ${ARG_TEST_HOOK})
+    berth_plugin_module(${packaged} ${target} ${PROJECT_BINARY_DIR}/packaged/berth/plugins ${ARG_NO_TEST_HOOK})
+    foreach(module ${target} ${packaged})
+      target_link_libraries(${module} PRIVATE ${objects} berth_abi berth_warnings ${ARG_LIBRARIES})
+    endforeach()
+  else()
+    berth_plugin_module(${target} ${target} ${BERTH_PLUGIN_OUTPUT_DIR} ${ARG_SOURCES} ${ARG_NO_TEST_HOOK})
+    target_link_libraries(${target} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
   endif()
   install(TARGETS ${packaged} LIBRARY DESTINATION ${BERTH_PLUGIN_INSTALL_DIR})
   set_property(GLOBAL APPEND PROPERTY BERTH_PLUGINS ${target})

@@ -59,11 +59,12 @@ int main(int argc, char** argv) {
   simulate->add_option("--new-streams", sim.new_streams, "Unknown streams looked up in the new-streams step")
       ->capture_default_str();
   simulate->add_flag("--json", sim.json, "One JSON object per step");
-  simulate->add_option("--metrics-listen", sim.metrics_listen,
-                       "Serve the nodes' metrics on ADDRESS:PORT (/metrics, /healthz) while it runs (port 0: a free one, printed)");
+  CLI::Option* metrics_listen = simulate->add_option(
+      "--metrics-listen", sim.metrics_listen,
+      "Serve the nodes' metrics on ADDRESS:PORT (/metrics, /healthz) while it runs (port 0: a free one, printed)");
   simulate->add_option("--metrics-linger", sim.metrics_linger,
                        "With --metrics-listen: keep serving this many seconds after the last step (until SIGINT or SIGTERM)")
-      ->check(CLI::NonNegativeNumber)
+      ->needs(metrics_listen)
       ->capture_default_str();
 
   berth::cli::BenchOptions bench;

@@ -48,9 +48,7 @@ void add_serve_metrics_command(CLI::App& app) {
   cmd->add_option("--config", o->config, "TOML file naming the backend");
   cmd->add_option("--set", o->settings, "Override one setting: section.key=value (repeatable)");
   cmd->add_option("--listen", o->listen, "ADDRESS:PORT to listen on (port 0: a free one, printed)")->capture_default_str();
-  cmd->add_option("--for", o->for_s, "Stop after this many seconds (0: at SIGINT or SIGTERM)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  cmd->add_option("--for", o->for_s, "Stop after this many seconds (0: at SIGINT or SIGTERM)")->capture_default_str();
   cmd->callback([&app, o] {
     int code = kExitFailure;
     try {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -25,23 +26,41 @@ CLI::Validator whole_number(uint64_t min) {
       fmt::format("INT>={}", min));
 }
 
+// `value` whole as a finite number, or nothing.
+std::optional<double> finite_number(const std::string& value) {
+  std::size_t used = 0;
+  double x = NAN;
+  try {
+    x = std::stod(value, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != value.size() || !std::isfinite(x)) return std::nullopt;
+  return x;
+}
+
 // A finite number above `low` (or from `low` when `low_included`) and below `high`.
 CLI::Validator number_between(double low, bool low_included, double high) {
   const std::string range = fmt::format("{}{}, {})", low_included ? "[" : "(", low, high);
   return CLI::Validator(
       [=](std::string& value) -> std::string {
-        std::size_t used = 0;
-        double x = NAN;
-        try {
-          x = std::stod(value, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        const bool in_range = used == value.size() && std::isfinite(x) && (low_included ? x >= low : x > low) && x < high;
-        if (!in_range) return fmt::format("'{}' is not a number in {}", value, range);
+        const std::optional<double> x = finite_number(value);
+        if (!x || !(low_included ? *x >= low : *x > low) || *x >= high)
+          return fmt::format("'{}' is not a number in {}", value, range);
         return "";
       },
       "NUM in " + range);
+}
+
+// A finite number of at least `low`, with no bound above (a duration in seconds, say).
+CLI::Validator number_from(double low) {
+  return CLI::Validator(
+      [=](std::string& value) -> std::string {
+        const std::optional<double> x = finite_number(value);
+        if (!x || *x < low) return fmt::format("'{}' must be a number >= {}", value, low);
+        return "";
+      },
+      fmt::format("NUM>={}", low));
 }
 
 CLI::Validator log_level() {
@@ -63,6 +82,7 @@ const std::map<std::string, CLI::Validator>& checks() {
       {"--drift", number_between(0, true, 1)},
       {"--timeout", number_between(0, false, 1e9)},
       {"--weight", number_between(0, false, HUGE_VAL)},
+      {"--metrics-linger", number_from(0)}, {"--for", number_from(0)},
   };
   return table;
 }

@@ -56,6 +56,13 @@ expect(["simulate", "--seed", "abc"], 2, "--seed", stdout_empty=True)
 expect(["bench", "--repetitions", "0"], 2, "--repetitions", stdout_empty=True)
 expect(["show", "--timeout", "0"], 2, "--timeout", stdout_empty=True)
 expect(["server", "set", "s1", "--weight", "nan"], 2, "--weight", stdout_empty=True)
+# Durations have no upper bound: the message names the lower one alone.
+expect(["simulate", "--metrics-listen", "127.0.0.1:0", "--metrics-linger", "-1"], 2,
+       "--metrics-linger: '-1' must be a number >= 0", stdout_empty=True)
+expect(["serve-metrics", "--for", "-1"], 2, "--for: '-1' must be a number >= 0", stdout_empty=True)
+# A flag that only means something with another is refused without it, not ignored.
+expect(["simulate", "--streams", "10", "--metrics-linger", "5"], 2,
+       "--metrics-linger requires --metrics-listen", stdout_empty=True)
 
 # --log-level: a typo is an error listing the levels, before or after the command.
 levels = "trace, debug, info, warn, error, off"

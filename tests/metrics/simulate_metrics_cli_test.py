@@ -13,11 +13,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 from scrape import check_with_promtool, get
 
 berth, promtool = sys.argv[1], sys.argv[2]
 NODES = ["fleet", "node-0", "node-1", "node-2"]
+STEPS_DEADLINE_S = 120  # the steps take seconds; under ASan on a loaded machine, far less than this
 
 
 proc = subprocess.Popen([berth, "simulate", "--servers", "6", "--streams", "3000", "--nodes", "3", "--json",
@@ -25,19 +27,27 @@ proc = subprocess.Popen([berth, "simulate", "--servers", "6", "--streams", "3000
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 rows = []
 reader = threading.Thread(target=lambda: rows.extend(json.loads(line) for line in proc.stdout), daemon=True)
+# stderr is drained all along (a full pipe would block the simulation) and kept for the messages.
+errors = []
+drainer = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
 try:
     line = proc.stderr.readline()
     assert line.startswith("berth: metrics on http://127.0.0.1:"), f"first line on stderr: {line!r}"
     base = line.split()[3][: -len("/metrics")]
     reader.start()
+    drainer.start()
 
     # While the steps run: every scrape answers, whatever the nodes are doing.
     scrapes_during_steps = 0
+    deadline = time.monotonic() + STEPS_DEADLINE_S
     while not rows or rows[-1]["event"] != "leader failover":
-        assert proc.poll() is None, f"simulate ended ({proc.returncode}) before its last step: {proc.stderr.read()}"
+        assert proc.poll() is None, f"simulate ended ({proc.returncode}) before its last step: {''.join(errors)}"
+        assert time.monotonic() < deadline, \
+            f"no 'leader failover' row within {STEPS_DEADLINE_S} s ({len(rows)} rows); stderr: {''.join(errors)}"
         code, text = get(base + "/metrics")
         assert code == 200 and 'berth_build_info{version="' in text, (code, text)
         scrapes_during_steps += 1
+        time.sleep(0.05)
     assert scrapes_during_steps >= 1
 
     # Lingering after the last step: every node is there, on the version the last row reports.

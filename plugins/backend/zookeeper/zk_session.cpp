@@ -1,17 +1,13 @@
 // The zookeeper backend's session: connecting and authenticating, the layout under root, the
 // watches, and the worker that re-arms them and replaces an expired session (registering this
 // instance's members and candidacy again).
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
 #include "zk_client.h"
+#include "zk_test_hook.h"
 #include "zookeeper_backend.h"
 
 namespace berth::zk {
@@ -29,34 +25,6 @@ void on_auth(int rc, const void* context) {
   events->wake.notify_all();
 }
 
-#ifdef BERTH_TEST_HOOKS
-// For tests only (tests/zookeeper/zk_expiry_test.cpp), not an interface, compiled only with the
-// CMake option BERTH_TEST_HOOKS: with BERTH_ZK_TEST_SESSION_FILE set, each new session's id and
-// password are written there (hex, mode 0600, never through a symbolic link), so a test can open
-// the same session from a client of its own and close it, expiring this one.
-void write_session_for_tests(zhandle_t* zh, const berth_host_api* host) {
-  const char* path = std::getenv("BERTH_ZK_TEST_SESSION_FILE");
-  const clientid_t* id = path != nullptr ? zoo_client_id(zh) : nullptr;
-  if (id == nullptr) return;
-  plugin::log(host, BERTH_LOG_WARN,
-              std::string("zookeeper: BERTH_ZK_TEST_SESSION_FILE is set: this session's id and password are written to ") +
-                  path + " (a test-only hook)");
-  char hex[32];
-  std::snprintf(hex, sizeof hex, "%llx ", static_cast<unsigned long long>(id->client_id));
-  std::string text = hex;
-  for (char c : id->passwd) {
-    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned char>(c));
-    text += hex;
-  }
-  text += "\n";
-  const std::string temporary = std::string(path) + ".new";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  if (written) std::rename(temporary.c_str(), path);
-}
-#endif
 
 // The client requires a completion for every asynchronous call, even one nobody waits for.
 void ignore_answer(int, const void*) {}
@@ -110,9 +78,7 @@ void ZkBackend::connect_locked() {
     throw;
   }
   events_.lease.start(session_id_locked(), sent_ns, zoo_recv_timeout(zh_));
-#ifdef BERTH_TEST_HOOKS
   write_session_for_tests(zh_, host_);
-#endif
   intake_watched_ = false;
   {
     std::lock_guard beat(beat_mutex_);

@@ -4,6 +4,11 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.Test;
 
@@ -57,5 +62,35 @@ public class ProcessMetricsTest {
     }
     String after = ProcessMetrics.text();
     assertFalse("a closed engine is still exported", after.contains(a) || after.contains(b));
+  }
+
+  /** Run in a JVM of its own by {@link #noEngineIs503}: prints the status code, then the body. */
+  public static final class NoEngine {
+    public static void main(String[] args) {
+      ProcessMetrics.Health health = ProcessMetrics.health();
+      System.out.println(health.statusCode());
+      System.out.println(health.body());
+    }
+  }
+
+  @Test
+  public void noEngineIs503() throws Exception {
+    // Engines of other tests may be open in this JVM: a fresh one has none.
+    List<String> command = new ArrayList<>();
+    command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+    String jni = System.getProperty("berth.jni.library");
+    if (jni != null) {
+      command.add("-Dberth.jni.library=" + jni);
+    }
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(NoEngine.class.getName());
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue("the fresh JVM did not end within 120 s", process.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(out, 0, process.exitValue());
+    String[] lines = out.split("\n");
+    assertEquals(out, "503", lines[0]);
+    assertTrue(out, lines[1].contains("\"status\":\"no engine\"") && lines[1].contains("\"engines\":[]"));
   }
 }

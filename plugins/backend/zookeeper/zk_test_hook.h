@@ -1,0 +1,14 @@
+// A test-only hook of the zookeeper backend, called whenever a new session is established. The
+// build tree's plugin (BERTH_TEST_HOOKS) links zk_test_hook.cpp; what is installed or packed links
+// zk_no_test_hook.cpp, whose body is empty.
+#pragma once
+
+#include <zookeeper/zookeeper.h>
+
+#include "berth/plugin.h"
+
+namespace berth::zk {
+
+void write_session_for_tests(zhandle_t* zh, const berth_host_api* host);
+
+}  // namespace berth::zk
