@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,19 +24,6 @@ using namespace std::chrono_literals;
 using namespace berth::test;
 
 using ExpiryTest = HostCluster;
-
-// "<session hex> <password hex>" as the hook writes it.
-clientid_t read_session(const std::string& path) {
-  std::ifstream in(path);
-  std::string id, password;
-  in >> id >> password;
-  clientid_t out{};
-  if (id.empty() || password.size() != 2 * sizeof out.passwd) throw std::runtime_error("no session in " + path);
-  out.client_id = static_cast<int64_t>(std::stoull(id, nullptr, 16));
-  for (size_t i = 0; i < sizeof out.passwd; ++i)
-    out.passwd[i] = static_cast<char>(std::stoul(password.substr(2 * i, 2), nullptr, 16));
-  return out;
-}
 
 // Opens the session `id` from here and closes it: the server ends it for its owner too. The
 // owner's client, cut off by the attach, may come back first and carry on: tried until the
