@@ -16,8 +16,6 @@
 #include <thread>
 #include <vector>
 
-#include "zookeeper/tcp_proxy.h"  // TcpProxy, for the tests that use both
-
 namespace berth::test {
 
 class ZkServer {
