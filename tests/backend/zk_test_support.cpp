@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/backend_contract.h"
+#include "zookeeper/tcp_proxy.h"
 #include "zookeeper/zk_harness.h"
 
 namespace berth::test {

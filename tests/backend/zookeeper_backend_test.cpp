@@ -14,6 +14,7 @@
 #include "backend/zk_test_support.h"
 #include "config/options.h"
 #include "engine/engine.h"
+#include "zookeeper/tcp_proxy.h"
 #include "zookeeper/zk_harness.h"
 
 namespace berth::test {

@@ -18,6 +18,7 @@
 #include "backend/backend_contract.h"
 #include "backend/zk_test_support.h"
 #include "zookeeper/node_process.h"
+#include "zookeeper/tcp_proxy.h"
 #include "zookeeper/zk_harness.h"
 
 namespace berth::test {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "berth/berth.h"
+#include "zookeeper/tcp_proxy.h"
 #include "zookeeper/zk_harness.h"
 
 namespace {

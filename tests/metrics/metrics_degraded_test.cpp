@@ -10,6 +10,7 @@
 #include "berth/berth.h"
 #include "berth/metrics_http.h"
 #include "metrics/metrics_test_support.h"
+#include "zookeeper/tcp_proxy.h"
 #include "zookeeper/zk_harness.h"
 
 namespace {

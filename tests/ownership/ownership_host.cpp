@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
       } else if (e.kind == BERTH_OWNERSHIP_REVOKED && late_revoke) {
         revoked_late.emplace_back(stream, e.token);
         stop_revoked_late();
-        if (held > 0) --held;
+        if (held > 0) --held;  // the feed's claims, for "held N"; the history shows it serving on
       } else if (e.kind == BERTH_OWNERSHIP_REVOKED) {
         log.add({'V', host, stream, e.token, e.ended_ns});
         if (held > 0) --held;

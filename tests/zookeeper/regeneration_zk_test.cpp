@@ -32,6 +32,7 @@
 #include "snapshot/operator_servers.h"
 #include "snapshot/shared_rules.h"
 #include "snapshot/tombstones.h"
+#include "zookeeper/tcp_proxy.h"
 #include "zookeeper/zk_harness.h"
 
 namespace berth::testing {

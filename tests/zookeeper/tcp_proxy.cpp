@@ -1,8 +1,6 @@
 #include "zookeeper/tcp_proxy.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,18 +12,12 @@
 #include <stdexcept>
 #include <vector>
 
+#include "zookeeper/inet_address.h"
+
 namespace berth::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-sockaddr_in address_of(const std::string& host, int port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
-  return addr;
-}
 
 // Bytes read from one side, to be written to the other once due; `eof`: the side closed.
 struct Chunk {
@@ -55,6 +47,13 @@ struct Link {
   bool half_closed() const { return (fd[0] < 0) != (fd[1] < 0); }
 };
 
+// A peer that stops reading makes send() fail after this long instead of blocking the proxy's
+// one thread (and its destructor's join) for good; the connection is then closed.
+void limit_send_wait(int fd) {
+  timeval limit{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+}
+
 bool send_all(int fd, const std::string& bytes) {
   for (size_t sent = 0; sent < bytes.size();) {
     ssize_t w = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
@@ -67,11 +66,11 @@ bool send_all(int fd, const std::string& bytes) {
 
 }  // namespace
 
-TcpProxy::TcpProxy(std::string target_host, int target_port)
-    : target_host_(std::move(target_host)), target_port_(target_port) {
+TcpProxy::TcpProxy(const std::string& target_host, int target_port)
+    : target_(inet_address(target_host, target_port)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) throw std::runtime_error(std::string("proxy socket: ") + std::strerror(errno));
-  sockaddr_in addr = address_of("127.0.0.1", 0);
+  sockaddr_in addr = inet_address("127.0.0.1", 0);
   socklen_t len = sizeof addr;
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 64) != 0 ||
       ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || ::pipe2(wake_, O_CLOEXEC) != 0) {
@@ -212,8 +211,9 @@ void TcpProxy::run() noexcept {
       if (client >= 0) {
         accepted_.fetch_add(1);
         int server = g.blocked ? -1 : ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr = address_of(target_host_, target_port_);
-        if (server >= 0 && ::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        if (server >= 0 && ::connect(server, reinterpret_cast<const sockaddr*>(&target_), sizeof target_) == 0) {
+          limit_send_wait(client);
+          limit_send_wait(server);
           Link l;
           l.fd[0] = client;
           l.fd[1] = server;

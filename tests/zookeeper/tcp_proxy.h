@@ -4,10 +4,17 @@
 //   drop()              closes every connection now; new ones are accepted as before;
 //   set_delay(up, down) adds latency per direction (bytes keep their order);
 //   set_black_hole(up, down)  swallows the bytes of a direction (up: client -> server, down:
-//                       server -> client) while every connection stays open, a FIN included, as
-//                       a network that loses packets silently does; new connections too;
+//                       server -> client) while every connection stays open, a FIN included;
+//                       new connections too;
 //   heal()              none of the above any more (half-closed connections are closed then).
+// The proxy terminates TCP on both sides and acts on the bytes of connections it accepted, not on
+// packets: connections are still accepted under a black hole either way, as behind a TCP proxy,
+// an L4 load balancer or a sidecar, whereas lost packets would lose the handshake too. A side that
+// reads nothing for 1 s while bytes wait for it loses its connection.
+// Throws std::runtime_error when target_host is not an IPv4 address.
 #pragma once
+
+#include <netinet/in.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,7 +27,7 @@ namespace berth::test {
 
 class TcpProxy {
  public:
-  TcpProxy(std::string target_host, int target_port);
+  TcpProxy(const std::string& target_host, int target_port);
   ~TcpProxy();
   TcpProxy(const TcpProxy&) = delete;
   TcpProxy& operator=(const TcpProxy&) = delete;
@@ -48,8 +55,7 @@ class TcpProxy {
   void changed();
   void run() noexcept;
 
-  std::string target_host_;
-  int target_port_;
+  sockaddr_in target_;
   int listen_fd_ = -1;
   int port_ = 0;
   int wake_[2] = {-1, -1};

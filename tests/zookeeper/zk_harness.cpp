@@ -1,6 +1,5 @@
 #include "zookeeper/zk_harness.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,6 +18,8 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "zookeeper/inet_address.h"
 
 namespace berth::test {
 namespace {
@@ -44,14 +45,6 @@ class Socket {
  private:
   int fd_;
 };
-
-sockaddr_in loopback(const std::string& host, int port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
-  return addr;
-}
 
 bool wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadline) {
   for (;;) {
@@ -79,7 +72,7 @@ int zk_free_port() {
     Socket s;
     if (s.fd() < 0) throw std::runtime_error("socket: " + errno_text(errno));
     const int port = pick(random);
-    sockaddr_in addr = loopback("127.0.0.1", port);
+    sockaddr_in addr = inet_address("127.0.0.1", port);
     if (::bind(s.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return port;
   }
   throw std::runtime_error("no free port on 127.0.0.1 in 20000..32000 after 200 tries");
@@ -91,7 +84,7 @@ std::string zk_four_letter_word(const std::string& host, int port, const std::st
   Socket s;
   if (s.fd() < 0) return "";
   ::fcntl(s.fd(), F_SETFL, ::fcntl(s.fd(), F_GETFL) | O_NONBLOCK);
-  sockaddr_in addr = loopback(host, port);
+  sockaddr_in addr = inet_address(host, port);
   if (::connect(s.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     if (errno != EINPROGRESS || !wait_fd(s.fd(), POLLOUT, deadline)) return "";
     int err = 0;

@@ -16,8 +16,6 @@
 #include <thread>
 #include <vector>
 
-#include "zookeeper/tcp_proxy.h"  // TcpProxy, for the tests that use both
-
 namespace berth::test {
 
 class ZkServer {
@@ -52,7 +50,8 @@ class ZkServer {
   std::string log_;
 };
 
-// Sends `word` to host:port over TCP and returns everything the peer wrote before closing.
+// Sends `word` to host:port over TCP and returns everything the peer wrote before closing ("" when
+// it cannot connect); throws when `host` is not an IPv4 address.
 std::string zk_four_letter_word(const std::string& host, int port, const std::string& word,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(1));
 

@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "zookeeper/tcp_proxy.h"
 #include "zookeeper/zk_harness.h"
 
 namespace berth::test {
@@ -159,7 +160,10 @@ TEST_F(ProxyFaults, ABlackHoleUpSwallowsTheClientsBytesWhileDownFlowsAndTheConne
   bool eof = false;
   EXPECT_EQ(take(server_, 1, 400ms, &eof), "");
   EXPECT_FALSE(eof);
-  EXPECT_EQ(proxy_->open_connections(), 1u);
+  // Healed, the half-closed connection is closed: the server hears of it then.
+  proxy_->heal();
+  take(server_, 1, 5s, &eof);
+  EXPECT_TRUE(eof) << "the swallowed close was never passed on after healing";
 }
 
 TEST_F(ProxyFaults, ABlackHoleDownSwallowsTheServersBytesWhileUpFlows) {
@@ -173,10 +177,11 @@ TEST_F(ProxyFaults, AfterHealingTheSameConnectionCarriesBytesAgainAndWhatWasSwal
   put(server_, "lost");
   EXPECT_EQ(take(server_, 1, 300ms), "");
   proxy_->heal();
+  // In order behind anything swallowed: a leak would show first.
   put(client_, "up");
-  EXPECT_EQ(take(server_, 6, 1s), "up");
+  EXPECT_EQ(take(server_, 2, 5s), "up");
   put(server_, "down");
-  EXPECT_EQ(take(client_, 8, 1s), "down");
+  EXPECT_EQ(take(client_, 4, 5s), "down");
   EXPECT_EQ(proxy_->accepted(), 1u);
 }
 

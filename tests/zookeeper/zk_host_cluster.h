@@ -18,6 +18,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +53,20 @@ inline void delete_recursively(zhandle_t* zh, const std::string& path) {
   deallocate_String_vector(&names);
   for (const std::string& child : children) delete_recursively(zh, path + "/" + child);
   zoo_delete(zh, path.c_str(), -1);
+}
+
+// A host's session as the hook wrote it ("<session hex> <password hex>"); throws when the file
+// holds none, so a comparison of sessions cannot pass on two empty ones.
+inline clientid_t read_session(const std::string& path) {
+  std::ifstream in(path);
+  std::string id, password;
+  in >> id >> password;
+  clientid_t out{};
+  if (id.empty() || password.size() != 2 * sizeof out.passwd) throw std::runtime_error("no session in " + path);
+  out.client_id = static_cast<int64_t>(std::stoull(id, nullptr, 16));
+  for (size_t i = 0; i < sizeof out.passwd; ++i)
+    out.passwd[i] = static_cast<char>(std::stoul(password.substr(2 * i, 2), nullptr, 16));
+  return out;
 }
 
 struct Status {

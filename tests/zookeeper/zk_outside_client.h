@@ -18,19 +18,6 @@
 
 namespace berth::test {
 
-// "<session hex> <password hex>" as the hook writes it.
-inline clientid_t read_session(const std::string& path) {
-  std::ifstream in(path);
-  std::string id, password;
-  in >> id >> password;
-  clientid_t out{};
-  if (id.empty() || password.size() != 2 * sizeof out.passwd) throw std::runtime_error("no session in " + path);
-  out.client_id = static_cast<int64_t>(std::stoull(id, nullptr, 16));
-  for (size_t i = 0; i < sizeof out.passwd; ++i)
-    out.passwd[i] = static_cast<char>(std::stoul(password.substr(2 * i, 2), nullptr, 16));
-  return out;
-}
-
 // A session of its own, connected (throws if not within 10 s).
 inline zhandle_t* outside_client(const std::string& connect) {
   zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);

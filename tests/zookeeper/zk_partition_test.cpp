@@ -15,12 +15,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "zookeeper/zk_harness.h"
+#include "zookeeper/tcp_proxy.h"
 #include "zookeeper/zk_host_cluster.h"
 
 namespace {
@@ -36,7 +37,7 @@ class Partition : public HostCluster {
  protected:
   void SetUp() override { hosts_.resize(3); }
   // s0 and s1 first, one of them leading, then s2 through the proxy: the cut node follows. With
-  // `cut_leads`, s2 first: it leads.
+  // `cut_leads`, s2 first: it leads. Sessions of `session_ms_`.
   void settle(bool late_revoke = false, bool cut_leads = false) {
     ::unsetenv("BERTH_HOST_REFRESH_INTERVAL");  // the hosts' periodic refresh (2 s) stays on
     for (int i : cut_leads ? std::vector<int>{2, 0, 1} : std::vector<int>{0, 1, 2}) {
@@ -46,7 +47,7 @@ class Partition : public HostCluster {
                                     root_,
                                     server,
                                     server,
-                                    std::to_string(kSessionMs) + "ms",
+                                    std::to_string(session_ms_) + "ms",
                                     dir_ + "/" + server + ".history"};
       if (i == kCut && late_revoke) args.push_back("late-revoke");
       hosts_[i] = std::make_unique<NodeProcess>(BERTH_OWNERSHIP_HOST, args, dir_ + "/" + server + ".log");
@@ -61,6 +62,27 @@ class Partition : public HostCluster {
     ASSERT_TRUE(eventually([&] { return verdict().held_at_end == kStreams && !held_by(kCutHost).empty(); }, 60s))
         << "the streams were never all held, some by " << kCutHost;
     ASSERT_EQ(leader() == kCut, cut_leads);
+    // A hand-off may still be under way: the cut node's claims are taken once they and the
+    // versions stayed put for a while.
+    ASSERT_TRUE(quiet(500ms, 60s)) << "the cluster never stayed converged with " << kCutHost << "'s claims unchanged";
+  }
+  // Converged, every stream held, and kCutHost's claims (some) unchanged for `period`.
+  bool quiet(std::chrono::milliseconds period, std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::set<std::string> last;
+    auto since = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() < deadline) {
+      const bool settled = converged() && verdict().held_at_end == kStreams;
+      std::set<std::string> held = held_by(kCutHost);
+      if (!settled || held.empty() || held != last) {
+        last = std::move(held);
+        since = std::chrono::steady_clock::now();
+      } else if (std::chrono::steady_clock::now() - since >= period) {
+        return true;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
   }
 
   berth::testing::HistoryVerdict verdict() const { return berth::testing::check_history(history(), 0, monotonic_ns()); }
@@ -87,12 +109,7 @@ class Partition : public HostCluster {
       if (s.t_ns >= t_ns && s.degraded) return true;
     return false;
   }
-  std::string session_of(int i) const {
-    std::ifstream in(dir_ + "/s" + std::to_string(i) + ".session");
-    std::string id;
-    in >> id;
-    return id;
-  }
+  int64_t session_of(int i) const { return read_session(dir_ + "/s" + std::to_string(i) + ".session").client_id; }
   static double ms_since(uint64_t from_ns, uint64_t to_ns) { return static_cast<double>(to_ns - from_ns) / 1e6; }
   // No two holders of a stream at once, no token going back.
   void judge() const {
@@ -119,6 +136,7 @@ class Partition : public HostCluster {
   }
   void black_hole(bool up, bool down, bool cut_leads = false);
 
+  int64_t session_ms_ = kSessionMs;
   ZkServer zk_;
   TcpProxy proxy_{zk_.host(), zk_.port()};
 };
@@ -126,7 +144,7 @@ class Partition : public HostCluster {
 void Partition::black_hole(bool up, bool down, bool cut_leads) {
   settle(false, cut_leads);
   const std::set<std::string> held = held_by(kCutHost);
-  const std::string session = session_of(kCut);
+  const int64_t session = session_of(kCut);
   const uint64_t cut = monotonic_ns();
   proxy_.set_black_hole(up, down);
   EXPECT_TRUE(eventually([&] { return degraded_since(kCut, cut); }, 15s)) << kCutHost << " never reported degraded";
@@ -135,13 +153,16 @@ void Partition::black_hole(bool up, bool down, bool cut_leads) {
   // The server no longer hearing it, its session ends on the ensemble and the others are granted
   // its streams. Hearing it (server -> client lost alone: each reconnection attempt renews the
   // session), its session and member live on and nobody may be granted them until the partition
-  // heals (docs/ownership.md, "Known gaps").
+  // heals (docs/ownership.md, "Known gaps"). That holds here because the proxy accepts each
+  // connection itself and forwards bytes: behind a TCP proxy, an L4 load balancer or a sidecar.
+  // Where packets are lost instead, the server's SYN-ACK is lost too, no reconnection reaches the
+  // server, the session expires and the others take over as for a cut both ways.
   const bool server_hears = !up;
   if (!server_hears) {
     EXPECT_TRUE(eventually([&] { return held_by("s0").size() + held_by("s1").size() == kStreams; }, 20s))
         << "the others never held all " << kStreams << " streams";
   } else {
-    std::this_thread::sleep_for(std::chrono::milliseconds(3 * kSessionMs));
+    std::this_thread::sleep_for(std::chrono::milliseconds(3 * session_ms_));
   }
   uint64_t revoked_by = 0, taken_at = 0;
   for (const HistoryEvent& e : events('V', kCutHost, cut)) revoked_by = std::max(revoked_by, e.t_ns);
@@ -152,10 +173,26 @@ void Partition::black_hole(bool up, bool down, bool cut_leads) {
   std::printf("%s cut (black hole%s%s): %zu streams revoked by %.0f ms; the first of them granted elsewhere %s\n",
               kCutHost.c_str(), up ? " up" : "", down ? " down" : "", held.size(), ms_since(cut, revoked_by),
               taken.c_str());
-  if (server_hears) {
-    EXPECT_EQ(session_of(kCut), session) << "the server heard " << kCutHost << " throughout, yet its session changed";
-  }
+  const uint64_t healed = monotonic_ns();
   heal_and_catch_up();
+  if (server_hears) {
+    // A session that had ended would be replaced as the node reconnects, so only now can the
+    // session file show it.
+    EXPECT_EQ(session_of(kCut), session) << "the server heard " << kCutHost << " throughout, yet its session changed";
+    EXPECT_EQ(taken_at, 0u) << "another host was granted " << kCutHost << "'s streams while its session lived";
+    // Unserved: from its revocation to its grant after healing, per stream; the longest.
+    uint64_t longest = 0;
+    for (const HistoryEvent& v : events('V', kCutHost, cut)) {
+      if (held.count(v.stream) == 0) continue;
+      for (const HistoryEvent& a : events('A', kCutHost, healed))
+        if (a.stream == v.stream) {
+          longest = std::max(longest, a.t_ns - v.t_ns);
+          break;
+        }
+    }
+    std::printf("%s's streams went unserved for up to %.0f ms (cut for %.0f ms)\n", kCutHost.c_str(),
+                static_cast<double>(longest) / 1e6, ms_since(cut, healed));
+  }
   judge();
 }
 
@@ -179,19 +216,21 @@ TEST_F(Partition, ABlackHoleServerToClientRevokesTheCutNodesClaimsAndItCatchesUp
 
 // Latency within the lease: each heartbeat (every quarter of the session timeout) is answered a
 // round trip later, so the lease left is at worst timeout - round trip - quarter - lease margin
-// (2000 - 500 - 500 - 300 ms): it never runs out, and nothing is revoked.
+// (6000 - 500 - 1500 - 300 ms with 6 s sessions, ample on a loaded machine): it never runs out,
+// nothing is revoked.
 TEST_F(Partition, LatencyTheLeaseAbsorbsRevokesNothingAndTheCutNodeKeepsUp) {
+  session_ms_ = 6000;
   settle();
-  const std::string session = session_of(kCut);
+  const int64_t session = session_of(kCut);
   const uint64_t delayed = monotonic_ns();
-  proxy_.set_delay(std::chrono::milliseconds(kSessionMs / 8), std::chrono::milliseconds(kSessionMs / 8));
+  proxy_.set_delay(250ms, 250ms);
   // A change published meanwhile reaches the cut node too.
   const size_t asked = hosts_[0]->line_count();
   hosts_[0]->send("add " + std::to_string(kStreams + 30));
   ASSERT_TRUE(hosts_[0]->wait_line([](const std::string& l) { return l == "ok add"; }, asked, 30s));
   EXPECT_TRUE(eventually([&] { return converged() && verdict().held_at_end == kStreams + 30; }, 20s))
       << "the cluster did not settle under latency";
-  std::this_thread::sleep_for(std::chrono::milliseconds(2 * kSessionMs));  // several lease periods
+  std::this_thread::sleep_for(std::chrono::milliseconds(2 * session_ms_));  // several heartbeats
   EXPECT_TRUE(events('V', kCutHost, delayed).empty()) << kCutHost << " revoked under latency its lease absorbs";
   EXPECT_FALSE(degraded_since(kCut, delayed));
   EXPECT_EQ(session_of(kCut), session);
@@ -200,36 +239,36 @@ TEST_F(Partition, LatencyTheLeaseAbsorbsRevokesNothingAndTheCutNodeKeepsUp) {
   judge();
 }
 
-// A round trip of 2/3 of the session timeout keeps the session (the server hears the node at least
-// every round trip), but not the lease: just before a heartbeat's answer arrives, the last one
-// confirmed was sent a round trip plus a quarter of the timeout ago, which leaves 2000 - 1333 - 500
-// = 167 ms, less than the lease margin (300 ms). The node cannot prove its session alive then, so
-// it must stop serving: it revokes. What must hold is that nobody else is granted those streams
-// while it may still serve them, and that it is back once the latency goes.
-TEST_F(Partition, LatencyBeyondTheLeaseRevokesSafelyAndTheCutNodeServesAgainAfterward) {
+// A round trip of 2/3 of the session timeout (1333 ms for 2 s) is the ZooKeeper client's receive
+// timeout: no answer arrives within it, the client gives each connection up, the node is
+// disconnected and revokes because it is. What must hold is that nobody else is granted those
+// streams while it may still serve them, and that it is back once the latency goes.
+TEST_F(Partition, LatencyPastTheReceiveTimeoutRevokesAndTheCutNodeServesAgainAfterward) {
   settle();
   const uint64_t delayed = monotonic_ns();
-  proxy_.set_delay(std::chrono::milliseconds(kSessionMs / 3), std::chrono::milliseconds(kSessionMs / 3));
+  proxy_.set_delay(std::chrono::milliseconds(session_ms_ / 3), std::chrono::milliseconds(session_ms_ / 3));
   EXPECT_TRUE(eventually([&] { return !events('V', kCutHost, delayed).empty(); }, 15s))
-      << kCutHost << " kept serving while it could not prove its session alive";
-  std::this_thread::sleep_for(std::chrono::milliseconds(2 * kSessionMs));
+      << kCutHost << " kept serving while disconnected";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2 * session_ms_));
   std::printf("%s under a %lld ms round trip: %zu revocations in %.0f ms\n", kCutHost.c_str(),
-              static_cast<long long>(2 * kSessionMs / 3), events('V', kCutHost, delayed).size(),
+              static_cast<long long>(2 * session_ms_ / 3), events('V', kCutHost, delayed).size(),
               ms_since(delayed, monotonic_ns()));
   heal_and_catch_up();
   judge();
 }
 
 // Connections closed under the node: its client reconnects within the session, which stays the
-// same; the lease outlasts the reconnection, so nothing is revoked.
+// same; the lease (6 s sessions: ample on a loaded machine) outlasts the reconnection, so nothing
+// is revoked.
 TEST_F(Partition, DroppedConnectionsAreReconnectedUnderTheSameSessionWithoutRevocation) {
+  session_ms_ = 6000;
   settle();
-  const std::string session = session_of(kCut);
+  const int64_t session = session_of(kCut);
   const uint64_t dropped = monotonic_ns();
   const uint64_t accepted = proxy_.accepted();
   for (int i = 0; i < 3; ++i) {
     proxy_.drop();
-    std::this_thread::sleep_for(std::chrono::milliseconds(kSessionMs / 2));
+    std::this_thread::sleep_for(1s);
   }
   EXPECT_TRUE(eventually([&] { return proxy_.accepted() >= accepted + 3 && proxy_.open_connections() > 0; }, 10s))
       << "the cut node's client did not reconnect after each drop";
