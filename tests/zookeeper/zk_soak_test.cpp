@@ -52,7 +52,7 @@
 #include "zookeeper/zk_harness.h"
 #include "zookeeper/zk_soak_figures.h"
 #include "zookeeper/zk_soak_holders.h"
-#include "zookeeper/zk_soak_streams.h"
+#include "common/zk_soak_streams.h"
 
 namespace berth::test {
 namespace {
