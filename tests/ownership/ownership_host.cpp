@@ -48,7 +48,7 @@
 #include "common/child_io.h"
 #include "common/placed_streams.h"
 #include "history.h"
-#include "zookeeper/zk_soak_streams.h"
+#include "common/zk_soak_streams.h"
 
 namespace {
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/zk_soak_streams.h"
 #include "history.h"
 
 namespace berth::test::soak {
@@ -33,6 +34,16 @@ class Holders {
     by_host_.erase(it);
   }
   uint64_t held() const { return held_; }
+  // The owner digest (zk_soak_streams.h) of who holds what, a host "s3-7" standing for its server
+  // "s3": equal to the digest the hosts serve when every stream is held where it is assigned.
+  uint64_t owners_digest() const {
+    uint64_t sum = 0;
+    for (const auto& [host, streams] : by_host_) {
+      const std::string server = host.substr(0, host.rfind('-'));
+      for (const std::string& stream : streams) sum += owner_digest(stream, server);
+    }
+    return sum;
+  }
   uint64_t held_by(const std::string& host) const {
     auto it = by_host_.find(host);
     return it == by_host_.end() ? 0 : it->second.size();
