@@ -2,6 +2,7 @@
 // version the backend then keeps fetchable (fetch_version) for as long as the latest needs it.
 #include "backend/backend_contract.h"
 #include "common/error.h"
+#include "zookeeper/test_bytes.h"
 
 namespace berth::test {
 namespace {
@@ -125,11 +126,9 @@ TEST_P(BackendContract, LargeBasesAndDeltasRoundTrip) {
   auto leader = open();
   auto reader = open();
   uint64_t epoch = lead(*leader);
-  // Past one ZooKeeper chunk (128 KiB, before compression) each, and no larger: the test server
-  // holds every test's data.
-  std::string base(1300u << 10, '\0'), delta(700u << 10, '\0');
-  for (size_t i = 0; i < base.size(); ++i) base[i] = static_cast<char>((i * 2654435761u) >> 11);
-  for (size_t i = 0; i < delta.size(); ++i) delta[i] = static_cast<char>((i * 40503u) >> 7);
+  // Incompressible, so ZooKeeper stores each in several 128 KiB chunks (11 and 6), and no larger:
+  // the test server holds every test's data.
+  const std::string base = incompressible_bytes(1300u << 10, 11), delta = incompressible_bytes(700u << 10, 12);
   leader->publish(epoch, 1, base);
   leader->publish_based(epoch, 2, 1, delta);
   Latest latest;

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
-#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -56,13 +55,6 @@ BackendUnderTest::Severable zk_severable(const std::vector<PluginConfig::Entry>&
   out.entries.push_back({"session_timeout", "1s", "zk_severable"});
   out.sever = [proxy](Backend&) { proxy->set_blocked(true); };
   return out;
-}
-
-std::string incompressible_bytes(size_t size, uint64_t seed) {
-  std::mt19937_64 random(seed);
-  std::string bytes(size, '\0');
-  for (char& c : bytes) c = static_cast<char>(random());
-  return bytes;
 }
 
 std::string fresh_zk_root() { return "/berth-test/" + unique_cluster_name("t"); }

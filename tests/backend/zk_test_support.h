@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backend/backend_contract.h"
+#include "zookeeper/test_bytes.h"
 
 namespace berth::test {
 
@@ -20,10 +21,6 @@ const std::string& zk_connect();
 // An instance of `cluster` that connects through a proxy, with a 1 s session: severing blocks the
 // proxy, and the server expires the session while the instance lives on.
 BackendUnderTest::Severable zk_severable(const std::vector<PluginConfig::Entry>& cluster);
-
-// `size` bytes zstd cannot shrink (a fixed pseudo-random sequence per `seed`): a snapshot of that
-// many bytes is stored in as many chunks as it would be uncompressed.
-std::string incompressible_bytes(size_t size, uint64_t seed = 1);
 
 // A root znode no other test uses: "/berth-test/<prefix>-<test>-<n>".
 std::string fresh_zk_root();

@@ -84,7 +84,8 @@ TEST_F(ZooKeeperBackendTest, ConfigMistakesNameTheKey) {
   EXPECT_NE(missing.message.find("connect"), std::string::npos) << missing.message;
   for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
            {"root", "relative"}, {"root", "/trailing/"}, {"root", "/a//b"}, {"session_timeout", "4d"},
-           {"session_timeout", "fast"}, {"session_timeout", "0s"}, {"session_timeout", "601s"}}) {
+           {"session_timeout", "fast"}, {"session_timeout", "0s"}, {"session_timeout", "601s"},
+           {"snapshot_codec", "lz4"}}) {
     Failure failure = failure_of([&] {
       Backend b(plugin_, PluginConfig("backend", {{"connect", zk_connect(), "t"}, {key, value, "berth.toml:4"}}), nullptr);
     });

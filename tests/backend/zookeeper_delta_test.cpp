@@ -17,9 +17,10 @@ namespace {
 
 class ZooKeeperDeltaTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Backend> open() {
-    return std::make_unique<Backend>(
-        plugin_, PluginConfig("backend", {{"connect", zk_connect(), "test"}, {"root", root_, "test"}}), nullptr);
+  std::unique_ptr<Backend> open(const std::string& codec = "") {
+    std::vector<PluginConfig::Entry> entries = {{"connect", zk_connect(), "test"}, {"root", root_, "test"}};
+    if (!codec.empty()) entries.push_back({"snapshot_codec", codec, "test"});
+    return std::make_unique<Backend>(plugin_, PluginConfig("backend", std::move(entries)), nullptr);
   }
   uint64_t lead(Backend& backend) {
     backend.campaign();
@@ -106,6 +107,42 @@ TEST_F(ZooKeeperDeltaTest, AVersionStoredRawByAnOlderBuildStillReadsAndADeltaOnI
   auto reader = open();
   EXPECT_EQ(reader->fetch(0), (std::pair<uint64_t, std::string>{2, "delta two"}));
   EXPECT_TRUE(reader->fetch_version(1) == old);
+}
+
+// During a rolling upgrade (docs/limits.md) a leader set to `snapshot_codec = "raw"` writes the
+// pointer formats builds predating compression read (1 and 2), in 128 KiB raw chunks.
+TEST_F(ZooKeeperDeltaTest, ARawCodecLeaderWritesThePointerFormatsOlderBuildsRead) {
+  auto leader = open("raw");
+  const uint64_t epoch = lead(*leader);
+  const std::string checkpoint = incompressible_bytes(300u << 10, 3);
+  leader->publish(epoch, 1, checkpoint);
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  const std::string full = "berth-zk-latest 1 1 " + std::to_string(epoch) + " 3 " + std::to_string(checkpoint.size());
+  EXPECT_EQ(pointer(raw), full) << "format 1: version, epoch, chunks of 128 KiB, the raw size";
+  leader->publish_based(epoch, 2, 1, "delta two");
+  EXPECT_EQ(pointer(raw), "berth-zk-latest 2 2 " + std::to_string(epoch) + " 1 9 " + full.substr(18));
+  auto reader = open();  // a zstd-configured node reads raw versions
+  EXPECT_EQ(reader->fetch(0), (std::pair<uint64_t, std::string>{2, "delta two"}));
+  EXPECT_EQ(reader->fetch_version(1).size(), checkpoint.size());
+  EXPECT_TRUE(reader->fetch_version(1) == checkpoint);
+}
+
+// A pointer of a format this build does not know was written by a newer one: the node is told
+// to upgrade rather than that the pointer is garbage.
+TEST_F(ZooKeeperDeltaTest, APointerOfANewerFormatAsksForAnUpgrade) {
+  auto leader = open();
+  const uint64_t epoch = lead(*leader);
+  leader->publish(epoch, 1, "one");
+  RawClient raw;
+  ASSERT_NE(raw.zh(), nullptr);
+  const std::string newer = "berth-zk-latest 5 2 " + std::to_string(epoch) + " 1 3 1 7";
+  ASSERT_EQ(zoo_set(raw.zh(), (root_ + "/snapshots/latest").c_str(), newer.data(), static_cast<int>(newer.size()), -1), ZOK);
+  const Failure failure = failure_of([&] { open()->fetch(0); });
+  EXPECT_EQ(failure.code, BERTH_E_CORRUPT);
+  EXPECT_NE(failure.message.find("written by a newer build of Berth"), std::string::npos) << failure.message;
+  EXPECT_NE(failure.message.find("upgrade this node"), std::string::npos) << failure.message;
+  EXPECT_NE(failure.message.find(root_ + "/snapshots/latest"), std::string::npos) << failure.message;
 }
 
 // Snapshot bytes repeat a lot (ids, server names): stored compressed, they take fewer chunks and

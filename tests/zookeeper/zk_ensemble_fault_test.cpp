@@ -12,6 +12,9 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
+
+#include <zookeeper/zookeeper.h>
 
 #include "zookeeper/node_process.h"
 #include "zookeeper/zk_ensemble.h"
@@ -29,6 +32,24 @@ class EnsembleFaultTest : public ::testing::Test {
     } catch (const std::exception& e) {
       FAIL() << "cannot start a ZooKeeper ensemble: " << e.what();
     }
+  }
+  // The chunk count /berth/snapshots/latest names, read from outside ("berth-zk-latest <format>
+  // <version> <epoch> <chunks> ..."); 0 when it cannot be read.
+  uint64_t latest_chunks() {
+    zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);
+    zhandle_t* zh = zookeeper_init(zk_->connect_string().c_str(), nullptr, 4000, nullptr, nullptr, 0);
+    for (int i = 0; i < 500 && zh != nullptr && zoo_state(zh) != ZOO_CONNECTED_STATE; ++i)
+      std::this_thread::sleep_for(10ms);
+    std::string text(256, '\0');
+    int length = static_cast<int>(text.size());
+    const int rc = zh == nullptr ? ZCONNECTIONLOSS : zoo_get(zh, "/berth/snapshots/latest", 0, text.data(), &length, nullptr);
+    if (zh != nullptr) zookeeper_close(zh);
+    if (rc != ZOK || length < 0) return 0;
+    text.resize(static_cast<size_t>(length));
+    std::istringstream in(text);
+    std::string magic, format, version, epoch;
+    uint64_t chunks = 0;
+    return in >> magic >> format >> version >> epoch >> chunks ? chunks : 0;
   }
   void TearDown() override {
     if (HasFailure()) {
@@ -202,10 +223,12 @@ TEST_F(EnsembleFaultTest, KillingAZooKeeperServerDuringPublishesNeverShowsATornS
   int leader = wait_leader(1s);
   ASSERT_GE(leader, 0);
   NodeProcess& publisher = *nodes_[static_cast<size_t>(leader)];
-  // ~20k ids of ~45 bytes: each snapshot is about 1.1 MB, stored compressed in chunks of 128 KiB.
+  // ~20k ids ending in random hex: each snapshot is about 1.1 MB and compresses little, so it is
+  // stored in several chunks of 128 KiB and a torn one could be seen.
   ASSERT_EQ(publisher.ask("add 20000", "ok", 60s), "ok add");
   auto [first, fingerprint] = refresh(publisher);
   ASSERT_GT(first, 0u);
+  ASSERT_GE(latest_chunks(), 3u) << "a version must span chunks for tearing to be possible";
 
   publisher.send("publish-loop 20");
   std::this_thread::sleep_for(1500ms);

@@ -172,7 +172,7 @@ void zk_end_server(pid_t pid, bool graceful) noexcept {
   }
 }
 
-ZkServer::ZkServer(std::chrono::milliseconds timeout) {
+ZkServer::ZkServer(std::chrono::milliseconds timeout, const std::vector<std::string>& jvm_options) {
   char pattern[] = "/tmp/berth-zk-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp: " + errno_text(errno));
   dir_ = pattern;
@@ -193,7 +193,7 @@ ZkServer::ZkServer(std::chrono::milliseconds timeout) {
           << "4lw.commands.whitelist=ruok,srvr,stat,mntr\n";
       if (!out) throw std::runtime_error("cannot write " + cfg);
     }
-    pid_ = zk_spawn_server(dir_, cfg, log_);
+    pid_ = zk_spawn_server(dir_, cfg, log_, jvm_options);
 
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {

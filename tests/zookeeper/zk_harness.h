@@ -21,8 +21,9 @@ namespace berth::test {
 class ZkServer {
  public:
   // Starts the server and waits until it answers `ruok` with `imok` and `srvr` says it serves
-  // (or `timeout` runs out, which throws).
-  explicit ZkServer(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // (or `timeout` runs out, which throws). `jvm_options` as for zk_spawn_server.
+  explicit ZkServer(std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                    const std::vector<std::string>& jvm_options = {});
   ~ZkServer();
   ZkServer(const ZkServer&) = delete;
   ZkServer& operator=(const ZkServer&) = delete;

@@ -10,7 +10,7 @@
 // where fingerprint hashes every stream id and its owner's id in the served snapshot, so two
 // nodes serving the same version agree on it and a torn snapshot cannot match.
 // Commands and their answers:
-//   add N             streams "stream-<i>" for i < N, flushed to the leader  -> ok add
+//   add N             streams "stream-<i>-<hex>" for i < N, flushed to the leader  -> ok add
 //   refresh           publish now (leader only)         -> refreshed <version> <fingerprint> | error <code> <message>
 //   publish-loop MS   every MS ms while leading: remove stream-<round> and refresh, printing each
 //                     refreshed/error line
@@ -44,7 +44,21 @@ uint64_t fnv(uint64_t h, const char* data, size_t size) {
   return h;
 }
 
-std::string stream_name(uint64_t i) { return "stream-" + std::to_string(i) + "-of-a-fault-test-with-a-longer-id"; }
+// Each id ends in 32 pseudo-random hex digits (splitmix64 of its number), so a snapshot of many
+// ids hardly compresses and is stored in several chunks, as a torn-snapshot test needs.
+std::string stream_name(uint64_t i) {
+  std::string id = "stream-" + std::to_string(i) + "-";
+  uint64_t x = i;
+  for (int half = 0; half < 2; ++half) {
+    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016" PRIx64, z ^ (z >> 31));
+    id += hex;
+  }
+  return id;
+}
 
 // {version, fingerprint} of the snapshot served now; {0, 0} before the first.
 std::pair<uint64_t, uint64_t> served(berth_engine* engine) {

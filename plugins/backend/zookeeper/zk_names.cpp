@@ -75,6 +75,10 @@ std::optional<uint64_t> version_of_node_name(std::string_view name) {
   return parse_u64(name.substr(0, 20));
 }
 
+namespace {
+constexpr int kNewestLatestFormat = 4;
+}  // namespace
+
 std::string format_latest(const Latest& latest) {
   const bool coded = latest.codec != 0 || latest.base_codec != 0;
   const char* format = latest.base != 0 ? (coded ? "4 " : "2 ") : (coded ? "3 " : "1 ");
@@ -94,7 +98,7 @@ std::optional<Latest> parse_latest(std::string_view text) {
   std::istringstream in{std::string(text)};
   std::string magic, format;
   if (!(in >> magic >> format) || magic != "berth-zk-latest" || format.size() != 1 || format[0] < '1' ||
-      format[0] > '4')
+      format[0] > '0' + kNewestLatestFormat)
     return std::nullopt;
   const bool coded = format == "3" || format == "4", based = format == "2" || format == "4";
   Latest latest;
@@ -113,6 +117,14 @@ std::optional<Latest> parse_latest(std::string_view text) {
   if (in >> rest) return std::nullopt;
   if (based && (latest.base == 0 || latest.base >= latest.version)) return std::nullopt;
   return latest;
+}
+
+bool latest_format_is_newer(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  std::string magic, format;
+  if (!(in >> magic >> format) || magic != "berth-zk-latest") return false;
+  const auto number = parse_u64(format);
+  return number && *number > kNewestLatestFormat;
 }
 
 std::vector<std::string> versions_to_remove(std::vector<std::string> names, uint64_t floor,

@@ -48,5 +48,7 @@ struct Latest {
 };
 std::string format_latest(const Latest& latest);
 std::optional<Latest> parse_latest(std::string_view text);
+// Whether `text` is a pointer of a format above those parse_latest knows: a newer build wrote it.
+bool latest_format_is_newer(std::string_view text);
 
 }  // namespace berth::zk

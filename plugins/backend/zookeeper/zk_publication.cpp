@@ -15,6 +15,9 @@ using plugin::Error;
 }  // namespace
 
 void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_version, std::string_view bytes_given) {
+  // Compressed before the lock: readers and the session's work do not wait for it.
+  const std::string packed = codec_ == Codec::zstd ? pack_version(bytes_given) : std::string();
+  const std::string_view bytes = codec_ == Codec::zstd ? std::string_view(packed) : bytes_given;  // what is stored
   std::lock_guard lock(mutex_);
   const backend::PublishAdmission admission(epoch, version, base_version, root_);
   if (!candidate_.empty() && my_epoch_ == 0) try_lead_locked();
@@ -28,12 +31,10 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     throw Error(BERTH_E_STATE, "zookeeper: version " + std::to_string(version) + " is at or below version " +
                                    std::to_string(version_floor_) +
                                    ", offered after the layout was lost: number the next version above it");
-  const std::string packed = pack_version(bytes_given);
-  const std::string_view bytes = packed;  // what is stored, cut into chunks
   // The base is kept by naming it in `latest`. The multi below checks `latest` did not change
   // since it was read, so the admission still holds when it commits.
   Latest next{version, epoch, (bytes.size() + kChunkBytes - 1) / kChunkBytes, bytes.size()};
-  next.codec = static_cast<uint64_t>(Codec::zstd);
+  next.codec = static_cast<uint64_t>(codec_);
   const auto base_on = [&next](uint64_t base, uint64_t base_epoch, uint64_t base_chunks, uint64_t base_size,
                                uint64_t base_codec) {
     next.base = base;
@@ -262,11 +263,20 @@ Latest ZkBackend::read_latest_locked(int32_t* data_version, bool erased_is_empty
                                      " time(s): the snapshot pointer was erased from outside, so what was published "
                                      "cannot be found until the leader publishes again");
   auto latest = parse_latest(text);
+  if (!latest && latest_format_is_newer(text))
+    throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " was written by a newer build of Berth (\"" +
+                                     text.substr(0, text.find(' ', 16)) + "\"): upgrade this node");
   if (!latest)
     throw Error(BERTH_E_CORRUPT, "zookeeper: " + latest_ + " does not hold a snapshot pointer (" +
                                      std::to_string(text.size()) + " bytes not of the form \"berth-zk-latest ...\")");
   if (data_version != nullptr) *data_version = stat.version;
   return *latest;
+}
+
+// Held for a later offer (zk_regeneration.cpp) only once they decoded: a damaged frame is never offered.
+void ZkBackend::hold_decoded(const Latest& pointer, uint64_t version, std::string_view stored) {
+  std::lock_guard lock(mutex_);
+  hold_locked(pointer, version, stored);
 }
 
 plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Sink& out) {
@@ -296,15 +306,15 @@ plugin::Fetched ZkBackend::fetch_latest(uint64_t known_version, const plugin::Si
       // Incomplete: collected meanwhile, so a newer version is out: start again; or damaged.
       std::string missing;
       done = read_chunks_locked(latest.version, latest.epoch, latest.chunks, latest.size, &bytes, &missing);
-      if (done) hold_locked(latest, latest.version, bytes);
-      else fail_if_damaged_locked(data_version, missing, latest.version);
+      if (!done) fail_if_damaged_locked(data_version, missing, latest.version);
       read = latest;
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }
-  bytes = unpack_version(static_cast<Codec>(read.codec), std::move(bytes),
-                         versions_ + "/" + version_node_name(read.version, read.epoch));
-  out.write(bytes.data(), bytes.size());
+  const std::string decoded =
+      unpack_version(static_cast<Codec>(read.codec), bytes, versions_ + "/" + version_node_name(read.version, read.epoch));
+  hold_decoded(read, read.version, bytes);
+  out.write(decoded.data(), decoded.size());
   return found;
 }
 
@@ -312,6 +322,7 @@ void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
   std::string bytes;
   uint64_t codec = 0;
   std::string where;  // the version node read
+  Latest pointer;     // the `latest` that named it
   {
     std::lock_guard lock(mutex_);
     bool done = false;
@@ -334,13 +345,14 @@ void ZkBackend::fetch_version(uint64_t version, const plugin::Sink& out) {
                                            ")");
       }
       // Incomplete: collected meanwhile, so a newer version is out: read the pointer again; or damaged.
-      if (done) hold_locked(latest, version, bytes);
+      if (done) pointer = latest;
       else fail_if_damaged_locked(data_version, missing, version);
     }
     if (!done) throw Error(BERTH_E_UNAVAILABLE, "zookeeper: " + latest_ + " kept moving faster than it could be read");
   }
-  bytes = unpack_version(static_cast<Codec>(codec), std::move(bytes), versions_ + "/" + where);
-  out.write(bytes.data(), bytes.size());
+  const std::string decoded = unpack_version(static_cast<Codec>(codec), bytes, versions_ + "/" + where);
+  hold_decoded(pointer, version, bytes);
+  out.write(decoded.data(), decoded.size());
 }
 
 }  // namespace berth::zk

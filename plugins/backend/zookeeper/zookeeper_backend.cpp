@@ -46,6 +46,14 @@ std::string root_of(plugin::Config& config) {
   return root;
 }
 
+// "raw" writes what builds predating compression read, for a rolling upgrade (docs/limits.md).
+Codec codec_of(plugin::Config& config) {
+  const berth_kv* kv = config.find("snapshot_codec");
+  if (kv == nullptr || std::string_view(kv->value) == "zstd") return Codec::zstd;
+  if (std::string_view(kv->value) == "raw") return Codec::raw;
+  throw Error(BERTH_E_CONFIG, config.where(*kv) + "'" + kv->value + "' is not a snapshot codec (write \"zstd\" or \"raw\")");
+}
+
 }  // namespace
 
 ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const berth_backend_watch* watch)
@@ -57,6 +65,7 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
   connect_ = connect->value;
   if (connect_.empty()) throw Error(BERTH_E_CONFIG, config.where(*connect) + "must not be empty");
   root_ = root_of(config);
+  codec_ = codec_of(config);
   if (const berth_kv* kv = config.find("session_timeout")) {
     const plugin::ParsedDuration timeout = plugin::parse_duration(kv->value);
     if (!timeout.ok()) throw Error(BERTH_E_CONFIG, config.where(*kv) + timeout.problem);

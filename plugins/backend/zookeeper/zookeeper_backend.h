@@ -75,6 +75,7 @@
 #include "berth/plugin.hpp"
 #include "full_snapshot_calls.h"
 #include "watch_relay.h"
+#include "zk_chunk_codec.h"
 #include "zk_client_log.h"
 #include "zk_lease.h"
 #include "zk_names.h"
@@ -173,6 +174,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   void register_members_again_locked();      // this session's members that are gone, created again
   void raise_epoch_locked();                 // the epoch node's version up to the highest epoch seen
   void hold_locked(const Latest& pointer, uint64_t version, std::string_view bytes);  // caches an offer
+  void hold_decoded(const Latest& pointer, uint64_t version, std::string_view stored);  // takes mutex_
   void offer_if_behind_locked(const Latest& latest);  // offers the version held when `latest` is older
   // Leader, before a publication: waits out the window, restores the newest offer above `latest`
   // (then throws BERTH_E_STATE so the engine builds on it), or clears the seeds once passed.
@@ -186,6 +188,7 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   std::string connect_;
   std::string root_;
   int timeout_ms_ = 4000;
+  Codec codec_ = Codec::zstd;        // how this instance stores the versions it publishes
   std::string auth_;                 // "user:password", "" for none
   ACL acl_entries_[2] = {};          // with auth_: creator's digest -> ALL, world -> READ
   ACL_vector acl_ = ZOO_OPEN_ACL_UNSAFE;  // what every node under root is created with
