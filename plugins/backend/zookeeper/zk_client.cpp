@@ -58,6 +58,7 @@ void on_event(zhandle_t*, int type, int state, const char* path, void* context) 
     return;
   } else if (p == events->members) {
     bits = BERTH_CHANGED_MEMBERS;
+    events->lease.suspend();  // before the answers of heartbeats sent after the change
   } else if (p == events->epoch) {
     bits = BERTH_CHANGED_LEADER;
   } else if (p.size() > events->election.size() && p.substr(0, events->election.size()) == events->election) {

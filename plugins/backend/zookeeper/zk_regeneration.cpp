@@ -63,6 +63,7 @@ void ZkBackend::recover_layout_locked() {
 }
 
 void ZkBackend::register_members_again_locked() {
+  const uint64_t seen = events_.lease.suspensions();  // the watch is set again before this
   for (const auto& [id, info] : joined_) {
     const std::string path = members_ + "/" + encode_name(id);
     int rc = zoo_create(handle(), path.c_str(), info.data(), static_cast<int>(info.size()), &acl_, ZOO_EPHEMERAL,
@@ -74,6 +75,7 @@ void ZkBackend::register_members_again_locked() {
     }
     if (rc != ZNODEEXISTS) fail(rc, "create", path);
   }
+  events_.lease.resume(seen);  // every member registered (again): heartbeats extend the lease
 }
 
 void ZkBackend::raise_epoch_locked() {
