@@ -117,6 +117,25 @@ TEST_F(Lapse, ALeaderOfAnotherEpochWaitsAnewOnItsOwnClock) {
   EXPECT_EQ(s->lapsing_holds[0].epoch, base.meta.epoch + 1);
 }
 
+TEST_F(Lapse, AnEndBeyondOneWaitFromNowRestartsAtOneWaitFromNow) {
+  without_a(1000);
+  // The base says the lapse ends far in the future (corrupt or hostile bytes, same epoch).
+  auto base = std::make_shared<Snapshot>(v_.now());
+  ASSERT_EQ(base->lapsing_holds.size(), 1u);
+  base->lapsing_holds[0].until_ns = UINT64_MAX - 1;
+  auto s = std::make_shared<Snapshot>();
+  s->meta.version = base->meta.version + 1;
+  s->meta.epoch = base->meta.epoch;
+  s->servers = base->servers;
+  s->streams = base->streams;
+  s->owner = base->owner;
+  s->load = base->load;
+  StepCounts c = assign_holders(base.get(), *s, {}, false, true, LapseClock{1100, kWait});
+  ASSERT_EQ(s->lapsing_holds.size(), 1u);
+  EXPECT_EQ(s->lapsing_holds[0].until_ns, 1100 + kWait);
+  EXPECT_EQ(c.lapse_ends_ns, 1100 + kWait);
+}
+
 TEST_F(Lapse, ARemovedStreamOfAVanishedHolderLapsesAndIsNotGrantedWhenAddedBack) {
   g_clock.now_ns = 1000;
   v_.next({{"b"}, {"c"}}, {{"s2", "b"}});  // s1 removed as a vanished
