@@ -16,9 +16,12 @@ bool LapsingHolds::ended(const LapsingHold& h) const {
 }
 
 void LapsingHolds::carry(LapsingHold h) {
-  if (h.epoch != next_.meta.epoch) {
+  // An end beyond one wait from now (corrupt bytes, or a clock that went back) restarts at one
+  // wait from now: no lapse outlasts the wait.
+  const uint64_t latest = clock_.now_ns + clock_.wait_ns;
+  if (h.epoch != next_.meta.epoch || h.until_ns > latest) {
     h.epoch = next_.meta.epoch;
-    h.until_ns = clock_.now_ns + clock_.wait_ns;
+    h.until_ns = latest;
   }
   out_.push_back(std::move(h));
 }

@@ -2,6 +2,7 @@
 // nobody for one wait, unless it releases them or comes back under the same incarnation.
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "grant_step_fixture.h"
 #include "snapshot/codec.h"
 
@@ -117,6 +118,25 @@ TEST_F(Lapse, ALeaderOfAnotherEpochWaitsAnewOnItsOwnClock) {
   EXPECT_EQ(s->lapsing_holds[0].epoch, base.meta.epoch + 1);
 }
 
+TEST_F(Lapse, AnEndBeyondOneWaitFromNowRestartsAtOneWaitFromNow) {
+  without_a(1000);
+  // The base says the lapse ends far in the future (corrupt or hostile bytes, same epoch).
+  auto base = std::make_shared<Snapshot>(v_.now());
+  ASSERT_EQ(base->lapsing_holds.size(), 1u);
+  base->lapsing_holds[0].until_ns = UINT64_MAX - 1;
+  auto s = std::make_shared<Snapshot>();
+  s->meta.version = base->meta.version + 1;
+  s->meta.epoch = base->meta.epoch;
+  s->servers = base->servers;
+  s->streams = base->streams;
+  s->owner = base->owner;
+  s->load = base->load;
+  StepCounts c = assign_holders(base.get(), *s, {}, false, true, LapseClock{1100, kWait});
+  ASSERT_EQ(s->lapsing_holds.size(), 1u);
+  EXPECT_EQ(s->lapsing_holds[0].until_ns, 1100 + kWait);
+  EXPECT_EQ(c.lapse_ends_ns, 1100 + kWait);
+}
+
 TEST_F(Lapse, ARemovedStreamOfAVanishedHolderLapsesAndIsNotGrantedWhenAddedBack) {
   g_clock.now_ns = 1000;
   v_.next({{"b"}, {"c"}}, {{"s2", "b"}});  // s1 removed as a vanished
@@ -149,6 +169,43 @@ TEST_F(Lapse, LapsingHoldsSurviveTheSnapshotCodec) {
   next->load = read.load;
   assign_holders(&read, *next, {}, false, true, g_clock);
   EXPECT_EQ(next->lapsing_holds.size(), 1u);
+}
+
+// The message decoding `s`'s bytes fails with (BERTH_E_CORRUPT), or "" when it passes.
+std::string decode_refusal(const Snapshot& s) {
+  try {
+    decode_snapshot(encode_snapshot(s));
+    return "";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), BERTH_E_CORRUPT) << e.what();
+    return e.what();
+  }
+}
+
+TEST_F(Lapse, DecodingRefusesALapseOnAHeldStreamADuplicateOrTokenZeroNamingTheStream) {
+  without_a(1000);
+  ASSERT_EQ(decode_refusal(v_.now()), "");
+  Snapshot held = v_.now();
+  held.lapsing_holds[0].stream = "s2";  // b holds s2
+  EXPECT_NE(decode_refusal(held).find("stream 's2': the stream is also held by server #"), std::string::npos)
+      << decode_refusal(held);
+  Snapshot twice = v_.now();
+  twice.lapsing_holds.push_back(twice.lapsing_holds[0]);
+  EXPECT_NE(decode_refusal(twice).find("(stream 's1') names a stream listed before"), std::string::npos)
+      << decode_refusal(twice);
+  Snapshot zero = v_.now();
+  zero.lapsing_holds[0].token = 0;
+  EXPECT_NE(decode_refusal(zero).find("(stream 's1') has token 0"), std::string::npos) << decode_refusal(zero);
+}
+
+TEST_F(Lapse, DecodingRefusesALapseOnAStreamRemovedWhileHeld) {
+  v_.next({{"a"}, {"b"}, {"c"}}, {{"s2", "b"}});  // s1 removed while a holds it
+  ASSERT_EQ(v_.now().removed_holds.size(), 1u);
+  Snapshot s = v_.now();
+  s.lapsing_holds.push_back(LapsingHold{"s1", "a", 1, 1, s.meta.epoch, 2000});
+  EXPECT_NE(decode_refusal(s).find("lapsing hold of stream 's1': the stream is also a removed stream still held"),
+            std::string::npos)
+      << decode_refusal(s);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 #include "berth/plugin.hpp"
@@ -33,6 +34,15 @@ int32_t code_of(int rc) {
   throw Error(code_of(rc), "zookeeper: " + std::string(what) + " " + path + ": " + zerror(rc));
 }
 
+bool disown_off_for_tests() {
+#ifdef BERTH_TEST_HOOKS
+  static const bool off = std::getenv("BERTH_ZK_TEST_NO_DISOWN") != nullptr;
+  return off;
+#else
+  return false;
+#endif
+}
+
 std::string basename_of(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -58,6 +68,7 @@ void on_event(zhandle_t*, int type, int state, const char* path, void* context) 
     return;
   } else if (p == events->members) {
     bits = BERTH_CHANGED_MEMBERS;
+    if (!disown_off_for_tests()) events->lease.suspend();  // before the answers of heartbeats sent after the change
   } else if (p == events->epoch) {
     bits = BERTH_CHANGED_LEADER;
   } else if (p.size() > events->election.size() && p.substr(0, events->election.size()) == events->election) {

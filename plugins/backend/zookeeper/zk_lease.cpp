@@ -33,6 +33,7 @@ uint64_t monotonic_ns() {
 void LeaseClock::start(int64_t session, uint64_t sent_ns, int timeout_ms) {
   std::lock_guard lock(write_);
   timeout_ms_.store(timeout_ms);
+  resumed_.store(suspensions_.load());  // a new session registers every member anew
   valid_until_ns_.store(sent_ns + static_cast<uint64_t>(timeout_ms) * 1'000'000u);
   session_.store(session);
   held_session_.store(session);
@@ -40,7 +41,7 @@ void LeaseClock::start(int64_t session, uint64_t sent_ns, int timeout_ms) {
 
 void LeaseClock::confirm(int64_t session, uint64_t sent_ns) {
   std::lock_guard lock(write_);
-  if (session == 0 || held_session_.load() != session) return;
+  if (session == 0 || held_session_.load() != session || suspended()) return;
   const uint64_t until = sent_ns + static_cast<uint64_t>(timeout_ms_.load()) * 1'000'000u;
   if (until > valid_until_ns_.load()) valid_until_ns_.store(until);
 }
@@ -53,6 +54,16 @@ void LeaseClock::end() {
 void LeaseClock::disown() {
   std::lock_guard lock(write_);
   disowned_.fetch_add(1);
+}
+
+void LeaseClock::suspend() {
+  std::lock_guard lock(write_);
+  suspensions_.fetch_add(1);
+}
+
+void LeaseClock::resume(uint64_t seen) {
+  std::lock_guard lock(write_);
+  if (suspensions_.load() == seen) resumed_.store(seen);
 }
 
 plugin::Lease LeaseClock::read() const {

@@ -34,6 +34,15 @@ class LeaseClock {
   // lease reads as a new session from now on, so that its holder ends every claim (the leader may
   // already have seen the member gone) and registers again.
   void disown();
+  // A watch saw the members change, perhaps one of this session's deleted: confirm() extends
+  // nothing until resume(), so the lease ends within one timeout of a deletion however long the
+  // worker that checks takes (the watch is delivered before later heartbeats' answers).
+  void suspend();
+  uint64_t suspensions() const { return suspensions_.load(); }
+  // Every member was found registered after suspensions() read `seen`: confirm() counts again,
+  // unless suspend() was called since (then the next check resumes).
+  void resume(uint64_t seen);
+  bool suspended() const { return resumed_.load() != suspensions_.load(); }
   plugin::Lease read() const;
   int64_t session() const { return session_.load(); }
   int timeout_ms() const { return timeout_ms_.load(); }
@@ -45,6 +54,8 @@ class LeaseClock {
   std::atomic<int64_t> session_{0};
   std::atomic<uint64_t> valid_until_ns_{0};
   std::atomic<int> timeout_ms_{0};
+  std::atomic<uint64_t> suspensions_{0};  // suspend() calls
+  std::atomic<uint64_t> resumed_{0};      // suspensions_ as of the last resume()
   std::atomic<uint64_t> disowned_{0};  // disown() calls: mixed into the session the lease names
 };
 
