@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <system_error>
 #include <thread>
 
 namespace berth::test {
@@ -48,17 +49,26 @@ inline Outcome promtool(const std::string& name, const std::string& text) {
   return r;
 }
 
+// A file removed when the process ends (a static's destructor).
+struct RemovedAtExit {
+  fs::path path;
+  ~RemovedAtExit() {
+    std::error_code ignored;
+    fs::remove(path, ignored);
+  }
+};
+
 // GET `url` with Python's urllib: the status code, a newline, then the body.
 inline Outcome get(const std::string& url) {
-  static const fs::path script = temp_file("get.py",
+  static const RemovedAtExit script{temp_file("get.py",
                                            "import sys, urllib.request, urllib.error\n"
                                            "try:\n"
                                            "    r = urllib.request.urlopen(sys.argv[1], timeout=20)\n"
                                            "    code, body = r.status, r.read()\n"
                                            "except urllib.error.HTTPError as e:\n"
                                            "    code, body = e.code, e.read()\n"
-                                           "sys.stdout.write(str(code) + '\\n' + body.decode())\n");
-  return run(std::string(BERTH_PYTHON) + " " + script.string() + " " + url);
+                                           "sys.stdout.write(str(code) + '\\n' + body.decode())\n")};
+  return run(std::string(BERTH_PYTHON) + " " + script.path.string() + " " + url);
 }
 
 inline bool eventually(const std::function<bool()>& ok) {
