@@ -33,6 +33,7 @@ endif()
 # TEST_HOOKS: with BERTH_TEST_HOOKS on, the build tree's plugin is compiled with BERTH_TEST_HOOKS=1
 # for the tests, and what is installed and packed (wheel, jar) is a twin compiled without it,
 # <target>_packaged under <build>/packaged/berth/plugins: a package never carries test hooks.
+# LINK_OPTIONS: extra link options for both (e.g. LINKER:-z,nodelete).
 # BERTH_PLUGINS lists the build tree's targets, BERTH_PACKAGED_PLUGINS the ones to install or pack.
 set(BERTH_PLUGIN_EXPORTS_MAP ${CMAKE_CURRENT_LIST_DIR}/plugin_exports.map)
 function(berth_plugin_module target file_name output_dir)
@@ -52,16 +53,18 @@ function(berth_plugin_module target file_name output_dir)
 endfunction()
 
 function(berth_add_plugin kind name)
-  cmake_parse_arguments(ARG "TEST_HOOKS" "" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "TEST_HOOKS" "" "SOURCES;LIBRARIES;LINK_OPTIONS" ${ARGN})
   set(target berth_${kind}_${name})
   berth_plugin_module(${target} ${target} ${BERTH_PLUGIN_OUTPUT_DIR} ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
+  target_link_options(${target} PRIVATE ${ARG_LINK_OPTIONS})
   set(packaged ${target})
   if(ARG_TEST_HOOKS AND BERTH_TEST_HOOKS)
     target_compile_definitions(${target} PRIVATE BERTH_TEST_HOOKS=1)
     set(packaged ${target}_packaged)
     berth_plugin_module(${packaged} ${target} ${PROJECT_BINARY_DIR}/packaged/berth/plugins ${ARG_SOURCES})
     target_link_libraries(${packaged} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
+    target_link_options(${packaged} PRIVATE ${ARG_LINK_OPTIONS})
   endif()
   install(TARGETS ${packaged} LIBRARY DESTINATION ${BERTH_PLUGIN_INSTALL_DIR})
   set_property(GLOBAL APPEND PROPERTY BERTH_PLUGINS ${target})
