@@ -35,6 +35,7 @@ endif()
 # for the tests, and what is installed and packed (wheel, jar) is a twin linking NO_TEST_HOOK,
 # <target>_packaged under <build>/packaged/berth/plugins: a package never carries test hooks. The
 # other sources are compiled once (an object library) for both.
+# LINK_OPTIONS: extra link options for the plugin and its twin (e.g. LINKER:-z,nodelete).
 # BERTH_PLUGINS lists the build tree's targets, BERTH_PACKAGED_PLUGINS the ones to install or pack.
 set(BERTH_PLUGIN_EXPORTS_MAP ${CMAKE_CURRENT_LIST_DIR}/plugin_exports.map)
 function(berth_plugin_hidden target)
@@ -59,7 +60,7 @@ function(berth_plugin_module target file_name output_dir)
 endfunction()
 
 function(berth_add_plugin kind name)
-  cmake_parse_arguments(ARG "" "TEST_HOOK;NO_TEST_HOOK" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "" "TEST_HOOK;NO_TEST_HOOK" "SOURCES;LIBRARIES;LINK_OPTIONS" ${ARGN})
   if(NOT ARG_TEST_HOOK STREQUAL "" AND ARG_NO_TEST_HOOK STREQUAL "")
     message(FATAL_ERROR "berth_add_plugin(${kind} ${name}): TEST_HOOK needs NO_TEST_HOOK")
   endif()
@@ -76,10 +77,12 @@ function(berth_add_plugin kind name)
     berth_plugin_module(${packaged} ${target} ${PROJECT_BINARY_DIR}/packaged/berth/plugins ${ARG_NO_TEST_HOOK})
     foreach(module ${target} ${packaged})
       target_link_libraries(${module} PRIVATE ${objects} berth_abi berth_warnings ${ARG_LIBRARIES})
+      target_link_options(${module} PRIVATE ${ARG_LINK_OPTIONS})
     endforeach()
   else()
     berth_plugin_module(${target} ${target} ${BERTH_PLUGIN_OUTPUT_DIR} ${ARG_SOURCES} ${ARG_NO_TEST_HOOK})
     target_link_libraries(${target} PRIVATE berth_abi berth_warnings ${ARG_LIBRARIES})
+    target_link_options(${target} PRIVATE ${ARG_LINK_OPTIONS})
   endif()
   install(TARGETS ${packaged} LIBRARY DESTINATION ${BERTH_PLUGIN_INSTALL_DIR})
   set_property(GLOBAL APPEND PROPERTY BERTH_PLUGINS ${target})

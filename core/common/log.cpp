@@ -4,6 +4,8 @@
 #include <deque>
 #include <mutex>
 
+#include <pthread.h>
+
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -12,10 +14,22 @@ namespace {
 
 thread_local const std::string* t_node = nullptr;
 
+// At most `max` bytes of `text`, cut before a UTF-8 character's continuation bytes, never in one.
+std::string_view utf8_prefix(std::string_view text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
+
 // Where every line goes: the host's queue while one is open, standard error otherwise.
 // Process-wide and never destroyed, so a thread logging during exit finds it alive.
 class Router {
  public:
+  // A fork while another thread holds the mutex would leave it locked forever in the child, and
+  // the child has no thread draining the queue it inherits: the child starts with none open.
+  Router() { pthread_atfork(&Router::before_fork, &Router::after_fork_in_parent, &Router::after_fork_in_child); }
+
   void route(spdlog::level::level_enum level, spdlog::log_clock::time_point time, std::string_view source,
              std::string_view message) {
     {
@@ -30,7 +44,7 @@ class Router {
         r.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
         r.source.assign(source);
         if (t_node != nullptr) r.node = *t_node;
-        r.message.assign(message.substr(0, kMaxLogMessageBytes));
+        r.message.assign(utf8_prefix(message, kMaxLogMessageBytes));
         records_.push_back(std::move(r));
         lock.unlock();
         arrived_.notify_one();
@@ -80,6 +94,10 @@ class Router {
   }
 
  private:
+  static void before_fork();
+  static void after_fork_in_parent();
+  static void after_fork_in_child();
+
   std::shared_ptr<spdlog::sinks::sink> stderr_ = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   std::mutex mutex_;
   std::condition_variable arrived_;
@@ -95,6 +113,15 @@ Router& router() {
   return *instance;
 }
 
+void Router::before_fork() { router().mutex_.lock(); }
+void Router::after_fork_in_parent() { router().mutex_.unlock(); }
+void Router::after_fork_in_child() {
+  Router& r = router();
+  r.generation_ = 0;  // closed: lines go to standard error until the child opens a queue
+  r.records_.clear();
+  r.mutex_.unlock();
+}
+
 // The "berth" logger's only sink: hands each line to the router.
 class RoutingSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  protected:
@@ -108,13 +135,14 @@ class RoutingSink final : public spdlog::sinks::base_sink<spdlog::details::null_
 }  // namespace
 
 spdlog::logger& logger() {
-  static const std::shared_ptr<spdlog::logger> instance = [] {
+  // Never destroyed: the ZooKeeper client's threads may still log while the process exits.
+  static const std::shared_ptr<spdlog::logger>* const instance = new std::shared_ptr<spdlog::logger>([] {
     if (std::shared_ptr<spdlog::logger> existing = spdlog::get("berth")) return existing;
     auto made = std::make_shared<spdlog::logger>("berth", std::make_shared<RoutingSink>());
     spdlog::register_logger(made);
     return made;
-  }();
-  return *instance;
+  }());
+  return **instance;
 }
 
 void log_from(std::string_view source, spdlog::level::level_enum level, std::string_view message) noexcept {

@@ -18,6 +18,7 @@ are dropped; the next line that gets through is preceded by a WARNING saying how
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Optional
 
@@ -129,3 +130,16 @@ def stop() -> None:
     if drain is not None:
         drain.queue.close()
         drain.join()
+
+
+def _restart_in_child() -> None:
+    # The child has no drain thread, and the library closed its queue in the child: a new lock
+    # (the parent's may have been held by another thread) and a new drain, if one ran.
+    global _lock, _drain
+    _lock = threading.Lock()
+    if _drain is not None:
+        _drain = None
+        start()
+
+
+os.register_at_fork(after_in_child=_restart_in_child)

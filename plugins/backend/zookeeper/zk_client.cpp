@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "berth/plugin.hpp"
+#include "zk_test_hook.h"
 #include "zookeeper_backend.h"
 
 namespace berth::zk {
@@ -32,15 +33,6 @@ int32_t code_of(int rc) {
                                         ": refused by the znode's ACL (ZNOAUTH): this instance's credential "
                                         "(backend.auth) is missing or is not the one the cluster's nodes were created with");
   throw Error(code_of(rc), "zookeeper: " + std::string(what) + " " + path + ": " + zerror(rc));
-}
-
-bool disown_off_for_tests() {
-#ifdef BERTH_TEST_HOOKS
-  static const bool off = std::getenv("BERTH_ZK_TEST_NO_DISOWN") != nullptr;
-  return off;
-#else
-  return false;
-#endif
 }
 
 std::string basename_of(const std::string& path) {

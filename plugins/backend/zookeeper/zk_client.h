@@ -37,11 +37,6 @@ int32_t code_of(int rc);
 // and wakes the worker; never calls ZooKeeper.
 void on_event(zhandle_t* zh, int type, int state, const char* path, void* context);
 
-// For tests only, true only in a build with BERTH_TEST_HOOKS and BERTH_ZK_TEST_NO_DISOWN set: the
-// broken variant where a member deleted from outside neither suspends nor disowns the lease
-// (tests/ownership/CMakeLists.txt shows the checker catching it).
-bool disown_off_for_tests();
-
 std::string basename_of(const std::string& path);
 std::string hex_session(int64_t id);
 

@@ -55,6 +55,7 @@ void ClientLog::line(const char* message) {
       break;
     }
   }
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
   try {
     const std::string line = "client: " + std::string(text);
     std::lock_guard lock(hosts_mutex());  // a registered host stays valid while it is listed

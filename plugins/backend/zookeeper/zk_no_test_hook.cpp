@@ -5,4 +5,6 @@ namespace berth::zk {
 
 void write_session_for_tests(zhandle_t*, const berth_host_api*) {}
 
+bool disown_off_for_tests() { return false; }
+
 }  // namespace berth::zk

@@ -15,6 +15,7 @@
 #include <cstdio>
 
 #include "zk_client.h"
+#include "zk_test_hook.h"
 #include "zookeeper_backend.h"
 
 namespace berth::zk {

@@ -38,4 +38,9 @@ void write_session_for_tests(zhandle_t* zh, const berth_host_api* host) {
   if (written) std::rename(temporary.c_str(), path);
 }
 
+bool disown_off_for_tests() {
+  static const bool off = std::getenv("BERTH_ZK_TEST_NO_DISOWN") != nullptr;
+  return off;
+}
+
 }  // namespace berth::zk

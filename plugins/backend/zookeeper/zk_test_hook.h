@@ -11,4 +11,8 @@ namespace berth::zk {
 
 void write_session_for_tests(zhandle_t* zh, const berth_host_api* host);
 
+// True only in the build tree's plugin with BERTH_ZK_TEST_NO_DISOWN set: the broken variant where
+// a member deleted from outside neither suspends nor disowns the lease.
+bool disown_off_for_tests();
+
 }  // namespace berth::zk

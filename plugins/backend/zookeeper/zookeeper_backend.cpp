@@ -116,9 +116,9 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
   ::gethostname(hostname, sizeof hostname - 1);
   description_ = "pid " + std::to_string(::getpid()) + " on " + hostname;
 
-  // Not INFO: the client logs its environment on the thread calling zookeeper_init, into a
-  // per-thread buffer whose destructor lives in the client library; once this plugin (and the
-  // library with it) is unloaded, that thread's exit would call into unmapped code.
+  // Not INFO: the client's INFO lines (its environment, each connection) are detail for Berth's
+  // users. Lines it writes on the host's thread are safe at any level: the plugin is linked
+  // -z nodelete (CMakeLists.txt), so the client's per-thread buffer keeps its destructor mapped.
   zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);
   std::lock_guard lock(mutex_);
   try {

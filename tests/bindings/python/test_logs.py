@@ -85,3 +85,21 @@ def test_the_zookeeper_clients_own_lines_reach_berth_zookeeper(caplog, level):
     records = wait_for(caplog, client_error, timeout=5.0)
     assert client_error(records), [(r.name, r.levelname, r.getMessage()) for r in records]
     assert all(r.levelno >= logging.WARNING for r in records if r.name.startswith("berth"))
+
+
+def test_a_forked_child_drains_its_own_lines_into_logging(caplog, level):
+    caplog.set_level(logging.DEBUG)
+    berth.logs.set_level(logging.INFO)
+    pid = os.fork()
+    if pid == 0:
+        found = False
+        try:
+            caplog.clear()
+            node = f"py-log-child-{os.getpid()}"
+            with memory_engine(node):
+                found = leading(node)(wait_for(caplog, leading(node)))
+        finally:
+            os._exit(0 if found else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status), f"the child did not exit normally (status {status})"
+    assert os.WEXITSTATUS(status) == 0, "the child's 'leading' line never reached its logging"

@@ -22,9 +22,33 @@ import java.util.Map;
 public final class Logs {
   /** The library's level filter. */
   public enum Level {
-    DEBUG, INFO, WARN, ERROR,
+    DEBUG(berth_swig.BERTH_LOG_DEBUG),
+    INFO(berth_swig.BERTH_LOG_INFO),
+    WARN(berth_swig.BERTH_LOG_WARN),
+    ERROR(berth_swig.BERTH_LOG_ERROR),
     /** No line at all. */
-    OFF
+    OFF(berth_swig.BERTH_LOG_OFF);
+
+    final int code;
+
+    Level(int code) {
+      this.code = code;
+    }
+
+    /** The level of a library code; ERROR for a code this binding does not know. */
+    static Level of(int code) {
+      for (Level l : values()) {
+        if (l.code == code) {
+          return l;
+        }
+      }
+      return ERROR;
+    }
+
+    /** 0 (DEBUG) to 3 (ERROR): a line's index into a sink's per-level tables. */
+    static int rank(int code) {
+      return Math.min(of(code).ordinal(), ERROR.ordinal());
+    }
   }
 
   /** Lines the library holds for the drain thread before it drops new ones. */
@@ -36,12 +60,12 @@ public final class Logs {
 
   /** Sets the library's filter: lines below {@code level} are never made. */
   public static void setLevel(Level level) {
-    berth_swig.berth_log_set_level(level.ordinal());
+    berth_swig.berth_log_set_level(level.code);
   }
 
   /** The library's filter in force. */
   public static Level level() {
-    return Level.values()[berth_swig.berth_log_level()];
+    return Level.of(berth_swig.berth_log_level());
   }
 
   /** Where lines go: "slf4j", "system" (System.Logger), or "stderr" when the queue could not open. */
@@ -167,7 +191,7 @@ public final class Logs {
 
     @Override
     void log(String name, int level, String node, String message) {
-      int i = Math.max(0, Math.min(3, level));
+      int i = Level.rank(level);
       try {
         Object logger = loggers.get(name);
         if (logger == null) {
@@ -201,7 +225,7 @@ public final class Logs {
 
     @Override
     void log(String name, int level, String node, String message) {
-      System.getLogger(name).log(LEVELS[Math.max(0, Math.min(3, level))], message);
+      System.getLogger(name).log(LEVELS[Level.rank(level)], message);
     }
   }
 }

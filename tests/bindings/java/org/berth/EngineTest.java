@@ -420,26 +420,29 @@ public class EngineTest {
     // (org.berth.Logs; LogsTest covers it): only warnings are made meanwhile.
     Logs.Level level = Logs.level();
     Logs.setLevel(Logs.Level.WARN);
-    cycle(cluster, 200); // warm-up: allocator pools, JIT, class loading
-    try (Engine engine = Engine.open(settings(freshCluster("leak-l"), "n"))) {
-      engine.join("srv-a");
-      engine.join("srv-b");
-      assertTrue(engine.waitLeader(5000));
-      engine.refresh();
-      engine.waitVersion(1, 5000);
-      lookupLoop(engine, 20_000);
-      System.gc();
-      long before = rssBytes();
-      cycle(cluster, cycles);
-      lookupLoop(engine, lookups);
-      System.gc();
-      long after = rssBytes();
-      long growth = after - before;
-      System.out.printf("RSS %.1f MB -> %.1f MB over %d open/close cycles and %d lookups%n",
-          before / 1e6, after / 1e6, cycles, lookups);
-      assertTrue("RSS grew by " + growth / 1_000_000 + " MB", growth < 30_000_000L);
+    try {
+      cycle(cluster, 200); // warm-up: allocator pools, JIT, class loading
+      try (Engine engine = Engine.open(settings(freshCluster("leak-l"), "n"))) {
+        engine.join("srv-a");
+        engine.join("srv-b");
+        assertTrue(engine.waitLeader(5000));
+        engine.refresh();
+        engine.waitVersion(1, 5000);
+        lookupLoop(engine, 20_000);
+        System.gc();
+        long before = rssBytes();
+        cycle(cluster, cycles);
+        lookupLoop(engine, lookups);
+        System.gc();
+        long after = rssBytes();
+        long growth = after - before;
+        System.out.printf("RSS %.1f MB -> %.1f MB over %d open/close cycles and %d lookups%n",
+            before / 1e6, after / 1e6, cycles, lookups);
+        assertTrue("RSS grew by " + growth / 1_000_000 + " MB", growth < 30_000_000L);
+      }
+    } finally {
+      Logs.setLevel(level);
     }
-    Logs.setLevel(level);
     // A guard against pathological slowness only (it takes ~10 s alone); other suites share the cores.
     assertTrue((System.nanoTime() - start) / 1_000_000_000L < 240);
   }
