@@ -151,8 +151,11 @@ class Cluster {
   // The hosts of the fleet's servers stop serving whatever they are asked to release, at once
   // (a proxy with nothing in flight); the leader refreshes until nothing waits for a release and
   // every stream is held again. Returns false when that takes more than `rounds` refreshes.
-  bool complete_handoffs(const std::vector<std::string>& servers, int rounds = 50) {
-    for (int round = 0; round < rounds; ++round) {
+  // Rounds until nothing is releasing or unheld, for up to a minute: a server that left takes its
+  // streams through a lapse of one session timeout on ZooKeeper (docs/ownership.md, "Lapsing
+  // holds") before they are granted again.
+  bool complete_handoffs(const std::vector<std::string>& servers) {
+    for (auto give_up = std::chrono::steady_clock::now() + 60s;;) {
       fleet_->wait_version(leader().status().version, 30s);
       for (const std::string& server : servers) {
         std::shared_ptr<ownership::ServerClaims> claims;
@@ -168,10 +171,11 @@ class Cluster {
       fleet_->flush();
       EngineMetrics m = leader().metrics();
       if (m.handoffs.releasing == 0 && m.handoffs.unheld == 0) return true;
+      if (std::chrono::steady_clock::now() > give_up) return false;
+      std::this_thread::sleep_for(20ms);
       leader().refresh();
       for (auto& n : nodes_) n->wait_version(leader().status().version, 30s);
     }
-    return false;
   }
 
   Engine& leader() { return *nodes_[leader_index()]; }
