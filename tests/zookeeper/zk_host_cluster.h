@@ -107,7 +107,9 @@ class HostCluster : public ::testing::Test {
     else std::printf("logs kept in %s\n", dir_.c_str());
   }
 
-  void start_hosts(const std::string& connect) {
+  void start_hosts(const std::string& connect) { start_hosts(std::vector<std::string>(3, connect)); }
+  // Host i reaches ZooKeeper through connect[i] (a proxy of a fault test, or the server itself).
+  void start_hosts(const std::vector<std::string>& connect) {
     // Rare periodic refreshes: a leader that is not woken when it may lead shows as a late one.
     ::setenv("BERTH_HOST_REFRESH_INTERVAL", "120s", 1);
     for (int i = 0; i < 3; ++i) {
@@ -116,7 +118,7 @@ class HostCluster : public ::testing::Test {
       ::setenv("BERTH_ZK_TEST_SESSION_FILE", (dir_ + "/" + server + ".session").c_str(), 1);
       hosts_.push_back(std::make_unique<NodeProcess>(
           BERTH_OWNERSHIP_HOST,
-          std::vector<std::string>{connect, root_, server, server, std::to_string(kSessionMs) + "ms",
+          std::vector<std::string>{connect.at(i), root_, server, server, std::to_string(kSessionMs) + "ms",
                                    dir_ + "/" + server + ".history"},
           dir_ + "/" + server + ".log"));
     }

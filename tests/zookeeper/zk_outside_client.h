@@ -69,8 +69,11 @@ inline uint64_t delete_member(const std::string& connect, const std::string& mem
 // Three hosts serving every stream, and what to judge them by.
 class OutsideFaults : public HostCluster {
  protected:
-  void settle() {
-    start_hosts(zk_.connect_string());
+  // Every host on the server itself, or host i through connect[i].
+  void settle(const std::vector<std::string>& connect = {}) {
+    if (connect.empty()) start_hosts(zk_.connect_string());
+    else start_hosts(connect);
+    if (HasFatalFailure()) return;
     hosts_[0]->send("add " + std::to_string(kStreams));
     ASSERT_TRUE(hosts_[0]->wait_line([](const std::string& l) { return l == "ok add"; }, 0, 30s));
     ASSERT_TRUE(eventually([&] { return check_history_now().held_at_end == kStreams; }, 60s))
