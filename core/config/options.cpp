@@ -92,6 +92,19 @@ void expect(const std::string& key, const Options::Value& v, std::initializer_li
 }
 
 using K = Options::Kind;
+
+// What a plugin is told of a value's type (berth/abi.h): arrays never reach it.
+int32_t value_kind(K kind) {
+  switch (kind) {
+    case K::string: return BERTH_VALUE_STRING;
+    case K::integer: return BERTH_VALUE_INTEGER;
+    case K::floating: return BERTH_VALUE_FLOAT;
+    case K::boolean: return BERTH_VALUE_BOOLEAN;
+    case K::text:
+    case K::array: break;
+  }
+  return BERTH_VALUE_TEXT;
+}
 constexpr std::string_view kDurationWhat = "a duration (a string such as \"500ms\" or \"2m\", or a number of seconds)";
 
 Options::Kind kind_of(const toml::node& node) {
@@ -414,7 +427,7 @@ EngineOptions Options::resolve() const {
       } else {
         // Plugins receive text; a list has no text form they agree on.
         expect(key, v, {K::string, K::integer, K::floating, K::boolean}, "a string, number or boolean");
-        plugin_entries[section].push_back({name, v.text, v.where});
+        plugin_entries[section].push_back({name, v.text, v.where, value_kind(v.kind)});
       }
       continue;
     }

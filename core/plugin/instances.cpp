@@ -83,8 +83,13 @@ PluginConfig& PluginConfig::operator=(const PluginConfig& other) {
 
 void PluginConfig::rebuild() {
   kvs_.clear();
-  for (const Entry& e : entries_) kvs_.push_back({e.key.c_str(), e.value.c_str(), e.where.c_str()});
-  view_ = berth_config{BERTH_SIZE_THROUGH(berth_config, section), kvs_.data(), kvs_.size(), section_.c_str()};
+  kinds_.clear();
+  for (const Entry& e : entries_) {
+    kvs_.push_back({e.key.c_str(), e.value.c_str(), e.where.c_str()});
+    kinds_.push_back(e.kind);
+  }
+  view_ = berth_config{BERTH_SIZE_THROUGH(berth_config, kinds), kvs_.data(), kvs_.size(), section_.c_str(),
+                       kinds_.data()};
 }
 
 Appraiser::Appraiser(std::shared_ptr<const LoadedPlugin> plugin, const PluginConfig& config)

@@ -3,6 +3,7 @@
 // an Error naming the plugin.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@ class PluginConfig {
  public:
   struct Entry {
     std::string key, value, where;
+    int32_t kind = BERTH_VALUE_TEXT;  // the type it was written with (berth/abi.h)
   };
   PluginConfig(std::string section, std::vector<Entry> entries);
   PluginConfig() : PluginConfig("", {}) {}
@@ -32,6 +34,7 @@ class PluginConfig {
   std::string section_;
   std::vector<Entry> entries_;
   std::vector<berth_kv> kvs_;
+  std::vector<int32_t> kinds_;
   berth_config view_{};
 };
 

@@ -59,7 +59,8 @@ static void check_abi_h(void) {
   CHECK_ORDER(berth_config, struct_size, items);
   CHECK_ORDER(berth_config, items, count);
   CHECK_ORDER(berth_config, count, section);
-  CHECK_LAST(berth_config, section);
+  CHECK_ORDER(berth_config, section, kinds);
+  CHECK_LAST(berth_config, kinds);
 }
 
 static void check_plugin_h(void) {

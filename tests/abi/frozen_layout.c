@@ -43,11 +43,12 @@ FROZEN_FIELD(berth_kv, key, 0, 8);
 FROZEN_FIELD(berth_kv, value, 8, 8);
 FROZEN_FIELD(berth_kv, where, 16, 8);
 
-FROZEN_SIZE(berth_config, 32);
+FROZEN_SIZE(berth_config, 40);
 FROZEN_FIELD(berth_config, struct_size, 0, 4);
 FROZEN_FIELD(berth_config, items, 8, 8);
 FROZEN_FIELD(berth_config, count, 16, 8);
 FROZEN_FIELD(berth_config, section, 24, 8);
+FROZEN_FIELD(berth_config, kinds, 32, 8);
 
 /* berth/plugin.h */
 FROZEN_SIZE(berth_plugin_descriptor, 40);

@@ -3,6 +3,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "config/options.h"
@@ -190,6 +193,55 @@ TEST(Options, PluginRejectsAnUnknownKeyNamingWhereItCameFrom) {
     EXPECT_NE(std::string(e.what()).find("plugin.toml:3"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("clustr"), std::string::npos) << e.what();
   }
+}
+
+// Plugins are told each value's TOML type (berth_config.kinds) and refuse the wrong one, naming
+// file, line and key.
+TEST(Options, PluginsRefuseValuesOfTheWrongTypeNamingFileLineAndKey) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[backend]\nname = \"memory\"\ncluster = false\n", "plugin.toml:3: backend.cluster: expected a string, found a boolean"},
+      {"[backend]\nname = \"memory\"\nexpire_session = \"7\"\n",
+       "plugin.toml:3: backend.expire_session: expected a number, found a string"},
+      {"[backend]\nname = \"file\"\ndir = 5\n", "plugin.toml:3: backend.dir: expected a string (a directory), found an integer"},
+      {"[backend]\nname = \"zookeeper\"\nconnect = 2181\n",
+       "plugin.toml:3: backend.connect: expected a string (host:port,...), found an integer"},
+      {"[backend]\nname = \"zookeeper\"\nconnect = \"127.0.0.1:1\"\nsession_timeout = true\n",
+       "plugin.toml:4: backend.session_timeout: expected a duration, found a boolean"},
+      {"[policy]\nname = \"sticky\"\nband = \"0.1\"\n", "plugin.toml:3: policy.band: expected a number, found a string"},
+      {"[policy]\nname = \"sticky\"\nmax_moves = 1.5\n",
+       "plugin.toml:3: policy.max_moves: expected an integer or \"unlimited\", found a float"},
+      {"[appraiser]\nname = \"metered\"\nalpha = true\n", "plugin.toml:3: appraiser.alpha: expected a number, found a boolean"},
+      {"[policy]\nname = \"weighted\"\nrebalance = \"true\"\n",
+       "plugin.toml:3: policy.rebalance: expected a boolean, found a string"},
+      {"[policy]\nname = \"hash\"\ncapacity_factor = \"2\"\n",
+       "plugin.toml:3: policy.capacity_factor: expected a number, found a string"},
+  };
+  for (const auto& [toml, expected] : cases) {
+    Options o;
+    o.load_string(toml, "plugin.toml");
+    try {
+      Engine engine(o.resolve());
+      ADD_FAILURE() << "accepted:\n" << toml;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), BERTH_E_CONFIG) << e.what();
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << toml << " -> " << e.what();
+    }
+  }
+}
+
+// A value with no type of its own (a command line's --backend.cluster) is text the plugin parses,
+// and a value of the right type from a file is accepted.
+TEST(Options, PluginsTakeTextAndValuesOfTheRightType) {
+  Options typed;
+  typed.load_string("[backend]\nname = \"memory\"\ncluster = \"typed-ok\"\n[policy]\nname = \"sticky\"\n"
+                    "band = 0\nmax_moves = 5\n",
+                    "plugin.toml");
+  EXPECT_NO_THROW(Engine engine(typed.resolve()));
+  Options text;
+  text.set("backend.cluster", "false", "--backend.cluster");
+  text.set("policy.name", "sticky");
+  text.set("policy.band", "0.1", "--policy.band");
+  EXPECT_NO_THROW(Engine engine(text.resolve()));
 }
 
 TEST(Options, UnknownPluginNameIsNotFound) {

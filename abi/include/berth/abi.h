@@ -34,13 +34,14 @@ extern "C" {
 #endif
 
 #define BERTH_ABI_MAJOR 1
-#define BERTH_ABI_MINOR 6 /* 1: placement constraints in berth_rebalance_request;
+#define BERTH_ABI_MINOR 7 /* 1: placement constraints in berth_rebalance_request;
                             2: berth_policy_functions.default_owners;
                             3: berth_backend_functions.peek_intake and settle_intake;
                             4: berth_backend_functions.lease (berth_lease);
                             5: weighers (BERTH_PLUGIN_WEIGHER, berth_signal_set,
                                berth_weigher_functions);
-                            6: berth_lease.vanish_wait_ns */
+                            6: berth_lease.vanish_wait_ns;
+                            7: berth_config.kinds */
 
 /* Size of `type` up to and including `field`: the struct_size of a struct whose last field is `field`. */
 #ifdef __cplusplus
@@ -98,12 +99,24 @@ typedef struct berth_kv {
   const char *where; /* e.g. "berth.toml:12", or "--backend.cluster"; for error messages */
 } berth_kv;
 
+/* The type a configuration value was written with (ABI 1.7), so a plugin can refuse, say, a
+ * boolean where it wants a name. BERTH_VALUE_TEXT is a value with no type of its own (a command
+ * line's --section.key, berth_engine_set_option): the plugin parses it as whatever it expects. */
+#define BERTH_VALUE_TEXT 0
+#define BERTH_VALUE_STRING 1
+#define BERTH_VALUE_INTEGER 2
+#define BERTH_VALUE_FLOAT 3
+#define BERTH_VALUE_BOOLEAN 4
+
 /* A plugin's configuration: the keys of its section (without `name`, which chose the plugin). */
 typedef struct berth_config {
   uint32_t struct_size;
   const berth_kv *items;
   size_t count;
   const char *section; /* "appraiser", "policy", "backend" or "weigher" */
+  /* ABI 1.7: kinds[i] is the BERTH_VALUE_* of items[i]. Absent (struct_size short of it) from an
+   * older host: every value is then BERTH_VALUE_TEXT. */
+  const int32_t *kinds;
 } berth_config;
 
 #ifdef __cplusplus

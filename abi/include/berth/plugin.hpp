@@ -11,6 +11,7 @@
 #define BERTH_PLUGIN_HPP
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -59,6 +60,14 @@ inline void log(const berth_host_api* host, int32_t level, std::string_view mess
   if (host != nullptr && host->log != nullptr) host->log(host, level, message.data(), message.size());
 }
 
+// The types a key accepts, for Config::find (bits of the BERTH_VALUE_* of berth/abi.h). A value
+// of no type of its own (BERTH_VALUE_TEXT: a command line, berth_engine_set_option) passes any.
+inline constexpr uint32_t kString = 1u << BERTH_VALUE_STRING;
+inline constexpr uint32_t kInteger = 1u << BERTH_VALUE_INTEGER;
+inline constexpr uint32_t kNumber = kInteger | (1u << BERTH_VALUE_FLOAT);
+inline constexpr uint32_t kBoolean = 1u << BERTH_VALUE_BOOLEAN;
+inline constexpr uint32_t kDuration = kString | kNumber;  // "500ms", or a number of seconds
+
 // Read access to a plugin's configuration section. Every key read is remembered, so
 // reject_unknown() can name a key the plugin does not understand (usually a typo).
 class Config {
@@ -78,13 +87,49 @@ class Config {
     return nullptr;
   }
 
-  std::string text(std::string_view key, std::string fallback) {
+  // find(key), refusing a value written with a type outside `accepts` (kString...), e.g.
+  // "berth.toml:4: backend.cluster: expected a string (the cluster's name), found a boolean".
+  const berth_kv* find(std::string_view key, uint32_t accepts, std::string_view what) {
     const berth_kv* kv = find(key);
+    if (kv == nullptr) return nullptr;
+    const int32_t k = kind(*kv);
+    if (k != BERTH_VALUE_TEXT && (accepts & (1u << k)) == 0)
+      throw Error(BERTH_E_CONFIG, where(*kv) + "expected " + std::string(what) + ", found " + kind_name(k));
+    return kv;
+  }
+
+  // The type `kv` (an item of this configuration) was written with; BERTH_VALUE_TEXT from a
+  // host older than ABI 1.7, and for a type this header does not know (a later host's): the
+  // plugin then parses the text as it did before types were passed.
+  int32_t kind(const berth_kv& kv) const {
+    if (config_ == nullptr || config_->struct_size < BERTH_SIZE_THROUGH(berth_config, kinds) ||
+        config_->kinds == nullptr)
+      return BERTH_VALUE_TEXT;
+    for (size_t i = 0; i < config_->count; ++i) {
+      if (&config_->items[i] != &kv) continue;
+      const int32_t k = config_->kinds[i];
+      return k >= BERTH_VALUE_STRING && k <= BERTH_VALUE_BOOLEAN ? k : BERTH_VALUE_TEXT;
+    }
+    return BERTH_VALUE_TEXT;
+  }
+
+  static const char* kind_name(int32_t kind) {
+    switch (kind) {
+      case BERTH_VALUE_STRING: return "a string";
+      case BERTH_VALUE_INTEGER: return "an integer";
+      case BERTH_VALUE_FLOAT: return "a float";
+      case BERTH_VALUE_BOOLEAN: return "a boolean";
+      default: return "text";
+    }
+  }
+
+  std::string text(std::string_view key, std::string fallback) {
+    const berth_kv* kv = find(key, kString, "a string");
     return kv == nullptr ? fallback : std::string(kv->value);
   }
 
   double number(std::string_view key, double fallback, double min, double max) {
-    const berth_kv* kv = find(key);
+    const berth_kv* kv = find(key, kNumber, "a number");
     if (kv == nullptr) return fallback;
     char* end = nullptr;
     double value = std::strtod(kv->value, &end);

@@ -36,7 +36,7 @@ namespace {
 using berth::plugin::Error;
 
 double read_alpha(berth::plugin::Config& config) {
-  const berth_kv* kv = config.find("alpha");
+  const berth_kv* kv = config.find("alpha", berth::plugin::kNumber, "a number");
   if (kv == nullptr) return 0.3;
   char* end = nullptr;
   const double alpha = std::strtod(kv->value, &end);

@@ -27,7 +27,7 @@ class StaticAppraiser {
  public:
   StaticAppraiser(const berth_host_api* host, berth::plugin::Config& config)
       : host_(host), default_load_(config.number("default_load", 1.0, 0.0, 1e9)) {
-    const berth_kv* file = config.find("file");
+    const berth_kv* file = config.find("file", berth::plugin::kString, "a string (a path)");
     if (file == nullptr || file->value[0] == '\0') {
       const berth_kv missing{"file", "", file != nullptr ? file->where : nullptr};
       throw Error(BERTH_E_CONFIG, config.where(missing) + "required: the path of the stream load file");

@@ -44,7 +44,7 @@ std::string config_where(plugin::Config& config, std::string_view key) {
 }
 
 std::string directory_of(plugin::Config& config) {
-  const berth_kv* kv = config.find("dir");
+  const berth_kv* kv = config.find("dir", plugin::kString, "a string (a directory)");
   if (kv == nullptr)
     throw Error(BERTH_E_CONFIG, "backend.dir: missing: the file backend needs `dir`, the directory its state lives in");
   std::string root = kv->value;
@@ -54,7 +54,7 @@ std::string directory_of(plugin::Config& config) {
 }
 
 std::chrono::milliseconds poll_of(plugin::Config& config) {
-  const berth_kv* kv = config.find("poll");
+  const berth_kv* kv = config.find("poll", plugin::kDuration, "a duration");
   if (kv == nullptr) return std::chrono::milliseconds(100);
   const plugin::ParsedDuration poll = plugin::parse_duration(kv->value);
   if (!poll.ok()) throw Error(BERTH_E_CONFIG, config.where(*kv) + poll.problem);

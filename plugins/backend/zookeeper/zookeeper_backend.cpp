@@ -18,7 +18,7 @@ using plugin::Error;
 
 // The digest scheme splits "user:password" at the first ':'; the user part names the ACL.
 std::string auth_of(plugin::Config& config) {
-  const berth_kv* kv = config.find("auth");
+  const berth_kv* kv = config.find("auth", plugin::kString, "a string (\"user:password\")");
   if (kv == nullptr) return "";
   std::string auth = kv->value;
   size_t colon = auth.find(':');
@@ -33,7 +33,7 @@ std::string auth_of(plugin::Config& config) {
 }
 
 std::string root_of(plugin::Config& config) {
-  const berth_kv* kv = config.find("root");
+  const berth_kv* kv = config.find("root", plugin::kString, "a string (a znode path)");
   if (kv == nullptr) return "/berth";
   std::string root = kv->value;
   bool ok = root.size() > 1 && root[0] == '/' && root.back() != '/' && root.find("//") == std::string::npos &&
@@ -48,7 +48,7 @@ std::string root_of(plugin::Config& config) {
 
 // "raw" writes what builds predating compression read, for a rolling upgrade (docs/limits.md).
 Codec codec_of(plugin::Config& config) {
-  const berth_kv* kv = config.find("snapshot_codec");
+  const berth_kv* kv = config.find("snapshot_codec", plugin::kString, "a string (\"zstd\" or \"raw\")");
   if (kv == nullptr || std::string_view(kv->value) == "zstd") return Codec::zstd;
   if (std::string_view(kv->value) == "raw") return Codec::raw;
   throw Error(BERTH_E_CONFIG, config.where(*kv) + "'" + kv->value + "' is not a snapshot codec (write \"zstd\" or \"raw\")");
@@ -58,7 +58,7 @@ Codec codec_of(plugin::Config& config) {
 
 ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const berth_backend_watch* watch)
     : host_(host), client_log_(host), relay_(watch) {
-  const berth_kv* connect = config.find("connect");
+  const berth_kv* connect = config.find("connect", plugin::kString, "a string (host:port,...)");
   if (connect == nullptr)
     throw Error(BERTH_E_CONFIG,
                 "backend.connect: missing: the zookeeper backend needs `connect`, e.g. \"zk1:2181,zk2:2181\"");
@@ -66,7 +66,7 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
   if (connect_.empty()) throw Error(BERTH_E_CONFIG, config.where(*connect) + "must not be empty");
   root_ = root_of(config);
   codec_ = codec_of(config);
-  if (const berth_kv* kv = config.find("session_timeout")) {
+  if (const berth_kv* kv = config.find("session_timeout", plugin::kDuration, "a duration")) {
     const plugin::ParsedDuration timeout = plugin::parse_duration(kv->value);
     if (!timeout.ok()) throw Error(BERTH_E_CONFIG, config.where(*kv) + timeout.problem);
     if (timeout.value < std::chrono::milliseconds(100) || timeout.value > std::chrono::seconds(600))
@@ -74,7 +74,7 @@ ZkBackend::ZkBackend(const berth_host_api* host, plugin::Config& config, const b
                                       "' is not a duration between 100ms and 600s (write e.g. \"4s\" or \"400ms\")");
     timeout_ms_ = static_cast<int>(timeout.value.count());
   }
-  if (const berth_kv* kv = config.find("regeneration_window")) {
+  if (const berth_kv* kv = config.find("regeneration_window", plugin::kDuration, "a duration")) {
     const plugin::ParsedDuration window = plugin::parse_duration(kv->value);
     if (!window.ok()) throw Error(BERTH_E_CONFIG, config.where(*kv) + window.problem);
     if (window.value < std::chrono::milliseconds(0) || window.value > std::chrono::seconds(600))

@@ -45,7 +45,7 @@ using berth::sticky::StickyRebalancer;
 using berth::sticky::StickySettings;
 
 uint64_t read_max_moves(berth::plugin::Config& config, uint64_t fallback) {
-  const berth_kv* kv = config.find("max_moves");
+  const berth_kv* kv = config.find("max_moves", berth::plugin::kInteger | berth::plugin::kString, "an integer or \"unlimited\"");
   if (kv == nullptr) return fallback;
   const std::string value = kv->value;
   if (value == "unlimited") return fallback;

@@ -53,7 +53,7 @@ using berth::plugin::Error;
 using berth::weighted::Rendezvous;
 
 bool read_bool(berth::plugin::Config& config, std::string_view key, bool fallback) {
-  const berth_kv* kv = config.find(key);
+  const berth_kv* kv = config.find(key, berth::plugin::kBoolean, "a boolean");
   if (kv == nullptr) return fallback;
   const std::string value = kv->value;
   if (value == "true" || value == "1") return true;
