@@ -14,6 +14,7 @@
 #include "berth/snapshot.capnp.h"
 #include "common/error.h"
 #include "snapshot/catalogue_codec.h"
+#include "snapshot/lapsing_check.h"
 #include "common/hash.h"
 #include "snapshot/operator_servers.h"
 #include "snapshot/shared_rules_codec.h"
@@ -416,30 +417,17 @@ void rebuild_owners(Snapshot& s, schema::Streams::Reader columns, const PolicyFi
                                        " gives it none and it is not listed as an exception");
 }
 
-// Streams whose holder vanished: each once, under a token. The streams themselves may be
-// anywhere (present, removed, or neither), so the list is bounded by the streams the vanished
-// holders held, which a reader's traversal limit already bounds.
+// Streams whose holder vanished. The streams themselves may be anywhere (present, removed, or
+// neither), so the list is bounded by the streams the vanished holders held, which a reader's
+// traversal limit already bounds.
 void decode_lapsing_holds(Snapshot& s, schema::Snapshot::Reader root) {
   if (!root.hasLapsingHolds()) return;
   auto in = root.getLapsingHolds();
-  std::unordered_set<std::string_view> seen;
   s.lapsing_holds.reserve(in.size());
-  for (auto h : in) {
-    std::string_view id = text(h.getStream());
-    const std::string where = "lapsing hold #" + std::to_string(s.lapsing_holds.size()) + " (stream '" + std::string(id) + "')";
-    if (h.getToken() == 0) throw Error(BERTH_E_CORRUPT, where + " has token 0");
-    if (!seen.insert(id).second) throw Error(BERTH_E_CORRUPT, where + " names a stream listed before");
-    s.lapsing_holds.push_back(LapsingHold{std::string(id), std::string(text(h.getServer())), h.getIncarnation(),
-                                          h.getToken(), h.getEpoch(), h.getUntilNs()});
-  }
-  // A lapsing stream is held by nobody: neither a holder in the columns nor a removed hold.
-  for (const RemovedHold& h : s.removed_holds)
-    if (seen.count(h.stream) != 0)
-      throw Error(BERTH_E_CORRUPT, "lapsing hold of stream '" + h.stream + "': the stream is also a removed stream still held");
-  for (uint64_t i = 0; i < s.holder.size() && s.streams; ++i)
-    if (s.holder[i] != BERTH_NO_SERVER && seen.count(s.streams->ids.at(i)) != 0)
-      throw Error(BERTH_E_CORRUPT, "lapsing hold of stream '" + std::string(s.streams->ids.at(i)) +
-                                       "': the stream is also held by server #" + std::to_string(s.holder[i]));
+  for (auto h : in)
+    s.lapsing_holds.push_back(LapsingHold{std::string(text(h.getStream())), std::string(text(h.getServer())),
+                                          h.getIncarnation(), h.getToken(), h.getEpoch(), h.getUntilNs()});
+  check_lapsing_holds(s);
 }
 
 // Streams removed while held: each among the tombstones (so bounded by them), once, held by one

@@ -14,6 +14,7 @@
 #include "berth/snapshot.capnp.h"
 #include "common/error.h"
 #include "snapshot/codec.h"
+#include "snapshot/lapsing_check.h"
 #include "snapshot/shared_rules.h"
 #include "snapshot/shared_rules_codec.h"
 
@@ -432,6 +433,12 @@ Snapshot apply_delta(const Snapshot& base, const Delta& d) {
     if (const std::string* both = first_present(*s.tombstones, *s.streams))
       corrupt("version " + std::to_string(d.head.meta.version) + " lists stream '" + both->substr(0, 64) +
               "' both among its streams and as removed");
+  // Its lapses against the whole version: the head's decode checked them against the added streams only.
+  try {
+    check_lapsing_holds(s);
+  } catch (const Error& e) {
+    corrupt("version " + std::to_string(d.head.meta.version) + ": " + e.what());
+  }
   return s;
 }
 

@@ -7,4 +7,6 @@ void write_session_for_tests(zhandle_t*, const berth_host_api*) {}
 
 bool disown_off_for_tests() { return false; }
 
+bool keep_claims_for_tests(const berth_host_api*, const std::string&) { return false; }
+
 }  // namespace berth::zk

@@ -70,11 +70,7 @@ void ZkBackend::register_members_again_locked() {
     int rc = zoo_create(handle(), path.c_str(), info.data(), static_cast<int>(info.size()), &acl_, ZOO_EPHEMERAL,
                         nullptr, 0);
     if (rc == ZOK) {
-      if (disown_off_for_tests()) {
-        plugin::log(host_, BERTH_LOG_WARN, "zookeeper: BERTH_ZK_TEST_NO_DISOWN is set: member '" + id +
-                                               "' registered again without ending its claims (a test-only hook)");
-        continue;
-      }
+      if (keep_claims_for_tests(host_, id)) continue;
       events_.lease.disown();  // its holder may already be thought gone: its claims end now
       plugin::log(host_, BERTH_LOG_WARN, "zookeeper: member '" + id + "' was deleted while its session lives: registered again, its claims ended");
       continue;

@@ -2,6 +2,8 @@
 // tree's plugin (CMake option BERTH_TEST_HOOKS): with BERTH_ZK_TEST_SESSION_FILE set, each new
 // session's id and password are written there (hex, mode 0600, never through a symbolic link), so
 // a test can open the same session from a client of its own and close it, expiring this one.
+// With BERTH_ZK_TEST_NO_DISOWN set, a member deleted from outside keeps its claims: the broken
+// variant the ownership checker must catch (tests/ownership/CMakeLists.txt).
 #include "zk_test_hook.h"
 
 #include <fcntl.h>
@@ -41,6 +43,13 @@ void write_session_for_tests(zhandle_t* zh, const berth_host_api* host) {
 bool disown_off_for_tests() {
   static const bool off = std::getenv("BERTH_ZK_TEST_NO_DISOWN") != nullptr;
   return off;
+}
+
+bool keep_claims_for_tests(const berth_host_api* host, const std::string& id) {
+  if (!disown_off_for_tests()) return false;
+  plugin::log(host, BERTH_LOG_WARN, "zookeeper: BERTH_ZK_TEST_NO_DISOWN is set: member '" + id +
+                                        "' registered again without ending its claims (a test-only hook)");
+  return true;
 }
 
 }  // namespace berth::zk
