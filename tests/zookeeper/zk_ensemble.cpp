@@ -77,7 +77,7 @@ ZkEnsemble::ZkEnsemble(std::chrono::milliseconds timeout, std::vector<std::strin
 ZkEnsemble::~ZkEnsemble() {
   kill_all();
   std::error_code ignored;
-  std::filesystem::remove_all(dir_, ignored);
+  if (!keep_) std::filesystem::remove_all(dir_, ignored);
 }
 
 std::string ZkEnsemble::connect_string() const {

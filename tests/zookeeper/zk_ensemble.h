@@ -46,6 +46,10 @@ class ZkEnsemble {
   void kill_all() noexcept;        // SIGKILL to every server at once, then reaps them
   void start_all();                // and waits until all serve (throws otherwise)
 
+  const std::string& directory() const { return dir_; }
+  // The destructor leaves the directory (data and logs) in place, for a failure to be looked into.
+  void keep_directory() { keep_ = true; }
+
   // The last bytes of one server's log, for failure messages.
   std::string log_tail(int server, size_t max_bytes = 3000) const;
 
@@ -61,6 +65,7 @@ class ZkEnsemble {
   std::string dir_;
   std::chrono::milliseconds timeout_;
   std::vector<std::string> jvm_options_;
+  bool keep_ = false;
 };
 
 }  // namespace berth::test

@@ -40,6 +40,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -144,7 +145,13 @@ class Soak : public ::testing::Test {
     // The soft hand-off variant fails on purpose: its logs are kept only when asked for.
     const bool failure_expected = std::getenv("BERTH_SOAK_SOFT_HANDOFFS") != nullptr;
     if ((!HasFailure() || failure_expected) && std::getenv("BERTH_ZK_KEEP") == nullptr) std::filesystem::remove_all(dir_);
-    else std::printf("soak: logs kept in %s\n", dir_.c_str());
+    else {
+      std::printf("soak: logs kept in %s\n", dir_.c_str());
+      if (zk_) {
+        zk_->keep_directory();
+        std::printf("soak: ZooKeeper's data and logs kept in %s\n", zk_->directory().c_str());
+      }
+    }
   }
 
   void start_host(const std::string& server) {
@@ -292,6 +299,14 @@ class Soak : public ::testing::Test {
     for (const auto& [server, h] : hosts_) s.rss[h.name] = soak::resident_bytes(h.process->pid());
     EXPECT_GT(s.znodes, 0) << "no ZooKeeper server answered mntr";
     for (const auto& [name, rss] : s.rss) EXPECT_GT(rss, 0u) << name << "'s RSS was not read";
+    // Each point as it is taken: a run that fails later still shows its footprint so far.
+    std::string line;
+    for (uint64_t rss : s.zk_rss) line += (line.empty() ? "" : "/") + std::to_string(std::lround(mb(static_cast<double>(rss))));
+    line += " MB; hosts";
+    for (const auto& [name, rss] : s.rss) line += " " + name + " " + std::to_string(std::lround(mb(static_cast<double>(rss))));
+    std::printf("soak: sample at %.0f s: %lld znodes, %.2f MB data; ZooKeeper RSS %s MB\n", s.t_s,
+                static_cast<long long>(s.znodes), mb(static_cast<double>(s.data)), line.c_str());
+    std::fflush(stdout);
     return s;
   }
 
