@@ -279,6 +279,18 @@ class Soak : public ::testing::Test {
     return false;
   }
 
+  // What went wrong with the ZooKeeper servers: those that ran out of memory (their whole log is
+  // read: a JVM that does not exit on it may limp on) or are gone; "" when nothing did.
+  std::string zk_trouble() const {
+    std::string out;
+    for (int i = 0; i < ZkEnsemble::kServers; ++i) {
+      const std::string name = "ZooKeeper server " + std::to_string(i + 1);
+      if (zk_->log_tail(i, SIZE_MAX).find("OutOfMemoryError") != std::string::npos) out += name + " ran out of memory; ";
+      else if (zk_->running(i) && soak::resident_bytes(zk_->pid(i)) == 0) out += name + " is gone; ";  // exited, a zombie
+    }
+    return out;
+  }
+
   // Footprint at a converged point; fails when a figure could not be measured.
   Sample sample() {
     Sample s;
@@ -292,10 +304,8 @@ class Soak : public ::testing::Test {
       break;
     }
     for (int i = 0; i < ZkEnsemble::kServers; ++i)
-      if (zk_->running(i)) {
-        s.zk_rss[static_cast<size_t>(i)] = soak::resident_bytes(zk_->pid(i));  // 0 for an exited (zombie) server
-        EXPECT_GT(s.zk_rss[static_cast<size_t>(i)], 0u) << "ZooKeeper server " << i + 1 << " is gone:\n" << zk_->log_tail(i);
-      }
+      if (zk_->running(i)) s.zk_rss[static_cast<size_t>(i)] = soak::resident_bytes(zk_->pid(i));
+    EXPECT_EQ(zk_trouble(), "");
     for (const auto& [server, h] : hosts_) s.rss[h.name] = soak::resident_bytes(h.process->pid());
     EXPECT_GT(s.znodes, 0) << "no ZooKeeper server answered mntr";
     for (const auto& [name, rss] : s.rss) EXPECT_GT(rss, 0u) << name << "'s RSS was not read";
@@ -418,7 +428,7 @@ TEST_F(Soak, EveryFaultConvergesWithOneHolderPerStreamAndAFlatFootprint) {
       drift(100);
       if (HasFatalFailure()) return;
       wrong = converge();
-      ASSERT_EQ(wrong, "") << "not converged " << kConverge.count() << " s after " << kind;
+      ASSERT_EQ(wrong, "") << "not converged " << kConverge.count() << " s after " << kind << "; " << zk_trouble();
       converge_ms[kind].push_back(std::chrono::duration<double, std::milli>(Clock::now() - healed).count());
       samples.push_back(sample());
     }
@@ -437,11 +447,7 @@ TEST_F(Soak, EveryFaultConvergesWithOneHolderPerStreamAndAFlatFootprint) {
   EXPECT_EQ(verdict.overlaps, 0u) << (verdict.examples.empty() ? "" : verdict.examples.front());
   EXPECT_EQ(verdict.token_regressions, 0u) << (verdict.examples.empty() ? "" : verdict.examples.front());
 
-  // No ZooKeeper server ran out of memory (with the test servers' settings, a JVM that does not
-  // exit on it may limp on: its log tells).
-  for (int i = 0; i < ZkEnsemble::kServers; ++i)
-    EXPECT_EQ(zk_->log_tail(i, SIZE_MAX).find("OutOfMemoryError"), std::string::npos)
-        << "ZooKeeper server " << i + 1 << " ran out of memory:\n" << zk_->log_tail(i);
+  EXPECT_EQ(zk_trouble(), "") << "at the end";
 
   // Flat footprint after the warm-up (bounds reasoned in the header comment).
   uint64_t warm_rss = 0;
