@@ -28,7 +28,8 @@
 // cycle after the warm-up ran), BERTH_SOAK_STREAMS (default 100000), BERTH_SOAK_SEED (1),
 // BERTH_ZK_KEEP=1 keeps the work directory, BERTH_SOAK_ZK_HEAP (e.g. 512m) runs the ensemble with
 // ZooKeeper's default settings and that heap (-Xmx512m and nothing else) instead of the test
-// servers' (zk_harness.cpp); then a server must also never run out of memory (its log is read). Broken variants the checks must catch:
+// servers' (zk_harness.cpp). Either way a ZooKeeper server that exits or logs an OutOfMemoryError
+// fails the soak (BERTH_SOAK_ZK_HEAP=32m is the broken variant: two servers run out). Broken variants the checks must catch:
 // BERTH_SOAK_SOFT_HANDOFFS=1 (hosts hand off softly, overlapping on purpose: overlaps) and
 // BERTH_HOST_LEAK_SNAPSHOTS=1 (hosts keep every snapshot they report on: the RSS bound). Figures are printed at the end (lines "soak: ...").
 // scripts/soak.sh runs 30 minutes.
