@@ -10,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "zookeeper/zk_harness.h"
 
@@ -20,7 +21,8 @@ std::string srvr(int port) { return zk_four_letter_word("127.0.0.1", port, "srvr
 
 }  // namespace
 
-ZkEnsemble::ZkEnsemble(std::chrono::milliseconds timeout) : timeout_(timeout) {
+ZkEnsemble::ZkEnsemble(std::chrono::milliseconds timeout, std::vector<std::string> jvm_options)
+    : timeout_(timeout), jvm_options_(std::move(jvm_options)) {
   char pattern[] = "/tmp/berth-zk-ensemble-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
   dir_ = pattern;
@@ -75,7 +77,7 @@ ZkEnsemble::ZkEnsemble(std::chrono::milliseconds timeout) : timeout_(timeout) {
 ZkEnsemble::~ZkEnsemble() {
   kill_all();
   std::error_code ignored;
-  std::filesystem::remove_all(dir_, ignored);
+  if (!keep_) std::filesystem::remove_all(dir_, ignored);
 }
 
 std::string ZkEnsemble::connect_string() const {
@@ -116,7 +118,7 @@ void ZkEnsemble::kill(int server) noexcept {
 void ZkEnsemble::start(int server) {
   Server& s = servers_.at(static_cast<size_t>(server));
   if (s.pid > 0) return;
-  s.pid = zk_spawn_server(s.dir, s.dir + "/zoo.cfg", s.dir + "/server.log");
+  s.pid = zk_spawn_server(s.dir, s.dir + "/zoo.cfg", s.dir + "/server.log", jvm_options_);
 }
 
 void ZkEnsemble::kill_all() noexcept {

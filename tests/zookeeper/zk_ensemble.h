@@ -6,6 +6,8 @@
 //   berth::test::ZkEnsemble zk;                 // throws std::runtime_error when it cannot start
 //   std::string connect = zk.connect_string();   // "127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3"
 //   zk.kill(zk.leader());                        // the quorum leader goes; the rest elect another
+// `jvm_options`, when given, replace the test servers' heap settings on every (re)start, as for
+// zk_spawn_server (e.g. {"-Xmx512m"}: ZooKeeper's defaults with that heap).
 #pragma once
 
 #include <sys/types.h>
@@ -13,6 +15,7 @@
 #include <array>
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace berth::test {
 
@@ -20,7 +23,8 @@ class ZkEnsemble {
  public:
   static constexpr int kServers = 3;
 
-  explicit ZkEnsemble(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  explicit ZkEnsemble(std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                      std::vector<std::string> jvm_options = {});
   ~ZkEnsemble();
   ZkEnsemble(const ZkEnsemble&) = delete;
   ZkEnsemble& operator=(const ZkEnsemble&) = delete;
@@ -42,6 +46,10 @@ class ZkEnsemble {
   void kill_all() noexcept;        // SIGKILL to every server at once, then reaps them
   void start_all();                // and waits until all serve (throws otherwise)
 
+  const std::string& directory() const { return dir_; }
+  // The destructor leaves the directory (data and logs) in place, for a failure to be looked into.
+  void keep_directory() { keep_ = true; }
+
   // The last bytes of one server's log, for failure messages.
   std::string log_tail(int server, size_t max_bytes = 3000) const;
 
@@ -56,6 +64,8 @@ class ZkEnsemble {
   std::array<Server, kServers> servers_;
   std::string dir_;
   std::chrono::milliseconds timeout_;
+  std::vector<std::string> jvm_options_;
+  bool keep_ = false;
 };
 
 }  // namespace berth::test

@@ -26,7 +26,10 @@
 //
 // Environment: BERTH_SOAK_SECONDS (default 180; the cycles go on until it passed and at least one
 // cycle after the warm-up ran), BERTH_SOAK_STREAMS (default 100000), BERTH_SOAK_SEED (1),
-// BERTH_ZK_KEEP=1 keeps the work directory. Broken variants the checks must catch:
+// BERTH_ZK_KEEP=1 keeps the work directory, BERTH_SOAK_ZK_HEAP (e.g. 512m) runs the ensemble with
+// ZooKeeper's default settings and that heap (-Xmx512m and nothing else) instead of the test
+// servers' (zk_harness.cpp). Either way a ZooKeeper server that exits or logs an OutOfMemoryError
+// fails the soak (BERTH_SOAK_ZK_HEAP=32m is the broken variant: two servers run out). Broken variants the checks must catch:
 // BERTH_SOAK_SOFT_HANDOFFS=1 (hosts hand off softly, overlapping on purpose: overlaps) and
 // BERTH_HOST_LEAK_SNAPSHOTS=1 (hosts keep every snapshot they report on: the RSS bound). Figures are printed at the end (lines "soak: ...").
 // scripts/soak.sh runs 30 minutes.
@@ -35,7 +38,11 @@
 #include <stdlib.h>
 #include <zookeeper/zookeeper.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -44,6 +51,7 @@
 #include <memory>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -84,6 +92,19 @@ uint64_t env_or(const char* name, uint64_t fallback) {
 bool follower(const std::string& server) { return std::stoi(server.substr(1)) < kFollowers; }
 double mb(double bytes) { return bytes / (1024.0 * 1024.0); }
 
+// The ensemble's JVM options from BERTH_SOAK_ZK_HEAP: none (the test servers' settings) when unset,
+// else that heap with ZooKeeper's defaults; an OOM ends the server, so it cannot go unnoticed.
+std::vector<std::string> zk_jvm_options() {
+  const char* v = std::getenv("BERTH_SOAK_ZK_HEAP");
+  if (v == nullptr || *v == '\0') return {};
+  const std::string heap(v);
+  const size_t digits = heap.find_first_not_of("0123456789");
+  if (digits == 0 || heap.size() > 12 || (digits != std::string::npos && (digits + 1 != heap.size() ||
+                                                                           std::string("kKmMgG").find(heap.back()) == std::string::npos)))
+    throw std::invalid_argument("BERTH_SOAK_ZK_HEAP='" + heap + "': want a JVM heap size such as 512m");
+  return {"-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError"};
+}
+
 // The complete lines a history file gained since the last call.
 class HistoryTail {
  public:
@@ -114,7 +135,7 @@ struct Host {
 struct Sample {  // one converged point
   double t_s = 0;
   int64_t znodes = 0, data = 0;
-  uint64_t zk_rss = 0;  // the largest of the ZooKeeper servers'
+  std::array<uint64_t, ZkEnsemble::kServers> zk_rss{};  // 0: not running
   std::map<std::string, uint64_t> rss;  // by host name
 };
 
@@ -125,7 +146,13 @@ class Soak : public ::testing::Test {
     // The soft hand-off variant fails on purpose: its logs are kept only when asked for.
     const bool failure_expected = std::getenv("BERTH_SOAK_SOFT_HANDOFFS") != nullptr;
     if ((!HasFailure() || failure_expected) && std::getenv("BERTH_ZK_KEEP") == nullptr) std::filesystem::remove_all(dir_);
-    else std::printf("soak: logs kept in %s\n", dir_.c_str());
+    else {
+      std::printf("soak: logs kept in %s\n", dir_.c_str());
+      if (zk_) {
+        zk_->keep_directory();
+        std::printf("soak: ZooKeeper's data and logs kept in %s\n", zk_->directory().c_str());
+      }
+    }
   }
 
   void start_host(const std::string& server) {
@@ -253,6 +280,18 @@ class Soak : public ::testing::Test {
     return false;
   }
 
+  // What went wrong with the ZooKeeper servers: those that ran out of memory (their whole log is
+  // read: a JVM that does not exit on it may limp on) or are gone; "" when nothing did.
+  std::string zk_trouble() const {
+    std::string out;
+    for (int i = 0; i < ZkEnsemble::kServers; ++i) {
+      const std::string name = "ZooKeeper server " + std::to_string(i + 1);
+      if (zk_->log_tail(i, SIZE_MAX).find("OutOfMemoryError") != std::string::npos) out += name + " ran out of memory; ";
+      else if (zk_->running(i) && soak::resident_bytes(zk_->pid(i)) == 0) out += name + " is gone; ";  // exited, a zombie
+    }
+    return out;
+  }
+
   // Footprint at a converged point; fails when a figure could not be measured.
   Sample sample() {
     Sample s;
@@ -266,11 +305,19 @@ class Soak : public ::testing::Test {
       break;
     }
     for (int i = 0; i < ZkEnsemble::kServers; ++i)
-      if (zk_->running(i)) s.zk_rss = std::max(s.zk_rss, soak::resident_bytes(zk_->pid(i)));
+      if (zk_->running(i)) s.zk_rss[static_cast<size_t>(i)] = soak::resident_bytes(zk_->pid(i));
+    EXPECT_EQ(zk_trouble(), "");
     for (const auto& [server, h] : hosts_) s.rss[h.name] = soak::resident_bytes(h.process->pid());
     EXPECT_GT(s.znodes, 0) << "no ZooKeeper server answered mntr";
-    EXPECT_GT(s.zk_rss, 0u) << "no ZooKeeper server's RSS was read";
     for (const auto& [name, rss] : s.rss) EXPECT_GT(rss, 0u) << name << "'s RSS was not read";
+    // Each point as it is taken: a run that fails later still shows its footprint so far.
+    std::string line;
+    for (uint64_t rss : s.zk_rss) line += (line.empty() ? "" : "/") + std::to_string(std::lround(mb(static_cast<double>(rss))));
+    line += " MB; hosts";
+    for (const auto& [name, rss] : s.rss) line += " " + name + " " + std::to_string(std::lround(mb(static_cast<double>(rss))));
+    std::printf("soak: sample at %.0f s: %lld znodes, %.2f MB data; ZooKeeper RSS %s MB\n", s.t_s,
+                static_cast<long long>(s.znodes), mb(static_cast<double>(s.data)), line.c_str());
+    std::fflush(stdout);
     return s;
   }
 
@@ -354,7 +401,8 @@ TEST_F(Soak, EveryFaultConvergesWithOneHolderPerStreamAndAFlatFootprint) {
   const uint64_t streams = env_or("BERTH_SOAK_STREAMS", 100000);
   ASSERT_GE(streams, 100u) << "BERTH_SOAK_STREAMS=" << streams << ": the soak reports a hundred loads after each fault";
   loads_.assign(streams, 1.0);
-  zk_ = std::make_unique<ZkEnsemble>();
+  const std::vector<std::string> zk_options = zk_jvm_options();
+  zk_ = std::make_unique<ZkEnsemble>(std::chrono::seconds(60), zk_options);
   for (int i = 0; i < kHosts; ++i) start_host("s" + std::to_string(next_server_++));
   uint64_t idle_rss = UINT64_MAX;  // a host before any stream exists
   for (const auto& [server, h] : hosts_) idle_rss = std::min(idle_rss, soak::resident_bytes(h.process->pid()));
@@ -381,7 +429,7 @@ TEST_F(Soak, EveryFaultConvergesWithOneHolderPerStreamAndAFlatFootprint) {
       drift(100);
       if (HasFatalFailure()) return;
       wrong = converge();
-      ASSERT_EQ(wrong, "") << "not converged " << kConverge.count() << " s after " << kind;
+      ASSERT_EQ(wrong, "") << "not converged " << kConverge.count() << " s after " << kind << "; " << zk_trouble();
       converge_ms[kind].push_back(std::chrono::duration<double, std::milli>(Clock::now() - healed).count());
       samples.push_back(sample());
     }
@@ -399,6 +447,8 @@ TEST_F(Soak, EveryFaultConvergesWithOneHolderPerStreamAndAFlatFootprint) {
   const auto verdict = berth::testing::check_history(std::move(events_), 0, monotonic_ns());
   EXPECT_EQ(verdict.overlaps, 0u) << (verdict.examples.empty() ? "" : verdict.examples.front());
   EXPECT_EQ(verdict.token_regressions, 0u) << (verdict.examples.empty() ? "" : verdict.examples.front());
+
+  EXPECT_EQ(zk_trouble(), "") << "at the end";
 
   // Flat footprint after the warm-up (bounds reasoned in the header comment).
   uint64_t warm_rss = 0;
@@ -436,8 +486,18 @@ TEST_F(Soak, EveryFaultConvergesWithOneHolderPerStreamAndAFlatFootprint) {
               static_cast<long long>(start.znodes), static_cast<long long>(samples.back().znodes),
               static_cast<long long>(znode_bound), mb(static_cast<double>(start.data)),
               mb(static_cast<double>(samples.back().data)), mb(static_cast<double>(data_bound)));
-  std::printf("soak: ZooKeeper server RSS (largest of three) %.0f MB at start, %.0f MB at end\n",
-              mb(static_cast<double>(start.zk_rss)), mb(static_cast<double>(samples.back().zk_rss)));
+  std::string zk_settings;
+  for (const std::string& o : zk_options) zk_settings += " " + o;
+  std::printf("soak: ZooKeeper servers: %s\n", zk_settings.empty() ? "the test servers' settings (zk_harness.cpp)"
+                                                                    : ("ZooKeeper's defaults," + zk_settings).c_str());
+  for (size_t i = 0; i < static_cast<size_t>(ZkEnsemble::kServers); ++i) {
+    uint64_t peak = 0;
+    for (const Sample& x : samples) peak = std::max(peak, x.zk_rss[i]);
+    std::printf("soak: ZooKeeper server %zu RSS %.0f MB at start, peak %.0f MB, %.0f MB at end (restarted by every "
+                "ensemble restart)\n",
+                i + 1, mb(static_cast<double>(start.zk_rss[i])), mb(static_cast<double>(peak)),
+                mb(static_cast<double>(samples.back().zk_rss[i])));
+  }
   std::printf("soak: host RSS before streams %.1f MB, warm-up max %.1f MB, bound %.1f MB\n", mb(static_cast<double>(idle_rss)),
               mb(static_cast<double>(warm_rss)), mb(rss_bound));
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> series;  // host -> (hours, MB)
@@ -446,11 +506,23 @@ TEST_F(Soak, EveryFaultConvergesWithOneHolderPerStreamAndAFlatFootprint) {
       series[name].first.push_back(samples[i].t_s / 3600);
       series[name].second.push_back(mb(static_cast<double>(rss)));
     }
+  // A host in the first sample and the last was never restarted: its slope is the one that shows a leak.
   for (const auto& [name, xy] : series) {
     const double span_s = (xy.first.back() - xy.first.front()) * 3600;
-    std::printf("soak: host %s after warm-up: %.1f -> %.1f MB over %.0f s, slope %s\n", name.c_str(), xy.second.front(),
-                xy.second.back(), span_s,
-                span_s < 600 ? "- (under 10 min)" : (std::to_string(soak::slope(xy.first, xy.second)) + " MB/h").c_str());
+    double first_s = xy.first.front() * 3600, first_mb = xy.second.front();
+    for (const Sample& x : samples)
+      if (auto it = x.rss.find(name); it != x.rss.end()) {
+        first_s = x.t_s;
+        first_mb = mb(static_cast<double>(it->second));
+        break;
+      }
+    const bool whole_run = start.rss.count(name) != 0 && samples.back().rss.count(name) != 0;
+    std::printf("soak: host %s%s: %.1f MB at %.0f s, %.1f MB after warm-up, %.1f MB at %.0f s; slope after warm-up %s "
+                "over %.0f s\n",
+                name.c_str(), whole_run ? " (never restarted)" : "", first_mb, first_s, xy.second.front(), xy.second.back(),
+                xy.first.back() * 3600,
+                span_s < 600 ? "- (under 10 min)" : (std::to_string(soak::slope(xy.first, xy.second)) + " MB/h").c_str(),
+                span_s);
   }
 }
 
