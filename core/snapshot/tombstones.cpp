@@ -27,6 +27,16 @@ Tombstones::Tombstones(std::vector<std::string> ids) {
   for (const std::string& id : ids_) index_.insert(id);
 }
 
+size_t Tombstones::memory_bytes() const noexcept {
+  // A node of the index: its link, its view and the cached hash (libstdc++'s layout).
+  constexpr size_t kNode = sizeof(void*) + sizeof(std::string_view) + sizeof(size_t);
+  const size_t inline_capacity = std::string().capacity();
+  size_t bytes = ids_.capacity() * sizeof(std::string) + index_.bucket_count() * sizeof(void*) + index_.size() * kNode;
+  for (const std::string& id : ids_)
+    if (id.capacity() > inline_capacity) bytes += id.capacity() + 1;  // an id too long for the string's own buffer
+  return bytes;
+}
+
 const std::string* first_present(const Tombstones& dead, const StreamColumns& streams) {
   if (dead.size() == 0) return nullptr;
   // By hash first: a stream's hash is at hand, so most streams cost one integer lookup.
