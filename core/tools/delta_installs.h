@@ -1,0 +1,45 @@
+// A follower installing, one after the other, the versions a leader publishes while 1% of the
+// streams move each time (a fresh random choice per version): the leader publishes each as a
+// delta on its checkpoint or, when its checkpoint policy says so, in full; the follower reads it
+// through its own checkpoints and finishes it on the version it serves, as an engine's follower
+// does (engine/follower.cpp), without a backend in between. For measuring what a follower keeps
+// across many installs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "snapshot/checkpoints.h"
+#include "snapshot/snapshot.h"
+#include "snapshot/snapshot_memory.h"
+
+namespace berth::tools {
+
+class DeltaInstalls {
+ public:
+  // Starts from `start`'s published columns (it needs at least two servers and one stream),
+  // published and installed in full.
+  explicit DeltaInstalls(const Snapshot& start, CheckpointPolicy policy = {});
+
+  void next();  // one more version: published, read and installed
+
+  const Snapshot& served() const { return *served_; }
+  // What the follower holds now: the version it serves and its checkpoint.
+  SnapshotMemory held() const { return snapshot_memory(served_.get(), follower_checkpoints_.held().snapshot.get()); }
+  uint64_t deltas() const { return deltas_; }  // installs of a delta (the rest were full snapshots)
+  uint64_t installs() const { return installs_; }
+
+ private:
+  void install(uint64_t base_version, const std::string& bytes);
+
+  std::shared_ptr<ServerNames> names_ = std::make_shared<ServerNames>();
+  Snapshot leader_;  // the newest version published (bare)
+  Checkpoints leader_checkpoints_;
+  Checkpoints follower_checkpoints_;
+  std::string checkpoint_bytes_;  // what the backend keeps: the newest full publication
+  std::shared_ptr<const Snapshot> served_;
+  uint64_t deltas_ = 0, installs_ = 0;
+};
+
+}  // namespace berth::tools
