@@ -31,7 +31,7 @@ constexpr Row kRows[] = {
     {"published", "published bytes kept in process / decode buffers",
      [](const MemoryFigures& m) { return static_cast<double>(m.published); }},
     {"other", "allocator overhead + other", [](const MemoryFigures& m) { return static_cast<double>(m.other()); }},
-    {"resident", "resident (the sum)", [](const MemoryFigures& m) { return static_cast<double>(m.resident); }},
+    {"resident", "resident, measured (the sum of the above)", [](const MemoryFigures& m) { return static_cast<double>(m.resident); }},
 };
 
 nlohmann::json figures_json(const MemoryFigures& m) {
@@ -98,9 +98,9 @@ nlohmann::json memory_json(const MemoryFigures& leader, const MemoryFigures& fol
 }
 
 std::string memory_text(const MemoryFigures& leader, const MemoryFigures& follower, const InstallFigures& installs) {
-  std::string out = fmt::format("  resident memory per stream, by what holds it:       {:>10} {:>10}\n", "leader", "follower");
+  std::string out = fmt::format("  {:<62} {:>8} {:>10}\n", "resident memory per stream, by what holds it:", "leader", "follower");
   for (const Row& row : kRows)
-    out += fmt::format("    {:<58} {:>8.1f} {:>10.1f}\n", row.label, per_stream(row.bytes(leader), leader.streams),
+    out += fmt::format("    {:<60} {:>8.1f} {:>10.1f}\n", row.label, per_stream(row.bytes(leader), leader.streams),
                        per_stream(row.bytes(follower), follower.streams));
   out += fmt::format("  {} installs of versions with 1% moved ({} deltas): resident {:.1f} -> {:.1f} MB ({:+.0f} bytes an install), "
                      "held {:.1f} -> {:.1f} MB\n",
