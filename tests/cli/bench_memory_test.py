@@ -34,9 +34,6 @@ check(0 < installs.get("deltas", 0) <= 20, f"deltas: {installs}")
 check(installs.get("held_before", 0) > 0 and installs.get("held_after", 0) > 0, f"held bytes: {installs}")
 check(installs.get("resident_before", 0) > 0 and installs.get("resident_after", 0) > 0, f"resident: {installs}")
 
-bad = subprocess.run([berth, "bench", "--delta-installs", "many"], capture_output=True, text=True, timeout=60)
-check(bad.returncode == 2 and "--delta-installs" in bad.stderr, f"bad count: rc={bad.returncode} {bad.stderr!r}")
-
 for f in failures:
     print("FAIL:", f)
 print(f"memory breakdown checked, {len(failures)} failures")
