@@ -25,8 +25,10 @@ class DeltaInstalls {
   void next();  // one more version: published, read and installed
 
   const Snapshot& served() const { return *served_; }
+  std::shared_ptr<const Snapshot> served_version() const { return served_; }
+  std::shared_ptr<const Snapshot> checkpoint() const { return follower_checkpoints_.held().snapshot; }
   // What the follower holds now: the version it serves and its checkpoint.
-  SnapshotMemory held() const { return snapshot_memory(served_.get(), follower_checkpoints_.held().snapshot.get()); }
+  SnapshotMemory held() const { return snapshot_memory(served_.get(), checkpoint().get()); }
   uint64_t deltas() const { return deltas_; }  // installs of a delta (the rest were full snapshots)
   uint64_t installs() const { return installs_; }
 

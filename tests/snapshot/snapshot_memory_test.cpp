@@ -3,6 +3,7 @@
 // when the checkpoint policy calls for one) holds no more bytes than the first install did.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 #include "snapshot/delta_codec.h"
@@ -48,7 +49,11 @@ TEST(SnapshotMemory, CheckpointSharingTheServedColumnsCountsOnlyItsOwnVectors) {
   EXPECT_GE(snapshot_memory(&s, &apart).checkpoint, own + alone.ids);
 }
 
-TEST(SnapshotMemory, FollowerHoldsNoMoreBytesAfterTwoHundredInstallsThanAfterTheFirstFullCycle) {
+// tools::DeltaInstalls repeats the install steps of engine/follower.cpp (Checkpoints::read,
+// finish_snapshot on the served version, Checkpoints::keep) without a backend; these tests check
+// that sequence, not the Follower class itself.
+
+TEST(SnapshotMemory, FollowerCountedBytesAfterTwoHundredInstallsStayWithinTheFirstFullCycle) {
   // Checkpoints every 16 versions, so the 200 installs take both paths many times over.
   tools::DeltaInstalls follower(held_snapshot(20000, 40), CheckpointPolicy{0.5, 16});
   std::vector<uint64_t> held{follower.held().total()};
@@ -60,10 +65,31 @@ TEST(SnapshotMemory, FollowerHoldsNoMoreBytesAfterTwoHundredInstallsThanAfterThe
   EXPECT_EQ(follower.served().meta.version, 201u);
   EXPECT_GT(follower.deltas(), 100u);  // mostly deltas
   EXPECT_LT(follower.deltas(), 200u);  // and full snapshots in between
-  // The most held within the first cycle bounds every later install.
+  // The most counted within the first cycle bounds every later install.
   uint64_t bound = 0;
   for (size_t i = 0; i <= 16; ++i) bound = std::max(bound, held[i]);
   for (size_t i = 17; i < held.size(); ++i) EXPECT_LE(held[i], bound) << "after install " << i;
+}
+
+TEST(SnapshotMemory, FollowerReleasesEachServedVersionAndCheckpointWithinTheNextFullCycle) {
+  // What the counted bytes cannot see: a version or checkpoint still referenced somewhere else.
+  // Each one installed must be freed by the time a full cycle (16 versions) has gone past it.
+  constexpr size_t kCycle = 17;
+  tools::DeltaInstalls follower(held_snapshot(20000, 40), CheckpointPolicy{0.5, 16});
+  std::vector<std::weak_ptr<const Snapshot>> served, checkpoints;
+  for (size_t k = 0; k < 100; ++k) {
+    served.push_back(follower.served_version());
+    checkpoints.push_back(follower.checkpoint());
+    ASSERT_FALSE(served.back().expired());
+    ASSERT_FALSE(checkpoints.back().expired()) << "no checkpoint kept after install " << k;
+    follower.next();
+    if (k + 1 < kCycle) continue;
+    const size_t old = k + 1 - kCycle;
+    EXPECT_TRUE(served[old].expired()) << "the version served after install " << old << " is alive after install "
+                                       << k + 1;
+    EXPECT_TRUE(checkpoints[old].expired())
+        << "the checkpoint kept after install " << old << " is alive after install " << k + 1;
+  }
 }
 
 }  // namespace
