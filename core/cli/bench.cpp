@@ -268,8 +268,10 @@ int run_bench(const BenchOptions& o) {
               << fmt::format("  full refresh:                                  {:>12.1f} ms\n", median(refresh_ms))
               << fmt::format("  resident memory per stream:                    {:>12.1f} bytes\n", bytes_per_stream)
               << fmt::format("  balance (max / lower bound):                   {:>12.5f}\n", m.max_over_lb)
-              << fmt::format("  1% moved as a delta: {} of {} bytes ({:.4f}), encode {:.1f} ms, apply {:.1f} ms\n",
-                             delta.delta_bytes, delta.full_bytes, delta.bytes_fraction, delta.encode_ms, delta.apply_ms)
+              << (delta.full_bytes == 0  // nothing to move (one server)
+                      ? std::string("  1% moved as a delta: n/a (needs a stream and two servers)\n")
+                      : fmt::format("  1% moved as a delta: {} of {} bytes ({:.4f}), encode {:.1f} ms, apply {:.1f} ms\n",
+                                    delta.delta_bytes, delta.full_bytes, delta.bytes_fraction, delta.encode_ms, delta.apply_ms))
               << memory_text(leader_memory, follower_memory, installs);
     if (zk)
       std::cout << fmt::format("  ZooKeeper ({}): publish of the snapshot:  {:>12.1f} ms\n", o.zk, zk->publish_ms)

@@ -40,6 +40,17 @@ nlohmann::json figures_json(const MemoryFigures& m) {
   return j;
 }
 
+nlohmann::json installs_json(const InstallFigures& installs) {
+  if (!installs.measured) return nullptr;
+  return {{"installs", installs.installs},
+          {"deltas", installs.deltas},
+          {"resident_before", installs.resident_before},
+          {"resident_after", installs.resident_after},
+          {"resident_growth_per_install", installs.resident_growth_per_install()},
+          {"held_before", installs.held_before},
+          {"held_after", installs.held_after}};
+}
+
 }  // namespace
 
 uint64_t trimmed_resident_bytes() {
@@ -73,6 +84,8 @@ MemoryFigures measure_follower(Options options, uint64_t version) {
 
 InstallFigures measure_delta_installs(const Snapshot& start, uint32_t installs) {
   InstallFigures out;
+  if (!tools::DeltaInstalls::possible(start)) return out;
+  out.measured = true;
   tools::DeltaInstalls follower(start);
   out.resident_before = trimmed_resident_bytes();
   out.held_before = follower.held().total();
@@ -85,16 +98,7 @@ InstallFigures measure_delta_installs(const Snapshot& start, uint32_t installs) 
 }
 
 nlohmann::json memory_json(const MemoryFigures& leader, const MemoryFigures& follower, const InstallFigures& installs) {
-  return {{"leader", figures_json(leader)},
-          {"follower", figures_json(follower)},
-          {"delta_installs",
-           {{"installs", installs.installs},
-            {"deltas", installs.deltas},
-            {"resident_before", installs.resident_before},
-            {"resident_after", installs.resident_after},
-            {"resident_growth_per_install", installs.resident_growth_per_install()},
-            {"held_before", installs.held_before},
-            {"held_after", installs.held_after}}}};
+  return {{"leader", figures_json(leader)}, {"follower", figures_json(follower)}, {"delta_installs", installs_json(installs)}};
 }
 
 std::string memory_text(const MemoryFigures& leader, const MemoryFigures& follower, const InstallFigures& installs) {
@@ -102,6 +106,7 @@ std::string memory_text(const MemoryFigures& leader, const MemoryFigures& follow
   for (const Row& row : kRows)
     out += fmt::format("    {:<60} {:>8.1f} {:>10.1f}\n", row.label, per_stream(row.bytes(leader), leader.streams),
                        per_stream(row.bytes(follower), follower.streams));
+  if (!installs.measured) return out + "  installs of versions with 1% moved: n/a (needs a stream and two servers)\n";
   out += fmt::format("  {} installs of versions with 1% moved ({} deltas): resident {:.1f} -> {:.1f} MB ({:+.0f} bytes an install), "
                      "held {:.1f} -> {:.1f} MB\n",
                      installs.installs, installs.deltas, static_cast<double>(installs.resident_before) / 1e6,

@@ -37,6 +37,7 @@ MemoryFigures engine_memory(const Engine& engine, uint64_t resident, bool backen
 MemoryFigures measure_follower(Options options, uint64_t version);
 
 struct InstallFigures {
+  bool measured = false;  // false when the cluster has no stream to move or no second server
   uint64_t installs = 0, deltas = 0;  // versions installed after the first, of them deltas
   uint64_t resident_before = 0, resident_after = 0;  // the process, after the first install and the last
   uint64_t held_before = 0, held_after = 0;          // what the follower holds by its structures (SnapshotMemory)
@@ -47,7 +48,7 @@ struct InstallFigures {
 };
 
 // `installs` versions, each 1% of `start`'s streams moved, published and installed one after the
-// other (tools::DeltaInstalls).
+// other (tools::DeltaInstalls); not measured when they cannot move (tools::DeltaInstalls::possible).
 InstallFigures measure_delta_installs(const Snapshot& start, uint32_t installs);
 
 nlohmann::json memory_json(const MemoryFigures& leader, const MemoryFigures& follower, const InstallFigures& installs);

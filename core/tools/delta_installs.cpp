@@ -11,7 +11,7 @@ namespace berth::tools {
 
 DeltaInstalls::DeltaInstalls(const Snapshot& start, CheckpointPolicy policy)
     : leader_(bare_copy(start)), leader_checkpoints_(policy), follower_checkpoints_(policy) {
-  if (start.stream_count() == 0 || start.server_count() < 2)
+  if (!possible(start))
     throw Error(BERTH_E_INVALID_ARGUMENT, "delta installs: the first version needs a stream and two servers");
   leader_.meta.version = 1;
   Checkpoints::Publication full = leader_checkpoints_.prepare(leader_, false);

@@ -21,6 +21,8 @@ class DeltaInstalls {
   // Starts from `start`'s published columns (it needs at least two servers and one stream),
   // published and installed in full.
   explicit DeltaInstalls(const Snapshot& start, CheckpointPolicy policy = {});
+  // Whether `start` has what moving streams needs: a stream and two servers.
+  static bool possible(const Snapshot& start) noexcept { return start.stream_count() > 0 && start.server_count() >= 2; }
 
   void next();  // one more version: published, read and installed
 

@@ -34,6 +34,16 @@ check(0 < installs.get("deltas", 0) <= 20, f"deltas: {installs}")
 check(installs.get("held_before", 0) > 0 and installs.get("held_after", 0) > 0, f"held bytes: {installs}")
 check(installs.get("resident_before", 0) > 0 and installs.get("resident_after", 0) > 0, f"resident: {installs}")
 
+# One server: nothing can move, so the delta figures are absent (n/a), not an error at the end.
+one = [berth, "bench", "--streams", "2000", "--servers", "1", "--repetitions", "1", "--delta-installs", "3"]
+r = subprocess.run(one, capture_output=True, text=True, timeout=300)
+check(r.returncode == 0 and r.stdout.count("n/a") == 2, f"one server: rc={r.returncode} {r.stdout!r} {r.stderr!r}")
+r = subprocess.run(one + ["--json"], capture_output=True, text=True, timeout=300)
+check(r.returncode == 0, f"one server, --json: rc={r.returncode} {r.stderr!r}")
+if r.returncode == 0:
+    installs = json.loads(r.stdout)["memory_per_stream"].get("delta_installs", "missing")
+    check(installs is None, f"one server: delta installs should be null: {installs}")
+
 for f in failures:
     print("FAIL:", f)
 print(f"memory breakdown checked, {len(failures)} failures")
