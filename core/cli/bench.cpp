@@ -170,7 +170,7 @@ int run_bench(const BenchOptions& o) {
     refresh_ms.push_back(engine.metrics().refresh_ms);
   }
 
-  const MemoryFigures leader_memory = engine_memory(engine, trimmed_resident_bytes() - rss_before, true);
+  const MemoryFigures leader_memory = engine_memory(engine, resident_growth_since(rss_before), true);
 
   size_t sink = 0;
   // Lookups per second over `set`, one call per stream (or `batch` streams per call).

@@ -61,7 +61,11 @@ uint64_t trimmed_resident_bytes() {
   return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
-MemoryFigures engine_memory(const Engine& engine, uint64_t resident, bool backend_in_process) {
+int64_t resident_growth_since(uint64_t before) {
+  return static_cast<int64_t>(trimmed_resident_bytes()) - static_cast<int64_t>(before);
+}
+
+MemoryFigures engine_memory(const Engine& engine, int64_t resident, bool backend_in_process) {
   MemoryFigures out;
   const std::shared_ptr<const Snapshot> served = engine.snapshot();
   const Checkpoints::Held checkpoint = engine.checkpoint();
@@ -79,7 +83,7 @@ MemoryFigures measure_follower(Options options, uint64_t version) {
   Engine follower(options.resolve_for_open());
   follower.wait_version(version, std::chrono::seconds(60));
   // Its fetched bytes are gone once it serves; the cluster's copy is the leader's, counted there.
-  return engine_memory(follower, trimmed_resident_bytes() - before, false);
+  return engine_memory(follower, resident_growth_since(before), false);
 }
 
 InstallFigures measure_delta_installs(const Snapshot& start, uint32_t installs) {

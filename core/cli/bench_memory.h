@@ -16,21 +16,23 @@ namespace berth::cli {
 
 // This process's resident memory, after giving back to the system what the allocator can.
 uint64_t trimmed_resident_bytes();
+// What it grew by since `before` (a trimmed reading): negative when it shrank.
+int64_t resident_growth_since(uint64_t before);
 
 struct MemoryFigures {
   uint64_t streams = 0;
-  uint64_t resident = 0;  // what the process's resident memory grew by with the engine
+  int64_t resident = 0;   // what the process's resident memory grew by with the engine
   SnapshotMemory held;    // what the served version and the checkpoint hold, by their structures
   uint64_t published = 0;  // published bytes the engine keeps in the process (the memory backend's copy)
   // Allocator overhead and everything not counted above (intake, registrations, threads...).
   int64_t other() const noexcept {
-    return static_cast<int64_t>(resident) - static_cast<int64_t>(held.total() + published);
+    return resident - static_cast<int64_t>(held.total() + published);
   }
 };
 
 // `engine`'s figures, given what the resident memory grew by with it. `backend_in_process`: the
 // backend keeps the published checkpoint's bytes in this process (the memory backend's leader).
-MemoryFigures engine_memory(const Engine& engine, uint64_t resident, bool backend_in_process);
+MemoryFigures engine_memory(const Engine& engine, int64_t resident, bool backend_in_process);
 
 // A follower engine opened with the leader's `options` (memory backend, same cluster) as another
 // node that does not campaign, measured once it serves `version`.
