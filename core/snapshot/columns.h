@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "berth/plugin.h"
+#include "common/heap_bytes.h"
 #include "common/labels.h"
 
 namespace berth {
@@ -62,7 +63,7 @@ struct ServerColumns {
                      labels.capacity() * sizeof(Labels) + incarnation.capacity() * sizeof(uint64_t) + serving.capacity();
     for (const Labels& l : labels) {
       bytes += l.capacity() * sizeof(Labels::value_type);
-      for (const auto& [key, value] : l) bytes += key.capacity() + value.capacity();
+      for (const auto& [key, value] : l) bytes += heap_bytes(key) + heap_bytes(value);
     }
     return bytes;
   }

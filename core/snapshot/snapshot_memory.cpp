@@ -4,6 +4,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/heap_bytes.h"
+
 namespace berth {
 namespace {
 
@@ -12,18 +14,13 @@ uint64_t capacity_bytes(const std::vector<T>& v) noexcept {
   return v.capacity() * sizeof(T);
 }
 
-uint64_t string_bytes(const std::string& s) noexcept {
-  static const size_t inline_capacity = std::string().capacity();
-  return s.capacity() > inline_capacity ? s.capacity() + 1 : 0;
-}
-
 // The vectors a snapshot owns itself (never shared with another version).
 uint64_t own_bytes(const Snapshot& s) noexcept {
   uint64_t bytes = capacity_bytes(s.load) + capacity_bytes(s.owner) + capacity_bytes(s.holder) + capacity_bytes(s.token) +
                    capacity_bytes(s.removed_holds) + capacity_bytes(s.lapsing_holds) + capacity_bytes(s.server_load) +
                    capacity_bytes(s.server_streams) + capacity_bytes(s.server_name);
-  for (const RemovedHold& h : s.removed_holds) bytes += string_bytes(h.stream);
-  for (const LapsingHold& h : s.lapsing_holds) bytes += string_bytes(h.stream) + string_bytes(h.server);
+  for (const RemovedHold& h : s.removed_holds) bytes += heap_bytes(h.stream);
+  for (const LapsingHold& h : s.lapsing_holds) bytes += heap_bytes(h.stream) + heap_bytes(h.server);
   return bytes;
 }
 

@@ -1,6 +1,7 @@
 #include "snapshot/tombstones.h"
 
 #include "common/hash.h"
+#include "common/heap_bytes.h"
 
 namespace berth {
 
@@ -30,10 +31,8 @@ Tombstones::Tombstones(std::vector<std::string> ids) {
 size_t Tombstones::memory_bytes() const noexcept {
   // A node of the index: its link, its view and the cached hash (libstdc++'s layout).
   constexpr size_t kNode = sizeof(void*) + sizeof(std::string_view) + sizeof(size_t);
-  const size_t inline_capacity = std::string().capacity();
   size_t bytes = ids_.capacity() * sizeof(std::string) + index_.bucket_count() * sizeof(void*) + index_.size() * kNode;
-  for (const std::string& id : ids_)
-    if (id.capacity() > inline_capacity) bytes += id.capacity() + 1;  // an id too long for the string's own buffer
+  for (const std::string& id : ids_) bytes += heap_bytes(id);
   return bytes;
 }
 

@@ -49,6 +49,17 @@ TEST(SnapshotMemory, CheckpointSharingTheServedColumnsCountsOnlyItsOwnVectors) {
   EXPECT_GE(snapshot_memory(&s, &apart).checkpoint, own + alone.ids);
 }
 
+TEST(SnapshotMemory, ServerLabelsCountStringBytesOnlyWhenTheyLeaveTheInlineBuffer) {
+  ServerColumns servers;
+  servers.labels.resize(1);
+  servers.labels[0].emplace_back("zone", "a");  // both fit in the strings' own buffers
+  const uint64_t vectors = servers.ids.memory_bytes() + servers.labels.capacity() * sizeof(Labels) +
+                           servers.labels[0].capacity() * sizeof(Labels::value_type);
+  EXPECT_EQ(servers.memory_bytes(), vectors);
+  servers.labels[0][0].second.assign(100, 'x');  // now on the heap, with its terminating null
+  EXPECT_EQ(servers.memory_bytes(), vectors + servers.labels[0][0].second.capacity() + 1);
+}
+
 // tools::DeltaInstalls repeats the install steps of engine/follower.cpp (Checkpoints::read,
 // finish_snapshot on the served version, Checkpoints::keep) without a backend; these tests check
 // that sequence, not the Follower class itself.
