@@ -1,11 +1,9 @@
 #include "cli/bench.h"
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <numeric>
 #include <optional>
@@ -18,6 +16,7 @@
 #include "common/error.h"
 #include "cli/bench_delta.h"
 #include "cli/bench_limits.h"
+#include "cli/bench_memory.h"
 #include "cli/exit_codes.h"
 #include "config/options.h"
 #include "engine/engine.h"
@@ -33,13 +32,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using tools::median;
-
-uint64_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
 
 // What publishing through a real ZooKeeper ensemble costs (berth bench --zk).
 struct ZkFigures {
@@ -154,8 +146,7 @@ int run_bench(const BenchOptions& o) {
   for (uint64_t i = 0, at = 0; i < order.size(); at += workload.stream_ids[order[i]].size(), ++i)
     keys.emplace_back(key_bytes.data() + at, workload.stream_ids[order[i]].size());
 
-  malloc_trim(0);
-  uint64_t rss_before = resident_bytes();
+  const uint64_t rss_before = trimmed_resident_bytes();
 
   Options options;
   options.set("backend.cluster", fmt::format("bench-{}", getpid()));
@@ -179,8 +170,7 @@ int run_bench(const BenchOptions& o) {
     refresh_ms.push_back(engine.metrics().refresh_ms);
   }
 
-  malloc_trim(0);
-  uint64_t rss_after = resident_bytes();
+  const MemoryFigures leader_memory = engine_memory(engine, resident_growth_since(rss_before), true);
 
   size_t sink = 0;
   // Lookups per second over `set`, one call per stream (or `batch` streams per call).
@@ -228,7 +218,9 @@ int run_bench(const BenchOptions& o) {
 
   EngineMetrics m = engine.metrics();
   DeltaFigures delta = measure_delta_1pct(*engine.snapshot(), o.repetitions);  // 1% of the streams moved
-  double bytes_per_stream = static_cast<double>(rss_after - rss_before) / static_cast<double>(std::max<uint64_t>(1, o.streams));
+  const MemoryFigures follower_memory = measure_follower(options, engine.snapshot()->meta.version);
+  const InstallFigures installs = measure_delta_installs(*engine.snapshot(), o.delta_installs);
+  double bytes_per_stream = static_cast<double>(leader_memory.resident) / static_cast<double>(std::max<uint64_t>(1, o.streams));
   if (o.json) {
     nlohmann::json j = {{"streams", o.streams},
                         {"servers", o.servers},
@@ -251,6 +243,7 @@ int run_bench(const BenchOptions& o) {
                         {"delta_bytes_fraction_1pct", delta.bytes_fraction},
                         {"delta_encode_ms_1pct", delta.encode_ms},
                         {"delta_apply_ms_1pct", delta.apply_ms},
+                        {"memory_per_stream", memory_json(leader_memory, follower_memory, installs)},
                         {"repetitions", o.repetitions}};
     if (zk) {
       j["zk_publish_ms_1m"] = zk->publish_ms;  // named for the default 1M streams, like refresh_ms_1m_x_1000
@@ -275,8 +268,11 @@ int run_bench(const BenchOptions& o) {
               << fmt::format("  full refresh:                                  {:>12.1f} ms\n", median(refresh_ms))
               << fmt::format("  resident memory per stream:                    {:>12.1f} bytes\n", bytes_per_stream)
               << fmt::format("  balance (max / lower bound):                   {:>12.5f}\n", m.max_over_lb)
-              << fmt::format("  1% moved as a delta: {} of {} bytes ({:.4f}), encode {:.1f} ms, apply {:.1f} ms\n",
-                             delta.delta_bytes, delta.full_bytes, delta.bytes_fraction, delta.encode_ms, delta.apply_ms);
+              << (delta.full_bytes == 0  // nothing to move (one server)
+                      ? std::string("  1% moved as a delta: n/a (needs a stream and two servers)\n")
+                      : fmt::format("  1% moved as a delta: {} of {} bytes ({:.4f}), encode {:.1f} ms, apply {:.1f} ms\n",
+                                    delta.delta_bytes, delta.full_bytes, delta.bytes_fraction, delta.encode_ms, delta.apply_ms))
+              << memory_text(leader_memory, follower_memory, installs);
     if (zk)
       std::cout << fmt::format("  ZooKeeper ({}): publish of the snapshot:  {:>12.1f} ms\n", o.zk, zk->publish_ms)
                 << fmt::format("  publish -> a follower serves it:               {:>12.1f} ms\n", zk->follower_swap_ms)

@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--policy", bench.policy, "Placement policy plugin")->capture_default_str();
   bench_cmd->add_option("--repetitions", bench.repetitions, "Runs per figure (the median is reported)")->capture_default_str();
   bench_cmd->add_flag("--json", bench.json, "One JSON object (with --policies: one per policy and workload)");
+  bench_cmd->add_option("--delta-installs", bench.delta_installs,
+                        "Versions with 1% of the streams moved a follower installs, to measure its memory growth")
+      ->capture_default_str();
   bench_cmd->add_option("--zk", bench.zk,
                         "Also publish the snapshot through a real ZooKeeper ensemble (host:port,...) and time it");
   bool compare_policies = false;

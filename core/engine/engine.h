@@ -151,6 +151,8 @@ class Engine {
   EngineStatus status() const;
   EngineMetrics metrics() const;
   std::shared_ptr<const Snapshot> snapshot() const { return cell_.shared(); }
+  // The checkpoint this node keeps for deltas (null until it published or read a version).
+  Checkpoints::Held checkpoint() const { return checkpoints_.held(); }
   const std::string& node_id() const { return node_id_; }
 
   // Change notifications for the host C API's event queues (capi/events_api.cpp), which compare

@@ -71,6 +71,16 @@ class Checkpoints {
   // Keeps `checkpoint` (bare) unless the one held is newer.
   void keep(std::shared_ptr<const Snapshot> checkpoint, size_t bytes);
 
+  // The checkpoint held (null: none yet) and the size of its published bytes.
+  struct Held {
+    std::shared_ptr<const Snapshot> snapshot;
+    size_t bytes = 0;
+  };
+  Held held() const {
+    std::lock_guard lock(mutex_);
+    return {checkpoint_, checkpoint_bytes_};
+  }
+
  private:
   const CheckpointPolicy policy_;
   std::optional<OwnerDefaults> own_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "berth/plugin.h"
+#include "common/heap_bytes.h"
 #include "common/labels.h"
 
 namespace berth {
@@ -27,6 +28,8 @@ struct StringColumn {
     offsets.reserve(count + 1);
     arena.reserve(bytes);
   }
+  // What it holds allocated (capacities, not sizes).
+  uint64_t memory_bytes() const noexcept { return arena.capacity() + offsets.capacity() * sizeof(uint64_t); }
 };
 
 // Servers sorted by id (index order is name order).
@@ -54,6 +57,16 @@ struct ServerColumns {
   }
 
   uint32_t size() const noexcept { return static_cast<uint32_t>(capacity.size()); }
+  // What the columns hold allocated (capacities; each server's labels counted by their strings).
+  uint64_t memory_bytes() const noexcept {
+    uint64_t bytes = ids.memory_bytes() + capacity.capacity() * sizeof(double) + state.capacity() * sizeof(int32_t) +
+                     labels.capacity() * sizeof(Labels) + incarnation.capacity() * sizeof(uint64_t) + serving.capacity();
+    for (const Labels& l : labels) {
+      bytes += l.capacity() * sizeof(Labels::value_type);
+      for (const auto& [key, value] : l) bytes += heap_bytes(key) + heap_bytes(value);
+    }
+    return bytes;
+  }
   berth_server_set view() const noexcept {
     return {BERTH_SIZE_THROUGH(berth_server_set, state), size(), ids.arena.data(), ids.offsets.data(),
             capacity.data(), state.data()};
@@ -68,6 +81,10 @@ struct StreamColumns {
   StringColumn tenants;
 
   uint64_t size() const noexcept { return hash.size(); }
+  // What the columns other than `ids` hold allocated (capacities): hashes, tenants.
+  uint64_t columns_memory_bytes() const noexcept {
+    return hash.capacity() * sizeof(uint64_t) + tenant.capacity() * sizeof(uint32_t) + tenants.memory_bytes();
+  }
   berth_stream_set view(const double* reported_load) const noexcept {
     return {BERTH_SIZE_THROUGH(berth_stream_set, reported_load), size(), ids.arena.data(), ids.offsets.data(),
             hash.data(), tenant.data(), static_cast<uint32_t>(tenants.size()), tenants.arena.data(),

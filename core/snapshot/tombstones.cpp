@@ -1,6 +1,7 @@
 #include "snapshot/tombstones.h"
 
 #include "common/hash.h"
+#include "common/heap_bytes.h"
 
 namespace berth {
 
@@ -25,6 +26,14 @@ Tombstones::Tombstones(std::vector<std::string> ids) {
     if (keep[i]) ids_.push_back(std::move(ids[i]));
   index_.reserve(ids_.size());
   for (const std::string& id : ids_) index_.insert(id);
+}
+
+size_t Tombstones::memory_bytes() const noexcept {
+  // A node of the index: its link, its view and the cached hash (libstdc++'s layout).
+  constexpr size_t kNode = sizeof(void*) + sizeof(std::string_view) + sizeof(size_t);
+  size_t bytes = ids_.capacity() * sizeof(std::string) + index_.bucket_count() * sizeof(void*) + index_.size() * kNode;
+  for (const std::string& id : ids_) bytes += heap_bytes(id);
+  return bytes;
 }
 
 const std::string* first_present(const Tombstones& dead, const StreamColumns& streams) {

@@ -43,6 +43,8 @@ class Tombstones {
   const std::vector<std::string>& ids() const { return ids_; }
   size_t size() const { return ids_.size(); }
   size_t bytes() const { return bytes_; }  // of the ids together
+  // What it holds allocated: the ids' strings and the index's buckets and nodes (estimated).
+  size_t memory_bytes() const noexcept;
 
  private:
   std::vector<std::string> ids_;

@@ -54,6 +54,7 @@ expect(["simulate", "--streams", "-1"], 2, "--streams", stdout_empty=True)
 expect(["simulate", "--servers", "0"], 2, "--servers", stdout_empty=True)
 expect(["simulate", "--seed", "abc"], 2, "--seed", stdout_empty=True)
 expect(["bench", "--repetitions", "0"], 2, "--repetitions", stdout_empty=True)
+expect(["bench", "--delta-installs", "many"], 2, "--delta-installs", stdout_empty=True)
 expect(["show", "--timeout", "0"], 2, "--timeout", stdout_empty=True)
 expect(["server", "set", "s1", "--weight", "nan"], 2, "--weight", stdout_empty=True)
 # Durations have no upper bound: the message names the lower one alone.
