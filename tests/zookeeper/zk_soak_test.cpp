@@ -12,10 +12,12 @@
 //   - at most one holder per stream and growing tokens (the ownership checker, history.h);
 //   - flat footprint. The first cycle is the warm-up: it takes every path once, so allocators,
 //     caches and ZooKeeper's tree reach their working size. Afterwards, at every converged point:
-//       a host's RSS <= R + S/2, where R is the largest RSS of any host during the warm-up and S
+//       a host's RSS <= R + S, where R is the largest RSS of any host during the warm-up and S
 //         the streams' share of it (R minus the RSS of a host before any stream existed): a
-//         leak of half the state per run fails, while a node's state (two snapshots at most
-//         while one is swapped) stays inside R;
+//         leak of the state once per cycle fails (BERTH_HOST_LEAK_SNAPSHOTS grows a host by
+//         ~300 MB a cycle at 100k streams, against R ~ 85 MB), while the peaks of a node that
+//         publishes or installs just after a whole-ensemble restart, with every stream lapsing,
+//         stay inside (up to 1.5 R seen, at points the warm-up's one restart need not reach);
 //       znodes <= Z + C and data <= 2 D, where Z and D are the warm-up's largest znode count
 //         and data size: at most one more version lingering before garbage collection (C, its
 //         chunks plus its folder, at most D / 128 KiB + 2: the chunk size docs/limits.md states).
@@ -458,7 +460,7 @@ TEST_F(Soak, EveryFaultConvergesWithOneHolderPerStreamAndAFlatFootprint) {
     warm_znodes = std::max(warm_znodes, samples[i].znodes);
     warm_data = std::max(warm_data, samples[i].data);
   }
-  const double rss_bound = static_cast<double>(warm_rss) + static_cast<double>(warm_rss - std::min(idle_rss, warm_rss)) / 2;
+  const double rss_bound = static_cast<double>(warm_rss) + static_cast<double>(warm_rss - std::min(idle_rss, warm_rss));
   const int64_t znode_bound = warm_znodes + warm_data / (128 * 1024) + 2;
   const int64_t data_bound = 2 * warm_data;
   for (size_t i = warm; i < samples.size(); ++i) {
