@@ -12,7 +12,7 @@ import subprocess
 
 import berth
 
-from test_berth import NON_ASCII
+from test_berth import NON_ASCII, expect_java_agrees
 
 
 def test_java_and_python_agree_on_zookeeper(zookeeper, java_host):
@@ -41,16 +41,5 @@ def test_java_and_python_agree_on_zookeeper(zookeeper, java_host):
             [java, f"-Dberth.jni.library={java_host['BERTH_JNI_LIBRARY']}", "-cp", classpath,
              "org.berth.AgreementMain", str(version), *(f"{k}={v}" for k, v in backend.items())],
             input="\n".join(names) + "\n", capture_output=True, encoding="utf-8", timeout=90)
-        assert proc.returncode == 0, proc.stderr
-        lines = proc.stdout.splitlines()
-        # The leader may publish once more on its own (a version that granted nothing is soon
-        # followed by one that grants, docs/ownership.md): then both sides are compared at the
-        # version Java served.
-        java_version = int(lines[0])
-        assert java_version >= version
-        if java_version != version:
-            engine.wait_version(java_version)
-            ours = engine.lookup_batch(names)
-        assert engine.status().version == java_version, "no publication in between"
-        assert lines[1:] == ours
+        expect_java_agrees(engine, proc, version, names, ours)
         assert len(set(ours)) == 5, "every server owns streams"

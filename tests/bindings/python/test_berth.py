@@ -309,6 +309,24 @@ def test_no_leak_over_open_close_cycles_and_lookups():
 NON_ASCII = ["stréam", "流-7", "emoji-😀", "tab\tand space", "x" * 300, "ü" * 200]
 
 
+def expect_java_agrees(engine, proc, version, names, ours):
+    """AgreementMain's output (`proc`) gives the owners `engine` gives at the version Java served.
+
+    The leader may publish once more on its own after `version` (a version that granted nothing
+    is soon followed by one that grants, docs/ownership.md): then both sides are compared at the
+    version Java served, and nothing may have been published after it.
+    """
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    java_version = int(lines[0])
+    assert java_version >= version
+    if java_version != version:
+        engine.wait_version(java_version)
+        ours = engine.lookup_batch(names)
+    assert engine.status().version == java_version, "no publication in between"
+    assert lines[1:] == ours
+
+
 def test_non_ascii_ids_round_trip():
     with berth.Engine(settings(fresh_cluster("utf8"), "nœud-😀")) as engine:
         servers = ["srv-é", "srv-😀", "srv-流"]
@@ -361,15 +379,4 @@ def test_java_and_python_agree_on_a_file_backend(tmp_path, java_host):
             [java, f"-Dberth.jni.library={java_host['BERTH_JNI_LIBRARY']}", "-cp", classpath,
              "org.berth.AgreementMain", str(version), "backend.name=file", f"backend.dir={tmp_path}"],
             input="\n".join(names) + "\n", capture_output=True, encoding="utf-8", timeout=60)
-        assert proc.returncode == 0, proc.stderr
-        lines = proc.stdout.splitlines()
-        # The leader may publish once more on its own (a version that granted nothing is soon
-        # followed by one that grants, docs/ownership.md): then both sides are compared at the
-        # version Java served.
-        java_version = int(lines[0])
-        assert java_version >= version
-        if java_version != version:
-            engine.wait_version(java_version)
-            ours = engine.lookup_batch(names)
-        assert engine.status().version == java_version, "no publication in between"
-        assert lines[1:] == ours
+        expect_java_agrees(engine, proc, version, names, ours)
