@@ -65,7 +65,7 @@ size_t migrate_out(int marked) {
   const std::string cluster = unique_cluster("evacuation");
   auto fleet = open_bounded(cluster, "fleet", false);
   auto leader = open_bounded(cluster, "node-0", true);
-  EXPECT_TRUE(eventually([&] { return leader->status().is_leader; }));
+  EXPECT_TRUE(eventually([&] { return leads_past_its_election_refresh(*leader); }));
   std::vector<std::string> sources;
   for (int i = 0; i < marked; ++i) {
     sources.push_back("server-" + std::to_string(i));
@@ -249,7 +249,7 @@ TEST(ServerMigration, ADeletionMidMigrationWinsAndTheEvacuationGoesOn) {
   const std::string cluster = unique_cluster("evacuation-delete");
   auto fleet = open_bounded(cluster, "fleet", false);
   auto leader = open_bounded(cluster, "node-0", true);
-  ASSERT_TRUE(eventually([&] { return leader->status().is_leader; }));
+  ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(*leader); }));
   constexpr int kFew = 30;
   place_and_mark(*fleet, *leader, kFew);
   leader->refresh();
@@ -294,7 +294,7 @@ TEST(ServerMigration, TheDryRunSaysHowManyStreamsTheBoundsAndTheFewestRefreshes)
   const std::string cluster = unique_cluster("evacuation-plan");
   auto fleet = open_bounded(cluster, "fleet", false);
   auto leader = open_bounded(cluster, "node-0", true);
-  ASSERT_TRUE(eventually([&] { return leader->status().is_leader; }));
+  ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(*leader); }));
   fleet->join("server-0", 1.0);
   for (int i = 0; i < kStreams; ++i) fleet->add_stream("stream-" + std::to_string(i), "", 1.0);
   fleet->flush();
@@ -329,7 +329,7 @@ TEST(ServerMigration, TheCallersChecksRefuseAnUnknownServerAReadOnlyOneAndAMarkT
   const std::string cluster = unique_cluster("evacuation-checks");
   auto fleet = open_bounded(cluster, "fleet", false);
   auto leader = open_bounded(cluster, "node-0", true);
-  ASSERT_TRUE(eventually([&] { return leader->status().is_leader; }));
+  ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(*leader); }));
   fleet->join("server-0", 1.0);
   fleet->join("server-1", 1.0);
   leader->refresh();

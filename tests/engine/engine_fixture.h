@@ -64,6 +64,13 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
   return pred();
 }
 
+// Leads, and the refresh it makes on election is published: a test that counts versions starts
+// here, since that refresh may otherwise land after the test's own first one.
+inline bool leads_past_its_election_refresh(const Engine& e) {
+  EngineMetrics m = e.metrics();
+  return m.is_leader && m.refresh_ok > 0;
+}
+
 // A fleet engine (servers and stream-reporting hosts, never leads) plus `nodes` campaigning
 // engines, the first of which leads.
 class ClusterFixture : public ::testing::Test {

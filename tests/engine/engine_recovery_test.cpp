@@ -163,7 +163,7 @@ TEST_F(EngineRecovery, AnUnreadablePublishedVersionDoesNotStopTheNextLeader) {
   other->publish(other->leadership().epoch, unreadable, "definitely not a snapshot");
   ASSERT_TRUE(eventually([&] { return successor->metrics().snapshots_rejected >= 1; }));
   other.reset();  // the foreign leader goes away; the successor leads and must publish
-  ASSERT_TRUE(eventually([&] { return successor->status().is_leader; }));
+  ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(*successor); }));
   ASSERT_TRUE(eventually([&] { return successor->status().version > unreadable; }))
       << "stuck at version " << successor->status().version;
   EXPECT_EQ(successor->snapshot()->stream_count(), 5u) << "built on the last good snapshot";

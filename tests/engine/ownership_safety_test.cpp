@@ -62,7 +62,7 @@ class OwnershipSafety : public ClusterFixture {
   // The foreign publisher goes; the successor leads and publishes at once.
   void hand_over() {
     other_.reset();
-    ASSERT_TRUE(eventually([&] { return successor_->status().is_leader; }));
+    ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(*successor_); }));
   }
 
   PluginRegistry registry_;
@@ -243,7 +243,7 @@ TEST_F(OwnershipSafety, TheLeadersHandOffModeIsPublished) {
   o.set("engine.intake_refresh_delay", "0");
   o.set("ownership.soft_handoff", "true");
   Engine soft(o.resolve());
-  ASSERT_TRUE(eventually([&] { return soft.status().is_leader; }));
+  ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(soft); }));
   soft.join("x", 1.0);
   soft.refresh();
   ASSERT_GT(soft.status().version, 0u);

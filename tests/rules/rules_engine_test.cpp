@@ -246,7 +246,7 @@ TEST_F(RulesEngine, SnapshotsRecordTheRulesHashForEveryNode) {
   o.set("engine.node_id", "leader-2");
   o.set("rules.file", rules_file_.string());
   leader_ = std::make_unique<Engine>(o.resolve());
-  ASSERT_TRUE(eventually([&] { return leader_->status().is_leader; }));
+  ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(*leader_); }));
   auto s = refresh();
   EXPECT_EQ(s->meta.rules_hash, rules::rules_hash(text));
   fleet_->wait_version(s->meta.version, 10s);

@@ -61,7 +61,7 @@ class DynamicWeights : public ::testing::Test {
     cluster_ = unique_cluster("weights-test");
     fleet_ = open_weighing(cluster_, "fleet", false);
     leader_ = open_weighing(cluster_, "node-0", true);
-    ASSERT_TRUE(eventually([&] { return leader_->status().is_leader; }));
+    ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(*leader_); }));
     for (int i = 0; i < kServers; ++i) fleet_->join(server(i), 1.0);
     for (int i = 0; i < kStreams; ++i) fleet_->add_stream("stream-" + std::to_string(i), "", 1.0);
     fleet_->flush();
@@ -171,7 +171,7 @@ TEST_F(DynamicWeights, ANewLeaderKeepsTheSmoothedStateAndMovesNothing) {
   const Weighting before = *last->weighting;
   second->wait_version(last->meta.version, 10s);
   leader_.reset();  // fails over to node-1
-  ASSERT_TRUE(eventually([&] { return second->status().is_leader; }));
+  ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(*second); }));
   second->refresh();
   std::shared_ptr<const Snapshot> after = second->snapshot();
   ASSERT_GT(after->meta.version, last->meta.version);
@@ -242,7 +242,7 @@ TEST(DynamicWeightsInput, WithoutAWeigherNothingIsWeighedOrPublished) {
   NodeSpec spec;
   spec.node_id = "solo";
   auto engine = open_node(cluster, spec);
-  ASSERT_TRUE(eventually([&] { return engine->status().is_leader; }));
+  ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(*engine); }));
   engine->join("s1", 2.0);
   engine->report_signal("s1", "cpu_load", 5.0);
   engine->flush();
@@ -266,10 +266,10 @@ TEST(DynamicWeightsInput, SignalsAloneWaitForThePeriodicRefresh) {
   o.set("engine.intake_flush", "2ms");
   o.set("engine.intake_refresh_delay", "2ms");
   Engine engine(o.resolve());
-  ASSERT_TRUE(eventually([&] { return engine.status().is_leader; }));
+  ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(engine); }));
   engine.join("s1", 1.0);
   engine.refresh();
-  // Whatever the election's own first refresh publishes lands in this quiet spell, not below.
+  // Whatever the join's intake refresh publishes lands in this quiet spell, not below.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const uint64_t before = engine.snapshot()->meta.version;
   engine.report_signal("s1", "cpu_load", 0.9);

@@ -38,7 +38,7 @@ TEST(WeightsShow, TheTableAndTheJsonShowEachServersWeight) {
     o.set("engine.refresh_on_change", "false");
     o.set("engine.intake_refresh_delay", "0");
     Engine engine(o.resolve());
-    ASSERT_TRUE(eventually([&] { return engine.status().is_leader; }));
+    ASSERT_TRUE(eventually([&] { return leads_past_its_election_refresh(engine); }));
     engine.join("cool", 4.0);
     engine.join("hot", 4.0);
     engine.report_signal("hot", "cpu_load", 1.5);  // factor (1 + 1) / (1 + 3) = 0.5
