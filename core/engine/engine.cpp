@@ -135,14 +135,14 @@ void Engine::Lookups::batch(const std::string_view* streams, size_t count, const
   size_t primed = std::min(kAhead, count);
   for (size_t i = 0; i < primed; ++i) {
     hash[i] = stream_hash(streams[i]);
-    __builtin_prefetch(s->table->home(hash[i]));
+    s->table->prefetch(hash[i]);
   }
   for (size_t i = 0; i < count; ++i) {
     uint64_t h = hash[i % kAhead];
     if (i + kAhead < count) {
       uint64_t ahead = stream_hash(streams[i + kAhead]);
       hash[i % kAhead] = ahead;
-      __builtin_prefetch(s->table->home(ahead));
+      s->table->prefetch(ahead);
     }
     const char* owner = known_owner(*s, h, streams[i]);
     out_owners[i] = owner != nullptr ? owner : engine_.place_unknown(*s, h, streams[i]);

@@ -52,6 +52,16 @@ uint64_t LookupTable::long_length(uint32_t offset) const noexcept {
   return it != long_lengths_.end() && it->first == offset ? it->second : 0;
 }
 
+const LookupTable::Slot* LookupTable::find_slow(uint64_t h, std::string_view id, const char* arena) const noexcept {
+  if (slots_.empty() || id.size() >= kLongId) return find_long(h, id, arena);
+  const uint64_t tag = make_tag(h, id.size());
+  for (uint64_t pos = first_probe(h);; pos = next(pos)) {
+    const Slot& slot = slots_[pos];
+    if (slot.tag == tag && same_id(slot, id, arena)) return &slot;
+    if (slot.tag == 0) return nullptr;
+  }
+}
+
 const LookupTable::Slot* LookupTable::find_long(uint64_t h, std::string_view id, const char* arena) const noexcept {
   if (slots_.empty()) return nullptr;
   uint64_t tag = make_tag(h, id.size());

@@ -125,5 +125,45 @@ TEST(LookupTable, ForcedCollisionsAnswerByExactBytesAndLength) {
     EXPECT_EQ(table.find(kSame, absent[i], ids.arena.data()), nullptr) << "absent id #" << i;
 }
 
+// Two ids of one hash and length fill their home line (find's inline path judges both slots at
+// once): each is found in its own slot; ids differing from them in the first, a middle or the
+// last byte are not found, nor one id longer by a NUL (the zero-padded head matches) nor the
+// same id under another hash. For every length the inline path takes (8 to 16 bytes). A broken
+// inline path that always misses would still pass: find_slow answers then.
+TEST(LookupTable, IdsSharingAHomeLineAreToldApartByLengthHashAndBytes) {
+  constexpr uint64_t kSame = 0x0fed'cba9'8765'4321u;
+  for (size_t n = 8; n <= LookupTable::kInline; ++n) {
+    const std::string first(n, 'q');
+    std::string second = first;
+    second.back() = 'r';  // the second slot: the first differs from it in the last byte only
+    StringColumn ids;
+    ids.push_back(first);
+    ids.push_back(second);
+    const uint64_t hash[] = {kSame, kSame};
+    const uint32_t owner[] = {3, 4};
+    LookupTable table(2, hash, owner, ids.arena.data(), ids.offsets.data());
+    const auto* a = table.find(kSame, first, ids.arena.data());
+    const auto* b = table.find(kSame, second, ids.arena.data());
+    ASSERT_NE(a, nullptr) << n << " bytes";
+    ASSERT_NE(b, nullptr) << n << " bytes";
+    EXPECT_EQ(a->owner, 3u) << n << " bytes";
+    EXPECT_EQ(b->owner, 4u) << n << " bytes";
+    EXPECT_EQ(b - a, 1) << "both in one line, " << n << " bytes";
+    for (const std::string& present : {first, second})
+      for (size_t at : {size_t{0}, n / 2, n - 1}) {
+        std::string other = present;
+        other[at] = 'z';
+        EXPECT_EQ(table.find(kSame, other, ids.arena.data()), nullptr)
+            << n << " bytes, byte " << at << " of slot " << (present == first ? 1 : 2) << "'s id differs";
+      }
+    for (const std::string& present : {first, second}) {
+      if (n < LookupTable::kInline) {
+        EXPECT_EQ(table.find(kSame, present + '\0', ids.arena.data()), nullptr) << n << " bytes and a NUL";
+      }
+      EXPECT_EQ(table.find(kSame ^ (uint64_t{1} << 40), present, ids.arena.data()), nullptr) << n << " bytes, another hash";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace berth
