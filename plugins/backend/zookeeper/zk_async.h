@@ -4,6 +4,7 @@
 
 #include <zookeeper/zookeeper.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -12,8 +13,10 @@
 
 namespace berth::zk {
 
-// Counts the answers still to come. The client answers every call it queued, with an error when
-// the connection is lost or the session closes, so wait() returns.
+// Counts the answers still to come. While the handle is open the client answers every call it
+// queued, with an error when the connection is lost, so wait() returns. Closing the handle may
+// drop them instead: the 3.8 client's completion thread can stop before it runs the ZCLOSING
+// answers it queued, and what they would have freed leaks.
 class Outstanding {
  public:
   void add() {
@@ -27,6 +30,17 @@ class Outstanding {
   void wait() {
     std::unique_lock lock(mutex_);
     all_done_.wait(lock, [&] { return count_ == 0; });
+  }
+  // The answers still to come after `limit`; 0 once all came.
+  size_t wait_for(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    all_done_.wait_for(lock, limit, [&] { return count_ == 0; });
+    return count_;
+  }
+  // Once the handle is closed: what did not come by then never will.
+  void forget() {
+    std::lock_guard lock(mutex_);
+    count_ = 0;
   }
 
  private:

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "zk_async.h"
 #include "zk_client.h"
 #include "zookeeper_backend.h"
 
@@ -34,6 +35,7 @@ bool quiet(int rc) {
 
 struct Pass {
   zhandle_t* zh;
+  Outstanding* unanswered;  // counts the pass's calls until their answers came
   const berth_host_api* host;
   std::string versions;  // the versions/ node
   std::string latest;    // the snapshots/latest node
@@ -43,6 +45,19 @@ struct Pass {
   void warn(int rc, const std::string& what) const {
     if (!quiet(rc)) plugin::log(host, BERTH_LOG_WARN, "zookeeper: removing old snapshot versions: " + what + ": " + zerror(rc));
   }
+};
+
+// Counts one answer as come when it goes out of scope: after whatever the answer sent next was
+// counted, so the count never touches 0 while the pass still has a call to make.
+class Answered {
+ public:
+  explicit Answered(Outstanding* unanswered) : unanswered_(unanswered) {}
+  Answered(const Answered&) = delete;
+  Answered& operator=(const Answered&) = delete;
+  ~Answered() { unanswered_->done(); }
+
+ private:
+  Outstanding* unanswered_;
 };
 
 // The pass's two reads, sent together: the versions/ listing and `latest`. Whichever answer
@@ -68,11 +83,13 @@ struct Removal {
 
 void on_removed(int rc, const void* data) {
   std::unique_ptr<Removal> removal(static_cast<Removal*>(const_cast<void*>(data)));
+  const Answered answered(removal->pass->unanswered);
   removal->pass->warn(rc, "delete " + removal->dir);
 }
 
 void on_chunks(int rc, const String_vector* names, const void* data) {
   std::unique_ptr<Removal> removal(static_cast<Removal*>(const_cast<void*>(data)));
+  const Answered answered(removal->pass->unanswered);
   if (rc != ZOK) return removal->pass->warn(rc, "list the children of " + removal->dir);
   if (static_cast<size_t>(names->count) + 1 > kMaxOpsPerMulti)
     return removal->pass->warn(ZAPIERROR, removal->dir + " holds more chunks than one request may delete");
@@ -83,6 +100,7 @@ void on_chunks(int rc, const String_vector* names, const void* data) {
   for (size_t i = 0; i < removal->paths.size(); ++i) zoo_delete_op_init(&removal->ops[i], removal->paths[i].c_str(), -1);
   zhandle_t* zh = removal->pass->zh;
   Removal* pending = removal.release();
+  pending->pass->unanswered->add();
   rc = zoo_amulti(zh, static_cast<int>(pending->ops.size()), pending->ops.data(), pending->results.data(), on_removed,
                   pending);
   if (rc != ZOK) on_removed(rc, pending);  // never queued: no answer will come
@@ -91,11 +109,9 @@ void on_chunks(int rc, const String_vector* names, const void* data) {
 void remove_versions(const std::shared_ptr<const Pass>& pass, const std::vector<std::string>& doomed) {
   for (const std::string& name : doomed) {
     auto* removal = new Removal{pass, pass->versions + "/" + name, {}, {}, {}};
+    pass->unanswered->add();
     int rc = zoo_aget_children(pass->zh, removal->dir.c_str(), 0, on_chunks, removal);
-    if (rc != ZOK) {
-      pass->warn(rc, "list the children of " + removal->dir);
-      delete removal;
-    }
+    if (rc != ZOK) on_chunks(rc, nullptr, removal);  // never queued: no answer will come
   }
 }
 
@@ -126,6 +142,7 @@ void finish(Reads* raw) {
 
 void on_versions(int rc, const String_vector* names, const void* data) {
   auto* reads = static_cast<Reads*>(const_cast<void*>(data));
+  const Answered answered(reads->pass->unanswered);
   {
     std::lock_guard lock(reads->mutex);
     reads->list_rc = rc;
@@ -136,6 +153,7 @@ void on_versions(int rc, const String_vector* names, const void* data) {
 
 void on_latest(int rc, const char* value, int length, const Stat*, const void* data) {
   auto* reads = static_cast<Reads*>(const_cast<void*>(data));
+  const Answered answered(reads->pass->unanswered);
   {
     std::lock_guard lock(reads->mutex);
     reads->latest_rc = rc;
@@ -165,9 +183,11 @@ void ZkBackend::collect_garbage_if_due_locked() {
   collect_after_.reset();
   collect_due_ns_.store(0);
   auto* reads = new Reads{};
-  reads->pass = std::make_shared<const Pass>(Pass{handle(), host_, versions_, latest_, committed.version, committed.base});
+  reads->pass = std::make_shared<const Pass>(Pass{handle(), &unanswered_, host_, versions_, latest_, committed.version, committed.base});
   zhandle_t* zh = reads->pass->zh;
   // In one round trip; the second answer frees `reads`, so it is not touched once both are queued.
+  unanswered_.add();
+  unanswered_.add();
   int rc = zoo_aget(zh, latest_.c_str(), 0, on_latest, reads);
   if (rc != ZOK) on_latest(rc, nullptr, 0, nullptr, reads);  // never queued: no answer will come
   rc = zoo_aget_children(zh, versions_.c_str(), 0, on_versions, reads);

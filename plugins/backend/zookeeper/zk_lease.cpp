@@ -9,6 +9,7 @@ namespace {
 
 struct Beat {
   LeaseClock* lease;
+  Outstanding* unanswered;
   int64_t session;
   uint64_t sent_ns;
 };
@@ -19,7 +20,9 @@ void on_heartbeat(int rc, const char*, const void* data) {
   const auto* beat = static_cast<const Beat*>(data);
   // ZNONODE is an answer too: the quorum heard the request.
   if (rc == ZOK || rc == ZNONODE) beat->lease->confirm(beat->session, beat->sent_ns);
+  Outstanding* unanswered = beat->unanswered;
   delete beat;
+  unanswered->done();
 }
 
 }  // namespace
@@ -86,14 +89,15 @@ plugin::Lease LeaseClock::read() const {
   return out;
 }
 
-int send_heartbeat(zhandle_t* zh, const char* path, LeaseClock* lease) {
-  auto* beat = new (std::nothrow) Beat{lease, lease->session(), monotonic_ns()};
+int send_heartbeat(zhandle_t* zh, const char* path, LeaseClock* lease, Outstanding& unanswered) {
+  auto* beat = new (std::nothrow) Beat{lease, &unanswered, lease->session(), monotonic_ns()};
   if (beat == nullptr) return ZSYSTEMERROR;
+  unanswered.add();
   // A sync, not a read: a server answers it only through the quorum leader, which is what expires
   // sessions. A read would be answered by a server cut off from the quorum, whose leader may
   // already have expired this session.
   int rc = zoo_async(zh, path, on_heartbeat, beat);
-  if (rc != ZOK) delete beat;  // not queued: the completion never runs
+  if (rc != ZOK) on_heartbeat(rc, nullptr, beat);  // not queued: the completion never runs
   return rc;
 }
 

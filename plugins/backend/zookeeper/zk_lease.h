@@ -16,6 +16,7 @@
 #include <mutex>
 
 #include "berth/plugin.hpp"
+#include "zk_async.h"
 
 namespace berth::zk {
 
@@ -61,7 +62,8 @@ class LeaseClock {
 
 // Sends one lightweight request (exists on `path`) whose answer confirms the lease; the request's
 // own context carries the send time and session, so an answer that comes late, or for a session
-// already replaced, only ever confirms what it proves. Returns the client's code.
-int send_heartbeat(zhandle_t* zh, const char* path, LeaseClock* lease);
+// already replaced, only ever confirms what it proves. `unanswered` counts it until its answer
+// came. Returns the client's code.
+int send_heartbeat(zhandle_t* zh, const char* path, LeaseClock* lease, Outstanding& unanswered);
 
 }  // namespace berth::zk

@@ -93,7 +93,21 @@ void ZkBackend::close_locked() noexcept {
     beat_zh_ = nullptr;
   }
   events_.lease.end();
-  if (zh_ != nullptr) zookeeper_close(zh_);  // on our thread, never inside a callback
+  if (zh_ != nullptr) {
+    // While the handle is open, every call gets its answer within the session timeout: the
+    // server's, or a failure once the client gives the connection up.
+    const int timeout_ms = std::max(zoo_recv_timeout(zh_), 100);
+    if (const size_t left = unanswered_.wait_for(std::chrono::milliseconds(timeout_ms)); left != 0) {
+      try {
+        plugin::log(host_, BERTH_LOG_WARN,
+                    "zookeeper: closing the session with " + std::to_string(left) + " call(s) unanswered after " +
+                        std::to_string(timeout_ms) + " ms");
+      } catch (...) {  // closing matters more than the warning
+      }
+    }
+    zookeeper_close(zh_);  // on our thread, never inside a callback
+    unanswered_.forget();
+  }
   zh_ = nullptr;
   intake_watched_ = false;
 }
@@ -106,7 +120,7 @@ void ZkBackend::run_heartbeats() noexcept {
     if (beat_stop_) return;
     // Only while connected: a request queued during a disconnection would confirm nothing new.
     if (beat_zh_ != nullptr && zoo_state(beat_zh_) == ZOO_CONNECTED_STATE)
-      send_heartbeat(beat_zh_, root_.c_str(), &events_.lease);
+      send_heartbeat(beat_zh_, root_.c_str(), &events_.lease, unanswered_);
   }
 }
 

@@ -75,6 +75,7 @@
 #include "berth/plugin.hpp"
 #include "full_snapshot_calls.h"
 #include "watch_relay.h"
+#include "zk_async.h"
 #include "zk_chunk_codec.h"
 #include "zk_client_log.h"
 #include "zk_lease.h"
@@ -234,6 +235,10 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   std::optional<Latest> collect_after_;  // the newest committed pointer, while its pass is due
   int64_t collect_first_ns_ = 0;         // when the first publication since the last pass committed
   std::atomic<int64_t> collect_due_ns_{0};  // monotonic ns the worker starts the pass at; 0: none
+
+  // The answers still to come to calls nothing waits for (the collection's, the heartbeats'): the
+  // handle is closed only once they came, or the client may drop them and what they hold.
+  Outstanding unanswered_;
 
   // The heartbeat thread's view of the handle: set once a session is up, cleared before it is
   // closed. Taken after mutex_ when both are needed, alone by the heartbeat thread.
