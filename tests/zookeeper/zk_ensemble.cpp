@@ -109,6 +109,31 @@ bool ZkEnsemble::wait_serving(int count, std::chrono::milliseconds timeout) cons
   }
 }
 
+bool ZkEnsemble::wait_agreed(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // The zxid every server reports, or "" unless all serve and report the same.
+  const auto agreed_zxid = [&] {
+    std::string agreed;
+    for (int i = 0; i < kServers; ++i) {
+      const std::string answer = serving(i) ? srvr(client_port(i)) : "";
+      const size_t at = answer.find("Zxid: ");
+      if (at == std::string::npos) return std::string();
+      const std::string zxid = answer.substr(at, answer.find('\n', at) - at);
+      if (i > 0 && zxid != agreed) return std::string();
+      agreed = zxid;
+    }
+    return agreed;
+  };
+  std::string before;
+  for (;;) {
+    const std::string now = agreed_zxid();
+    if (!now.empty() && now == before) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    before = now;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
 void ZkEnsemble::kill(int server) noexcept {
   Server& s = servers_.at(static_cast<size_t>(server));
   zk_end_server(s.pid, false);

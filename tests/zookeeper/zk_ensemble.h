@@ -41,6 +41,12 @@ class ZkEnsemble {
   // Waits until at least `count` running servers serve; false when `timeout` runs out.
   bool wait_serving(int count, std::chrono::milliseconds timeout) const;
 
+  // Waits until every server serves and reports the same last zxid in two `srvr` answers a second
+  // apart: nothing is being synchronised or logged; false when `timeout` runs out. ZooKeeper 3.8.0
+  // can lose committed transactions when the whole ensemble dies while a restarted follower is
+  // still taking them in (ZOOKEEPER-4646), so a fault test kills the ensemble only after this.
+  bool wait_agreed(std::chrono::milliseconds timeout) const;
+
   void kill(int server) noexcept;  // SIGKILL, by PID
   void start(int server);          // again, on its data; does not wait
   void kill_all() noexcept;        // SIGKILL to every server at once, then reaps them
