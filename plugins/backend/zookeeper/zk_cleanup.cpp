@@ -27,10 +27,10 @@ namespace {
 constexpr size_t kMaxOpsPerMulti = 1000;  // 1000 deletes stay far below jute.maxbuffer
 
 // A failure the next pass repairs without anyone being told: the node went already, or the
-// session is closing or reconnecting.
+// session is closing or reconnecting (a call made while the handle closes fails to marshal).
 bool quiet(int rc) {
   return rc == ZOK || rc == ZNONODE || rc == ZCLOSING || rc == ZCONNECTIONLOSS || rc == ZSESSIONEXPIRED ||
-         rc == ZINVALIDSTATE || rc == ZOPERATIONTIMEOUT;
+         rc == ZINVALIDSTATE || rc == ZOPERATIONTIMEOUT || rc == ZMARSHALLINGERROR;
 }
 
 struct Pass {
@@ -183,11 +183,11 @@ void ZkBackend::collect_garbage_if_due_locked() {
   collect_after_.reset();
   collect_due_ns_.store(0);
   auto* reads = new Reads{};
-  reads->pass = std::make_shared<const Pass>(Pass{handle(), &unanswered_, host_, versions_, latest_, committed.version, committed.base});
+  reads->pass = std::make_shared<const Pass>(Pass{handle(), &events_.unanswered, host_, versions_, latest_, committed.version, committed.base});
   zhandle_t* zh = reads->pass->zh;
   // In one round trip; the second answer frees `reads`, so it is not touched once both are queued.
-  unanswered_.add();
-  unanswered_.add();
+  events_.unanswered.add();
+  events_.unanswered.add();
   int rc = zoo_aget(zh, latest_.c_str(), 0, on_latest, reads);
   if (rc != ZOK) on_latest(rc, nullptr, 0, nullptr, reads);  // never queued: no answer will come
   rc = zoo_aget_children(zh, versions_.c_str(), 0, on_versions, reads);

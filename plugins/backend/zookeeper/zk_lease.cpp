@@ -15,7 +15,8 @@ struct Beat {
 };
 
 // On the client's completion thread; also called with ZCLOSING or ZCONNECTIONLOSS for requests
-// that never got an answer, so every Beat is freed here.
+// that never got an answer, so every Beat is freed here (unless the handle closed with it still
+// unanswered after a session timeout: zk_async.h).
 void on_heartbeat(int rc, const char*, const void* data) {
   const auto* beat = static_cast<const Beat*>(data);
   // ZNONODE is an answer too: the quorum heard the request.

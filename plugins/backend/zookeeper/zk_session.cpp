@@ -26,20 +26,25 @@ void on_auth(int rc, const void* context) {
 }
 
 
-// The client requires a completion for every asynchronous call, even one nobody waits for.
-void ignore_answer(int, const void*) {}
+// The client requires a completion for every asynchronous call, even one nobody waits for; this
+// one only counts the answer as come.
+void count_answer(int, const void* context) {
+  static_cast<Events*>(const_cast<void*>(context))->unanswered.done();
+}
 
 // The answer to re-arming the watch on `latest`: a failure is reported as a change to look at,
 // so the worker sets it again and the host reads the pointer once more. A missing node is no
 // failure: exists() sets the watch on it all the same, and its creation fires it.
 void on_latest_rearmed(int rc, const Stat*, const void* context) {
-  if (rc == ZOK || rc == ZNONODE) return;
   auto* events = static_cast<Events*>(const_cast<void*>(context));
-  {
-    std::lock_guard lock(events->mutex);
-    events->pending |= BERTH_CHANGED_SNAPSHOT;
+  if (rc != ZOK && rc != ZNONODE) {
+    {
+      std::lock_guard lock(events->mutex);
+      events->pending |= BERTH_CHANGED_SNAPSHOT;
+    }
+    events->wake.notify_all();
   }
-  events->wake.notify_all();
+  events->unanswered.done();
 }
 
 }  // namespace
@@ -97,7 +102,7 @@ void ZkBackend::close_locked() noexcept {
     // While the handle is open, every call gets its answer within the session timeout: the
     // server's, or a failure once the client gives the connection up.
     const int timeout_ms = std::max(zoo_recv_timeout(zh_), 100);
-    if (const size_t left = unanswered_.wait_for(std::chrono::milliseconds(timeout_ms)); left != 0) {
+    if (const size_t left = events_.unanswered.wait_for(std::chrono::milliseconds(timeout_ms)); left != 0) {
       try {
         plugin::log(host_, BERTH_LOG_WARN,
                     "zookeeper: closing the session with " + std::to_string(left) + " call(s) unanswered after " +
@@ -106,7 +111,7 @@ void ZkBackend::close_locked() noexcept {
       }
     }
     zookeeper_close(zh_);  // on our thread, never inside a callback
-    unanswered_.forget();
+    events_.unanswered.forget();
   }
   zh_ = nullptr;
   intake_watched_ = false;
@@ -120,7 +125,7 @@ void ZkBackend::run_heartbeats() noexcept {
     if (beat_stop_) return;
     // Only while connected: a request queued during a disconnection would confirm nothing new.
     if (beat_zh_ != nullptr && zoo_state(beat_zh_) == ZOO_CONNECTED_STATE)
-      send_heartbeat(beat_zh_, root_.c_str(), &events_.lease, unanswered_);
+      send_heartbeat(beat_zh_, root_.c_str(), &events_.lease, events_.unanswered);
   }
 }
 
@@ -143,8 +148,10 @@ void ZkBackend::stopped_leading_locked() {
   // (this client sets no other there) removes it on the server too, where removing one watcher
   // by function would only check it. The client declares the completion as void_completion_t*
   // but stores and calls the pointer's value as the function, as for every other completion.
-  zoo_aremove_all_watches(zh_, intake_.c_str(), ZWATCHTYPE_CHILD, 0,
-                          reinterpret_cast<void_completion_t*>(&ignore_answer), nullptr);
+  events_.unanswered.add();
+  const int rc = zoo_aremove_all_watches(zh_, intake_.c_str(), ZWATCHTYPE_CHILD, 0,
+                                         reinterpret_cast<void_completion_t*>(&count_answer), &events_);
+  if (rc != ZOK) count_answer(rc, &events_);  // never queued: no answer will come
 }
 
 void ZkBackend::authenticate_locked() {
@@ -220,8 +227,12 @@ void ZkBackend::arm_watches_locked(uint32_t what, bool host_reads_latest) {
   if ((what & BERTH_CHANGED_SNAPSHOT) != 0 && host_reads_latest) {
     // Without waiting: the host's read of `latest` follows this request on the same session, so
     // the server sets the watch first, and a change in between is what that read returns.
+    events_.unanswered.add();
     rc = zoo_awexists(zh, latest_.c_str(), on_event, &events_, on_latest_rearmed, &events_);
-    if (rc != ZOK) fail(rc, "watch", latest_);
+    if (rc != ZOK) {
+      events_.unanswered.done();  // never queued: no answer will come
+      fail(rc, "watch", latest_);
+    }
   } else if ((what & BERTH_CHANGED_SNAPSHOT) != 0) {
     rc = zoo_wexists(zh, latest_.c_str(), on_event, &events_, &stat);
     if (rc != ZOK && rc != ZNONODE) fail(rc, "watch", latest_);

@@ -94,6 +94,11 @@ struct Events {
   // Paths the callback maps to change bits (set before the first watch, then read-only).
   std::string members, election, epoch, latest, intake;
   LeaseClock lease;  // ended by the callback as soon as the session is reported expired
+  // The answers still to come to calls nothing waits for (the collection's, the heartbeats', the
+  // re-arming of `latest`'s watch, the removal of intake/'s): the handle is closed once they came,
+  // or after a session timeout, the rest forgotten; closed before, the client may drop them and
+  // leak what they hold.
+  Outstanding unanswered;
 };
 
 class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
@@ -235,10 +240,6 @@ class ZkBackend : public backend::FullSnapshotCalls<ZkBackend> {
   std::optional<Latest> collect_after_;  // the newest committed pointer, while its pass is due
   int64_t collect_first_ns_ = 0;         // when the first publication since the last pass committed
   std::atomic<int64_t> collect_due_ns_{0};  // monotonic ns the worker starts the pass at; 0: none
-
-  // The answers still to come to calls nothing waits for (the collection's, the heartbeats'): the
-  // handle is closed only once they came, or the client may drop them and what they hold.
-  Outstanding unanswered_;
 
   // The heartbeat thread's view of the handle: set once a session is up, cleared before it is
   // closed. Taken after mutex_ when both are needed, alone by the heartbeat thread.
