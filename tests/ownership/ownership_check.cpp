@@ -276,7 +276,7 @@ class Run {
         if (!s_.ensemble_stops) break;
         // Not while a restarted server still takes in what it missed (zk_ensemble.h: ZooKeeper
         // 3.8.0 may then lose committed transactions).
-        if (!zk.wait_agreed(std::chrono::seconds(60))) announce("the servers did not agree on a zxid within 60 s");
+        if (!zk.wait_agreed(std::chrono::seconds(60))) announce("the servers did not agree on a zxid within 60 s; stopping it anyway");
         announce("stop the whole ensemble");
         zk.kill_all();
         std::this_thread::sleep_for(1500ms);

@@ -115,9 +115,10 @@ bool ZkEnsemble::wait_agreed(std::chrono::milliseconds timeout) const {
   const auto agreed_zxid = [&] {
     std::string agreed;
     for (int i = 0; i < kServers; ++i) {
-      const std::string answer = serving(i) ? srvr(client_port(i)) : "";
+      const std::string answer = running(i) ? srvr(client_port(i)) : "";
       const size_t at = answer.find("Zxid: ");
-      if (at == std::string::npos) return std::string();
+      const bool serves = answer.find("Mode: leader") != std::string::npos || answer.find("Mode: follower") != std::string::npos;
+      if (!serves || at == std::string::npos) return std::string();
       const std::string zxid = answer.substr(at, answer.find('\n', at) - at);
       if (i > 0 && zxid != agreed) return std::string();
       agreed = zxid;

@@ -42,9 +42,10 @@ class ZkEnsemble {
   bool wait_serving(int count, std::chrono::milliseconds timeout) const;
 
   // Waits until every server serves and reports the same last zxid in two `srvr` answers a second
-  // apart: nothing is being synchronised or logged; false when `timeout` runs out. ZooKeeper 3.8.0
-  // can lose committed transactions when the whole ensemble dies while a restarted follower is
-  // still taking them in (ZOOKEEPER-4646), so a fault test kills the ensemble only after this.
+  // apart; false when `timeout` runs out. A heuristic: `srvr` reports the last zxid a server
+  // applied, not what it logged. ZooKeeper 3.8.0 can lose committed transactions when the whole
+  // ensemble dies while a restarted follower is still taking them in (ZOOKEEPER-4646, fixed in
+  // later releases), so a fault test kills the ensemble only after this, which makes that much rarer.
   bool wait_agreed(std::chrono::milliseconds timeout) const;
 
   void kill(int server) noexcept;  // SIGKILL, by PID

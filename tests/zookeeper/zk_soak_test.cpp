@@ -402,7 +402,11 @@ class Soak : public ::testing::Test {
     } else if (kind == "restart-ensemble") {
       // Not while a restarted server still takes in what it missed: ZooKeeper 3.8.0 may then lose
       // committed transactions (zk_ensemble.h), which no client can help.
-      if (!zk_->wait_agreed(60s)) std::printf("soak: the ensemble's servers did not agree on a zxid within 60 s\n");
+      if (!zk_->wait_agreed(60s)) {
+        ++unagreed_restarts_;
+        std::printf("soak: the ensemble's servers did not agree on a zxid within 60 s\n");
+        std::fflush(stdout);
+      }
       zk_->kill_all();
       std::this_thread::sleep_for(1500ms);
       zk_->start_all();
@@ -415,6 +419,7 @@ class Soak : public ::testing::Test {
     return std::string(pattern);
   }();
   std::unique_ptr<ZkEnsemble> zk_;
+  int unagreed_restarts_ = 0;  // whole-ensemble restarts whose wait for agreement timed out
   std::map<std::string, Host> hosts_;
   std::vector<HistoryTail> tails_;
   std::vector<HistoryEvent> events_;  // read from the hosts' histories so far
@@ -509,6 +514,7 @@ TEST_F(Soak, EveryFaultConvergesWithOneHolderPerStreamAndAFlatFootprint) {
               "%llu token regressions\n",
               ran_s, cycles, faults, loads_.size(), static_cast<unsigned long long>(verdict.intervals),
               static_cast<unsigned long long>(verdict.overlaps), static_cast<unsigned long long>(verdict.token_regressions));
+  std::printf("soak: %d whole-ensemble restart(s) after a wait for agreement that timed out\n", unagreed_restarts_);
   std::vector<double> all;
   for (const auto& [kind, ms] : converge_ms) {
     all.insert(all.end(), ms.begin(), ms.end());
