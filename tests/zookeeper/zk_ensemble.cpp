@@ -19,6 +19,11 @@ namespace {
 
 std::string srvr(int port) { return zk_four_letter_word("127.0.0.1", port, "srvr", std::chrono::milliseconds(500)); }
 
+// Whether a `srvr` answer is a quorum member's (leader or follower).
+bool in_quorum(const std::string& answer) {
+  return answer.find("Mode: leader") != std::string::npos || answer.find("Mode: follower") != std::string::npos;
+}
+
 }  // namespace
 
 ZkEnsemble::ZkEnsemble(std::chrono::milliseconds timeout, std::vector<std::string> jvm_options)
@@ -94,8 +99,7 @@ int ZkEnsemble::leader() const {
 
 bool ZkEnsemble::serving(int server) const {
   if (!running(server)) return false;
-  std::string answer = srvr(client_port(server));
-  return answer.find("Mode: leader") != std::string::npos || answer.find("Mode: follower") != std::string::npos;
+  return in_quorum(srvr(client_port(server)));
 }
 
 bool ZkEnsemble::wait_serving(int count, std::chrono::milliseconds timeout) const {
@@ -117,8 +121,7 @@ bool ZkEnsemble::wait_agreed(std::chrono::milliseconds timeout) const {
     for (int i = 0; i < kServers; ++i) {
       const std::string answer = running(i) ? srvr(client_port(i)) : "";
       const size_t at = answer.find("Zxid: ");
-      const bool serves = answer.find("Mode: leader") != std::string::npos || answer.find("Mode: follower") != std::string::npos;
-      if (!serves || at == std::string::npos) return std::string();
+      if (!in_quorum(answer) || at == std::string::npos) return std::string();
       const std::string zxid = answer.substr(at, answer.find('\n', at) - at);
       if (i > 0 && zxid != agreed) return std::string();
       agreed = zxid;
