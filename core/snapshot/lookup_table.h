@@ -83,7 +83,7 @@ class LookupTable {
   // fifth) left the batch rate where it was (25.4 vs 26.2 M/s at 1M streams, within the noise).
   // Always inlined: GCC (12, -O2) finds a function whose only effect is a prefetch pure, since it
   // does not count the prefetch as an effect, and drops every call to it; inlined first, the
-  // prefetch stays in the caller. Without this the batch call prefetched nothing.
+  // prefetch stays in the caller.
   [[gnu::always_inline]] void prefetch(uint64_t h) const noexcept {
     if (slots_.empty()) return;
     __builtin_prefetch(&slots_[first_probe(h)]);
