@@ -118,7 +118,7 @@ class HostCluster : public ::testing::Test {
       ::setenv("BERTH_ZK_TEST_SESSION_FILE", (dir_ + "/" + server + ".session").c_str(), 1);
       hosts_.push_back(std::make_unique<NodeProcess>(
           BERTH_OWNERSHIP_HOST,
-          std::vector<std::string>{connect.at(i), root_, server, server, std::to_string(kSessionMs) + "ms",
+          std::vector<std::string>{connect.at(i), root_, server, server, std::to_string(session_ms_) + "ms",
                                    dir_ + "/" + server + ".history"},
           dir_ + "/" + server + ".log"));
     }
@@ -161,6 +161,7 @@ class HostCluster : public ::testing::Test {
     return std::string(pattern);
   }();
   std::string root_ = "/berth-hosts";
+  int64_t session_ms_ = kSessionMs;  // the hosts' session timeout, set before they start
   std::vector<std::unique_ptr<NodeProcess>> hosts_;
 };
 

@@ -136,7 +136,6 @@ class Partition : public HostCluster {
   }
   void black_hole(bool up, bool down, bool cut_leads = false);
 
-  int64_t session_ms_ = kSessionMs;
   ZkServer zk_;
   TcpProxy proxy_{zk_.host(), zk_.port()};
 };
