@@ -24,7 +24,7 @@ constexpr std::string_view kRulesKeys[] = {"file", "instruction_limit", "memory_
 constexpr std::string_view kEngineKeys[] = {"node_id",          "campaign",         "refresh_interval",
                                             "refresh_on_change", "intake_flush",     "intake_refresh_delay",
                                             "plugin_path",      "checkpoint_ratio", "checkpoint_every",
-                                            "implicit_owners"};
+                                            "implicit_owners",  "return_freed_memory"};
 constexpr std::string_view kOwnershipKeys[] = {"lease_margin", "soft_handoff", "stall_after", "vanish_wait"};
 constexpr std::string_view kCatalogueKeys[] = {"max_migrations", "max_migrations_per_server", "migration_interval"};
 constexpr std::string_view kSectionList = "engine, appraiser, policy, backend, rules, ownership, catalogue or weigher";
@@ -446,6 +446,8 @@ EngineOptions Options::resolve() const {
       out.refresh_on_change = parse_bool(key, v);
     } else if (name == "implicit_owners") {
       out.implicit_owners = parse_bool(key, v);
+    } else if (name == "return_freed_memory") {
+      out.return_freed_memory = parse_bool(key, v);
     } else if (name == "refresh_interval" || name == "intake_flush" || name == "intake_refresh_delay") {
       std::chrono::milliseconds d = duration_of(key, v);
       if (name == "refresh_interval") {

@@ -10,6 +10,7 @@
 #include "common/log.h"
 
 #include "common/error.h"
+#include "common/heap_return.h"
 #include "common/hash.h"
 #include "engine/catalogue_step.h"
 #include "engine/grant_refresh.h"
@@ -396,6 +397,8 @@ void Engine::handle(uint32_t bits) {
   auto intake_due = intake_->flush_due(options_.intake_flush);
   if (intake_due && Clock::now() >= *intake_due) flush_intake();
   cell_.collect();
+  // A follower's install freed what it decoded, and the version it replaced once unread.
+  if (installed_since_return_.exchange(false) && options_.return_freed_memory) return_free_heap();
 }
 
 bool Engine::sync_leadership() {
@@ -433,6 +436,7 @@ void Engine::install(std::shared_ptr<const Snapshot> snapshot) {
   if (version <= versions_.served()) return;  // a newer one is already served
   const Snapshot& installed = *snapshot;
   cell_.store(std::move(snapshot));
+  installed_since_return_.store(true);
   intake_->new_version();  // streams still unknown in this version are recorded again
   versions_.served_now(version);
   handoff_mode_.installed(installed.meta);
@@ -696,6 +700,9 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
     }
     intake_->settle_published(backend());  // a backend round trip: only once the version is served
     observe_handoffs(*result.snapshot);
+    // What the build and the publication freed, before the refresh is timed: its cost is the
+    // refresh's.
+    if (options_.return_freed_memory) return_free_heap();
     if (!full) return;
     next_refresh_ = Clock::now() + options_.refresh_interval;
     // A version that granted nothing is followed soon by one that grants, once nodes had a

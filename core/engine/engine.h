@@ -254,6 +254,7 @@ class Engine {
   std::shared_ptr<ownership::Tracker> tracker_ = std::make_shared<ownership::Tracker>(
       static_cast<uint64_t>(std::chrono::nanoseconds(options_.ownership.lease_margin).count()));
   std::atomic<bool> register_again_{false};  // a lease was lost: the worker registers anew
+  std::atomic<bool> installed_since_return_{false};  // freed memory to return (return_freed_memory)
   HandoffWatch handoffs_;        // leader only, under refresh_mutex_
   std::atomic<std::chrono::steady_clock::duration> last_refresh_took_{};  // spaces out intake-triggered refreshes
 

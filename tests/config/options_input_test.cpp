@@ -45,6 +45,7 @@ TEST(OptionsInput, ValuesOfTheWrongTypeAreRefusedNamingKeyFileAndLine) {
       {"[engine]\ncampaign = \"yes\"\n", "cfg.toml:2: engine.campaign: expected a boolean"},
       {"[engine]\n\ncampaign = 1\n", "cfg.toml:3: engine.campaign: expected a boolean"},
       {"[engine]\nrefresh_on_change = \"true\"\n", "cfg.toml:2: engine.refresh_on_change: expected a boolean"},
+      {"[engine]\nreturn_freed_memory = 0\n", "cfg.toml:2: engine.return_freed_memory: expected a boolean"},
       {"[engine]\nnode_id = 12\n", "cfg.toml:2: engine.node_id: expected a string"},
       {"[engine]\nplugin_path = 5\n", "cfg.toml:2: engine.plugin_path: expected an array of directories"},
       {"[engine]\nplugin_path = [1, 2]\n", "cfg.toml:2: engine.plugin_path: expected an array of strings, found an integer at item 0"},
@@ -73,6 +74,7 @@ intake_refresh_delay = "20ms"
 checkpoint_ratio = 0
 checkpoint_every = 8
 plugin_path = ["/opt/a"]
+return_freed_memory = false
 [rules]
 instruction_limit = 100000
 memory_limit = "64MiB"
@@ -92,6 +94,8 @@ port = 2181
   EXPECT_EQ(e.checkpoint_ratio, 0.0);
   EXPECT_EQ(e.rules.limits.memory_bytes, uint64_t{64} << 20);
   EXPECT_TRUE(e.ownership.soft_handoff);
+  EXPECT_FALSE(e.return_freed_memory);
+  EXPECT_TRUE(Options().resolve().return_freed_memory) << "returning freed memory is the default";
 }
 
 TEST(OptionsInput, AnUnknownPluginNameFromAFileNamesFileLineAndKey) {
