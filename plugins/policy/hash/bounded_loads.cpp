@@ -78,7 +78,9 @@ BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& 
   // Step 1: who stays (READ_ONLY owners; DRAINING owners while nothing is up) and who goes
   // through the ring, in ascending hash order.
   BoundedOutcome outcome;
-  order_.clear();
+  // Local, not kept between refreshes: the engine returns a refresh's freed memory to the system
+  // (engine.return_freed_memory), and a leader refreshes seldom.
+  std::vector<StreamKey> order;
   double total = 0.0;
   bool equal_loads = true;
   uint64_t orphans = 0;
@@ -94,22 +96,23 @@ BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& 
     }
     if (p >= m) ++orphans;
     out_owner[i] = BERTH_NO_SERVER;
-    if (!order_.empty() && l != load[order_.front().index]) equal_loads = false;
+    if (!order.empty() && l != load[order.front().index]) equal_loads = false;
     total += l;
-    order_.push_back(StreamKey{streams.hash[i], i});
+    order.push_back(StreamKey{streams.hash[i], i});
   }
-  if (order_.empty()) return outcome;
+  if (order.empty()) return outcome;
   if (!any_up)
     throw Error(BERTH_E_NO_SERVERS, "cannot place " + std::to_string(orphans) + " of " + std::to_string(n) +
                                         " streams that have no owner: " + describe_no_up_server(roster));
-  least_load::sort_for_lpt(order_, scratch_, streams.hash);  // key = hash: ascending hash, then index
+  std::vector<StreamKey> scratch;
+  least_load::sort_for_lpt(order, scratch, streams.hash);  // key = hash: ascending hash, then index
 
   // Step 2: the bounds, in load units, or in streams when every load is the same (then each
   // stream weighs 1, and the bound is the paper's ceil(c x fair count)).
   double up_capacity = 0.0;
   for (uint32_t j : roster.up) up_capacity += servers.capacity[j];
   std::vector<double> bound(m, 0.0), held(m, 0.0);
-  const double amount = equal_loads ? static_cast<double>(order_.size()) : total;
+  const double amount = equal_loads ? static_cast<double>(order.size()) : total;
   for (uint32_t j : roster.up) {
     const double fair = amount * (servers.capacity[j] / up_capacity);
     bound[j] = equal_loads ? std::ceil(capacity_factor_ * fair) : capacity_factor_ * fair;
@@ -121,7 +124,7 @@ BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& 
   const HashRing ring(servers, roster.up, constraints.active());
   const size_t ring_size = ring.size();
   if (!constraints.active()) {  // kept apart from the constrained loop below, which costs ~15% more
-    for (const StreamKey& s : order_) {
+    for (const StreamKey& s : order) {
       const uint64_t i = s.index;
       const double l = equal_loads ? 1.0 : load[i];
       size_t k = ring.first_point(s.key);
@@ -153,7 +156,7 @@ BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& 
       out_owner[i] = owner;
       outcome.exceptions += owner != first ? 1 : 0;
     }
-    outcome.placed = order_.size();
+    outcome.placed = order.size();
     return outcome;
   }
 
@@ -218,7 +221,7 @@ BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& 
     held[j] += l;
     if (had_room && !(held[j] < bound[j])) room.filled(j);
   };
-  for (const StreamKey& s : order_) {
+  for (const StreamKey& s : order) {
     const uint64_t i = s.index;
     const double l = equal_loads ? 1.0 : load[i];
     const size_t k = ring.first_point(s.key);
@@ -255,7 +258,7 @@ BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& 
     out_owner[i] = owner;
     outcome.exceptions += owner != first ? 1 : 0;
   }
-  outcome.placed = order_.size();
+  outcome.placed = order.size();
   return outcome;
 }
 

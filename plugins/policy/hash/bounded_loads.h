@@ -46,7 +46,6 @@ class BoundedLoadsRebalancer {
 
  private:
   double capacity_factor_;
-  std::vector<least_load::StreamKey> order_, scratch_;  // kept between calls to save allocations
 };
 
 }  // namespace berth::hash_policy

@@ -89,8 +89,10 @@ void LptRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* 
 
   // Streams on a read-only server stay (unless their class does not allow it and allows an up
   // server); every other stream is dealt out again.
-  streams_.clear();
-  streams_.reserve(streams.count);
+  // Local, not kept between refreshes: the engine returns a refresh's freed memory to the system
+  // (engine.return_freed_memory), and a leader refreshes seldom.
+  std::vector<StreamKey> order;
+  order.reserve(streams.count);
   for (uint64_t i = 0; i < streams.count; ++i) {
     const double l = load[i];
     if (!(l >= 0.0 && l <= std::numeric_limits<double>::max())) reject_load(streams, i, l);
@@ -98,18 +100,21 @@ void LptRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* 
     if (p < servers.count && servers.state[p] == BERTH_SERVER_READ_ONLY && !constraints.must_leave(i, p)) {
       out_owner[i] = p;
     } else {
-      streams_.push_back(StreamKey{descending_load_key(l), i});
+      order.push_back(StreamKey{descending_load_key(l), i});
     }
   }
-  if (streams_.empty()) return;
+  if (order.empty()) return;
   if (roster.up.empty())
-    throw Error(BERTH_E_NO_SERVERS, "cannot place " + std::to_string(streams_.size()) + " of " +
+    throw Error(BERTH_E_NO_SERVERS, "cannot place " + std::to_string(order.size()) + " of " +
                                         std::to_string(streams.count) + " streams: " + describe_no_up_server(roster));
 
-  sort_for_lpt(streams_, scratch_, streams.hash);
+  {
+    std::vector<StreamKey> scratch;
+    sort_for_lpt(order, scratch, streams.hash);
+  }
 
   // Streams with load go first, largest first; the zero-load tail follows, dealt by count.
-  const std::span<const StreamKey> all(streams_);
+  const std::span<const StreamKey> all(order);
   const size_t loaded = static_cast<size_t>(
       std::partition_point(all.begin(), all.end(), [](const StreamKey& s) { return load_of_key(s.key) > 0.0; }) -
       all.begin());
@@ -126,7 +131,7 @@ void LptRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* 
   } else {
     deal(all.first(loaded), roster.up, up_capacity, held_load, out_owner, by_load);
   }
-  if (loaded == streams_.size()) return;
+  if (loaded == order.size()) return;
 
   // Zero-load streams: balance stream counts per unit of capacity, starting from what the loaded
   // streams left on each server (a stream kept on a server that is not up counts on none).

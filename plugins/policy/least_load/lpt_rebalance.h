@@ -25,11 +25,6 @@ class LptRebalancer {
   // Fills out_owner[i] for every stream. Throws Error(BERTH_E_NO_SERVERS) when a stream needs
   // a server and none is up, Error(BERTH_E_INVALID_ARGUMENT) for malformed input.
   void rebalance(const berth_rebalance_request& request, uint32_t* out_owner);
-
- private:
-  // Kept between refreshes: a million-stream rebalance would otherwise page in 32 MB each time.
-  std::vector<StreamKey> streams_;
-  std::vector<StreamKey> scratch_;
 };
 
 }  // namespace berth::least_load

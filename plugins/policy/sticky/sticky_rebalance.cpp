@@ -424,7 +424,10 @@ StickyOutcome StickyRebalancer::rebalance(const berth_rebalance_request& request
   StickyOutcome outcome;
   std::vector<double> held(m, 0.0), largest(m, 0.0);
   std::vector<uint64_t> held_count(m, 0);
-  to_place_.clear();
+  // Local, not kept between refreshes: the engine returns a refresh's freed memory to the system
+  // (engine.return_freed_memory), and a leader refreshes seldom.
+  std::vector<StreamKey> to_place, scratch;
+  std::vector<uint64_t> bucket;  // kept streams grouped by owner (the balance step)
   double total_load = 0.0;
   uint64_t orphans = 0;
   for (uint64_t i = 0; i < n; ++i) {
@@ -435,17 +438,17 @@ StickyOutcome StickyRebalancer::rebalance(const berth_rebalance_request& request
     if (p < m && constraints.must_leave(i, p)) {
       out_owner[i] = BERTH_NO_SERVER;
       ++outcome.evicted;
-      to_place_.push_back(StreamKey{descending_load_key(l), i});
+      to_place.push_back(StreamKey{descending_load_key(l), i});
     } else if (p < m) {
       out_owner[i] = p;
       held[p] += l;
       ++held_count[p];
       largest[p] = std::max(largest[p], l);
-      if (servers.state[p] == BERTH_SERVER_DRAINING) to_place_.push_back(StreamKey{descending_load_key(l), i});
+      if (servers.state[p] == BERTH_SERVER_DRAINING) to_place.push_back(StreamKey{descending_load_key(l), i});
     } else {
       out_owner[i] = BERTH_NO_SERVER;
       ++orphans;
-      to_place_.push_back(StreamKey{descending_load_key(l), i});
+      to_place.push_back(StreamKey{descending_load_key(l), i});
     }
   }
   if (orphans > 0 && roster.up.empty())
@@ -455,14 +458,14 @@ StickyOutcome StickyRebalancer::rebalance(const berth_rebalance_request& request
   Budget budget{settings_.max_moves, settings_.max_moved_load_fraction * total_load};
 
   // Step 2: place what has no owner, and drain within the budget.
-  if (!to_place_.empty()) {
+  if (!to_place.empty()) {
     if (roster.up.empty()) {
-      outcome.left_draining = to_place_.size();  // draining streams stay: there is nowhere to go
+      outcome.left_draining = to_place.size();  // draining streams stay: there is nowhere to go
     } else {
-      sort_for_lpt(to_place_, scratch_, streams.hash);
+      sort_for_lpt(to_place, scratch, streams.hash);
       Placement(servers, roster, constraints, load, settings_.band, held, held_count, largest, out_owner, budget,
                 outcome)
-          .place(to_place_);
+          .place(to_place);
     }
   }
 
@@ -470,9 +473,9 @@ StickyOutcome StickyRebalancer::rebalance(const berth_rebalance_request& request
   if (roster.up.size() >= 2 && previous != nullptr) {
     std::vector<uint32_t> members = balanceable(servers, roster, held, largest, settings_.band);
     shed_beside_oversized(request, constraints, roster.up, members, held, largest, settings_.band, out_owner, budget,
-                          outcome, scratch_);
+                          outcome, scratch);
     if (members.size() >= 2)
-      Balancer(request, constraints, std::move(members), held, settings_.band, out_owner, bucket_, budget, outcome)
+      Balancer(request, constraints, std::move(members), held, settings_.band, out_owner, bucket, budget, outcome)
           .run();
   }
   return outcome;

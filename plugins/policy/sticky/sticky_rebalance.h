@@ -67,10 +67,6 @@ class StickyRebalancer {
 
  private:
   StickySettings settings_;
-  // Kept between refreshes: a million-stream refresh would otherwise page them in each time.
-  std::vector<least_load::StreamKey> to_place_;
-  std::vector<least_load::StreamKey> scratch_;
-  std::vector<uint64_t> bucket_;  // kept streams grouped by owner (balance step only)
 };
 
 }  // namespace berth::sticky
