@@ -156,6 +156,7 @@ int run_bench(const BenchOptions& o) {
   options.set("engine.refresh_on_change", "false");
   options.set("engine.refresh_interval", "1h");
   options.set("engine.intake_refresh_delay", "0");  // the bench decides when the leader refreshes
+  if (o.keep_freed_memory) options.set("engine.return_freed_memory", "false");
   Engine engine(options.resolve_for_open());
   for (const std::string& s : servers) engine.join(s, 1.0);
   for (uint64_t i = 0; i < o.streams; ++i) engine.add_stream(workload.stream_ids[i], "", workload.loads[i]);
@@ -226,6 +227,7 @@ int run_bench(const BenchOptions& o) {
                         {"servers", o.servers},
                         {"dist", o.dist},
                         {"policy", o.policy},
+                        {"return_freed_memory", !o.keep_freed_memory},
                         {"lookups_per_s", uniform},
                         {"lookups_per_s_batch", batched},
                         {"lookups_per_s_working_set_10k", working_set},
@@ -255,8 +257,9 @@ int run_bench(const BenchOptions& o) {
     }
     std::cout << j.dump() << std::endl;
   } else {
-    std::cout << fmt::format("berth bench: {} {} streams x {} servers, policy {}, medians of {} runs\n", o.streams, o.dist,
-                             o.servers, o.policy, o.repetitions)
+    std::cout << fmt::format("berth bench: {} {} streams x {} servers, policy {}, medians of {} runs{}\n", o.streams,
+                             o.dist, o.servers, o.policy, o.repetitions,
+                             o.keep_freed_memory ? ", engines keep freed memory" : "")
               << fmt::format("  lookups, one thread, uniform over all streams: {:>12.0f} /s\n", uniform)
               << fmt::format("  the same through the batch call (256 a call):  {:>12.0f} /s\n", batched)
               << fmt::format("  one thread, a 10k-stream working set:          {:>12.0f} /s\n", working_set)

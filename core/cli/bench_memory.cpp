@@ -51,18 +51,22 @@ nlohmann::json installs_json(const InstallFigures& installs) {
           {"held_after", installs.held_after}};
 }
 
-}  // namespace
-
-uint64_t trimmed_resident_bytes() {
-  malloc_trim(0);
+uint64_t resident_bytes() {
   std::ifstream statm("/proc/self/statm");
   uint64_t size = 0, resident = 0;
   statm >> size >> resident;
   return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
+}  // namespace
+
+uint64_t trimmed_resident_bytes() {
+  malloc_trim(0);
+  return resident_bytes();
+}
+
 int64_t resident_growth_since(uint64_t before) {
-  return static_cast<int64_t>(trimmed_resident_bytes()) - static_cast<int64_t>(before);
+  return static_cast<int64_t>(resident_bytes()) - static_cast<int64_t>(before);
 }
 
 MemoryFigures engine_memory(const Engine& engine, int64_t resident, bool backend_in_process) {

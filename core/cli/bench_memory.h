@@ -16,7 +16,9 @@ namespace berth::cli {
 
 // This process's resident memory, after giving back to the system what the allocator can.
 uint64_t trimmed_resident_bytes();
-// What it grew by since `before` (a trimmed reading): negative when it shrank.
+// What it grew by since `before` (a trimmed reading), as the process holds it now: not trimmed,
+// so what an engine leaves with the allocator counts, as it would in a host (negative when it
+// shrank).
 int64_t resident_growth_since(uint64_t before);
 
 struct MemoryFigures {

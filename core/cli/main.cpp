@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--delta-installs", bench.delta_installs,
                         "Versions with 1% of the streams moved a follower installs, to measure its memory growth")
       ->capture_default_str();
+  bench_cmd->add_flag("--keep-freed-memory", bench.keep_freed_memory,
+                     "Run the engines with engine.return_freed_memory = false (what returning it saves and costs)");
   bench_cmd->add_option("--zk", bench.zk,
                         "Also publish the snapshot through a real ZooKeeper ensemble (host:port,...) and time it");
   bool compare_policies = false;

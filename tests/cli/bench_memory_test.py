@@ -9,11 +9,14 @@ berth = sys.argv[1]
 out = subprocess.run(
     [berth, "bench", "--streams", "20000", "--servers", "40", "--repetitions", "1", "--delta-installs", "20", "--json"],
     check=True, capture_output=True, text=True, timeout=300).stdout
-memory = json.loads(out)["memory_per_stream"]
+result = json.loads(out)
+memory = result["memory_per_stream"]
 failures = []
 def check(cond, what):
     if not cond:
         failures.append(what)
+
+check(result.get("return_freed_memory") is True, f"the engines return freed memory by default: {result.get('return_freed_memory')!r}")
 
 parts = {"table", "ids", "columns", "checkpoint", "published", "other", "resident"}
 for node in ("leader", "follower"):
@@ -37,6 +40,12 @@ check(installs.get("resident_before", 0) > 0 and installs.get("resident_after", 
 # installs together may not grow the process by as much as what the follower holds once.
 growth = installs.get("resident_after", 0) - installs.get("resident_before", 0)
 check(growth < installs.get("held_after", 0), f"resident grew {growth} bytes over the installs: {installs}")
+
+# --keep-freed-memory runs the engines with engine.return_freed_memory = false, and says so.
+kept = subprocess.run([berth, "bench", "--streams", "2000", "--servers", "4", "--repetitions", "1", "--delta-installs", "0",
+                       "--keep-freed-memory", "--json"], capture_output=True, text=True, timeout=300)
+check(kept.returncode == 0 and json.loads(kept.stdout).get("return_freed_memory") is False,
+      f"--keep-freed-memory: rc={kept.returncode} {kept.stdout[:200]!r} {kept.stderr!r}")
 
 # One server: nothing can move, so the delta figures are absent (n/a), not an error at the end.
 one = [berth, "bench", "--streams", "2000", "--servers", "1", "--repetitions", "1", "--delta-installs", "3"]
