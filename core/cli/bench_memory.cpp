@@ -1,6 +1,5 @@
 #include "cli/bench_memory.h"
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/heap_return.h"
 #include "tools/delta_installs.h"
 
 namespace berth::cli {
@@ -61,7 +61,7 @@ uint64_t resident_bytes() {
 }  // namespace
 
 uint64_t trimmed_resident_bytes() {
-  malloc_trim(0);
+  return_free_heap();
   return resident_bytes();
 }
 
@@ -86,7 +86,8 @@ MemoryFigures measure_follower(Options options, uint64_t version) {
   const uint64_t before = trimmed_resident_bytes();
   Engine follower(options.resolve_for_open());
   follower.wait_version(version, std::chrono::seconds(60));
-  // Its fetched bytes are gone once it serves; the cluster's copy is the leader's, counted there.
+  // It installed the version while it opened, and returned what that freed (with
+  // engine.return_freed_memory); the cluster's copy of the bytes is the leader's, counted there.
   return engine_memory(follower, resident_growth_since(before), false);
 }
 

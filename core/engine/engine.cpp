@@ -10,8 +10,8 @@
 #include "common/log.h"
 
 #include "common/error.h"
-#include "common/heap_return.h"
 #include "common/hash.h"
+#include "common/heap_return.h"
 #include "engine/catalogue_step.h"
 #include "engine/grant_refresh.h"
 #include "snapshot/codec.h"
@@ -71,6 +71,7 @@ Engine::Engine(EngineOptions options)
   intake_ = std::make_unique<IntakeLedger>(backend_->supports_intake_keys(), node_id_);
   next_refresh_ = Clock::now() + options_.refresh_interval;
   install_latest();
+  return_freed_memory_if_installed();  // the first install's fetched and decoded bytes
   if (options_.campaign) backend().call([](Backend& b) { b.campaign(); });
   wake(BERTH_CHANGED_LEADER | BERTH_CHANGED_SNAPSHOT);
   worker_ = std::thread([this] { worker_loop(); });
@@ -397,7 +398,12 @@ void Engine::handle(uint32_t bits) {
   auto intake_due = intake_->flush_due(options_.intake_flush);
   if (intake_due && Clock::now() >= *intake_due) flush_intake();
   cell_.collect();
-  // A follower's install freed what it decoded, and the version it replaced once unread.
+  return_freed_memory_if_installed();
+}
+
+// After any install (a follower's, or what a grant-only version of this leader replaced): what
+// it fetched and decoded, and the version it replaced once no reader held it.
+void Engine::return_freed_memory_if_installed() {
   if (installed_since_return_.exchange(false) && options_.return_freed_memory) return_free_heap();
 }
 
@@ -700,10 +706,11 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
     }
     intake_->settle_published(backend());  // a backend round trip: only once the version is served
     observe_handoffs(*result.snapshot);
+    if (!full) return;  // a grant-only version: the worker returns what it freed (handle())
     // What the build and the publication freed, before the refresh is timed: its cost is the
     // refresh's.
+    installed_since_return_.store(false);
     if (options_.return_freed_memory) return_free_heap();
-    if (!full) return;
     next_refresh_ = Clock::now() + options_.refresh_interval;
     // A version that granted nothing is followed soon by one that grants, once nodes had a
     // moment to install it (docs/ownership.md).

@@ -198,6 +198,7 @@ class Engine {
   void publish_locked(const Snapshot& snapshot, uint64_t epoch, bool& published);  // refresh's publication
   void deposed_locked(uint64_t epoch);
   void install(std::shared_ptr<const Snapshot> snapshot);
+  void return_freed_memory_if_installed();  // engine.return_freed_memory
   // False when the refresh failed (logged). `known`: the leadership just read, else asked.
   bool refresh_if_leading(const berth_leadership* known = nullptr);
   void refresh_as(const berth_leadership* known);  // refresh(), on `known` when given

@@ -3,8 +3,8 @@
 // finds next to nothing left to return. Without the option (the broken variant) the same trim
 // returns tens of MB: the check sees what the option is for.
 //
-// Resident memory is per process and each test runs in a process of its own (ctest), so the two
-// cases do not disturb each other. Label "memory": sanitizers replace malloc, and their
+// Resident memory is per process, and under ctest each test runs in a process of its own
+// (gtest_discover_tests), so the two cases do not disturb each other. Label "memory": sanitizers replace malloc, and their
 // malloc_trim returns nothing, so only the regular build runs these.
 #include <gtest/gtest.h>
 #include <malloc.h>
@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -60,7 +61,7 @@ std::unique_ptr<berth::Engine> open(const std::string& cluster, const std::strin
 // A leader placing kStreams streams over 100 servers, refreshed three times with loads drifting,
 // and a follower that installs each version; returns what a trim then finds to give back.
 int64_t left_with_the_allocator(bool give_back) {
-  const std::string cluster = "freed-" + std::to_string(getpid());
+  const std::string cluster = "freed-" + std::to_string(getpid()) + (give_back ? "-returned" : "-kept");
   auto leader = open(cluster, "leader", true, give_back);
   auto follower = open(cluster, "follower", false, give_back);
   for (int s = 0; s < 100; ++s) leader->join("server-" + std::to_string(s), 1.0);
@@ -73,7 +74,15 @@ int64_t left_with_the_allocator(bool give_back) {
     follower->wait_version(leader->status().version, 30s);
   }
   EXPECT_EQ(follower->snapshot()->stream_count(), static_cast<uint64_t>(kStreams));
-  std::this_thread::sleep_for(200ms);  // the follower's worker returns what its last install freed
+  // The follower's worker returns what its last install freed after it served it: wait until
+  // the resident memory holds still (three readings 50 ms apart, at most 5 s).
+  int64_t last = resident_bytes();
+  for (int same = 0, tries = 0; same < 3 && tries < 100; ++tries) {
+    std::this_thread::sleep_for(50ms);
+    const int64_t now = resident_bytes();
+    same = now == last ? same + 1 : 0;
+    last = now;
+  }
   return returned_by_a_trim();
 }
 
