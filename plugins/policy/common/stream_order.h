@@ -21,7 +21,9 @@ inline uint64_t descending_load_key(double load) { return ~std::bit_cast<uint64_
 inline double load_of_key(uint64_t key) { return std::bit_cast<double>(~key); }
 
 // Sorts `streams` (keys from descending_load_key, indices ascending on entry) into LPT order,
-// using `hash[index]` for ties. `scratch` is working memory, kept by the caller between calls.
+// using `hash[index]` for ties. `scratch` is working memory (any contents). Callers keep both
+// for one rebalance only: the engine returns a refresh's freed memory to the system
+// (engine.return_freed_memory), and kept between refreshes they held 32 bytes per stream.
 void sort_for_lpt(std::vector<StreamKey>& streams, std::vector<StreamKey>& scratch, const uint64_t* hash);
 
 }  // namespace berth::least_load

@@ -39,9 +39,13 @@ void Dl157Rebalancer::rebalance(const berth_rebalance_request& request, uint32_t
 
   // The TreeSet<StreamLoad>, smallest first. (Loads sit beside the indices so the sort reads
   // memory in order.)
-  order_.resize(streams.count);
-  for (uint64_t i = 0; i < streams.count; ++i) order_[i] = StreamLoad{load[i], i};
-  std::sort(order_.begin(), order_.end(), [&](const StreamLoad& a, const StreamLoad& b) {
+  struct StreamLoad {
+    double load;
+    uint64_t index;
+  };
+  std::vector<StreamLoad> order(streams.count);  // the streams, in the order they are dealt
+  for (uint64_t i = 0; i < streams.count; ++i) order[i] = StreamLoad{load[i], i};
+  std::sort(order.begin(), order.end(), [&](const StreamLoad& a, const StreamLoad& b) {
     if (a.load != b.load) return a.load < b.load;
     return java_compare(plugin::stream_id(streams, a.index), plugin::stream_id(streams, b.index)) < 0;
   });
@@ -53,16 +57,16 @@ void Dl157Rebalancer::rebalance(const berth_rebalance_request& request, uint32_t
   uint64_t next = 0;
   for (uint32_t server : roster.up) {
     ServerLoad entry{0.0, rank[server], server};
-    if (next < order_.size()) {
-      out_owner[order_[next].index] = server;
-      entry.load += order_[next].load;
+    if (next < order.size()) {
+      out_owner[order[next].index] = server;
+      entry.load += order[next].load;
       ++next;
     }
     heap.push_back(entry);
   }
   // The rest: each to the server first in (load, name) order, which then holds its load too.
   make_server_heap(heap);
-  for (; next < order_.size(); ++next) out_owner[order_[next].index] = add_to_lightest(heap, order_[next].load);
+  for (; next < order.size(); ++next) out_owner[order[next].index] = add_to_lightest(heap, order[next].load);
 }
 
 }  // namespace berth::dl157

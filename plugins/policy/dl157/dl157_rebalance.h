@@ -24,17 +24,10 @@ namespace berth::dl157 {
 
 // Fills out_owner[i] for every stream. Throws Error(BERTH_E_NO_SERVERS) when there are streams
 // and no server is up, Error(BERTH_E_INVALID_ARGUMENT) for a malformed request or a load that is
-// not finite and >= 0. Keeps its scratch array between calls.
+// not finite and >= 0.
 class Dl157Rebalancer {
  public:
   void rebalance(const berth_rebalance_request& request, uint32_t* out_owner);
-
- private:
-  struct StreamLoad {
-    double load;
-    uint64_t index;
-  };
-  std::vector<StreamLoad> order_;  // the streams, in the order they are dealt
 };
 
 }  // namespace berth::dl157

@@ -78,9 +78,8 @@ BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& 
   // Step 1: who stays (READ_ONLY owners; DRAINING owners while nothing is up) and who goes
   // through the ring, in ascending hash order.
   BoundedOutcome outcome;
-  // Local, not kept between refreshes: the engine returns a refresh's freed memory to the system
-  // (engine.return_freed_memory), and a leader refreshes seldom.
   std::vector<StreamKey> order;
+  order.reserve(n);
   double total = 0.0;
   bool equal_loads = true;
   uint64_t orphans = 0;
@@ -104,8 +103,10 @@ BoundedOutcome BoundedLoadsRebalancer::rebalance(const berth_rebalance_request& 
   if (!any_up)
     throw Error(BERTH_E_NO_SERVERS, "cannot place " + std::to_string(orphans) + " of " + std::to_string(n) +
                                         " streams that have no owner: " + describe_no_up_server(roster));
-  std::vector<StreamKey> scratch;
-  least_load::sort_for_lpt(order, scratch, streams.hash);  // key = hash: ascending hash, then index
+  {
+    std::vector<StreamKey> scratch;
+    least_load::sort_for_lpt(order, scratch, streams.hash);  // key = hash: ascending hash, then index
+  }
 
   // Step 2: the bounds, in load units, or in streams when every load is the same (then each
   // stream weighs 1, and the bound is the paper's ceil(c x fair count)).

@@ -89,8 +89,6 @@ void LptRebalancer::rebalance(const berth_rebalance_request& request, uint32_t* 
 
   // Streams on a read-only server stay (unless their class does not allow it and allows an up
   // server); every other stream is dealt out again.
-  // Local, not kept between refreshes: the engine returns a refresh's freed memory to the system
-  // (engine.return_freed_memory), and a leader refreshes seldom.
   std::vector<StreamKey> order;
   order.reserve(streams.count);
   for (uint64_t i = 0; i < streams.count; ++i) {

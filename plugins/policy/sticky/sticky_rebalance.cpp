@@ -424,8 +424,6 @@ StickyOutcome StickyRebalancer::rebalance(const berth_rebalance_request& request
   StickyOutcome outcome;
   std::vector<double> held(m, 0.0), largest(m, 0.0);
   std::vector<uint64_t> held_count(m, 0);
-  // Local, not kept between refreshes: the engine returns a refresh's freed memory to the system
-  // (engine.return_freed_memory), and a leader refreshes seldom.
   std::vector<StreamKey> to_place, scratch;
   std::vector<uint64_t> bucket;  // kept streams grouped by owner (the balance step)
   double total_load = 0.0;
