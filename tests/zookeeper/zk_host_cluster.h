@@ -31,6 +31,8 @@ namespace berth::test {
 using namespace std::chrono_literals;
 
 constexpr int64_t kSessionMs = 2000;
+// For tests whose margin is a share of the session timeout: seconds, on a loaded machine too.
+constexpr int64_t kLongSessionMs = 6000;
 constexpr uint64_t kStreams = 300;
 
 template <class Pred>

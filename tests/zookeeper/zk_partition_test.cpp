@@ -218,7 +218,7 @@ TEST_F(Partition, ABlackHoleServerToClientRevokesTheCutNodesClaimsAndItCatchesUp
 // (6000 - 500 - 1500 - 300 ms with 6 s sessions, ample on a loaded machine): it never runs out,
 // nothing is revoked.
 TEST_F(Partition, LatencyTheLeaseAbsorbsRevokesNothingAndTheCutNodeKeepsUp) {
-  session_ms_ = 6000;
+  session_ms_ = kLongSessionMs;
   settle();
   const int64_t session = session_of(kCut);
   const uint64_t delayed = monotonic_ns();
@@ -260,7 +260,7 @@ TEST_F(Partition, LatencyPastTheReceiveTimeoutRevokesAndTheCutNodeServesAgainAft
 // same; the lease (6 s sessions: ample on a loaded machine) outlasts the reconnection, so nothing
 // is revoked.
 TEST_F(Partition, DroppedConnectionsAreReconnectedUnderTheSameSessionWithoutRevocation) {
-  session_ms_ = 6000;
+  session_ms_ = kLongSessionMs;
   settle();
   const int64_t session = session_of(kCut);
   const uint64_t dropped = monotonic_ns();
