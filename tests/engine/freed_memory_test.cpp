@@ -18,8 +18,7 @@
 #include <string>
 #include <thread>
 
-#include "config/options.h"
-#include "engine/engine.h"
+#include "engine/engine_fixture.h"
 
 namespace {
 
@@ -43,25 +42,16 @@ int64_t returned_by_a_trim() {
 }
 
 std::unique_ptr<berth::Engine> open(const std::string& cluster, const std::string& node, bool campaign, bool give_back) {
-  berth::Options o;
-  o.set("backend.name", "memory");
-  o.set("backend.cluster", cluster);
-  o.set("policy.name", "least_load");
-  o.set("appraiser.name", "reported");
-  o.set("engine.node_id", node);
-  o.set("engine.campaign", campaign ? "true" : "false");
-  o.set("engine.refresh_on_change", "false");
-  o.set("engine.refresh_interval", "1h");
-  o.set("engine.intake_refresh_delay", "0");
+  berth::Options o = berth::testing::node_options(cluster, {.node_id = node, .campaign = campaign});
   o.set("engine.checkpoint_ratio", "0");  // every version a full one: the follower decodes it all
   o.set("engine.return_freed_memory", give_back ? "true" : "false");
-  return std::make_unique<berth::Engine>(o.resolve_for_open());
+  return std::make_unique<berth::Engine>(o.resolve());
 }
 
 // A leader placing kStreams streams over 100 servers, refreshed three times with loads drifting,
 // and a follower that installs each version; returns what a trim then finds to give back.
 int64_t left_with_the_allocator(bool give_back) {
-  const std::string cluster = "freed-" + std::to_string(getpid()) + (give_back ? "-returned" : "-kept");
+  const std::string cluster = berth::testing::unique_cluster(give_back ? "freed-returned" : "freed-kept");
   auto leader = open(cluster, "leader", true, give_back);
   auto follower = open(cluster, "follower", false, give_back);
   for (int s = 0; s < 100; ++s) leader->join("server-" + std::to_string(s), 1.0);
