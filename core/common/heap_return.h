@@ -4,7 +4,7 @@
 // the encoded bytes, the columns being built), and a follower's install decodes a version next
 // to the one it replaces. glibc's malloc keeps most of that once freed: it raises its mmap
 // threshold after the first large free, so later large blocks come from the heap, whose free
-// pages stay resident. Measured at 1M streams: a leader held 290-400 MB instead of ~175 MB.
+// pages stay resident. Measured at 1M streams: a leader held 285-300 MB instead of ~175 MB.
 #pragma once
 
 namespace berth {

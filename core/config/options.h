@@ -83,8 +83,8 @@ struct EngineOptions {
   // upgrade while such readers remain.
   bool implicit_owners = true;
   // After each version it builds or installs, the engine gives the heap that work freed back to
-  // the system (common/heap_return.h): at 1M streams a leader holds ~175 MB instead of 290-400 MB,
-  // and a full refresh takes ~40 ms longer (the trim, then the next refresh faulting its pages
+  // the system (common/heap_return.h): at 1M streams a leader holds ~175 MB instead of 285-300 MB,
+  // and a full refresh takes 30-40 ms longer (the trim, then the next refresh faulting its pages
   // in again). It trims the whole process's heap, locking each malloc arena in turn: a host that
   // tunes glibc's malloc itself, or whose allocating threads cannot wait some milliseconds, sets
   // it to false (the memory then stays with the allocator for the next refresh).

@@ -708,8 +708,7 @@ void Engine::publish_refresh_locked(uint64_t epoch, Clock::time_point started,
     observe_handoffs(*result.snapshot);
     if (!full) return;  // a grant-only version: the worker returns what it freed (handle())
     // What the build and the publication freed, before the refresh is timed: its cost is the
-    // refresh's.
-    installed_since_return_.store(false);
+    // refresh's. (The version it replaced may still be read: the worker returns it once freed.)
     if (options_.return_freed_memory) return_free_heap();
     next_refresh_ = Clock::now() + options_.refresh_interval;
     // A version that granted nothing is followed soon by one that grants, once nodes had a
