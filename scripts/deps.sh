@@ -16,6 +16,7 @@ packages=(
   help2man man-db  # man pages generated from --help at build time; tests/install reads them with man
   libssl-dev  # libcrypto: the zookeeper backend computes its digest ACL id
   libzstd-dev  # the zookeeper backend stores snapshot versions zstd-compressed
+  libjemalloc-dev  # tests/engine: a host whose malloc is not glibc's returns freed heap
 )
 
 missing=()

@@ -12,6 +12,7 @@ namespace berth {
 // Returns the free pages of every malloc arena to the system (malloc_trim(0) on glibc; nothing
 // elsewhere). It costs about a millisecond per 10 MB returned and little when there is little to
 // return, but it locks each arena while it walks it: the host's allocations wait meanwhile.
+// Calls from several threads run one at a time (heap_return.cpp says why).
 void return_free_heap() noexcept;
 
 }  // namespace berth
