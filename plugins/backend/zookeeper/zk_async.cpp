@@ -31,7 +31,32 @@ void on_children(int rc, const String_vector* names, const void* data) {
   outstanding->done();
 }
 
+struct MultiAnswer {
+  std::mutex mutex;
+  std::condition_variable came;
+  bool done = false;
+  int rc = ZSYSTEMERROR;
+};
+
+void on_multi(int rc, const void* data) {
+  auto* answer = static_cast<MultiAnswer*>(const_cast<void*>(data));
+  // Notified under the lock: the caller's frame holding `answer` ends as soon as it sees `done`.
+  std::lock_guard lock(answer->mutex);
+  answer->rc = rc;
+  answer->done = true;
+  answer->came.notify_all();
+}
+
 }  // namespace
+
+int multi(zhandle_t* zh, int count, const zoo_op_t* ops, zoo_op_result_t* results) {
+  MultiAnswer answer;
+  const int rc = zoo_amulti(zh, count, ops, results, on_multi, &answer);
+  if (rc != ZOK) return rc;  // never queued: no answer will come
+  std::unique_lock lock(answer.mutex);
+  answer.came.wait(lock, [&] { return answer.done; });
+  return answer.rc;
+}
 
 void get_async(zhandle_t* zh, const std::string& path, Outstanding& outstanding, DataAnswer& answer) {
   outstanding.add();

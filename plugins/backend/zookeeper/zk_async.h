@@ -60,6 +60,14 @@ struct ChildrenAnswer {
   std::vector<std::string> names;
 };
 
+// zoo_multi, through the asynchronous call: returns once the client answered. The 3.8 client's
+// zoo_multi leaks the completion entries of its operations (one per op, 168 bytes each) when the
+// connection is lost or a reconnection fails with it in flight: free_completions() answers the
+// synchronous caller and frees only the multi's own entry, not its list of sub-entries. The
+// asynchronous answer goes through cleanup_failed_multi(), which frees them. Never call it on the
+// client's completion thread (a callback): it waits for that thread.
+int multi(zhandle_t* zh, int count, const zoo_op_t* ops, zoo_op_result_t* results);
+
 // Each queues one read whose answer fills `answer` (which must outlive `outstanding.wait()`).
 void get_async(zhandle_t* zh, const std::string& path, Outstanding& outstanding, DataAnswer& answer);
 void children_async(zhandle_t* zh, const std::string& path, Outstanding& outstanding, ChildrenAnswer& answer);

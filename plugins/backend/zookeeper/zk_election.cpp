@@ -61,7 +61,7 @@ void ZkBackend::join(std::string_view member, std::string_view info) {
     zoo_delete_op_init(&ops[0], path.c_str(), stat.version);
     zoo_create_op_init(&ops[1], path.c_str(), info.data(), static_cast<int>(info.size()), &acl_,
                        ZOO_EPHEMERAL, nullptr, 0);
-    rc = zoo_multi(handle(), 2, ops, results);
+    rc = multi(handle(), 2, ops, results);
     if (rc == ZOK) {
       joined_[std::string(member)] = std::string(info);
       return;
@@ -214,7 +214,7 @@ void ZkBackend::try_lead_locked() {
     zoo_op_result_t results[2];
     zoo_check_op_init(&ops[0], candidate_.c_str(), -1);
     zoo_set_op_init(&ops[1], epoch_.c_str(), mine.data(), static_cast<int>(mine.size()), stat.version, nullptr);
-    int rc = zoo_multi(handle(), 2, ops, results);
+    int rc = multi(handle(), 2, ops, results);
     if (rc == ZOK) {
       taken_epoch_ = static_cast<uint64_t>(stat.version) + 1;
       set_epoch_locked(taken_epoch_);

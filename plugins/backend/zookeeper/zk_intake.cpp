@@ -124,7 +124,7 @@ void ZkBackend::settle_intake(const std::vector<std::string_view>& keys) {
     std::vector<zoo_op_t> ops(count);
     std::vector<zoo_op_result_t> results(count);
     for (size_t i = 0; i < count; ++i) zoo_delete_op_init(&ops[i], paths[i].c_str(), -1);
-    if (zoo_multi(handle(), static_cast<int>(count), ops.data(), results.data()) == ZOK) continue;
+    if (multi(handle(), static_cast<int>(count), ops.data(), results.data()) == ZOK) continue;
     for (const std::string& path : paths) {
       int rc = zoo_delete(handle(), path.c_str(), -1);
       if (rc != ZOK && rc != ZNONODE) fail(rc, "delete", path);

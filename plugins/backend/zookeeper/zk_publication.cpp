@@ -136,7 +136,7 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
                          ZOO_PERSISTENT, nullptr, 0);
     zoo_set_op_init(&ops[n++], latest_.c_str(), pointer.data(), static_cast<int>(pointer.size()), latest_data_version,
                     nullptr);
-    int rc = zoo_multi(handle(), n, ops, results);
+    int rc = multi(handle(), n, ops, results);
     if (rc == ZNONODE || rc == ZBADVERSION) refused();
     if (outcome_unknown(rc) && committed_meanwhile()) rc = ZOK;
     // ZNODEEXISTS: a leftover of an earlier failed attempt of ours, cleared by the path below.
@@ -190,7 +190,7 @@ void ZkBackend::publish_based(uint64_t epoch, uint64_t version, uint64_t base_ve
     zoo_check_op_init(&ops[1], epoch_.c_str(), static_cast<int>(my_epoch_));
     zoo_set_op_init(&ops[2], latest_.c_str(), pointer.data(), static_cast<int>(pointer.size()), latest_data_version,
                     nullptr);
-    last_rc = zoo_multi(handle(), 3, ops, results);
+    last_rc = multi(handle(), 3, ops, results);
     unknown = outcome_unknown(last_rc);
     if (unknown && committed_meanwhile()) last_rc = ZOK;
     if (last_rc == ZOK) {

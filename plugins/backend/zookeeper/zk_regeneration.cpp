@@ -293,7 +293,7 @@ void ZkBackend::restore_offers_locked(const Latest& latest, int32_t latest_data_
   zoo_check_op_init(&ops[0], candidate_.c_str(), -1);
   zoo_check_op_init(&ops[1], epoch_.c_str(), static_cast<int>(my_epoch_));
   zoo_set_op_init(&ops[2], latest_.c_str(), pointer.data(), static_cast<int>(pointer.size()), latest_data_version, nullptr);
-  rc = zoo_multi(handle(), 3, ops, results);
+  rc = multi(handle(), 3, ops, results);
   if (rc == ZNONODE || rc == ZBADVERSION)
     throw Error(BERTH_E_STATE, "zookeeper: restoring version " + std::to_string(newest.version) + " from " + newest_dir +
                                    " was refused (" + zerror(rc) + "): the leadership or " + latest_ + " changed meanwhile");

@@ -205,7 +205,7 @@ void ZkBackend::delete_tree_locked(const std::string& path) {
     std::vector<zoo_op_t> ops(paths.size());
     std::vector<zoo_op_result_t> results(paths.size());
     for (size_t i = 0; i < paths.size(); ++i) zoo_delete_op_init(&ops[i], paths[i].c_str(), -1);
-    if (zoo_multi(handle(), static_cast<int>(ops.size()), ops.data(), results.data()) == ZOK) return;
+    if (multi(handle(), static_cast<int>(ops.size()), ops.data(), results.data()) == ZOK) return;
   }
   for (const std::string& child : children) {
     std::string child_path = path + "/" + child;
