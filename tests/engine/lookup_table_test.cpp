@@ -165,5 +165,58 @@ TEST(LookupTable, IdsSharingAHomeLineAreToldApartByLengthHashAndBytes) {
   }
 }
 
+// Five ids of one hash and length fill their home line and go on past it: each is found in the
+// slot linear probing gave it, in order, and an id of the same hash and length that is not there
+// is not.
+TEST(LookupTable, IdsPastTheirHomeLineAreFoundInTheSlotsProbingGaveThem) {
+  constexpr uint64_t kSame = 0x0123'4567'89ab'cdefu;
+  StringColumn ids;
+  std::vector<uint64_t> hash;
+  std::vector<uint32_t> owner;
+  for (char c = 'a'; c <= 'e'; ++c) {
+    ids.push_back("stream-0" + std::string(1, c));
+    hash.push_back(kSame);
+    owner.push_back(static_cast<uint32_t>(c));
+  }
+  LookupTable table(ids.size(), hash.data(), owner.data(), ids.arena.data(), ids.offsets.data());
+  const auto* first = table.find(kSame, ids.at(0), ids.arena.data());
+  ASSERT_NE(first, nullptr);
+  for (uint64_t i = 0; i < ids.size(); ++i) {
+    const auto* slot = table.find(kSame, ids.at(i), ids.arena.data());
+    ASSERT_NE(slot, nullptr) << ids.at(i);
+    EXPECT_EQ(slot->owner, owner[i]) << ids.at(i);
+    EXPECT_EQ(slot - first, static_cast<ptrdiff_t>(i)) << ids.at(i) << " is not where linear probing put it";
+  }
+  EXPECT_EQ(table.find(kSame, "stream-0f", ids.arena.data()), nullptr);
+}
+
+// A hash of all ones has the last line for home (the multiply-shift picks lines - 1): the ids
+// that do not fit there wrap to the first slots, and find still finds each and nothing else.
+TEST(LookupTable, IdsWhoseHomeIsTheLastLineWrapToTheFirstAndAreFound) {
+  constexpr uint64_t kLast = ~uint64_t{0};
+  for (uint32_t count : {2u, 3u, 6u, 9u}) {
+    StringColumn ids;
+    std::vector<uint64_t> hash;
+    std::vector<uint32_t> owner;
+    for (uint32_t i = 0; i < count; ++i) {
+      ids.push_back("last-line-" + std::to_string(i));
+      hash.push_back(kLast);
+      owner.push_back(100 + i);
+    }
+    LookupTable table(count, hash.data(), owner.data(), ids.arena.data(), ids.offsets.data());
+    for (uint32_t i = 0; i < count; ++i) {
+      const auto* slot = table.find(kLast, ids.at(i), ids.arena.data());
+      ASSERT_NE(slot, nullptr) << count << " ids, " << ids.at(i);
+      EXPECT_EQ(slot->owner, owner[i]) << count << " ids, " << ids.at(i);
+    }
+    if (count >= 3) {  // the third went past the last line's two slots, to the table's start
+      EXPECT_LT(table.find(kLast, ids.at(2), ids.arena.data()), table.find(kLast, ids.at(0), ids.arena.data()))
+          << count << " ids";
+    }
+    EXPECT_EQ(table.find(kLast, "last-line-x", ids.arena.data()), nullptr) << count << " ids";
+    EXPECT_EQ(table.find(kLast, "last-line-" + std::to_string(count), ids.arena.data()), nullptr) << count << " ids";
+  }
+}
+
 }  // namespace
 }  // namespace berth
