@@ -14,7 +14,7 @@ struct BenchOptions {
   uint32_t repetitions = 5;
   double lookup_seconds = 1.0;
   bool json = false;
-  uint32_t delta_installs = 1000;  // versions with 1% moved a follower installs, for its memory growth
+  uint32_t delta_installs = 1000;  // versions (1% moved, a stream created) a follower installs, for its memory growth
   bool keep_freed_memory = false;  // engine.return_freed_memory = false, to measure what it saves and costs
   // "host:port,...": also publish the bench's snapshot through this ZooKeeper ensemble, under a
   // root of its own (/berth-bench-<pid>, left behind with the last two versions), and time it.

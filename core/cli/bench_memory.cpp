@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -48,7 +49,8 @@ nlohmann::json installs_json(const InstallFigures& installs) {
           {"resident_after", installs.resident_after},
           {"resident_growth_per_install", installs.resident_growth_per_install()},
           {"held_before", installs.held_before},
-          {"held_after", installs.held_after}};
+          {"held_after", installs.held_after},
+          {"held_peak", installs.held_peak}};
 }
 
 uint64_t resident_bytes() {
@@ -98,7 +100,11 @@ InstallFigures measure_delta_installs(const Snapshot& start, uint32_t installs) 
   tools::DeltaInstalls follower(start);
   out.resident_before = trimmed_resident_bytes();
   out.held_before = follower.held().total();
-  for (uint32_t i = 0; i < installs; ++i) follower.next();
+  out.held_peak = out.held_before;
+  for (uint32_t i = 0; i < installs; ++i) {
+    follower.next();
+    out.held_peak = std::max(out.held_peak, follower.held().total());
+  }
   out.resident_after = trimmed_resident_bytes();
   out.held_after = follower.held().total();
   out.installs = installs;
@@ -115,12 +121,14 @@ std::string memory_text(const MemoryFigures& leader, const MemoryFigures& follow
   for (const Row& row : kRows)
     out += fmt::format("    {:<60} {:>8.1f} {:>10.1f}\n", row.label, per_stream(row.bytes(leader), leader.streams),
                        per_stream(row.bytes(follower), follower.streams));
-  if (!installs.measured) return out + "  installs of versions with 1% moved: n/a (needs a stream and two servers)\n";
-  out += fmt::format("  {} installs of versions with 1% moved ({} deltas): resident {:.1f} -> {:.1f} MB ({:+.0f} bytes an install), "
-                     "held {:.1f} -> {:.1f} MB\n",
+  if (!installs.measured)
+    return out + "  installs of versions with 1% moved and a stream created: n/a (needs a stream and two servers)\n";
+  out += fmt::format("  {} installs of versions with 1% moved and a stream created ({} deltas): resident {:.1f} -> {:.1f} MB "
+                     "({:+.0f} bytes an install), held {:.1f} -> {:.1f} MB (at most {:.1f})\n",
                      installs.installs, installs.deltas, static_cast<double>(installs.resident_before) / 1e6,
                      static_cast<double>(installs.resident_after) / 1e6, installs.resident_growth_per_install(),
-                     static_cast<double>(installs.held_before) / 1e6, static_cast<double>(installs.held_after) / 1e6);
+                     static_cast<double>(installs.held_before) / 1e6, static_cast<double>(installs.held_after) / 1e6,
+                     static_cast<double>(installs.held_peak) / 1e6);
   return out;
 }
 

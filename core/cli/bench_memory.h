@@ -45,14 +45,16 @@ struct InstallFigures {
   uint64_t installs = 0, deltas = 0;  // versions installed after the first, of them deltas
   uint64_t resident_before = 0, resident_after = 0;  // the process, after the first install and the last
   uint64_t held_before = 0, held_after = 0;          // what the follower holds by its structures (SnapshotMemory)
+  uint64_t held_peak = 0;                            // the most it held after any install
   double resident_growth_per_install() const noexcept {
     return installs == 0 ? 0 : (static_cast<double>(resident_after) - static_cast<double>(resident_before)) /
                                    static_cast<double>(installs);
   }
 };
 
-// `installs` versions, each 1% of `start`'s streams moved, published and installed one after the
-// other (tools::DeltaInstalls); not measured when they cannot move (tools::DeltaInstalls::possible).
+// `installs` versions, each with 1% of `start`'s streams moved and a stream created, published
+// and installed one after the other (tools::DeltaInstalls); not measured when they cannot move
+// (tools::DeltaInstalls::possible).
 InstallFigures measure_delta_installs(const Snapshot& start, uint32_t installs);
 
 nlohmann::json memory_json(const MemoryFigures& leader, const MemoryFigures& follower, const InstallFigures& installs);

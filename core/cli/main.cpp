@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--repetitions", bench.repetitions, "Runs per figure (the median is reported)")->capture_default_str();
   bench_cmd->add_flag("--json", bench.json, "One JSON object (with --policies: one per policy and workload)");
   bench_cmd->add_option("--delta-installs", bench.delta_installs,
-                        "Versions with 1% of the streams moved a follower installs, to measure its memory growth")
+                        "Versions (1% of the streams moved, one created) a follower installs, to measure its memory growth")
       ->capture_default_str();
   bench_cmd->add_flag("--keep-freed-memory", bench.keep_freed_memory,
                      "Run the engines with engine.return_freed_memory = false (what returning it saves and costs)");

@@ -93,7 +93,6 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
   const uint64_t nb = bs.size(), nn = ns.size();
   if (nb >= kNone) return std::nullopt;  // indices travel as UInt32
   const bool same_columns = base.streams == next.streams;
-  if (!same_columns && !next.table) throw Error(BERTH_E_INVALID_ARGUMENT, "encode_delta: the next snapshot is not finished");
 
   const std::vector<uint32_t> server_map = match_sorted(base.servers->ids, next.servers->ids);
   const std::vector<uint32_t> tenant_map = match_names(bs.tenants, ns.tenants);
@@ -130,6 +129,9 @@ std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& ne
       ++i, ++j;
       continue;
     }
+    if (!next.table)
+      throw Error(BERTH_E_INVALID_ARGUMENT, "encode_delta: the next snapshot is not finished (it has no lookup table to "
+                                            "match its streams with the base's)");
     if (next.table->find(bs.hash[j], bs.ids.at(j), ns.ids.arena.data()) == nullptr) {
       removed.push_back(static_cast<uint32_t>(j++));
       if (over_budget()) return std::nullopt;

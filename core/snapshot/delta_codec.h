@@ -51,7 +51,9 @@ Snapshot bare_copy(const Snapshot& snapshot);
 
 // The delta that turns `base` (a checkpoint) into `next`, packed, or nullopt when it would take
 // more than `budget_bytes` (then a full snapshot is the better publication). `next` must be
-// finished (its lookup table is used to match streams); `base` need not be.
+// finished (its lookup table is used to match streams) unless its streams are the base's followed
+// by new ones, or the base's first ones and no others; then its ids are not checked for
+// duplicates here (a follower's finish_snapshot would refuse them). `base` need not be.
 std::optional<std::string> encode_delta(const Snapshot& base, const Snapshot& next, size_t budget_bytes,
                                         DeltaCounts* counts = nullptr);
 

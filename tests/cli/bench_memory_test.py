@@ -35,6 +35,8 @@ installs = memory.get("delta_installs", {})
 check(installs.get("installs") == 20, f"installs: {installs}")
 check(0 < installs.get("deltas", 0) <= 20, f"deltas: {installs}")
 check(installs.get("held_before", 0) > 0 and installs.get("held_after", 0) > 0, f"held bytes: {installs}")
+check(installs.get("held_peak", 0) >= max(installs.get("held_before", 0), installs.get("held_after", 0)),
+      f"the most held is below a reading of it: {installs}")
 check(installs.get("resident_before", 0) > 0 and installs.get("resident_after", 0) > 0, f"resident: {installs}")
 # A follower that kept old versions alive would grow by a version's bytes an install; all 20
 # installs together may not grow the process by as much as what the follower holds once.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/hash.h"
 #include "snapshot/delta_codec.h"
 #include "snapshot/delta_fixture.h"
 #include "snapshot/snapshot_memory.h"
@@ -62,11 +63,12 @@ TEST(SnapshotMemory, ServerLabelsCountStringBytesOnlyWhenTheyLeaveTheInlineBuffe
 
 // tools::DeltaInstalls repeats the install steps of engine/follower.cpp (Checkpoints::read,
 // finish_snapshot on the served version, Checkpoints::keep) without a backend; these tests check
-// that sequence, not the Follower class itself.
+// that sequence, not the Follower class itself. No stream is created, so the counted bytes of one
+// cycle compare with another's.
 
 TEST(SnapshotMemory, FollowerCountedBytesAfterTwoHundredInstallsStayWithinTheFirstFullCycle) {
   // Checkpoints every 16 versions, so the 200 installs take both paths many times over.
-  tools::DeltaInstalls follower(held_snapshot(20000, 40), CheckpointPolicy{0.5, 16});
+  tools::DeltaInstalls follower(held_snapshot(20000, 40), CheckpointPolicy{0.5, 16}, false);
   std::vector<uint64_t> held{follower.held().total()};
   for (int i = 0; i < 200; ++i) {
     follower.next();
@@ -82,11 +84,32 @@ TEST(SnapshotMemory, FollowerCountedBytesAfterTwoHundredInstallsStayWithinTheFir
   for (size_t i = 17; i < held.size(); ++i) EXPECT_LE(held[i], bound) << "after install " << i;
 }
 
+TEST(SnapshotMemory, AFollowerServesEachStreamTheVersionsCreatedWhereTheLeaderPlacedIt) {
+  // Streams created after the checkpoint travel in each delta's head, on top of the checkpoint's.
+  const Snapshot start = held_snapshot(2000, 8);
+  tools::DeltaInstalls follower(start, CheckpointPolicy{0.5, 16});
+  for (int i = 0; i < 40; ++i) follower.next();
+  const Snapshot& served = follower.served();
+  ASSERT_EQ(served.stream_count(), start.stream_count() + 40);
+  EXPECT_GT(follower.deltas(), 30u);
+  for (uint64_t version = 2; version <= 41; ++version) {
+    const std::string id = tools::DeltaInstalls::created_id(version);
+    const LookupTable::Slot* slot = served.table->find(stream_hash(id), id, served.streams->ids.arena.data());
+    ASSERT_NE(slot, nullptr) << id;
+    const Snapshot& leader = follower.published();
+    uint64_t at = leader.stream_count();
+    for (uint64_t i = 0; i < leader.stream_count(); ++i)
+      if (leader.streams->ids.at(i) == id) at = i;
+    ASSERT_LT(at, leader.stream_count()) << id;
+    EXPECT_EQ(served.servers->ids.at(slot->owner), leader.servers->ids.at(leader.owner[at])) << id;
+  }
+}
+
 TEST(SnapshotMemory, FollowerReleasesEachServedVersionAndCheckpointWithinTheNextFullCycle) {
   // What the counted bytes cannot see: a version or checkpoint still referenced somewhere else.
   // Each one installed must be freed by the time a full cycle (16 versions) has gone past it.
   constexpr size_t kCycle = 17;
-  tools::DeltaInstalls follower(held_snapshot(20000, 40), CheckpointPolicy{0.5, 16});
+  tools::DeltaInstalls follower(held_snapshot(20000, 40), CheckpointPolicy{0.5, 16}, false);
   std::vector<std::weak_ptr<const Snapshot>> served, checkpoints;
   for (size_t k = 0; k < 100; ++k) {
     served.push_back(follower.served_version());
