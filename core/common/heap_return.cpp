@@ -1,5 +1,7 @@
 #include "common/heap_return.h"
 
+#include <pthread.h>
+
 #include <cstdlib>  // defines __GLIBC__ on glibc
 #include <mutex>
 
@@ -15,9 +17,14 @@ namespace {
 // allocator's (a host linking jemalloc or tcmalloc, or a sanitizer's), that first call may be an
 // engine's trim, and glibc 2.36 does not guard it: a second trim running at the same time sees
 // the set-up as done, walks the arena's bins before they are set and reads a null pointer. Two
-// engines finishing a refresh together were enough. So one trim runs at a time; each locks every
-// arena while it walks it anyway, so this takes no concurrency the host had.
+// engines finishing a refresh together were enough. So one trim runs at a time: trims come once
+// per version, and each locks every arena it walks anyway.
 std::mutex trim_mutex;
+
+// A fork while another thread trims would leave the mutex locked for good in the child.
+void before_fork() { trim_mutex.lock(); }
+void after_fork() { trim_mutex.unlock(); }
+[[maybe_unused]] const int fork_handlers = pthread_atfork(&before_fork, &after_fork, &after_fork);
 
 }  // namespace
 
