@@ -1,5 +1,6 @@
 // Answers to asynchronous calls issued together and awaited together: a reader sends every
-// request of a step in one go, so the step costs one round trip, not one per node.
+// request of a step in one go, so the step costs one round trip, not one per node. And the
+// multi-operation call, sent asynchronously and awaited.
 #pragma once
 
 #include <zookeeper/zookeeper.h>
@@ -65,7 +66,8 @@ struct ChildrenAnswer {
 // connection is lost or a reconnection fails with it in flight: free_completions() answers the
 // synchronous caller and frees only the multi's own entry, not its list of sub-entries. The
 // asynchronous answer goes through cleanup_failed_multi(), which frees them. Never call it on the
-// client's completion thread (a callback): it waits for that thread.
+// client's completion thread (a callback), nor while the handle may be closed: it waits for that
+// thread, which closing may stop before it answers.
 int multi(zhandle_t* zh, int count, const zoo_op_t* ops, zoo_op_result_t* results);
 
 // Each queues one read whose answer fills `answer` (which must outlive `outstanding.wait()`).
