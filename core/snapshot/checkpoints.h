@@ -39,7 +39,8 @@ class Checkpoints {
   }
 
   // What the leader publishes for `next` (finished, or bare with the checkpoint's streams first:
-  // see encode_delta): a delta and its base, or with base 0 the full snapshot. `deltas` says whether the backend can keep a base at all.
+  // see encode_delta): a delta and its base, or with base 0 the full snapshot. `deltas` says
+  // whether the backend can keep a base at all.
   struct Publication {
     std::string bytes;
     uint64_t base_version = 0;

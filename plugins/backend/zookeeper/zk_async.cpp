@@ -52,7 +52,9 @@ void on_multi(int rc, const void* data) {
 int multi(zhandle_t* zh, int count, const zoo_op_t* ops, zoo_op_result_t* results) {
   MultiAnswer answer;
   const int rc = zoo_amulti(zh, count, ops, results, on_multi, &answer);
-  if (rc != ZOK) return rc;  // never queued: no answer will come
+  // Not sent: no answer will come. (An allocation failing after the entry was queued is the one
+  // exception; the client's own zoo_multi frees its waiter then too.)
+  if (rc != ZOK) return rc;
   std::unique_lock lock(answer.mutex);
   answer.came.wait(lock, [&] { return answer.done; });
   return answer.rc;
