@@ -4,38 +4,23 @@
 // first_trims_host in 100 crashed, 47 under TSan), so the host is run many times.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <string>
+
+#include "common/run_command.h"
 
 namespace {
 
-struct HostRun {
-  std::string out;
-  int status = -1;
-};
-
-HostRun run_host() {
-  HostRun run;
-  FILE* pipe = ::popen("'" BERTH_FIRST_TRIMS_HOST "' 2>&1", "r");
-  if (pipe == nullptr) return run;
-  char buffer[4096];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.out.append(buffer, n);
-  run.status = ::pclose(pipe);
-  return run;
-}
+using berth::test::Outcome;
 
 TEST(HeapReturn, ConcurrentFirstTrimsInAHostWhoseMallocIsNotGlibcsAllFinish) {
   constexpr int kRuns = 100;
   int failed = 0;
-  HostRun first_failure;
+  Outcome first_failure;
   for (int i = 0; i < kRuns; ++i) {
-    HostRun run = run_host();
+    const Outcome run = berth::test::run("'" BERTH_FIRST_TRIMS_HOST "'");
     // What the test is about holds: the host's malloc is not glibc's.
     ASSERT_EQ(run.out.rfind("malloc: not glibc's\n", 0), 0u) << run.out;
-    const bool finished = WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0 &&
-                          run.out == "malloc: not glibc's\ntrimmed\n";
+    const bool finished = run.status == 0 && run.out == "malloc: not glibc's\ntrimmed\n";
     if (!finished && failed++ == 0) first_failure = run;
   }
   EXPECT_EQ(failed, 0) << "of " << kRuns << " runs; the first failure's status " << first_failure.status

@@ -2,11 +2,9 @@
 // urllib, BERTH_PYTHON) and a bounded wait. BERTH_PROMTOOL and BERTH_PYTHON are compile definitions.
 #pragma once
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -14,26 +12,11 @@
 #include <system_error>
 #include <thread>
 
+#include "common/run_command.h"
+
 namespace berth::test {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-  int status = -1;
-  std::string out;
-};
-
-// Runs `command` with the shell, stdout and stderr captured.
-inline Outcome run(const std::string& command) {
-  Outcome r;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  int rc = pclose(p);
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return r;
-}
 
 inline fs::path temp_file(const std::string& name, const std::string& text) {
   fs::path p = fs::temp_directory_path() / ("berth-metrics-" + std::to_string(getpid()) + "-" + name);
