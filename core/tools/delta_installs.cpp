@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <random>
-#include <type_traits>
 #include <utility>
 
 #include "common/error.h"
@@ -47,12 +46,8 @@ void DeltaInstalls::create_stream(Snapshot& version, uint32_t owner) {
     to.reserve(from.size() + 1);
     to.assign(from.begin(), from.end());
   };
-  auto push = [&copy_with_room](auto& v, auto value) {
-    if (v.size() == v.capacity()) {
-      std::remove_reference_t<decltype(v)> roomier;
-      copy_with_room(roomier, v);
-      v.swap(roomier);
-    }
+  auto push = [](auto& v, auto value) {
+    v.reserve(v.size() + 1);
     v.push_back(value);
   };
   const StreamColumns& was = *version.streams;

@@ -90,13 +90,13 @@ TEST(SnapshotMemory, AFollowerServesEachStreamTheVersionsCreatedWhereTheLeaderPl
   tools::DeltaInstalls follower(start, CheckpointPolicy{0.5, 16});
   for (int i = 0; i < 40; ++i) follower.next();
   const Snapshot& served = follower.served();
+  const Snapshot& leader = follower.published();
   ASSERT_EQ(served.stream_count(), start.stream_count() + 40);
   EXPECT_GT(follower.deltas(), 30u);
   for (uint64_t version = 2; version <= 41; ++version) {
     const std::string id = tools::DeltaInstalls::created_id(version);
     const LookupTable::Slot* slot = served.table->find(stream_hash(id), id, served.streams->ids.arena.data());
     ASSERT_NE(slot, nullptr) << id;
-    const Snapshot& leader = follower.published();
     uint64_t at = leader.stream_count();
     for (uint64_t i = 0; i < leader.stream_count(); ++i)
       if (leader.streams->ids.at(i) == id) at = i;
